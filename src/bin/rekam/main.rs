@@ -1,0 +1,256 @@
+//! `rekam`: the station's command line. A thin layer over the `rekam` library: parse, call,
+//! print (human text in the operator's language, or `--json`), exit with a documented code.
+
+mod output;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use output::{Exit, Out};
+use rekam::clock::{Clock, SystemClock};
+use rekam::domain::nik;
+use rekam::domain::region::{EmbeddedRegions, RegionCode, RegionDirectory, RegionLevel};
+use rekam::i18n::Lang;
+use rekam::station::{InitOptions, Station, StationPaths};
+use rekam::{Error, i18n::Localized};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Rekam: offline-first e-KTP enrollment station.
+#[derive(Debug, Parser)]
+#[command(name = "rekam", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Global {
+    /// The station's data directory [default: the platform's data directory]
+    #[arg(long, global = true, env = "REKAM_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The store key file [default: <data-dir>/keys/store.key]
+    #[arg(long, global = true, env = "REKAM_KEY_FILE", value_name = "FILE")]
+    key_file: Option<PathBuf>,
+    /// Machine-readable output
+    #[arg(long, global = true)]
+    json: bool,
+    /// Language of messages: id (Bahasa Indonesia) or en
+    #[arg(long, global = true, env = "REKAM_LANG", default_value = "id")]
+    lang: Lang,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Set up a new station: data directory, key, encrypted database, region master data
+    Init {
+        /// The kecamatan the station serves (e.g. 32.73.01)
+        #[arg(long)]
+        kecamatan: String,
+        /// Station id (3-32 letters, digits, dashes) [default: <kecamatan>-<random>]
+        #[arg(long)]
+        station_id: Option<String>,
+        /// Who sets the station up (for the audit log)
+        #[arg(long, default_value = "cli")]
+        actor: String,
+    },
+    /// Show the station's identity, store and counts
+    Status,
+    /// Check identity numbers
+    Nik {
+        #[command(subcommand)]
+        command: NikCommand,
+    },
+    /// Look up regions of the master data by code or name
+    Region {
+        /// A region code (32.73.01) or part of a name (sukasari)
+        query: String,
+        /// Only this level: province, regency, kecamatan, village
+        #[arg(long)]
+        level: Option<RegionLevel>,
+        /// At most this many results
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// The hash-chained audit log
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum NikCommand {
+    /// Validate a NIK: structure, birth date, sex and region prefix
+    Check {
+        /// The 16-digit NIK (spaces and dots are ignored)
+        nik: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Verify every entry of the audit chain
+    Verify,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("REKAM_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let out = Out::new(cli.global.json, cli.global.lang);
+    match run(&cli, &out) {
+        Ok(code) => code.into(),
+        Err(err) => out.fail(&err),
+    }
+}
+
+fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let lang = cli.global.lang;
+    match &cli.command {
+        Command::Init {
+            kecamatan,
+            station_id,
+            actor,
+        } => {
+            let kecamatan = RegionCode::parse(kecamatan).map_err(Error::from)?;
+            let station = Station::init(
+                InitOptions {
+                    paths: paths(&cli.global)?,
+                    station_id: station_id.clone(),
+                    kecamatan,
+                    actor: actor.clone(),
+                },
+                clock,
+            )?;
+            let status = station.status()?;
+            out.status(&status, lang.pick("Stasiun dibuat", "Station created"));
+            Ok(Exit::Ok)
+        }
+        Command::Status => {
+            let station = Station::open(paths(&cli.global)?, clock)?;
+            out.status(
+                &station.status()?,
+                lang.pick("Status stasiun", "Station status"),
+            );
+            Ok(Exit::Ok)
+        }
+        Command::Nik {
+            command: NikCommand::Check { nik: input },
+        } => {
+            let today = clock.today();
+            let station = open_if_present(&cli.global, clock)?;
+            let embedded;
+            let regions: &dyn RegionDirectory = match &station {
+                Some(s) => s.store(),
+                None => {
+                    embedded = EmbeddedRegions::index().map_err(Error::from)?;
+                    &embedded
+                }
+            };
+            match nik::check(input, regions, today) {
+                Ok(report) => {
+                    out.nik_report(&report);
+                    Ok(Exit::Ok)
+                }
+                Err(e) => {
+                    out.nik_invalid(&e);
+                    Ok(Exit::Invalid)
+                }
+            }
+        }
+        Command::Region {
+            query,
+            level,
+            limit,
+        } => {
+            let station = Station::open(paths(&cli.global)?, clock)?;
+            let store = station.store();
+            let found = match RegionCode::parse(query) {
+                Ok(code) => store.region(&code).into_iter().collect(),
+                Err(_) => store.search_regions(query, *level, *limit)?,
+            };
+            let lines: Vec<_> = found
+                .into_iter()
+                .map(|r| {
+                    let path = store
+                        .lineage(&r.code)
+                        .into_iter()
+                        .flatten()
+                        .map(|r| r.name)
+                        .collect::<Vec<_>>();
+                    (r, path)
+                })
+                .collect();
+            out.regions(&lines);
+            Ok(if lines.is_empty() {
+                Exit::Invalid
+            } else {
+                Exit::Ok
+            })
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let station = Station::open(paths(&cli.global)?, clock)?;
+            let report = station.verify_audit()?;
+            out.audit(&report);
+            Ok(if report.is_intact() {
+                Exit::Ok
+            } else {
+                Exit::Invalid
+            })
+        }
+    }
+}
+
+fn paths(g: &Global) -> anyhow::Result<StationPaths> {
+    let data_dir = match &g.data_dir {
+        Some(d) => d.clone(),
+        None => StationPaths::default_data_dir()
+            .context("no data directory for this user: pass --data-dir")?,
+    };
+    Ok(StationPaths::new(data_dir, g.key_file.clone()))
+}
+
+fn open_if_present(g: &Global, clock: Arc<dyn Clock>) -> anyhow::Result<Option<Station>> {
+    let paths = paths(g)?;
+    if !paths.db().exists() {
+        return Ok(None);
+    }
+    Ok(Some(Station::open(paths, clock)?))
+}
+
+/// A localized, coded message for anything that stops a command.
+fn describe(err: &anyhow::Error, lang: Lang) -> (&'static str, String, Exit) {
+    match err.downcast_ref::<Error>() {
+        Some(e) => {
+            let exit = match e {
+                Error::Nik(_)
+                | Error::Kk(_)
+                | Error::Region(_)
+                | Error::Biodata(_)
+                | Error::InvalidStationId(_)
+                | Error::StationRegionLevel(_)
+                | Error::AlreadyRecorded { .. } => Exit::Invalid,
+                Error::NotInitialised(_)
+                | Error::AlreadyInitialised(_)
+                | Error::WrongKey(_)
+                | Error::KeyFile { .. }
+                | Error::NewerSchema { .. }
+                | Error::NoEncryption => Exit::Station,
+                _ => Exit::Internal,
+            };
+            (e.code(), e.localized(lang), exit)
+        }
+        None => ("INTERNAL", format!("{err:#}"), Exit::Internal),
+    }
+}

@@ -1,0 +1,239 @@
+//! Printing: human text in the operator's language, or one JSON document on stdout.
+
+use rekam::audit::AuditReport;
+use rekam::domain::nik::{NikError, NikReport};
+use rekam::domain::region::Region;
+use rekam::i18n::{Lang, Localized};
+use rekam::station::StationStatus;
+use serde_json::json;
+use std::process::ExitCode;
+
+/// Exit codes, documented in README.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: done; what was checked is valid.
+    Ok = 0,
+    /// 1: what was checked or entered is invalid (a NIK, a broken audit chain, bad input).
+    Invalid = 1,
+    /// 3: the station cannot be used as asked (not set up, already set up, wrong key, newer
+    /// schema, key file problem).
+    Station = 3,
+    /// 4: an unexpected failure (database or file system).
+    Internal = 4,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// Where output goes, and in which form.
+#[derive(Debug)]
+pub struct Out {
+    json: bool,
+    lang: Lang,
+}
+
+impl Out {
+    pub fn new(json: bool, lang: Lang) -> Self {
+        Out { json, lang }
+    }
+
+    fn t<'a>(&self, id: &'a str, en: &'a str) -> &'a str {
+        self.lang.pick(id, en)
+    }
+
+    fn emit_json(&self, v: serde_json::Value) {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string())
+        );
+    }
+
+    pub fn fail(&self, err: &anyhow::Error) -> ExitCode {
+        let (code, message, exit) = super::describe(err, self.lang);
+        tracing::debug!(error = %err, "command failed");
+        if self.json {
+            self.emit_json(json!({ "ok": false, "error": { "code": code, "message": message } }));
+        } else {
+            eprintln!("{}: {message} [{code}]", self.t("Gagal", "Failed"));
+        }
+        exit.into()
+    }
+
+    pub fn status(&self, s: &StationStatus, title: &str) {
+        if self.json {
+            self.emit_json(json!({ "ok": true, "status": s }));
+            return;
+        }
+        println!("{title}");
+        println!(
+            "  {:<22} {}",
+            self.t("ID stasiun", "Station id"),
+            s.station_id
+        );
+        println!(
+            "  {:<22} {} {}",
+            self.t("Kecamatan", "Kecamatan"),
+            s.kecamatan_code,
+            s.region_path.join(" / ")
+        );
+        println!("  {:<22} {}", self.t("Dibuat", "Created"), s.created_at);
+        println!(
+            "  {:<22} {}",
+            self.t("Direktori data", "Data directory"),
+            s.data_dir.display()
+        );
+        println!(
+            "  {:<22} {}",
+            self.t("Versi skema", "Schema version"),
+            s.schema_version
+        );
+        println!(
+            "  {:<22} {} ({} {})",
+            self.t("Rekaman tersimpan", "Recordings stored"),
+            s.journal.entries,
+            self.t("urutan terakhir", "last sequence"),
+            s.journal.head_seq
+        );
+        println!(
+            "  {:<22} {} ({}…)",
+            self.t("Entri audit", "Audit entries"),
+            s.audit_entries,
+            &s.audit_head[..16]
+        );
+        let regions: Vec<String> = s
+            .regions
+            .iter()
+            .map(|r| format!("{} {}", r.count, r.level.label(self.lang)))
+            .collect();
+        println!(
+            "  {:<22} {}",
+            self.t("Data wilayah", "Region data"),
+            regions.join(", ")
+        );
+        println!("  {}", s.regions_attribution);
+    }
+
+    pub fn nik_report(&self, r: &NikReport) {
+        if self.json {
+            let warnings: Vec<_> = r
+                .warnings
+                .iter()
+                .map(|w| json!({ "warning": w, "message": w.localized(self.lang) }))
+                .collect();
+            self.emit_json(json!({ "ok": true, "valid": true, "nik": r, "warnings": warnings }));
+            return;
+        }
+        println!("NIK {}: {}", r.masked, self.t("sah", "valid"));
+        println!(
+            "  {:<26} {}",
+            self.t("Jenis kelamin", "Sex"),
+            r.sex.card_label()
+        );
+        let dates: Vec<String> = r
+            .birth_date_candidates
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        println!(
+            "  {:<26} {}",
+            self.t("Kemungkinan tanggal lahir", "Possible dates of birth"),
+            dates.join(", ")
+        );
+        for line in &r.region {
+            println!(
+                "  {:<26} {} {}",
+                capitalised(line.level.label(self.lang)),
+                line.code,
+                line.name
+                    .as_deref()
+                    .unwrap_or(self.t("(tidak dikenal)", "(unknown)"))
+            );
+        }
+        println!("  {:<26} {:04}", self.t("Nomor urut", "Serial"), r.serial);
+        for w in &r.warnings {
+            println!(
+                "{}: {}",
+                self.t("Peringatan", "Warning"),
+                w.localized(self.lang)
+            );
+        }
+    }
+
+    pub fn nik_invalid(&self, e: &NikError) {
+        if self.json {
+            self.emit_json(json!({
+                "ok": true,
+                "valid": false,
+                "error": { "code": e.code(), "part": e.part(), "message": e.localized(self.lang) }
+            }));
+        } else {
+            println!(
+                "NIK {} ({}): {}",
+                self.t("tidak sah", "invalid"),
+                e.part().label(self.lang),
+                e.localized(self.lang)
+            );
+        }
+    }
+
+    pub fn regions(&self, found: &[(Region, Vec<String>)]) {
+        if self.json {
+            let rows: Vec<_> = found
+                .iter()
+                .map(|(r, path)| {
+                    json!({ "code": r.code, "level": r.level(), "name": r.name, "path": path })
+                })
+                .collect();
+            self.emit_json(json!({ "ok": true, "regions": rows }));
+            return;
+        }
+        if found.is_empty() {
+            println!(
+                "{}",
+                self.t("Tidak ada wilayah yang cocok", "No matching region")
+            );
+        }
+        for (r, path) in found {
+            println!(
+                "{:<14} {:<16} {}",
+                r.code.dotted(),
+                r.level().label(self.lang),
+                path.join(" / ")
+            );
+        }
+    }
+
+    pub fn audit(&self, r: &AuditReport) {
+        if self.json {
+            self.emit_json(json!({ "ok": true, "intact": r.is_intact(), "report": r }));
+            return;
+        }
+        match &r.first_break {
+            None => println!(
+                "{} {} {}",
+                self.t("Rantai audit utuh:", "Audit chain intact:"),
+                r.entries,
+                self.t("entri terverifikasi", "entries verified")
+            ),
+            Some(b) => println!(
+                "{} {}. {}",
+                self.t("RANTAI AUDIT RUSAK:", "AUDIT CHAIN BROKEN:"),
+                b.localized(self.lang),
+                self.t(
+                    "Jangan ubah apa pun; laporkan ke Dinas beserta salinan direktori data.",
+                    "Change nothing; report it to the Dinas with a copy of the data directory."
+                )
+            ),
+        }
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}

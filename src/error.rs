@@ -1,0 +1,171 @@
+//! The crate's one error type. Variants carry what the operator needs to act; `Display` is
+//! English for logs, [`Localized`] gives the operator's language.
+
+use crate::domain::biodata::BiodataError;
+use crate::domain::kk::KkError;
+use crate::domain::nik::NikError;
+use crate::domain::region::RegionError;
+use crate::i18n::{Lang, Localized};
+use std::path::PathBuf;
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the core.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An invalid NIK.
+    #[error(transparent)]
+    Nik(#[from] NikError),
+    /// An invalid family card number.
+    #[error(transparent)]
+    Kk(#[from] KkError),
+    /// A bad region code, or one the master data lacks.
+    #[error(transparent)]
+    Region(#[from] RegionError),
+    /// Biodata that cannot be accepted.
+    #[error(transparent)]
+    Biodata(#[from] BiodataError),
+    /// No station has been set up in this data directory.
+    #[error("no station in {0}: run `rekam init` first")]
+    NotInitialised(PathBuf),
+    /// `init` on a data directory that already holds a station.
+    #[error("a station already exists in {0}: nothing was changed")]
+    AlreadyInitialised(PathBuf),
+    /// A station id that is not 3-32 letters, digits or dashes.
+    #[error("station id {0:?} is invalid: use 3-32 letters, digits or dashes")]
+    InvalidStationId(String),
+    /// A station must sit in a kecamatan.
+    #[error("a station's region must be a kecamatan code (6 digits, e.g. 32.73.01), not {0}")]
+    StationRegionLevel(String),
+    /// The key does not open the database (or the file is not a Rekam database).
+    #[error("the store key does not open {0}: wrong key file, or not a Rekam database")]
+    WrongKey(PathBuf),
+    /// The key file is missing, unreadable, malformed or too open.
+    #[error("key file {path}: {problem}")]
+    KeyFile {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The database was written by a newer Rekam.
+    #[error(
+        "the station database has schema version {found}, newer than this Rekam build knows \
+         ({supported}): install the newer Rekam that wrote it; nothing was changed"
+    )]
+    NewerSchema {
+        /// The database's version.
+        found: i64,
+        /// The newest this build knows.
+        supported: i64,
+    },
+    /// The linked SQLite cannot encrypt: personal data must never be stored with it.
+    #[error("this build's SQLite has no encryption (SQLCipher): refusing to store personal data")]
+    NoEncryption,
+    /// A second recording of the same NIK at this station.
+    #[error("NIK {masked_nik} is already recorded at this station (record {enrollment_id})")]
+    AlreadyRecorded {
+        /// The masked NIK.
+        masked_nik: String,
+        /// The earlier record.
+        enrollment_id: String,
+    },
+    /// Any other database failure.
+    #[error("station database error: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// A file-system failure.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A stable machine-readable code for the CLI's JSON and the UI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Nik(e) => e.code(),
+            Error::Kk(e) => e.code(),
+            Error::Region(_) => "REGION",
+            Error::Biodata(_) => "BIODATA",
+            Error::NotInitialised(_) => "NOT_INITIALISED",
+            Error::AlreadyInitialised(_) => "ALREADY_INITIALISED",
+            Error::InvalidStationId(_) => "INVALID_STATION_ID",
+            Error::StationRegionLevel(_) => "STATION_REGION_LEVEL",
+            Error::WrongKey(_) => "WRONG_KEY",
+            Error::KeyFile { .. } => "KEY_FILE",
+            Error::NewerSchema { .. } => "NEWER_SCHEMA",
+            Error::NoEncryption => "NO_ENCRYPTION",
+            Error::AlreadyRecorded { .. } => "ALREADY_RECORDED",
+            Error::Database(_) => "DATABASE",
+            Error::Io { .. } => "IO",
+        }
+    }
+}
+
+impl Localized for Error {
+    fn localized(&self, lang: Lang) -> String {
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            Error::Nik(e) => e.localized(lang),
+            Error::Kk(e) => e.localized(lang),
+            Error::Region(e) => e.localized(lang),
+            Error::Biodata(e) => e.localized(lang),
+            Error::NotInitialised(p) => format!(
+                "Belum ada stasiun di {}: jalankan `rekam init` terlebih dahulu",
+                p.display()
+            ),
+            Error::AlreadyInitialised(p) => {
+                format!(
+                    "Stasiun sudah ada di {}: tidak ada yang diubah",
+                    p.display()
+                )
+            }
+            Error::InvalidStationId(s) => {
+                format!("ID stasiun {s:?} tidak sah: gunakan 3-32 huruf, angka atau tanda hubung")
+            }
+            Error::StationRegionLevel(s) => format!(
+                "Wilayah stasiun harus kode kecamatan (6 digit, misalnya 32.73.01), bukan {s}"
+            ),
+            Error::WrongKey(p) => format!(
+                "Kunci penyimpanan tidak dapat membuka {}: berkas kunci salah, atau bukan basis \
+                 data Rekam. Jangan hapus apa pun; hubungi teknisi dengan berkas kunci yang benar",
+                p.display()
+            ),
+            Error::KeyFile { path, problem } => {
+                format!("Berkas kunci {}: {problem}", path.display())
+            }
+            Error::NewerSchema { found, supported } => format!(
+                "Basis data stasiun berversi skema {found}, lebih baru daripada yang dikenal \
+                 aplikasi ini ({supported}): pasang Rekam versi yang lebih baru; tidak ada yang \
+                 diubah"
+            ),
+            Error::NoEncryption => "SQLite pada aplikasi ini tanpa enkripsi (SQLCipher): data \
+                                    pribadi tidak akan disimpan"
+                .into(),
+            Error::AlreadyRecorded {
+                masked_nik,
+                enrollment_id,
+            } => format!(
+                "NIK {masked_nik} sudah direkam di stasiun ini (rekaman {enrollment_id}): \
+                 perekaman hanya satu kali"
+            ),
+            Error::Database(e) => format!("Kesalahan basis data stasiun: {e}"),
+            Error::Io { path, source } => format!("{}: {source}", path.display()),
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! Rekam core: the domain rules of e-KTP enrollment, the encrypted station store, and the
+//! operations the CLI and the desktop shell call.
+//!
+//! The crate knows nothing of Tauri, HTTP or device wire protocols (see `ARCHITECTURE.md`).
+//! Everything fallible returns [`Error`]; every message an operator may see is available in
+//! Bahasa Indonesia and in English through [`i18n::Localized`].
+
+pub mod audit;
+pub mod clock;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod station;
+pub mod store;
+
+pub use error::{Error, Result};

@@ -1,0 +1,116 @@
+//! The store key: 32 random bytes that SQLCipher uses directly (no passphrase derivation), kept
+//! in a file outside the database, readable by the owner only, and wiped from memory on drop.
+
+use crate::{Error, Result};
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use zeroize::{Zeroize, Zeroizing};
+
+/// The key that opens a station's database.
+pub struct StoreKey(Zeroizing<[u8; 32]>);
+
+impl std::fmt::Debug for StoreKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreKey(<redacted>)")
+    }
+}
+
+impl StoreKey {
+    /// A fresh random key from the operating system.
+    pub fn generate() -> Result<StoreKey> {
+        let mut k = Zeroizing::new([0u8; 32]);
+        getrandom::fill(k.as_mut()).map_err(|e| Error::KeyFile {
+            path: "<random>".into(),
+            problem: format!("the operating system gave no randomness: {e}"),
+        })?;
+        Ok(StoreKey(k))
+    }
+
+    /// A key from 64 hex digits.
+    pub fn from_hex(text: &str) -> Option<StoreKey> {
+        let mut k = Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(text.trim(), k.as_mut()).ok()?;
+        Some(StoreKey(k))
+    }
+
+    /// The raw key bytes (for key derivation; never log them).
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The `PRAGMA key` statement for SQLCipher's raw-key form. Wiped when dropped.
+    pub(crate) fn pragma(&self) -> Zeroizing<String> {
+        let mut hex = hex::encode(*self.0);
+        let stmt = Zeroizing::new(format!("PRAGMA key = \"x'{hex}'\";"));
+        hex.zeroize();
+        stmt
+    }
+
+    /// Reads a key file written by [`StoreKey::write_new`].
+    pub fn read(path: &Path) -> Result<StoreKey> {
+        let problem = |p: &str| Error::KeyFile {
+            path: path.to_owned(),
+            problem: p.to_owned(),
+        };
+        let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => problem("not found: restore it from the key backup"),
+            _ => problem(&e.to_string()),
+        })?);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(path)
+                .map_err(|e| problem(&e.to_string()))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                return Err(problem(&format!(
+                    "readable by others (mode {:o}): run `chmod 600` on it",
+                    mode & 0o777
+                )));
+            }
+        }
+        StoreKey::from_hex(&text).ok_or_else(|| problem("malformed: expected 64 hex digits"))
+    }
+
+    /// Writes the key to a new file (mode 0600), refusing to overwrite one: a lost key is a
+    /// lost database.
+    pub fn write_new(&self, path: &Path) -> Result<()> {
+        if let Some(dir) = path.parent() {
+            create_private_dir(dir)?;
+        }
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut file = opts.open(path).map_err(|e| Error::KeyFile {
+            path: path.to_owned(),
+            problem: match e.kind() {
+                std::io::ErrorKind::AlreadyExists => {
+                    "already exists: refusing to overwrite a key".to_owned()
+                }
+                _ => e.to_string(),
+            },
+        })?;
+        let text = Zeroizing::new(hex::encode(*self.0) + "\n");
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| Error::io(path, e))
+    }
+}
+
+/// Creates `dir` (and parents) readable by the owner only.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|e| Error::io(dir, e))
+}

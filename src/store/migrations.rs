@@ -1,0 +1,92 @@
+//! Versioned schema migrations. The version is SQLite's `user_version`; each migration runs in
+//! its own transaction together with the version bump, so a crash leaves the previous version.
+//! Migrations are never edited once released: add a new one.
+
+/// One step of the schema.
+#[derive(Debug)]
+pub(crate) struct Migration {
+    /// The version this step produces.
+    pub version: i64,
+    /// What it does.
+    pub name: &'static str,
+    /// The SQL.
+    pub sql: &'static str,
+}
+
+/// Every migration, in order. `MIGRATIONS[i].version == i + 1`.
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "station, enrollment journal, audit log",
+        sql: r#"
+CREATE TABLE station (
+    singleton      INTEGER PRIMARY KEY CHECK (singleton = 1),
+    station_id     TEXT NOT NULL,
+    kecamatan_code TEXT NOT NULL,
+    created_at     TEXT NOT NULL
+);
+
+-- The outbox: one row per sealed recording, never changed, never removed. `seq` grows
+-- monotonically (AUTOINCREMENT never reuses a number), so sync drains "everything after N".
+CREATE TABLE enrollment_journal (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    enrollment_id TEXT NOT NULL UNIQUE,
+    nik           TEXT NOT NULL UNIQUE,
+    case_type     TEXT NOT NULL,
+    operator_id   TEXT NOT NULL,
+    recorded_at   TEXT NOT NULL,
+    payload       BLOB NOT NULL
+);
+CREATE TRIGGER enrollment_journal_no_update BEFORE UPDATE ON enrollment_journal
+BEGIN SELECT RAISE(ABORT, 'the enrollment journal is append-only'); END;
+CREATE TRIGGER enrollment_journal_no_delete BEFORE DELETE ON enrollment_journal
+BEGIN SELECT RAISE(ABORT, 'the enrollment journal is append-only'); END;
+
+CREATE TABLE audit_log (
+    seq        INTEGER PRIMARY KEY,
+    at         TEXT NOT NULL,
+    station_id TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    subject    TEXT NOT NULL,
+    detail     TEXT NOT NULL,
+    prev_hash  BLOB NOT NULL,
+    hash       BLOB NOT NULL
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+CREATE TABLE audit_head (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    seq       INTEGER NOT NULL,
+    hash      BLOB NOT NULL
+);
+"#,
+    },
+    Migration {
+        version: 2,
+        name: "region master data",
+        sql: r#"
+CREATE TABLE region (
+    code   TEXT PRIMARY KEY,
+    level  TEXT NOT NULL,
+    parent TEXT,
+    name   TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX region_by_level_name ON region (level, name COLLATE NOCASE);
+CREATE INDEX region_by_parent ON region (parent);
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+"#,
+    },
+];
+
+/// The newest schema this build knows.
+pub(crate) fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}

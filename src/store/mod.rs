@@ -1,0 +1,744 @@
+//! The station store: one SQLCipher database per station, in WAL mode. This module is the only
+//! place in the project that speaks SQL.
+//!
+//! Invariants:
+//! - the database is encrypted with a [`StoreKey`] that lives outside it; a build whose SQLite
+//!   cannot encrypt refuses to open anything ([`Error::NoEncryption`]);
+//! - every commit is durable before it returns (`synchronous = FULL`); temporary tables and
+//!   indices stay in memory, never in plaintext temp files;
+//! - the enrollment journal and the audit log are append-only (triggers refuse UPDATE and
+//!   DELETE), and each journal append writes its audit entry in the same transaction;
+//! - a database from an older build is migrated on open; one from a newer build is refused
+//!   untouched.
+
+mod key;
+mod migrations;
+
+pub use key::StoreKey;
+pub(crate) use key::create_private_dir;
+
+use crate::audit::{self, AuditEntry, AuditEvent, AuditHead, AuditReport};
+use crate::clock::{Clock, rfc3339};
+use crate::domain::case::CaseType;
+use crate::domain::nik::Nik;
+use crate::domain::region::{Region, RegionCode, RegionDirectory, RegionLevel};
+use crate::{Error, Result};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The station's identity as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StationRow {
+    /// The station id.
+    pub station_id: String,
+    /// Its kecamatan.
+    pub kecamatan: RegionCode,
+    /// When it was set up (RFC 3339).
+    pub created_at: String,
+}
+
+/// A recording to append to the journal.
+#[derive(Debug, Clone)]
+pub struct NewEnrollment {
+    /// Unique id of the recording (the packet id once sealed).
+    pub enrollment_id: String,
+    /// The resident.
+    pub nik: Nik,
+    /// The case it was recorded under.
+    pub case: CaseType,
+    /// The operator who recorded it.
+    pub operator_id: String,
+    /// The recording as stored (the sealed packet once packets exist).
+    pub payload: Vec<u8>,
+}
+
+/// A journal row, without its payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JournalEntry {
+    /// Monotonic position in the journal.
+    pub seq: i64,
+    /// The recording's id.
+    pub enrollment_id: String,
+    /// The resident's masked NIK.
+    pub masked_nik: String,
+    /// The case.
+    pub case: String,
+    /// Who recorded it.
+    pub operator_id: String,
+    /// When (RFC 3339).
+    pub recorded_at: String,
+    /// Stored size in bytes.
+    pub payload_len: i64,
+}
+
+/// Counts of the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct JournalStats {
+    /// Rows.
+    pub entries: i64,
+    /// Highest sequence number ever given (0 when none).
+    pub head_seq: i64,
+}
+
+/// An open station database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    clock: Arc<dyn Clock>,
+}
+
+impl Store {
+    /// Creates a new database at `path` (which must not exist) and brings it to the latest
+    /// schema.
+    pub fn create(path: &Path, key: &StoreKey, clock: Arc<dyn Clock>) -> Result<Store> {
+        Self::create_at(path, key, clock, migrations::latest())
+    }
+
+    fn create_at(
+        path: &Path,
+        key: &StoreKey,
+        clock: Arc<dyn Clock>,
+        version: i64,
+    ) -> Result<Store> {
+        if path.exists() {
+            return Err(Error::AlreadyInitialised(path.to_owned()));
+        }
+        if let Some(dir) = path.parent() {
+            create_private_dir(dir)?;
+        }
+        create_private_file(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = connect(path, key, flags)?;
+        let mut store = Store {
+            conn,
+            path: path.to_owned(),
+            clock,
+        };
+        store.migrate(version)?;
+        Ok(store)
+    }
+
+    /// Opens an existing database, migrating it if it is older than this build.
+    pub fn open(path: &Path, key: &StoreKey, clock: Arc<dyn Clock>) -> Result<Store> {
+        if !path.exists() {
+            return Err(Error::NotInitialised(path.to_owned()));
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = connect(path, key, flags)?;
+        let mut store = Store {
+            conn,
+            path: path.to_owned(),
+            clock,
+        };
+        store.migrate(migrations::latest())?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The clock this store stamps entries with.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// The newest schema version this build knows.
+    pub fn latest_schema_version() -> i64 {
+        migrations::latest()
+    }
+
+    fn migrate(&mut self, target: i64) -> Result<()> {
+        let current = self.schema_version()?;
+        let supported = migrations::latest();
+        if current > supported {
+            return Err(Error::NewerSchema {
+                found: current,
+                supported,
+            });
+        }
+        for m in migrations::MIGRATIONS
+            .iter()
+            .filter(|m| m.version > current && m.version <= target)
+        {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute_batch(m.sql)?;
+            tx.pragma_update(None, "user_version", m.version)?;
+            tx.commit()?;
+            tracing::info!(version = m.version, name = m.name, "store migrated");
+        }
+        Ok(())
+    }
+
+    // ----- station --------------------------------------------------------------------------
+
+    /// Records the station's identity, with its audit entry. Only once.
+    pub fn insert_station(&mut self, row: &StationRow, actor: &str) -> Result<AuditEntry> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO station (singleton, station_id, kecamatan_code, created_at)
+             VALUES (1, ?1, ?2, ?3)",
+            params![row.station_id, row.kecamatan.dotted(), row.created_at],
+        )?;
+        let event = AuditEvent::new(actor, "station.init", &row.station_id)
+            .with_detail(serde_json::json!({ "kecamatan": row.kecamatan.dotted() }));
+        let entry = append_audit_tx(&tx, &row.station_id, &event, self.clock.as_ref())?;
+        tx.commit()?;
+        Ok(entry)
+    }
+
+    /// The station's identity, if set up.
+    pub fn station(&self) -> Result<Option<StationRow>> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT station_id, kecamatan_code, created_at FROM station WHERE singleton = 1",
+                [],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        row.map(|(station_id, code, created_at)| {
+            Ok(StationRow {
+                station_id,
+                kecamatan: RegionCode::parse(&code)?,
+                created_at,
+            })
+        })
+        .transpose()
+    }
+
+    fn station_id(&self) -> Result<String> {
+        self.station()?
+            .map(|s| s.station_id)
+            .ok_or_else(|| Error::NotInitialised(self.path.clone()))
+    }
+
+    // ----- audit log ------------------------------------------------------------------------
+
+    /// Appends one audit entry in its own transaction.
+    pub fn append_audit(&mut self, event: &AuditEvent) -> Result<AuditEntry> {
+        let station_id = self.station_id()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let entry = append_audit_tx(&tx, &station_id, event, self.clock.as_ref())?;
+        tx.commit()?;
+        Ok(entry)
+    }
+
+    /// The stored head of the audit log.
+    pub fn audit_head(&self) -> Result<AuditHead> {
+        read_audit_head(&self.conn)
+    }
+
+    /// Audit entries after `after_seq`, at most `limit`, in order.
+    pub fn audit_entries(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEntry>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, at, station_id, actor, action, subject, detail, prev_hash, hash
+             FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after_seq, limit], audit_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Walks the whole audit log and checks every link, edit and the head.
+    pub fn verify_audit(&self) -> Result<AuditReport> {
+        let mut verifier = audit::Verifier::default();
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, at, station_id, actor, action, subject, detail, prev_hash, hash
+             FROM audit_log ORDER BY seq",
+        )?;
+        let mut rows = stmt.query_map([], audit_row)?;
+        for row in rows.by_ref() {
+            if !verifier.push(&row?) {
+                break;
+            }
+        }
+        Ok(verifier.finish(self.audit_head()?))
+    }
+
+    // ----- enrollment journal ---------------------------------------------------------------
+
+    /// Appends a recording to the journal, with its audit entry, in one transaction. A second
+    /// recording of the same NIK is refused with [`Error::AlreadyRecorded`].
+    pub fn append_enrollment(&mut self, e: &NewEnrollment) -> Result<JournalEntry> {
+        let station_id = self.station_id()?;
+        let recorded_at = rfc3339(self.clock.now());
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing: Option<String> = tx
+            .query_row(
+                "SELECT enrollment_id FROM enrollment_journal WHERE nik = ?1",
+                [e.nik.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(enrollment_id) = existing {
+            return Err(Error::AlreadyRecorded {
+                masked_nik: e.nik.masked(),
+                enrollment_id,
+            });
+        }
+        tx.execute(
+            "INSERT INTO enrollment_journal
+                 (enrollment_id, nik, case_type, operator_id, recorded_at, payload)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                e.enrollment_id,
+                e.nik.as_str(),
+                e.case.as_str(),
+                e.operator_id,
+                recorded_at,
+                e.payload
+            ],
+        )?;
+        let seq = tx.last_insert_rowid();
+        let event = AuditEvent::new(&e.operator_id, "enrollment.journal", &e.enrollment_id)
+            .with_detail(serde_json::json!({
+                "seq": seq,
+                "nik": e.nik.masked(),
+                "case": e.case.as_str(),
+            }));
+        append_audit_tx(&tx, &station_id, &event, self.clock.as_ref())?;
+        tx.commit()?;
+        Ok(JournalEntry {
+            seq,
+            enrollment_id: e.enrollment_id.clone(),
+            masked_nik: e.nik.masked(),
+            case: e.case.as_str().to_owned(),
+            operator_id: e.operator_id.clone(),
+            recorded_at,
+            payload_len: e.payload.len() as i64,
+        })
+    }
+
+    /// The journal row of `nik`'s recording at this station, if any.
+    pub fn enrollment_by_nik(&self, nik: &Nik) -> Result<Option<JournalEntry>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("{JOURNAL_SELECT} WHERE nik = ?1"),
+                [nik.as_str()],
+                journal_row,
+            )
+            .optional()?)
+    }
+
+    /// Journal rows after `after_seq`, at most `limit`, in order: what sync drains.
+    pub fn journal_after(&self, after_seq: i64, limit: i64) -> Result<Vec<JournalEntry>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "{JOURNAL_SELECT} WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![after_seq, limit], journal_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The stored payload of one recording.
+    pub fn enrollment_payload(&self, enrollment_id: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT payload FROM enrollment_journal WHERE enrollment_id = ?1",
+                [enrollment_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// How many recordings the journal holds, and its highest sequence number.
+    pub fn journal_stats(&self) -> Result<JournalStats> {
+        let entries = self
+            .conn
+            .query_row("SELECT count(*) FROM enrollment_journal", [], |r| r.get(0))?;
+        let head_seq = self
+            .conn
+            .query_row(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'enrollment_journal'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        Ok(JournalStats { entries, head_seq })
+    }
+
+    // ----- regions --------------------------------------------------------------------------
+
+    /// The version of the region data held, if any was loaded.
+    pub fn regions_version(&self) -> Result<Option<String>> {
+        self.meta("regions_version")
+    }
+
+    /// Replaces the region master data with `regions`, tagged `version`, in one transaction.
+    pub fn replace_regions(
+        &mut self,
+        regions: impl IntoIterator<Item = Region>,
+        version: &str,
+    ) -> Result<usize> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM region", [])?;
+        let mut n = 0;
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO region (code, level, parent, name) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for r in regions {
+                insert.execute(params![
+                    r.code.dotted(),
+                    r.level().as_str(),
+                    r.code.parent().map(|p| p.dotted()),
+                    r.name
+                ])?;
+                n += 1;
+            }
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('regions_version', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [version],
+        )?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Regions whose name contains `query` (case-insensitive), optionally of one level, best
+    /// matches first (exact, then prefix, then anywhere).
+    pub fn search_regions(
+        &self,
+        query: &str,
+        level: Option<RegionLevel>,
+        limit: i64,
+    ) -> Result<Vec<Region>> {
+        let q = query.trim();
+        let escaped = q
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let mut stmt = self.conn.prepare(
+            "SELECT code, name FROM region
+             WHERE name LIKE '%' || ?1 || '%' ESCAPE '\\' AND (?2 IS NULL OR level = ?2)
+             ORDER BY (name = ?3 COLLATE NOCASE) DESC,
+                      (name LIKE ?1 || '%' ESCAPE '\\') DESC,
+                      length(code), code
+             LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(
+            params![escaped, level.map(RegionLevel::as_str), q, limit],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        )?;
+        rows.map(|row| {
+            let (code, name) = row?;
+            Ok(Region {
+                code: RegionCode::parse(&code)?,
+                name,
+            })
+        })
+        .collect()
+    }
+
+    /// The regions directly inside `parent`, by code.
+    pub fn child_regions(&self, parent: &RegionCode) -> Result<Vec<Region>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT code, name FROM region WHERE parent = ?1 ORDER BY code")?;
+        let rows = stmt.query_map([parent.dotted()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        rows.map(|row| {
+            let (code, name) = row?;
+            Ok(Region {
+                code: RegionCode::parse(&code)?,
+                name,
+            })
+        })
+        .collect()
+    }
+
+    /// How many regions of each level are held.
+    pub fn region_counts(&self) -> Result<Vec<(RegionLevel, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT level, count(*) FROM region GROUP BY level")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (level, n) = row?;
+            out.push((level.parse::<RegionLevel>()?, n));
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn lookup_region(&self, code: &RegionCode) -> Result<Option<Region>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT name FROM region WHERE code = ?1",
+                [code.dotted()],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .map(|name| Region {
+                code: code.clone(),
+                name,
+            }))
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    // ----- maintenance ----------------------------------------------------------------------
+
+    /// SQLite's own integrity check: `ok`, or the problems found.
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+impl RegionDirectory for Store {
+    fn region(&self, code: &RegionCode) -> Option<Region> {
+        match self.lookup_region(code) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(%code, error = %e, "region lookup failed");
+                None
+            }
+        }
+    }
+}
+
+const JOURNAL_SELECT: &str = "SELECT seq, enrollment_id, nik, case_type, operator_id, recorded_at,
+        length(payload) FROM enrollment_journal";
+
+fn journal_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JournalEntry> {
+    let nik: String = r.get(2)?;
+    Ok(JournalEntry {
+        seq: r.get(0)?,
+        enrollment_id: r.get(1)?,
+        masked_nik: Nik::parse(&nik)
+            .map(|n| n.masked())
+            .unwrap_or_else(|_| "?".into()),
+        case: r.get(3)?,
+        operator_id: r.get(4)?,
+        recorded_at: r.get(5)?,
+        payload_len: r.get(6)?,
+    })
+}
+
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        station_id: r.get(2)?,
+        actor: r.get(3)?,
+        action: r.get(4)?,
+        subject: r.get(5)?,
+        detail: r.get(6)?,
+        prev_hash: hash_column(r, 7)?,
+        hash: hash_column(r, 8)?,
+    })
+}
+
+fn hash_column(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<audit::Hash> {
+    let bytes: Vec<u8> = r.get(i)?;
+    // A wrong length can only come from tampering; verification then reports the entry.
+    let mut h = [0u8; 32];
+    let n = bytes.len().min(32);
+    h[..n].copy_from_slice(&bytes[..n]);
+    Ok(h)
+}
+
+fn read_audit_head(conn: &Connection) -> Result<AuditHead> {
+    Ok(conn
+        .query_row(
+            "SELECT seq, hash FROM audit_head WHERE singleton = 1",
+            [],
+            |r| {
+                Ok(AuditHead {
+                    seq: r.get(0)?,
+                    hash: hash_column(r, 1)?,
+                })
+            },
+        )
+        .optional()?
+        .unwrap_or(AuditHead::EMPTY))
+}
+
+fn append_audit_tx(
+    tx: &rusqlite::Transaction<'_>,
+    station_id: &str,
+    event: &AuditEvent,
+    clock: &dyn Clock,
+) -> Result<AuditEntry> {
+    let head = read_audit_head(tx)?;
+    let mut entry = AuditEntry {
+        seq: head.seq + 1,
+        at: rfc3339(clock.now()),
+        station_id: station_id.to_owned(),
+        actor: event.actor.clone(),
+        action: event.action.clone(),
+        subject: event.subject.clone(),
+        detail: event.detail.to_string(),
+        prev_hash: head.hash,
+        hash: audit::GENESIS,
+    };
+    entry.hash = entry.compute_hash();
+    tx.execute(
+        "INSERT INTO audit_log (seq, at, station_id, actor, action, subject, detail, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            entry.seq,
+            entry.at,
+            entry.station_id,
+            entry.actor,
+            entry.action,
+            entry.subject,
+            entry.detail,
+            entry.prev_hash.as_slice(),
+            entry.hash.as_slice()
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO audit_head (singleton, seq, hash) VALUES (1, ?1, ?2)
+         ON CONFLICT (singleton) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        params![entry.seq, entry.hash.as_slice()],
+    )?;
+    Ok(entry)
+}
+
+/// Creates an empty file readable by the owner only; SQLite gives the `-wal` and `-shm` files
+/// the same mode.
+fn create_private_file(path: &Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path).map(drop).map_err(|e| Error::io(path, e))
+}
+
+/// Opens a connection, applies the key and the station's pragmas, and proves the key works.
+fn connect(path: &Path, key: &StoreKey, flags: OpenFlags) -> Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.execute_batch(&key.pragma())?;
+    let cipher: Option<String> = conn
+        .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+        .optional()?;
+    if cipher.is_none() {
+        return Err(Error::NoEncryption);
+    }
+    // The first read decrypts page 1: a wrong key (or a file that is no database) fails here.
+    if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        return Err(match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => Error::WrongKey(path.to_owned()),
+            _ => Error::Database(e),
+        });
+    }
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(%mode, "WAL journal mode unavailable");
+    }
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+
+    fn clock() -> Arc<dyn Clock> {
+        Arc::new(SystemClock)
+    }
+
+    #[test]
+    fn an_older_database_is_migrated_on_open_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("station.db");
+        let key = StoreKey::generate().unwrap();
+        {
+            let mut v1 = Store::create_at(&path, &key, clock(), 1).unwrap();
+            assert_eq!(v1.schema_version().unwrap(), 1);
+            v1.insert_station(
+                &StationRow {
+                    station_id: "ST-OLD".into(),
+                    kecamatan: RegionCode::parse("32.73.01").unwrap(),
+                    created_at: "2026-01-01T00:00:00Z".into(),
+                },
+                "test",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path, &key, clock()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), migrations::latest());
+        assert_eq!(store.station().unwrap().unwrap().station_id, "ST-OLD");
+        assert!(store.regions_version().unwrap().is_none());
+        assert!(store.verify_audit().unwrap().is_intact());
+    }
+
+    #[test]
+    fn a_newer_database_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("station.db");
+        let key = StoreKey::generate().unwrap();
+        {
+            let store = Store::create(&path, &key, clock()).unwrap();
+            store
+                .conn
+                .pragma_update(None, "user_version", migrations::latest() + 7)
+                .unwrap();
+        }
+        match Store::open(&path, &key, clock()) {
+            Err(Error::NewerSchema { found, supported }) => {
+                assert_eq!(
+                    (found, supported),
+                    (migrations::latest() + 7, migrations::latest())
+                )
+            }
+            other => panic!("expected NewerSchema, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn migrations_are_numbered_in_order() {
+        for (i, m) in migrations::MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version, i as i64 + 1, "{}", m.name);
+        }
+    }
+}

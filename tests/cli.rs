@@ -1,0 +1,209 @@
+//! The `rekam` binary, run as an operator or a script would, checking exit codes and output.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn rekam(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rekam"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("REKAM_LANG")
+        .env_remove("REKAM_KEY_FILE")
+        .output()
+        .expect("run rekam")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+#[test]
+fn init_status_and_audit_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("station");
+
+    let out = rekam(&data, &["status"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("rekam init"), "{}", text(&out));
+
+    let out = rekam(
+        &data,
+        &[
+            "init",
+            "--kecamatan",
+            "32.73.01",
+            "--station-id",
+            "BDG-01",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v = json(&out);
+    assert_eq!(v["status"]["station_id"], "BDG-01");
+    assert_eq!(v["status"]["kecamatan_name"], "Sukasari");
+
+    let out = rekam(&data, &["init", "--kecamatan", "32.73.01"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out).contains("sudah ada"), "{}", text(&out));
+
+    let out = rekam(&data, &["status", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["status"]["audit_entries"], 1);
+    assert_eq!(v["status"]["journal"]["entries"], 0);
+    assert!(
+        v["status"]["regions_attribution"]
+            .as_str()
+            .unwrap()
+            .contains("ODbL")
+    );
+
+    let out = rekam(&data, &["status", "--lang", "en"]);
+    assert!(text(&out).contains("Station status"), "{}", text(&out));
+    let out = rekam(&data, &["status"]);
+    assert!(text(&out).contains("Status stasiun"), "{}", text(&out));
+
+    let out = rekam(&data, &["audit", "verify", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["intact"], true);
+}
+
+#[test]
+fn nik_check_exit_codes_and_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    // No station: the embedded region data answers.
+    let none = dir.path().join("none");
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["nik", "check", "3273014101900001"], 0, "PEREMPUAN"),
+        (
+            &["nik", "check", "3273014101900001", "--lang", "en"],
+            0,
+            "Possible dates of birth",
+        ),
+        (
+            &["nik", "check", "3273013102900001"],
+            1,
+            "tanggal lahir (digit 7-12)",
+        ),
+        (
+            &["nik", "check", "3273013102900001", "--lang", "en"],
+            1,
+            "date of birth (digits 7-12)",
+        ),
+        (&["nik", "check", "12345"], 1, "16 digit"),
+        (&["nik", "check", "9901010101900001"], 0, "Peringatan"),
+        (&["nik", "check"], 2, "Usage"),
+        (
+            &["nik", "check", "3273014101900001", "--lang", "fr"],
+            2,
+            "unknown language",
+        ),
+    ];
+    for (args, code, needle) in cases {
+        let out = rekam(&none, args);
+        assert_eq!(out.status.code(), Some(*code), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(needle), "{args:?}: {}", text(&out));
+        // The full NIK is never echoed back.
+        assert!(!text(&out).contains("3273014101900001"), "{args:?}");
+    }
+    assert!(!none.exists(), "nik check must not create a station");
+
+    let out = rekam(&none, &["nik", "check", "3273010001900001", "--json"]);
+    let v = json(&out);
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["error"]["code"], "NIK_DAY");
+    assert_eq!(v["error"]["part"], "day");
+}
+
+#[test]
+fn a_wrong_key_exits_3_with_advice_and_a_broken_chain_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("station");
+    assert_eq!(
+        rekam(&data, &["init", "--kecamatan", "3273", "--json"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        rekam(&data, &["init", "--kecamatan", "327301"])
+            .status
+            .code(),
+        Some(0)
+    );
+
+    let other_key = dir.path().join("other.key");
+    std::fs::write(&other_key, format!("{}\n", "ab".repeat(32))).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&other_key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let out = rekam(
+        &data,
+        &[
+            "status",
+            "--key-file",
+            other_key.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let v = json(&out);
+    assert_eq!(v["error"]["code"], "WRONG_KEY");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Jangan hapus")
+    );
+
+    // Tamper with the audit log through SQLCipher with the real key.
+    let key = std::fs::read_to_string(data.join("keys/store.key")).unwrap();
+    let conn = rusqlite::Connection::open(data.join("station.db")).unwrap();
+    conn.execute_batch(&format!(
+        "PRAGMA key = \"x'{}'\"; DROP TRIGGER audit_log_no_update;
+         UPDATE audit_log SET actor = 'intruder' WHERE seq = 1;",
+        key.trim()
+    ))
+    .unwrap();
+    drop(conn);
+    let out = rekam(&data, &["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("RANTAI AUDIT RUSAK"), "{}", text(&out));
+}
+
+#[test]
+fn region_lookup_by_code_and_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("station");
+    assert_eq!(
+        rekam(&data, &["init", "--kecamatan", "32.73.01"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let out = rekam(&data, &["region", "32.73.01.1002", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["regions"][0]["name"], "Gegerkalong");
+    assert_eq!(v["regions"][0]["path"][1], "Kota Bandung");
+    let out = rekam(&data, &["region", "gambir", "--level", "kecamatan"]);
+    assert!(text(&out).contains("31.71.01"), "{}", text(&out));
+    let out = rekam(&data, &["region", "atlantis"]);
+    assert_eq!(out.status.code(), Some(1));
+}
