@@ -383,7 +383,8 @@ mod tests {
 
     #[test]
     fn codes_parse_in_both_forms_and_refuse_garbage() {
-        let cases: &[(&str, Result<(&str, RegionLevel), ()>)] = &[
+        type Want = Result<(&'static str, RegionLevel), ()>;
+        let cases: &[(&str, Want)] = &[
             ("32", Ok(("32", RegionLevel::Province))),
             ("32.73", Ok(("32.73", RegionLevel::Regency))),
             ("3273", Ok(("32.73", RegionLevel::Regency))),
