@@ -118,7 +118,11 @@ fn main() -> anyhow::Result<()> {
 
     tauri::Builder::default()
         .manage(state)
-        .invoke_handler(tauri::generate_handler![station_status, ui_config, ui_rendered])
+        .invoke_handler(tauri::generate_handler![
+            station_status,
+            ui_config,
+            ui_rendered
+        ])
         .run(tauri::generate_context!())
         .map_err(|e| anyhow::anyhow!("the desktop shell stopped: {e}"))
 }

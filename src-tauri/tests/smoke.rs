@@ -54,7 +54,12 @@ fn render(data_dir: &Path, lang: Option<&str>, out: &Path) -> String {
     };
     let mut stderr = String::new();
     use std::io::Read;
-    child.stderr.take().unwrap().read_to_string(&mut stderr).ok();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .ok();
     assert!(status.success(), "desktop app failed: {status}\n{stderr}");
     std::fs::read_to_string(out).unwrap_or_else(|e| panic!("no smoke output ({e}):\n{stderr}"))
 }
@@ -76,7 +81,13 @@ fn the_window_shows_the_station_status_in_indonesian_then_english() {
     drop(station);
 
     let id = render(&data_dir, None, &dir.path().join("id.txt"));
-    for needle in ["Status stasiun", "BDG-SMOKE-01", "Sukasari", "83.762", "Terenkripsi"] {
+    for needle in [
+        "Status stasiun",
+        "BDG-SMOKE-01",
+        "Sukasari",
+        "83.762",
+        "Terenkripsi",
+    ] {
         assert!(id.contains(needle), "{needle:?} not on screen:\n{id}");
     }
     let en = render(&data_dir, Some("en"), &dir.path().join("en.txt"));
@@ -88,7 +99,14 @@ fn the_window_shows_the_station_status_in_indonesian_then_english() {
 #[test]
 fn a_missing_station_shows_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
-    let shown = render(&dir.path().join("nothing"), None, &dir.path().join("out.txt"));
+    let shown = render(
+        &dir.path().join("nothing"),
+        None,
+        &dir.path().join("out.txt"),
+    );
     assert!(shown.contains("Stasiun belum dapat digunakan"), "{shown}");
-    assert!(shown.contains("rekam init") && shown.contains("NOT_INITIALISED"), "{shown}");
+    assert!(
+        shown.contains("rekam init") && shown.contains("NOT_INITIALISED"),
+        "{shown}"
+    );
 }
