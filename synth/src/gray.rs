@@ -111,38 +111,48 @@ impl Field {
         }
     }
 
-    /// Gaussian blur with standard deviation `sigma` (separable; a no-op below 0.3).
+    /// Gaussian blur with standard deviation `sigma` (separable, edges clamped; a no-op below
+    /// 0.3).
     pub fn blur(&self, sigma: f32) -> Field {
         if sigma < 0.3 {
             return self.clone();
         }
-        let r = (sigma * 3.0).ceil() as isize;
-        let k: Vec<f32> = (-r..=r)
-            .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
+        let r = (sigma * 3.0).ceil() as usize;
+        let k: Vec<f32> = (0..=2 * r)
+            .map(|i| {
+                let d = i as f32 - r as f32;
+                (-(d * d) / (2.0 * sigma * sigma)).exp()
+            })
             .collect();
         let sum: f32 = k.iter().sum();
         let k: Vec<f32> = k.iter().map(|v| v / sum).collect();
-        let mut tmp = Field::zeros(self.width, self.height);
-        for y in 0..self.height {
-            for x in 0..self.width {
-                let mut acc = 0.0;
-                for (i, w) in k.iter().enumerate() {
-                    acc += w * self.at(x as isize + i as isize - r, y as isize);
+        let (w, h) = (self.width, self.height);
+        // One pass along rows, one along columns; each line is padded with its edge values so
+        // the inner loop has no bounds logic.
+        let pass =
+            |src: &[f32], len: usize, lines: usize, stride: usize, step: usize| -> Vec<f32> {
+                let mut out = vec![0f32; src.len()];
+                let mut line = vec![0f32; len + 2 * r];
+                for l in 0..lines {
+                    let at = |i: usize| src[l * stride + i * step];
+                    for (j, slot) in line.iter_mut().enumerate() {
+                        *slot = at(j.saturating_sub(r).min(len - 1));
+                    }
+                    for i in 0..len {
+                        let window = &line[i..i + 2 * r + 1];
+                        out[l * stride + i * step] =
+                            window.iter().zip(&k).map(|(a, b)| a * b).sum();
+                    }
                 }
-                tmp.data[y * self.width + x] = acc;
-            }
+                out
+            };
+        let rows = pass(&self.data, w, h, w, 1);
+        let data = pass(&rows, h, w, 1, w);
+        Field {
+            width: w,
+            height: h,
+            data,
         }
-        let mut out = Field::zeros(self.width, self.height);
-        for y in 0..self.height {
-            for x in 0..self.width {
-                let mut acc = 0.0;
-                for (i, w) in k.iter().enumerate() {
-                    acc += w * tmp.at(x as isize, y as isize + i as isize - r);
-                }
-                out.data[y * self.width + x] = acc;
-            }
-        }
-        out
     }
 }
 
@@ -166,4 +176,44 @@ pub fn smooth_noise(rng: &mut impl rand::Rng, width: usize, height: usize, cell:
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blur_keeps_constants_and_mass_and_spreads_symmetrically() {
+        let mut f = Field::zeros(21, 15);
+        f.data.iter_mut().for_each(|v| *v = 3.0);
+        assert!(f.blur(1.7).data.iter().all(|v| (v - 3.0).abs() < 1e-5));
+
+        let mut impulse = Field::zeros(21, 15);
+        impulse.data[7 * 21 + 10] = 1.0;
+        let b = impulse.blur(1.2);
+        let total: f32 = b.data.iter().sum();
+        assert!((total - 1.0).abs() < 1e-5, "mass {total}");
+        for (dx, dy) in [(1, 0), (2, 1), (0, 3)] {
+            let a = b.at(10 + dx, 7 + dy);
+            let c = b.at(10 - dx, 7 - dy);
+            assert!((a - c).abs() < 1e-7 && a > 0.0, "({dx},{dy}): {a} vs {c}");
+        }
+        assert!(b.at(10, 7) > b.at(11, 7) && b.at(11, 7) > b.at(12, 7));
+
+        // At an edge the image continues with its edge value (no dark border).
+        let mut ramp = Field::zeros(9, 3);
+        for (i, v) in ramp.data.iter_mut().enumerate() {
+            *v = (i % 9) as f32;
+        }
+        let r = ramp.blur(1.0);
+        assert!(r.at(0, 1) > 0.0 && r.at(0, 1) < 1.0, "{}", r.at(0, 1));
+        assert!((r.at(4, 1) - 4.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn below_the_threshold_blur_is_a_copy() {
+        let mut f = Field::zeros(4, 4);
+        f.data[5] = 2.0;
+        assert_eq!(f.blur(0.2), f);
+    }
 }

@@ -188,8 +188,65 @@ pub fn generate_resident(opts: &SetOptions, pool: &RegionPool, index: u64) -> Ge
     let missing: Vec<FingerPosition> = res.missing_fingers.iter().map(|m| m.position).collect();
 
     let masters = masters(seed, index);
+    // Everything after the masters is independent: run it as one work-stealing batch so both
+    // cores stay busy (collect keeps the order, so the bytes do not depend on scheduling).
+    let ((flats, slaps), (irises, (faces, signatures))) = rayon::join(
+        || {
+            rayon::join(
+                || flat_impressions(opts, &dir, rseed, &masters, &missing),
+                || slaps_of(opts, rseed, &masters, &missing),
+            )
+        },
+        || {
+            rayon::join(
+                || irises_of(opts, &dir, rseed),
+                || {
+                    rayon::join(
+                        || portraits(opts, &dir, rseed, res.birth_date.year()),
+                        || signings(opts, &dir, rseed),
+                    )
+                },
+            )
+        },
+    );
+    let mut fingers = Vec::new();
+    for (truth, out) in flats {
+        fingers.push(truth);
+        files.extend(out);
+    }
+    let mut slap_truth = Vec::new();
+    for (s, placements, png) in slaps {
+        files.push((format!("{dir}/slap/{}.png", s.as_str()), png));
+        slap_truth.push((s, placements));
+    }
+    let mut iris_truth = Vec::new();
+    for (eye, truths, out) in irises {
+        files.extend(out);
+        iris_truth.push((eye, truths));
+    }
+    files.extend(faces);
+    files.extend(signatures);
+
+    Generated {
+        record: ResidentRecord {
+            resident: res,
+            fingers,
+            slaps: slap_truth,
+            irises: iris_truth,
+        },
+        files,
+    }
+}
+
+fn flat_impressions(
+    opts: &SetOptions,
+    dir: &str,
+    rseed: Seed,
+    masters: &[MasterPrint],
+    missing: &[FingerPosition],
+) -> Vec<(FingerTruth, Files)> {
     let fseed = rseed.child("finger");
-    let per_finger: Vec<(FingerTruth, Files)> = masters
+    masters
         .par_iter()
         .map(|m| {
             let mut caps = Vec::new();
@@ -203,107 +260,94 @@ pub fn generate_resident(opts: &SetOptions, pool: &RegionPool, index: u64) -> Ge
                     let q = if poor { Quality::POOR } else { Quality::GOOD };
                     let cap = Capture::draw(&mut cseed.rng(), q);
                     let img = impression(m, &cap, cseed.child("sensor"));
-                    let name = if poor {
-                        format!(
-                            "{dir}/finger/{:02}-{}-poor.png",
-                            m.position.code(),
-                            m.position.as_str()
-                        )
+                    let (code, name) = (m.position.code(), m.position.as_str());
+                    let file = if poor {
+                        format!("{dir}/finger/{code:02}-{name}-poor.png")
                     } else {
-                        format!(
-                            "{dir}/finger/{:02}-{}-{}.png",
-                            m.position.code(),
-                            m.position.as_str(),
-                            k + 1
-                        )
+                        format!("{dir}/finger/{code:02}-{name}-{}.png", k + 1)
                     };
-                    out.push((name, img.to_png()));
+                    out.push((file, img.to_png()));
                     caps.push(cap);
                 }
             }
-            (
-                FingerTruth {
-                    position: m.position,
-                    class: m.class,
-                    cores: m.cores.clone(),
-                    deltas: m.deltas.clone(),
-                    captures: caps,
-                },
-                out,
-            )
+            let truth = FingerTruth {
+                position: m.position,
+                class: m.class,
+                cores: m.cores.clone(),
+                deltas: m.deltas.clone(),
+                captures: caps,
+            };
+            (truth, out)
         })
-        .collect();
-    let mut fingers = Vec::new();
-    for (truth, out) in per_finger {
-        fingers.push(truth);
-        files.extend(out);
-    }
+        .collect()
+}
 
+fn slaps_of(
+    opts: &SetOptions,
+    rseed: Seed,
+    masters: &[MasterPrint],
+    missing: &[FingerPosition],
+) -> Vec<(Slap, Vec<Placement>, Vec<u8>)> {
     let sseed = rseed.child("slap");
     let sequence: &[Slap] = if opts.slaps { &Slap::SEQUENCE } else { &[] };
-    let slaps: Vec<(Slap, Vec<Placement>, Vec<u8>)> = sequence
+    sequence
         .par_iter()
         .map(|s| {
             let cseed = sseed.child(s.as_str());
             let cap = Capture::draw(&mut cseed.rng(), Quality::GOOD);
-            let (img, placements) = slap(*s, &masters, &missing, &cap, cseed.child("sensor"));
+            let (img, placements) = slap(*s, masters, missing, &cap, cseed.child("sensor"));
             (*s, placements, img.to_png())
         })
-        .collect();
-    let mut slap_truth = Vec::new();
-    for (s, placements, png) in slaps {
-        files.push((format!("{dir}/slap/{}.png", s.as_str()), png));
-        slap_truth.push((s, placements));
-    }
+        .collect()
+}
 
-    let mut irises = Vec::new();
-    for eye in [Eye::Right, Eye::Left] {
-        let eseed = rseed.child("iris").child(eye.as_str());
-        let texture = IrisTexture::new(eseed.child("texture"));
-        let mut truths = Vec::new();
-        for k in 0..opts.iris_captures {
-            let cseed = eseed.child_n("capture", u64::from(k));
-            let cap = IrisCapture::draw(&mut cseed.rng(), 0.85);
-            let (img, truth) = iris_image(&texture, &cap, cseed.child("sensor"));
-            files.push((
-                format!("{dir}/iris/{}-{}.png", eye.as_str(), k + 1),
-                img.to_png(),
-            ));
-            truths.push(truth);
-        }
-        irises.push((eye, truths));
-    }
+fn irises_of(opts: &SetOptions, dir: &str, rseed: Seed) -> Vec<(Eye, Vec<IrisTruth>, Files)> {
+    [Eye::Right, Eye::Left]
+        .par_iter()
+        .map(|eye| {
+            let eseed = rseed.child("iris").child(eye.as_str());
+            let texture = IrisTexture::new(eseed.child("texture"));
+            let mut truths = Vec::new();
+            let mut out = Vec::new();
+            for k in 0..opts.iris_captures {
+                let cseed = eseed.child_n("capture", u64::from(k));
+                let cap = IrisCapture::draw(&mut cseed.rng(), 0.85);
+                let (img, truth) = iris_image(&texture, &cap, cseed.child("sensor"));
+                out.push((
+                    format!("{dir}/iris/{}-{}.png", eye.as_str(), k + 1),
+                    img.to_png(),
+                ));
+                truths.push(truth);
+            }
+            (*eye, truths, out)
+        })
+        .collect()
+}
 
+fn portraits(opts: &SetOptions, dir: &str, rseed: Seed, birth_year: i32) -> Files {
     let shots: &[FaceShot] = if opts.face_faults {
         &FaceShot::ALL
     } else {
         &FaceShot::ALL[..1]
     };
-    for shot in shots {
-        let img = portrait(
-            res.birth_date.year(),
-            *shot,
-            rseed.child("face").child(shot.as_str()),
-        );
-        files.push((format!("{dir}/face/{}.png", shot.as_str()), to_png(&img)));
-    }
+    shots
+        .par_iter()
+        .map(|shot| {
+            let img = portrait(birth_year, *shot, rseed.child("face").child(shot.as_str()));
+            (format!("{dir}/face/{}.png", shot.as_str()), to_png(&img))
+        })
+        .collect()
+}
 
+fn signings(opts: &SetOptions, dir: &str, rseed: Seed) -> Files {
     let style = SignatureStyle::new(rseed.child("signature"));
-    for k in 0..opts.signings {
-        let events = style.sign(rseed.child("signature").child_n("signing", u64::from(k)));
-        let json = serde_json::to_vec(&events).unwrap_or_default();
-        files.push((format!("{dir}/signature-{}.json", k + 1), json));
-    }
-
-    Generated {
-        record: ResidentRecord {
-            resident: res,
-            fingers,
-            slaps: slap_truth,
-            irises,
-        },
-        files,
-    }
+    (0..opts.signings)
+        .map(|k| {
+            let events = style.sign(rseed.child("signature").child_n("signing", u64::from(k)));
+            let json = serde_json::to_vec(&events).unwrap_or_default();
+            (format!("{dir}/signature-{}.json", k + 1), json)
+        })
+        .collect()
 }
 
 /// Writes a whole set into `out`, which must be missing or empty. `progress` is told after each

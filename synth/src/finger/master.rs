@@ -179,6 +179,10 @@ pub fn master_print(seed: Seed, position: FingerPosition) -> MasterPrint {
     let mut orient = vec![0f32; w * h];
     for y in 0..h {
         for x in 0..w {
+            // Outside the fingertip nothing is grown: skip the trigonometry there.
+            if silhouette.data[y * w + x] <= 0.0 {
+                continue;
+            }
             let (fx, fy) = (x as f32, y as f32);
             let theta = if class == PatternClass::Arch {
                 // Ridges y = base - A(y) * bump(x): their slope gives the direction.
@@ -233,6 +237,9 @@ pub fn master_print(seed: Seed, position: FingerPosition) -> MasterPrint {
     let mut field = Field::zeros(w, h);
     for y in 0..h {
         for x in 0..w {
+            if silhouette.data[y * w + x] <= 0.0 {
+                continue;
+            }
             let (fx, fy) = (x as f32, y as f32);
             let (cgx, cgy) = ((fx / spacing) as isize, (fy / spacing) as isize);
             let mut best = (f32::MAX, 0.0, 0.0, 0.0);

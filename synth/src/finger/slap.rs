@@ -6,6 +6,7 @@ use super::impression::{Capture, finish, ink};
 use super::master::MasterPrint;
 use crate::gray::{Field, Gray8};
 use crate::seed::Seed;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Platen width in pixels at 500 ppi (3.2 inch).
@@ -80,44 +81,49 @@ pub fn slap(
     let mut platen = Field::zeros(SLAP_W, SLAP_H);
     let fingers = slap.fingers();
     let n = fingers.len() as f32;
+    // Each finger's ink is independent: render them in parallel, lay them down in order.
+    let inked: Vec<(Field, Placement)> = fingers
+        .par_iter()
+        .enumerate()
+        .filter(|(_, pos)| !missing.contains(pos))
+        .filter_map(|(i, pos)| {
+            let master = masters.iter().find(|m| m.position == *pos)?;
+            // Fingers fan out from the palm: outer fingers lean outwards and sit lower; the
+            // middle finger reaches highest. Thumbs lean towards each other.
+            let t = (i as f32 + 0.5) / n - 0.5; // -0.5 .. 0.5 across the hand
+            let (lean, drop) = match slap {
+                Slap::Thumbs => (if t < 0.0 { 18.0 } else { -18.0 }, 40.0),
+                _ => (
+                    t * 28.0,
+                    (t * 2.0).powi(2) * 120.0 + if i == 3 || i == 0 { 30.0 } else { 0.0 },
+                ),
+            };
+            let mut finger_capture = *capture;
+            finger_capture.rotation_deg = capture.rotation_deg * 0.3 + lean;
+            finger_capture.shift = (0.0, 0.0);
+            let img = ink(
+                master,
+                &finger_capture,
+                &mut seed.child_n("finger", pos.code() as u64).rng(),
+            );
+            let slot_w = SLAP_W as f32 / n;
+            let x = (slot_w * (i as f32 + 0.5) - img.width as f32 / 2.0 + capture.shift.0) as i32;
+            let y = (60.0 + drop + capture.shift.1) as i32;
+            let placement = Placement {
+                position: *pos,
+                x,
+                y,
+                width: img.width as u32,
+                height: img.height as u32,
+                rotation_deg: finger_capture.rotation_deg,
+            };
+            Some((img, placement))
+        })
+        .collect();
     let mut placements = Vec::new();
-    for (i, pos) in fingers.iter().enumerate() {
-        if missing.contains(pos) {
-            continue;
-        }
-        let Some(master) = masters.iter().find(|m| m.position == *pos) else {
-            continue;
-        };
-        // Fingers fan out from the palm: outer fingers lean outwards and sit lower; the middle
-        // finger reaches highest. Thumbs lean towards each other.
-        let t = (i as f32 + 0.5) / n - 0.5; // -0.5 .. 0.5 across the hand
-        let (lean, drop) = match slap {
-            Slap::Thumbs => (if t < 0.0 { 18.0 } else { -18.0 }, 40.0),
-            _ => (
-                t * 28.0,
-                (t * 2.0).powi(2) * 120.0 + if i == 3 || i == 0 { 30.0 } else { 0.0 },
-            ),
-        };
-        let mut finger_capture = *capture;
-        finger_capture.rotation_deg = capture.rotation_deg * 0.3 + lean;
-        finger_capture.shift = (0.0, 0.0);
-        let img = ink(
-            master,
-            &finger_capture,
-            &mut seed.child_n("finger", pos.code() as u64).rng(),
-        );
-        let slot_w = SLAP_W as f32 / n;
-        let x = (slot_w * (i as f32 + 0.5) - img.width as f32 / 2.0 + capture.shift.0) as i32;
-        let y = (60.0 + drop + capture.shift.1) as i32;
-        platen.blit_max(&img, x as isize, y as isize);
-        placements.push(Placement {
-            position: *pos,
-            x,
-            y,
-            width: img.width as u32,
-            height: img.height as u32,
-            rotation_deg: finger_capture.rotation_deg,
-        });
+    for (img, placement) in inked {
+        platen.blit_max(&img, placement.x as isize, placement.y as isize);
+        placements.push(placement);
     }
     (
         finish(&platen, capture, &mut seed.child("sensor").rng()),
