@@ -244,6 +244,8 @@ fn value_lists_table() {
     // Card labels round-trip through JSON.
     let json = serde_json::to_string(&siti()).unwrap();
     assert!(json.contains("\"ISLAM\"") && json.contains("\"O+\"") && json.contains("\"88\""));
+    // Dates travel as ISO 8601, never as (year, ordinal) pairs.
+    assert!(json.contains("\"birth_date\":\"1990-01-01\""), "{json}");
     let back: Biodata = serde_json::from_str(&json).unwrap();
     assert_eq!(back, siti());
     let bad = json.replace("\"ISLAM\"", "\"JEDI\"");

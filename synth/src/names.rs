@@ -124,7 +124,8 @@ pub(crate) const FEMALE: &[&str] = &[
     "ROSITA",
 ];
 
-pub(crate) const SECOND: &[&str] = &[
+/// Second names for men (and, for the neutral ones, anyone).
+pub(crate) const SECOND_MALE: &[&str] = &[
     "SANTOSO",
     "WIJAYA",
     "HIDAYAT",
@@ -137,18 +138,11 @@ pub(crate) const SECOND: &[&str] = &[
     "SURYADI",
     "PERMANA",
     "FIRMANSYAH",
-    "NURHAYATI",
-    "WULANDARI",
-    "ANGGRAENI",
-    "PURNAMASARI",
     "SUHENDAR",
     "HERMAWAN",
     "MULYADI",
     "SUBAGYO",
     "PRASETYO",
-    "KURNIAWATI",
-    "RAHMAWATI",
-    "SETIAWATI",
     "MAULANA",
     "HIDAYATULLAH",
     "SUPRIATNA",
@@ -163,6 +157,28 @@ pub(crate) const SECOND: &[&str] = &[
     "SALIM",
     "UTOMO",
     "WIBOWO",
+];
+
+/// Second names for women.
+pub(crate) const SECOND_FEMALE: &[&str] = &[
+    "NURHAYATI",
+    "WULANDARI",
+    "ANGGRAENI",
+    "PURNAMASARI",
+    "KURNIAWATI",
+    "RAHMAWATI",
+    "SETIAWATI",
+    "PERMATASARI",
+    "MAHARANI",
+    "OKTAVIANI",
+    "FEBRIANTI",
+    "LESTARI",
+    "AMELIA",
+    "SAFITRI",
+    "KUSUMAWATI",
+    "HANDAYANI",
+    "RAMADHANI",
+    "PUSPITASARI",
 ];
 
 pub(crate) const BALI_ORDER: &[(&str, &str)] = &[
@@ -214,61 +230,25 @@ pub(crate) const STREETS: &[&str] = &[
     "PASAR",
 ];
 
-/// Foreign residents: nationality, given names, family names, and whether the family name
-/// comes first.
-pub(crate) const FOREIGN: &[(&str, &[&str], &[&str], bool)] = &[
-    (
-        "JPN",
-        &["HIROSHI", "YUKI", "KENJI", "AYAKA", "TAKESHI", "HARUKA"],
-        &["TANAKA", "SATO", "SUZUKI", "WATANABE"],
-        true,
-    ),
-    (
-        "KOR",
-        &["MIN-JUN", "SEO-YEON", "JI-HOON", "HA-EUN"],
-        &["KIM", "LEE", "PARK", "CHOI"],
-        true,
-    ),
-    (
-        "CHN",
-        &["WEI", "FANG", "JUN", "LI NA"],
-        &["WANG", "ZHANG", "LIU", "CHEN"],
-        true,
-    ),
-    (
-        "NLD",
-        &["JAN", "PIETER", "ANNEKE", "SANNE"],
-        &["DE VRIES", "VAN DIJK", "BAKKER", "JANSEN"],
-        false,
-    ),
-    (
-        "AUS",
-        &["JACK", "OLIVIA", "LIAM", "CHLOE"],
-        &["SMITH", "JONES", "WILLIAMS", "BROWN"],
-        false,
-    ),
-    (
-        "IND",
-        &["RAHUL", "PRIYA", "ARJUN", "ANANYA"],
-        &["SHARMA", "PATEL", "SINGH", "IYER"],
-        false,
-    ),
-    (
-        "MYS",
-        &["AMIRUL", "NUR AINA", "FARID", "SITI AISYAH"],
-        &["BIN RAZAK", "BINTI HASSAN", "BIN ISMAIL", "BINTI OMAR"],
-        false,
-    ),
-    (
-        "DEU",
-        &["LUKAS", "ANNA", "FELIX", "LENA"],
-        &["MULLER", "SCHMIDT", "SCHNEIDER", "FISCHER"],
-        false,
-    ),
-    (
-        "PHL",
-        &["JOSE", "MARICEL", "RAMON", "ANGELICA"],
-        &["SANTOS", "REYES", "CRUZ", "BAUTISTA"],
-        false,
-    ),
+/// Foreign residents: nationality, men's and women's given names, family names, and whether the
+/// family name comes first.
+pub(crate) type ForeignNames = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+    bool,
+);
+
+#[rustfmt::skip] // a table: one nationality a line
+pub(crate) const FOREIGN: &[ForeignNames] = &[
+    ("JPN", &["HIROSHI", "KENJI", "TAKESHI"], &["AYAKA", "HARUKA", "YUKI"], &["TANAKA", "SATO", "SUZUKI", "WATANABE"], true),
+    ("KOR", &["MIN-JUN", "JI-HOON"], &["SEO-YEON", "HA-EUN"], &["KIM", "LEE", "PARK", "CHOI"], true),
+    ("CHN", &["WEI", "JUN"], &["FANG", "LI NA"], &["WANG", "ZHANG", "LIU", "CHEN"], true),
+    ("NLD", &["JAN", "PIETER"], &["ANNEKE", "SANNE"], &["DE VRIES", "VAN DIJK", "BAKKER", "JANSEN"], false),
+    ("AUS", &["JACK", "LIAM"], &["OLIVIA", "CHLOE"], &["SMITH", "JONES", "WILLIAMS", "BROWN"], false),
+    ("IND", &["RAHUL", "ARJUN"], &["PRIYA", "ANANYA"], &["SHARMA", "PATEL", "SINGH", "IYER"], false),
+    ("MYS", &["AMIRUL BIN RAZAK", "FARID BIN ISMAIL"], &["NUR AINA BINTI HASSAN", "SITI AISYAH BINTI OMAR"], &[""], false),
+    ("DEU", &["LUKAS", "FELIX"], &["ANNA", "LENA"], &["MULLER", "SCHMIDT", "SCHNEIDER", "FISCHER"], false),
+    ("PHL", &["JOSE", "RAMON"], &["MARICEL", "ANGELICA"], &["SANTOS", "REYES", "CRUZ", "BAUTISTA"], false),
 ];

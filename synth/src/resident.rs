@@ -203,16 +203,17 @@ pub fn resident(seed: Seed, index: u64, pool: &RegionPool, as_of: Date) -> Resid
     let province = &kec.code.compact()[..2];
 
     let (name, nationality) = if foreign {
-        let (nat, given, family, family_first) = names::FOREIGN
+        let (nat, men, women, family, family_first) = names::FOREIGN
             .choose(&mut rng)
             .copied()
             .unwrap_or(names::FOREIGN[0]);
+        let given = if sex == Sex::Male { men } else { women };
         let g = given.choose(&mut rng).copied().unwrap_or("ALEX");
-        let f = family.choose(&mut rng).copied().unwrap_or("SMITH");
-        let name = if family_first {
-            format!("{f} {g}")
-        } else {
-            format!("{g} {f}")
+        let f = family.choose(&mut rng).copied().unwrap_or("");
+        let name = match (f.is_empty(), family_first) {
+            (true, _) => g.to_owned(),
+            (false, true) => format!("{f} {g}"),
+            (false, false) => format!("{g} {f}"),
         };
         (name, Some(nat))
     } else {
@@ -326,6 +327,14 @@ fn indonesian_name(rng: &mut impl Rng, sex: Sex, province: &str) -> String {
         };
         list.choose(rng).copied().unwrap_or("ADI")
     };
+    let second = |rng: &mut _| -> &'static str {
+        let list = if sex == Sex::Male {
+            names::SECOND_MALE
+        } else {
+            names::SECOND_FEMALE
+        };
+        list.choose(rng).copied().unwrap_or("SANTOSO")
+    };
     match province {
         "51" => {
             let (m, f) = names::BALI_ORDER
@@ -343,17 +352,8 @@ fn indonesian_name(rng: &mut impl Rng, sex: Sex, province: &str) -> String {
         }
         _ => match rng.random_range(0..10) {
             0..=2 => given(rng).to_owned(),
-            3..=7 => format!(
-                "{} {}",
-                given(rng),
-                names::SECOND.choose(rng).copied().unwrap_or("SANTOSO")
-            ),
-            _ => format!(
-                "{} {} {}",
-                given(rng),
-                given(rng),
-                names::SECOND.choose(rng).copied().unwrap_or("SANTOSO")
-            ),
+            3..=7 => format!("{} {}", given(rng), second(rng)),
+            _ => format!("{} {} {}", given(rng), given(rng), second(rng)),
         },
     }
 }
