@@ -18,7 +18,7 @@ use crate::finger::{FingerPosition, MasterPrint, PatternClass, SingularPoint, ma
 use crate::iris::{Eye, IrisCapture, IrisTexture, IrisTruth, iris_image};
 use crate::resident::{RegionPool, Resident, resident};
 use crate::seed::Seed;
-use crate::signature::SignatureStyle;
+use crate::signature::{PenEvent, SignatureStyle};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -340,14 +340,23 @@ fn portraits(opts: &SetOptions, dir: &str, rseed: Seed, birth_year: i32) -> File
 }
 
 fn signings(opts: &SetOptions, dir: &str, rseed: Seed) -> Files {
-    let style = SignatureStyle::new(rseed.child("signature"));
     (0..opts.signings)
         .map(|k| {
-            let events = style.sign(rseed.child("signature").child_n("signing", u64::from(k)));
-            let json = serde_json::to_vec(&events).unwrap_or_default();
+            let json = serde_json::to_vec(&signing_of(rseed, u64::from(k))).unwrap_or_default();
             (format!("{dir}/signature-{}.json", k + 1), json)
         })
         .collect()
+}
+
+fn signing_of(rseed: Seed, k: u64) -> Vec<PenEvent> {
+    let sseed = rseed.child("signature");
+    SignatureStyle::new(sseed).sign(sseed.child_n("signing", k))
+}
+
+/// The `k`-th signing (from 0) of resident `index` of `seed`: the pen events a set writes to
+/// `signature-{k+1}.json`, and that the pad simulator plays.
+pub fn signing(seed: u64, index: u64, k: u64) -> Vec<PenEvent> {
+    signing_of(Seed::from_u64(seed).child_n("resident", index), k)
 }
 
 /// Writes a whole set into `out`, which must be missing or empty. `progress` is told after each

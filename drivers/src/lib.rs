@@ -1,0 +1,185 @@
+//! Rekam's device drivers.
+//!
+//! Architecture invariant: this is the only crate that knows a device's wire protocol. The core
+//! and the desktop shell see device kinds, identities, statuses, captures and [`DriverError`]s
+//! that tell an operator what to do; never bytes.
+//!
+//! Backends so far: the signature pad over a serial port ([`signature_pad`]). Fingerprint, iris
+//! and face cameras through MOSIP SBI, and the smart-card reader through PC/SC, follow.
+
+pub mod signature_pad;
+
+use rekam::i18n::{Lang, Localized};
+use serde::Serialize;
+use std::time::Duration;
+
+/// The kinds of device a station drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    /// Ten-print scanner (slaps 4-4-2, single fingers).
+    Fingerprint,
+    /// Iris camera (both eyes).
+    Iris,
+    /// Face camera.
+    Face,
+    /// Signature pad.
+    SignaturePad,
+    /// Smart-card reader/writer.
+    CardReader,
+}
+
+impl DeviceKind {
+    /// The device's name at the counter.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            DeviceKind::Fingerprint => lang.pick("Pemindai sidik jari", "Fingerprint scanner"),
+            DeviceKind::Iris => lang.pick("Kamera iris", "Iris camera"),
+            DeviceKind::Face => lang.pick("Kamera wajah", "Face camera"),
+            DeviceKind::SignaturePad => lang.pick("Bantalan tanda tangan", "Signature pad"),
+            DeviceKind::CardReader => lang.pick("Pembaca kartu", "Card reader"),
+        }
+    }
+}
+
+/// Who a device says it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceInfo {
+    /// Its kind.
+    pub kind: DeviceKind,
+    /// Make and model.
+    pub model: String,
+    /// Serial number.
+    pub serial: String,
+    /// Firmware version.
+    pub firmware: String,
+    /// Where it is attached (a port, a URL, a reader name).
+    pub address: String,
+}
+
+/// Whether a device can be used now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum DeviceStatus {
+    /// Connected and idle.
+    Ready,
+    /// Capturing for someone else.
+    Busy,
+    /// Not answering.
+    NotConnected,
+}
+
+/// What went wrong with a device, in terms an operator can act on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DriverError {
+    /// Nothing answers at the configured address.
+    #[error("{} not connected at {address}", .kind.label(Lang::En))]
+    NotConnected {
+        /// The device kind.
+        kind: DeviceKind,
+        /// Where it was looked for.
+        address: String,
+    },
+    /// The device went away during an operation.
+    #[error("{} disconnected during the operation", .0.label(Lang::En))]
+    Disconnected(DeviceKind),
+    /// Another operation holds the device.
+    #[error("{} is busy", .0.label(Lang::En))]
+    Busy(DeviceKind),
+    /// No answer within the time allowed.
+    #[error("{} did not answer within {} s", .kind.label(Lang::En), .after.as_secs())]
+    Timeout {
+        /// The device kind.
+        kind: DeviceKind,
+        /// How long was waited.
+        after: Duration,
+    },
+    /// The person at the device cancelled.
+    #[error("cancelled at the {}", .0.label(Lang::En))]
+    Cancelled(DeviceKind),
+    /// A capture ended with nothing in it.
+    #[error("the {} captured nothing", .0.label(Lang::En))]
+    Empty(DeviceKind),
+    /// The device speaks something else than expected.
+    #[error("{} answered outside its protocol: {detail}", .kind.label(Lang::En))]
+    Protocol {
+        /// The device kind.
+        kind: DeviceKind,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The operating system refused (permissions, port in use by another program).
+    #[error("{} at {address}: {detail}", .kind.label(Lang::En))]
+    Io {
+        /// The device kind.
+        kind: DeviceKind,
+        /// Where.
+        address: String,
+        /// The system's words.
+        detail: String,
+    },
+}
+
+impl DriverError {
+    /// A stable code for logs, reports and the screen.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DriverError::NotConnected { .. } => "DEVICE_NOT_CONNECTED",
+            DriverError::Disconnected(_) => "DEVICE_DISCONNECTED",
+            DriverError::Busy(_) => "DEVICE_BUSY",
+            DriverError::Timeout { .. } => "DEVICE_TIMEOUT",
+            DriverError::Cancelled(_) => "DEVICE_CANCELLED",
+            DriverError::Empty(_) => "DEVICE_EMPTY_CAPTURE",
+            DriverError::Protocol { .. } => "DEVICE_PROTOCOL",
+            DriverError::Io { .. } => "DEVICE_IO",
+        }
+    }
+}
+
+impl Localized for DriverError {
+    fn localized(&self, lang: Lang) -> String {
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            DriverError::NotConnected { kind, address } => format!(
+                "{} tidak terhubung di {address}: periksa kabel dan daya perangkat",
+                kind.label(lang)
+            ),
+            DriverError::Disconnected(kind) => format!(
+                "{} terputus di tengah proses: sambungkan kembali, lalu ulangi langkah ini",
+                kind.label(lang)
+            ),
+            DriverError::Busy(kind) => {
+                format!(
+                    "{} sedang dipakai: tunggu sebentar lalu coba lagi",
+                    kind.label(lang)
+                )
+            }
+            DriverError::Timeout { kind, after } => format!(
+                "{} tidak menjawab dalam {} detik: ulangi, atau periksa perangkat",
+                kind.label(lang),
+                after.as_secs()
+            ),
+            DriverError::Cancelled(kind) => format!("Dibatalkan di {}", kind.label(lang)),
+            DriverError::Empty(kind) => format!(
+                "{} tidak merekam apa pun: minta penduduk mengulang",
+                kind.label(lang)
+            ),
+            DriverError::Protocol { kind, detail } => format!(
+                "{} menjawab di luar protokolnya ({detail}): hubungi teknisi",
+                kind.label(lang)
+            ),
+            DriverError::Io {
+                kind,
+                address,
+                detail,
+            } => format!(
+                "{} di {address}: {detail}. Periksa hak akses port atau tutup program lain yang \
+                 memakainya",
+                kind.label(lang)
+            ),
+        }
+    }
+}
