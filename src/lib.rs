@@ -9,8 +9,9 @@ pub mod audit;
 pub mod clock;
 pub mod domain;
 pub mod error;
-pub mod i18n;
 pub mod station;
 pub mod store;
 
 pub use error::{Error, Result};
+/// Operator languages (the `rekam-i18n` crate, shared with the drivers).
+pub use rekam_i18n as i18n;

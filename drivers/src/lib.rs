@@ -9,7 +9,7 @@
 
 pub mod signature_pad;
 
-use rekam::i18n::{Lang, Localized};
+use rekam_i18n::{Lang, Localized};
 use serde::Serialize;
 use std::time::Duration;
 

@@ -4,9 +4,9 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
-use rekam::i18n::{Lang, Localized};
 use rekam_drivers::DriverError;
 use rekam_drivers::signature_pad::{PenSample, SerialPad, SignaturePad};
+use rekam_i18n::{Lang, Localized};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

@@ -22,6 +22,31 @@ pub struct Signature {
     pub clears: u32,
 }
 
+/// The serial ports a pad may be on when none is configured: USB CDC-ACM and USB-serial
+/// adapters (`/dev/ttyACM*`, `/dev/ttyUSB*`), in name order.
+pub fn default_ports() -> Vec<String> {
+    let mut ports: Vec<String> = std::fs::read_dir("/dev")
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("ttyACM") || n.starts_with("ttyUSB"))
+                .map(|n| format!("/dev/{n}"))
+                .collect()
+        })
+        .unwrap_or_default();
+    ports.sort();
+    ports
+}
+
+/// Tries each port: a pad that answers, or why not.
+pub fn discover(ports: &[String]) -> Vec<(String, Result<DeviceInfo, DriverError>)> {
+    ports
+        .iter()
+        .map(|p| (p.clone(), SerialPad::open(p).map(|pad| pad.info().clone())))
+        .collect()
+}
+
 /// A signature pad, whatever its transport.
 pub trait SignaturePad {
     /// Who it is.

@@ -79,6 +79,12 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// List the devices found, their status and identity, and what is wrong
+    Doctor {
+        /// A signature pad's serial port (repeat for several) [default: /dev/ttyACM*, /dev/ttyUSB*]
+        #[arg(long = "pad", env = "REKAM_PAD", value_delimiter = ',')]
+        pads: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -196,6 +202,22 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
             } else {
                 Exit::Ok
             })
+        }
+        Command::Doctor { pads } => {
+            let ports = if pads.is_empty() {
+                rekam_drivers::signature_pad::default_ports()
+            } else {
+                pads.clone()
+            };
+            let found = rekam_drivers::signature_pad::discover(&ports);
+            out.doctor(&found);
+            Ok(
+                if !found.is_empty() && found.iter().all(|(_, r)| r.is_ok()) {
+                    Exit::Ok
+                } else {
+                    Exit::Invalid
+                },
+            )
         }
         Command::Audit {
             command: AuditCommand::Verify,

@@ -206,6 +206,68 @@ impl Out {
         }
     }
 
+    pub fn doctor(
+        &self,
+        pads: &[(
+            String,
+            Result<rekam_drivers::DeviceInfo, rekam_drivers::DriverError>,
+        )],
+    ) {
+        use rekam_drivers::DeviceKind;
+        let no_driver = [
+            DeviceKind::Fingerprint,
+            DeviceKind::Iris,
+            DeviceKind::Face,
+            DeviceKind::CardReader,
+        ];
+        if self.json {
+            let rows: Vec<_> = pads
+                .iter()
+                .map(|(port, r)| match r {
+                    Ok(info) => json!({ "kind": "signature_pad", "address": port, "status": "ready", "device": info }),
+                    Err(e) => json!({
+                        "kind": "signature_pad", "address": port, "status": "problem",
+                        "error": { "code": e.code(), "message": e.localized(self.lang) }
+                    }),
+                })
+                .collect();
+            self.emit_json(json!({ "ok": true, "devices": rows, "without_driver": no_driver }));
+            return;
+        }
+        let pad = DeviceKind::SignaturePad.label(self.lang);
+        if pads.is_empty() {
+            println!(
+                "{pad}: {}",
+                self.t(
+                    "tidak ada di /dev/ttyACM* atau /dev/ttyUSB*; sambungkan, atau sebutkan portnya dengan --pad",
+                    "none at /dev/ttyACM* or /dev/ttyUSB*; plug one in, or name its port with --pad"
+                )
+            );
+        }
+        for (port, r) in pads {
+            match r {
+                Ok(i) => println!(
+                    "{pad} {port}: {} ({}, {} {}, firmware {})",
+                    self.t("siap", "ready"),
+                    i.model,
+                    self.t("nomor seri", "serial"),
+                    i.serial,
+                    i.firmware
+                ),
+                Err(e) => println!("{pad} {port}: {} [{}]", e.localized(self.lang), e.code()),
+            }
+        }
+        let names: Vec<&str> = no_driver.iter().map(|k| k.label(self.lang)).collect();
+        println!(
+            "{}: {}",
+            names.join(", "),
+            self.t(
+                "driver belum tersedia di versi ini",
+                "no driver in this version yet"
+            )
+        );
+    }
+
     pub fn audit(&self, r: &AuditReport) {
         if self.json {
             self.emit_json(json!({ "ok": true, "intact": r.is_intact(), "report": r }));

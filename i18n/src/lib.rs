@@ -1,4 +1,7 @@
 //! Languages of operator-facing text. Bahasa Indonesia is the default; English on request.
+//!
+//! A crate of its own so that the core and the device drivers share it without the drivers
+//! depending on the core.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
