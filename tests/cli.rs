@@ -208,58 +208,20 @@ fn region_lookup_by_code_and_name() {
     assert_eq!(out.status.code(), Some(1));
 }
 
-/// A pad on a real pty: a thread answers HELLO with INFO, as a pad's firmware would.
-fn pad_on_pty(answer: bool) -> (String, std::thread::JoinHandle<()>) {
-    use rekam_drivers::signature_pad::frame::{Frame, FrameDecoder, PadInfo};
-    use serialport::SerialPort;
-    use std::io::{Read, Write};
-    let (mut master, slave) = serialport::TTYPort::pair().unwrap();
-    let path = slave.name().unwrap();
-    drop(slave);
-    master
-        .set_timeout(std::time::Duration::from_millis(50))
-        .unwrap();
-    let handle = std::thread::spawn(move || {
-        let mut decoder = FrameDecoder::new();
-        let mut buf = [0u8; 64];
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(8);
-        while std::time::Instant::now() < until {
-            if let Ok(n) = master.read(&mut buf) {
-                decoder.push(&buf[..n]);
-            }
-            while let Some(frame) = decoder.next_frame() {
-                if frame == Frame::Hello && answer {
-                    let info = Frame::Info(PadInfo {
-                        version: 1,
-                        max_x: 10_000,
-                        max_y: 6_000,
-                        max_pressure: 1023,
-                        rate_hz: 200,
-                        model: "Test Pad".into(),
-                        serial: "TP-42".into(),
-                        firmware: "9.9".into(),
-                    });
-                    master.write_all(&info.encode()).unwrap();
-                    return;
-                }
-            }
-        }
-    });
-    (path, handle)
-}
-
 #[test]
 fn doctor_names_each_pad_and_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
-    let (path, peer) = pad_on_pty(true);
+    use rekam_drivers::signature_pad::testing::{pad_on_pty, test_pad_info};
+    let life = std::time::Duration::from_secs(8);
+    let (path, peer) = pad_on_pty(Some(test_pad_info()), life).unwrap();
     let out = rekam(dir.path(), &["doctor", "--pad", &path, "--json"]);
-    peer.join().unwrap();
+    drop(peer);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let v = json(&out);
     assert_eq!(v["devices"][0]["status"], "ready");
     assert_eq!(v["devices"][0]["device"]["serial"], "TP-42");
 
-    let (silent, peer) = pad_on_pty(false);
+    let (silent, peer) = pad_on_pty(None, life).unwrap();
     let out = rekam(
         dir.path(),
         &["doctor", "--pad", &silent, "--pad", "/dev/rekam-none"],

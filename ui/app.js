@@ -71,6 +71,16 @@ function renderError(err) {
   retry.focus();
 }
 
+function renderDevices(devices) {
+  const bar = document.getElementById("devices");
+  bar.replaceChildren(
+    el("span", { class: "devices-title" }, t(lang, "devices.title")),
+    ...devices.map((d) =>
+      el("span", { class: `device ${d.state}`, title: d.detail, "data-kind": d.kind },
+        el("strong", {}, d.label), " ", t(lang, `devices.${d.state}`),
+        d.state === "no_driver" ? "" : ` · ${d.detail}`)));
+}
+
 async function refresh() {
   applyStaticText();
   try {
@@ -78,6 +88,13 @@ async function refresh() {
     renderStatus(await invoke("station_status", { lang }));
   } catch (err) {
     renderError(err);
+  }
+  if (invoke) {
+    try {
+      renderDevices(await invoke("device_status", { lang }));
+    } catch (err) {
+      renderDevices([]);
+    }
   }
   if (invoke) await invoke("ui_rendered", { text: document.body.innerText });
 }

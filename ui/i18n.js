@@ -30,6 +30,10 @@ export const MESSAGES = {
     "error.code": "Kode",
     "error.retry": "Coba lagi",
     "footer.offline": "Bekerja tanpa jaringan: semua data tersimpan di stasiun ini.",
+    "devices.title": "Perangkat",
+    "devices.ready": "siap",
+    "devices.problem": "bermasalah",
+    "devices.no_driver": "belum didukung",
   },
   en: {
     "app.subtitle": "e-KTP Enrollment Station",
@@ -59,6 +63,10 @@ export const MESSAGES = {
     "error.code": "Code",
     "error.retry": "Try again",
     "footer.offline": "Works without a network: all data stays on this station.",
+    "devices.title": "Devices",
+    "devices.ready": "ready",
+    "devices.problem": "problem",
+    "devices.no_driver": "not supported yet",
   },
 };
 

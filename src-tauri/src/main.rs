@@ -20,6 +20,8 @@ struct AppState {
     smoke_file: Option<PathBuf>,
     /// The station's default language.
     default_lang: Lang,
+    /// Serial ports where a signature pad may be (`REKAM_PAD`, else the usual device names).
+    pad_ports: Vec<String>,
 }
 
 /// An error as the screen shows it.
@@ -69,6 +71,68 @@ fn station_status(
     }
 }
 
+/// One device as the device bar shows it.
+#[derive(Debug, Serialize)]
+struct DeviceView {
+    kind: rekam_drivers::DeviceKind,
+    label: &'static str,
+    /// `ready`, `problem`, or `no_driver`.
+    state: &'static str,
+    /// Identity when ready, what to do otherwise.
+    detail: String,
+}
+
+/// The device bar: each configured signature pad, and the kinds without a driver yet.
+#[tauri::command]
+fn device_status(state: tauri::State<'_, AppState>, lang: Option<Lang>) -> Vec<DeviceView> {
+    use rekam_drivers::DeviceKind;
+    let lang = lang.unwrap_or_default();
+    let mut out: Vec<DeviceView> = rekam_drivers::signature_pad::discover(&state.pad_ports)
+        .into_iter()
+        .map(|(port, found)| match found {
+            Ok(info) => DeviceView {
+                kind: DeviceKind::SignaturePad,
+                label: DeviceKind::SignaturePad.label(lang),
+                state: "ready",
+                detail: format!("{} {} ({port})", info.model, info.serial),
+            },
+            Err(e) => DeviceView {
+                kind: DeviceKind::SignaturePad,
+                label: DeviceKind::SignaturePad.label(lang),
+                state: "problem",
+                detail: e.localized(lang),
+            },
+        })
+        .collect();
+    if state.pad_ports.is_empty() {
+        out.push(DeviceView {
+            kind: DeviceKind::SignaturePad,
+            label: DeviceKind::SignaturePad.label(lang),
+            state: "problem",
+            detail: lang.pick("tidak ditemukan", "not found").to_owned(),
+        });
+    }
+    for kind in [
+        DeviceKind::Fingerprint,
+        DeviceKind::Iris,
+        DeviceKind::Face,
+        DeviceKind::CardReader,
+    ] {
+        out.push(DeviceView {
+            kind,
+            label: kind.label(lang),
+            state: "no_driver",
+            detail: lang
+                .pick(
+                    "driver belum tersedia di versi ini",
+                    "no driver in this version yet",
+                )
+                .to_owned(),
+        });
+    }
+    out
+}
+
 /// Start-up settings for the screen: the station's default language (`REKAM_LANG`, else
 /// Bahasa Indonesia). An operator's own choice on the screen overrides it.
 #[tauri::command]
@@ -109,6 +173,14 @@ fn main() -> anyhow::Result<()> {
         clock: Arc::new(SystemClock),
         station: Mutex::new(None),
         smoke_file: std::env::var_os("REKAM_SMOKE_FILE").map(PathBuf::from),
+        pad_ports: match std::env::var("REKAM_PAD") {
+            Ok(list) => list
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            Err(_) => rekam_drivers::signature_pad::default_ports(),
+        },
         default_lang: match std::env::var("REKAM_LANG") {
             Ok(tag) => tag.parse().map_err(|e: String| anyhow::anyhow!(e))?,
             Err(_) => Lang::default(),
@@ -120,6 +192,7 @@ fn main() -> anyhow::Result<()> {
         .manage(state)
         .invoke_handler(tauri::generate_handler![
             station_status,
+            device_status,
             ui_config,
             ui_rendered
         ])

@@ -27,11 +27,16 @@ fn xvfb_run() -> &'static str {
 }
 
 fn render(data_dir: &Path, lang: Option<&str>, out: &Path) -> String {
+    render_with_pad(data_dir, lang, out, "/dev/rekam-no-pad")
+}
+
+fn render_with_pad(data_dir: &Path, lang: Option<&str>, out: &Path, pad: &str) -> String {
     let mut cmd = Command::new(xvfb_run());
     cmd.args(["-a", "-s", "-screen 0 1366x768x24"])
         .arg(env!("CARGO_BIN_EXE_rekam-desktop"))
         .env("REKAM_DATA_DIR", data_dir)
         .env("REKAM_SMOKE_FILE", out)
+        .env("REKAM_PAD", pad)
         .env("HOME", data_dir.parent().unwrap())
         .env_remove("REKAM_LANG")
         .stdout(Stdio::null())
@@ -90,10 +95,27 @@ fn the_window_shows_the_station_status_in_indonesian_then_english() {
     ] {
         assert!(id.contains(needle), "{needle:?} not on screen:\n{id}");
     }
-    let en = render(&data_dir, Some("en"), &dir.path().join("en.txt"));
-    for needle in ["Station status", "BDG-SMOKE-01", "83,762", "Encrypted"] {
+    // No pad at the configured port: the device bar says so, in the operator's words.
+    assert!(id.contains("Bantalan tanda tangan bermasalah"), "{id}");
+    assert!(id.contains("tidak terhubung"), "{id}");
+
+    let (pad, peer) = rekam_drivers::signature_pad::testing::pad_on_pty(
+        Some(rekam_drivers::signature_pad::testing::test_pad_info()),
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    let en = render_with_pad(&data_dir, Some("en"), &dir.path().join("en.txt"), &pad);
+    for needle in [
+        "Station status",
+        "BDG-SMOKE-01",
+        "83,762",
+        "Encrypted",
+        "Signature pad ready",
+        "TP-42",
+    ] {
         assert!(en.contains(needle), "{needle:?} not on screen:\n{en}");
     }
+    drop(peer);
 }
 
 #[test]

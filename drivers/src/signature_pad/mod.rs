@@ -3,6 +3,8 @@
 
 pub mod frame;
 mod serial;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use frame::{Button, DecodeStats, PadInfo, PenSample};
 pub use serial::SerialPad;
