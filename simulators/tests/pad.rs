@@ -44,16 +44,7 @@ fn sim(args: &[&str]) -> Sim {
 }
 
 fn expected() -> Vec<PenSample> {
-    rekam_synth::set::signing(20261122, 1, 0)
-        .into_iter()
-        .map(|e| PenSample {
-            t_ms: e.t_ms,
-            x: e.x,
-            y: e.y,
-            pressure: e.pressure,
-            pen_down: e.pen_down,
-        })
-        .collect()
+    rekam_sim::pad_samples(20261122, 1, 0)
 }
 
 const T: Duration = Duration::from_secs(15);

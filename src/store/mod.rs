@@ -445,16 +445,9 @@ impl Store {
         )?;
         let rows = stmt.query_map(
             params![escaped, level.map(RegionLevel::as_str), q, limit],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            code_and_name,
         )?;
-        rows.map(|row| {
-            let (code, name) = row?;
-            Ok(Region {
-                code: RegionCode::parse(&code)?,
-                name,
-            })
-        })
-        .collect()
+        regions_of(rows)
     }
 
     /// The regions directly inside `parent`, by code.
@@ -462,17 +455,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare("SELECT code, name FROM region WHERE parent = ?1 ORDER BY code")?;
-        let rows = stmt.query_map([parent.dotted()], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
-        rows.map(|row| {
-            let (code, name) = row?;
-            Ok(Region {
-                code: RegionCode::parse(&code)?,
-                name,
-            })
-        })
-        .collect()
+        let rows = stmt.query_map([parent.dotted()], code_and_name)?;
+        regions_of(rows)
     }
 
     /// How many regions of each level are held.
@@ -532,6 +516,24 @@ impl RegionDirectory for Store {
             }
         }
     }
+}
+
+fn code_and_name(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String)> {
+    Ok((r.get(0)?, r.get(1)?))
+}
+
+/// Regions from `(code, name)` rows; a malformed stored code is an error, not a skipped row.
+fn regions_of(
+    rows: impl Iterator<Item = rusqlite::Result<(String, String)>>,
+) -> Result<Vec<Region>> {
+    rows.map(|row| {
+        let (code, name) = row?;
+        Ok(Region {
+            code: RegionCode::parse(&code)?,
+            name,
+        })
+    })
+    .collect()
 }
 
 const JOURNAL_SELECT: &str = "SELECT seq, enrollment_id, nik, case_type, operator_id, recorded_at,

@@ -111,17 +111,7 @@ fn main() -> anyhow::Result<()> {
     println!("READY {path}");
     std::io::stdout().flush()?;
 
-    let events = rekam_synth::set::signing(args.seed, args.resident, args.signing);
-    let samples: Vec<PenSample> = events
-        .iter()
-        .map(|e| PenSample {
-            t_ms: e.t_ms,
-            x: e.x,
-            y: e.y,
-            pressure: e.pressure,
-            pen_down: e.pen_down,
-        })
-        .collect();
+    let samples = rekam_sim::pad_samples(args.seed, args.resident, args.signing);
     let info = PadInfo {
         version: 1,
         max_x: rekam_synth::signature::PAD_W,
