@@ -61,6 +61,9 @@ pub enum Error {
         /// The newest this build knows.
         supported: i64,
     },
+    /// The operating system gave no randomness (keys and ids cannot be made).
+    #[error("the operating system gave no randomness: {0}")]
+    NoRandomness(String),
     /// The linked SQLite cannot encrypt: personal data must never be stored with it.
     #[error("this build's SQLite has no encryption (SQLCipher): refusing to store personal data")]
     NoEncryption,
@@ -107,6 +110,7 @@ impl Error {
             Error::WrongKey(_) => "WRONG_KEY",
             Error::KeyFile { .. } => "KEY_FILE",
             Error::NewerSchema { .. } => "NEWER_SCHEMA",
+            Error::NoRandomness(_) => "NO_RANDOMNESS",
             Error::NoEncryption => "NO_ENCRYPTION",
             Error::AlreadyRecorded { .. } => "ALREADY_RECORDED",
             Error::Database(_) => "DATABASE",
@@ -154,6 +158,9 @@ impl Localized for Error {
                  aplikasi ini ({supported}): pasang Rekam versi yang lebih baru; tidak ada yang \
                  diubah"
             ),
+            Error::NoRandomness(e) => {
+                format!("Sistem operasi tidak memberi bilangan acak ({e}): hubungi teknisi")
+            }
             Error::NoEncryption => "SQLite pada aplikasi ini tanpa enkripsi (SQLCipher): data \
                                     pribadi tidak akan disimpan"
                 .into(),

@@ -13,10 +13,10 @@ use crate::clock::{Clock, rfc3339};
 use crate::domain::region::{
     ATTRIBUTION, EmbeddedRegions, RegionCode, RegionDirectory, RegionLevel,
 };
-use crate::store::{JournalStats, StationRow, Store, StoreKey, create_private_dir};
+use crate::store::{JournalStats, StationRow, Store, StoreKey, create_private_dir, fill_random};
 use crate::{Error, Result};
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// File name of the database inside the data directory.
@@ -261,10 +261,7 @@ pub fn validate_station_id(id: &str) -> Result<String> {
 
 fn generated_station_id(kecamatan: &RegionCode) -> Result<String> {
     let mut suffix = [0u8; 2];
-    getrandom::fill(&mut suffix).map_err(|e| Error::KeyFile {
-        path: Path::new("<random>").to_owned(),
-        problem: e.to_string(),
-    })?;
+    fill_random(&mut suffix)?;
     Ok(format!(
         "{}-{}",
         kecamatan.compact(),

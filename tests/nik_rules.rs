@@ -400,11 +400,7 @@ fn a_nik_never_prints_in_full_by_accident() {
     let n = Nik::parse("3273014101900123").unwrap();
     for shown in [format!("{n}"), format!("{n:?}"), n.masked()] {
         assert!(!shown.contains("3273014101900123"), "{shown}");
-        assert!(
-            shown.contains("327301")
-                && shown.ends_with(if shown.ends_with(')') { "23)" } else { "23" }),
-            "{shown}"
-        );
+        assert!(shown.contains("327301********23"), "{shown}");
     }
     assert_eq!(n.masked(), "327301********23");
     assert_eq!(n.as_str(), "3273014101900123");

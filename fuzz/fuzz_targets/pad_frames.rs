@@ -20,11 +20,7 @@ fuzz_target!(|data: &[u8]| {
             frames.push(f);
         }
     }
-    while d.skip_stalled() {
-        while let Some(f) = d.next_frame() {
-            frames.push(f);
-        }
-    }
+    frames.extend(d.finish());
     for f in frames {
         let mut again = FrameDecoder::new();
         again.push(&f.encode());

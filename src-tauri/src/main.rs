@@ -82,8 +82,9 @@ struct DeviceView {
     detail: String,
 }
 
-/// The device bar: each configured signature pad, and the kinds without a driver yet.
-#[tauri::command]
+/// The device bar: each configured signature pad, and the kinds without a driver yet. Runs off
+/// the main thread: a silent port takes two seconds to give up, and the window must not freeze.
+#[tauri::command(async)]
 fn device_status(state: tauri::State<'_, AppState>, lang: Option<Lang>) -> Vec<DeviceView> {
     use rekam_drivers::DeviceKind;
     let lang = lang.unwrap_or_default();

@@ -86,7 +86,7 @@ impl KkNumber {
     pub fn parse(input: &str) -> Result<KkNumber, KkError> {
         let d = digits::parse_fixed::<16>(input)?;
         let text = digits::text(&d);
-        RegionCode::from_compact_digits(&text[..6]).map_err(|_| KkError::ZeroRegion)?;
+        RegionCode::parse(&text[..6]).map_err(|_| KkError::ZeroRegion)?;
         Ok(KkNumber(text))
     }
 
@@ -97,7 +97,7 @@ impl KkNumber {
 
     /// The issuing kecamatan (digits 1-6).
     pub fn issuing_region(&self) -> RegionCode {
-        RegionCode::from_compact_digits(&self.0[..6])
+        RegionCode::parse(&self.0[..6])
             .unwrap_or_else(|_| unreachable!("KK region digits validated at parse"))
     }
 

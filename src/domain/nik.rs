@@ -340,7 +340,7 @@ impl Nik {
     /// The kecamatan where the person was first registered (digits 1-6).
     pub fn kecamatan(&self) -> RegionCode {
         // Parse cannot fail: the parts were checked to be non-zero.
-        RegionCode::from_compact_digits(&self.text[..6])
+        RegionCode::parse(&self.text[..6])
             .unwrap_or_else(|_| unreachable!("NIK region digits validated at parse"))
     }
 

@@ -161,11 +161,6 @@ impl RegionCode {
             .filter(|(_, end)| *end <= self.0.len())
             .map(|(s, e)| self.0[*s..*e].parse::<u32>().unwrap_or(0))
     }
-
-    /// Builds a code from digits already known to be well-formed (used by NIK and KK parsing).
-    pub(crate) fn from_compact_digits(digits: &str) -> Result<Self, RegionError> {
-        Self::parse(digits)
-    }
 }
 
 fn dotted_of(compact: &str) -> String {

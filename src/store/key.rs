@@ -20,10 +20,7 @@ impl StoreKey {
     /// A fresh random key from the operating system.
     pub fn generate() -> Result<StoreKey> {
         let mut k = Zeroizing::new([0u8; 32]);
-        getrandom::fill(k.as_mut()).map_err(|e| Error::KeyFile {
-            path: "<random>".into(),
-            problem: format!("the operating system gave no randomness: {e}"),
-        })?;
+        fill_random(k.as_mut())?;
         Ok(StoreKey(k))
     }
 
@@ -101,6 +98,11 @@ impl StoreKey {
             .and_then(|()| file.sync_all())
             .map_err(|e| Error::io(path, e))
     }
+}
+
+/// Fills `buf` from the operating system's random source.
+pub(crate) fn fill_random(buf: &mut [u8]) -> Result<()> {
+    getrandom::fill(buf).map_err(|e| Error::NoRandomness(e.to_string()))
 }
 
 /// Creates `dir` (and parents) readable by the owner only.

@@ -15,7 +15,7 @@ mod key;
 mod migrations;
 
 pub use key::StoreKey;
-pub(crate) use key::create_private_dir;
+pub(crate) use key::{create_private_dir, fill_random};
 
 use crate::audit::{self, AuditEntry, AuditEvent, AuditHead, AuditReport};
 use crate::clock::{Clock, rfc3339};

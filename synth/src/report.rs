@@ -117,12 +117,6 @@ fn measure(img: &Gray8) -> Measured {
         .iter()
         .map(|m| fprint_bozorth3::Minutia::from_xyt(m.x, m.y, m.theta))
         .collect();
-    let Ok(gray) = fprint_mindtct::GrayImage::new(&img.data, img.width, img.height, PPI) else {
-        return Measured {
-            minutiae,
-            period: None,
-        };
-    };
     let maps = fprint_mindtct::debug_maps(gray);
     Measured {
         minutiae,

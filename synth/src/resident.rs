@@ -207,8 +207,7 @@ pub fn resident(seed: Seed, index: u64, pool: &RegionPool, as_of: Date) -> Resid
             .choose(&mut rng)
             .copied()
             .unwrap_or(names::FOREIGN[0]);
-        let given = if sex == Sex::Male { men } else { women };
-        let g = given.choose(&mut rng).copied().unwrap_or("ALEX");
+        let g = pick(&mut rng, sex, men, women);
         let f = family.choose(&mut rng).copied().unwrap_or("");
         let name = match (f.is_empty(), family_first) {
             (true, _) => g.to_owned(),
@@ -318,23 +317,20 @@ pub fn resident(seed: Seed, index: u64, pool: &RegionPool, as_of: Date) -> Resid
     }
 }
 
+/// A name from the men's or the women's list.
+fn pick(
+    rng: &mut impl Rng,
+    sex: Sex,
+    men: &'static [&'static str],
+    women: &'static [&'static str],
+) -> &'static str {
+    let list = if sex == Sex::Male { men } else { women };
+    list.choose(rng).copied().unwrap_or_default()
+}
+
 fn indonesian_name(rng: &mut impl Rng, sex: Sex, province: &str) -> String {
-    let given = |rng: &mut _| -> &'static str {
-        let list = if sex == Sex::Male {
-            names::MALE
-        } else {
-            names::FEMALE
-        };
-        list.choose(rng).copied().unwrap_or("ADI")
-    };
-    let second = |rng: &mut _| -> &'static str {
-        let list = if sex == Sex::Male {
-            names::SECOND_MALE
-        } else {
-            names::SECOND_FEMALE
-        };
-        list.choose(rng).copied().unwrap_or("SANTOSO")
-    };
+    let given = |rng: &mut _| pick(rng, sex, names::MALE, names::FEMALE);
+    let second = |rng: &mut _| pick(rng, sex, names::SECOND_MALE, names::SECOND_FEMALE);
     match province {
         "51" => {
             let (m, f) = names::BALI_ORDER

@@ -282,6 +282,20 @@ impl FrameDecoder {
         true
     }
 
+    /// The line has ended: every frame the buffer still holds, releasing stalled headers as a
+    /// quiet line does.
+    pub fn finish(&mut self) -> Vec<Frame> {
+        let mut out = Vec::new();
+        loop {
+            while let Some(f) = self.next_frame() {
+                out.push(f);
+            }
+            if !self.skip_stalled() {
+                return out;
+            }
+        }
+    }
+
     /// The next complete frame, if the bytes so far hold one.
     pub fn next_frame(&mut self) -> Option<Frame> {
         loop {
@@ -486,16 +500,8 @@ mod tests {
         for (name, bytes, want, (garbage, crc, malformed)) in cases {
             let mut d = FrameDecoder::new();
             d.push(&bytes);
-            // As the driver does: take frames, and when the line goes quiet skip what is stuck.
-            let mut got = Vec::new();
-            loop {
-                while let Some(f) = d.next_frame() {
-                    got.push(f);
-                }
-                if !d.skip_stalled() {
-                    break;
-                }
-            }
+            // The whole line at once, then the end of the line releases what is stuck.
+            let got = d.finish();
             assert_eq!(got, want, "{name}");
             let s = d.stats();
             assert_eq!(
@@ -568,11 +574,7 @@ mod tests {
                     got.push(f);
                 }
             }
-            while d.skip_stalled() {
-                while let Some(f) = d.next_frame() {
-                    got.push(f);
-                }
-            }
+            got.extend(d.finish());
             // Every intact frame is found; a damaged one is never passed on as a changed frame.
             for f in &sent {
                 assert!(got.contains(f), "lost an intact frame {f:?}");

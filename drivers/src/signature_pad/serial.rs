@@ -181,7 +181,6 @@ impl SignaturePad for SerialPad {
     fn status(&mut self) -> DeviceStatus {
         match self.hello() {
             Ok(_) => DeviceStatus::Ready,
-            Err(DriverError::Busy(_)) => DeviceStatus::Busy,
             Err(_) => DeviceStatus::NotConnected,
         }
     }
