@@ -4,10 +4,13 @@
 //! and the desktop shell see device kinds, identities, statuses, captures and [`DriverError`]s
 //! that tell an operator what to do; never bytes.
 //!
-//! Backends so far: the signature pad over a serial port ([`signature_pad`]). Fingerprint, iris
-//! and face cameras through MOSIP SBI, and the smart-card reader through PC/SC, follow.
+//! Backends: fingerprint scanners, iris and face cameras through MOSIP SBI ([`sbi`]), the
+//! signature pad over a serial port ([`signature_pad`]), the smart-card reader through PC/SC
+//! ([`card`]). Signed data from devices and cards is checked against trust roots ([`trust`]).
 
+pub mod sbi;
 pub mod signature_pad;
+pub mod trust;
 
 use rekam_i18n::{Lang, Localized};
 use serde::Serialize;
@@ -109,6 +112,47 @@ pub enum DriverError {
         /// What was wrong.
         detail: String,
     },
+    /// What the device sent is not signed by a device the station trusts, or was altered.
+    #[error("{} sent data that cannot be trusted: {detail}", .kind.label(Lang::En))]
+    Untrusted {
+        /// The device kind.
+        kind: DeviceKind,
+        /// What failed.
+        detail: String,
+    },
+    /// The device itself reported an error (SBI error codes).
+    #[error("{} reported error {code}: {info}", .kind.label(Lang::En))]
+    Refused {
+        /// The device kind.
+        kind: DeviceKind,
+        /// The device's code.
+        code: String,
+        /// The device's text.
+        info: String,
+    },
+    /// A slap showed another number of fingers than expected.
+    #[error("the slap shows {found} fingers, {expected} expected")]
+    WrongFingerCount {
+        /// Fingers asked for (the slap minus exceptions).
+        expected: u8,
+        /// Fingers the device found.
+        found: u8,
+    },
+    /// Quality stayed below the threshold on every attempt.
+    #[error(
+        "{} quality {best} is below {required} after {attempts} attempts",
+        .kind.label(Lang::En)
+    )]
+    QualityTooLow {
+        /// The device kind.
+        kind: DeviceKind,
+        /// The best score reached.
+        best: u8,
+        /// The score required.
+        required: u8,
+        /// Attempts made.
+        attempts: u32,
+    },
     /// The operating system refused (permissions, port in use by another program).
     #[error("{} at {address}: {detail}", .kind.label(Lang::En))]
     Io {
@@ -133,6 +177,10 @@ impl DriverError {
             DriverError::Empty(_) => "DEVICE_EMPTY_CAPTURE",
             DriverError::Protocol { .. } => "DEVICE_PROTOCOL",
             DriverError::Io { .. } => "DEVICE_IO",
+            DriverError::Untrusted { .. } => "DEVICE_UNTRUSTED",
+            DriverError::Refused { .. } => "DEVICE_REFUSED",
+            DriverError::WrongFingerCount { .. } => "DEVICE_WRONG_FINGER_COUNT",
+            DriverError::QualityTooLow { .. } => "DEVICE_QUALITY_TOO_LOW",
         }
     }
 }
@@ -169,6 +217,29 @@ impl Localized for DriverError {
             ),
             DriverError::Protocol { kind, detail } => format!(
                 "{} menjawab di luar protokolnya ({detail}): hubungi teknisi",
+                kind.label(lang)
+            ),
+            DriverError::Untrusted { kind, detail } => format!(
+                "Data dari {} tidak dapat dipercaya ({detail}): jangan dipakai, hubungi teknisi",
+                kind.label(lang)
+            ),
+            DriverError::Refused { kind, code, info } => format!(
+                "{} melaporkan galat {code} ({info}): ulangi; bila berulang, hubungi teknisi",
+                kind.label(lang)
+            ),
+            DriverError::WrongFingerCount { expected, found } => format!(
+                "Terbaca {found} jari, seharusnya {expected}: letakkan semua jari rata di kaca, \
+                 atau catat jari yang tidak ada sebagai pengecualian"
+            ),
+            DriverError::QualityTooLow {
+                kind,
+                best,
+                required,
+                attempts,
+            } => format!(
+                "Kualitas {} masih kurang ({best}, minimal {required}) setelah {attempts} kali: \
+                 bersihkan kaca dan jari, tekan lebih ringan, lalu ulangi atau catat pengecualian \
+                 dengan persetujuan supervisor",
                 kind.label(lang)
             ),
             DriverError::Io {

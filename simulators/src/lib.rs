@@ -1,5 +1,7 @@
 //! Shared by the simulators and their tests: what a synthetic resident does at each device.
 
+pub mod sbi;
+
 use rekam_drivers::signature_pad::PenSample;
 
 /// The pen samples of signing `k` (from 0) of resident `index` of `seed`, as the pad simulator

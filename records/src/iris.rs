@@ -1,0 +1,255 @@
+//! ISO/IEC 19794-6:2005 iris image record ("IIR"), rectilinear, one eye and one image per
+//! record.
+//!
+//! Record header (45 bytes): "IIR\0", "010\0", record length (4), capture device id (2), number
+//! of eyes (1), record header length (2) = 45, image property bit field (2), iris diameter (2),
+//! image format (2), width (2), height (2), intensity depth (1), image transformation (1),
+//! device unique identifier (16). Per eye (3 bytes): subtype (1: 1 right, 2 left), number of
+//! images (2). Per image (11 bytes): image number (2), quality (1), rotation angle (2), rotation
+//! uncertainty (2), image length (4); then the image.
+
+use crate::RecordError;
+use crate::bytes::{Reader, expect_len, fits, put};
+
+const MAGIC: &[u8; 8] = b"IIR\x00010\x00";
+const HEADER: usize = 45;
+const EYE_HEADER: usize = 3;
+const IMAGE_HEADER: usize = 11;
+/// Image format codes of the standard that Rekam reads.
+const MONO_RAW: u16 = 0x0002;
+const MONO_JPEG: u16 = 0x0006;
+const MONO_JPEG2000: u16 = 0x000E;
+
+/// Which eye.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Eye {
+    /// Right eye (subtype 1).
+    Right,
+    /// Left eye (subtype 2).
+    Left,
+}
+
+/// How the image inside is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IrisFormat {
+    /// Uncompressed 8-bit grey.
+    MonoRaw,
+    /// Grey JPEG: what Rekam's devices deliver.
+    MonoJpeg,
+    /// Grey JPEG 2000.
+    MonoJpeg2000,
+}
+
+/// One eye's image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IrisImage {
+    /// Which eye.
+    pub eye: Eye,
+    /// Quality 0-100.
+    pub quality: u8,
+    /// Expected iris diameter in pixels, 0 when unknown.
+    pub iris_diameter: u16,
+    /// Width in pixels.
+    pub width: u16,
+    /// Height in pixels.
+    pub height: u16,
+    /// Encoding of `data`.
+    pub format: IrisFormat,
+    /// The device's unique identifier (serial), up to 16 bytes, zero-padded.
+    pub device: [u8; 16],
+    /// The encoded image.
+    pub data: Vec<u8>,
+}
+
+impl IrisImage {
+    /// The record's bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, RecordError> {
+        check(self)?;
+        let image_len = fits("iris image", self.data.len(), 4)?;
+        let total = fits(
+            "record",
+            HEADER + EYE_HEADER + IMAGE_HEADER + self.data.len(),
+            4,
+        )?;
+        let mut out = Vec::with_capacity(total as usize);
+        out.extend_from_slice(MAGIC);
+        put(&mut out, total, 4);
+        put(&mut out, 0, 2); // capture device id: unreported
+        out.push(1); // one eye
+        put(&mut out, HEADER as u64, 2);
+        // Image properties: horizontal orientation base (1), vertical base (1 << 2), scan type
+        // progressive (1 << 4); boundary and occlusion not processed.
+        put(&mut out, 0b01_0101, 2);
+        put(&mut out, u64::from(self.iris_diameter), 2);
+        put(
+            &mut out,
+            u64::from(match self.format {
+                IrisFormat::MonoRaw => MONO_RAW,
+                IrisFormat::MonoJpeg => MONO_JPEG,
+                IrisFormat::MonoJpeg2000 => MONO_JPEG2000,
+            }),
+            2,
+        );
+        put(&mut out, u64::from(self.width), 2);
+        put(&mut out, u64::from(self.height), 2);
+        out.push(8); // intensity depth
+        out.push(0); // image transformation: undefined
+        out.extend_from_slice(&self.device);
+        out.push(match self.eye {
+            Eye::Right => 1,
+            Eye::Left => 2,
+        });
+        put(&mut out, 1, 2); // one image
+        put(&mut out, 1, 2); // image number
+        out.push(self.quality);
+        put(&mut out, 0xFFFF, 2); // rotation angle: undefined
+        put(&mut out, 0xFFFF, 2); // rotation uncertainty: undefined
+        put(&mut out, image_len, 4);
+        out.extend_from_slice(&self.data);
+        Ok(out)
+    }
+
+    /// Reads a record of exactly one eye and one image.
+    pub fn parse(bytes: &[u8]) -> Result<IrisImage, RecordError> {
+        let mut r = Reader::new(bytes);
+        r.magic(MAGIC, 6)?;
+        let total = r.u32("record length")?;
+        expect_len("record length", u64::from(total), r.len())?;
+        r.take(2, "capture device id")?;
+        let eyes = r.u8("number of eyes")?;
+        if eyes != 1 {
+            return Err(RecordError::Invalid {
+                field: "number of eyes",
+                value: u64::from(eyes),
+            });
+        }
+        let header = r.u16("record header length")?;
+        if usize::from(header) != HEADER {
+            return Err(RecordError::Invalid {
+                field: "record header length",
+                value: u64::from(header),
+            });
+        }
+        r.take(2, "image property bit field")?;
+        let iris_diameter = r.u16("iris diameter")?;
+        let format = match r.u16("image format")? {
+            MONO_RAW => IrisFormat::MonoRaw,
+            MONO_JPEG => IrisFormat::MonoJpeg,
+            MONO_JPEG2000 => IrisFormat::MonoJpeg2000,
+            other => {
+                return Err(RecordError::Invalid {
+                    field: "image format",
+                    value: u64::from(other),
+                });
+            }
+        };
+        let width = r.u16("raw image width")?;
+        let height = r.u16("raw image height")?;
+        let depth = r.u8("intensity depth")?;
+        if depth != 8 {
+            return Err(RecordError::Invalid {
+                field: "intensity depth",
+                value: u64::from(depth),
+            });
+        }
+        r.take(1, "image transformation")?;
+        let mut device = [0u8; 16];
+        device.copy_from_slice(r.take(16, "device unique identifier")?);
+        let eye = match r.u8("biometric subtype")? {
+            1 => Eye::Right,
+            2 => Eye::Left,
+            other => {
+                return Err(RecordError::Invalid {
+                    field: "biometric subtype",
+                    value: u64::from(other),
+                });
+            }
+        };
+        let images = r.u16("number of images")?;
+        if images != 1 {
+            return Err(RecordError::Invalid {
+                field: "number of images",
+                value: u64::from(images),
+            });
+        }
+        r.take(2, "image number")?;
+        let quality = r.u8("image quality")?;
+        r.take(4, "rotation")?;
+        let len = r.u32("image length")?;
+        let data = r.take(len as usize, "image data")?.to_vec();
+        r.end()?;
+        let image = IrisImage {
+            eye,
+            quality,
+            iris_diameter,
+            width,
+            height,
+            format,
+            device,
+            data,
+        };
+        check(&image)?;
+        Ok(image)
+    }
+}
+
+fn check(img: &IrisImage) -> Result<(), RecordError> {
+    if img.quality > 100 {
+        return Err(RecordError::Invalid {
+            field: "image quality",
+            value: u64::from(img.quality),
+        });
+    }
+    if img.width == 0 || img.height == 0 || img.data.is_empty() {
+        return Err(RecordError::Invalid {
+            field: "image size",
+            value: 0,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> IrisImage {
+        IrisImage {
+            eye: Eye::Left,
+            quality: 77,
+            iris_diameter: 210,
+            width: 640,
+            height: 480,
+            format: IrisFormat::MonoJpeg,
+            device: *b"REKAMSIM0001\0\0\0\0",
+            data: vec![0xFF, 0xD8, 1, 2, 3, 0xFF, 0xD9],
+        }
+    }
+
+    #[test]
+    fn round_trip_and_layout() {
+        let rec = sample();
+        let bytes = rec.to_bytes().unwrap();
+        assert_eq!(bytes.len(), 45 + 3 + 11 + 7);
+        assert_eq!(&bytes[8..12], &(66u32).to_be_bytes());
+        assert_eq!(
+            bytes[45], 2,
+            "left eye subtype right after the 45-byte header"
+        );
+        assert_eq!(IrisImage::parse(&bytes).unwrap(), rec);
+    }
+
+    #[test]
+    fn every_truncation_and_extension_is_refused() {
+        let bytes = sample().to_bytes().unwrap();
+        for n in 0..bytes.len() {
+            assert!(
+                IrisImage::parse(&bytes[..n]).is_err(),
+                "prefix of {n} bytes"
+            );
+        }
+        let mut longer = bytes;
+        longer.push(0);
+        assert!(IrisImage::parse(&longer).is_err());
+    }
+}
