@@ -8,6 +8,7 @@
 //! signature pad over a serial port ([`signature_pad`]), the smart-card reader through PC/SC
 //! ([`card`]). Signed data from devices and cards is checked against trust roots ([`trust`]).
 
+pub mod card;
 pub mod sbi;
 pub mod signature_pad;
 pub mod trust;
@@ -153,6 +154,9 @@ pub enum DriverError {
         /// Attempts made.
         attempts: u32,
     },
+    /// The card in the reader is the problem.
+    #[error("{0}")]
+    Card(card::CardProblem),
     /// The operating system refused (permissions, port in use by another program).
     #[error("{} at {address}: {detail}", .kind.label(Lang::En))]
     Io {
@@ -177,6 +181,7 @@ impl DriverError {
             DriverError::Empty(_) => "DEVICE_EMPTY_CAPTURE",
             DriverError::Protocol { .. } => "DEVICE_PROTOCOL",
             DriverError::Io { .. } => "DEVICE_IO",
+            DriverError::Card(p) => p.code(),
             DriverError::Untrusted { .. } => "DEVICE_UNTRUSTED",
             DriverError::Refused { .. } => "DEVICE_REFUSED",
             DriverError::WrongFingerCount { .. } => "DEVICE_WRONG_FINGER_COUNT",
@@ -219,6 +224,7 @@ impl Localized for DriverError {
                 "{} menjawab di luar protokolnya ({detail}): hubungi teknisi",
                 kind.label(lang)
             ),
+            DriverError::Card(p) => p.localized(lang),
             DriverError::Untrusted { kind, detail } => format!(
                 "Data dari {} tidak dapat dipercaya ({detail}): jangan dipakai, hubungi teknisi",
                 kind.label(lang)

@@ -1,5 +1,5 @@
 //! ISO/IEC 19794 biometric data interchange records, the 2005 editions: finger images (part 4),
-//! faces (part 5) and irises (part 6). SBI devices deliver these, packets and cards carry them.
+//! faces (part 5), irises (part 6), and part 2's compact card minutiae. SBI devices deliver these, packets and cards carry them.
 //!
 //! Each record type has a plain struct, `to_bytes` and `parse`; `parse(to_bytes(r)) == r` for
 //! every record the writer accepts. The readers take untrusted bytes from devices and cards:
@@ -8,12 +8,13 @@
 //!
 //! Scope, on purpose: one representation per record is what a capture produces, so the
 //! readers refuse multi-view records rather than half-read them; extended data blocks and
-//! certification blocks are not written. The minutiae format (part 2) comes with the
-//! biometric engine.
+//! certification blocks are not written. Of part 2 (minutiae), only the compact card format
+//! that the chip's index-finger data groups hold is here so far.
 
 pub mod face;
 pub mod finger;
 pub mod iris;
+pub mod minutiae;
 
 mod bytes;
 
