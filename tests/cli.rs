@@ -213,22 +213,37 @@ fn doctor_names_each_pad_and_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
     use rekam_drivers::signature_pad::testing::{pad_on_pty, test_pad_info};
     let life = std::time::Duration::from_secs(8);
+    // No SBI service can answer on port 1: the biometric devices are reported as not found.
+    let no_sbi = ["--sbi-ports", "1-1"];
     let (path, peer) = pad_on_pty(Some(test_pad_info()), life).unwrap();
-    let out = rekam(dir.path(), &["doctor", "--pad", &path, "--json"]);
+    let mut args = vec!["doctor", "--pad", &path, "--json"];
+    args.extend(no_sbi);
+    let out = rekam(dir.path(), &args);
     drop(peer);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let v = json(&out);
-    assert_eq!(v["devices"][0]["status"], "ready");
-    assert_eq!(v["devices"][0]["device"]["serial"], "TP-42");
+    let pad = v["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == "signature_pad")
+        .unwrap_or_else(|| panic!("no pad in {v}"));
+    assert_eq!(pad["status"]["state"], "ready");
+    assert_eq!(pad["device"]["serial"], "TP-42");
+    assert!(pad["error"].is_null());
+    let not_found = v["not_found"].as_array().unwrap();
+    assert!(not_found.contains(&serde_json::json!("fingerprint")), "{v}");
+    assert!(
+        !not_found.contains(&serde_json::json!("signature_pad")),
+        "{v}"
+    );
 
     let (silent, peer) = pad_on_pty(None, life).unwrap();
-    let out = rekam(
-        dir.path(),
-        &["doctor", "--pad", &silent, "--pad", "/dev/rekam-none"],
-    );
+    let mut args = vec!["doctor", "--pad", &silent, "--pad", "/dev/rekam-none"];
+    args.extend(no_sbi);
+    let out = rekam(dir.path(), &args);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let shown = text(&out);
     assert_eq!(shown.matches("tidak terhubung").count(), 2, "{shown}");
-    assert!(shown.contains("driver belum tersedia"), "{shown}");
+    assert!(shown.contains("tidak ada layanan SBI"), "{shown}");
     drop(peer);
 }

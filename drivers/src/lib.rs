@@ -11,6 +11,7 @@
 pub mod card;
 pub mod sbi;
 pub mod signature_pad;
+pub mod survey;
 pub mod trust;
 
 use rekam_i18n::{Lang, Localized};

@@ -84,6 +84,12 @@ enum Command {
         /// A signature pad's serial port (repeat for several) [default: /dev/ttyACM*, /dev/ttyUSB*]
         #[arg(long = "pad", env = "REKAM_PAD", value_delimiter = ',')]
         pads: Vec<String>,
+        /// The SBI device providers' CA certificates (PEM) that device signatures must chain to
+        #[arg(long, env = "REKAM_SBI_TRUST")]
+        sbi_trust: Option<std::path::PathBuf>,
+        /// Ports to look for SBI services on, FIRST-LAST
+        #[arg(long, env = "REKAM_SBI_PORTS", default_value = "4501-4600", value_parser = parse_ports)]
+        sbi_ports: (u16, u16),
     },
 }
 
@@ -203,16 +209,31 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
                 Exit::Ok
             })
         }
-        Command::Doctor { pads } => {
-            let ports = if pads.is_empty() {
-                rekam_drivers::signature_pad::default_ports()
-            } else {
-                pads.clone()
+        Command::Doctor {
+            pads,
+            sbi_trust,
+            sbi_ports,
+        } => {
+            let sbi_trust = match sbi_trust {
+                Some(path) => Some(
+                    rekam_drivers::trust::TrustRoots::from_pem_file(path)
+                        .with_context(|| format!("--sbi-trust {}", path.display()))?,
+                ),
+                None => None,
             };
-            let found = rekam_drivers::signature_pad::discover(&ports);
+            let config = rekam_drivers::survey::SurveyConfig {
+                pads: if pads.is_empty() {
+                    rekam_drivers::signature_pad::default_ports()
+                } else {
+                    pads.clone()
+                },
+                sbi_ports: sbi_ports.0..=sbi_ports.1,
+                sbi_trust,
+            };
+            let found = rekam_drivers::survey::survey(&config);
             out.doctor(&found);
             Ok(
-                if !found.is_empty() && found.iter().all(|(_, r)| r.is_ok()) {
+                if !found.is_empty() && found.iter().all(|f| f.problem.is_none()) {
                     Exit::Ok
                 } else {
                     Exit::Invalid
@@ -231,6 +252,14 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
                 Exit::Invalid
             })
         }
+    }
+}
+
+fn parse_ports(text: &str) -> Result<(u16, u16), String> {
+    let (a, b) = text.split_once('-').unwrap_or((text, text));
+    match (a.trim().parse::<u16>(), b.trim().parse::<u16>()) {
+        (Ok(a), Ok(b)) if a <= b => Ok((a, b)),
+        _ => Err(format!("{text:?} is not FIRST-LAST, for example 4501-4600")),
     }
 }
 

@@ -206,66 +206,104 @@ impl Out {
         }
     }
 
-    pub fn doctor(
-        &self,
-        pads: &[(
-            String,
-            Result<rekam_drivers::DeviceInfo, rekam_drivers::DriverError>,
-        )],
-    ) {
+    pub fn doctor(&self, found: &[rekam_drivers::survey::Finding]) {
         use rekam_drivers::DeviceKind;
-        let no_driver = [
+        let note = |n: &str| match n {
+            "card present" => self.t("kartu ada di pembaca", "card present").to_owned(),
+            "no card" => self.t("tidak ada kartu", "no card").to_owned(),
+            other => other.to_owned(),
+        };
+        let missing: Vec<DeviceKind> = [
             DeviceKind::Fingerprint,
             DeviceKind::Iris,
             DeviceKind::Face,
+            DeviceKind::SignaturePad,
             DeviceKind::CardReader,
-        ];
+        ]
+        .into_iter()
+        .filter(|k| !found.iter().any(|f| f.kind == *k && f.info.is_some()))
+        .collect();
         if self.json {
-            let rows: Vec<_> = pads
+            let rows: Vec<_> = found
                 .iter()
-                .map(|(port, r)| match r {
-                    Ok(info) => json!({ "kind": "signature_pad", "address": port, "status": "ready", "device": info }),
-                    Err(e) => json!({
-                        "kind": "signature_pad", "address": port, "status": "problem",
-                        "error": { "code": e.code(), "message": e.localized(self.lang) }
-                    }),
+                .map(|f| {
+                    json!({
+                        "kind": f.kind,
+                        "address": f.address,
+                        "device": f.info,
+                        "status": f.status,
+                        "certificate": f.certificate,
+                        "note": f.note.map(note),
+                        "error": f.problem.as_ref().map(|e| json!({
+                            "code": e.code(), "message": e.localized(self.lang)
+                        })),
+                    })
                 })
                 .collect();
-            self.emit_json(json!({ "ok": true, "devices": rows, "without_driver": no_driver }));
+            self.emit_json(json!({ "ok": true, "devices": rows, "not_found": missing }));
             return;
         }
-        let pad = DeviceKind::SignaturePad.label(self.lang);
-        if pads.is_empty() {
-            println!(
-                "{pad}: {}",
-                self.t(
-                    "tidak ada di /dev/ttyACM* atau /dev/ttyUSB*; sambungkan, atau sebutkan portnya dengan --pad",
-                    "none at /dev/ttyACM* or /dev/ttyUSB*; plug one in, or name its port with --pad"
-                )
-            );
-        }
-        for (port, r) in pads {
-            match r {
-                Ok(i) => println!(
-                    "{pad} {port}: {} ({}, {} {}, firmware {})",
-                    self.t("siap", "ready"),
-                    i.model,
-                    self.t("nomor seri", "serial"),
-                    i.serial,
-                    i.firmware
-                ),
-                Err(e) => println!("{pad} {port}: {} [{}]", e.localized(self.lang), e.code()),
+        for f in found {
+            let mut line = format!("{} {}:", f.kind.label(self.lang), f.address);
+            match (&f.info, &f.problem) {
+                (Some(i), _) => {
+                    line.push_str(&format!(
+                        " {} ({}, {} {}",
+                        match f.status {
+                            Some(rekam_drivers::DeviceStatus::Busy) => self.t("sibuk", "busy"),
+                            Some(rekam_drivers::DeviceStatus::NotConnected) => {
+                                self.t("tidak menjawab", "not answering")
+                            }
+                            _ => self.t("siap", "ready"),
+                        },
+                        i.model,
+                        self.t("nomor seri", "serial"),
+                        if i.serial.is_empty() { "-" } else { &i.serial },
+                    ));
+                    if !i.firmware.is_empty() {
+                        line.push_str(&format!(", firmware {}", i.firmware));
+                    }
+                    line.push(')');
+                }
+                (None, _) => {}
+            }
+            if let Some(n) = f.note {
+                line.push_str(&format!(" {}", note(n)));
+            }
+            println!("{line}");
+            if let Some(c) = &f.certificate {
+                println!(
+                    "    {} {} / {} {} / SHA-256 {} / {} {}",
+                    self.t("sertifikat", "certificate"),
+                    c.subject,
+                    self.t("penerbit", "issuer"),
+                    c.issuer,
+                    c.fingerprint,
+                    self.t("berlaku s.d.", "valid until"),
+                    c.not_after
+                );
+            }
+            if let Some(e) = &f.problem {
+                println!("    {} [{}]", e.localized(self.lang), e.code());
             }
         }
-        let names: Vec<&str> = no_driver.iter().map(|k| k.label(self.lang)).collect();
-        println!(
-            "{}: {}",
-            names.join(", "),
-            self.t(
-                "driver belum tersedia di versi ini",
-                "no driver in this version yet"
-            )
-        );
+        for k in missing {
+            let hint = match k {
+                DeviceKind::SignaturePad => self.t(
+                    "tidak ada di /dev/ttyACM* atau /dev/ttyUSB*; sambungkan, atau sebutkan portnya dengan --pad",
+                    "none at /dev/ttyACM* or /dev/ttyUSB*; plug one in, or name its port with --pad",
+                ),
+                DeviceKind::CardReader => self.t(
+                    "tidak ada pembaca PC/SC; sambungkan, dan pastikan layanan pcscd berjalan",
+                    "no PC/SC reader; plug one in and make sure the pcscd service runs",
+                ),
+                _ => self.t(
+                    "tidak ada layanan SBI di 127.0.0.1:4501-4600; jalankan layanan perangkat dari vendor",
+                    "no SBI service on 127.0.0.1:4501-4600; start the vendor's device service",
+                ),
+            };
+            println!("{}: {hint}", k.label(self.lang));
+        }
     }
 
     pub fn audit(&self, r: &AuditReport) {
