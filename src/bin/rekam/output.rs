@@ -245,27 +245,24 @@ impl Out {
         }
         for f in found {
             let mut line = format!("{} {}:", f.kind.label(self.lang), f.address);
-            match (&f.info, &f.problem) {
-                (Some(i), _) => {
-                    line.push_str(&format!(
-                        " {} ({}, {} {}",
-                        match f.status {
-                            Some(rekam_drivers::DeviceStatus::Busy) => self.t("sibuk", "busy"),
-                            Some(rekam_drivers::DeviceStatus::NotConnected) => {
-                                self.t("tidak menjawab", "not answering")
-                            }
-                            _ => self.t("siap", "ready"),
-                        },
-                        i.model,
-                        self.t("nomor seri", "serial"),
-                        if i.serial.is_empty() { "-" } else { &i.serial },
-                    ));
-                    if !i.firmware.is_empty() {
-                        line.push_str(&format!(", firmware {}", i.firmware));
-                    }
-                    line.push(')');
+            if let Some(i) = &f.info {
+                line.push_str(&format!(
+                    " {} ({}, {} {}",
+                    match f.status {
+                        Some(rekam_drivers::DeviceStatus::Busy) => self.t("sibuk", "busy"),
+                        Some(rekam_drivers::DeviceStatus::NotConnected) => {
+                            self.t("tidak menjawab", "not answering")
+                        }
+                        _ => self.t("siap", "ready"),
+                    },
+                    i.model,
+                    self.t("nomor seri", "serial"),
+                    if i.serial.is_empty() { "-" } else { &i.serial },
+                ));
+                if !i.firmware.is_empty() {
+                    line.push_str(&format!(", firmware {}", i.firmware));
                 }
-                (None, _) => {}
+                line.push(')');
             }
             if let Some(n) = f.note {
                 line.push_str(&format!(" {}", note(n)));
