@@ -115,3 +115,26 @@ pub(crate) fn put(out: &mut Vec<u8>, v: u64, n: usize) {
         out.push((v >> (8 * i)) as u8);
     }
 }
+
+/// The checks every image record shares: quality 0-100, a size, some data.
+pub(crate) fn check_image(
+    quality_field: &'static str,
+    quality: u8,
+    width: u16,
+    height: u16,
+    data_len: usize,
+) -> Result<(), RecordError> {
+    if quality > 100 {
+        return Err(RecordError::Invalid {
+            field: quality_field,
+            value: u64::from(quality),
+        });
+    }
+    if width == 0 || height == 0 || data_len == 0 {
+        return Err(RecordError::Invalid {
+            field: "image size",
+            value: 0,
+        });
+    }
+    Ok(())
+}

@@ -8,7 +8,7 @@
 //! space (1), source type (1), device type (2), quality (2); then the image.
 
 use crate::RecordError;
-use crate::bytes::{Reader, expect_len, fits, put};
+use crate::bytes::{Reader, check_image, expect_len, fits, put};
 
 const MAGIC: &[u8; 8] = b"FAC\x00010\x00";
 const HEADER: usize = 14;
@@ -130,19 +130,13 @@ impl FaceImage {
 }
 
 fn check(img: &FaceImage) -> Result<(), RecordError> {
-    if img.quality > 100 {
-        return Err(RecordError::Invalid {
-            field: "quality",
-            value: u64::from(img.quality),
-        });
-    }
-    if img.width == 0 || img.height == 0 || img.data.is_empty() {
-        return Err(RecordError::Invalid {
-            field: "image size",
-            value: 0,
-        });
-    }
-    Ok(())
+    check_image(
+        "quality",
+        img.quality,
+        img.width,
+        img.height,
+        img.data.len(),
+    )
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! uncertainty (2), image length (4); then the image.
 
 use crate::RecordError;
-use crate::bytes::{Reader, expect_len, fits, put};
+use crate::bytes::{Reader, check_image, expect_len, fits, put};
 
 const MAGIC: &[u8; 8] = b"IIR\x00010\x00";
 const HEADER: usize = 45;
@@ -194,19 +194,13 @@ impl IrisImage {
 }
 
 fn check(img: &IrisImage) -> Result<(), RecordError> {
-    if img.quality > 100 {
-        return Err(RecordError::Invalid {
-            field: "image quality",
-            value: u64::from(img.quality),
-        });
-    }
-    if img.width == 0 || img.height == 0 || img.data.is_empty() {
-        return Err(RecordError::Invalid {
-            field: "image size",
-            value: 0,
-        });
-    }
-    Ok(())
+    check_image(
+        "image quality",
+        img.quality,
+        img.width,
+        img.height,
+        img.data.len(),
+    )
 }
 
 #[cfg(test)]

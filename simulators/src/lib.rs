@@ -19,3 +19,21 @@ pub fn pad_samples(seed: u64, index: u64, k: u64) -> Vec<PenSample> {
         })
         .collect()
 }
+
+/// Starts a simulator and waits for its `READY ...` line; returns the child and what follows
+/// `READY` (a path, a port, or nothing). For tests and demos; panics name what went wrong.
+pub fn spawn_ready(command: &mut std::process::Command) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = std::io::BufReader::new(out).read_line(&mut line);
+    }
+    match line.trim().strip_prefix("READY") {
+        Some(rest) => (child, rest.trim().to_owned()),
+        None => panic!("{command:?} said {line:?} instead of READY"),
+    }
+}

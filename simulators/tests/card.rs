@@ -16,8 +16,7 @@ use rekam_drivers::card::{CardProblem, CardTrust, DocumentSigner, personalise, r
 use rekam_drivers::trust::TrustRoots;
 use rekam_i18n::{Lang, Localized};
 use rekam_records::face::FaceImage;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -66,17 +65,11 @@ impl Drop for Card {
 }
 
 fn insert(args: &[&str]) -> Card {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rekam-sim-card"))
-        .args(["--seed", "20261122"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), "READY");
+    let (child, _) = rekam_sim::spawn_ready(
+        Command::new(env!("CARGO_BIN_EXE_rekam-sim-card"))
+            .args(["--seed", "20261122"])
+            .args(args),
+    );
     let card = Card { child };
     assert!(
         reader().wait_for(true, T).unwrap(),

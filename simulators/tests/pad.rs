@@ -7,8 +7,7 @@
 use rekam_drivers::DriverError;
 use rekam_drivers::signature_pad::{PenSample, SerialPad, SignaturePad};
 use rekam_i18n::{Lang, Localized};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 /// A running simulator, killed when dropped (also when a test fails).
@@ -25,21 +24,11 @@ impl Drop for Sim {
 }
 
 fn sim(args: &[&str]) -> Sim {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rekam-sim-pad"))
-        .args(["--seed", "20261122", "--resident", "1", "--speed", "0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let path = line
-        .strip_prefix("READY ")
-        .unwrap_or_else(|| panic!("simulator said {line:?}"))
-        .trim()
-        .to_owned();
+    let (child, path) = rekam_sim::spawn_ready(
+        Command::new(env!("CARGO_BIN_EXE_rekam-sim-pad"))
+            .args(["--seed", "20261122", "--resident", "1", "--speed", "0"])
+            .args(args),
+    );
     Sim { child, path }
 }
 

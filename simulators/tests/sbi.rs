@@ -13,8 +13,7 @@ use rekam_drivers::sbi::{
 use rekam_drivers::trust::TrustRoots;
 use rekam_drivers::{DeviceKind, DeviceStatus, DriverError};
 use rekam_i18n::{Lang, Localized};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 /// A running simulator, killed when dropped (also when a test fails).
@@ -32,23 +31,15 @@ impl Drop for Sim {
 
 impl Sim {
     fn start(extra: &[&str]) -> Sim {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rekam-sim-sbi"))
-            .args(["--port", "0", "--resident", "1"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .strip_prefix("READY ")
-            .unwrap_or_else(|| panic!("simulator said {line:?}"))
-            .trim()
-            .parse()
-            .unwrap();
-        Sim { child, port }
+        let (child, port) = rekam_sim::spawn_ready(
+            Command::new(env!("CARGO_BIN_EXE_rekam-sim-sbi"))
+                .args(["--port", "0", "--resident", "1"])
+                .args(extra),
+        );
+        Sim {
+            child,
+            port: port.parse().unwrap(),
+        }
     }
 
     fn scenario(&self, json: serde_json::Value) {
