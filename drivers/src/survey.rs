@@ -32,6 +32,16 @@ pub struct CertificateSummary {
     pub not_after: String,
 }
 
+/// What else is worth knowing about a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Note {
+    /// A card is in the reader.
+    CardPresent,
+    /// The reader is empty.
+    NoCard,
+}
+
 /// One device, or one place a device should be.
 #[derive(Debug)]
 pub struct Finding {
@@ -45,8 +55,8 @@ pub struct Finding {
     pub status: Option<DeviceStatus>,
     /// Its verified certificate.
     pub certificate: Option<CertificateSummary>,
-    /// Extra state in plain words ("kartu ada di pembaca").
-    pub note: Option<&'static str>,
+    /// Extra state.
+    pub note: Option<Note>,
     /// What is wrong.
     pub problem: Option<DriverError>,
 }
@@ -153,8 +163,8 @@ fn card_readers() -> Vec<Finding> {
                     status: Some(r.status()),
                     certificate: None,
                     note: match present {
-                        Ok(true) => Some("card present"),
-                        Ok(false) => Some("no card"),
+                        Ok(true) => Some(Note::CardPresent),
+                        Ok(false) => Some(Note::NoCard),
                         Err(_) => None,
                     },
                     problem: present.err(),

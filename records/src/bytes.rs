@@ -138,3 +138,18 @@ pub(crate) fn check_image(
     }
     Ok(())
 }
+
+/// Test helper: `parse` refuses every proper prefix of a valid record and the record with one
+/// byte more.
+#[cfg(test)]
+pub(crate) fn assert_exact_length<T>(
+    bytes: &[u8],
+    parse: impl Fn(&[u8]) -> Result<T, RecordError>,
+) {
+    for n in 0..bytes.len() {
+        assert!(parse(&bytes[..n]).is_err(), "prefix of {n} bytes");
+    }
+    let mut longer = bytes.to_vec();
+    longer.push(0);
+    assert!(parse(&longer).is_err(), "one byte more");
+}

@@ -264,11 +264,10 @@ impl Chip {
                 }
             }
             ins::GET_CHALLENGE => {
-                let c: Vec<u8> = derived::<8>(
-                    &format!("challenge-{:?}", std::time::SystemTime::now()),
-                    &self.serial,
-                )
-                .to_vec();
+                let mut c = vec![0u8; profile::CHALLENGE_LEN];
+                if getrandom::fill(&mut c).is_err() {
+                    return s(sw::CONDITIONS);
+                }
                 self.challenge = Some(c.clone());
                 Response::new(c, sw::OK)
             }

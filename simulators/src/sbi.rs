@@ -11,16 +11,16 @@ use rekam_drivers::sbi::wire::{
     self, BiometricData, BiometricEntry, CaptureRequestWire, CaptureResponseWire,
     DeviceInfoPayload, DigitalId, DiscoveredDevice, InfoEntry, Num, SbiError,
 };
-use rekam_drivers::sbi::{Eye, Finger, jws};
+use rekam_drivers::sbi::{Eye, Finger, Record, jws};
 use rekam_drivers::trust::pem_chain;
 use rekam_records::face::{FaceFormat, FaceImage};
 use rekam_records::finger::{Compression, FingerImage};
 use rekam_records::iris::{IrisFormat, IrisImage};
 use rekam_synth::finger::MasterPrint;
 use rekam_synth::finger::impression::{Capture as FingerCapture, Quality, impression};
+use rekam_synth::resident::{RegionPool, reference_date, resident};
 use rekam_synth::seed::Seed;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// The device key and certificate the simulator signs with: TEST keys from
 /// `fixtures/test-keys`, certified by the TEST device provider CA.
@@ -107,13 +107,42 @@ const DEVICES: [Device; 3] = [
     },
 ];
 
-/// The simulated service: devices, key, scenario, and the resident's master prints.
+/// What the simulator needs of the resident at the devices, generated once per resident.
+struct Person {
+    seed: u64,
+    index: u64,
+    masters: Vec<MasterPrint>,
+    /// SBI names of the fingers the generator gave this resident as missing.
+    missing: Vec<String>,
+    birth_year: i32,
+}
+
+impl Person {
+    fn generate(pool: &RegionPool, seed: u64, index: u64) -> Person {
+        let r = resident(Seed::from_u64(seed), index, pool, reference_date());
+        Person {
+            seed,
+            index,
+            masters: rekam_synth::set::masters(Seed::from_u64(seed), index),
+            missing: r
+                .missing_fingers
+                .iter()
+                .filter_map(|m| Finger::from_code(m.position.code()))
+                .map(|f| f.sbi_name().to_owned())
+                .collect(),
+            birth_year: r.birth_date.year(),
+        }
+    }
+}
+
+/// The simulated service: devices, key, scenario, and the resident at the devices.
 pub struct Service {
     key: SigningKey,
     chain: Vec<Vec<u8>>,
     port: u16,
     scenario: Scenario,
-    masters: HashMap<(u64, u64), Vec<MasterPrint>>,
+    pool: RegionPool,
+    person: Option<Person>,
     captures: u64,
 }
 
@@ -124,12 +153,6 @@ impl std::fmt::Debug for Service {
             .field("scenario", &self.scenario)
             .finish_non_exhaustive()
     }
-}
-
-fn now_iso() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 fn failure(code: &str, info: &str) -> CaptureResponseWire {
@@ -159,7 +182,8 @@ impl Service {
             chain: pem_chain(cert.as_bytes())?,
             port,
             scenario: Scenario::default(),
-            masters: HashMap::new(),
+            pool: RegionPool::load()?,
+            person: None,
             captures: 0,
         })
     }
@@ -189,7 +213,7 @@ impl Service {
             device_sub_type: d.sub_type.into(),
             device_provider: "Rekam TEST device provider".into(),
             device_provider_id: "REKAM-TEST".into(),
-            date_time: now_iso(),
+            date_time: wire::now_iso(),
         }
     }
 
@@ -252,50 +276,23 @@ impl Service {
             .collect()
     }
 
-    fn masters(&mut self) -> &[MasterPrint] {
-        let key = (self.scenario.seed, self.scenario.resident);
-        self.masters
-            .entry(key)
-            .or_insert_with(|| rekam_synth::set::masters(Seed::from_u64(key.0), key.1))
+    /// The resident the scenario names, generated on first use.
+    fn person(&mut self) -> &Person {
+        let (seed, index) = (self.scenario.seed, self.scenario.resident);
+        if !self
+            .person
+            .as_ref()
+            .is_some_and(|p| p.seed == seed && p.index == index)
+        {
+            self.person = None;
+        }
+        let pool = &self.pool;
+        self.person
+            .get_or_insert_with(|| Person::generate(pool, seed, index))
     }
 
     fn resident_seed(&self) -> Seed {
         Seed::from_u64(self.scenario.seed).child_n("resident", self.scenario.resident)
-    }
-
-    /// Fingers the resident at the device does not have: the generator's and the admin's.
-    fn missing(&self) -> Vec<String> {
-        let mut out = self.scenario.missing.clone();
-        if let Ok(pool) = rekam_synth::resident::RegionPool::load() {
-            let r = rekam_synth::resident::resident(
-                Seed::from_u64(self.scenario.seed),
-                self.scenario.resident,
-                &pool,
-                rekam_synth::resident::reference_date(),
-            );
-            out.extend(
-                r.missing_fingers
-                    .iter()
-                    .filter_map(|m| Finger::from_code(m.position.code()))
-                    .map(|f| f.sbi_name().to_owned()),
-            );
-        }
-        out
-    }
-
-    fn birth_year(&self) -> i32 {
-        rekam_synth::resident::RegionPool::load()
-            .map(|pool| {
-                rekam_synth::resident::resident(
-                    Seed::from_u64(self.scenario.seed),
-                    self.scenario.resident,
-                    &pool,
-                    rekam_synth::resident::reference_date(),
-                )
-                .birth_date
-                .year()
-            })
-            .unwrap_or(1990)
     }
 
     /// RCAPTURE.
@@ -322,7 +319,8 @@ impl Service {
             self.scenario.poor_captures -= 1;
         }
         let score = if poor { 20 } else { self.scenario.quality };
-        let missing = self.missing();
+        let mut missing = self.person().missing.clone();
+        missing.extend(self.scenario.missing.iter().cloned());
         let mut wanted: Vec<String> = bio
             .bio_sub_type
             .iter()
@@ -339,7 +337,7 @@ impl Service {
         let mut out = Vec::new();
         for sub in wanted {
             self.captures += 1;
-            let Some(iso) = self.record(device.kind, &sub, score) else {
+            let Some(iso) = self.record(device.kind, &sub, score).and_then(iso_bytes) else {
                 return failure("102", "Technical error during extraction");
             };
             let Some(hash) = wire::chain_hash(&previous, &iso) else {
@@ -360,7 +358,7 @@ impl Service {
                 env: req.env.clone(),
                 bio_value: jws::b64url_encode(&iso),
                 transaction_id: req.transaction_id.clone(),
-                timestamp: now_iso(),
+                timestamp: wire::now_iso(),
                 requested_score: bio.requested_score,
                 quality_score: Num(f64::from(score)),
             };
@@ -380,7 +378,7 @@ impl Service {
     }
 
     /// The ISO record of one finger, eye or face at `score`.
-    fn record(&mut self, kind: &str, sub: &str, score: u8) -> Option<Vec<u8>> {
+    fn record(&mut self, kind: &str, sub: &str, score: u8) -> Option<Record> {
         let q = f32::from(score) / 100.0;
         let cseed = self
             .resident_seed()
@@ -390,13 +388,14 @@ impl Service {
             "Finger" => {
                 let finger = Finger::from_sbi(sub)?;
                 let master = self
-                    .masters()
+                    .person()
+                    .masters
                     .iter()
                     .find(|m| m.position.code() == finger.code())?
                     .clone();
                 let cap = FingerCapture::draw(&mut cseed.rng(), Quality(q));
                 let img = impression(&master, &cap, cseed.child("sensor"));
-                FingerImage {
+                Some(Record::Finger(FingerImage {
                     position: finger.code(),
                     quality: score,
                     impression: 0,
@@ -405,9 +404,7 @@ impl Service {
                     ppi: 500,
                     compression: Compression::Png,
                     data: img.to_png(),
-                }
-                .to_bytes()
-                .ok()
+                }))
             }
             "Iris" => {
                 let eye = match sub {
@@ -425,7 +422,7 @@ impl Service {
                 let jpeg = jpeg_gray(&img)?;
                 let mut device = [0u8; 16];
                 device[..SERIAL.len()].copy_from_slice(SERIAL.as_bytes());
-                IrisImage {
+                Some(Record::Iris(IrisImage {
                     eye,
                     quality: score,
                     iris_diameter: (truth.iris.r * 2.0) as u16,
@@ -434,9 +431,7 @@ impl Service {
                     format: IrisFormat::MonoJpeg,
                     device,
                     data: jpeg,
-                }
-                .to_bytes()
-                .ok()
+                }))
             }
             _ => {
                 let shot = if score < 40 {
@@ -444,20 +439,19 @@ impl Service {
                 } else {
                     rekam_synth::face::FaceShot::Good
                 };
-                let img = rekam_synth::face::portrait(self.birth_year(), shot, cseed);
+                let birth_year = self.person().birth_year;
+                let img = rekam_synth::face::portrait(birth_year, shot, cseed);
                 let mut jpeg = Vec::new();
                 image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
                     .encode_image(&img)
                     .ok()?;
-                FaceImage {
+                Some(Record::Face(FaceImage {
                     width: u16::try_from(img.width()).ok()?,
                     height: u16::try_from(img.height()).ok()?,
                     quality: score,
                     format: FaceFormat::Jpeg,
                     data: jpeg,
-                }
-                .to_bytes()
-                .ok()
+                }))
             }
         }
     }
@@ -465,30 +459,39 @@ impl Service {
     /// One preview frame for `device_id` (a JPEG), different each call.
     pub fn preview(&mut self, device_id: &str) -> Option<Vec<u8>> {
         self.captures += 1;
-        let iso = match device_id {
-            "1" => self.record(
-                "Finger",
-                Finger::RightIndex.sbi_name(),
-                self.scenario.quality,
-            )?,
-            "2" => self.record("Iris", "Left", self.scenario.quality)?,
-            "3" => self.record("Face", "", self.scenario.quality)?,
-            _ => return None,
-        };
-        // The preview is the image inside the record, as JPEG.
+        let q = self.scenario.quality;
         match device_id {
-            "1" => {
-                let rec = FingerImage::parse(&iso).ok()?;
-                let img = image::load_from_memory(&rec.data).ok()?.to_luma8();
-                let mut out = Vec::new();
-                image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70)
-                    .encode_image(&img)
-                    .ok()?;
-                Some(out)
-            }
-            "2" => IrisImage::parse(&iso).ok().map(|r| r.data),
-            _ => FaceImage::parse(&iso).ok().map(|r| r.data),
+            "1" => match self.record("Finger", Finger::RightIndex.sbi_name(), q)? {
+                Record::Finger(rec) => {
+                    // The record holds PNG; the stream carries JPEG.
+                    let img = image::load_from_memory(&rec.data).ok()?.to_luma8();
+                    let mut out = Vec::new();
+                    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70)
+                        .encode_image(&img)
+                        .ok()?;
+                    Some(out)
+                }
+                _ => None,
+            },
+            "2" => match self.record("Iris", "Left", q)? {
+                Record::Iris(rec) => Some(rec.data),
+                _ => None,
+            },
+            "3" => match self.record("Face", "", q)? {
+                Record::Face(rec) => Some(rec.data),
+                _ => None,
+            },
+            _ => None,
         }
+    }
+}
+
+/// A record's bytes.
+fn iso_bytes(record: Record) -> Option<Vec<u8>> {
+    match record {
+        Record::Finger(r) => r.to_bytes().ok(),
+        Record::Iris(r) => r.to_bytes().ok(),
+        Record::Face(r) => r.to_bytes().ok(),
     }
 }
 

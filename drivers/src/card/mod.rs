@@ -127,18 +127,21 @@ pub struct CardTrust {
 impl CardTrust {
     /// From a CSCA PEM file and a SAM master key file (64 hex digits).
     pub fn from_files(csca: &Path, sam: &Path) -> Result<CardTrust, DriverError> {
-        let io = |detail: String| DriverError::Io {
+        let io = |path: &Path, detail: String| DriverError::Io {
             kind: KIND,
-            address: sam.display().to_string(),
+            address: path.display().to_string(),
             detail,
         };
-        let csca = TrustRoots::from_pem_file(csca).map_err(|e| io(e.to_string()))?;
-        let text = std::fs::read_to_string(sam).map_err(|e| io(e.to_string()))?;
+        let roots = TrustRoots::from_pem_file(csca).map_err(|e| io(csca, e.to_string()))?;
+        let text = std::fs::read_to_string(sam).map_err(|e| io(sam, e.to_string()))?;
         let sam_master = hex::decode(text.trim())
             .ok()
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
-            .ok_or_else(|| io("not 64 hex digits".into()))?;
-        Ok(CardTrust { csca, sam_master })
+            .ok_or_else(|| io(sam, "not 64 hex digits".into()))?;
+        Ok(CardTrust {
+            csca: roots,
+            sam_master,
+        })
     }
 }
 

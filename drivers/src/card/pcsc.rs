@@ -47,6 +47,10 @@ fn pcsc_error(reader: &str, e: pcsc::Error) -> DriverError {
 /// The names of the readers pcscd knows.
 pub fn list_readers() -> Result<Vec<String>, DriverError> {
     let ctx = Context::establish(Scope::User).map_err(|e| pcsc_error("", e))?;
+    readers_of(&ctx)
+}
+
+fn readers_of(ctx: &Context) -> Result<Vec<String>, DriverError> {
     let names = match ctx.list_readers_owned() {
         Ok(n) => n,
         Err(pcsc::Error::NoReadersAvailable) => return Ok(Vec::new()),
@@ -77,7 +81,7 @@ impl PcscReader {
     /// The reader called `name` (as [`list_readers`] gives it).
     pub fn open(name: &str) -> Result<PcscReader, DriverError> {
         let ctx = Context::establish(Scope::User).map_err(|e| pcsc_error(name, e))?;
-        if !list_readers()?.iter().any(|n| n == name) {
+        if !readers_of(&ctx)?.iter().any(|n| n == name) {
             return Err(DriverError::NotConnected {
                 kind: KIND,
                 address: name.to_owned(),

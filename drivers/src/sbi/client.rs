@@ -365,7 +365,7 @@ fn wire_request(device_id: &str, request: &CaptureRequest) -> CaptureRequestWire
         purpose: "Registration".into(),
         spec_version: wire::SPEC_VERSION.into(),
         timeout: Num(request.timeout.as_millis() as f64),
-        capture_time: iso_now(),
+        capture_time: wire::now_iso(),
         transaction_id: request.transaction_id.clone(),
         bio: vec![BioRequest {
             kind: kind.into(),
@@ -379,13 +379,6 @@ fn wire_request(device_id: &str, request: &CaptureRequest) -> CaptureRequestWire
         }],
         custom_opts: None,
     }
-}
-
-/// UTC now in ISO 8601 (what SBI puts in `captureTime`).
-fn iso_now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 fn refused(kind: DeviceKind, err: &SbiError) -> DriverError {

@@ -296,6 +296,13 @@ pub struct BiometricData {
     pub quality_score: Num,
 }
 
+/// UTC now in ISO 8601, as SBI writes `captureTime`, `timestamp` and `dateTime`.
+pub fn now_iso() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// SHA-256 of the empty string, upper-case hex: the first `previousHash` of a transaction.
 pub fn initial_hash() -> String {
     use sha2::Digest;

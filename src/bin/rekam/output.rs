@@ -208,10 +208,10 @@ impl Out {
 
     pub fn doctor(&self, found: &[rekam_drivers::survey::Finding]) {
         use rekam_drivers::DeviceKind;
-        let note = |n: &str| match n {
-            "card present" => self.t("kartu ada di pembaca", "card present").to_owned(),
-            "no card" => self.t("tidak ada kartu", "no card").to_owned(),
-            other => other.to_owned(),
+        use rekam_drivers::survey::Note;
+        let note = |n: Note| match n {
+            Note::CardPresent => self.t("kartu ada di pembaca", "card present"),
+            Note::NoCard => self.t("tidak ada kartu", "no card"),
         };
         let missing: Vec<DeviceKind> = [
             DeviceKind::Fingerprint,
