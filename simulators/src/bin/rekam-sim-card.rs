@@ -4,12 +4,12 @@
 //! 1 power on, 2 reset, 4 send the ATR), anything longer a command APDU answered with the
 //! response APDU. Closing the link pulls the card out.
 //!
-//! It prints `READY` once inserted. `--pull-after N` pulls the card after N command APDUs.
+//! It prints `READY` once inserted. `--pull-after N` pulls the card after N command APDUs. A
+//! card pcscd does not power up within 3 s is re-seated (see `serve`).
 
-use anyhow::Context;
 use clap::Parser;
 use rekam_sim::card::{CardKind, Chip, Talk};
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -58,6 +58,86 @@ fn write_msg(s: &mut TcpStream, payload: &[u8]) -> std::io::Result<()> {
     s.flush()
 }
 
+/// How long pcscd may take to power a newly inserted card up before the card is re-seated.
+const POWER_UP_WITHIN: Duration = Duration::from_secs(3);
+/// How long a re-seated card stays out: longer than pcscd's slowest presence poll.
+const RESEAT_PAUSE: Duration = Duration::from_secs(4);
+
+fn connect(args: &Args) -> anyhow::Result<TcpStream> {
+    for _ in 0..50 {
+        if let Ok(s) = TcpStream::connect((args.host.as_str(), args.port)) {
+            s.set_nodelay(true)?;
+            return Ok(s);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    anyhow::bail!(
+        "vpcd does not answer on {}:{}: is pcscd running with vsmartcard-vpcd?",
+        args.host,
+        args.port
+    )
+}
+
+/// How one insertion ended.
+enum Insertion {
+    /// vpcd closed the link, or the card was pulled (`--pull-after`).
+    Over,
+    /// pcscd never powered the card up: take it out and put it in again.
+    Reseat,
+}
+
+/// Serves one insertion. pcscd can miss a card inserted right after another vanished in the
+/// middle of a command: its event thread still believes the old card is there, asks for the
+/// ATR forever and never powers the new one up. A person would re-seat the card; so does this.
+fn serve(link: &mut TcpStream, chip: &mut Chip, args: &Args, commands: &mut u32) -> Insertion {
+    // pcscd keeps asking for the ATR every few hundred milliseconds, so the deadline counts
+    // from the insertion; reads time out so that silence counts too.
+    let inserted = std::time::Instant::now();
+    let _ = link.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut powered = false;
+    loop {
+        if !powered && inserted.elapsed() > POWER_UP_WITHIN {
+            return Insertion::Reseat;
+        }
+        let msg = match read_msg(link) {
+            Ok(m) => m,
+            Err(e)
+                if !powered && matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+            {
+                continue;
+            }
+            Err(_) => return Insertion::Over, // vpcd went away
+        };
+        let reply = match msg.as_slice() {
+            [0] | [2] => {
+                chip.reset();
+                None
+            }
+            [1] => {
+                if !powered {
+                    powered = true;
+                    let _ = link.set_read_timeout(None);
+                }
+                None
+            }
+            [4] => Some(chip.atr()),
+            [_] => None,
+            apdu => {
+                *commands += 1;
+                if args.pull_after.is_some_and(|n| *commands > n) {
+                    return Insertion::Over; // pulled out mid-conversation
+                }
+                Some(chip.process(apdu))
+            }
+        };
+        if let Some(r) = reply
+            && write_msg(link, &r).is_err()
+        {
+            return Insertion::Over;
+        }
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let talk = Talk {
@@ -65,41 +145,17 @@ fn main() -> anyhow::Result<()> {
         t0: args.t0,
     };
     let mut chip = Chip::for_resident(args.card, args.seed, args.resident, talk)?;
-    let mut link = None;
-    for _ in 0..50 {
-        match TcpStream::connect((args.host.as_str(), args.port)) {
-            Ok(s) => {
-                link = Some(s);
-                break;
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(100)),
-        }
-    }
-    let mut link = link.with_context(|| {
-        format!(
-            "vpcd does not answer on {}:{}: is pcscd running with vsmartcard-vpcd?",
-            args.host, args.port
-        )
-    })?;
-    link.set_nodelay(true)?;
+    let mut link = connect(&args)?;
     println!("READY");
     let mut commands = 0u32;
     loop {
-        let msg = match read_msg(&mut link) {
-            Ok(m) => m,
-            Err(_) => return Ok(()), // vpcd went away
-        };
-        match msg.as_slice() {
-            [0] | [2] => chip.reset(),
-            [1] => {}
-            [4] => write_msg(&mut link, &chip.atr())?,
-            [_] => {}
-            apdu => {
-                commands += 1;
-                if args.pull_after.is_some_and(|n| commands > n) {
-                    return Ok(()); // pulled out mid-conversation
-                }
-                write_msg(&mut link, &chip.process(apdu))?;
+        match serve(&mut link, &mut chip, &args, &mut commands) {
+            Insertion::Over => return Ok(()),
+            Insertion::Reseat => {
+                drop(link);
+                chip.reset();
+                std::thread::sleep(RESEAT_PAUSE);
+                link = connect(&args)?;
             }
         }
     }
