@@ -158,6 +158,14 @@ pub enum DriverError {
     /// The card in the reader is the problem.
     #[error("{0}")]
     Card(card::CardProblem),
+    /// The system service that carries the device is not running (pcscd for card readers).
+    #[error("the {service} service is not running; start it (systemctl start {service})")]
+    ServiceDown {
+        /// The device kind.
+        kind: DeviceKind,
+        /// The service's name.
+        service: &'static str,
+    },
     /// The operating system refused (permissions, port in use by another program).
     #[error("{} at {address}: {detail}", .kind.label(Lang::En))]
     Io {
@@ -182,6 +190,7 @@ impl DriverError {
             DriverError::Empty(_) => "DEVICE_EMPTY_CAPTURE",
             DriverError::Protocol { .. } => "DEVICE_PROTOCOL",
             DriverError::Io { .. } => "DEVICE_IO",
+            DriverError::ServiceDown { .. } => "DEVICE_SERVICE_DOWN",
             DriverError::Card(p) => p.code(),
             DriverError::Untrusted { .. } => "DEVICE_UNTRUSTED",
             DriverError::Refused { .. } => "DEVICE_REFUSED",
@@ -248,6 +257,11 @@ impl Localized for DriverError {
                  bersihkan kaca dan jari, tekan lebih ringan, lalu ulangi atau catat pengecualian \
                  dengan persetujuan supervisor",
                 kind.label(lang)
+            ),
+            DriverError::ServiceDown { kind, service } => format!(
+                "Layanan {service} untuk {} tidak berjalan: jalankan (systemctl start {service}) \
+                 atau hubungi teknisi",
+                kind.label(lang).to_lowercase()
             ),
             DriverError::Io {
                 kind,

@@ -13,16 +13,18 @@ const KIND: DeviceKind = DeviceKind::CardReader;
 
 fn pcsc_error(reader: &str, e: pcsc::Error) -> DriverError {
     match e {
-        pcsc::Error::NoService | pcsc::Error::ServiceStopped | pcsc::Error::NoReadersAvailable => {
-            DriverError::NotConnected {
-                kind: KIND,
-                address: if reader.is_empty() {
-                    "pcscd".to_owned()
-                } else {
-                    reader.to_owned()
-                },
-            }
-        }
+        pcsc::Error::NoService | pcsc::Error::ServiceStopped => DriverError::ServiceDown {
+            kind: KIND,
+            service: "pcscd",
+        },
+        pcsc::Error::NoReadersAvailable => DriverError::NotConnected {
+            kind: KIND,
+            address: if reader.is_empty() {
+                "pcscd".to_owned()
+            } else {
+                reader.to_owned()
+            },
+        },
         pcsc::Error::UnknownReader | pcsc::Error::ReaderUnavailable => DriverError::NotConnected {
             kind: KIND,
             address: reader.to_owned(),

@@ -221,7 +221,9 @@ impl Out {
             DeviceKind::CardReader,
         ]
         .into_iter()
-        .filter(|k| !found.iter().any(|f| f.kind == *k && f.info.is_some()))
+        // A kind already named in a finding (found, or looked for where it was told to be)
+        // needs no second line.
+        .filter(|k| !found.iter().any(|f| f.kind == *k))
         .collect();
         if self.json {
             let rows: Vec<_> = found
