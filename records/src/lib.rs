@@ -1,16 +1,18 @@
-//! ISO/IEC 19794 biometric data interchange records, the 2005 editions: finger images (part 4),
-//! faces (part 5), irises (part 6), and part 2's compact card minutiae. SBI devices deliver these, packets and cards carry them.
+//! ISO/IEC 19794 biometric data interchange records, the 2005 editions: finger minutiae (part
+//! 2, record and compact card formats), finger images (part 4), faces (part 5), irises (part 6),
+//! and a CBEFF-style container listing them ([`cbeff`]). SBI devices deliver the images, the
+//! biometric engine writes the minutiae, packets and cards carry them.
 //!
 //! Each record type has a plain struct, `to_bytes` and `parse`; `parse(to_bytes(r)) == r` for
 //! every record the writer accepts. The readers take untrusted bytes from devices and cards:
 //! every length is checked against what is there, nothing is trusted, nothing panics (fuzzed
 //! through the SBI response parser).
 //!
-//! Scope, on purpose: one representation per record is what a capture produces, so the
-//! readers refuse multi-view records rather than half-read them; extended data blocks and
-//! certification blocks are not written. Of part 2 (minutiae), only the compact card format
-//! that the chip's index-finger data groups hold is here so far.
+//! Scope, on purpose: one image per record is what a capture produces, so the image readers
+//! refuse multi-view records rather than half-read them (a minutiae record lists many fingers); extended data blocks and
+//! certification blocks are not written (part 2 records with extended data are refused).
 
+pub mod cbeff;
 pub mod face;
 pub mod finger;
 pub mod iris;
