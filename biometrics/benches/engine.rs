@@ -1,0 +1,517 @@
+//! The biometric engine's figures, ours and NIST BOZORTH3's side by side in one run.
+//!
+//! `cargo bench -p rekam-bio --bench engine -- [--residents N] [--impressions K] [--seed S]
+//! [--quality Q] [--gallery 10000,100000,300000] [--nbis-steps G,I]`
+//!
+//! Residents come from `rekam-synth` (ten fingers each, K impressions per finger at quality
+//! Q); minutiae from MINDTCT once, shared by both matchers (BOZORTH3 gets MINDTCT's full list,
+//! as NBIS runs it; ours keeps the 64 most reliable). Prints: EER and FNMR at FMR 1e-4 for
+//! both; extraction time; comparisons per second per core for both; person-level rates; 1:N
+//! time for the galleries named.
+
+#![allow(clippy::unwrap_used)]
+
+use rayon::prelude::*;
+use rekam_bio::finger::extract::from_mindtct;
+use rekam_bio::finger::matcher::{Prepared, Probe, Scratch};
+use rekam_bio::finger::{FingerTemplate, Minutia};
+use rekam_bio::index::DedupIndex;
+use rekam_bio::person::{self, Decision, PersonGallery, PersonProbe, PersonTemplate};
+use rekam_records::minutiae::MinutiaKind;
+use rekam_synth::finger::impression::{Capture, Quality, impression};
+use rekam_synth::seed::Seed;
+use rekam_synth::set::masters;
+use std::time::Instant;
+
+struct Args {
+    residents: u64,
+    impressions: u64,
+    seed: u64,
+    quality: f32,
+    galleries: Vec<usize>,
+    /// BOZORTH3 scores every n-th genuine pair and every m-th impostor pair (it is slow).
+    nbis_steps: (usize, usize),
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        residents: 200,
+        impressions: 8,
+        seed: 2026,
+        quality: 0.75,
+        galleries: vec![10_000, 100_000, 300_000],
+        nbis_steps: (1, 10),
+    };
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < argv.len() {
+        let v = argv.get(i + 1).cloned().unwrap_or_default();
+        match argv[i].as_str() {
+            "--residents" => a.residents = v.parse().unwrap(),
+            "--impressions" => a.impressions = v.parse().unwrap(),
+            "--seed" => a.seed = v.parse().unwrap(),
+            "--quality" => a.quality = v.parse().unwrap(),
+            "--gallery" => a.galleries = v.split(',').map(|n| n.parse().unwrap()).collect(),
+            "--nbis-steps" => {
+                let (g, i) = v.split_once(',').unwrap();
+                a.nbis_steps = (g.parse().unwrap(), i.parse().unwrap());
+            }
+            "--bench" => {
+                i += 1;
+                continue;
+            }
+            other => panic!("unknown argument {other}"),
+        }
+        i += 2;
+    }
+    a
+}
+
+/// One impression: our template and BOZORTH3's minutiae.
+struct Sample {
+    ours: FingerTemplate,
+    nbis: Vec<fprint_bozorth3::Minutia>,
+    extract_ms: f64,
+}
+
+fn sample(img: &rekam_synth::gray::Gray8, position: u8) -> Sample {
+    let t0 = Instant::now();
+    let gray = fprint_mindtct::GrayImage::new(&img.data, img.width, img.height, 500).unwrap();
+    let detected = fprint_mindtct::detect_minutiae(gray);
+    let ours = from_mindtct(&detected, img.width, img.height, position);
+    let extract_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let nbis = detected
+        .iter()
+        .map(|m| fprint_bozorth3::Minutia::from_xyt(m.x, m.y, m.theta))
+        .collect();
+    Sample {
+        ours,
+        nbis,
+        extract_ms,
+    }
+}
+
+/// EER and FNMR at a target FMR from score lists (higher is more alike).
+fn rates(genuine: &[f64], impostor: &[f64], target_fmr: f64) -> (f64, f64, f64) {
+    let mut g = genuine.to_vec();
+    let mut im = impostor.to_vec();
+    g.sort_by(f64::total_cmp);
+    im.sort_by(f64::total_cmp);
+    let fnmr_at = |t: f64| g.partition_point(|&s| s < t) as f64 / g.len() as f64;
+    let fmr_at = |t: f64| (im.len() - im.partition_point(|&s| s < t)) as f64 / im.len() as f64;
+    let mut thresholds: Vec<f64> = g.iter().chain(im.iter()).copied().collect();
+    thresholds.sort_by(f64::total_cmp);
+    thresholds.dedup();
+    thresholds.push(f64::INFINITY);
+    let mut eer = 1.0;
+    let mut fnmr_target = 1.0;
+    let mut threshold = f64::INFINITY;
+    for &t in &thresholds {
+        let (a, r) = (fmr_at(t), fnmr_at(t));
+        eer = f64::min(eer, f64::max(a, r));
+        if a <= target_fmr && r < fnmr_target {
+            fnmr_target = r;
+            threshold = t;
+        }
+    }
+    (eer, fnmr_target, threshold)
+}
+
+fn per_second(n: usize, secs: f64) -> f64 {
+    n as f64 / secs
+}
+
+fn main() {
+    let a = args();
+    let seed = Seed::from_u64(a.seed);
+    let q = Quality(a.quality);
+    let fingers = a.residents * 10;
+    println!(
+        "# rekam-bio engine bench: {} residents, {fingers} fingers x {} impressions, quality {}, seed {}, {} threads",
+        a.residents,
+        a.impressions,
+        a.quality,
+        a.seed,
+        rayon::current_num_threads()
+    );
+    // samples[resident][finger][impression]
+    let t0 = Instant::now();
+    let samples: Vec<Vec<Vec<Sample>>> = (0..a.residents)
+        .map(|r| {
+            let ms = masters(seed, r);
+            let cseed = seed.child_n("engine-bench", r);
+            let out = ms
+                .par_iter()
+                .map(|m| {
+                    (0..a.impressions)
+                        .into_par_iter()
+                        .map(|k| {
+                            let code = m.position.code();
+                            let s = cseed.child_n("capture", u64::from(code) * 100 + k);
+                            let cap = Capture::draw(&mut s.rng(), q);
+                            sample(&impression(m, &cap, s.child("sensor")), code)
+                        })
+                        .collect()
+                })
+                .collect();
+            if (r + 1) % 20 == 0 {
+                eprintln!("  generated {}/{} residents", r + 1, a.residents);
+            }
+            out
+        })
+        .collect();
+    let flat: Vec<&Sample> = samples.iter().flatten().flatten().collect();
+    let minutiae: Vec<f64> = flat.iter().map(|s| s.ours.minutiae.len() as f64).collect();
+    let mean_extract = flat.iter().map(|s| s.extract_ms).sum::<f64>() / flat.len() as f64;
+    println!(
+        "generated and extracted {} impressions in {:.0} s; minutiae kept per finger: mean {:.1}",
+        flat.len(),
+        t0.elapsed().as_secs_f64(),
+        minutiae.iter().sum::<f64>() / minutiae.len() as f64
+    );
+    println!(
+        "extraction (MINDTCT) per finger: {mean_extract:.1} ms (wall, while both cores extract)"
+    );
+
+    // Prepared forms.
+    let fingers_of: Vec<&Vec<Sample>> = samples.iter().flatten().collect();
+    let prepared: Vec<Vec<Prepared>> = fingers_of
+        .iter()
+        .map(|f| f.iter().map(|s| Prepared::new(&s.ours)).collect())
+        .collect();
+    let probes: Vec<Probe> = fingers_of.iter().map(|f| Probe::new(&f[0].ours)).collect();
+
+    // Genuine: every pair of impressions of a finger. Impostor: first impressions of
+    // different fingers (all pairs for ours; every 10th pair for BOZORTH3, the same pairs
+    // scored by ours for the side-by-side table).
+    let k = a.impressions as usize;
+    let genuine_pairs: Vec<(usize, usize, usize)> = (0..fingers_of.len())
+        .flat_map(|f| (0..k).flat_map(move |i| (i + 1..k).map(move |j| (f, i, j))))
+        .collect();
+    let nf = fingers_of.len();
+    let impostor_pairs: Vec<(usize, usize)> = (0..nf)
+        .flat_map(|x| (x + 1..nf).map(move |y| (x, y)))
+        .collect();
+
+    let ours_genuine: Vec<f64> = genuine_pairs
+        .par_iter()
+        .map_init(Scratch::default, |s, &(f, i, j)| {
+            f64::from(Probe::from_prepared(prepared[f][i].clone()).compare(&prepared[f][j], s))
+        })
+        .collect();
+    let t = Instant::now();
+    let ours_impostor: Vec<f64> = impostor_pairs
+        .par_iter()
+        .map_init(Scratch::default, |s, &(x, y)| {
+            f64::from(probes[x].compare(&prepared[y][0], s))
+        })
+        .collect();
+    let ours_secs = t.elapsed().as_secs_f64();
+    let (gstep, istep) = a.nbis_steps;
+    let ours_shared: Vec<f64> = ours_impostor.iter().copied().step_by(istep).collect();
+    let ours_genuine_shared: Vec<f64> = ours_genuine.iter().copied().step_by(gstep).collect();
+    let bz = |a: &Sample, b: &Sample| f64::from(fprint_bozorth3::match_score(&a.nbis, &b.nbis));
+    let t = Instant::now();
+    let nbis_genuine: Vec<f64> = genuine_pairs
+        .par_iter()
+        .step_by(gstep)
+        .map(|&(f, i, j)| bz(&fingers_of[f][i], &fingers_of[f][j]))
+        .collect();
+    let nbis_impostor: Vec<f64> = impostor_pairs
+        .par_iter()
+        .step_by(istep)
+        .map(|&(x, y)| bz(&fingers_of[x][0], &fingers_of[y][0]))
+        .collect();
+    let nbis_secs = t.elapsed().as_secs_f64();
+    let threads = rayon::current_num_threads() as f64;
+
+    println!();
+    println!("## Finger comparisons");
+    println!("| matcher | genuine | impostors | EER | FNMR at FMR 1e-4 | threshold |");
+    println!("|---|---|---|---|---|---|");
+    let (e_b, f_b, t_b) = rates(&nbis_genuine, &nbis_impostor, 1e-4);
+    let (e_s, f_s, t_s) = rates(&ours_genuine_shared, &ours_shared, 1e-4);
+    let (e_o, f_o, t_o) = rates(&ours_genuine, &ours_impostor, 1e-4);
+    let row = |name: &str, g: usize, i: usize, e: f64, f: f64, t: f64| {
+        println!(
+            "| {name} | {g} | {i} | {:.3}% | {:.3}% | {t} |",
+            e * 100.0,
+            f * 100.0
+        );
+    };
+    row(
+        "BOZORTH3",
+        nbis_genuine.len(),
+        nbis_impostor.len(),
+        e_b,
+        f_b,
+        t_b,
+    );
+    row(
+        "ours, same pairs",
+        ours_genuine_shared.len(),
+        ours_shared.len(),
+        e_s,
+        f_s,
+        t_s,
+    );
+    row(
+        "ours, all pairs",
+        ours_genuine.len(),
+        ours_impostor.len(),
+        e_o,
+        f_o,
+        t_o,
+    );
+    println!(
+        "EER ratio ours/BOZORTH3 on the same pairs: {:.2}",
+        e_s / e_b.max(1e-9)
+    );
+    let max_imp = ours_impostor.iter().copied().fold(0.0, f64::max);
+    println!("ours: highest impostor score {max_imp}");
+    for t in [10.0, 15.0, 20.0, 25.0, 30.0] {
+        let fmr =
+            ours_impostor.iter().filter(|&&s| s >= t).count() as f64 / ours_impostor.len() as f64;
+        let fnmr =
+            ours_genuine.iter().filter(|&&s| s < t).count() as f64 / ours_genuine.len() as f64;
+        println!("ours at {t}: FMR {fmr:.2e}, FNMR {:.3}%", fnmr * 100.0);
+    }
+
+    println!();
+    println!("## Speed");
+    // Single-threaded loops for per-core figures.
+    let mut s = Scratch::default();
+    // As in 1:N: one probe against every gallery finger, then the next probe.
+    let rounds = (200_000 / nf).max(1);
+    let t = Instant::now();
+    let mut sink = 0u64;
+    for r in 0..rounds {
+        let probe = &probes[r % nf];
+        for g in &prepared {
+            sink += u64::from(probe.compare(&g[0], &mut s));
+        }
+    }
+    let ours_one = t.elapsed().as_secs_f64() / (rounds * nf) as f64;
+    let breps = 2000;
+    let t = Instant::now();
+    for r in 0..breps {
+        sink += bz(&fingers_of[r % nf][0], &fingers_of[(r * 7 + 1) % nf][0]) as u64;
+    }
+    let nbis_one = t.elapsed().as_secs_f64() / breps as f64;
+    let t = Instant::now();
+    for r in 0..2000 {
+        sink += Prepared::new(&fingers_of[r % nf][1].ours).len() as u64;
+    }
+    let prep = t.elapsed().as_secs_f64() / 2000.0;
+    std::hint::black_box(sink);
+    println!("| | ours | BOZORTH3 | ratio |");
+    println!("|---|---|---|---|");
+    println!(
+        "| one comparison, one core | {:.2} us | {:.0} us | {:.0}x |",
+        ours_one * 1e6,
+        nbis_one * 1e6,
+        nbis_one / ours_one
+    );
+    println!(
+        "| comparisons per second per core | {:.0} | {:.0} | |",
+        1.0 / ours_one,
+        1.0 / nbis_one
+    );
+    println!(
+        "| all-pairs impostor run, {threads} threads | {:.0}/s | {:.0}/s | |",
+        per_second(ours_impostor.len(), ours_secs),
+        per_second(nbis_impostor.len() + nbis_genuine.len(), nbis_secs)
+    );
+    println!(
+        "preparing a gallery finger (neighbourhoods): {:.1} us",
+        prep * 1e6
+    );
+    let t = Instant::now();
+    let (p, g) = (&fingers_of[0][0], &fingers_of[0][1]);
+    let img_cost = mean_extract;
+    let one_to_one = rekam_bio::finger::matcher::compare(&p.ours, &g.ours);
+    println!(
+        "1:1 with extraction: {:.1} ms (one extraction {:.1} ms + prepare and compare {:.3} ms; score {one_to_one})",
+        img_cost + t.elapsed().as_secs_f64() * 1e3,
+        img_cost,
+        t.elapsed().as_secs_f64() * 1e3
+    );
+
+    // Person level.
+    println!();
+    println!("## Persons ({} residents, ten fingers)", a.residents);
+    let person = |r: usize, imp: usize| {
+        PersonTemplate::from_fingers(samples[r].iter().map(|f| f[imp].ours.clone()))
+    };
+    let n = a.residents as usize;
+    let galleries: Vec<PersonGallery> = (0..n).map(|r| PersonGallery::new(&person(r, 0))).collect();
+    let person_probes: Vec<Vec<PersonProbe>> = (0..n)
+        .map(|r| (1..k).map(|i| PersonProbe::new(&person(r, i))).collect())
+        .collect();
+    let gen_scores: Vec<[Option<u8>; 10]> = (0..n)
+        .into_par_iter()
+        .flat_map_iter(|r| {
+            let mut s = Scratch::default();
+            person_probes[r]
+                .iter()
+                .map(|p| p.scores(&galleries[r], &mut s))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let imp_scores: Vec<[Option<u8>; 10]> = (0..n)
+        .into_par_iter()
+        .flat_map_iter(|r| {
+            let mut s = Scratch::default();
+            let mut out = Vec::new();
+            for (i, p) in person_probes[r].iter().enumerate() {
+                for (g, gallery) in galleries.iter().enumerate() {
+                    if g != r && (g + i) % 2 == 0 {
+                        out.push(p.scores(gallery, &mut s));
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    let rule = Decision::default();
+    let missed = gen_scores.iter().filter(|s| !rule.judge(s).same).count();
+    let false_dup = imp_scores.iter().filter(|s| rule.judge(s).same).count();
+    let p_missed = missed as f64 / gen_scores.len() as f64;
+    let p_false = false_dup as f64 / imp_scores.len() as f64;
+    let max_fused = imp_scores
+        .iter()
+        .map(|s| rule.judge(s).fused)
+        .max()
+        .unwrap_or(0);
+    let max_matching = imp_scores
+        .iter()
+        .map(|s| rule.judge(s).matching)
+        .max()
+        .unwrap_or(0);
+    let min_gen = gen_scores
+        .iter()
+        .map(|s| rule.judge(s).fused)
+        .min()
+        .unwrap_or(0);
+    println!("rule: {rule:?}");
+    println!(
+        "genuine person pairs {}: missed duplicates {missed} ({:.3}%), lowest fused score {min_gen}",
+        gen_scores.len(),
+        p_missed * 100.0
+    );
+    println!(
+        "impostor person pairs {}: false duplicates {false_dup} (rate {p_false:.2e}); highest fused {max_fused}, most matching fingers {max_matching}",
+        imp_scores.len()
+    );
+    // A finger-level tail model for rates at scale: a person pair is a false duplicate only
+    // when at least `rule.fingers` fingers clear `rule.finger`; fingers of different people
+    // are independent, so P = P(Binomial(10, f) >= m) with f measured on all finger pairs.
+    let f = ours_impostor
+        .iter()
+        .filter(|&&s| s >= f64::from(rule.finger))
+        .count() as f64
+        / ours_impostor.len() as f64;
+    let f_upper = f.max(3.0 / ours_impostor.len() as f64);
+    let binom = |f: f64| -> f64 {
+        let m = u32::from(rule.fingers);
+        (m..=10)
+            .map(|j| {
+                let c = (1..=j).fold(1.0, |c, i| c * f64::from(10 - i + 1) / f64::from(i));
+                c * f.powi(j as i32) * (1.0 - f).powi(10 - j as i32)
+            })
+            .sum()
+    };
+    println!(
+        "finger FMR at {}: {f:.2e} measured ({} pairs), {f_upper:.2e} upper bound used",
+        rule.finger,
+        ours_impostor.len()
+    );
+    for size in [10_000.0, 100_000.0] {
+        let p = binom(f_upper);
+        println!(
+            "at {size} enrolled: false-duplicate rate per new recording {:.2e} (model), missed-duplicate rate {:.3}% (measured, before screening losses below)",
+            1.0 - (1.0 - p).powf(size),
+            p_missed * 100.0
+        );
+    }
+
+    // 1:N: the real residents' first impressions among filler persons (random minutiae:
+    // timing only; their scores say nothing about accuracy).
+    println!();
+    println!("## 1:N (gallery: {n} generated residents + random-minutiae fillers, for timing)");
+    let real_codes: Vec<_> = (0..n).map(|r| person::codes(&person(r, 0))).collect();
+    let max_g = a.galleries.iter().copied().max().unwrap_or(0);
+    let filler_codes: Vec<_> = (n..max_g)
+        .into_par_iter()
+        .map(|i| person::codes(&filler(i as u64)))
+        .collect();
+    let mut rank_misses = 0;
+    for &size in &a.galleries {
+        let mut index = DedupIndex::new();
+        for (r, c) in real_codes.iter().enumerate() {
+            index.insert(r as i64, *c);
+        }
+        for (i, c) in filler_codes.iter().take(size.saturating_sub(n)).enumerate() {
+            index.insert((n + i) as i64, *c);
+        }
+        let fetch = |id: i64| {
+            let id = id as usize;
+            Some(if id < n {
+                person(id, 0)
+            } else {
+                filler(id as u64)
+            })
+        };
+        let probes_n = 20.min(n);
+        let t = Instant::now();
+        for (r, probes) in person_probes.iter().enumerate().take(probes_n) {
+            let hits = index.search(&probes[0], 100, &rule, fetch);
+            if !hits
+                .first()
+                .is_some_and(|h| h.id == r as i64 && h.verdict.same)
+            {
+                rank_misses += 1;
+            }
+        }
+        let per = t.elapsed().as_secs_f64() / probes_n as f64;
+        let t = Instant::now();
+        for probes in person_probes.iter().take(probes_n) {
+            std::hint::black_box(index.screen(&probes[0], 100));
+        }
+        let screen = t.elapsed().as_secs_f64() / probes_n as f64;
+        println!(
+            "{size} residents: search {:.0} ms (screening {:.0} ms + 100 candidates rescored), {threads} threads",
+            per * 1e3,
+            screen * 1e3
+        );
+    }
+    println!("searches whose first hit was not the resident's own earlier record: {rank_misses}");
+}
+
+/// A filler person: ten fingers of 45 random minutiae.
+fn filler(i: u64) -> PersonTemplate {
+    let mut s = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    PersonTemplate::from_fingers((1..=10).map(|position| {
+        FingerTemplate {
+            position,
+            width: 400,
+            height: 480,
+            quality: 60,
+            minutiae: (0..45)
+                .map(|_| Minutia {
+                    kind: MinutiaKind::Other,
+                    x: 30 + (next() % 340) as u16,
+                    y: 30 + (next() % 420) as u16,
+                    angle: (next() % 256) as u8,
+                    quality: 50,
+                })
+                .collect(),
+        }
+    }))
+}
