@@ -75,6 +75,29 @@ pub enum Error {
         /// The earlier record.
         enrollment_id: String,
     },
+    /// The fingers of a new recording match a recording already made at this station.
+    #[error(
+        "the fingers match recording {enrollment_id} (NIK {masked_nik}, {recorded_at}): \
+         a person is recorded once"
+    )]
+    BiometricDuplicate {
+        /// The earlier record.
+        enrollment_id: String,
+        /// Its masked NIK.
+        masked_nik: String,
+        /// When it was recorded.
+        recorded_at: String,
+        /// Fingers that matched, of those compared.
+        matching: u8,
+        /// Fingers compared.
+        compared: u8,
+    },
+    /// A stored de-duplication entry cannot be read.
+    #[error("de-duplication index entry {seq} is damaged")]
+    IndexDamaged {
+        /// Journal position.
+        seq: i64,
+    },
     /// Any other database failure.
     #[error("station database error: {0}")]
     Database(#[from] rusqlite::Error),
@@ -113,6 +136,8 @@ impl Error {
             Error::NoRandomness(_) => "NO_RANDOMNESS",
             Error::NoEncryption => "NO_ENCRYPTION",
             Error::AlreadyRecorded { .. } => "ALREADY_RECORDED",
+            Error::BiometricDuplicate { .. } => "BIOMETRIC_DUPLICATE",
+            Error::IndexDamaged { .. } => "INDEX_DAMAGED",
             Error::Database(_) => "DATABASE",
             Error::Io { .. } => "IO",
         }
@@ -164,6 +189,21 @@ impl Localized for Error {
             Error::NoEncryption => "SQLite pada aplikasi ini tanpa enkripsi (SQLCipher): data \
                                     pribadi tidak akan disimpan"
                 .into(),
+            Error::BiometricDuplicate {
+                enrollment_id,
+                masked_nik,
+                recorded_at,
+                matching,
+                compared,
+            } => format!(
+                "Sidik jari cocok dengan rekaman {enrollment_id} (NIK {masked_nik}, {recorded_at}; \
+                 {matching} dari {compared} jari): penduduk ini sudah direkam di stasiun ini. \
+                 Jangan rekam ulang; periksa identitasnya dan layani sebagai penggantian KTP"
+            ),
+            Error::IndexDamaged { seq } => format!(
+                "Indeks sidik jari rusak pada entri {seq}: hentikan perekaman dan hubungi teknisi \
+                 (pulihkan dari cadangan)"
+            ),
             Error::AlreadyRecorded {
                 masked_nik,
                 enrollment_id,

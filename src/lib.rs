@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod clock;
+pub mod dedup;
 pub mod domain;
 pub mod error;
 pub mod station;

@@ -35,6 +35,7 @@ fn init(dir: &Path) -> Station {
 
 fn enrollment(id: &str, nik: &str) -> NewEnrollment {
     NewEnrollment {
+        biometrics: None,
         enrollment_id: id.into(),
         nik: Nik::parse(nik).unwrap(),
         case: CaseType::NewRecording,

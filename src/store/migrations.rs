@@ -84,6 +84,24 @@ CREATE TABLE meta (
 ) WITHOUT ROWID;
 "#,
     },
+    Migration {
+        version: 3,
+        name: "biometric de-duplication index",
+        sql: r#"
+-- One row per recording with fingers, written in the journal row's transaction: the ten
+-- screening codes (loaded at start into the in-memory index) and the ISO/IEC 19794-2 record
+-- of the fingers (fetched for the best candidates of a search). Encrypted with the database.
+CREATE TABLE biometric_index (
+    seq      INTEGER PRIMARY KEY REFERENCES enrollment_journal(seq),
+    codes    BLOB NOT NULL,
+    minutiae BLOB NOT NULL
+);
+CREATE TRIGGER biometric_index_no_update BEFORE UPDATE ON biometric_index
+BEGIN SELECT RAISE(ABORT, 'the biometric index is append-only'); END;
+CREATE TRIGGER biometric_index_no_delete BEFORE DELETE ON biometric_index
+BEGIN SELECT RAISE(ABORT, 'the biometric index is append-only'); END;
+"#,
+    },
 ];
 
 /// The newest schema this build knows.

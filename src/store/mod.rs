@@ -53,6 +53,17 @@ pub struct NewEnrollment {
     pub operator_id: String,
     /// The recording as stored (the sealed packet once packets exist).
     pub payload: Vec<u8>,
+    /// Its entry in the de-duplication index, when fingers were recorded.
+    pub biometrics: Option<IndexRow>,
+}
+
+/// A recording's row of the de-duplication index (see `rekam_bio::index`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexRow {
+    /// The ten screening codes, as `rekam_bio::index::codes_to_bytes` writes them.
+    pub codes: Vec<u8>,
+    /// The ISO/IEC 19794-2 record of the fingers.
+    pub minutiae: Vec<u8>,
 }
 
 /// A journal row, without its payload.
@@ -312,6 +323,12 @@ impl Store {
             ],
         )?;
         let seq = tx.last_insert_rowid();
+        if let Some(b) = &e.biometrics {
+            tx.execute(
+                "INSERT INTO biometric_index (seq, codes, minutiae) VALUES (?1, ?2, ?3)",
+                params![seq, b.codes, b.minutiae],
+            )?;
+        }
         let event = AuditEvent::new(&e.operator_id, "enrollment.journal", &e.enrollment_id)
             .with_detail(serde_json::json!({
                 "seq": seq,
@@ -350,6 +367,40 @@ impl Store {
         ))?;
         let rows = stmt.query_map(params![after_seq, limit], journal_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every row of the de-duplication index: `(seq, codes)` in journal order, to `each`.
+    pub fn index_codes(&self, mut each: impl FnMut(i64, &[u8])) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, codes FROM biometric_index ORDER BY seq")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let codes: Vec<u8> = row.get(1)?;
+            each(row.get(0)?, &codes);
+        }
+        Ok(())
+    }
+
+    /// The finger record and the journal row of the recording at `seq`.
+    pub fn index_entry(&self, seq: i64) -> Result<Option<(JournalEntry, Vec<u8>)>> {
+        let minutiae: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT minutiae FROM biometric_index WHERE seq = ?1",
+                [seq],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(minutiae) = minutiae else {
+            return Ok(None);
+        };
+        let entry = self.conn.query_row(
+            &format!("{JOURNAL_SELECT} WHERE seq = ?1"),
+            [seq],
+            journal_row,
+        )?;
+        Ok(Some((entry, minutiae)))
     }
 
     /// The stored payload of one recording.
