@@ -13,6 +13,7 @@
 
 pub mod finger;
 pub mod index;
+pub mod iris;
 pub mod person;
 
 /// Why an image or template cannot be used.
