@@ -1,6 +1,7 @@
 //! Same-kecamatan de-duplication: "a second recording at the same kecamatan is refused at once
 //! by the local AFIS" (the SOP). The in-memory index of `rekam_bio` over the store's
-//! `biometric_index` rows.
+//! `biometric_index` rows: fingers screen every enrolled person; fingers and irises decide for
+//! the best candidates.
 //!
 //! Invariants: an index row is written in the transaction of its journal row, so the index
 //! never misses a sealed recording and never holds one that was not sealed; loading reads the
@@ -11,7 +12,9 @@ use crate::store::{IndexRow, Store};
 use crate::{Error, Result};
 use rekam_bio::finger::{FingerTemplate, record_of};
 use rekam_bio::index::{DedupIndex, codes_from_bytes, codes_to_bytes, rescore};
-use rekam_bio::person::{Decision, PersonProbe, PersonTemplate, codes};
+use rekam_bio::person::{
+    Decision, PersonProbe, PersonTemplate, codes, irises_from_bytes, irises_to_bytes,
+};
 
 /// Candidates from the screening stage that the matcher compares in full.
 pub const CANDIDATES: usize = 100;
@@ -58,10 +61,13 @@ impl Dedup {
         let mut candidates = Vec::new();
         let mut entries = std::collections::HashMap::new();
         for (seq, screen) in self.index.screen(&probe, CANDIDATES) {
-            let (entry, record) = store.index_entry(seq)?.ok_or(Error::IndexDamaged { seq })?;
-            let fingers =
-                FingerTemplate::from_record(&record).map_err(|_| Error::IndexDamaged { seq })?;
-            candidates.push((seq, screen, PersonTemplate::from_fingers(fingers)));
+            let damaged = || Error::IndexDamaged { seq };
+            let (entry, row) = store.index_entry(seq)?.ok_or_else(damaged)?;
+            let mut person = PersonTemplate::from_fingers(
+                FingerTemplate::from_record(&row.minutiae).map_err(|_| damaged())?,
+            );
+            person.irises = irises_from_bytes(&row.irises).ok_or_else(damaged)?;
+            candidates.push((seq, screen, person));
             entries.insert(seq, entry);
         }
         match rescore(&probe, candidates, &self.rule).first() {
@@ -82,10 +88,13 @@ impl Dedup {
     /// The row to store with a new recording of `person`.
     pub fn row(person: &PersonTemplate) -> Result<IndexRow> {
         let fingers: Vec<FingerTemplate> = person.fingers.iter().flatten().cloned().collect();
-        let minutiae = record_of(&fingers).map_err(|_| Error::IndexDamaged { seq: 0 })?;
+        let minutiae = record_of(&fingers).map_err(|e| Error::TemplateRejected {
+            detail: e.to_string(),
+        })?;
         Ok(IndexRow {
             codes: codes_to_bytes(&codes(person)),
             minutiae,
+            irises: irises_to_bytes(&person.irises),
         })
     }
 

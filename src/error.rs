@@ -98,6 +98,12 @@ pub enum Error {
         /// Journal position.
         seq: i64,
     },
+    /// A template could not be written as a standard record.
+    #[error("the biometric template cannot be stored: {detail}")]
+    TemplateRejected {
+        /// Why.
+        detail: String,
+    },
     /// Any other database failure.
     #[error("station database error: {0}")]
     Database(#[from] rusqlite::Error),
@@ -138,6 +144,7 @@ impl Error {
             Error::AlreadyRecorded { .. } => "ALREADY_RECORDED",
             Error::BiometricDuplicate { .. } => "BIOMETRIC_DUPLICATE",
             Error::IndexDamaged { .. } => "INDEX_DAMAGED",
+            Error::TemplateRejected { .. } => "TEMPLATE_REJECTED",
             Error::Database(_) => "DATABASE",
             Error::Io { .. } => "IO",
         }
@@ -199,6 +206,10 @@ impl Localized for Error {
                 "Sidik jari cocok dengan rekaman {enrollment_id} (NIK {masked_nik}, {recorded_at}; \
                  {matching} dari {compared} jari): penduduk ini sudah direkam di stasiun ini. \
                  Jangan rekam ulang; periksa identitasnya dan layani sebagai penggantian KTP"
+            ),
+            Error::TemplateRejected { detail } => format!(
+                "Templat biometrik tidak dapat disimpan ({detail}): ulangi pengambilan; bila \
+                 berulang, hubungi teknisi"
             ),
             Error::IndexDamaged { seq } => format!(
                 "Indeks sidik jari rusak pada entri {seq}: hentikan perekaman dan hubungi teknisi \

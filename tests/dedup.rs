@@ -1,6 +1,6 @@
 //! Same-station de-duplication against a real encrypted store: a second recording of the same
-//! fingers is refused naming the first, after the store is closed and opened again; other
-//! people pass.
+//! person (fingers moved on the glass, irises as stored) is refused naming the first, after the
+//! store is closed and opened again; other people pass.
 
 #![allow(clippy::unwrap_used)]
 
@@ -27,7 +27,7 @@ const FINGERS: [&str; 4] = [
 /// pixels with the sensor's background behind, so the extractor sees another capture.
 fn person(r: usize, shift: usize) -> PersonTemplate {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/synth/R{r:04}/finger"));
-    PersonTemplate::from_fingers(FINGERS.iter().map(|name| {
+    let mut p = PersonTemplate::from_fingers(FINGERS.iter().map(|name| {
         let img = image::open(dir.join(name)).unwrap().into_luma8();
         let (w, h) = (img.width() as usize, img.height() as usize);
         let src = img.into_raw();
@@ -46,7 +46,18 @@ fn person(r: usize, shift: usize) -> PersonTemplate {
             position,
         )
         .unwrap()
-    }))
+    }));
+    let eye_dir = dir.with_file_name("iris");
+    p.irises = ["right-1.png", "left-1.png"].map(|name| {
+        let img = image::open(eye_dir.join(name)).unwrap().into_luma8();
+        let g = Gray {
+            data: img.as_raw(),
+            width: img.width() as usize,
+            height: img.height() as usize,
+        };
+        Some(rekam_bio::iris::code(g).unwrap().0)
+    });
+    p
 }
 
 fn paths(dir: &Path) -> StationPaths {
@@ -93,6 +104,15 @@ fn a_second_recording_of_the_same_fingers_is_refused_naming_the_first() {
     // Resident 1 again, another capture, under another NIK: refused, naming REC-1.
     let err = dedup.check(store, &person(1, 9)).unwrap_err();
     assert_eq!(err.code(), "BIOMETRIC_DUPLICATE");
+    let rekam::Error::BiometricDuplicate {
+        matching, compared, ..
+    } = &err
+    else {
+        unreachable!()
+    };
+    // Four fingers and two irises compared; the irises (the same images) and the fingers agree.
+    assert_eq!(*compared, 6);
+    assert!(*matching >= 5, "{err:?}");
     let shown = rekam::i18n::Localized::localized(&err, rekam::i18n::Lang::Id);
     assert!(
         shown.contains("REC-1") && shown.contains("327301"),

@@ -348,7 +348,7 @@ fn main() {
     let person_probes: Vec<Vec<PersonProbe>> = (0..n)
         .map(|r| (1..k).map(|i| PersonProbe::new(&person(r, i))).collect())
         .collect();
-    let gen_scores: Vec<[Option<u8>; 10]> = (0..n)
+    let gen_scores: Vec<[Option<u8>; 12]> = (0..n)
         .into_par_iter()
         .flat_map_iter(|r| {
             let mut s = Scratch::default();
@@ -358,7 +358,7 @@ fn main() {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let imp_scores: Vec<[Option<u8>; 10]> = (0..n)
+    let imp_scores: Vec<[Option<u8>; 12]> = (0..n)
         .into_par_iter()
         .flat_map_iter(|r| {
             let mut s = Scratch::default();

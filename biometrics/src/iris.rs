@@ -424,6 +424,9 @@ fn rotate(row: &[u64; WORDS], s: i32) -> [u64; WORDS] {
 }
 
 impl IrisCode {
+    /// Length of [`IrisCode::to_bytes`].
+    pub const BYTES: usize = RINGS * WORDS * 16;
+
     /// Bits the mask keeps.
     pub fn usable_bits(&self) -> u32 {
         self.mask
@@ -466,7 +469,7 @@ impl IrisCode {
 
     /// A code back from [`IrisCode::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Option<IrisCode> {
-        if bytes.len() != RINGS * WORDS * 16 {
+        if bytes.len() != Self::BYTES {
             return None;
         }
         let words: Vec<u64> = bytes

@@ -15,6 +15,7 @@ pub mod finger;
 pub mod index;
 pub mod iris;
 pub mod person;
+pub mod verify;
 
 /// Why an image or template cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

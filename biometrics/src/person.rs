@@ -1,21 +1,31 @@
-//! A person's fingers, and the person-level decision.
+//! A person's fingers and irises, and the person-level decision.
 //!
 //! One finger's score cannot keep false duplicates rare among hundreds of thousands of
 //! residents: even a one-in-a-million chance per comparison gives a false duplicate every few
 //! recordings at 300,000 residents times ten fingers. The person decision therefore fuses
-//! every finger both records hold: the sum of the finger scores, and a duplicate only when the
-//! sum clears [`Decision::fused`] and at least [`Decision::fingers`] fingers each clear
+//! every finger and iris both records hold: each gives a score 0-100 (an iris's from its
+//! Hamming distance, [`iris_score`]), and two records are one person only when the sum clears
+//! [`Decision::fused`] and at least [`Decision::fingers`] of them each clear
 //! [`Decision::finger`].
 
 use crate::finger::matcher::{Prepared, Probe, Scratch};
 use crate::finger::{FingerTemplate, screen};
+use crate::iris::IrisCode;
 
-/// A person's fingers by position (index 0 is position 1, the right thumb); `None` for a finger
-/// recorded as an exception.
+/// A person's fingers by position (index 0 is position 1, the right thumb) and irises (right,
+/// left); `None` for what was recorded as an exception.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PersonTemplate {
     /// Ten slots.
     pub fingers: [Option<FingerTemplate>; 10],
+    /// Right and left iris.
+    pub irises: [Option<IrisCode>; 2],
+}
+
+/// An iris comparison as a 0-100 score: Hamming distance 0.38 or more scores 0, the same-eye
+/// limit [`crate::iris::SAME_EYE`] (0.32) scores 20, 0.08 or less 100.
+pub fn iris_score(distance: f32) -> u8 {
+    ((0.38 - distance) / 0.30 * 100.0).round().clamp(0.0, 100.0) as u8
 }
 
 impl PersonTemplate {
@@ -37,17 +47,53 @@ impl PersonTemplate {
     }
 }
 
+/// A person's two iris codes as bytes: per eye, 0 (absent) or 1 followed by the code.
+pub fn irises_to_bytes(irises: &[Option<IrisCode>; 2]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for eye in irises {
+        match eye {
+            Some(c) => {
+                out.push(1);
+                out.extend(c.to_bytes());
+            }
+            None => out.push(0),
+        }
+    }
+    out
+}
+
+/// The codes back from [`irises_to_bytes`]; `None` when the bytes are not two codes.
+pub fn irises_from_bytes(bytes: &[u8]) -> Option<[Option<IrisCode>; 2]> {
+    let len = IrisCode::BYTES;
+    let mut out = [None, None];
+    let mut rest = bytes;
+    for eye in &mut out {
+        let (&flag, tail) = rest.split_first()?;
+        rest = match flag {
+            0 => tail,
+            1 if tail.len() >= len => {
+                *eye = Some(IrisCode::from_bytes(&tail[..len])?);
+                &tail[len..]
+            }
+            _ => return None,
+        };
+    }
+    rest.is_empty().then_some(out)
+}
+
 /// A person prepared for comparison with many others.
 #[derive(Debug, Clone)]
 pub struct PersonProbe {
     probes: [Option<Probe>; 10],
     codes: [screen::Code; 10],
+    irises: [Option<IrisCode>; 2],
 }
 
 /// A person prepared as a gallery entry.
 #[derive(Debug, Clone)]
 pub struct PersonGallery {
     fingers: [Option<Prepared>; 10],
+    irises: [Option<IrisCode>; 2],
 }
 
 /// The screening codes of a person, ten, zero where a finger is missing.
@@ -75,6 +121,7 @@ impl PersonProbe {
         PersonProbe {
             probes: prepared.map(|f| f.map(Probe::from_prepared)),
             codes,
+            irises: p.irises.clone(),
         }
     }
 
@@ -83,12 +130,21 @@ impl PersonProbe {
         &self.codes
     }
 
-    /// Finger scores against a gallery person, position by position (`None` where either
-    /// lacks the finger).
-    pub fn scores(&self, g: &PersonGallery, s: &mut Scratch) -> [Option<u8>; 10] {
-        std::array::from_fn(|i| match (&self.probes[i], &g.fingers[i]) {
-            (Some(p), Some(f)) => Some(p.compare(f, s)),
-            _ => None,
+    /// Scores against a gallery person: ten fingers position by position, then the right and
+    /// left iris (`None` where either lacks it).
+    pub fn scores(&self, g: &PersonGallery, s: &mut Scratch) -> [Option<u8>; 12] {
+        std::array::from_fn(|i| {
+            if i < 10 {
+                match (&self.probes[i], &g.fingers[i]) {
+                    (Some(p), Some(f)) => Some(p.compare(f, s)),
+                    _ => None,
+                }
+            } else {
+                match (&self.irises[i - 10], &g.irises[i - 10]) {
+                    (Some(a), Some(b)) => a.distance(b).map(iris_score),
+                    _ => None,
+                }
+            }
         })
     }
 }
@@ -98,6 +154,7 @@ impl PersonGallery {
     pub fn new(p: &PersonTemplate) -> PersonGallery {
         PersonGallery {
             fingers: std::array::from_fn(|i| p.fingers[i].as_ref().map(Prepared::new)),
+            irises: p.irises.clone(),
         }
     }
 }
@@ -105,11 +162,11 @@ impl PersonGallery {
 /// The person-level rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision {
-    /// A finger counts as matching at this score or above.
+    /// A finger or iris counts as matching at this score or above.
     pub finger: u8,
-    /// Matching fingers needed.
+    /// Matching fingers and irises needed.
     pub fingers: u8,
-    /// Sum of all finger scores needed.
+    /// Sum of all scores needed.
     pub fused: u32,
 }
 
@@ -128,19 +185,19 @@ impl Default for Decision {
 /// The outcome of comparing two people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verdict {
-    /// Sum of the finger scores.
+    /// Sum of the scores.
     pub fused: u32,
-    /// Fingers at or above the finger threshold.
+    /// Fingers and irises at or above the threshold.
     pub matching: u8,
-    /// Fingers compared.
+    /// Fingers and irises compared.
     pub compared: u8,
     /// Whether the rule calls them one person.
     pub same: bool,
 }
 
 impl Decision {
-    /// Applies the rule to finger scores.
-    pub fn judge(&self, scores: &[Option<u8>; 10]) -> Verdict {
+    /// Applies the rule to the scores of [`PersonProbe::scores`].
+    pub fn judge(&self, scores: &[Option<u8>; 12]) -> Verdict {
         let present = scores.iter().flatten();
         let fused = present.clone().map(|s| u32::from(*s)).sum();
         let matching = present.clone().filter(|s| **s >= self.finger).count() as u8;
@@ -150,5 +207,32 @@ impl Decision {
             compared: present.count() as u8,
             same: fused >= self.fused && matching >= self.fingers,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iris_scores_and_the_rule() {
+        assert_eq!(iris_score(0.38), 0);
+        assert_eq!(iris_score(0.32), 20);
+        assert_eq!(iris_score(0.08), 100);
+        assert_eq!(iris_score(0.45), 0);
+        let rule = Decision::default();
+        let mut scores = [None; 12];
+        // Both irises alike and no fingers (a resident without hands): one person.
+        scores[10] = Some(90);
+        scores[11] = Some(85);
+        let v = rule.judge(&scores);
+        assert!(v.same && v.matching == 2 && v.compared == 2 && v.fused == 175);
+        // One strong finger alone is not enough.
+        let mut one = [Some(3); 12];
+        one[1] = Some(95);
+        let v = rule.judge(&one);
+        assert!(!v.same && v.matching == 1, "{v:?}");
+        assert!(irises_from_bytes(&irises_to_bytes(&[None, None])) == Some([None, None]));
+        assert!(irises_from_bytes(&[2]).is_none());
     }
 }

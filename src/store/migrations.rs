@@ -88,13 +88,15 @@ CREATE TABLE meta (
         version: 3,
         name: "biometric de-duplication index",
         sql: r#"
--- One row per recording with fingers, written in the journal row's transaction: the ten
--- screening codes (loaded at start into the in-memory index) and the ISO/IEC 19794-2 record
--- of the fingers (fetched for the best candidates of a search). Encrypted with the database.
+-- One row per recording with biometrics, written in the journal row's transaction: the ten
+-- finger screening codes (loaded at start into the in-memory index), the ISO/IEC 19794-2
+-- record of the fingers and the two iris codes (both fetched for the best candidates of a
+-- search). Encrypted with the database.
 CREATE TABLE biometric_index (
     seq      INTEGER PRIMARY KEY REFERENCES enrollment_journal(seq),
     codes    BLOB NOT NULL,
-    minutiae BLOB NOT NULL
+    minutiae BLOB NOT NULL,
+    irises   BLOB NOT NULL
 );
 CREATE TRIGGER biometric_index_no_update BEFORE UPDATE ON biometric_index
 BEGIN SELECT RAISE(ABORT, 'the biometric index is append-only'); END;

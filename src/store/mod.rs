@@ -64,6 +64,8 @@ pub struct IndexRow {
     pub codes: Vec<u8>,
     /// The ISO/IEC 19794-2 record of the fingers.
     pub minutiae: Vec<u8>,
+    /// The iris codes, as `rekam_bio::person::irises_to_bytes` writes them.
+    pub irises: Vec<u8>,
 }
 
 /// A journal row, without its payload.
@@ -325,8 +327,9 @@ impl Store {
         let seq = tx.last_insert_rowid();
         if let Some(b) = &e.biometrics {
             tx.execute(
-                "INSERT INTO biometric_index (seq, codes, minutiae) VALUES (?1, ?2, ?3)",
-                params![seq, b.codes, b.minutiae],
+                "INSERT INTO biometric_index (seq, codes, minutiae, irises)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![seq, b.codes, b.minutiae, b.irises],
             )?;
         }
         let event = AuditEvent::new(&e.operator_id, "enrollment.journal", &e.enrollment_id)
@@ -382,17 +385,23 @@ impl Store {
         Ok(())
     }
 
-    /// The finger record and the journal row of the recording at `seq`.
-    pub fn index_entry(&self, seq: i64) -> Result<Option<(JournalEntry, Vec<u8>)>> {
-        let minutiae: Option<Vec<u8>> = self
+    /// The index row and the journal row of the recording at `seq`.
+    pub fn index_entry(&self, seq: i64) -> Result<Option<(JournalEntry, IndexRow)>> {
+        let row: Option<IndexRow> = self
             .conn
             .query_row(
-                "SELECT minutiae FROM biometric_index WHERE seq = ?1",
+                "SELECT codes, minutiae, irises FROM biometric_index WHERE seq = ?1",
                 [seq],
-                |r| r.get(0),
+                |r| {
+                    Ok(IndexRow {
+                        codes: r.get(0)?,
+                        minutiae: r.get(1)?,
+                        irises: r.get(2)?,
+                    })
+                },
             )
             .optional()?;
-        let Some(minutiae) = minutiae else {
+        let Some(row) = row else {
             return Ok(None);
         };
         let entry = self.conn.query_row(
@@ -400,7 +409,7 @@ impl Store {
             [seq],
             journal_row,
         )?;
-        Ok(Some((entry, minutiae)))
+        Ok(Some((entry, row)))
     }
 
     /// The stored payload of one recording.

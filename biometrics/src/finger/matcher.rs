@@ -440,9 +440,11 @@ mod tests {
     #[test]
     fn missing_minutiae_lower_the_score_but_keep_a_match() {
         let a = finger(3, 50);
+        // Partial contact: only the upper part of the finger touched the glass.
         let mut b = moved(&a, 5, (0, 10));
-        b.minutiae.truncate(25);
+        b.minutiae.retain(|m| m.y < 540);
         let part = compare(&a, &b);
+        assert!(b.minutiae.len() < 40, "{}", b.minutiae.len());
         assert!((25..100).contains(&part), "{part}");
         assert_eq!(compare(&a, &finger(99, 2)), 0);
     }
