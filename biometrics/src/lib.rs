@@ -11,6 +11,7 @@
 //! Everything here is pure computation on bytes and pixels: no I/O, no clock, no logging, so
 //! nothing here can leak a template to disk. Persistence belongs to the store.
 
+pub mod face;
 pub mod finger;
 pub mod index;
 pub mod iris;
