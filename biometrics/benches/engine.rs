@@ -1,13 +1,14 @@
 //! The biometric engine's figures, ours and NIST BOZORTH3's side by side in one run.
 //!
 //! `cargo bench -p rekam-bio --bench engine -- [--residents N] [--impressions K] [--seed S]
-//! [--quality Q] [--gallery 10000,100000,300000] [--nbis-steps G,I]`
+//! [--quality Q] [--gallery 10000,100000,300000] [--nbis-steps G,I] [--eyes E]
+//! [--iris-captures C]`
 //!
 //! Residents come from `rekam-synth` (ten fingers each, K impressions per finger at quality
 //! Q); minutiae from MINDTCT once, shared by both matchers (BOZORTH3 gets MINDTCT's full list,
 //! as NBIS runs it; ours keeps the 64 most reliable). Prints: EER and FNMR at FMR 1e-4 for
-//! both; extraction time; comparisons per second per core for both; person-level rates; 1:N
-//! time for the galleries named.
+//! both; extraction time; comparisons per second per core for both; the finger quality score
+//! per quality knob; iris EER; person-level rates; 1:N time for the galleries named.
 
 #![allow(clippy::unwrap_used)]
 
@@ -31,6 +32,9 @@ struct Args {
     galleries: Vec<usize>,
     /// BOZORTH3 scores every n-th genuine pair and every m-th impostor pair (it is slow).
     nbis_steps: (usize, usize),
+    /// Eyes, and captures of each, for the iris figures.
+    eyes: u64,
+    iris_captures: u64,
 }
 
 fn args() -> Args {
@@ -41,6 +45,8 @@ fn args() -> Args {
         quality: 0.75,
         galleries: vec![10_000, 100_000, 300_000],
         nbis_steps: (1, 10),
+        eyes: 100,
+        iris_captures: 4,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -52,6 +58,8 @@ fn args() -> Args {
             "--seed" => a.seed = v.parse().unwrap(),
             "--quality" => a.quality = v.parse().unwrap(),
             "--gallery" => a.galleries = v.split(',').map(|n| n.parse().unwrap()).collect(),
+            "--eyes" => a.eyes = v.parse().unwrap(),
+            "--iris-captures" => a.iris_captures = v.parse().unwrap(),
             "--nbis-steps" => {
                 let (g, i) = v.split_once(',').unwrap();
                 a.nbis_steps = (g.parse().unwrap(), i.parse().unwrap());
@@ -337,6 +345,9 @@ fn main() {
         t.elapsed().as_secs_f64() * 1e3
     );
 
+    finger_quality(&seed);
+    iris(&a);
+
     // Person level.
     println!();
     println!("## Persons ({} residents, ten fingers)", a.residents);
@@ -514,4 +525,128 @@ fn filler(i: u64) -> PersonTemplate {
                 .collect(),
         }
     }))
+}
+
+/// The finger quality score per generator knob: mean and share passing MOSIP's 40.
+fn finger_quality(seed: &Seed) {
+    use rekam_bio::finger::extract::{Gray, extract};
+    use rekam_bio::finger::quality::assess;
+    println!();
+    println!("## Finger quality (NFIQ-style) per generator knob, 40 impressions each");
+    println!("| knob | mean score | passing 40 |");
+    println!("|---|---|---|");
+    for knob in [1.0, 0.75, 0.5, 0.35, 0.2, 0.0] {
+        let scores: Vec<u8> = (0..4u64)
+            .into_par_iter()
+            .flat_map_iter(|r| {
+                let ms = masters(seed.child("quality"), r);
+                ms.into_iter()
+                    .map(|m| {
+                        let s =
+                            seed.child_n("quality-capture", r * 100 + u64::from(m.position.code()));
+                        let cap = Capture::draw(&mut s.rng(), Quality(knob));
+                        let img = impression(&m, &cap, s.child("sensor"));
+                        let g = Gray {
+                            data: &img.data,
+                            width: img.width,
+                            height: img.height,
+                        };
+                        assess(g, &extract(g, m.position.code()).unwrap()).score
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mean = scores.iter().map(|&s| f64::from(s)).sum::<f64>() / scores.len() as f64;
+        let pass = scores.iter().filter(|&&s| s >= 40).count() as f64 / scores.len() as f64;
+        println!("| {knob} | {mean:.1} | {:.0}% |", pass * 100.0);
+    }
+}
+
+/// Iris codes: genuine and impostor Hamming distances, EER, speed.
+fn iris(a: &Args) {
+    use rekam_bio::finger::extract::Gray;
+    use rekam_synth::iris::{IrisCapture, IrisTexture, iris_image};
+    println!();
+    println!(
+        "## Irises ({} eyes x {} captures, quality 0.8)",
+        a.eyes, a.iris_captures
+    );
+    let seed = Seed::from_u64(a.seed).child("iris-bench");
+    let t = Instant::now();
+    let codes: Vec<Vec<Option<rekam_bio::iris::IrisCode>>> = (0..a.eyes)
+        .into_par_iter()
+        .map(|e| {
+            let texture = IrisTexture::new(seed.child_n("eye", e));
+            (0..a.iris_captures)
+                .map(|k| {
+                    let s = seed.child_n("eye", e).child_n("capture", k);
+                    let cap = IrisCapture::draw(&mut s.rng(), 0.8);
+                    let (img, _) = iris_image(&texture, &cap, s.child("sensor"));
+                    let g = Gray {
+                        data: &img.data,
+                        width: img.width,
+                        height: img.height,
+                    };
+                    rekam_bio::iris::code(g).ok().map(|c| c.0)
+                })
+                .collect()
+        })
+        .collect();
+    let failed = codes.iter().flatten().filter(|c| c.is_none()).count();
+    let t_render = t.elapsed().as_secs_f64();
+    let k = a.iris_captures as usize;
+    let mut genuine = Vec::new();
+    let mut impostor = Vec::new();
+    let score =
+        |x: &Option<rekam_bio::iris::IrisCode>, y: &Option<rekam_bio::iris::IrisCode>| match (x, y)
+        {
+            (Some(x), Some(y)) => x.distance(y).map(|d| -f64::from(d)),
+            _ => None,
+        };
+    for (e, c) in codes.iter().enumerate() {
+        for i in 0..k {
+            for j in i + 1..k {
+                genuine.extend(score(&c[i], &c[j]));
+            }
+        }
+        for other in &codes[e + 1..] {
+            impostor.extend(score(&c[0], &other[0]));
+        }
+    }
+    let t = Instant::now();
+    let mut n = 0;
+    for c in codes.iter().take(20) {
+        for d in codes.iter().take(20) {
+            std::hint::black_box(score(&c[0], &d[1]));
+            n += 1;
+        }
+    }
+    let per = t.elapsed().as_secs_f64() / f64::from(n);
+    let (eer, fnmr, t_hd) = rates(&genuine, &impostor, 1e-4);
+    let worst = |v: &[f64], max: bool| {
+        v.iter()
+            .map(|d| -d)
+            .fold(if max { 0.0 } else { 1.0 }, |m, d| {
+                if max { f64::max(m, d) } else { f64::min(m, d) }
+            })
+    };
+    println!(
+        "codes failed (no segmentation): {failed} of {}; render and code: {:.0} ms per eye image",
+        codes.len() * k,
+        t_render * 1e3 / (codes.len() * k) as f64 * rayon::current_num_threads() as f64
+    );
+    println!(
+        "genuine {}: worst HD {:.3}; impostor {}: lowest HD {:.3}",
+        genuine.len(),
+        worst(&genuine, true),
+        impostor.len(),
+        worst(&impostor, false)
+    );
+    println!(
+        "EER {:.3}%, FNMR at FMR 1e-4 {:.3}% (HD threshold {:.3}); one comparison (33 rotations) {:.0} us",
+        eer * 100.0,
+        fnmr * 100.0,
+        -t_hd,
+        per * 1e6
+    );
 }

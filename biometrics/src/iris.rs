@@ -409,16 +409,18 @@ pub fn encode(sheet: &[Option<f32>]) -> IrisCode {
     IrisCode { bits, mask }
 }
 
-/// Rotates a ring's 512 bits by `s` samples (two bits each).
+/// Rotates a ring's 512 bits by `s` samples (two bits each), towards higher bits.
 fn rotate(row: &[u64; WORDS], s: i32) -> [u64; WORDS] {
-    let n = (ANGLES * 2) as i32;
-    let shift = (s * 2).rem_euclid(n) as usize;
+    let shift = (s * 2).rem_euclid((ANGLES * 2) as i32) as usize;
+    let (q, r) = (shift / 64, shift % 64);
     let mut out = [0u64; WORDS];
-    for bit in 0..ANGLES * 2 {
-        if row[bit / 64] >> (bit % 64) & 1 == 1 {
-            let to = (bit + shift) % (ANGLES * 2);
-            out[to / 64] |= 1 << (to % 64);
-        }
+    for (i, o) in out.iter_mut().enumerate() {
+        let hi = row[(i + WORDS - q) % WORDS];
+        *o = if r == 0 {
+            hi
+        } else {
+            (hi << r) | (row[(i + 2 * WORDS - q - 1) % WORDS] >> (64 - r))
+        };
     }
     out
 }
@@ -661,5 +663,27 @@ impl IrisQuality {
         } else {
             IrisAdvice::Lighting
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_moves_every_bit_by_two_per_sample_and_wraps() {
+        let mut row = [0u64; WORDS];
+        row[0] = 0b11; // sample 0
+        row[WORDS - 1] = 1 << 63; // the last bit
+        for s in [-16, -1, 0, 1, 31, 32, 33, 255] {
+            let out = rotate(&row, s);
+            let ones: Vec<usize> = (0..ANGLES * 2)
+                .filter(|b| out[b / 64] >> (b % 64) & 1 == 1)
+                .collect();
+            let at = |b: i32| (b + 2 * s).rem_euclid((ANGLES * 2) as i32) as usize;
+            let mut want = vec![at(0), at(1), at((ANGLES * 2 - 1) as i32)];
+            want.sort_unstable();
+            assert_eq!(ones, want, "shift {s}");
+        }
     }
 }
