@@ -31,11 +31,7 @@ fn person(r: usize, shift: usize) -> PersonTemplate {
         let img = image::open(dir.join(name)).unwrap().into_luma8();
         let (w, h) = (img.width() as usize, img.height() as usize);
         let src = img.into_raw();
-        let mut moved = vec![255u8; w * h];
-        for y in shift..h {
-            moved[y * w + shift..(y + 1) * w]
-                .copy_from_slice(&src[(y - shift) * w..(y + 1 - shift) * w - shift]);
-        }
+        let moved = rekam_bio::testing::shifted(&src, w, h, shift);
         let position: u8 = name[..2].parse().unwrap();
         extract(
             Gray {

@@ -15,10 +15,10 @@
 use rayon::prelude::*;
 use rekam_bio::finger::extract::from_mindtct;
 use rekam_bio::finger::matcher::{Prepared, Probe, Scratch};
-use rekam_bio::finger::{FingerTemplate, Minutia};
+use rekam_bio::finger::FingerTemplate;
 use rekam_bio::index::DedupIndex;
 use rekam_bio::person::{self, Decision, PersonGallery, PersonProbe, PersonTemplate};
-use rekam_records::minutiae::MinutiaKind;
+use rekam_bio::testing::random_finger;
 use rekam_synth::finger::impression::{Capture, Quality, impression};
 use rekam_synth::seed::Seed;
 use rekam_synth::set::masters;
@@ -501,30 +501,9 @@ fn main() {
 
 /// A filler person: ten fingers of 45 random minutiae.
 fn filler(i: u64) -> PersonTemplate {
-    let mut s = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
-    PersonTemplate::from_fingers((1..=10).map(|position| {
-        FingerTemplate {
-            position,
-            width: 400,
-            height: 480,
-            quality: 60,
-            minutiae: (0..45)
-                .map(|_| Minutia {
-                    kind: MinutiaKind::Other,
-                    x: 30 + (next() % 340) as u16,
-                    y: 30 + (next() % 420) as u16,
-                    angle: (next() % 256) as u8,
-                    quality: 50,
-                })
-                .collect(),
-        }
-    }))
+    PersonTemplate::from_fingers(
+        (1..=10).map(|position| random_finger(i * 10 + u64::from(position), 45, position)),
+    )
 }
 
 /// The finger quality score per generator knob: mean and share passing MOSIP's 40.

@@ -16,6 +16,8 @@ pub mod finger;
 pub mod index;
 pub mod iris;
 pub mod person;
+#[doc(hidden)]
+pub mod testing;
 pub mod verify;
 
 /// Why an image or template cannot be used.

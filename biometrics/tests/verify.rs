@@ -15,11 +15,7 @@ fn finger(r: usize, name: &str, shift: usize) -> FingerTemplate {
     let img = image::open(path).unwrap().into_luma8();
     let (w, h) = (img.width() as usize, img.height() as usize);
     let src = img.into_raw();
-    let mut moved = vec![255u8; w * h];
-    for y in shift..h {
-        moved[y * w + shift..(y + 1) * w]
-            .copy_from_slice(&src[(y - shift) * w..(y + 1 - shift) * w - shift]);
-    }
+    let moved = rekam_bio::testing::shifted(&src, w, h, shift);
     let g = Gray {
         data: &moved,
         width: w,

@@ -7,7 +7,7 @@ use rekam_drivers::card::apdu::{Command, Response, sw};
 use rekam_drivers::card::profile::{self, Fci, LifeCycle, fid, ins};
 use rekam_drivers::card::{DocumentSigner, Personalisation};
 use rekam_records::face::{FaceFormat, FaceImage};
-use rekam_records::minutiae::{self, CardMinutia, MinutiaKind};
+use rekam_records::minutiae;
 use rekam_synth::finger::impression::{Capture, Quality, impression};
 use rekam_synth::seed::Seed;
 use sha2::{Digest, Sha256};
@@ -371,26 +371,13 @@ pub fn personalisation(seed: u64, index: u64) -> anyhow::Result<Personalisation>
             .child("card-finger")
             .child_n("capture", u64::from(code));
         let img = impression(m, &Capture::draw(&mut cseed.rng(), Quality::GOOD), cseed);
-        let gray = fprint_mindtct::GrayImage::new(&img.data, img.width, img.height, 500)
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let mut found = fprint_mindtct::detect_minutiae(gray);
-        found.sort_by_key(|m| std::cmp::Reverse(m.quality));
-        let h = img.height as f64;
-        let card: Vec<CardMinutia> = found
-            .iter()
-            .filter_map(|m| {
-                // MINDTCT's origin is bottom-left; the card's is top-left.
-                CardMinutia::from_pixels(
-                    f64::from(m.x),
-                    h - f64::from(m.y),
-                    f64::from(m.theta),
-                    500.0,
-                    MinutiaKind::Other,
-                )
-            })
-            .take(minutiae::MAX_MINUTIAE)
-            .collect();
-        Ok(minutiae::encode(&card)?)
+        let gray = rekam_bio::finger::extract::Gray {
+            data: &img.data,
+            width: img.width,
+            height: img.height,
+        };
+        let t = rekam_bio::finger::extract::extract(gray, code)?;
+        Ok(minutiae::encode(&rekam_bio::verify::card_template(&t))?)
     };
     let right_index = template(2)?;
     let left_index = template(7)?;

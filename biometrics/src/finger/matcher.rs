@@ -380,32 +380,9 @@ pub fn compare(probe: &FingerTemplate, gallery: &FingerTemplate) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rekam_records::minutiae::{Minutia, MinutiaKind};
 
-    /// A pseudo-random finger from a seed (xorshift), as a matcher sees one.
     fn finger(seed: u64, n: usize) -> FingerTemplate {
-        let mut s = seed | 1;
-        let mut next = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        };
-        FingerTemplate {
-            position: 2,
-            width: 400,
-            height: 480,
-            quality: 60,
-            minutiae: (0..n)
-                .map(|_| Minutia {
-                    kind: MinutiaKind::Other,
-                    x: 40 + (next() % 320) as u16,
-                    y: 40 + (next() % 400) as u16,
-                    angle: (next() % 256) as u8,
-                    quality: 50,
-                })
-                .collect(),
-        }
+        crate::testing::random_finger(seed, n, 2)
     }
 
     /// The same finger rotated by `turn` (256ths) about (200, 240), moved 300 px right and down
