@@ -1,6 +1,6 @@
 //! Same-kecamatan de-duplication: "a second recording at the same kecamatan is refused at once
 //! by the local AFIS" (the SOP). The in-memory index of `rekam_bio` over the store's
-//! `biometric_index` rows: fingers screen every enrolled person; fingers and irises decide for
+//! `biometric_index` and `biometric_template` rows: fingers screen every enrolled person; fingers and irises decide for
 //! the best candidates.
 //!
 //! Invariants: an index row is written in the transaction of its journal row, so the index

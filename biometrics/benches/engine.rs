@@ -13,9 +13,9 @@
 #![allow(clippy::unwrap_used)]
 
 use rayon::prelude::*;
+use rekam_bio::finger::FingerTemplate;
 use rekam_bio::finger::extract::from_mindtct;
 use rekam_bio::finger::matcher::{Prepared, Probe, Scratch};
-use rekam_bio::finger::FingerTemplate;
 use rekam_bio::index::DedupIndex;
 use rekam_bio::person::{self, Decision, PersonGallery, PersonProbe, PersonTemplate};
 use rekam_bio::testing::random_finger;

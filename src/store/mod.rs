@@ -327,9 +327,12 @@ impl Store {
         let seq = tx.last_insert_rowid();
         if let Some(b) = &e.biometrics {
             tx.execute(
-                "INSERT INTO biometric_index (seq, codes, minutiae, irises)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![seq, b.codes, b.minutiae, b.irises],
+                "INSERT INTO biometric_index (seq, codes) VALUES (?1, ?2)",
+                params![seq, b.codes],
+            )?;
+            tx.execute(
+                "INSERT INTO biometric_template (seq, minutiae, irises) VALUES (?1, ?2, ?3)",
+                params![seq, b.minutiae, b.irises],
             )?;
         }
         let event = AuditEvent::new(&e.operator_id, "enrollment.journal", &e.enrollment_id)
@@ -379,8 +382,11 @@ impl Store {
             .prepare("SELECT seq, codes FROM biometric_index ORDER BY seq")?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            let codes: Vec<u8> = row.get(1)?;
-            each(row.get(0)?, &codes);
+            let codes = row.get_ref(1)?;
+            let codes = codes.as_blob().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(1, codes.data_type(), Box::new(e))
+            })?;
+            each(row.get(0)?, codes);
         }
         Ok(())
     }
@@ -390,7 +396,9 @@ impl Store {
         let row: Option<IndexRow> = self
             .conn
             .query_row(
-                "SELECT codes, minutiae, irises FROM biometric_index WHERE seq = ?1",
+                "SELECT i.codes, t.minutiae, t.irises
+                 FROM biometric_index i JOIN biometric_template t ON t.seq = i.seq
+                 WHERE i.seq = ?1",
                 [seq],
                 |r| {
                     Ok(IndexRow {
