@@ -118,6 +118,14 @@ fn a_second_recording_of_the_same_fingers_is_refused_naming_the_first() {
         !shown.contains("3273014101920002"),
         "full NIK shown: {shown}"
     );
+    // Resident 1 once more with every finger an exception: the irises alone find the record.
+    let mut no_fingers = person(1, 9);
+    no_fingers.fingers = Default::default();
+    let err = dedup.check(store, &no_fingers).unwrap_err();
+    assert!(
+        matches!(&err, rekam::Error::BiometricDuplicate { enrollment_id, compared: 2, .. } if enrollment_id == "REC-1"),
+        "{err:?}"
+    );
     // Resident 2 is nobody recorded here.
     dedup.check(store, &person(2, 9)).unwrap();
 }

@@ -49,6 +49,11 @@ impl DedupIndex {
         self.ids.push(id);
     }
 
+    /// Every record id, in insertion order.
+    pub fn ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.ids.iter().copied()
+    }
+
     /// People indexed.
     pub fn len(&self) -> usize {
         self.ids.len()

@@ -14,7 +14,7 @@
 //!    of pairs, normalised by the minutiae of both fingers.
 //!
 //! All arithmetic after preparation is integer: angles in 256ths of a turn, distances in
-//! pixels, rotation by table.
+//! pixels, rotations by a sine and cosine scaled by 1024 (computed once per anchor).
 
 use super::FingerTemplate;
 
