@@ -7,6 +7,7 @@
 //! first, in the order an operator fixes them (person, framing, background, light, focus).
 
 use image::RgbImage;
+use rekam_i18n::Lang;
 use std::sync::OnceLock;
 
 /// SeetaFace frontal face detector model (BSD-2-Clause, `models/LICENSE-seetaface`).
@@ -84,29 +85,34 @@ pub enum FaceAdvice {
 }
 
 impl FaceAdvice {
-    /// What the operator says or does, in Bahasa Indonesia or English.
-    pub fn message(self, indonesian: bool) -> &'static str {
-        match (self, indonesian) {
-            (FaceAdvice::FaceCamera, true) => "wajah tidak terlihat: hadap lurus ke kamera",
-            (FaceAdvice::FaceCamera, false) => "no face seen: face the camera",
-            (FaceAdvice::OnePerson, true) => "hanya satu orang di depan kamera",
-            (FaceAdvice::OnePerson, false) => "only one person in front of the camera",
-            (FaceAdvice::MoveCloser, true) => "mendekat ke kamera",
-            (FaceAdvice::MoveCloser, false) => "move closer to the camera",
-            (FaceAdvice::MoveBack, true) => "mundur sedikit dari kamera",
-            (FaceAdvice::MoveBack, false) => "move back a little",
-            (FaceAdvice::Centre, true) => "geser ke tengah bingkai",
-            (FaceAdvice::Centre, false) => "move to the middle of the frame",
-            (FaceAdvice::Background, true) => {
-                "ganti latar: merah untuk tahun lahir ganjil, biru untuk tahun lahir genap"
+    /// What the operator says or does, in the operator's language.
+    pub fn message(self, lang: Lang) -> &'static str {
+        match self {
+            FaceAdvice::FaceCamera => lang.pick(
+                "wajah tidak terlihat: hadap lurus ke kamera",
+                "no face seen: face the camera",
+            ),
+            FaceAdvice::OnePerson => lang.pick(
+                "hanya satu orang di depan kamera",
+                "only one person in front of the camera",
+            ),
+            FaceAdvice::MoveCloser => lang.pick("mendekat ke kamera", "move closer to the camera"),
+            FaceAdvice::MoveBack => lang.pick("mundur sedikit dari kamera", "move back a little"),
+            FaceAdvice::Centre => {
+                lang.pick("geser ke tengah bingkai", "move to the middle of the frame")
             }
-            (FaceAdvice::Background, false) => {
-                "change the backdrop: red for an odd birth year, blue for an even one"
-            }
-            (FaceAdvice::Lighting, true) => "atur cahaya: wajah terlalu gelap atau terlalu terang",
-            (FaceAdvice::Lighting, false) => "fix the light: the face is too dark or too bright",
-            (FaceAdvice::HoldStill, true) => "jangan bergerak; periksa fokus kamera",
-            (FaceAdvice::HoldStill, false) => "hold still; check the camera's focus",
+            FaceAdvice::Background => lang.pick(
+                "ganti latar: merah untuk tahun lahir ganjil, biru untuk tahun lahir genap",
+                "change the backdrop: red for an odd birth year, blue for an even one",
+            ),
+            FaceAdvice::Lighting => lang.pick(
+                "atur cahaya: wajah terlalu gelap atau terlalu terang",
+                "fix the light: the face is too dark or too bright",
+            ),
+            FaceAdvice::HoldStill => lang.pick(
+                "jangan bergerak; periksa fokus kamera",
+                "hold still; check the camera's focus",
+            ),
         }
     }
 }

@@ -18,6 +18,7 @@
 //!    two captures of one eye well under [`SAME_EYE`].
 
 use crate::finger::extract::Gray;
+use rekam_i18n::Lang;
 
 /// Rings of the normalised iris.
 pub const RINGS: usize = 16;
@@ -537,21 +538,25 @@ pub enum IrisAdvice {
 }
 
 impl IrisAdvice {
-    /// What the operator says, in Bahasa Indonesia or English.
-    pub fn message(self, indonesian: bool) -> &'static str {
-        match (self, indonesian) {
-            (IrisAdvice::MoveCloser, true) => "mendekat ke kamera",
-            (IrisAdvice::MoveCloser, false) => "move closer to the camera",
-            (IrisAdvice::OpenWide, true) => "buka mata lebih lebar, jangan berkedip",
-            (IrisAdvice::OpenWide, false) => "open the eyes wider, do not blink",
-            (IrisAdvice::LookAtCamera, true) => "lihat lurus ke kamera",
-            (IrisAdvice::LookAtCamera, false) => "look straight at the camera",
-            (IrisAdvice::HoldStill, true) => {
-                "tahan kepala, jangan bergerak; bersihkan lensa bila perlu"
+    /// What the operator says or does, in the operator's language.
+    pub fn message(self, lang: Lang) -> &'static str {
+        match self {
+            IrisAdvice::MoveCloser => lang.pick("mendekat ke kamera", "move closer to the camera"),
+            IrisAdvice::OpenWide => lang.pick(
+                "buka mata lebih lebar, jangan berkedip",
+                "open the eyes wider, do not blink",
+            ),
+            IrisAdvice::LookAtCamera => {
+                lang.pick("lihat lurus ke kamera", "look straight at the camera")
             }
-            (IrisAdvice::HoldStill, false) => "hold the head still; clean the lens if needed",
-            (IrisAdvice::Lighting, true) => "hindari cahaya langsung ke mata, lalu ulangi",
-            (IrisAdvice::Lighting, false) => "keep direct light off the eyes, then retry",
+            IrisAdvice::HoldStill => lang.pick(
+                "tahan kepala, jangan bergerak; bersihkan lensa bila perlu",
+                "hold the head still; clean the lens if needed",
+            ),
+            IrisAdvice::Lighting => lang.pick(
+                "hindari cahaya langsung ke mata, lalu ulangi",
+                "keep direct light off the eyes, then retry",
+            ),
         }
     }
 }

@@ -32,7 +32,7 @@ fn each_fault_of_a_portrait_gets_its_advice() {
         }
     }
     assert_eq!(
-        FaceAdvice::Background.message(true),
+        FaceAdvice::Background.message(rekam_i18n::Lang::Id),
         "ganti latar: merah untuk tahun lahir ganjil, biru untuk tahun lahir genap"
     );
 }

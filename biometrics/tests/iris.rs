@@ -104,7 +104,7 @@ fn quality_follows_the_knob_and_says_what_to_do() {
     let advice = assess(gray(&img), &c, &s).advice(40);
     assert_eq!(advice, Some(rekam_bio::iris::IrisAdvice::HoldStill));
     assert_eq!(
-        advice.unwrap().message(true),
+        advice.unwrap().message(rekam_i18n::Lang::Id),
         "tahan kepala, jangan bergerak; bersihkan lensa bila perlu"
     );
 }

@@ -3,12 +3,12 @@
 #![allow(clippy::unwrap_used)]
 
 use rekam_bio::finger::extract::{Gray, extract};
-use rekam_bio::finger::quality::assess;
+use rekam_bio::finger::quality::{Advice, assess};
 use rekam_synth::finger::impression::{Capture, Quality, impression};
 use rekam_synth::seed::Seed;
 use rekam_synth::set::masters;
 
-fn scores(knob: f32) -> Vec<u8> {
+fn scores(knob: f32) -> Vec<(u8, Option<Advice>)> {
     let seed = Seed::from_u64(77);
     let mut out = Vec::new();
     for r in 0..2 {
@@ -21,7 +21,8 @@ fn scores(knob: f32) -> Vec<u8> {
                 width: img.width,
                 height: img.height,
             };
-            out.push(assess(g, &extract(g, m.position.code()).unwrap()).score);
+            let q = assess(g, &extract(g, m.position.code()).unwrap());
+            out.push((q.score, q.advice(40)));
         }
     }
     out
@@ -30,7 +31,11 @@ fn scores(knob: f32) -> Vec<u8> {
 #[test]
 fn the_score_follows_the_knob_and_gates_at_40() {
     let levels = [1.0, 0.75, 0.35, 0.0];
-    let all: Vec<Vec<u8>> = levels.iter().map(|&k| scores(k)).collect();
+    let assessed: Vec<Vec<(u8, Option<Advice>)>> = levels.iter().map(|&k| scores(k)).collect();
+    let all: Vec<Vec<u8>> = assessed
+        .iter()
+        .map(|v| v.iter().map(|(s, _)| *s).collect())
+        .collect();
     let mean = |v: &Vec<u8>| v.iter().map(|&s| f64::from(s)).sum::<f64>() / v.len() as f64;
     for (k, v) in levels.iter().zip(&all) {
         println!("knob {k}: mean {:.1}, scores {v:?}", mean(v));
@@ -44,4 +49,12 @@ fn the_score_follows_the_knob_and_gates_at_40() {
         "{all:?}"
     );
     assert!(all[3].iter().all(|&s| s < 40), "{all:?}");
+    // Below the threshold there is always something to tell the resident, above it nothing.
+    for (score, advice) in assessed.iter().flatten() {
+        assert_eq!(advice.is_some(), *score < 40, "{score} {advice:?}");
+    }
+    println!(
+        "advice on unusable captures: {:?}",
+        assessed[3].iter().map(|(_, a)| a).collect::<Vec<_>>()
+    );
 }

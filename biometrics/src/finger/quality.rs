@@ -17,6 +17,7 @@
 
 use super::FingerTemplate;
 use super::extract::Gray;
+use rekam_i18n::Lang;
 
 const BLOCK: usize = 16;
 /// A flat fingertip covers about this share of a single-finger image.
@@ -57,17 +58,25 @@ pub enum Advice {
 }
 
 impl Advice {
-    /// What the operator says, in Bahasa Indonesia or English.
-    pub fn message(self, indonesian: bool) -> &'static str {
-        match (self, indonesian) {
-            (Advice::PlaceFlat, true) => "letakkan jari rata di tengah kaca",
-            (Advice::PlaceFlat, false) => "place the finger flat in the middle of the glass",
-            (Advice::PressLighter, true) => "tekan lebih ringan; keringkan jari bila basah",
-            (Advice::PressLighter, false) => "press more lightly; dry the finger if it is wet",
-            (Advice::PressHarder, true) => "tekan lebih kuat; lembapkan jari bila kering",
-            (Advice::PressHarder, false) => "press harder; moisten the finger if it is dry",
-            (Advice::CleanGlass, true) => "bersihkan kaca pemindai dan jari, lalu ulangi",
-            (Advice::CleanGlass, false) => "clean the scanner glass and the finger, then retry",
+    /// What the operator says or does, in the operator's language.
+    pub fn message(self, lang: Lang) -> &'static str {
+        match self {
+            Advice::PlaceFlat => lang.pick(
+                "letakkan jari rata di tengah kaca",
+                "place the finger flat in the middle of the glass",
+            ),
+            Advice::PressLighter => lang.pick(
+                "tekan lebih ringan; keringkan jari bila basah",
+                "press more lightly; dry the finger if it is wet",
+            ),
+            Advice::PressHarder => lang.pick(
+                "tekan lebih kuat; lembapkan jari bila kering",
+                "press harder; moisten the finger if it is dry",
+            ),
+            Advice::CleanGlass => lang.pick(
+                "bersihkan kaca pemindai dan jari, lalu ulangi",
+                "clean the scanner glass and the finger, then retry",
+            ),
         }
     }
 }
