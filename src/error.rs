@@ -75,10 +75,11 @@ pub enum Error {
         /// The earlier record.
         enrollment_id: String,
     },
-    /// The fingers of a new recording match a recording already made at this station.
+    /// The fingers and irises of a new recording match a recording already made at this
+    /// station.
     #[error(
-        "the fingers match recording {enrollment_id} (NIK {masked_nik}, {recorded_at}): \
-         a person is recorded once"
+        "the biometrics match recording {enrollment_id} (NIK {masked_nik}, {recorded_at}; \
+         {matching} of {compared} fingers and irises agree): a person is recorded once"
     )]
     BiometricDuplicate {
         /// The earlier record.
@@ -87,9 +88,9 @@ pub enum Error {
         masked_nik: String,
         /// When it was recorded.
         recorded_at: String,
-        /// Fingers that matched, of those compared.
+        /// Fingers and irises that matched, of those compared.
         matching: u8,
-        /// Fingers compared.
+        /// Fingers and irises compared.
         compared: u8,
     },
     /// A stored de-duplication entry cannot be read.
@@ -203,16 +204,17 @@ impl Localized for Error {
                 matching,
                 compared,
             } => format!(
-                "Sidik jari cocok dengan rekaman {enrollment_id} (NIK {masked_nik}, {recorded_at}; \
-                 {matching} dari {compared} jari): penduduk ini sudah direkam di stasiun ini. \
-                 Jangan rekam ulang; periksa identitasnya dan layani sebagai penggantian KTP"
+                "Biometrik cocok dengan rekaman {enrollment_id} (NIK {masked_nik}, {recorded_at}; \
+                 {matching} dari {compared} jari dan iris cocok): penduduk ini sudah direkam di \
+                 stasiun ini. Jangan rekam ulang; periksa identitasnya dan layani sebagai \
+                 penggantian KTP"
             ),
             Error::TemplateRejected { detail } => format!(
                 "Templat biometrik tidak dapat disimpan ({detail}): ulangi pengambilan; bila \
                  berulang, hubungi teknisi"
             ),
             Error::IndexDamaged { seq } => format!(
-                "Indeks sidik jari rusak pada entri {seq}: hentikan perekaman dan hubungi teknisi \
+                "Indeks biometrik rusak pada entri {seq}: hentikan perekaman dan hubungi teknisi \
                  (pulihkan dari cadangan)"
             ),
             Error::AlreadyRecorded {

@@ -53,7 +53,7 @@ pub struct NewEnrollment {
     pub operator_id: String,
     /// The recording as stored (the sealed packet once packets exist).
     pub payload: Vec<u8>,
-    /// Its entry in the de-duplication index, when fingers were recorded.
+    /// Its entry in the de-duplication index, when fingers or irises were recorded.
     pub biometrics: Option<IndexRow>,
 }
 
