@@ -135,6 +135,23 @@ fn fit_circle(points: &[(f32, f32)]) -> Option<(f32, f32, f32)> {
     Some(((uc + mx) as f32, (vc + my) as f32, r as f32))
 }
 
+/// Whether angle sample `a` of the rubber sheet lies in the left or right eighths of the circle
+/// (within 45 degrees of horizontal), which the eyelids leave uncovered.
+fn in_lateral_sector(a: usize) -> bool {
+    matches!(a * 8 / ANGLES, 0 | 3 | 4 | 7)
+}
+
+/// The angle of ray `k` of `n` spread over the lateral sectors: even rays to the right, odd
+/// to the left, each within about 34 degrees of horizontal.
+fn lateral_ray(k: usize, n: usize) -> f32 {
+    let t = (k as f32 / n as f32 - 0.5) * 1.2;
+    if k % 2 == 0 {
+        t
+    } else {
+        t + std::f32::consts::PI
+    }
+}
+
 /// Finds the pupil and the limbus.
 pub fn segment(img: Gray<'_>) -> Result<Segmentation, IrisError> {
     let (w, h) = (img.width, img.height);
@@ -306,10 +323,7 @@ pub fn encode(sheet: &[Option<f32>]) -> IrisCode {
     let mut lateral: Vec<f32> = (0..RINGS)
         .flat_map(|ring| {
             (0..ANGLES)
-                .filter(|a| {
-                    let q = a * 8 / ANGLES;
-                    q == 0 || q == 3 || q == 4 || q == 7
-                })
+                .filter(|&a| in_lateral_sector(a))
                 .filter_map(move |a| sheet[ring * ANGLES + a])
         })
         .collect();
@@ -346,10 +360,7 @@ pub fn encode(sheet: &[Option<f32>]) -> IrisCode {
         })
         .collect();
     let mut lateral_spread: Vec<f32> = (0..RINGS * ANGLES)
-        .filter(|i| {
-            let q = (i % ANGLES) * 8 / ANGLES;
-            q == 0 || q == 3 || q == 4 || q == 7
-        })
+        .filter(|i| in_lateral_sector(i % ANGLES))
         .filter_map(|i| spread[i])
         .collect();
     lateral_spread.sort_by(f32::total_cmp);
@@ -568,12 +579,7 @@ pub fn assess(img: Gray<'_>, code: &IrisCode, s: &Segmentation) -> IrisQuality {
     let ring_mean = |cx: f32, cy: f32, r0: f32, r1: f32| {
         let (mut sum, mut k) = (0.0, 0);
         for a in 0..64 {
-            let t = (a as f32 / 64.0 - 0.5) * 1.2
-                + if a % 2 == 0 {
-                    0.0
-                } else {
-                    std::f32::consts::PI
-                };
+            let t = lateral_ray(a, 64);
             for r in [r0, (r0 + r1) / 2.0, r1] {
                 if let Some(v) = bilinear(img, cx + r * t.cos(), cy + r * t.sin()) {
                     sum += v;
@@ -591,12 +597,7 @@ pub fn assess(img: Gray<'_>, code: &IrisCode, s: &Segmentation) -> IrisQuality {
     let mut profile = [0.0f32; 25];
     let mut rays = 0;
     for a in 0..32 {
-        let t = (a as f32 / 32.0 - 0.5) * 1.2
-            + if a % 2 == 0 {
-                0.0
-            } else {
-                std::f32::consts::PI
-            };
+        let t = lateral_ray(a, 32);
         let samples: Option<Vec<f32>> = (0..25)
             .map(|i| {
                 bilinear(

@@ -46,17 +46,6 @@ impl FingerTemplate {
         }
     }
 
-    /// A one-finger ISO/IEC 19794-2 record.
-    pub fn to_record(&self) -> Result<Vec<u8>, BioError> {
-        Ok(MinutiaeRecord {
-            width: self.width,
-            height: self.height,
-            ppcm: PPCM_500,
-            views: vec![self.view()],
-        }
-        .to_bytes()?)
-    }
-
     /// Every finger of a record, in record order.
     pub fn from_record(bytes: &[u8]) -> Result<Vec<FingerTemplate>, BioError> {
         let r = MinutiaeRecord::parse(bytes)?;
@@ -88,4 +77,17 @@ pub fn record_of(fingers: &[FingerTemplate]) -> Result<Vec<u8>, BioError> {
         views: fingers.iter().map(FingerTemplate::view).collect(),
     }
     .to_bytes()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::random_finger;
+
+    #[test]
+    fn fingers_travel_as_one_record() {
+        let fingers = vec![random_finger(1, 40, 2), random_finger(2, 55, 7)];
+        let back = FingerTemplate::from_record(&record_of(&fingers).unwrap()).unwrap();
+        assert_eq!(back, fingers);
+    }
 }
