@@ -145,7 +145,7 @@ fn in_lateral_sector(a: usize) -> bool {
 /// to the left, each within about 34 degrees of horizontal.
 fn lateral_ray(k: usize, n: usize) -> f32 {
     let t = (k as f32 / n as f32 - 0.5) * 1.2;
-    if k % 2 == 0 {
+    if k.is_multiple_of(2) {
         t
     } else {
         t + std::f32::consts::PI
