@@ -105,6 +105,29 @@ pub enum Error {
         /// Why.
         detail: String,
     },
+    /// The station has not been registered with a data center, so it has no key to seal to.
+    #[error(
+        "this station is not registered with the data center: ask the Dinas for a registration \
+         token and the data center identity file, then run `rekam register`"
+    )]
+    NotRegistered,
+    /// A packet could not be sealed or read.
+    #[error("packet: {0}")]
+    Packet(#[from] rekam_packet::PacketError),
+    /// A recording's manifest does not account for its records.
+    #[error("the recording is incomplete or inconsistent: {0}")]
+    RecordingInvalid(String),
+    /// The data center answered with an identity other than the one pinned.
+    #[error(
+        "the data center's identity ({found}) is not the pinned one ({pinned}): wrong address, \
+         or someone in between; nothing was changed"
+    )]
+    DataCenterMismatch {
+        /// Key ids pinned.
+        pinned: String,
+        /// Key ids found.
+        found: String,
+    },
     /// Any other database failure.
     #[error("station database error: {0}")]
     Database(#[from] rusqlite::Error),
@@ -146,6 +169,10 @@ impl Error {
             Error::BiometricDuplicate { .. } => "BIOMETRIC_DUPLICATE",
             Error::IndexDamaged { .. } => "INDEX_DAMAGED",
             Error::TemplateRejected { .. } => "TEMPLATE_REJECTED",
+            Error::NotRegistered => "STATION_NOT_REGISTERED",
+            Error::Packet(e) => e.code(),
+            Error::RecordingInvalid(_) => "RECORDING_INVALID",
+            Error::DataCenterMismatch { .. } => "DC_IDENTITY_MISMATCH",
             Error::Database(_) => "DATABASE",
             Error::Io { .. } => "IO",
         }
@@ -223,6 +250,28 @@ impl Localized for Error {
             } => format!(
                 "NIK {masked_nik} sudah direkam di stasiun ini (rekaman {enrollment_id}): \
                  perekaman hanya satu kali"
+            ),
+            Error::NotRegistered => "Stasiun belum terdaftar di DC: minta token pendaftaran dan \
+                                     berkas identitas DC kepada Dinas, lalu jalankan `rekam \
+                                     register`"
+                .into(),
+            Error::Packet(rekam_packet::PacketError::TooLarge { size, limit }) => format!(
+                "Paket rekaman {} KB melebihi batas {} KB: ulangi pengambilan foto atau iris \
+                 (berkas terlalu besar); bila berulang, hubungi teknisi",
+                size / 1024,
+                limit / 1024
+            ),
+            Error::Packet(e) => format!(
+                "Paket rekaman tidak dapat dibuat atau dibaca ({}): hubungi teknisi",
+                e.code()
+            ),
+            Error::RecordingInvalid(why) => format!(
+                "Rekaman belum lengkap atau tidak konsisten ({why}): lengkapi langkah yang \
+                 kurang; tidak ada yang disegel"
+            ),
+            Error::DataCenterMismatch { pinned, found } => format!(
+                "Identitas DC ({found}) bukan yang tersimpan ({pinned}): alamat salah atau ada \
+                 pihak lain di tengah jalur; tidak ada yang diubah. Hubungi Dinas"
             ),
             Error::Database(e) => format!("Kesalahan basis data stasiun: {e}"),
             Error::Io { path, source } => format!("{}: {source}", path.display()),

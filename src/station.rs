@@ -6,15 +6,27 @@
 //! ```text
 //! <data-dir>/station.db        encrypted SQLite (SQLCipher), with -wal and -shm beside it
 //! <data-dir>/keys/store.key    the store key (mode 0600) unless a key file is given elsewhere
+//! <keys>/station-signing.key    the station's Ed25519 signing key (0600), beside the store key
 //! ```
+//!
+//! The station's signing key signs packets and requests to the data center; the data center's
+//! public identity (its packet and receipt keys) is pinned in the encrypted store at
+//! registration. Nothing the station holds can open a sealed packet.
 
 use crate::audit::{AuditEntry, AuditEvent, AuditReport};
 use crate::clock::{Clock, rfc3339};
 use crate::domain::region::{
     ATTRIBUTION, EmbeddedRegions, RegionCode, RegionDirectory, RegionLevel,
 };
-use crate::store::{JournalStats, StationRow, Store, StoreKey, create_private_dir, fill_random};
+use crate::packet::{DEFAULT_BUDGET, PacketId, Recording};
+use crate::store::{
+    IndexRow, JournalEntry, JournalStats, NewEnrollment, StationRow, Store, StoreKey,
+    create_private_dir, fill_random, read_secret, write_secret,
+};
 use crate::{Error, Result};
+use rekam_packet::envelope::{Header, SealedPacket};
+use rekam_packet::protocol::{KeyRotation, Registration};
+use rekam_packet::{DcIdentity, StationKey};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,6 +55,23 @@ impl StationPaths {
     /// The database file.
     pub fn db(&self) -> PathBuf {
         self.data_dir.join(DB_FILE)
+    }
+
+    /// The station's signing key, beside the store key.
+    pub fn signing_key_file(&self) -> PathBuf {
+        self.key_dir().join("station-signing.key")
+    }
+
+    /// A new signing key waiting for the data center to accept a rotation.
+    fn next_signing_key_file(&self) -> PathBuf {
+        self.key_dir().join("station-signing.key.next")
+    }
+
+    fn key_dir(&self) -> PathBuf {
+        self.key_file
+            .parent()
+            .map(|p| p.to_owned())
+            .unwrap_or_else(|| self.data_dir.join("keys"))
     }
 
     /// The platform's data directory for Rekam (`~/.local/share/rekam` on Linux).
@@ -98,6 +127,7 @@ impl Station {
         create_private_dir(&paths.data_dir)?;
         let key = StoreKey::generate()?;
         key.write_new(&paths.key_file)?;
+        write_secret(&paths.signing_key_file(), &StationKey::generate()?.to_hex())?;
         let mut store = Store::create(&paths.db(), &key, clock.clone())?;
         load_regions(&mut store)?;
         let row = StationRow {
@@ -126,6 +156,17 @@ impl Station {
         let row = store
             .station()?
             .ok_or_else(|| Error::NotInitialised(paths.data_dir.clone()))?;
+        // A station set up before packets existed gets its signing key now; one that is
+        // registered must never silently get a new key (the data center would refuse it).
+        let signing = paths.signing_key_file();
+        if !signing.exists() && store.data_center()?.is_none() {
+            write_secret(&signing, &StationKey::generate()?.to_hex())?;
+            store.append_audit(&AuditEvent::new(
+                "system",
+                "station.key.generate",
+                &row.station_id,
+            ))?;
+        }
         Ok(Station { paths, store, row })
     }
 
@@ -181,6 +222,155 @@ impl Station {
         })
     }
 
+    // ----- data center: registration, keys, sealing -----------------------------------------
+
+    /// The station's signing key.
+    pub fn signing_key(&self) -> Result<StationKey> {
+        let path = self.paths.signing_key_file();
+        StationKey::from_hex(&read_secret(&path)?).map_err(|_| Error::KeyFile {
+            path,
+            problem: "malformed: expected 64 hex digits".into(),
+        })
+    }
+
+    /// The registration request for the data center, signed with the station's key.
+    pub fn registration(&self, token: &str) -> Result<Registration> {
+        Ok(Registration::new(
+            &self.signing_key()?,
+            &self.row.station_id,
+            self.row.kecamatan.compact(),
+            token,
+            self.store.clock().now().unix_timestamp(),
+        ))
+    }
+
+    /// The pinned data center identity, if registered.
+    pub fn data_center(&self) -> Result<Option<DcIdentity>> {
+        self.store
+            .data_center()?
+            .map(|json| {
+                serde_json::from_str(&json).map_err(|e| Error::RecordingInvalid(e.to_string()))
+            })
+            .transpose()
+    }
+
+    /// Pins the data center identity after a registration. `expected` is the identity file
+    /// the Dinas handed over; the gateway's answer must be the same keys.
+    pub fn pin_data_center(
+        &mut self,
+        expected: &DcIdentity,
+        answered: &DcIdentity,
+        actor: &str,
+    ) -> Result<()> {
+        let ids = |d: &DcIdentity| format!("{}/{}", d.packet_key.id, d.receipt_key.id);
+        if expected.packet_key != answered.packet_key
+            || expected.receipt_key != answered.receipt_key
+        {
+            return Err(Error::DataCenterMismatch {
+                pinned: ids(expected),
+                found: ids(answered),
+            });
+        }
+        expected.check()?;
+        let json =
+            serde_json::to_string(expected).map_err(|e| Error::RecordingInvalid(e.to_string()))?;
+        let event = AuditEvent::new(actor, "station.register", &self.row.station_id).with_detail(
+            serde_json::json!({
+                "dc": expected.dc_id,
+                "packet_key": expected.packet_key.id.to_string(),
+                "receipt_key": expected.receipt_key.id.to_string(),
+                "station_key": self.signing_key()?.id().to_string(),
+            }),
+        );
+        self.store.pin_data_center(&json, &event)?;
+        Ok(())
+    }
+
+    /// Starts a key rotation: a new key, kept aside until the data center accepts the
+    /// returned statement ([`Station::finish_key_rotation`]). A rotation started before and
+    /// never finished is started again with a fresh key.
+    pub fn begin_key_rotation(&self) -> Result<KeyRotation> {
+        let next = self.paths.next_signing_key_file();
+        if next.exists() {
+            std::fs::remove_file(&next).map_err(|e| Error::io(&next, e))?;
+        }
+        let new = StationKey::generate()?;
+        write_secret(&next, &new.to_hex())?;
+        Ok(KeyRotation::new(
+            &self.signing_key()?,
+            &new,
+            &self.row.station_id,
+            self.store.clock().now().unix_timestamp(),
+        ))
+    }
+
+    /// Puts the new key in place once the data center has accepted it (an atomic rename; the
+    /// old key is gone, packets it signed stay valid at the data center).
+    pub fn finish_key_rotation(&mut self, actor: &str) -> Result<()> {
+        let (next, current) = (
+            self.paths.next_signing_key_file(),
+            self.paths.signing_key_file(),
+        );
+        let old = self.signing_key()?.id();
+        std::fs::rename(&next, &current).map_err(|e| Error::io(&next, e))?;
+        let new = self.signing_key()?.id();
+        self.store.append_audit(
+            &AuditEvent::new(actor, "station.key.rotate", &self.row.station_id)
+                .with_detail(serde_json::json!({ "old": old.to_string(), "new": new.to_string() })),
+        )?;
+        Ok(())
+    }
+
+    /// Seals a recording into a packet for the data center and appends it to the journal with
+    /// its de-duplication row and audit entry, in one transaction. The packet id, station and
+    /// kecamatan are set here. Refused before anything is written when the station is not
+    /// registered, the recording is incomplete, or the packet would exceed `budget` bytes
+    /// ([`DEFAULT_BUDGET`] by default).
+    pub fn seal(
+        &mut self,
+        mut recording: Recording,
+        biometrics: Option<IndexRow>,
+        budget: Option<usize>,
+    ) -> Result<Sealed> {
+        let dc = self.data_center()?.ok_or(Error::NotRegistered)?;
+        let key = self.signing_key()?;
+        let packet_id = PacketId::generate()?;
+        let m = &mut recording.manifest;
+        m.format = crate::packet::MANIFEST_FORMAT;
+        m.packet_id = packet_id.to_string();
+        m.station_id = self.row.station_id.clone();
+        m.kecamatan = self.row.kecamatan.compact().to_owned();
+        let contents = recording.to_contents().map_err(Error::RecordingInvalid)?;
+        let header = Header {
+            packet_id,
+            station_id: self.row.station_id.clone(),
+            station_key: key.id(),
+            dc_key: dc.packet_key.id,
+            sealed_at: self.store.clock().now().unix_timestamp(),
+        };
+        let sealed = SealedPacket::seal(
+            &contents,
+            header,
+            &key,
+            &dc,
+            budget.unwrap_or(DEFAULT_BUDGET),
+        )?;
+        let content_hash = sealed.content_hash();
+        let m = &recording.manifest;
+        let entry = self.store.append_enrollment(&NewEnrollment {
+            enrollment_id: m.packet_id.clone(),
+            nik: m.biodata.nik.clone(),
+            case: m.case,
+            operator_id: m.operator_id.clone(),
+            payload: sealed.into_bytes(),
+            biometrics,
+        })?;
+        Ok(Sealed {
+            entry,
+            content_hash,
+        })
+    }
+
     /// Verifies the audit chain.
     pub fn verify_audit(&self) -> Result<AuditReport> {
         self.store.verify_audit()
@@ -190,6 +380,15 @@ impl Station {
     pub fn audit(&mut self, event: &AuditEvent) -> Result<AuditEntry> {
         self.store.append_audit(event)
     }
+}
+
+/// A recording sealed and journalled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    /// Its journal row (`enrollment_id` is the packet id).
+    pub entry: JournalEntry,
+    /// The packet's content hash, which the data center's receipt names.
+    pub content_hash: [u8; 32],
 }
 
 /// A station's state at a glance.

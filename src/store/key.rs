@@ -46,58 +46,71 @@ impl StoreKey {
 
     /// Reads a key file written by [`StoreKey::write_new`].
     pub fn read(path: &Path) -> Result<StoreKey> {
-        let problem = |p: &str| Error::KeyFile {
+        let text = read_secret(path)?;
+        StoreKey::from_hex(&text).ok_or_else(|| Error::KeyFile {
             path: path.to_owned(),
-            problem: p.to_owned(),
-        };
-        let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => problem("not found: restore it from the key backup"),
-            _ => problem(&e.to_string()),
-        })?);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(path)
-                .map_err(|e| problem(&e.to_string()))?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                return Err(problem(&format!(
-                    "readable by others (mode {:o}): run `chmod 600` on it",
-                    mode & 0o777
-                )));
-            }
-        }
-        StoreKey::from_hex(&text).ok_or_else(|| problem("malformed: expected 64 hex digits"))
+            problem: "malformed: expected 64 hex digits".to_owned(),
+        })
     }
 
     /// Writes the key to a new file (mode 0600), refusing to overwrite one: a lost key is a
     /// lost database.
     pub fn write_new(&self, path: &Path) -> Result<()> {
-        if let Some(dir) = path.parent() {
-            create_private_dir(dir)?;
-        }
-        let mut opts = fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut file = opts.open(path).map_err(|e| Error::KeyFile {
-            path: path.to_owned(),
-            problem: match e.kind() {
-                std::io::ErrorKind::AlreadyExists => {
-                    "already exists: refusing to overwrite a key".to_owned()
-                }
-                _ => e.to_string(),
-            },
-        })?;
-        let text = Zeroizing::new(hex::encode(*self.0) + "\n");
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(|e| Error::io(path, e))
+        write_secret(path, &Zeroizing::new(hex::encode(*self.0) + "\n"))
     }
+}
+
+/// Reads a secret key file: refuses one that others can read.
+pub(crate) fn read_secret(path: &Path) -> Result<Zeroizing<String>> {
+    let problem = |p: &str| Error::KeyFile {
+        path: path.to_owned(),
+        problem: p.to_owned(),
+    };
+    let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => problem("not found: restore it from the key backup"),
+        _ => problem(&e.to_string()),
+    })?);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path)
+            .map_err(|e| problem(&e.to_string()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(problem(&format!(
+                "readable by others (mode {:o}): run `chmod 600` on it",
+                mode & 0o777
+            )));
+        }
+    }
+    Ok(text)
+}
+
+/// Writes a secret to a new file (mode 0600, synced), refusing to overwrite one.
+pub(crate) fn write_secret(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir)?;
+    }
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut file = opts.open(path).map_err(|e| Error::KeyFile {
+        path: path.to_owned(),
+        problem: match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                "already exists: refusing to overwrite a key".to_owned()
+            }
+            _ => e.to_string(),
+        },
+    })?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::io(path, e))
 }
 
 /// Fills `buf` from the operating system's random source.

@@ -15,7 +15,7 @@ mod key;
 mod migrations;
 
 pub use key::StoreKey;
-pub(crate) use key::{create_private_dir, fill_random};
+pub(crate) use key::{create_private_dir, fill_random, read_secret, write_secret};
 
 use crate::audit::{self, AuditEntry, AuditEvent, AuditHead, AuditReport};
 use crate::clock::{Clock, rfc3339};
@@ -242,6 +242,32 @@ impl Store {
         self.station()?
             .map(|s| s.station_id)
             .ok_or_else(|| Error::NotInitialised(self.path.clone()))
+    }
+
+    /// The data center identity pinned at registration (JSON), if the station is registered.
+    pub fn data_center(&self) -> Result<Option<String>> {
+        self.meta("dc_identity")
+    }
+
+    /// Pins the data center identity (JSON), replacing any earlier one, with its audit entry,
+    /// in one transaction.
+    pub fn pin_data_center(
+        &mut self,
+        identity_json: &str,
+        event: &AuditEvent,
+    ) -> Result<AuditEntry> {
+        let station_id = self.station_id()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('dc_identity', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [identity_json],
+        )?;
+        let entry = append_audit_tx(&tx, &station_id, event, self.clock.as_ref())?;
+        tx.commit()?;
+        Ok(entry)
     }
 
     // ----- audit log ------------------------------------------------------------------------

@@ -19,6 +19,7 @@ pub mod face;
 pub mod finger;
 pub mod gray;
 pub mod iris;
+pub mod recording;
 pub mod report;
 pub mod resident;
 pub mod seed;

@@ -79,6 +79,27 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Register this station with the data center (once, with the Dinas' token and the data
+    /// center identity file, whose keys the gateway must answer with)
+    Register {
+        /// The data center gateway, e.g. http://127.0.0.1:8480
+        #[arg(long, env = "REKAM_DC_URL")]
+        gateway: String,
+        /// The data center identity file from the Dinas (dc-identity.json)
+        #[arg(long)]
+        dc_identity: PathBuf,
+        /// The one-time registration token from the Dinas
+        #[arg(long)]
+        token: String,
+        /// Who registers (for the audit log)
+        #[arg(long, default_value = "cli")]
+        actor: String,
+    },
+    /// The station's signing key
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// List the devices found, their status and identity, and what is wrong
     Doctor {
         /// A signature pad's serial port (repeat for several) [default: /dev/ttyACM*, /dev/ttyUSB*]
@@ -99,6 +120,19 @@ enum NikCommand {
     Check {
         /// The 16-digit NIK (spaces and dots are ignored)
         nik: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Replace the signing key: the data center accepts the new key on the old key's word
+    Rotate {
+        /// The data center gateway
+        #[arg(long, env = "REKAM_DC_URL")]
+        gateway: String,
+        /// Who rotates (for the audit log)
+        #[arg(long, default_value = "cli")]
+        actor: String,
     },
 }
 
@@ -240,6 +274,50 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
                 },
             )
         }
+        Command::Register {
+            gateway,
+            dc_identity,
+            token,
+            actor,
+        } => {
+            let mut station = Station::open(paths(&cli.global)?, clock)?;
+            let expected: rekam_packet::DcIdentity = serde_json::from_slice(
+                &std::fs::read(dc_identity)
+                    .with_context(|| format!("--dc-identity {}", dc_identity.display()))?,
+            )
+            .with_context(|| format!("{} is not a data center identity", dc_identity.display()))?;
+            let answered = rekam_sync::register(gateway, &station.registration(token)?)?;
+            station.pin_data_center(&expected, &answered, actor)?;
+            out.message(&format!(
+                "{} {} ({} {}, {} {})",
+                lang.pick("Stasiun terdaftar di", "Station registered with"),
+                expected.dc_id,
+                lang.pick("kunci paket", "packet key"),
+                expected.packet_key.id,
+                lang.pick("kunci tanda terima", "receipt key"),
+                expected.receipt_key.id
+            ));
+            Ok(Exit::Ok)
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate { gateway, actor },
+        } => {
+            let mut station = Station::open(paths(&cli.global)?, clock)?;
+            let rotation = station.begin_key_rotation()?;
+            let client = rekam_sync::DcClient::new(
+                gateway,
+                &station.identity().station_id,
+                station.signing_key()?,
+            )?;
+            client.rotate(&rotation)?;
+            station.finish_key_rotation(actor)?;
+            out.message(&format!(
+                "{} {}",
+                lang.pick("Kunci stasiun diganti:", "Station key rotated:"),
+                station.signing_key()?.id()
+            ));
+            Ok(Exit::Ok)
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -297,11 +375,29 @@ fn describe(err: &anyhow::Error, lang: Lang) -> (&'static str, String, Exit) {
                 | Error::WrongKey(_)
                 | Error::KeyFile { .. }
                 | Error::NewerSchema { .. }
-                | Error::NoEncryption => Exit::Station,
+                | Error::NoEncryption
+                | Error::NotRegistered
+                | Error::DataCenterMismatch { .. } => Exit::Station,
                 _ => Exit::Internal,
             };
             (e.code(), e.localized(lang), exit)
         }
-        None => ("INTERNAL", format!("{err:#}"), Exit::Internal),
+        None => match err.downcast_ref::<rekam_sync::SyncError>() {
+            Some(e) => {
+                let message = match (lang, e) {
+                    (Lang::En, _) => e.to_string(),
+                    (_, rekam_sync::SyncError::Transport(why)) => format!(
+                        "DC tidak dapat dihubungi ({why}): periksa kabel jaringan dan alamat DC"
+                    ),
+                    (_, rekam_sync::SyncError::Refused { code, message, .. }) => {
+                        format!("DC menolak ({code}): {message}")
+                    }
+                    (_, other) => format!("Jawaban DC tidak sah ({other}): hubungi teknisi"),
+                };
+                // A refusal's code is the gateway's; the CLI reports its own stable name.
+                ("DATA_CENTER", message, Exit::DataCenter)
+            }
+            None => ("INTERNAL", format!("{err:#}"), Exit::Internal),
+        },
     }
 }

@@ -20,6 +20,8 @@ pub enum Exit {
     Station = 3,
     /// 4: an unexpected failure (database or file system).
     Internal = 4,
+    /// 5: the data center could not be reached, or refused.
+    DataCenter = 5,
 }
 
 impl From<Exit> for ExitCode {
@@ -302,6 +304,15 @@ impl Out {
                 ),
             };
             println!("{}: {hint}", k.label(self.lang));
+        }
+    }
+
+    /// A one-line result.
+    pub fn message(&self, text: &str) {
+        if self.json {
+            self.emit_json(json!({ "ok": true, "message": text }));
+        } else {
+            println!("{text}");
         }
     }
 

@@ -1,0 +1,648 @@
+//! HTTP routes, request authentication, refusals, and the commit.
+//!
+//! Every station request but registration carries the `rekam-*` headers of
+//! [`rekam_packet::protocol::RequestAuth`]: the station, its key id, its time and a signature
+//! over method, path, time and the body's hash. A refusal is JSON `{code, message}` with a
+//! stable code.
+
+use crate::{Gateway, db};
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use rekam::packet::Recording;
+use rekam_packet::envelope::SealedPacket;
+use rekam_packet::keys::verifying_key_from_hex;
+use rekam_packet::protocol::{
+    ApiError, CommitRequest, Heartbeat, KeyRotation, Receipt, Registration, RequestAuth,
+    ResultEvent, ResultsPage, Status, body_hash, header,
+};
+use rekam_packet::{KeyId, PacketError};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use serde::Deserialize;
+
+/// A refusal: HTTP status, stable code, plain words.
+#[derive(Debug)]
+pub struct Refusal {
+    /// The status.
+    pub status: StatusCode,
+    /// The code.
+    pub code: &'static str,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl Refusal {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Refusal {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "internal error");
+        Refusal::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "the data center failed to process the request; try again later",
+        )
+    }
+}
+
+impl From<rusqlite::Error> for Refusal {
+    fn from(e: rusqlite::Error) -> Self {
+        Refusal::internal(e)
+    }
+}
+
+impl From<PacketError> for Refusal {
+    fn from(e: PacketError) -> Self {
+        let status = match e {
+            PacketError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            PacketError::UnknownKey { .. } | PacketError::BadSignature { .. } => {
+                StatusCode::FORBIDDEN
+            }
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Refusal::new(status, e.code(), e.to_string())
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(ApiError {
+                code: self.code.into(),
+                message: self.message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+/// The gateway's routes.
+pub fn router(gw: Gateway) -> Router {
+    Router::new()
+        .route("/v1/identity", get(identity))
+        .route("/v1/stations/register", post(register))
+        .route("/v1/stations/rotate", post(rotate))
+        .route(
+            "/v1/uploads",
+            axum::routing::options(crate::tus::options).post(crate::tus::create),
+        )
+        .route(
+            "/v1/uploads/{upload_id}",
+            axum::routing::head(crate::tus::head).patch(crate::tus::patch),
+        )
+        .route("/v1/packets/{packet_id}/commit", post(commit))
+        .route("/v1/results", get(results))
+        .route("/v1/heartbeat", post(heartbeat))
+        .with_state(gw)
+}
+
+impl Gateway {
+    /// Authenticates a signed station request; returns the station id.
+    pub(crate) fn authenticate(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body_hash: &str,
+    ) -> Result<String, Refusal> {
+        let get = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| {
+                    Refusal::new(
+                        StatusCode::UNAUTHORIZED,
+                        "AUTH_MISSING",
+                        format!("header {name} is missing: requests must be signed by a registered station"),
+                    )
+                })
+        };
+        let station_id = get(header::STATION)?.to_owned();
+        let key = KeyId::from_hex(get(header::KEY)?).ok_or_else(|| {
+            Refusal::new(StatusCode::UNAUTHORIZED, "AUTH_MISSING", "malformed key id")
+        })?;
+        let time: i64 = get(header::TIME)?.parse().map_err(|_| {
+            Refusal::new(StatusCode::UNAUTHORIZED, "AUTH_MISSING", "malformed time")
+        })?;
+        let auth = RequestAuth {
+            station_id: station_id.clone(),
+            key,
+            time,
+            signature: get(header::SIGNATURE)?.to_owned(),
+        };
+        let public = {
+            let conn = self.db();
+            if !db::station_exists(&conn, &station_id)? {
+                return Err(Refusal::new(
+                    StatusCode::UNAUTHORIZED,
+                    "STATION_UNKNOWN",
+                    format!("station {station_id} is not registered at this data center"),
+                ));
+            }
+            db::station_key(&conn, &station_id, &key.to_string())?.ok_or_else(|| {
+                Refusal::new(
+                    StatusCode::UNAUTHORIZED,
+                    "STATION_KEY_UNKNOWN",
+                    format!("station {station_id} has no key {key}"),
+                )
+            })?
+        };
+        let public = verifying_key_from_hex(&public)?;
+        let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        auth.verify(&public, method.as_str(), path, body_hash)
+            .map_err(|_| {
+                Refusal::new(
+                    StatusCode::UNAUTHORIZED,
+                    "BAD_SIGNATURE",
+                    "the request's signature does not verify",
+                )
+            })?;
+        self.check_clock(time)?;
+        Ok(station_id)
+    }
+
+    fn check_clock(&self, time: i64) -> Result<(), Refusal> {
+        let skew = time - self.now();
+        if skew.abs() > self.inner.cfg.clock_skew {
+            return Err(Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                "CLOCK_SKEW",
+                format!(
+                    "the station's clock is {skew} s off the data center's (tolerance {} s): set the station's date and time",
+                    self.inner.cfg.clock_skew
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Registers a station: the token must be unused and issued for this station id.
+    pub fn register(&self, reg: &Registration) -> Result<(), Refusal> {
+        let key = reg.verify()?;
+        self.check_clock(reg.time)?;
+        let now = self.now();
+        let mut conn = self.db();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let token: Option<(String, Option<i64>)> = tx
+            .query_row(
+                "SELECT station_id, used_at FROM token WHERE token = ?1",
+                [&reg.token],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match token {
+            Some((station, None)) if station == reg.station_id => {}
+            _ => {
+                return Err(Refusal::new(
+                    StatusCode::FORBIDDEN,
+                    "TOKEN_INVALID",
+                    "the registration token is unknown, used, or for another station: ask the Dinas for a new one",
+                ));
+            }
+        }
+        if db::station_exists(&tx, &reg.station_id)? {
+            return Err(Refusal::new(
+                StatusCode::CONFLICT,
+                "STATION_EXISTS",
+                format!(
+                    "station {} is registered already: rotate its key instead",
+                    reg.station_id
+                ),
+            ));
+        }
+        tx.execute(
+            "UPDATE token SET used_at = ?1 WHERE token = ?2",
+            params![now, reg.token],
+        )?;
+        tx.execute(
+            "INSERT INTO station (station_id, kecamatan, registered_at) VALUES (?1, ?2, ?3)",
+            params![reg.station_id, reg.kecamatan, now],
+        )?;
+        tx.execute(
+            "INSERT INTO station_key (key_id, station_id, public_key, added_at) VALUES (?1, ?2, ?3, ?4)",
+            params![KeyId::of(key.as_bytes()).to_string(), reg.station_id, reg.public_key, now],
+        )?;
+        tx.commit()?;
+        tracing::info!(station = %reg.station_id, "station registered");
+        Ok(())
+    }
+
+    /// Commits the upload `upload_id` as packet `packet_id` for `station_id`: the receipt, the
+    /// same one for a repeated commit. An upload whose bytes are refused is discarded, so the
+    /// station's next attempt sends the packet afresh instead of committing the same bad bytes.
+    pub fn commit(
+        &self,
+        station_id: &str,
+        packet_id: &str,
+        upload_id: &str,
+    ) -> Result<Receipt, Refusal> {
+        let result = self.commit_upload(station_id, packet_id, upload_id);
+        if let Err(r) = &result {
+            let keep = r.status.is_server_error()
+                || matches!(
+                    r.code,
+                    "UPLOAD_INCOMPLETE" | "UPLOAD_UNKNOWN" | "PACKET_CONFLICT"
+                );
+            if !keep {
+                self.forget_upload(station_id, upload_id);
+            }
+        }
+        result
+    }
+
+    fn commit_upload(
+        &self,
+        station_id: &str,
+        packet_id: &str,
+        upload_id: &str,
+    ) -> Result<Receipt, Refusal> {
+        let upload: Option<(String, String, i64)> = self
+            .db()
+            .query_row(
+                "SELECT station_id, packet_id, length FROM upload WHERE upload_id = ?1",
+                [upload_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((owner, upload_packet, length)) = upload.filter(|u| u.0 == station_id) else {
+            // A commit repeated after the upload was consumed answers from the packet row.
+            return self
+                .stored_receipt(station_id, packet_id, None)?
+                .ok_or_else(|| {
+                    Refusal::new(
+                        StatusCode::NOT_FOUND,
+                        "UPLOAD_UNKNOWN",
+                        format!("no upload {upload_id} of this station: upload the packet again"),
+                    )
+                });
+        };
+        debug_assert_eq!(owner, station_id);
+        let file = crate::tus::file(self, upload_id);
+        let bytes = std::fs::read(&file).map_err(Refusal::internal)?;
+        if bytes.len() as i64 != length {
+            return Err(Refusal::new(
+                StatusCode::CONFLICT,
+                "UPLOAD_INCOMPLETE",
+                format!(
+                    "the upload holds {} of {length} bytes: resume it before committing",
+                    bytes.len()
+                ),
+            ));
+        }
+        let sealed = SealedPacket::parse(&bytes)?;
+        let header = sealed.header().clone();
+        if header.station_id != station_id {
+            return Err(Refusal::new(
+                StatusCode::FORBIDDEN,
+                "STATION_MISMATCH",
+                format!(
+                    "the packet was sealed by station {}, not by {station_id}: a station sends its own packets only",
+                    header.station_id
+                ),
+            ));
+        }
+        let id = header.packet_id.to_string();
+        if id != packet_id || id != upload_packet {
+            return Err(Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "PACKET_HEADER_MISMATCH",
+                format!("the upload holds packet {id}, not {packet_id}"),
+            ));
+        }
+        let content_hash = sealed.content_hash();
+        if let Some(r) = self.stored_receipt(station_id, packet_id, Some(&content_hash))? {
+            self.forget_upload(station_id, upload_id);
+            return Ok(r);
+        }
+        let public = db::station_key(&self.db(), station_id, &header.station_key.to_string())?
+            .ok_or(PacketError::UnknownKey {
+                role: "station",
+                id: header.station_key,
+            })?;
+        let opened = sealed.open(&verifying_key_from_hex(&public)?, &self.inner.dc)?;
+        let recording = Recording::from_contents(&opened.contents).map_err(|why| {
+            Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "RECORDING_INVALID",
+                format!("the packet's manifest is invalid: {why}"),
+            )
+        })?;
+        let now = self.now();
+        let mut conn = self.db();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let kecamatan: String = tx.query_row(
+            "SELECT kecamatan FROM station WHERE station_id = ?1",
+            [station_id],
+            |r| r.get(0),
+        )?;
+        if recording.manifest.kecamatan != kecamatan {
+            return Err(Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "RECORDING_INVALID",
+                format!(
+                    "the packet names kecamatan {}, the station is registered for {kecamatan}",
+                    recording.manifest.kecamatan
+                ),
+            ));
+        }
+        let receipt_no: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(receipt_no), 0) + 1 FROM packet",
+            [],
+            |r| r.get(0),
+        )?;
+        let receipt = Receipt::new(
+            &self.inner.dc,
+            packet_id,
+            station_id,
+            &content_hash,
+            now,
+            receipt_no,
+        );
+        let receipt_json = serde_json::to_string(&receipt).map_err(Refusal::internal)?;
+        tx.execute(
+            "INSERT INTO packet (receipt_no, packet_id, station_id, content_hash, size, sealed, received_at, receipt)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                receipt_no,
+                packet_id,
+                station_id,
+                hex::encode(content_hash),
+                bytes.len() as i64,
+                bytes,
+                now,
+                receipt_json
+            ],
+        )?;
+        publish(
+            &tx,
+            &self.inner.dc,
+            packet_id,
+            station_id,
+            Status::SentForEnrollment,
+            None,
+            None,
+            now,
+        )?;
+        tx.commit()?;
+        drop(conn);
+        self.forget_upload(station_id, upload_id);
+        tracing::info!(packet = %packet_id, station = %station_id, receipt_no, "packet recorded");
+        Ok(receipt)
+    }
+
+    /// The receipt of a packet already recorded for this station. With `hash`, a packet id
+    /// recorded with other content is a conflict; a packet whose last result asked for a
+    /// resend is queued for matching again.
+    fn stored_receipt(
+        &self,
+        station_id: &str,
+        packet_id: &str,
+        hash: Option<&[u8; 32]>,
+    ) -> Result<Option<Receipt>, Refusal> {
+        let mut conn = self.db();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row: Option<(String, String, String)> = tx
+            .query_row(
+                "SELECT station_id, content_hash, receipt FROM packet WHERE packet_id = ?1",
+                [packet_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((owner, stored_hash, receipt)) = row else {
+            return Ok(None);
+        };
+        if owner != station_id || hash.is_some_and(|h| hex::encode(h) != stored_hash) {
+            return Err(Refusal::new(
+                StatusCode::CONFLICT,
+                "PACKET_CONFLICT",
+                format!(
+                    "packet {packet_id} is recorded already with other content: a packet id is used once"
+                ),
+            ));
+        }
+        let last: Option<String> = tx
+            .query_row(
+                "SELECT event FROM result WHERE packet_id = ?1 ORDER BY cursor DESC LIMIT 1",
+                [packet_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let failed = last
+            .and_then(|e| serde_json::from_str::<ResultEvent>(&e).ok())
+            .is_some_and(|e| e.status == Status::EnrollFailureAtCentral);
+        if failed && hash.is_some() {
+            tx.execute(
+                "UPDATE packet SET decided = 0, received_at = ?1 WHERE packet_id = ?2",
+                params![self.now(), packet_id],
+            )?;
+            publish(
+                &tx,
+                &self.inner.dc,
+                packet_id,
+                station_id,
+                Status::SentForEnrollment,
+                None,
+                Some("sent again after a failure at the data center"),
+                self.now(),
+            )?;
+        }
+        tx.commit()?;
+        Ok(Some(
+            serde_json::from_str(&receipt).map_err(Refusal::internal)?,
+        ))
+    }
+
+    fn forget_upload(&self, station_id: &str, upload_id: &str) {
+        let removed = self.db().execute(
+            "DELETE FROM upload WHERE upload_id = ?1 AND station_id = ?2",
+            [upload_id, station_id],
+        );
+        match removed {
+            Ok(1) => {
+                let _ = std::fs::remove_file(crate::tus::file(self, upload_id));
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "upload row not removed"),
+        }
+    }
+}
+
+/// Appends a signed result event.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn publish(
+    tx: &rusqlite::Transaction<'_>,
+    dc: &rekam_packet::DcKeys,
+    packet_id: &str,
+    station_id: &str,
+    status: Status,
+    matched_packet: Option<String>,
+    reason: Option<&str>,
+    at: i64,
+) -> rusqlite::Result<()> {
+    let cursor: i64 = tx.query_row("SELECT COALESCE(MAX(cursor), 0) + 1 FROM result", [], |r| {
+        r.get(0)
+    })?;
+    let mut event = ResultEvent {
+        cursor,
+        packet_id: packet_id.into(),
+        station_id: station_id.into(),
+        status,
+        matched_packet,
+        reason: reason.map(str::to_owned),
+        at,
+        signature: String::new(),
+    };
+    event.sign(dc);
+    let json = serde_json::to_string(&event)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    tx.execute(
+        "INSERT INTO result (cursor, packet_id, station_id, event) VALUES (?1, ?2, ?3, ?4)",
+        params![cursor, packet_id, station_id, json],
+    )?;
+    Ok(())
+}
+
+async fn identity(State(gw): State<Gateway>) -> Json<rekam_packet::DcIdentity> {
+    Json(gw.identity().clone())
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
+    serde_json::from_slice(body).map_err(|e| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            format!("the request body is not valid: {e}"),
+        )
+    })
+}
+
+async fn register(
+    State(gw): State<Gateway>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<rekam_packet::DcIdentity>), Refusal> {
+    let reg: Registration = json_body(&body)?;
+    gw.register(&reg)?;
+    Ok((StatusCode::CREATED, Json(gw.identity().clone())))
+}
+
+async fn rotate(
+    State(gw): State<Gateway>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, Refusal> {
+    let station = gw.authenticate(&method, &uri, &headers, &body_hash(&body))?;
+    let rot: KeyRotation = json_body(&body)?;
+    if rot.station_id != station {
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            "STATION_MISMATCH",
+            "a station rotates its own key only",
+        ));
+    }
+    let mut conn = gw.db();
+    let old = db::station_key(&conn, &station, &rot.old_key.to_string())?.ok_or(
+        PacketError::UnknownKey {
+            role: "station",
+            id: rot.old_key,
+        },
+    )?;
+    let new = rot.verify(&verifying_key_from_hex(&old)?)?;
+    let now = gw.now();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute(
+        "UPDATE station_key SET retired_at = ?1 WHERE key_id = ?2 AND retired_at IS NULL",
+        params![now, rot.old_key.to_string()],
+    )?;
+    tx.execute(
+        "INSERT OR IGNORE INTO station_key (key_id, station_id, public_key, added_at) VALUES (?1, ?2, ?3, ?4)",
+        params![KeyId::of(new.as_bytes()).to_string(), station, rot.new_public_key, now],
+    )?;
+    tx.commit()?;
+    tracing::info!(%station, old = %rot.old_key, "station key rotated");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn commit(
+    State(gw): State<Gateway>,
+    Path(packet_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Receipt>, Refusal> {
+    let station = gw.authenticate(&method, &uri, &headers, &body_hash(&body))?;
+    let req: CommitRequest = json_body(&body)?;
+    let receipt =
+        tokio::task::spawn_blocking(move || gw.commit(&station, &packet_id, &req.upload_id))
+            .await
+            .map_err(Refusal::internal)??;
+    Ok(Json(receipt))
+}
+
+#[derive(Debug, Deserialize)]
+struct FeedQuery {
+    #[serde(default)]
+    after: i64,
+    limit: Option<i64>,
+}
+
+async fn results(
+    State(gw): State<Gateway>,
+    Query(q): Query<FeedQuery>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<ResultsPage>, Refusal> {
+    let station = gw.authenticate(&method, &uri, &headers, &body_hash(b""))?;
+    let limit = q.limit.unwrap_or(500).clamp(1, 5000);
+    let conn = gw.db();
+    let mut stmt = conn.prepare(
+        "SELECT event FROM result WHERE station_id = ?1 AND cursor > ?2 ORDER BY cursor LIMIT ?3",
+    )?;
+    let events = stmt
+        .query_map(params![station, q.after, limit], |r| r.get::<_, String>(0))?
+        .map(|row| {
+            let text = row?;
+            serde_json::from_str::<ResultEvent>(&text).map_err(Refusal::internal)
+        })
+        .collect::<Result<Vec<_>, Refusal>>()?;
+    let next_cursor = events.last().map_or(q.after, |e| e.cursor);
+    Ok(Json(ResultsPage {
+        events,
+        next_cursor,
+    }))
+}
+
+async fn heartbeat(
+    State(gw): State<Gateway>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, Refusal> {
+    let station = gw.authenticate(&method, &uri, &headers, &body_hash(&body))?;
+    let hb: Heartbeat = json_body(&body)?;
+    gw.db().execute(
+        "INSERT INTO heartbeat (station_id, at, version, backlog) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (station_id) DO UPDATE SET at = excluded.at, version = excluded.version, backlog = excluded.backlog",
+        params![
+            station,
+            gw.now(),
+            hb.version,
+            serde_json::to_string(&hb.backlog).map_err(Refusal::internal)?
+        ],
+    )?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,168 @@
+//! `rekam-gateway`: the reference data-center gateway.
+//!
+//! ```text
+//! rekam-gateway init --data DIR --dc-id NAME      keys, database, dc-identity.json
+//! rekam-gateway token --data DIR --station ID     a one-time registration token
+//! rekam-gateway serve --data DIR [--listen ADDR]  the API (prints "listening on ADDR")
+//! rekam-gateway stations --data DIR [--stuck]     stations and their stuck records
+//! ```
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use rekam::clock::SystemClock;
+use rekam_gateway::{Config, Gateway};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rekam-gateway",
+    version,
+    about = "Reference data-center gateway for Rekam stations"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Sets up a data directory: data center keys, database, public identity.
+    Init {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The data center's name, in the identity stations pin.
+        #[arg(long, default_value = "DC-DUKCAPIL")]
+        dc_id: String,
+    },
+    /// Issues a one-time registration token for a station.
+    Token {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The station the token is for.
+        #[arg(long)]
+        station: String,
+    },
+    /// Serves the API.
+    Serve {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8480")]
+        listen: String,
+        /// Seconds after receipt before a packet's result is published.
+        #[arg(long, default_value_t = 2)]
+        results_delay: u64,
+        /// The largest packet accepted, in bytes.
+        #[arg(long, default_value_t = rekam::packet::DEFAULT_BUDGET as u64)]
+        max_packet: u64,
+        /// The largest clock difference accepted, in seconds.
+        #[arg(long, default_value_t = 300)]
+        clock_skew: i64,
+    },
+    /// Lists stations with their backlog; `--stuck` only those that need attention.
+    Stations {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Only stations with stuck records, failures or silence.
+        #[arg(long)]
+        stuck: bool,
+        /// Hours after which a waiting record counts as stuck (the SOP's 24 h).
+        #[arg(long, default_value_t = 24)]
+        hours: i64,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("REKAM_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let clock = Arc::new(SystemClock);
+    match Cli::parse().command {
+        Command::Init { data, dc_id } => {
+            let id = rekam_gateway::init(&data, &dc_id)?;
+            println!(
+                "data center {} ready in {}\npacket key {}, receipt key {}\ngive stations {}",
+                id.dc_id,
+                data.display(),
+                id.packet_key.id,
+                id.receipt_key.id,
+                rekam_gateway::paths::identity(&data).display()
+            );
+        }
+        Command::Token { data, station } => {
+            let gw = Gateway::open(Config::new(data), clock)?;
+            println!("{}", gw.issue_token(&station)?);
+        }
+        Command::Serve {
+            data,
+            listen,
+            results_delay,
+            max_packet,
+            clock_skew,
+        } => {
+            let cfg = Config {
+                max_packet,
+                clock_skew,
+                results_delay: Duration::from_secs(results_delay),
+                ..Config::new(data)
+            };
+            let gw = Gateway::open(cfg, clock)?;
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(&listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {listen}"))?;
+                println!("listening on {}", listener.local_addr()?);
+                gw.serve(listener).await?;
+                anyhow::Ok(())
+            })?;
+        }
+        Command::Stations {
+            data,
+            stuck,
+            hours,
+            json,
+        } => {
+            let gw = Gateway::open(Config::new(data), clock)?;
+            let list: Vec<_> = gw
+                .stations(hours * 3600)?
+                .into_iter()
+                .filter(|s| !stuck || !s.problems.is_empty())
+                .collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if list.is_empty() {
+                println!("no station needs attention");
+            } else {
+                for s in list {
+                    println!(
+                        "{} (kecamatan {}): {} received, {} waiting at the station{}",
+                        s.station_id,
+                        s.kecamatan,
+                        s.packets_received,
+                        s.waiting,
+                        if s.problems.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", s.problems.join("; "))
+                        }
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}

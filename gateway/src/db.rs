@@ -1,0 +1,125 @@
+//! The gateway's database: one SQLCipher file (`gateway.db`, key in `keys/gateway-store.key`),
+//! WAL, `synchronous = FULL`.
+//!
+//! Invariants: a packet is a row keyed by its packet id, inserted with its receipt and its
+//! first result event in one transaction, so a packet is recorded exactly once and a receipt
+//! exists exactly when the packet does; `results.cursor` only grows; templates derived from a
+//! packet (`person`) are written in the transaction that publishes its decision.
+
+use rekam::store::StoreKey;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use std::path::Path;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS token (
+    token      TEXT PRIMARY KEY,
+    station_id TEXT NOT NULL,
+    issued_at  INTEGER NOT NULL,
+    used_at    INTEGER
+);
+CREATE TABLE IF NOT EXISTS station (
+    station_id    TEXT PRIMARY KEY,
+    kecamatan     TEXT NOT NULL,
+    registered_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS station_key (
+    key_id     TEXT PRIMARY KEY,
+    station_id TEXT NOT NULL REFERENCES station (station_id),
+    public_key TEXT NOT NULL,
+    added_at   INTEGER NOT NULL,
+    retired_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS upload (
+    upload_id  TEXT PRIMARY KEY,
+    station_id TEXT NOT NULL,
+    packet_id  TEXT NOT NULL,
+    length     INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (station_id, packet_id)
+);
+CREATE TABLE IF NOT EXISTS packet (
+    receipt_no   INTEGER PRIMARY KEY AUTOINCREMENT,
+    packet_id    TEXT NOT NULL UNIQUE,
+    station_id   TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    sealed       BLOB NOT NULL,
+    received_at  INTEGER NOT NULL,
+    receipt      TEXT NOT NULL,
+    decided      INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS result (
+    cursor     INTEGER PRIMARY KEY AUTOINCREMENT,
+    packet_id  TEXT NOT NULL,
+    station_id TEXT NOT NULL,
+    event      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS result_by_station ON result (station_id, cursor);
+CREATE TABLE IF NOT EXISTS person (
+    receipt_no INTEGER PRIMARY KEY,
+    packet_id  TEXT NOT NULL UNIQUE,
+    nik        TEXT NOT NULL,
+    codes      BLOB NOT NULL,
+    minutiae   BLOB,
+    irises     BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS person_by_nik ON person (nik);
+CREATE TABLE IF NOT EXISTS heartbeat (
+    station_id TEXT PRIMARY KEY,
+    at         INTEGER NOT NULL,
+    version    TEXT NOT NULL,
+    backlog    TEXT NOT NULL
+);
+"#;
+
+/// Opens (creating when absent) the gateway database with `key`.
+pub fn open(path: &Path, key: &StoreKey) -> anyhow::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let pragma =
+        zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex::encode(key.bytes())));
+    conn.execute_batch(&pragma)?;
+    let cipher: Option<String> = conn
+        .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+        .optional()?;
+    anyhow::ensure!(
+        cipher.is_some(),
+        "this build's SQLite cannot encrypt: refusing to store packets"
+    );
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY; PRAGMA busy_timeout = 5000;",
+    )?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
+
+/// A station's public key by id, if it belongs to `station_id`.
+pub fn station_key(
+    conn: &Connection,
+    station_id: &str,
+    key_id: &str,
+) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT public_key FROM station_key WHERE key_id = ?1 AND station_id = ?2",
+        params![key_id, station_id],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// Whether the station is registered.
+pub fn station_exists(conn: &Connection, station_id: &str) -> rusqlite::Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM station WHERE station_id = ?1",
+            [station_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}

@@ -1,0 +1,311 @@
+//! The reference data-center gateway: the other side of the station protocol, for tests and
+//! demos (`docs/gateway-api.yaml`).
+//!
+//! - registration with a one-time token and proof of the station's key; key rotation;
+//! - resumable uploads with the tus 1.0 core protocol and its creation extension ([`tus`]);
+//! - a commit that verifies the station's signature, decrypts, validates the manifest and
+//!   records the packet exactly once by packet id, answering with a receipt signed by the data
+//!   center (a repeated commit gets the same receipt);
+//! - the result feed: after a configurable delay each packet is de-duplicated against every
+//!   packet received before it (same NIK, or the biometric engine's person rule) and gets
+//!   PRINT_READY_RECORD, DUPLICATE_RECORD, ADJUDICATE_RECORD or ENROLL_FAILURE_AT_CENTRAL
+//!   ([`results`]);
+//! - station heartbeats with their backlog, and the list of stations with stuck records.
+//!
+//! Data directory: `gateway.db` (SQLCipher), `keys/` (store key, DC keys, 0600),
+//! `dc-identity.json` (public: what stations pin), `uploads/` (partial uploads: sealed bytes).
+
+pub mod api;
+pub mod db;
+pub mod results;
+pub mod tus;
+
+use anyhow::Context;
+use rekam::clock::Clock;
+use rekam::store::StoreKey;
+use rekam_packet::{DcIdentity, DcKeys};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How the gateway runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// The largest packet accepted, in bytes (tus `Tus-Max-Size`).
+    pub max_packet: u64,
+    /// The largest difference between a station's clock and the gateway's, in seconds.
+    pub clock_skew: i64,
+    /// How long after receipt a packet is de-duplicated and its result published.
+    pub results_delay: Duration,
+}
+
+impl Config {
+    /// Defaults for `data_dir`: packets up to the station's default budget, 5 minutes of
+    /// clock skew, results after 2 seconds.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            data_dir: data_dir.into(),
+            max_packet: rekam::packet::DEFAULT_BUDGET as u64,
+            clock_skew: 300,
+            results_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+/// File names inside the data directory.
+pub mod paths {
+    use std::path::{Path, PathBuf};
+
+    /// The database.
+    pub fn db(dir: &Path) -> PathBuf {
+        dir.join("gateway.db")
+    }
+    /// The database key.
+    pub fn store_key(dir: &Path) -> PathBuf {
+        dir.join("keys").join("gateway-store.key")
+    }
+    /// The DC's secret keys.
+    pub fn dc_keys(dir: &Path) -> PathBuf {
+        dir.join("keys").join("dc.key")
+    }
+    /// The DC's public identity.
+    pub fn identity(dir: &Path) -> PathBuf {
+        dir.join("dc-identity.json")
+    }
+    /// Partial uploads.
+    pub fn uploads(dir: &Path) -> PathBuf {
+        dir.join("uploads")
+    }
+}
+
+/// Sets up a data directory: fresh DC keys, the database key, the public identity file.
+/// Refuses a directory that holds keys already.
+pub fn init(dir: &Path, dc_id: &str) -> anyhow::Result<DcIdentity> {
+    let key_file = paths::dc_keys(dir);
+    anyhow::ensure!(
+        !key_file.exists(),
+        "{} exists: this directory already holds a data center; nothing was changed",
+        key_file.display()
+    );
+    std::fs::create_dir_all(dir.join("keys"))?;
+    let (keys, text) = DcKeys::generate_with_text()?;
+    write_private(&key_file, text.as_bytes())?;
+    StoreKey::generate()?.write_new(&paths::store_key(dir))?;
+    let identity = keys.identity(dc_id, None);
+    let mut public = serde_json::to_vec_pretty(&identity)?;
+    public.push(b'\n');
+    std::fs::write(paths::identity(dir), public)?;
+    Ok(identity)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// A running gateway's shared state.
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    cfg: Config,
+    db: Mutex<rusqlite::Connection>,
+    dc: DcKeys,
+    identity: DcIdentity,
+    index: Mutex<results::Index>,
+    active_uploads: Mutex<std::collections::HashSet<String>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Gateway {
+    /// Opens the gateway of `cfg.data_dir` (set up by [`init`]).
+    pub fn open(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Gateway> {
+        let dir = &cfg.data_dir;
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(paths::dc_keys(dir)).with_context(|| {
+                format!(
+                    "no data center keys in {}: run `rekam-gateway init` first",
+                    dir.display()
+                )
+            })?,
+        );
+        let dc = DcKeys::from_text(&text)?;
+        let identity: DcIdentity = serde_json::from_slice(&std::fs::read(paths::identity(dir))?)?;
+        anyhow::ensure!(
+            identity.packet_key.id == dc.packet_key_id()
+                && identity.receipt_key.id == dc.receipt_key_id(),
+            "dc-identity.json does not belong to keys/dc.key"
+        );
+        let key = StoreKey::read(&paths::store_key(dir))?;
+        let conn = db::open(&paths::db(dir), &key)?;
+        std::fs::create_dir_all(paths::uploads(dir))?;
+        let index = results::Index::load(&conn)?;
+        Ok(Gateway {
+            inner: Arc::new(Inner {
+                cfg,
+                db: Mutex::new(conn),
+                dc,
+                identity,
+                index: Mutex::new(index),
+                active_uploads: Mutex::default(),
+                clock,
+            }),
+        })
+    }
+
+    /// The public identity.
+    pub fn identity(&self) -> &DcIdentity {
+        &self.inner.identity
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.cfg
+    }
+
+    fn now(&self) -> i64 {
+        self.inner.clock.now().unix_timestamp()
+    }
+
+    fn db(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+        // A panic while holding the lock leaves SQLite consistent (transactions roll back on
+        // drop), so a poisoned lock is still usable.
+        self.inner
+            .db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Issues a one-time registration token for `station_id`.
+    pub fn issue_token(&self, station_id: &str) -> anyhow::Result<String> {
+        let mut raw = [0u8; 16];
+        getrandom::fill(&mut raw).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        let token = hex::encode(raw);
+        self.db().execute(
+            "INSERT INTO token (token, station_id, issued_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![token, station_id, self.now()],
+        )?;
+        Ok(token)
+    }
+
+    /// Serves on `listener` until the process ends, deciding results in the background.
+    pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        let worker = self.clone();
+        tokio::spawn(async move {
+            let tick = (worker.inner.cfg.results_delay / 4)
+                .clamp(Duration::from_millis(50), Duration::from_secs(1));
+            loop {
+                tokio::time::sleep(tick).await;
+                let w = worker.clone();
+                match tokio::task::spawn_blocking(move || w.decide_ready()).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e, "deciding results failed"),
+                    Err(e) => tracing::error!(error = %e, "result worker panicked"),
+                }
+            }
+        });
+        axum::serve(listener, api::router(self)).await
+    }
+}
+
+/// A station as the data center sees it: its last heartbeat and what it has delivered.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StationReport {
+    /// The station.
+    pub station_id: String,
+    /// Its kecamatan.
+    pub kecamatan: String,
+    /// Packets recorded from it.
+    pub packets_received: i64,
+    /// Its last heartbeat, Unix seconds.
+    pub last_heartbeat: Option<i64>,
+    /// The backlog it reported.
+    pub backlog: Option<rekam_packet::protocol::BacklogSummary>,
+    /// Records waiting at the station (every state but the data center's results).
+    pub waiting: i64,
+    /// Why this station needs attention; empty when it does not.
+    pub problems: Vec<String>,
+}
+
+/// States of a station's backlog that mean "not at the data center yet".
+const WAITING_STATES: [&str; 3] = ["BIO_CAPTURED", "UPLOADING", "EXPORTED"];
+
+impl Gateway {
+    /// Every registered station with its heartbeat; `problems` names stuck records (waiting
+    /// longer than `stuck_after` seconds), a reported upload failure, or a silent station.
+    pub fn stations(&self, stuck_after: i64) -> anyhow::Result<Vec<StationReport>> {
+        let now = self.now();
+        let conn = self.db();
+        let mut stmt = conn.prepare(
+            "SELECT s.station_id, s.kecamatan,
+                    (SELECT COUNT(*) FROM packet p WHERE p.station_id = s.station_id),
+                    h.at, h.backlog
+             FROM station s LEFT JOIN heartbeat h ON h.station_id = s.station_id
+             ORDER BY s.station_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (station_id, kecamatan, packets_received, last_heartbeat, backlog) = row?;
+            let backlog: Option<rekam_packet::protocol::BacklogSummary> =
+                backlog.and_then(|b| serde_json::from_str(&b).ok());
+            let waiting = backlog.as_ref().map_or(0, |b| {
+                WAITING_STATES.iter().filter_map(|s| b.counts.get(*s)).sum()
+            });
+            let mut problems = Vec::new();
+            match last_heartbeat {
+                None => problems.push("never sent a heartbeat".to_owned()),
+                Some(at) if now - at > stuck_after => {
+                    problems.push(format!("silent for {} h", (now - at) / 3600))
+                }
+                Some(_) => {}
+            }
+            if let Some(b) = &backlog {
+                if let Some(oldest) = b.oldest_unsent_at.filter(|o| now - o > stuck_after) {
+                    problems.push(format!(
+                        "{waiting} records waiting, the oldest for {} h (mengendap)",
+                        (now - oldest) / 3600
+                    ));
+                }
+                if let Some(e) = &b.last_error {
+                    problems.push(format!("last upload failure: {e}"));
+                }
+            }
+            out.push(StationReport {
+                station_id,
+                kecamatan,
+                packets_received,
+                last_heartbeat,
+                backlog,
+                waiting,
+                problems,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,285 @@
+//! Results: each packet, once it is `results_delay` old, is matched against every packet
+//! received before it and its status published on the feed.
+//!
+//! - same NIK as an earlier packet: DUPLICATE_RECORD naming it;
+//! - the biometric engine's person rule (two fingers or irises agree, fused score): a
+//!   DUPLICATE_RECORD naming the matched packet; exactly one finger or iris agreeing:
+//!   ADJUDICATE_RECORD, for a person to decide;
+//! - no usable finger or iris template: ENROLL_FAILURE_AT_CENTRAL, asking the station to
+//!   recapture and send again;
+//! - otherwise PRINT_READY_RECORD.
+//!
+//! The gallery is the engine's in-memory index over the `person` table, loaded at start;
+//! templates are read for the best candidates only.
+
+use crate::Gateway;
+use crate::api::publish;
+use anyhow::Context;
+use rekam::packet::{Modality, Recording};
+use rekam_bio::finger::FingerTemplate;
+use rekam_bio::index::{DedupIndex, codes_from_bytes, codes_to_bytes};
+use rekam_bio::person::{
+    Decision, PersonProbe, PersonTemplate, codes, irises_from_bytes, irises_to_bytes,
+};
+use rekam_packet::envelope::SealedPacket;
+use rekam_packet::keys::verifying_key_from_hex;
+use rekam_packet::protocol::Status;
+use rekam_records::iris::{IrisFormat, IrisImage};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+/// Candidates compared in full after screening.
+const CANDIDATES: usize = 100;
+
+/// The gallery of every decided packet.
+#[derive(Debug, Default)]
+pub struct Index {
+    index: DedupIndex,
+}
+
+impl Index {
+    /// Loads the screening codes of every person.
+    pub fn load(conn: &Connection) -> anyhow::Result<Index> {
+        let mut index = DedupIndex::new();
+        let mut stmt = conn.prepare("SELECT receipt_no, codes FROM person")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            let bytes: Vec<u8> = r.get(1)?;
+            let c = codes_from_bytes(&bytes).with_context(|| format!("person {seq} damaged"))?;
+            index.insert(seq, c);
+        }
+        Ok(Index { index })
+    }
+}
+
+fn template(conn: &Connection, seq: i64) -> Option<PersonTemplate> {
+    let (minutiae, irises): (Option<Vec<u8>>, Vec<u8>) = conn
+        .query_row(
+            "SELECT minutiae, irises FROM person WHERE receipt_no = ?1",
+            [seq],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .ok()?;
+    let fingers = match minutiae {
+        Some(m) => FingerTemplate::from_record(&m).ok()?,
+        None => Vec::new(),
+    };
+    let mut p = PersonTemplate::from_fingers(fingers);
+    p.irises = irises_from_bytes(&irises)?;
+    Some(p)
+}
+
+/// The engine's template of a recording: fingers from its minutiae record, irises coded from
+/// its iris images.
+fn person_of(rec: &Recording) -> PersonTemplate {
+    let fingers = rec
+        .manifest
+        .finger_templates
+        .and_then(|i| rec.records.get(i as usize))
+        .and_then(|b| FingerTemplate::from_record(&b.data).ok())
+        .unwrap_or_default();
+    let mut p = PersonTemplate::from_fingers(fingers);
+    for c in &rec.manifest.captures {
+        let (Modality::Iris, Some(pos @ 1..=2), Some(i)) = (c.modality, c.position, c.record)
+        else {
+            continue;
+        };
+        let code = rec
+            .records
+            .get(i as usize)
+            .and_then(|b| IrisImage::parse(&b.data).ok())
+            .and_then(|img| {
+                let gray = match img.format {
+                    IrisFormat::MonoRaw => img.data,
+                    _ => image::load_from_memory(&img.data)
+                        .ok()?
+                        .to_luma8()
+                        .into_raw(),
+                };
+                let g = rekam_bio::finger::extract::Gray {
+                    data: &gray,
+                    width: usize::from(img.width),
+                    height: usize::from(img.height),
+                };
+                (gray.len() == g.width * g.height)
+                    .then(|| rekam_bio::iris::code(g).ok().map(|(c, _)| c))
+                    .flatten()
+            });
+        p.irises[usize::from(pos) - 1] = code;
+    }
+    p
+}
+
+impl Gateway {
+    /// Decides every packet whose delay has passed; returns how many.
+    pub fn decide_ready(&self) -> anyhow::Result<usize> {
+        let due = self.now() - self.inner.cfg.results_delay.as_secs() as i64;
+        let ready: Vec<(i64, String, String, Vec<u8>)> = {
+            let conn = self.db();
+            let mut stmt = conn.prepare(
+                "SELECT receipt_no, packet_id, station_id, sealed FROM packet
+                 WHERE decided = 0 AND received_at <= ?1 ORDER BY receipt_no LIMIT 100",
+            )?;
+            stmt.query_map([due], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        for (seq, packet_id, station_id, sealed) in &ready {
+            self.decide(*seq, packet_id, station_id, sealed)?;
+        }
+        Ok(ready.len())
+    }
+
+    fn decide(
+        &self,
+        seq: i64,
+        packet_id: &str,
+        station_id: &str,
+        sealed: &[u8],
+    ) -> anyhow::Result<()> {
+        let sealed = SealedPacket::parse(sealed)?;
+        let public = crate::db::station_key(
+            &self.db(),
+            station_id,
+            &sealed.header().station_key.to_string(),
+        )?
+        .context("station key vanished")?;
+        let opened = sealed.open(&verifying_key_from_hex(&public)?, &self.inner.dc)?;
+        let rec = Recording::from_contents(&opened.contents).map_err(anyhow::Error::msg)?;
+        let nik = rec.manifest.biodata.nik.as_str().to_owned();
+        let person = person_of(&rec);
+        let usable = person.count() > 0 || person.irises.iter().any(Option::is_some);
+
+        let (status, matched, reason) = if !usable {
+            (
+                Status::EnrollFailureAtCentral,
+                None,
+                Some("no usable fingerprint or iris template: recapture and send again".to_owned()),
+            )
+        } else if let Some(first) = self.same_nik(&nik, seq)? {
+            (
+                Status::DuplicateRecord,
+                Some(first),
+                Some("the same NIK was recorded before".to_owned()),
+            )
+        } else {
+            self.biometric_verdict(&person)
+        };
+
+        let mut conn = self.db();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = self.now();
+        if usable {
+            let fingers: Vec<FingerTemplate> = person.fingers.iter().flatten().cloned().collect();
+            let minutiae = if fingers.is_empty() {
+                None
+            } else {
+                Some(rekam_bio::finger::record_of(&fingers)?)
+            };
+            tx.execute(
+                "INSERT OR REPLACE INTO person (receipt_no, packet_id, nik, codes, minutiae, irises)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    seq,
+                    packet_id,
+                    nik,
+                    codes_to_bytes(&codes(&person)),
+                    minutiae,
+                    irises_to_bytes(&person.irises)
+                ],
+            )?;
+        }
+        publish(
+            &tx,
+            &self.inner.dc,
+            packet_id,
+            station_id,
+            status,
+            matched,
+            reason.as_deref(),
+            now,
+        )?;
+        tx.execute("UPDATE packet SET decided = 1 WHERE receipt_no = ?1", [seq])?;
+        tx.commit()?;
+        drop(conn);
+        if usable {
+            self.inner
+                .index
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .index
+                .insert(seq, codes(&person));
+        }
+        tracing::info!(packet = %packet_id, status = status.as_str(), "result published");
+        Ok(())
+    }
+
+    fn same_nik(&self, nik: &str, seq: i64) -> rusqlite::Result<Option<String>> {
+        self.db()
+            .query_row(
+                "SELECT packet_id FROM person WHERE nik = ?1 AND receipt_no <> ?2 ORDER BY receipt_no LIMIT 1",
+                params![nik, seq],
+                |r| r.get(0),
+            )
+            .optional()
+    }
+
+    fn biometric_verdict(
+        &self,
+        person: &PersonTemplate,
+    ) -> (Status, Option<String>, Option<String>) {
+        let probe = PersonProbe::new(person);
+        let rule = Decision::default();
+        let hits = {
+            let index = self
+                .inner
+                .index
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let shortlist: Vec<i64> = if person.count() > 0 {
+                index
+                    .index
+                    .screen(&probe, CANDIDATES)
+                    .into_iter()
+                    .map(|(id, _)| id)
+                    .collect()
+            } else {
+                index.index.ids().collect()
+            };
+            drop(index);
+            let conn = self.db();
+            let candidates = shortlist
+                .into_iter()
+                .filter_map(|id| Some((id, 0, template(&conn, id)?)))
+                .collect();
+            rekam_bio::index::rescore(&probe, candidates, &rule)
+        };
+        let packet_of = |seq: i64| {
+            self.db()
+                .query_row(
+                    "SELECT packet_id FROM person WHERE receipt_no = ?1",
+                    [seq],
+                    |r| r.get::<_, String>(0),
+                )
+                .ok()
+        };
+        match hits.first() {
+            Some(h) if h.verdict.same => (
+                Status::DuplicateRecord,
+                packet_of(h.id),
+                Some(format!(
+                    "{} of {} fingers and irises agree (fused score {})",
+                    h.verdict.matching, h.verdict.compared, h.verdict.fused
+                )),
+            ),
+            Some(h) if h.verdict.matching >= 1 => (
+                Status::AdjudicateRecord,
+                packet_of(h.id),
+                Some(format!(
+                    "{} of {} fingers and irises agree: an adjudicator decides",
+                    h.verdict.matching, h.verdict.compared
+                )),
+            ),
+            _ => (Status::PrintReadyRecord, None, None),
+        }
+    }
+}

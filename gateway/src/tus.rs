@@ -1,0 +1,333 @@
+//! Resumable uploads: the tus 1.0.0 core protocol and its creation extension
+//! (<https://tus.io/protocols/resumable-upload>).
+//!
+//! `POST /v1/uploads` with `Upload-Length` and `Upload-Metadata: packet_id <base64>` creates
+//! an upload (the same packet of the same station gets the same upload back, so a client that
+//! lost the `Location` does not start over); `HEAD` answers `Upload-Offset`; `PATCH` appends at
+//! `Upload-Offset` and keeps every byte that arrived, even when the connection drops in the
+//! middle of a request. The bytes are a sealed packet (ciphertext): they sit in
+//! `uploads/<id>.part` until the commit records them in the database.
+
+use crate::Gateway;
+use crate::api::Refusal;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use rekam_packet::protocol::{UNSIGNED_BODY, body_hash};
+use rusqlite::{OptionalExtension, params};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// The protocol version.
+pub const TUS_VERSION: &str = "1.0.0";
+/// The content type of `PATCH` bodies.
+pub const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
+
+pub(crate) fn file(gw: &Gateway, upload_id: &str) -> PathBuf {
+    crate::paths::uploads(&gw.inner.cfg.data_dir).join(format!("{upload_id}.part"))
+}
+
+fn tus_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+    h.insert("cache-control", HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The refusal of a request without `Tus-Resumable: 1.0.0`, if it is one.
+fn version_refusal(headers: &HeaderMap) -> Option<Response> {
+    if headers.get("tus-resumable").and_then(|v| v.to_str().ok()) == Some(TUS_VERSION) {
+        return None;
+    }
+    let mut r = Refusal::new(
+        StatusCode::PRECONDITION_FAILED,
+        "TUS_VERSION",
+        "Tus-Resumable must be 1.0.0",
+    )
+    .into_response();
+    r.headers_mut()
+        .insert("tus-version", HeaderValue::from_static(TUS_VERSION));
+    Some(tus_headers(r))
+}
+
+fn number(headers: &HeaderMap, name: &str) -> Result<u64, Refusal> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                format!("header {name} must be a non-negative integer"),
+            )
+        })
+}
+
+fn metadata(headers: &HeaderMap, key: &str) -> Option<String> {
+    use base64::Engine as _;
+    let text = headers.get("upload-metadata")?.to_str().ok()?;
+    text.split(',').find_map(|pair| {
+        let mut it = pair.trim().splitn(2, ' ');
+        (it.next()? == key).then_some(())?;
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(it.next()?)
+                .ok()?,
+        )
+        .ok()
+    })
+}
+
+fn result(r: Result<Response, Refusal>) -> Response {
+    tus_headers(r.unwrap_or_else(IntoResponse::into_response))
+}
+
+/// `OPTIONS /v1/uploads`: what the server supports.
+pub async fn options(State(gw): State<Gateway>) -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let h = r.headers_mut();
+    h.insert("tus-version", HeaderValue::from_static(TUS_VERSION));
+    h.insert("tus-extension", HeaderValue::from_static("creation"));
+    h.insert("tus-max-size", HeaderValue::from(gw.inner.cfg.max_packet));
+    tus_headers(r)
+}
+
+/// `POST /v1/uploads`: creates an upload.
+pub async fn create(
+    State(gw): State<Gateway>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = version_refusal(&headers) {
+        return r;
+    }
+    result((|| {
+        let station = gw.authenticate(&method, &uri, &headers, &body_hash(b""))?;
+        let length = number(&headers, "upload-length")?;
+        if length > gw.inner.cfg.max_packet {
+            return Err(Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PACKET_TOO_LARGE",
+                format!(
+                    "the packet is {length} bytes, over the data center's limit of {}",
+                    gw.inner.cfg.max_packet
+                ),
+            ));
+        }
+        let packet_id = metadata(&headers, "packet_id")
+            .filter(|p| rekam_packet::envelope::PacketId::parse(p).is_some())
+            .ok_or_else(|| {
+                Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    "Upload-Metadata must carry packet_id (a UUID, base64)",
+                )
+            })?;
+        let conn = gw.db();
+        let existing: Option<(String, i64)> = conn
+            .query_row(
+                "SELECT upload_id, length FROM upload WHERE station_id = ?1 AND packet_id = ?2",
+                params![station, packet_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let upload_id = match existing {
+            Some((id, len)) if len as u64 == length => id,
+            Some((id, _)) => {
+                // Another length for the same packet: its bytes changed. Start again.
+                conn.execute("DELETE FROM upload WHERE upload_id = ?1", [&id])?;
+                let _ = std::fs::remove_file(file(&gw, &id));
+                new_upload(&gw, &conn, &station, &packet_id, length)?
+            }
+            None => new_upload(&gw, &conn, &station, &packet_id, length)?,
+        };
+        let mut r = StatusCode::CREATED.into_response();
+        r.headers_mut().insert(
+            "location",
+            HeaderValue::from_str(&format!("/v1/uploads/{upload_id}"))
+                .map_err(Refusal::internal)?,
+        );
+        Ok(r)
+    })())
+}
+
+fn new_upload(
+    gw: &Gateway,
+    conn: &rusqlite::Connection,
+    station: &str,
+    packet_id: &str,
+    length: u64,
+) -> Result<String, Refusal> {
+    let mut raw = [0u8; 16];
+    getrandom::fill(&mut raw).map_err(Refusal::internal)?;
+    let id = hex::encode(raw);
+    std::fs::File::create(file(gw, &id)).map_err(Refusal::internal)?;
+    conn.execute(
+        "INSERT INTO upload (upload_id, station_id, packet_id, length, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, station, packet_id, length as i64, gw.now()],
+    )?;
+    Ok(id)
+}
+
+fn owned_upload(gw: &Gateway, station: &str, upload_id: &str) -> Result<u64, Refusal> {
+    gw.db()
+        .query_row(
+            "SELECT length FROM upload WHERE upload_id = ?1 AND station_id = ?2",
+            params![upload_id, station],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()?
+        .map(|l| l as u64)
+        .ok_or_else(|| {
+            Refusal::new(
+                StatusCode::NOT_FOUND,
+                "UPLOAD_UNKNOWN",
+                format!("no upload {upload_id} of this station: create it again"),
+            )
+        })
+}
+
+fn offset_of(gw: &Gateway, upload_id: &str) -> Result<u64, Refusal> {
+    std::fs::metadata(file(gw, upload_id))
+        .map(|m| m.len())
+        .map_err(Refusal::internal)
+}
+
+fn offsets(status: StatusCode, offset: u64, length: Option<u64>) -> Response {
+    let mut r = status.into_response();
+    r.headers_mut()
+        .insert("upload-offset", HeaderValue::from(offset));
+    if let Some(l) = length {
+        r.headers_mut()
+            .insert("upload-length", HeaderValue::from(l));
+    }
+    r
+}
+
+/// `HEAD /v1/uploads/{id}`: how many bytes the gateway holds.
+pub async fn head(
+    State(gw): State<Gateway>,
+    Path(upload_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = version_refusal(&headers) {
+        return r;
+    }
+    result((|| {
+        let station = gw.authenticate(&method, &uri, &headers, &body_hash(b""))?;
+        let length = owned_upload(&gw, &station, &upload_id)?;
+        Ok(offsets(
+            StatusCode::OK,
+            offset_of(&gw, &upload_id)?,
+            Some(length),
+        ))
+    })())
+}
+
+/// Releases an upload's lock when the request ends, however it ends.
+struct Active<'a>(&'a Gateway, String);
+
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        self.0
+            .inner
+            .active_uploads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.1);
+    }
+}
+
+/// `PATCH /v1/uploads/{id}`: appends the body at `Upload-Offset`.
+pub async fn patch(
+    State(gw): State<Gateway>,
+    Path(upload_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if let Some(r) = version_refusal(&headers) {
+        return r;
+    }
+    let prepared = (|| {
+        let station = gw.authenticate(&method, &uri, &headers, UNSIGNED_BODY)?;
+        if headers.get("content-type").and_then(|v| v.to_str().ok()) != Some(OFFSET_OCTET_STREAM) {
+            return Err(Refusal::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "BAD_REQUEST",
+                format!("Content-Type must be {OFFSET_OCTET_STREAM}"),
+            ));
+        }
+        let length = owned_upload(&gw, &station, &upload_id)?;
+        let claimed = number(&headers, "upload-offset")?;
+        let held = offset_of(&gw, &upload_id)?;
+        if claimed != held {
+            return Err(Refusal::new(
+                StatusCode::CONFLICT,
+                "OFFSET_MISMATCH",
+                format!(
+                    "the gateway holds {held} bytes, not {claimed}: ask with HEAD and resume from there"
+                ),
+            ));
+        }
+        Ok((length, held))
+    })();
+    let (length, mut offset) = match prepared {
+        Ok(v) => v,
+        Err(e) => return result(Err(e)),
+    };
+    if !gw
+        .inner
+        .active_uploads
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(upload_id.clone())
+    {
+        return result(Err(Refusal::new(
+            StatusCode::LOCKED,
+            "UPLOAD_BUSY",
+            "another request is writing this upload",
+        )));
+    }
+    let _active = Active(&gw, upload_id.clone());
+    let path = file(&gw, &upload_id);
+    let mut out = match std::fs::OpenOptions::new().append(true).open(&path) {
+        Ok(f) => f,
+        Err(e) => return result(Err(Refusal::internal(e))),
+    };
+    let mut stream = body.into_data_stream();
+    let mut cut = false;
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            // The connection dropped: keep what arrived, the client resumes from there.
+            cut = true;
+            break;
+        };
+        if offset + chunk.len() as u64 > length {
+            let _ = out.sync_data();
+            return result(Err(Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "BAD_REQUEST",
+                format!("the body goes past Upload-Length ({length} bytes)"),
+            )));
+        }
+        if let Err(e) = out.write_all(&chunk) {
+            return result(Err(Refusal::internal(e)));
+        }
+        offset += chunk.len() as u64;
+    }
+    if let Err(e) = out.sync_data() {
+        return result(Err(Refusal::internal(e)));
+    }
+    if cut {
+        tracing::info!(upload = %upload_id, offset, "upload interrupted; bytes kept");
+    }
+    result(Ok(offsets(StatusCode::NO_CONTENT, offset, None)))
+}

@@ -1,0 +1,442 @@
+//! The station and the reference gateway over real HTTP on 127.0.0.1: registration, sealing a
+//! generated resident, tus uploads (cut and resumed), commits (repeated), receipts, results,
+//! heartbeats, key rotation, and every refusal of the packet issue.
+
+#![allow(clippy::unwrap_used)]
+
+use rekam::clock::SystemClock;
+use rekam::domain::nik::Nik;
+use rekam::domain::region::RegionCode;
+use rekam::station::{InitOptions, Sealed, Station, StationPaths};
+use rekam_gateway::{Config, Gateway};
+use rekam_packet::protocol::{BacklogSummary, Heartbeat, Registration, Status, UNSIGNED_BODY};
+use rekam_packet::{DcIdentity, StationKey, sha256};
+use rekam_sync::{DcClient, SyncError};
+use rekam_synth::recording::{SynthRecording, recording};
+use rekam_synth::resident::{RegionPool, reference_date};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+const SEED: u64 = 2026;
+
+/// A gateway serving on 127.0.0.1:0 in its own runtime.
+struct Dc {
+    url: String,
+    gw: Gateway,
+    identity: DcIdentity,
+    _dir: tempfile::TempDir,
+}
+
+fn start_gateway(max_packet: Option<u64>) -> Dc {
+    let dir = tempfile::tempdir().unwrap();
+    let identity = rekam_gateway::init(dir.path(), "DC-TEST").unwrap();
+    let mut cfg = Config::new(dir.path());
+    cfg.results_delay = Duration::ZERO;
+    if let Some(m) = max_packet {
+        cfg.max_packet = m;
+    }
+    let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server = gw.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            server.serve(listener).await.unwrap();
+        });
+    });
+    let addr = rx.recv().unwrap();
+    Dc {
+        url: format!("http://{addr}"),
+        gw,
+        identity,
+        _dir: dir,
+    }
+}
+
+fn station(dir: &Path, id: &str) -> Station {
+    Station::init(
+        InitOptions {
+            paths: StationPaths::new(dir.join(id), None),
+            station_id: Some(id.into()),
+            kecamatan: RegionCode::parse("32.73.01").unwrap(),
+            actor: "test".into(),
+        },
+        Arc::new(SystemClock),
+    )
+    .unwrap()
+}
+
+fn register(dc: &Dc, s: &mut Station) -> DcClient {
+    let token = dc.gw.issue_token(&s.identity().station_id).unwrap();
+    let answered = rekam_sync::register(&dc.url, &s.registration(&token).unwrap()).unwrap();
+    s.pin_data_center(&dc.identity, &answered, "test").unwrap();
+    DcClient::new(&dc.url, &s.identity().station_id, s.signing_key().unwrap()).unwrap()
+}
+
+/// Generated residents, built once for the whole test binary.
+fn resident(index: u64) -> SynthRecording {
+    static POOL: OnceLock<RegionPool> = OnceLock::new();
+    let pool = POOL.get_or_init(|| RegionPool::load().unwrap());
+    let mut k = index;
+    loop {
+        // Residents without a NIK cannot be recorded; take the next one.
+        if let Some(r) = recording(pool, SEED, k, reference_date(), "OP-01") {
+            return r;
+        }
+        k += 1000;
+    }
+}
+
+fn seal(s: &mut Station, r: &SynthRecording) -> (Sealed, Vec<u8>) {
+    let sealed = s.seal(r.recording.clone(), None, None).unwrap();
+    let bytes = s
+        .store()
+        .enrollment_payload(&sealed.entry.enrollment_id)
+        .unwrap()
+        .unwrap();
+    (sealed, bytes)
+}
+
+fn refused(e: SyncError) -> String {
+    match e {
+        SyncError::Refused { code, .. } => code,
+        other => panic!("expected a refusal, got {other}"),
+    }
+}
+
+/// Waits until the feed shows a result after SENT_FOR_ENROLLMENT for `packet`.
+fn final_result(c: &DcClient, dc: &Dc, packet: &str) -> rekam_packet::protocol::ResultEvent {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let page = c.results(0, &dc.identity).unwrap();
+        if let Some(e) = page
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.packet_id == packet && e.status != Status::SentForEnrollment)
+        {
+            return e.clone();
+        }
+        assert!(Instant::now() < deadline, "no result for {packet}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Rewrites a packet's bytes before the signature with `edit` and signs them with `key`.
+fn resign(bytes: &[u8], key: &StationKey, edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut body = bytes[..bytes.len() - 64].to_vec();
+    edit(&mut body);
+    let hash = sha256(&[&body]);
+    let sig = key.sign(&[b"REKAM-PACKET-V1\0".as_slice(), &hash].concat());
+    body.extend_from_slice(&sig);
+    body
+}
+
+fn commit_bytes(
+    c: &DcClient,
+    packet_id: &str,
+    bytes: &[u8],
+) -> Result<rekam_packet::protocol::Receipt, SyncError> {
+    let upload = c.upload(packet_id, bytes, |_, _| {})?;
+    c.commit(packet_id, &upload)
+}
+
+#[test]
+fn a_generated_resident_travels_from_station_to_print_ready_and_each_forgery_is_refused() {
+    let dc = start_gateway(None);
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = station(dir.path(), "KEC-A-01");
+    let ca = register(&dc, &mut a);
+    let r0 = resident(0);
+
+    let (sealed, bytes) = seal(&mut a, &r0);
+    let id = sealed.entry.enrollment_id.clone();
+    // The station cannot read its own packet: nothing it holds opens it.
+    assert!(
+        !bytes
+            .windows(16)
+            .any(|w| w == r0.recording.manifest.biodata.nik.as_str().as_bytes())
+    );
+
+    // Forgeries first, while the packet is not recorded.
+    let key_a = a.signing_key().unwrap();
+    let sig_start = bytes.len() - 64;
+    let mut flipped = bytes.clone();
+    flipped[sig_start - 100] ^= 1;
+    assert_eq!(
+        refused(commit_bytes(&ca, &id, &flipped).unwrap_err()),
+        "BAD_SIGNATURE"
+    );
+    let altered = resign(&bytes, &key_a, |b| {
+        let n = b.len();
+        b[n - 50] ^= 1;
+    });
+    assert_eq!(
+        refused(commit_bytes(&ca, &id, &altered).unwrap_err()),
+        "PACKET_ALTERED"
+    );
+    // A valid signature over the same bytes, by a key that is not the station's.
+    let swapped = resign(&bytes, &StationKey::generate().unwrap(), |_| {});
+    assert_eq!(
+        refused(commit_bytes(&ca, &id, &swapped).unwrap_err()),
+        "BAD_SIGNATURE"
+    );
+    let mut v2 = resign(&bytes, &key_a, |b| b[4] = 2);
+    assert_eq!(
+        refused(commit_bytes(&ca, &id, &v2).unwrap_err()),
+        "PACKET_UNKNOWN_VERSION"
+    );
+    v2.truncate(0);
+
+    // Replayed by another station: as is, it is not B's to send; re-signed by B under B's
+    // name, the header no longer matches what was sealed.
+    let mut b = station(dir.path(), "KEC-B-01");
+    let cb = register(&dc, &mut b);
+    assert_eq!(
+        refused(commit_bytes(&cb, &id, &bytes).unwrap_err()),
+        "STATION_MISMATCH"
+    );
+    let key_b = b.signing_key().unwrap();
+    let replayed = resign(&bytes, &key_b, |h| {
+        // Same length ids: "KEC-A-01" -> "KEC-B-01", then B's key id.
+        let at = 4 + 1 + 1 + 16 + 1;
+        h[at..at + 8].copy_from_slice(b"KEC-B-01");
+        h[at + 8..at + 16].copy_from_slice(&key_b.id().0);
+    });
+    assert_eq!(
+        refused(commit_bytes(&cb, &id, &replayed).unwrap_err()),
+        "PACKET_ALTERED"
+    );
+
+    // The genuine packet: a verified receipt naming the packet and its content hash.
+    let receipt = ca.send(&bytes, &dc.identity).unwrap();
+    assert_eq!(receipt.packet_id, id);
+    assert_eq!(receipt.content_hash, hex::encode(sealed.content_hash));
+    let result = final_result(&ca, &dc, &id);
+    assert_eq!(result.status, Status::PrintReadyRecord, "{result:?}");
+    result.verify(&dc.identity).unwrap();
+
+    // A repeated commit, and the same packet uploaded and committed again: the same receipt,
+    // one record.
+    let upload = ca.upload(&id, &bytes, |_, _| {}).unwrap();
+    assert_eq!(ca.commit(&id, &upload).unwrap(), receipt);
+    assert_eq!(ca.commit(&id, &upload).unwrap(), receipt);
+    let feed = ca.results(0, &dc.identity).unwrap();
+    let sent = feed
+        .events
+        .iter()
+        .filter(|e| e.packet_id == id && e.status == Status::SentForEnrollment)
+        .count();
+    assert_eq!(sent, 1);
+    let stations = dc.gw.stations(24 * 3600).unwrap();
+    assert_eq!(stations.iter().map(|s| s.packets_received).sum::<i64>(), 1);
+
+    // After the genuine packet is recorded, its id is taken: a replay under another
+    // station's name is a conflict.
+    assert_eq!(
+        refused(commit_bytes(&cb, &id, &replayed).unwrap_err()),
+        "PACKET_CONFLICT"
+    );
+
+    // Unknown station, clock skew.
+    let stranger = DcClient::new(&dc.url, "KEC-X-01", StationKey::generate().unwrap()).unwrap();
+    assert_eq!(
+        refused(stranger.create_upload(&id, 10).unwrap_err()),
+        "STATION_UNKNOWN"
+    );
+    let skewed = DcClient::new(&dc.url, "KEC-A-01", a.signing_key().unwrap())
+        .unwrap()
+        .with_clock_offset(3600);
+    assert_eq!(
+        refused(skewed.results(0, &dc.identity).unwrap_err()),
+        "CLOCK_SKEW"
+    );
+}
+
+#[test]
+fn an_upload_cut_mid_body_resumes_from_the_gateway_offset() {
+    let dc = start_gateway(None);
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = station(dir.path(), "KEC-C-01");
+    let c = register(&dc, &mut a);
+    let (sealed, bytes) = seal(&mut a, &resident(1));
+    let id = sealed.entry.enrollment_id;
+    let upload = c.create_upload(&id, bytes.len() as u64).unwrap();
+
+    // A PATCH that announces every byte, sends 40% and drops the connection.
+    let half = bytes.len() * 2 / 5;
+    let path = format!("/v1/uploads/{upload}");
+    let auth = c.auth("PATCH", &path, UNSIGNED_BODY);
+    let addr = dc.url.trim_start_matches("http://");
+    let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        tcp,
+        "PATCH {path} HTTP/1.1\r\nhost: {addr}\r\ntus-resumable: 1.0.0\r\nupload-offset: 0\r\n\
+         content-type: application/offset+octet-stream\r\ncontent-length: {}\r\n\
+         rekam-station: {}\r\nrekam-key: {}\r\nrekam-time: {}\r\nrekam-signature: {}\r\n\r\n",
+        bytes.len(),
+        auth.station_id,
+        auth.key,
+        auth.time,
+        auth.signature
+    )
+    .unwrap();
+    tcp.write_all(&bytes[..half]).unwrap();
+    tcp.flush().unwrap();
+    tcp.shutdown(std::net::Shutdown::Both).unwrap();
+    let mut sink = Vec::new();
+    let _ = tcp.read_to_end(&mut sink);
+
+    // The gateway kept what arrived; the client sends only the rest.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let held = loop {
+        let held = c.offset(&upload).unwrap();
+        if held == half as u64 || Instant::now() > deadline {
+            break held;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(held, half as u64);
+    let mut first = None;
+    let again = c
+        .upload(&id, &bytes, |sent, _| {
+            first.get_or_insert(sent);
+        })
+        .unwrap();
+    assert_eq!(again, upload, "the same upload continues");
+    assert_eq!(first, Some(half as u64), "resumed at the gateway's offset");
+    let receipt = c.commit(&id, &upload).unwrap();
+    receipt
+        .verify(&dc.identity, &id, &sealed.content_hash)
+        .unwrap();
+
+    // An offset the gateway does not hold is refused with what it holds.
+    let upload2 = c
+        .create_upload("00000000-0000-4000-8000-000000000000", 10)
+        .unwrap();
+    assert_eq!(
+        refused(c.patch(&upload2, 5, b"x").unwrap_err()),
+        "OFFSET_MISMATCH"
+    );
+}
+
+#[test]
+fn duplicates_by_nik_and_by_biometrics_name_the_first_packet() {
+    let dc = start_gateway(None);
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = station(dir.path(), "KEC-D-01");
+    let ca = register(&dc, &mut a);
+    let mut b = station(dir.path(), "KEC-D-02");
+    let cb = register(&dc, &mut b);
+    let r = resident(2);
+    let (first, bytes) = seal(&mut a, &r);
+    ca.send(&bytes, &dc.identity).unwrap();
+    let first_id = first.entry.enrollment_id;
+    assert_eq!(
+        final_result(&ca, &dc, &first_id).status,
+        Status::PrintReadyRecord
+    );
+
+    // The same resident at another station, same NIK: the data center's de-duplication.
+    let (second, bytes) = seal(&mut b, &r);
+    cb.send(&bytes, &dc.identity).unwrap();
+    let dup = final_result(&cb, &dc, &second.entry.enrollment_id);
+    assert_eq!(dup.status, Status::DuplicateRecord);
+    assert_eq!(dup.matched_packet.as_deref(), Some(first_id.as_str()));
+
+    // The same fingers and irises under another NIK: the biometric engine finds the person.
+    let mut c = station(dir.path(), "KEC-D-03");
+    let cc = register(&dc, &mut c);
+    let mut other = r.recording.clone();
+    other.manifest.biodata.nik = Nik::parse("3273015505990009").unwrap();
+    let (third, bytes) = seal(
+        &mut c,
+        &SynthRecording {
+            recording: other,
+            person: r.person.clone(),
+        },
+    );
+    cc.send(&bytes, &dc.identity).unwrap();
+    let dup = final_result(&cc, &dc, &third.entry.enrollment_id);
+    assert_eq!(dup.status, Status::DuplicateRecord, "{dup:?}");
+    assert_eq!(dup.matched_packet.as_deref(), Some(first_id.as_str()));
+    assert!(
+        dup.reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("fingers and irises agree")
+    );
+}
+
+#[test]
+fn registration_rotation_heartbeats_and_limits() {
+    let dc = start_gateway(Some(4096));
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = station(dir.path(), "KEC-E-01");
+
+    // A token is for one station, once.
+    let token = dc.gw.issue_token("KEC-E-01").unwrap();
+    let reg = a.registration(&token).unwrap();
+    let forged = Registration {
+        station_id: "KEC-E-99".into(),
+        ..reg.clone()
+    };
+    assert_eq!(
+        refused(rekam_sync::register(&dc.url, &forged).unwrap_err()),
+        "BAD_SIGNATURE"
+    );
+    let answered = rekam_sync::register(&dc.url, &reg).unwrap();
+    assert_eq!(
+        refused(rekam_sync::register(&dc.url, &reg).unwrap_err()),
+        "TOKEN_INVALID"
+    );
+    // An identity file other than the gateway's is not pinned.
+    let mut wrong = dc.identity.clone();
+    wrong.receipt_key = wrong.packet_key.clone();
+    assert!(a.pin_data_center(&wrong, &answered, "test").is_err());
+    a.pin_data_center(&dc.identity, &answered, "test").unwrap();
+
+    // Oversize: refused at creation, before a byte is sent.
+    let c = DcClient::new(&dc.url, "KEC-E-01", a.signing_key().unwrap()).unwrap();
+    assert_eq!(
+        refused(
+            c.create_upload("00000000-0000-4000-8000-000000000001", 5000)
+                .unwrap_err()
+        ),
+        "PACKET_TOO_LARGE"
+    );
+
+    // Rotation: the old key's word admits the new key; requests signed with the new key pass.
+    let rotation = a.begin_key_rotation().unwrap();
+    c.rotate(&rotation).unwrap();
+    a.finish_key_rotation("test").unwrap();
+    let c2 = DcClient::new(&dc.url, "KEC-E-01", a.signing_key().unwrap()).unwrap();
+    assert_ne!(a.signing_key().unwrap().id(), rotation.old_key);
+
+    // A heartbeat with records waiting for two days: the station is listed as stuck.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut backlog = BacklogSummary {
+        oldest_unsent_at: Some(now - 48 * 3600),
+        last_error: Some("TRANSPORT: connection refused".into()),
+        ..Default::default()
+    };
+    backlog.counts.insert("BIO_CAPTURED".into(), 12);
+    c2.heartbeat(&Heartbeat {
+        version: "test".into(),
+        backlog,
+    })
+    .unwrap();
+    let stuck = dc.gw.stations(24 * 3600).unwrap();
+    let s = stuck.iter().find(|s| s.station_id == "KEC-E-01").unwrap();
+    assert_eq!(s.waiting, 12);
+    assert!(
+        s.problems.iter().any(|p| p.contains("mengendap")),
+        "{:?}",
+        s.problems
+    );
+    assert!(s.problems.iter().any(|p| p.contains("connection refused")));
+}

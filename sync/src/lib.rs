@@ -1,0 +1,361 @@
+//! The station's side of the data center protocol (`docs/gateway-api.yaml`): a blocking HTTP
+//! client that registers, uploads sealed packets with tus 1.0 (creation + resume from the
+//! gateway's offset), commits them and checks the signed receipt, reads the result feed and
+//! sends heartbeats. It knows bytes and protocol, not the station's store: the background
+//! sync task (and the CLI) drive it.
+//!
+//! Every request but registration is signed with the station's key
+//! ([`rekam_packet::protocol::RequestAuth`]).
+
+use base64::Engine as _;
+use rekam_packet::envelope::SealedPacket;
+use rekam_packet::protocol::{
+    ApiError, CommitRequest, Heartbeat, KeyRotation, Receipt, Registration, RequestAuth,
+    ResultsPage, UNSIGNED_BODY, body_hash, header,
+};
+use rekam_packet::{DcIdentity, PacketError, StationKey};
+use reqwest::Method;
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The tus protocol version spoken.
+pub const TUS_VERSION: &str = "1.0.0";
+
+/// Why a call to the data center failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// The request did not reach the data center or its answer did not arrive (no link,
+    /// DNS, refused connection, timeout, dropped connection).
+    #[error("the data center could not be reached: {0}")]
+    Transport(String),
+    /// The data center refused, with its code.
+    #[error("the data center refused ({status} {code}): {message}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The gateway's stable code.
+        code: String,
+        /// Its words.
+        message: String,
+    },
+    /// The answer is not what the protocol says.
+    #[error("the data center's answer breaks the protocol: {0}")]
+    Protocol(String),
+    /// A receipt, result or identity that does not verify.
+    #[error(transparent)]
+    Packet(#[from] PacketError),
+}
+
+impl SyncError {
+    /// The gateway's code for a refusal, `TRANSPORT` or `PROTOCOL` otherwise.
+    pub fn code(&self) -> &str {
+        match self {
+            SyncError::Transport(_) => "TRANSPORT",
+            SyncError::Refused { code, .. } => code,
+            SyncError::Protocol(_) => "PROTOCOL",
+            SyncError::Packet(e) => e.code(),
+        }
+    }
+}
+
+fn transport(e: reqwest::Error) -> SyncError {
+    SyncError::Transport(e.to_string())
+}
+
+/// Turns a non-success answer into [`SyncError::Refused`].
+fn checked(r: Response) -> Result<Response, SyncError> {
+    if r.status().is_success() {
+        return Ok(r);
+    }
+    let status = r.status().as_u16();
+    let body = r.bytes().map_err(transport)?;
+    let (code, message) = match serde_json::from_slice::<ApiError>(&body) {
+        Ok(e) => (e.code, e.message),
+        Err(_) => (
+            format!("HTTP_{status}"),
+            String::from_utf8_lossy(&body).chars().take(200).collect(),
+        ),
+    };
+    Err(SyncError::Refused {
+        status,
+        code,
+        message,
+    })
+}
+
+/// Registers a station at `base_url` (no key is registered yet, so the request is not
+/// signed: the registration carries its own proof). Returns the identity the gateway
+/// answers with; the caller compares it with the pinned one.
+pub fn register(base_url: &str, reg: &Registration) -> Result<DcIdentity, SyncError> {
+    let r = Client::new()
+        .post(format!(
+            "{}/v1/stations/register",
+            base_url.trim_end_matches('/')
+        ))
+        .json(reg)
+        .send()
+        .map_err(transport)?;
+    checked(r)?
+        .json()
+        .map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
+/// A station's client of one data center.
+pub struct DcClient {
+    base: String,
+    http: Client,
+    station_id: String,
+    key: StationKey,
+    chunk: usize,
+    clock_offset: i64,
+}
+
+impl std::fmt::Debug for DcClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DcClient")
+            .field("base", &self.base)
+            .field("station_id", &self.station_id)
+            .field("key", &self.key.id())
+            .finish()
+    }
+}
+
+impl DcClient {
+    /// A client of the gateway at `base_url` for `station_id`, signing with `key`.
+    pub fn new(base_url: &str, station_id: &str, key: StationKey) -> Result<DcClient, SyncError> {
+        let http = Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(transport)?;
+        Ok(DcClient {
+            base: base_url.trim_end_matches('/').to_owned(),
+            http,
+            station_id: station_id.to_owned(),
+            key,
+            chunk: 256 * 1024,
+            clock_offset: 0,
+        })
+    }
+
+    /// Bytes per `PATCH` request (smaller on thin links: less to send again after a drop).
+    pub fn with_chunk(mut self, bytes: usize) -> DcClient {
+        self.chunk = bytes.max(1);
+        self
+    }
+
+    /// Shifts the time the client signs with (for clock-skew tests).
+    pub fn with_clock_offset(mut self, seconds: i64) -> DcClient {
+        self.clock_offset = seconds;
+        self
+    }
+
+    fn now(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+            + self.clock_offset
+    }
+
+    /// The signature headers of a request to `path_and_query`.
+    pub fn auth(&self, method: &str, path_and_query: &str, body_hash: &str) -> RequestAuth {
+        RequestAuth::sign(
+            &self.key,
+            &self.station_id,
+            method,
+            path_and_query,
+            self.now(),
+            body_hash,
+        )
+    }
+
+    fn signed(&self, method: Method, path: &str, body: Option<&[u8]>) -> RequestBuilder {
+        let hash = match body {
+            Some(b) => body_hash(b),
+            None => UNSIGNED_BODY.to_owned(),
+        };
+        let a = self.auth(method.as_str(), path, &hash);
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(header::STATION, &a.station_id)
+            .header(header::KEY, a.key.to_string())
+            .header(header::TIME, a.time.to_string())
+            .header(header::SIGNATURE, a.signature);
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_vec());
+        }
+        req
+    }
+
+    fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, SyncError> {
+        serde_json::to_vec(value).map_err(|e| SyncError::Protocol(e.to_string()))
+    }
+
+    /// The gateway's identity (for comparison with the pinned one).
+    pub fn identity(&self) -> Result<DcIdentity, SyncError> {
+        let r = self
+            .http
+            .get(format!("{}/v1/identity", self.base))
+            .send()
+            .map_err(transport)?;
+        checked(r)?
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))
+    }
+
+    /// Sends a key rotation signed by the current and the new key.
+    pub fn rotate(&self, rotation: &KeyRotation) -> Result<(), SyncError> {
+        let body = Self::json(rotation)?;
+        let r = self
+            .signed(Method::POST, "/v1/stations/rotate", Some(&body))
+            .send()
+            .map_err(transport)?;
+        checked(r).map(drop)
+    }
+
+    /// Creates the tus upload of a packet (or gets back the one already begun).
+    pub fn create_upload(&self, packet_id: &str, length: u64) -> Result<String, SyncError> {
+        let meta = format!(
+            "packet_id {}",
+            base64::engine::general_purpose::STANDARD.encode(packet_id)
+        );
+        let r = self
+            .signed(Method::POST, "/v1/uploads", Some(b""))
+            .header("tus-resumable", TUS_VERSION)
+            .header("upload-length", length.to_string())
+            .header("upload-metadata", meta)
+            .send()
+            .map_err(transport)?;
+        let r = checked(r)?;
+        let location = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| SyncError::Protocol("creation answered without Location".into()))?;
+        location
+            .rsplit('/')
+            .next()
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| SyncError::Protocol(format!("bad Location {location}")))
+    }
+
+    /// The bytes of an upload the gateway holds.
+    pub fn offset(&self, upload_id: &str) -> Result<u64, SyncError> {
+        let r = self
+            .signed(Method::HEAD, &format!("/v1/uploads/{upload_id}"), Some(b""))
+            .header("tus-resumable", TUS_VERSION)
+            .send()
+            .map_err(transport)?;
+        number(&checked(r)?, "upload-offset")
+    }
+
+    /// Sends `bytes` of an upload from `offset`; returns the gateway's new offset.
+    pub fn patch(&self, upload_id: &str, offset: u64, bytes: &[u8]) -> Result<u64, SyncError> {
+        let r = self
+            .signed(Method::PATCH, &format!("/v1/uploads/{upload_id}"), None)
+            .header("tus-resumable", TUS_VERSION)
+            .header("upload-offset", offset.to_string())
+            .header("content-type", "application/offset+octet-stream")
+            .body(bytes.to_vec())
+            .send()
+            .map_err(transport)?;
+        number(&checked(r)?, "upload-offset")
+    }
+
+    /// Uploads a sealed packet, resuming from whatever the gateway already holds; `progress`
+    /// hears (sent, total) after each chunk. Returns the upload id.
+    pub fn upload(
+        &self,
+        packet_id: &str,
+        bytes: &[u8],
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<String, SyncError> {
+        let total = bytes.len() as u64;
+        let upload_id = self.create_upload(packet_id, total)?;
+        let mut offset = self.offset(&upload_id)?;
+        progress(offset, total);
+        while offset < total {
+            let end = (offset as usize + self.chunk).min(bytes.len());
+            offset = self.patch(&upload_id, offset, &bytes[offset as usize..end])?;
+            progress(offset, total);
+        }
+        Ok(upload_id)
+    }
+
+    /// Commits an upload as a packet; returns the receipt as answered (unverified).
+    pub fn commit(&self, packet_id: &str, upload_id: &str) -> Result<Receipt, SyncError> {
+        let body = Self::json(&CommitRequest {
+            upload_id: upload_id.to_owned(),
+        })?;
+        let r = self
+            .signed(
+                Method::POST,
+                &format!("/v1/packets/{packet_id}/commit"),
+                Some(&body),
+            )
+            .send()
+            .map_err(transport)?;
+        checked(r)?
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))
+    }
+
+    /// Uploads and commits a sealed packet and verifies the receipt against the pinned
+    /// identity: the receipt must name this packet and its content hash.
+    pub fn send(&self, sealed: &[u8], dc: &DcIdentity) -> Result<Receipt, SyncError> {
+        let packet = SealedPacket::parse(sealed)?;
+        let id = packet.header().packet_id.to_string();
+        let upload = self.upload(&id, sealed, |_, _| {})?;
+        let receipt = self.commit(&id, &upload)?;
+        receipt.verify(dc, &id, &packet.content_hash())?;
+        Ok(receipt)
+    }
+
+    /// Result events after `cursor`, each verified against the pinned identity.
+    pub fn results(&self, cursor: i64, dc: &DcIdentity) -> Result<ResultsPage, SyncError> {
+        let r = self
+            .signed(
+                Method::GET,
+                &format!("/v1/results?after={cursor}"),
+                Some(b""),
+            )
+            .send()
+            .map_err(transport)?;
+        let page: ResultsPage = checked(r)?
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        for e in &page.events {
+            e.verify(dc)?;
+            if e.station_id != self.station_id {
+                return Err(SyncError::Protocol(format!(
+                    "the feed sent a result of station {}",
+                    e.station_id
+                )));
+            }
+        }
+        Ok(page)
+    }
+
+    /// Sends a heartbeat.
+    pub fn heartbeat(&self, hb: &Heartbeat) -> Result<(), SyncError> {
+        let body = Self::json(hb)?;
+        let r = self
+            .signed(Method::POST, "/v1/heartbeat", Some(&body))
+            .send()
+            .map_err(transport)?;
+        checked(r).map(drop)
+    }
+}
+
+fn number(r: &Response, name: &str) -> Result<u64, SyncError> {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| SyncError::Protocol(format!("answer without {name}")))
+}
