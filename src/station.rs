@@ -262,16 +262,7 @@ impl Station {
         answered: &DcIdentity,
         actor: &str,
     ) -> Result<()> {
-        let ids = |d: &DcIdentity| format!("{}/{}", d.packet_key.id, d.receipt_key.id);
-        if expected.packet_key != answered.packet_key
-            || expected.receipt_key != answered.receipt_key
-        {
-            return Err(Error::DataCenterMismatch {
-                pinned: ids(expected),
-                found: ids(answered),
-            });
-        }
-        expected.check()?;
+        same_data_center(expected, answered)?;
         let json =
             serde_json::to_string(expected).map_err(|e| Error::RecordingInvalid(e.to_string()))?;
         let event = AuditEvent::new(actor, "station.register", &self.row.station_id).with_detail(
@@ -380,6 +371,21 @@ impl Station {
     pub fn audit(&mut self, event: &AuditEvent) -> Result<AuditEntry> {
         self.store.append_audit(event)
     }
+}
+
+/// Refuses a data center identity whose keys are not the expected ones (checked before
+/// registering, so a wrong address or a man in the middle never uses up a token, and again on
+/// the registration's answer).
+pub fn same_data_center(expected: &DcIdentity, found: &DcIdentity) -> Result<()> {
+    let ids = |d: &DcIdentity| format!("{}/{}", d.packet_key.id, d.receipt_key.id);
+    if expected.packet_key != found.packet_key || expected.receipt_key != found.receipt_key {
+        return Err(Error::DataCenterMismatch {
+            pinned: ids(expected),
+            found: ids(found),
+        });
+    }
+    expected.check()?;
+    Ok(())
 }
 
 /// A recording sealed and journalled.

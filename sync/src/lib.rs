@@ -101,6 +101,17 @@ pub fn register(base_url: &str, reg: &Registration) -> Result<DcIdentity, SyncEr
         .map_err(|e| SyncError::Protocol(e.to_string()))
 }
 
+/// The identity a gateway presents (compare it with the pinned one before trusting it).
+pub fn identity(base_url: &str) -> Result<DcIdentity, SyncError> {
+    let r = Client::new()
+        .get(format!("{}/v1/identity", base_url.trim_end_matches('/')))
+        .send()
+        .map_err(transport)?;
+    checked(r)?
+        .json()
+        .map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
 /// A station's client of one data center.
 pub struct DcClient {
     base: String,
@@ -193,18 +204,6 @@ impl DcClient {
 
     fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, SyncError> {
         serde_json::to_vec(value).map_err(|e| SyncError::Protocol(e.to_string()))
-    }
-
-    /// The gateway's identity (for comparison with the pinned one).
-    pub fn identity(&self) -> Result<DcIdentity, SyncError> {
-        let r = self
-            .http
-            .get(format!("{}/v1/identity", self.base))
-            .send()
-            .map_err(transport)?;
-        checked(r)?
-            .json()
-            .map_err(|e| SyncError::Protocol(e.to_string()))
     }
 
     /// Sends a key rotation signed by the current and the new key.

@@ -286,6 +286,7 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
                     .with_context(|| format!("--dc-identity {}", dc_identity.display()))?,
             )
             .with_context(|| format!("{} is not a data center identity", dc_identity.display()))?;
+            rekam::station::same_data_center(&expected, &rekam_sync::identity(gateway)?)?;
             let answered = rekam_sync::register(gateway, &station.registration(token)?)?;
             station.pin_data_center(&expected, &answered, actor)?;
             out.message(&format!(

@@ -1,0 +1,187 @@
+//! `rekam register` and `rekam keys rotate` against the reference gateway on 127.0.0.1:0, as a
+//! Dinas technician would run them, with the refusals they must give.
+
+#![allow(clippy::unwrap_used)]
+
+use rekam::clock::SystemClock;
+use rekam_gateway::{Config, Gateway};
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+fn rekam(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rekam"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("REKAM_LANG")
+        .env_remove("REKAM_KEY_FILE")
+        .env_remove("REKAM_DC_URL")
+        .output()
+        .expect("run rekam")
+}
+
+fn text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+fn start(dir: &Path) -> (String, Gateway) {
+    rekam_gateway::init(dir, "DC-TEST").unwrap();
+    let gw = Gateway::open(Config::new(dir), Arc::new(SystemClock)).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server = gw.clone();
+    std::thread::spawn(move || {
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async move {
+                let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(l.local_addr().unwrap()).unwrap();
+                server.serve(l).await.unwrap();
+            });
+    });
+    (format!("http://{}", rx.recv().unwrap()), gw)
+}
+
+#[test]
+fn register_then_rotate_and_every_refusal_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, gw) = start(&dir.path().join("dc"));
+    let identity = dir.path().join("dc").join("dc-identity.json");
+    let data = dir.path().join("station");
+    let out = rekam(
+        &data,
+        &[
+            "init",
+            "--kecamatan",
+            "32.73.01",
+            "--station-id",
+            "KEC-R-01",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    // Nowhere to go: the operator's language, what to check, exit 5.
+    let out = rekam(
+        &data,
+        &[
+            "register",
+            "--gateway",
+            "http://127.0.0.1:9",
+            "--dc-identity",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a missing value is a usage error"
+    );
+    let id = identity.to_str().unwrap();
+    let out = rekam(
+        &data,
+        &[
+            "register",
+            "--gateway",
+            "http://127.0.0.1:9",
+            "--dc-identity",
+            id,
+            "--token",
+            "x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert!(
+        text(&out).contains("periksa kabel jaringan"),
+        "{}",
+        text(&out)
+    );
+
+    // A token the DC never issued.
+    let out = rekam(
+        &data,
+        &[
+            "register",
+            "--gateway",
+            &url,
+            "--dc-identity",
+            id,
+            "--token",
+            "x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert!(text(&out).contains("TOKEN_INVALID"), "{}", text(&out));
+
+    // An identity file that is not this DC's: refused before registering, token kept.
+    let forged = dir.path().join("forged.json");
+    let mut other: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&identity).unwrap()).unwrap();
+    other["receipt_key"] = other["packet_key"].clone();
+    std::fs::write(&forged, other.to_string()).unwrap();
+    let token = gw.issue_token("KEC-R-01").unwrap();
+    let forged = forged.to_str().unwrap();
+    let out = rekam(
+        &data,
+        &[
+            "register",
+            "--gateway",
+            &url,
+            "--dc-identity",
+            forged,
+            "--token",
+            &token,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains("DC_IDENTITY_MISMATCH"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("Hubungi Dinas"), "{}", text(&out));
+
+    // The real identity file: registered and pinned with the same token.
+    let out = rekam(
+        &data,
+        &[
+            "register",
+            "--gateway",
+            &url,
+            "--dc-identity",
+            id,
+            "--token",
+            &token,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("Stasiun terdaftar di DC-TEST"),
+        "{}",
+        text(&out)
+    );
+    let out = rekam(
+        &data,
+        &[
+            "register",
+            "--gateway",
+            &url,
+            "--dc-identity",
+            id,
+            "--token",
+            &token,
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "a token is used once: {}",
+        text(&out)
+    );
+
+    let data2 = data.clone();
+    let out = rekam(&data2, &["--json", "keys", "rotate", "--gateway", &url]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = rekam(&data2, &["audit", "verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = rekam(&data2, &["--json", "audit", "verify"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"intact\": true"));
+}
