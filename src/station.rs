@@ -212,6 +212,8 @@ impl Station {
             journal: self.store.journal_stats()?,
             audit_entries: audit.seq,
             audit_head: hex::encode(audit.hash),
+            data_center: self.data_center()?.map(|d| d.dc_id),
+            signing_key: self.signing_key().ok().map(|k| k.id().to_string()),
             regions: self
                 .store
                 .region_counts()?
@@ -420,6 +422,10 @@ pub struct StationStatus {
     pub audit_entries: i64,
     /// Hash of the last audit entry (hex).
     pub audit_head: String,
+    /// The data center the station is registered with, if any.
+    pub data_center: Option<String>,
+    /// The id of the station's signing key (`None` when its key file is unreadable).
+    pub signing_key: Option<String>,
     /// Regions held, by level.
     pub regions: Vec<RegionCount>,
     /// Attribution of the region data (ODbL).

@@ -124,9 +124,40 @@ impl Gateway {
                 .collect::<rusqlite::Result<_>>()?
         };
         for (seq, packet_id, station_id, sealed) in &ready {
-            self.decide(*seq, packet_id, station_id, sealed)?;
+            if let Err(e) = self.decide(*seq, packet_id, station_id, sealed) {
+                // One packet that cannot be matched must not hold up the others: it is
+                // answered with a failure, and the station's resend queues it again.
+                tracing::error!(packet = %packet_id, error = %e, "matching failed");
+                self.fail(*seq, packet_id, station_id, &e)?;
+            }
         }
         Ok(ready.len())
+    }
+
+    fn fail(
+        &self,
+        seq: i64,
+        packet_id: &str,
+        station_id: &str,
+        e: &anyhow::Error,
+    ) -> anyhow::Result<()> {
+        let mut conn = self.db();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        publish(
+            &tx,
+            &self.inner.dc,
+            packet_id,
+            station_id,
+            Status::EnrollFailureAtCentral,
+            None,
+            Some(&format!(
+                "the data center could not match the packet ({e}): send it again"
+            )),
+            self.now(),
+        )?;
+        tx.execute("UPDATE packet SET decided = 1 WHERE receipt_no = ?1", [seq])?;
+        tx.commit()?;
+        Ok(())
     }
 
     fn decide(

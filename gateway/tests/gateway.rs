@@ -440,3 +440,67 @@ fn registration_rotation_heartbeats_and_limits() {
     );
     assert!(s.problems.iter().any(|p| p.contains("connection refused")));
 }
+
+/// The recording with every finger and eye an approved exception: nothing to match with.
+fn without_biometrics(r: &SynthRecording) -> SynthRecording {
+    use rekam::packet::{CaptureException, ExceptionReason, Modality};
+    let mut rec = r.recording.clone();
+    let old = std::mem::take(&mut rec.records);
+    rec.manifest.finger_templates = None;
+    for c in &mut rec.manifest.captures {
+        if matches!(c.modality, Modality::Finger | Modality::Iris) {
+            c.record = None;
+            c.quality = None;
+            c.exception = Some(CaptureException {
+                reason: ExceptionReason::Bandaged,
+                approved_by: "SPV-01".into(),
+            });
+        }
+        for slot in [&mut c.record, &mut c.strokes] {
+            if let Some(i) = slot {
+                rec.records.push(old[*i as usize].clone());
+                *i = (rec.records.len() - 1) as u32;
+            }
+        }
+    }
+    SynthRecording {
+        recording: rec,
+        person: rekam_bio::person::PersonTemplate::from_fingers(Vec::new()),
+    }
+}
+
+#[test]
+fn a_packet_the_data_center_cannot_enroll_is_failed_and_queued_again_when_resent() {
+    let dc = start_gateway(None);
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = station(dir.path(), "KEC-F-01");
+    let c = register(&dc, &mut a);
+    let (sealed, bytes) = seal(&mut a, &without_biometrics(&resident(3)));
+    let id = sealed.entry.enrollment_id;
+    let receipt = c.send(&bytes, &dc.identity).unwrap();
+    let failed = final_result(&c, &dc, &id);
+    assert_eq!(failed.status, Status::EnrollFailureAtCentral);
+    assert!(failed.reason.unwrap().contains("send again"));
+
+    // The resend: the same receipt, the packet queued again (and failed again: nothing
+    // changed), still one record.
+    assert_eq!(c.send(&bytes, &dc.identity).unwrap(), receipt);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let events = c.results(0, &dc.identity).unwrap().events;
+        let statuses: Vec<Status> = events.iter().map(|e| e.status).collect();
+        if statuses
+            == [
+                Status::SentForEnrollment,
+                Status::EnrollFailureAtCentral,
+                Status::SentForEnrollment,
+                Status::EnrollFailureAtCentral,
+            ]
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{statuses:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(dc.gw.stations(3600).unwrap()[0].packets_received, 1);
+}

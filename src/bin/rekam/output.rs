@@ -105,6 +105,22 @@ impl Out {
             s.audit_entries,
             &s.audit_head[..16]
         );
+        println!(
+            "  {:<22} {}",
+            self.t("Terdaftar di DC", "Registered with DC"),
+            s.data_center.as_deref().unwrap_or(self.t(
+                "belum: jalankan `rekam register`",
+                "not yet: run `rekam register`"
+            ))
+        );
+        println!(
+            "  {:<22} {}",
+            self.t("Kunci stasiun", "Station key"),
+            s.signing_key.as_deref().unwrap_or(self.t(
+                "TIDAK TERBACA: hubungi teknisi",
+                "UNREADABLE: call a technician"
+            ))
+        );
         let regions: Vec<String> = s
             .regions
             .iter()
