@@ -456,11 +456,9 @@ fn without_biometrics(r: &SynthRecording) -> SynthRecording {
                 approved_by: "SPV-01".into(),
             });
         }
-        for slot in [&mut c.record, &mut c.strokes] {
-            if let Some(i) = slot {
-                rec.records.push(old[*i as usize].clone());
-                *i = (rec.records.len() - 1) as u32;
-            }
+        for i in [&mut c.record, &mut c.strokes].into_iter().flatten() {
+            rec.records.push(old[*i as usize].clone());
+            *i = (rec.records.len() - 1) as u32;
         }
     }
     SynthRecording {
