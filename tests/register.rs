@@ -28,18 +28,8 @@ fn text(out: &Output) -> String {
 fn start(dir: &Path) -> (String, Gateway) {
     rekam_gateway::init(dir, "DC-TEST").unwrap();
     let gw = Gateway::open(Config::new(dir), Arc::new(SystemClock)).unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let server = gw.clone();
-    std::thread::spawn(move || {
-        tokio::runtime::Runtime::new()
-            .unwrap()
-            .block_on(async move {
-                let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(l.local_addr().unwrap()).unwrap();
-                server.serve(l).await.unwrap();
-            });
-    });
-    (format!("http://{}", rx.recv().unwrap()), gw)
+    let addr = gw.clone().spawn("127.0.0.1:0").unwrap();
+    (format!("http://{addr}"), gw)
 }
 
 #[test]

@@ -169,17 +169,7 @@ fn main() {
     let mut cfg = Config::new(&gw_dir);
     cfg.results_delay = Duration::from_secs(3600); // matching is not what is measured here
     let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let server = gw.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(l.local_addr().unwrap()).unwrap();
-            server.serve(l).await.unwrap();
-        });
-    });
-    let url = format!("http://{}", rx.recv().unwrap());
+    let url = format!("http://{}", gw.clone().spawn("127.0.0.1:0").unwrap());
     let key = StationKey::generate().unwrap();
     let reg = rekam_packet::protocol::Registration::new(
         &key,

@@ -205,6 +205,26 @@ impl Gateway {
         Ok(token)
     }
 
+    /// Serves on `addr` from a thread of its own, for tests, benchmarks and demos; returns the
+    /// bound address (port 0 picks a free one). The server lives as long as the process.
+    pub fn spawn(self, addr: &str) -> std::io::Result<std::net::SocketAddr> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let local = listener.local_addr()?;
+        std::thread::spawn(move || {
+            let served = tokio::runtime::Runtime::new().and_then(|rt| {
+                rt.block_on(async move {
+                    self.serve(tokio::net::TcpListener::from_std(listener)?)
+                        .await
+                })
+            });
+            if let Err(e) = served {
+                tracing::error!(error = %e, "gateway stopped");
+            }
+        });
+        Ok(local)
+    }
+
     /// Serves on `listener` until the process ends, deciding results in the background.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
         let worker = self.clone();

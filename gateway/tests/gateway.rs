@@ -38,17 +38,7 @@ fn start_gateway(max_packet: Option<u64>) -> Dc {
         cfg.max_packet = m;
     }
     let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let server = gw.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            server.serve(listener).await.unwrap();
-        });
-    });
-    let addr = rx.recv().unwrap();
+    let addr = gw.clone().spawn("127.0.0.1:0").unwrap();
     Dc {
         url: format!("http://{addr}"),
         gw,
