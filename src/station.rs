@@ -251,7 +251,12 @@ impl Station {
         self.store
             .data_center()?
             .map(|json| {
-                serde_json::from_str(&json).map_err(|e| Error::RecordingInvalid(e.to_string()))
+                serde_json::from_str(&json).map_err(|e| {
+                    Error::Packet(rekam_packet::PacketError::Malformed {
+                        field: "pinned data center identity",
+                        detail: e.to_string(),
+                    })
+                })
             })
             .transpose()
     }
@@ -265,8 +270,12 @@ impl Station {
         actor: &str,
     ) -> Result<()> {
         same_data_center(expected, answered)?;
-        let json =
-            serde_json::to_string(expected).map_err(|e| Error::RecordingInvalid(e.to_string()))?;
+        let json = serde_json::to_string(expected).map_err(|e| {
+            Error::Packet(rekam_packet::PacketError::Malformed {
+                field: "data center identity",
+                detail: e.to_string(),
+            })
+        })?;
         let event = AuditEvent::new(actor, "station.register", &self.row.station_id).with_detail(
             serde_json::json!({
                 "dc": expected.dc_id,
