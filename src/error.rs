@@ -128,6 +128,9 @@ pub enum Error {
         /// Key ids found.
         found: String,
     },
+    /// The sync could not talk to the data center as planned.
+    #[error("sync: {0}")]
+    Sync(String),
     /// Any other database failure.
     #[error("station database error: {0}")]
     Database(#[from] rusqlite::Error),
@@ -173,6 +176,7 @@ impl Error {
             Error::Packet(e) => e.code(),
             Error::RecordingInvalid(_) => "RECORDING_INVALID",
             Error::DataCenterMismatch { .. } => "DC_IDENTITY_MISMATCH",
+            Error::Sync(_) => "SYNC",
             Error::Database(_) => "DATABASE",
             Error::Io { .. } => "IO",
         }
@@ -273,6 +277,7 @@ impl Localized for Error {
                 "Identitas DC ({found}) bukan yang tersimpan ({pinned}): alamat salah atau ada \
                  pihak lain di tengah jalur; tidak ada yang diubah. Hubungi Dinas"
             ),
+            Error::Sync(e) => format!("Sinkronisasi gagal ({e}): hubungi teknisi"),
             Error::Database(e) => format!("Kesalahan basis data stasiun: {e}"),
             Error::Io { path, source } => format!("{}: {source}", path.display()),
         }

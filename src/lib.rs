@@ -13,6 +13,7 @@ pub mod error;
 pub mod packet;
 pub mod station;
 pub mod store;
+pub mod sync;
 
 pub use error::{Error, Result};
 /// Operator languages (the `rekam-i18n` crate, shared with the drivers).

@@ -25,17 +25,17 @@ fn text(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
 
-fn start(dir: &Path) -> (String, Gateway) {
+fn start(dir: &Path) -> (String, Gateway, rekam_gateway::Running) {
     rekam_gateway::init(dir, "DC-TEST").unwrap();
     let gw = Gateway::open(Config::new(dir), Arc::new(SystemClock)).unwrap();
-    let addr = gw.clone().spawn("127.0.0.1:0").unwrap();
-    (format!("http://{addr}"), gw)
+    let running = gw.clone().spawn("127.0.0.1:0").unwrap();
+    (format!("http://{}", running.addr), gw, running)
 }
 
 #[test]
 fn register_then_rotate_and_every_refusal_says_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
-    let (url, gw) = start(&dir.path().join("dc"));
+    let (url, gw, _running) = start(&dir.path().join("dc"));
     let identity = dir.path().join("dc").join("dc-identity.json");
     let data = dir.path().join("station");
     let out = rekam(
@@ -168,6 +168,30 @@ fn register_then_rotate_and_every_refusal_says_what_to_do() {
     );
 
     let data2 = data.clone();
+    // Sync and backlog on a station with nothing recorded yet.
+    let out = rekam(&data2, &["sync", "--once"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("Terkirim 0"), "{}", text(&out));
+    let out = rekam(&data2, &["backlog"]);
+    assert!(
+        text(&out).contains("Tidak ada data mengendap"),
+        "{}",
+        text(&out)
+    );
+    let out = rekam(&data2, &["--json", "backlog", "--summary"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["stuck"], 0);
+    let out = rekam(
+        &data2,
+        &["sync", "--once", "--gateway", "http://127.0.0.1:9"],
+    );
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert!(
+        text(&out).contains("periksa kabel jaringan"),
+        "{}",
+        text(&out)
+    );
+
     let out = rekam(&data2, &["--json", "keys", "rotate", "--gateway", &url]);
     assert!(out.status.success(), "{}", text(&out));
     let out = rekam(&data2, &["audit", "verify"]);

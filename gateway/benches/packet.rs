@@ -169,7 +169,8 @@ fn main() {
     let mut cfg = Config::new(&gw_dir);
     cfg.results_delay = Duration::from_secs(3600); // matching is not what is measured here
     let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
-    let url = format!("http://{}", gw.clone().spawn("127.0.0.1:0").unwrap());
+    let running = gw.clone().spawn("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", running.addr);
     let key = StationKey::generate().unwrap();
     let reg = rekam_packet::protocol::Registration::new(
         &key,

@@ -205,24 +205,32 @@ impl Gateway {
         Ok(token)
     }
 
-    /// Serves on `addr` from a thread of its own, for tests, benchmarks and demos; returns the
-    /// bound address (port 0 picks a free one). The server lives as long as the process.
-    pub fn spawn(self, addr: &str) -> std::io::Result<std::net::SocketAddr> {
+    /// Serves on `addr` from a thread of its own, for tests, benchmarks and demos (port 0
+    /// picks a free one); [`Running::stop`] shuts it down, as a restart of the data center.
+    pub fn spawn(self, addr: &str) -> std::io::Result<Running> {
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
-        std::thread::spawn(move || {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
             let served = tokio::runtime::Runtime::new().and_then(|rt| {
                 rt.block_on(async move {
-                    self.serve(tokio::net::TcpListener::from_std(listener)?)
-                        .await
+                    let listener = tokio::net::TcpListener::from_std(listener)?;
+                    tokio::select! {
+                        r = self.serve(listener) => r,
+                        _ = stopped => Ok(()),
+                    }
                 })
             });
             if let Err(e) = served {
                 tracing::error!(error = %e, "gateway stopped");
             }
         });
-        Ok(local)
+        Ok(Running {
+            addr: local,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
     }
 
     /// Serves on `listener` until the process ends, deciding results in the background.
@@ -242,6 +250,38 @@ impl Gateway {
             }
         });
         axum::serve(listener, api::router(self)).await
+    }
+}
+
+/// A gateway serving from its own thread ([`Gateway::spawn`]).
+#[derive(Debug)]
+pub struct Running {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops serving: open connections are dropped, the listener closed, the thread joined.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // A test's gateway lives as long as its handle; dropping it stops the server.
+        self.halt();
     }
 }
 

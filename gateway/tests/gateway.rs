@@ -26,6 +26,7 @@ struct Dc {
     url: String,
     gw: Gateway,
     identity: DcIdentity,
+    _running: rekam_gateway::Running,
     _dir: tempfile::TempDir,
 }
 
@@ -38,11 +39,13 @@ fn start_gateway(max_packet: Option<u64>) -> Dc {
         cfg.max_packet = m;
     }
     let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
-    let addr = gw.clone().spawn("127.0.0.1:0").unwrap();
+    let running = gw.clone().spawn("127.0.0.1:0").unwrap();
+    let addr = running.addr;
     Dc {
         url: format!("http://{addr}"),
         gw,
         identity,
+        _running: running,
         _dir: dir,
     }
 }

@@ -112,6 +112,44 @@ CREATE TRIGGER biometric_index_no_delete BEFORE DELETE ON biometric_index
 BEGIN SELECT RAISE(ABORT, 'the biometric index is append-only'); END;
 "#,
     },
+    Migration {
+        version: 4,
+        name: "sync state of each recording",
+        sql: r#"
+-- Where each sealed recording stands on its way to the data center, beside the append-only
+-- journal: one row per journal row, created in the journal row's transaction (and here for the
+-- rows already there). States, in the field's words: BIO_CAPTURED, UPLOADING, EXPORTED,
+-- SENT_FOR_ENROLLMENT, then the data center's PRINT_READY_RECORD, DUPLICATE_RECORD,
+-- ADJUDICATE_RECORD. Every change is also appended to `sync_event`, with its time and reason.
+CREATE TABLE sync_state (
+    seq            INTEGER PRIMARY KEY REFERENCES enrollment_journal(seq),
+    state          TEXT NOT NULL,
+    upload_offset  INTEGER NOT NULL DEFAULT 0,
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    last_code      TEXT,
+    last_reason    TEXT,
+    next_retry_at  INTEGER,
+    receipt        TEXT,
+    matched_packet TEXT,
+    updated_at     TEXT NOT NULL
+);
+CREATE INDEX sync_state_by_state ON sync_state (state, next_retry_at);
+INSERT INTO sync_state (seq, state, updated_at)
+    SELECT seq, 'BIO_CAPTURED', recorded_at FROM enrollment_journal;
+CREATE TABLE sync_event (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq    INTEGER NOT NULL REFERENCES enrollment_journal(seq),
+    at     TEXT NOT NULL,
+    state  TEXT NOT NULL,
+    code   TEXT,
+    reason TEXT
+);
+CREATE TRIGGER sync_event_no_update BEFORE UPDATE ON sync_event
+BEGIN SELECT RAISE(ABORT, 'the sync event log is append-only'); END;
+CREATE TRIGGER sync_event_no_delete BEFORE DELETE ON sync_event
+BEGIN SELECT RAISE(ABORT, 'the sync event log is append-only'); END;
+"#,
+    },
 ];
 
 /// The newest schema this build knows.

@@ -13,9 +13,11 @@
 
 mod key;
 mod migrations;
+mod outbox;
 
 pub use key::StoreKey;
 pub(crate) use key::{create_private_dir, fill_random, read_secret, write_secret};
+pub use outbox::{BacklogRow, DueItem, SyncEvent, SyncState};
 
 use crate::audit::{self, AuditEntry, AuditEvent, AuditHead, AuditReport};
 use crate::clock::{Clock, rfc3339};
@@ -351,6 +353,14 @@ impl Store {
             ],
         )?;
         let seq = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO sync_state (seq, state, updated_at) VALUES (?1, 'BIO_CAPTURED', ?2)",
+            params![seq, recorded_at],
+        )?;
+        tx.execute(
+            "INSERT INTO sync_event (seq, at, state, reason) VALUES (?1, ?2, 'BIO_CAPTURED', 'sealed')",
+            params![seq, recorded_at],
+        )?;
         if let Some(b) = &e.biometrics {
             tx.execute(
                 "INSERT INTO biometric_index (seq, codes) VALUES (?1, ?2)",

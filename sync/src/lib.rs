@@ -25,10 +25,14 @@ pub const TUS_VERSION: &str = "1.0.0";
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SyncError {
-    /// The request did not reach the data center or its answer did not arrive (no link,
-    /// DNS, refused connection, timeout, dropped connection).
-    #[error("the data center could not be reached: {0}")]
-    Transport(String),
+    /// The request did not reach the data center or its answer did not arrive.
+    #[error("the data center could not be reached ({kind:?}): {detail}")]
+    Transport {
+        /// What went wrong on the way.
+        kind: Link,
+        /// The transport's own words.
+        detail: String,
+    },
     /// The data center refused, with its code.
     #[error("the data center refused ({status} {code}): {message}")]
     Refused {
@@ -47,11 +51,33 @@ pub enum SyncError {
     Packet(#[from] PacketError),
 }
 
+/// Why a request did not get through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// No connection: cable, network, or the gateway is down.
+    Down,
+    /// The name of the data center could not be resolved.
+    Dns,
+    /// TLS failed: certificate not the pinned one, or the handshake broke.
+    Tls,
+    /// No answer in time.
+    Timeout,
+    /// The connection broke during the request.
+    Dropped,
+}
+
 impl SyncError {
-    /// The gateway's code for a refusal, `TRANSPORT` or `PROTOCOL` otherwise.
+    /// The gateway's code for a refusal; for the rest a code of this client: `LINK_DOWN`,
+    /// `DNS`, `TLS`, `TIMEOUT`, `CONNECTION_DROPPED`, `PROTOCOL`.
     pub fn code(&self) -> &str {
         match self {
-            SyncError::Transport(_) => "TRANSPORT",
+            SyncError::Transport { kind, .. } => match kind {
+                Link::Down => "LINK_DOWN",
+                Link::Dns => "DNS",
+                Link::Tls => "TLS",
+                Link::Timeout => "TIMEOUT",
+                Link::Dropped => "CONNECTION_DROPPED",
+            },
             SyncError::Refused { code, .. } => code,
             SyncError::Protocol(_) => "PROTOCOL",
             SyncError::Packet(e) => e.code(),
@@ -60,7 +86,29 @@ impl SyncError {
 }
 
 fn transport(e: reqwest::Error) -> SyncError {
-    SyncError::Transport(e.to_string())
+    let mut chain = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(&e);
+    while let Some(s) = source {
+        chain.push_str(&s.to_string().to_lowercase());
+        chain.push_str(": ");
+        source = s.source();
+    }
+    let kind = if e.is_timeout() {
+        Link::Timeout
+    } else if chain.contains("dns error") || chain.contains("failed to lookup") {
+        Link::Dns
+    } else if chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake")
+    {
+        Link::Tls
+    } else if e.is_connect() {
+        Link::Down
+    } else {
+        Link::Dropped
+    };
+    SyncError::Transport {
+        kind,
+        detail: chain.trim_end_matches(": ").to_owned(),
+    }
 }
 
 /// Turns a non-success answer into [`SyncError::Refused`].
@@ -135,9 +183,26 @@ impl std::fmt::Debug for DcClient {
 impl DcClient {
     /// A client of the gateway at `base_url` for `station_id`, signing with `key`.
     pub fn new(base_url: &str, station_id: &str, key: StationKey) -> Result<DcClient, SyncError> {
+        DcClient::with_timeouts(
+            base_url,
+            station_id,
+            key,
+            Duration::from_secs(10),
+            Duration::from_secs(120),
+        )
+    }
+
+    /// A client with its own connect and request timeouts (thin links want long ones).
+    pub fn with_timeouts(
+        base_url: &str,
+        station_id: &str,
+        key: StationKey,
+        connect: Duration,
+        request: Duration,
+    ) -> Result<DcClient, SyncError> {
         let http = Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(120))
+            .connect_timeout(connect)
+            .timeout(request)
             .build()
             .map_err(transport)?;
         Ok(DcClient {
@@ -204,6 +269,18 @@ impl DcClient {
 
     fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, SyncError> {
         serde_json::to_vec(value).map_err(|e| SyncError::Protocol(e.to_string()))
+    }
+
+    /// The gateway's identity (for the link check and the comparison with the pinned one).
+    pub fn identity(&self) -> Result<DcIdentity, SyncError> {
+        let r = self
+            .http
+            .get(format!("{}/v1/identity", self.base))
+            .send()
+            .map_err(transport)?;
+        checked(r)?
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))
     }
 
     /// Sends a key rotation signed by the current and the new key.

@@ -95,6 +95,31 @@ enum Command {
         #[arg(long, default_value = "cli")]
         actor: String,
     },
+    /// Send the recordings to the data center: one pass with --once, else until stopped
+    /// (Ctrl-C is safe: every change is its own transaction)
+    Sync {
+        /// One pass, then exit (0 when nothing is left to send)
+        #[arg(long)]
+        once: bool,
+        /// The data center gateway [default: the address given at registration]
+        #[arg(long, env = "REKAM_DC_URL")]
+        gateway: Option<String>,
+        /// Uploads at a time (1 or 2 on thin links)
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+        /// Seconds between passes when there is nothing to send
+        #[arg(long, default_value_t = 30)]
+        idle: u64,
+    },
+    /// Every recording not yet final: state, age, attempts, last failure and the next step
+    Backlog {
+        /// Counts by state and by age instead of the list
+        #[arg(long)]
+        summary: bool,
+        /// Hours after which an unsent record counts as stuck (the SOP's 24 h)
+        #[arg(long, default_value_t = 24)]
+        stuck_hours: u64,
+    },
     /// The station's signing key
     Keys {
         #[command(subcommand)]
@@ -289,6 +314,7 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
             rekam::station::same_data_center(&expected, &rekam_sync::identity(gateway)?)?;
             let answered = rekam_sync::register(gateway, &station.registration(token)?)?;
             station.pin_data_center(&expected, &answered, actor)?;
+            station.store_mut().set_dc_url(gateway)?;
             out.message(&format!(
                 "{} {} ({} {}, {} {})",
                 lang.pick("Stasiun terdaftar di", "Station registered with"),
@@ -298,6 +324,63 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
                 lang.pick("kunci tanda terima", "receipt key"),
                 expected.receipt_key.id
             ));
+            Ok(Exit::Ok)
+        }
+        Command::Sync {
+            once,
+            gateway,
+            concurrency,
+            idle,
+        } => {
+            let mut station = Station::open(paths(&cli.global)?, clock)?;
+            let url = match gateway {
+                Some(u) => u.clone(),
+                None => station.store().dc_url()?.ok_or(Error::NotRegistered)?,
+            };
+            let cfg = rekam::sync::SyncConfig {
+                concurrency: *concurrency,
+                ..rekam::sync::SyncConfig::new(url)
+            };
+            if *once {
+                let report = rekam::sync::sync_once(&mut station, &cfg)?;
+                out.sync_pass(&report);
+                return Ok(if report.link_up && report.remaining == 0 {
+                    Exit::Ok
+                } else if report.link_up {
+                    Exit::Invalid
+                } else {
+                    Exit::DataCenter
+                });
+            }
+            let stop = std::sync::atomic::AtomicBool::new(false);
+            rekam::sync::run(
+                &mut station,
+                &cfg,
+                std::time::Duration::from_secs(*idle),
+                &stop,
+                |r| {
+                    if r.sent + r.failed + r.results > 0 || !r.link_up {
+                        out.sync_pass(r);
+                    }
+                },
+            )?;
+            Ok(Exit::Ok)
+        }
+        Command::Backlog {
+            summary,
+            stuck_hours,
+        } => {
+            let station = Station::open(paths(&cli.global)?, clock)?;
+            let lines = rekam::sync::backlog(
+                &station,
+                std::time::Duration::from_secs(stuck_hours * 3600),
+                lang,
+            )?;
+            if *summary {
+                out.backlog_summary(&rekam::sync::summary(&station, &lines)?);
+            } else {
+                out.backlog(&lines);
+            }
             Ok(Exit::Ok)
         }
         Command::Keys {
@@ -387,8 +470,8 @@ fn describe(err: &anyhow::Error, lang: Lang) -> (&'static str, String, Exit) {
             Some(e) => {
                 let message = match (lang, e) {
                     (Lang::En, _) => e.to_string(),
-                    (_, rekam_sync::SyncError::Transport(why)) => format!(
-                        "DC tidak dapat dihubungi ({why}): periksa kabel jaringan dan alamat DC"
+                    (_, rekam_sync::SyncError::Transport { detail, .. }) => format!(
+                        "DC tidak dapat dihubungi ({detail}): periksa kabel jaringan dan alamat DC"
                     ),
                     (_, rekam_sync::SyncError::Refused { code, message, .. }) => {
                         format!("DC menolak ({code}): {message}")

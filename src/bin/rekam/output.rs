@@ -323,6 +323,96 @@ impl Out {
         }
     }
 
+    /// One sync pass.
+    pub fn sync_pass(&self, r: &rekam::sync::PassReport) {
+        if self.json {
+            self.emit_json(json!({ "ok": true, "pass": r }));
+            return;
+        }
+        if !r.link_up {
+            let (code, why) = r.error.clone().unwrap_or_default();
+            println!(
+                "{} [{code}] {why}. {}: {} {}",
+                self.t("DC tidak terjangkau", "Data center unreachable"),
+                self.t("Belum terkirim", "Not yet sent"),
+                r.remaining,
+                rekam::sync::next_step(&code, self.lang)
+            );
+            return;
+        }
+        println!(
+            "{} {}, {} {}, {} {}, {} {}",
+            self.t("Terkirim", "Sent"),
+            r.sent,
+            self.t("gagal", "failed"),
+            r.failed,
+            self.t("hasil DC", "data center results"),
+            r.results,
+            self.t("tersisa", "left"),
+            r.remaining
+        );
+        if let Some((code, why)) = &r.error {
+            println!(
+                "  [{code}] {why}: {}",
+                rekam::sync::next_step(code, self.lang)
+            );
+        }
+    }
+
+    /// The backlog.
+    pub fn backlog(&self, lines: &[rekam::sync::BacklogLine]) {
+        if self.json {
+            self.emit_json(json!({ "ok": true, "backlog": lines }));
+            return;
+        }
+        if lines.is_empty() {
+            println!(
+                "{}",
+                self.t("Tidak ada data mengendap.", "Nothing is waiting.")
+            );
+            return;
+        }
+        for l in lines {
+            let r = &l.row;
+            println!(
+                "{}{} {} {} {} {:>5} h  {} x{}{}  -> {}",
+                if l.stuck { "! " } else { "  " },
+                r.packet_id,
+                r.masked_nik,
+                r.case,
+                r.state.as_str(),
+                l.age_seconds / 3600,
+                self.t("percobaan", "attempts"),
+                r.attempts,
+                r.last_code
+                    .as_deref()
+                    .map(|c| format!(" [{c}]"))
+                    .unwrap_or_default(),
+                l.next_step
+            );
+        }
+    }
+
+    /// The backlog's counts.
+    pub fn backlog_summary(&self, v: &rekam::sync::BacklogSummaryView) {
+        if self.json {
+            self.emit_json(json!({ "ok": true, "summary": v }));
+            return;
+        }
+        println!("{}", self.t("Menurut status:", "By state:"));
+        for (s, n) in &v.by_state {
+            println!("  {s:<22} {n}");
+        }
+        println!(
+            "{}",
+            self.t("Belum final, menurut umur:", "Not final, by age:")
+        );
+        for (a, n) in &v.by_age {
+            println!("  {a:<22} {n}");
+        }
+        println!("{} {}", self.t("Mengendap:", "Stuck:"), v.stuck);
+    }
+
     /// A one-line result.
     pub fn message(&self, text: &str) {
         if self.json {

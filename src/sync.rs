@@ -1,0 +1,558 @@
+//! Background sync: pushes every sealed recording to the data center whenever the link is up,
+//! applies the data center's results, reports the backlog in heartbeats, and says for every
+//! record that is stuck ("mengendap") why and what a person should do.
+//!
+//! One pass ([`sync_once`]): check the link (the gateway must present the pinned identity);
+//! send the due recordings, one or two at a time, each resuming from the bytes the gateway
+//! holds, each receipt verified against the pinned key and the packet's content hash; read the
+//! result feed from the stored cursor; send the heartbeat. A failure is recorded on its own
+//! recording with its code, reason and next attempt (exponential backoff with jitter, never
+//! giving up), so one stuck packet never blocks the others. [`run`] repeats passes until told
+//! to stop, waiting longer while the link is down.
+//!
+//! The HTTP is `rekam-sync`'s; this module only decides what to send and records what
+//! happened, through the store, one transaction per change.
+
+use crate::i18n::Lang;
+use crate::station::Station;
+use crate::store::{BacklogRow, SyncState};
+use crate::{Error, Result};
+use rekam_packet::DcIdentity;
+use rekam_packet::envelope::SealedPacket;
+use rekam_packet::protocol::{BacklogSummary, Heartbeat, Status};
+use rekam_sync::{DcClient, Link, SyncError};
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How the sync behaves.
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// The gateway's address.
+    pub url: String,
+    /// Uploads at a time (1 or 2 on thin links).
+    pub concurrency: usize,
+    /// Bytes per upload request.
+    pub chunk: usize,
+    /// A record not at the data center after this long is stuck (the SOP's 24 h).
+    pub stuck_after: Duration,
+    /// First retry delay; doubles with each failure.
+    pub backoff_base: Duration,
+    /// The longest wait between attempts.
+    pub backoff_max: Duration,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// Timeout of one request.
+    pub request_timeout: Duration,
+}
+
+impl SyncConfig {
+    /// Defaults for `url`: one upload at a time, 256 KiB requests, stuck after 24 h, retries
+    /// from 5 s doubling to 30 min.
+    pub fn new(url: impl Into<String>) -> SyncConfig {
+        SyncConfig {
+            url: url.into(),
+            concurrency: 1,
+            chunk: 256 * 1024,
+            stuck_after: Duration::from_secs(24 * 3600),
+            backoff_base: Duration::from_secs(5),
+            backoff_max: Duration::from_secs(30 * 60),
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PassReport {
+    /// Whether the gateway answered with the pinned identity.
+    pub link_up: bool,
+    /// Recordings that got their receipt in this pass.
+    pub sent: usize,
+    /// Attempts that failed.
+    pub failed: usize,
+    /// Result events applied.
+    pub results: usize,
+    /// Recordings still due after the pass.
+    pub remaining: usize,
+    /// The pass's first failure, code and words.
+    pub error: Option<(String, String)>,
+}
+
+/// A failure, classified: its stable code, plain words, and whether it can fix itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Stable code (the gateway's for a refusal).
+    pub code: String,
+    /// What happened.
+    pub reason: String,
+    /// Whether waiting can fix it (a dead link) or a person must act (an unknown station).
+    pub transient: bool,
+}
+
+/// Classifies a client error.
+pub fn classify(e: &SyncError) -> Failure {
+    let transient = match e {
+        SyncError::Transport { kind, .. } => *kind != Link::Tls,
+        SyncError::Refused { status, code, .. } => {
+            *status >= 500
+                || matches!(
+                    code.as_str(),
+                    "UPLOAD_UNKNOWN" | "UPLOAD_INCOMPLETE" | "UPLOAD_BUSY" | "OFFSET_MISMATCH"
+                )
+        }
+        SyncError::Protocol(_) => true,
+        SyncError::Packet(_) => false,
+        _ => false,
+    };
+    let code = match e {
+        SyncError::Refused { status, .. } if *status >= 500 => "DC_SERVER_ERROR".to_owned(),
+        other => other.code().to_owned(),
+    };
+    Failure {
+        code,
+        reason: e.to_string(),
+        transient,
+    }
+}
+
+/// What a person should do about a failure code, in the operator's language.
+pub fn next_step(code: &str, lang: Lang) -> &'static str {
+    match code {
+        "LINK_DOWN" | "CONNECTION_DROPPED" | "TIMEOUT" => lang.pick(
+            "periksa kabel jaringan; pengiriman diulang otomatis",
+            "check the network cable; sending is retried automatically",
+        ),
+        "DNS" => lang.pick(
+            "alamat DC tidak dikenal: periksa pengaturan jaringan dan alamat DC",
+            "the data center's name does not resolve: check the network settings and the address",
+        ),
+        "TLS" | "DC_IDENTITY_MISMATCH" => lang.pick(
+            "sertifikat atau identitas DC tidak cocok: jangan kirim, hubungi Dinas",
+            "the data center's certificate or identity does not match: do not send, call the Dinas",
+        ),
+        "CLOCK_SKEW" => lang.pick(
+            "atur tanggal dan jam stasiun, lalu kirim ulang",
+            "set the station's date and time, then send again",
+        ),
+        "STATION_UNKNOWN" | "STATION_KEY_UNKNOWN" | "STATION_NOT_REGISTERED" => lang.pick(
+            "stasiun belum terdaftar di DC: hubungi Dinas",
+            "the station is not registered with the data center: call the Dinas",
+        ),
+        "DC_SERVER_ERROR" => lang.pick(
+            "DC sedang bermasalah; pengiriman diulang otomatis",
+            "the data center has a problem; sending is retried automatically",
+        ),
+        "ENROLL_FAILURE_AT_CENTRAL" => lang.pick(
+            "DC meminta kirim ulang; dikirim ulang otomatis",
+            "the data center asked for a resend; it is sent again automatically",
+        ),
+        "PACKET_CORRUPTED" | "LOCAL_DISK" => lang.pick(
+            "paket rusak di stasiun: ekspor untuk tim teknis",
+            "the packet is damaged at the station: export it for the technical team",
+        ),
+        "UPLOAD_UNKNOWN" | "UPLOAD_INCOMPLETE" | "UPLOAD_BUSY" | "OFFSET_MISMATCH" => lang.pick(
+            "pengiriman diulang otomatis",
+            "sending is retried automatically",
+        ),
+        _ => lang.pick(
+            "ditolak DC: ekspor untuk tim teknis dan laporkan kodenya",
+            "refused by the data center: export for the technical team and report the code",
+        ),
+    }
+}
+
+/// The client of the station's data center.
+pub fn client(station: &Station, cfg: &SyncConfig) -> Result<DcClient> {
+    DcClient::with_timeouts(
+        &cfg.url,
+        &station.identity().station_id,
+        station.signing_key()?,
+        cfg.connect_timeout,
+        cfg.request_timeout,
+    )
+    .map(|c| {
+        // Requests carry the station's time (its clock may be wrong: the gateway says so).
+        let skew = now(station) - time::OffsetDateTime::now_utc().unix_timestamp();
+        c.with_chunk(cfg.chunk).with_clock_offset(skew)
+    })
+    .map_err(|e| Error::Sync(e.to_string()))
+}
+
+fn now(station: &Station) -> i64 {
+    station.store().clock().now().unix_timestamp()
+}
+
+/// The wait before attempt `attempts + 1`: `base * 2^attempts`, at most `max`, times a jitter
+/// between 0.5 and 1.5 (so stations that lost the link together do not return together).
+pub fn backoff(cfg: &SyncConfig, attempts: i64) -> Duration {
+    let exp = cfg
+        .backoff_base
+        .saturating_mul(1u32 << attempts.clamp(0, 20) as u32)
+        .min(cfg.backoff_max);
+    let mut r = [0u8; 4];
+    let jitter = match getrandom::fill(&mut r) {
+        Ok(()) => 0.5 + f64::from(u32::from_le_bytes(r)) / f64::from(u32::MAX),
+        Err(_) => 1.0,
+    };
+    exp.mul_f64(jitter)
+}
+
+enum Event {
+    Progress(i64, u64),
+    Done(
+        i64,
+        std::result::Result<rekam_packet::protocol::Receipt, SyncError>,
+    ),
+}
+
+/// One pass: link check, uploads, results, heartbeat.
+pub fn sync_once(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> {
+    let dc = station.data_center()?.ok_or(Error::NotRegistered)?;
+    let mut report = PassReport::default();
+    let probe = client(station, cfg)?;
+    match probe.identity() {
+        Ok(found) => crate::station::same_data_center(&dc, &found)?,
+        Err(e) => {
+            let f = classify(&e);
+            report.error = Some((f.code, f.reason));
+            report.remaining = station.store().sync_due(i64::MAX, i64::MAX)?.len();
+            return Ok(report);
+        }
+    }
+    report.link_up = true;
+    send_due(station, cfg, &dc, &mut report)?;
+    apply_results(station, &probe, &dc, &mut report)?;
+    if let Err(e) = probe.heartbeat(&heartbeat(station, &report)?) {
+        tracing::warn!(error = %e, "heartbeat not sent");
+    }
+    report.remaining = station.store().sync_due(i64::MAX, i64::MAX)?.len();
+    Ok(report)
+}
+
+fn send_due(
+    station: &mut Station,
+    cfg: &SyncConfig,
+    dc: &DcIdentity,
+    report: &mut PassReport,
+) -> Result<()> {
+    let due = station.store().sync_due(now(station), i64::MAX)?;
+    if due.is_empty() {
+        return Ok(());
+    }
+    let mut work = Vec::new();
+    for item in &due {
+        let bytes = station.store().enrollment_payload(&item.packet_id)?;
+        match bytes.map(|b| SealedPacket::parse(&b).map(|p| (b, p))) {
+            Some(Ok((bytes, packet))) => {
+                work.push((item.seq, item.packet_id.clone(), bytes, packet))
+            }
+            other => {
+                let why = match other {
+                    Some(Err(e)) => format!("the stored packet does not parse: {e}"),
+                    _ => "the stored packet is missing".to_owned(),
+                };
+                let retry = now(station) + cfg.backoff_max.as_secs() as i64;
+                station
+                    .store_mut()
+                    .sync_failed(item.seq, "PACKET_CORRUPTED", &why, retry)?;
+                report.failed += 1;
+            }
+        }
+    }
+    let queue = std::sync::Mutex::new(work.into_iter());
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel::<Event>();
+    let clients = (0..cfg.concurrency.clamp(1, 4))
+        .map(|_| client(station, cfg))
+        .collect::<Result<Vec<_>>>()?;
+    let attempts: std::collections::HashMap<i64, i64> =
+        due.iter().map(|d| (d.seq, d.attempts)).collect();
+    std::thread::scope(|scope| -> Result<()> {
+        for c in &clients {
+            let (tx, queue, stop) = (tx.clone(), &queue, &stop);
+            scope.spawn(move || {
+                loop {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let next = queue
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .next();
+                    let Some((seq, id, bytes, packet)) = next else {
+                        break;
+                    };
+                    let progress = tx.clone();
+                    let result = c
+                        .upload(&id, &bytes, |sent, _| {
+                            let _ = progress.send(Event::Progress(seq, sent));
+                        })
+                        .and_then(|upload| c.commit(&id, &upload))
+                        .and_then(|r| {
+                            r.verify(dc, &id, &packet.content_hash())?;
+                            Ok(r)
+                        });
+                    if matches!(result, Err(SyncError::Transport { .. })) {
+                        // The link went: the others would fail the same way.
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    let _ = tx.send(Event::Done(seq, result));
+                }
+            });
+        }
+        drop(tx);
+        for event in rx {
+            match event {
+                Event::Progress(seq, sent) => {
+                    station.store_mut().sync_progress(seq, sent as i64)?;
+                }
+                Event::Done(seq, Ok(receipt)) => {
+                    let json =
+                        serde_json::to_string(&receipt).map_err(|e| Error::Sync(e.to_string()))?;
+                    station
+                        .store_mut()
+                        .sync_sent(seq, &json, "receipt received online")?;
+                    report.sent += 1;
+                }
+                Event::Done(seq, Err(e)) => {
+                    let f = classify(&e);
+                    let tries = attempts.get(&seq).copied().unwrap_or(0);
+                    let wait = if f.transient {
+                        backoff(cfg, tries)
+                    } else {
+                        cfg.backoff_max
+                    };
+                    let retry = now(station) + wait.as_secs().max(1) as i64;
+                    station
+                        .store_mut()
+                        .sync_failed(seq, &f.code, &f.reason, retry)?;
+                    report.failed += 1;
+                    report.error.get_or_insert((f.code, f.reason));
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+fn apply_results(
+    station: &mut Station,
+    client: &DcClient,
+    dc: &DcIdentity,
+    report: &mut PassReport,
+) -> Result<()> {
+    loop {
+        let cursor = station.store().feed_cursor()?;
+        let page = match client.results(cursor, dc) {
+            Ok(p) => p,
+            Err(e) => {
+                let f = classify(&e);
+                report.error.get_or_insert((f.code, f.reason));
+                return Ok(());
+            }
+        };
+        if page.events.is_empty() {
+            return Ok(());
+        }
+        for e in &page.events {
+            let state = match e.status {
+                Status::SentForEnrollment => Some(SyncState::SentForEnrollment),
+                Status::PrintReadyRecord => Some(SyncState::PrintReadyRecord),
+                Status::DuplicateRecord => Some(SyncState::DuplicateRecord),
+                Status::AdjudicateRecord => Some(SyncState::AdjudicateRecord),
+                Status::EnrollFailureAtCentral => None,
+            };
+            station.store_mut().sync_result(
+                &e.packet_id,
+                state,
+                e.matched_packet.as_deref(),
+                e.reason.as_deref(),
+            )?;
+            report.results += 1;
+        }
+        station.store_mut().set_feed_cursor(page.next_cursor)?;
+    }
+}
+
+/// The heartbeat: counts by state, the oldest unsent record, the last failure, the audit head.
+pub fn heartbeat(station: &Station, report: &PassReport) -> Result<Heartbeat> {
+    let counts = station.store().sync_counts()?;
+    let backlog = station.store().backlog()?;
+    let oldest_unsent_at = backlog
+        .iter()
+        .filter(|r| r.state.unsent())
+        .filter_map(|r| unix(&r.captured_at))
+        .min();
+    let last_error = report
+        .error
+        .as_ref()
+        .map(|(c, r)| format!("{c}: {r}"))
+        .or_else(|| {
+            backlog.iter().filter(|r| r.state.unsent()).find_map(|r| {
+                Some(format!(
+                    "{}: {}",
+                    r.last_code.as_ref()?,
+                    r.last_reason.as_deref().unwrap_or("")
+                ))
+            })
+        });
+    let head = station.store().audit_head()?;
+    Ok(Heartbeat {
+        version: env!("CARGO_PKG_VERSION").into(),
+        backlog: BacklogSummary {
+            counts: counts
+                .into_iter()
+                .map(|(s, n)| (s.as_str().to_owned(), n))
+                .collect(),
+            oldest_unsent_at,
+            last_error,
+            audit_head: Some(format!("{}:{}", head.seq, hex::encode(head.hash))),
+        },
+    })
+}
+
+fn unix(rfc3339: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}
+
+/// Repeats passes until `stop` is set: right away while there is work, after a backoff with
+/// jitter while the link is down, after `idle` otherwise. `on_pass` hears every pass.
+pub fn run(
+    station: &mut Station,
+    cfg: &SyncConfig,
+    idle: Duration,
+    stop: &AtomicBool,
+    mut on_pass: impl FnMut(&PassReport),
+) -> Result<()> {
+    let mut down = 0i64;
+    while !stop.load(Ordering::Relaxed) {
+        let report = sync_once(station, cfg)?;
+        on_pass(&report);
+        let wait = if !report.link_up {
+            down += 1;
+            backoff(cfg, down - 1)
+        } else {
+            down = 0;
+            let due_now = !station.store().sync_due(now(station), 1)?.is_empty();
+            if due_now { Duration::ZERO } else { idle }
+        };
+        let until = std::time::Instant::now() + wait;
+        while std::time::Instant::now() < until && !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50).min(wait));
+        }
+    }
+    Ok(())
+}
+
+/// One line of `rekam backlog`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BacklogLine {
+    /// The record.
+    #[serde(flatten)]
+    pub row: BacklogRow,
+    /// Seconds since it was recorded.
+    pub age_seconds: i64,
+    /// Whether it is stuck: not at the data center after `stuck_after`, or its last attempt
+    /// failed for a reason that will not fix itself.
+    pub stuck: bool,
+    /// What a person should do.
+    pub next_step: String,
+}
+
+/// Every record not yet final, with its age, whether it is stuck, and the next step.
+pub fn backlog(station: &Station, stuck_after: Duration, lang: Lang) -> Result<Vec<BacklogLine>> {
+    let now = now(station);
+    let registered = station.data_center()?.is_some();
+    Ok(station
+        .store()
+        .backlog()?
+        .into_iter()
+        .map(|row| {
+            let age = unix(&row.captured_at).map_or(0, |t| now - t);
+            let code = if !registered {
+                Some("STATION_NOT_REGISTERED")
+            } else {
+                row.last_code.as_deref()
+            };
+            let permanent = code.is_some_and(|c| {
+                !matches!(
+                    c,
+                    "LINK_DOWN" | "CONNECTION_DROPPED" | "TIMEOUT" | "DC_SERVER_ERROR"
+                        | "UPLOAD_UNKNOWN" | "UPLOAD_INCOMPLETE" | "UPLOAD_BUSY"
+                        | "OFFSET_MISMATCH" | "ENROLL_FAILURE_AT_CENTRAL" | "PROTOCOL"
+                )
+            });
+            let late = row.state.unsent() && age > stuck_after.as_secs() as i64;
+            let next_step = match (row.state, code) {
+                (SyncState::SentForEnrollment, _) => lang.pick(
+                    "menunggu hasil DC (standar 24 jam)",
+                    "waiting for the data center's result (standard: 24 h)",
+                ),
+                (SyncState::AdjudicateRecord, _) => lang.pick(
+                    "menunggu keputusan adjudikasi di DC",
+                    "waiting for the data center's adjudication",
+                ),
+                (SyncState::Exported, None) => lang.pick(
+                    "dibawa tim teknis; menunggu tanda terima DC",
+                    "carried by the technical team; waiting for the data center's receipt",
+                ),
+                (_, Some(c)) => next_step(c, lang),
+                (_, None) if late => lang.pick(
+                    "belum terkirim lebih dari 24 jam: periksa jaringan atau ekspor untuk tim teknis",
+                    "not sent for over 24 h: check the network or export for the technical team",
+                ),
+                (_, None) => lang.pick("menunggu giliran kirim", "waiting to be sent"),
+            }
+            .to_owned();
+            BacklogLine {
+                stuck: late || (row.state.unsent() && permanent),
+                age_seconds: age,
+                next_step,
+                row,
+            }
+        })
+        .collect())
+}
+
+/// Counts of the backlog by state and by age.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BacklogSummaryView {
+    /// Records by state (every state, final ones included).
+    pub by_state: std::collections::BTreeMap<String, i64>,
+    /// Records not yet final by age: under 1 h, 1-24 h, 1-7 days, over 7 days.
+    pub by_age: std::collections::BTreeMap<String, i64>,
+    /// Records stuck.
+    pub stuck: i64,
+}
+
+/// The `--summary` view.
+pub fn summary(station: &Station, lines: &[BacklogLine]) -> Result<BacklogSummaryView> {
+    let mut v = BacklogSummaryView {
+        by_state: station
+            .store()
+            .sync_counts()?
+            .into_iter()
+            .map(|(s, n)| (s.as_str().to_owned(), n))
+            .collect(),
+        ..Default::default()
+    };
+    for bucket in ["< 1 h", "1-24 h", "1-7 d", "> 7 d"] {
+        v.by_age.insert(bucket.into(), 0);
+    }
+    for l in lines {
+        let bucket = match l.age_seconds {
+            a if a < 3600 => "< 1 h",
+            a if a < 24 * 3600 => "1-24 h",
+            a if a < 7 * 24 * 3600 => "1-7 d",
+            _ => "> 7 d",
+        };
+        *v.by_age.entry(bucket.into()).or_default() += 1;
+        v.stuck += i64::from(l.stuck);
+    }
+    Ok(v)
+}
