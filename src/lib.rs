@@ -10,6 +10,7 @@ pub mod clock;
 pub mod dedup;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod packet;
 pub mod station;
 pub mod store;

@@ -407,3 +407,113 @@ fn a_station_clock_off_by_an_hour_is_told_to_set_it_and_nothing_is_lost() {
     assert_eq!(state(&fixed, &packets[0]), SyncState::SentForEnrollment);
     assert_eq!(dc.packets(), 1);
 }
+
+#[test]
+fn exports_and_online_uploads_mixed_give_each_record_once_and_close_the_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let dc = Dc::start(&dir.path().join("dc"));
+    let url = format!("http://{}", dc.addr());
+    let mut s = station(dir.path(), "KEC-EX-01", Arc::new(SystemClock));
+    register(&dc, &mut s, &url);
+    let all = record(&mut s, 6);
+    let disk = dir.path().join("usb");
+
+    let c = cfg(&url);
+    let online = {
+        let mut c1 = c.clone();
+        c1.concurrency = 2;
+        c1
+    };
+    // Export everything unsent (all six), as a technician would before the link came back.
+    let report = rekam::export::export(&mut s, &disk, &[], |_, _, _| {}).unwrap();
+    assert_eq!(
+        (report.packets, report.written, report.signed),
+        (6, 6, true)
+    );
+    assert!(all.iter().all(|p| state(&s, p) == SyncState::Exported));
+
+    // The disk was pulled mid-way last time: one file gone, one cut, one damaged. Running the
+    // export again rewrites exactly those.
+    let bundle = report.bundle.clone();
+    let file = |p: &str| bundle.join(format!("packets/{p}.rkpk"));
+    std::fs::remove_file(file(&all[0])).unwrap();
+    let cut = std::fs::read(file(&all[1])).unwrap();
+    std::fs::write(file(&all[1]), &cut[..cut.len() / 2]).unwrap();
+    let mut bad = std::fs::read(file(&all[2])).unwrap();
+    bad[100] ^= 1;
+    std::fs::write(file(&all[2]), &bad).unwrap();
+    let again = rekam::export::export(&mut s, &disk, &[], |_, _, _| {}).unwrap();
+    assert_eq!((again.packets, again.written), (6, 3));
+
+    // Meanwhile the link came back and the sync sent everything online (EXPORTED packets too).
+    let r = sync_once(&mut s, &online).unwrap();
+    assert_eq!(r.sent, 6, "{r:?}");
+    assert_eq!(dc.packets(), 6);
+
+    // The bundle arrives at the data center anyway: no second record, the same receipts.
+    let imported = dc.gw.import_bundle(&bundle).unwrap();
+    assert!(imported.manifest_signed);
+    assert_eq!(imported.receipts.receipts.len(), 6);
+    assert!(imported.receipts.refused.is_empty());
+    assert_eq!(
+        dc.packets(),
+        6,
+        "a packet that also arrived online is not a second record"
+    );
+    let back = rekam::export::import_receipts(&mut s, &bundle.join("receipts.json")).unwrap();
+    assert_eq!((back.accepted, back.already), (0, 6));
+
+    // Two more, recorded with the link down, drained from the database and store key alone
+    // (the signing key lost), imported first, then the station brought back online.
+    let later = {
+        let mut s2 = s;
+        let ids: Vec<String> = (0..2)
+            .map(|i| {
+                let pool = RegionPool::load().unwrap();
+                let r = (0..)
+                    .find_map(|k| recording(&pool, 11, k, reference_date(), "OP-01"))
+                    .unwrap();
+                let mut rec = r.recording;
+                rec.manifest.biodata.nik =
+                    Nik::parse(&format!("327301150590{:04}", 100 + i)).unwrap();
+                s2.seal(rec, None, None).unwrap().entry.enrollment_id
+            })
+            .collect();
+        std::fs::rename(
+            dir.path().join("KEC-EX-01/keys/station-signing.key"),
+            dir.path().join("signing.key.elsewhere"),
+        )
+        .unwrap();
+        let disk2 = dir.path().join("usb2");
+        let drained = rekam::export::export(&mut s2, &disk2, &[], |_, _, _| {}).unwrap();
+        assert_eq!((drained.packets, drained.signed), (2, false));
+        let imported = dc.gw.import_bundle(&drained.bundle).unwrap();
+        assert!(!imported.manifest_signed);
+        assert_eq!(imported.receipts.receipts.len(), 2);
+        let back =
+            rekam::export::import_receipts(&mut s2, &drained.bundle.join("receipts.json")).unwrap();
+        assert_eq!((back.accepted, back.already), (2, 0), "{back:?}");
+        // A forged receipt is refused at the station.
+        let mut forged: rekam_packet::protocol::ReceiptsFile =
+            serde_json::from_slice(&std::fs::read(drained.bundle.join("receipts.json")).unwrap())
+                .unwrap();
+        forged.receipts[0].receipt_no += 1;
+        let path = dir.path().join("forged.json");
+        std::fs::write(&path, serde_json::to_vec(&forged).unwrap()).unwrap();
+        let back = rekam::export::import_receipts(&mut s2, &path).unwrap();
+        assert_eq!(back.invalid.len(), 1);
+        for id in &ids {
+            assert_eq!(state(&s2, id), SyncState::SentForEnrollment);
+        }
+        std::fs::rename(
+            dir.path().join("signing.key.elsewhere"),
+            dir.path().join("KEC-EX-01/keys/station-signing.key"),
+        )
+        .unwrap();
+        let r = sync_once(&mut s2, &c).unwrap();
+        assert_eq!(r.sent, 0, "nothing left to send: {r:?}");
+        ids
+    };
+    assert_eq!(later.len(), 2);
+    assert_eq!(dc.packets(), 8, "eight recordings, eight records");
+}

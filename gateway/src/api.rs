@@ -299,7 +299,28 @@ impl Gateway {
                 ),
             ));
         }
-        let sealed = SealedPacket::parse(&bytes)?;
+        if upload_packet != packet_id {
+            return Err(Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "PACKET_HEADER_MISMATCH",
+                format!("upload {upload_id} is for packet {upload_packet}, not {packet_id}"),
+            ));
+        }
+        let receipt = self.record(station_id, packet_id, &bytes)?;
+        self.forget_upload(station_id, upload_id);
+        Ok(receipt)
+    }
+
+    /// Records the sealed packet `bytes` of `station_id` as `packet_id`, exactly once: verifies
+    /// the station's signature, decrypts, validates the manifest, and answers with the receipt
+    /// (the stored one for a packet recorded before).
+    pub fn record(
+        &self,
+        station_id: &str,
+        packet_id: &str,
+        bytes: &[u8],
+    ) -> Result<Receipt, Refusal> {
+        let sealed = SealedPacket::parse(bytes)?;
         let header = sealed.header().clone();
         if header.station_id != station_id {
             return Err(Refusal::new(
@@ -312,7 +333,7 @@ impl Gateway {
             ));
         }
         let id = header.packet_id.to_string();
-        if id != packet_id || id != upload_packet {
+        if id != packet_id {
             return Err(Refusal::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "PACKET_HEADER_MISMATCH",
@@ -321,7 +342,6 @@ impl Gateway {
         }
         let content_hash = sealed.content_hash();
         if let Some(r) = self.stored_receipt(station_id, packet_id, Some(&content_hash))? {
-            self.forget_upload(station_id, upload_id);
             return Ok(r);
         }
         let public = db::station_key(&self.db(), station_id, &header.station_key.to_string())?
@@ -395,7 +415,6 @@ impl Gateway {
         )?;
         tx.commit()?;
         drop(conn);
-        self.forget_upload(station_id, upload_id);
         tracing::info!(packet = %packet_id, station = %station_id, receipt_no, "packet recorded");
         Ok(receipt)
     }

@@ -16,6 +16,7 @@
 //! `dc-identity.json` (public: what stations pin), `uploads/` (partial uploads: sealed bytes).
 
 pub mod api;
+pub mod bundle;
 pub mod db;
 pub mod results;
 pub mod tus;

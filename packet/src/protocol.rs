@@ -470,6 +470,105 @@ pub struct CommitRequest {
     pub upload_id: String,
 }
 
+/// One packet of an export bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleEntry {
+    /// The packet id.
+    pub packet_id: String,
+    /// Its file, relative to the bundle.
+    pub file: String,
+    /// Bytes.
+    pub size: u64,
+    /// The packet's content hash (what its receipt will name), hex.
+    pub content_hash: String,
+    /// SHA-256 of the whole file, hex.
+    pub sha256: String,
+}
+
+/// The manifest of an export bundle: what a technician carries from a station to the data
+/// center. Signed by the station when its signing key is there (`manifest.sig`); each packet
+/// is signed on its own in any case, so a station drained from its database and store key
+/// alone still yields packets the data center can verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleManifest {
+    /// Format of the bundle (1).
+    pub format: u8,
+    /// The station.
+    pub station_id: String,
+    /// When the bundle was written, RFC 3339.
+    pub created_at: String,
+    /// The packets.
+    pub packets: Vec<BundleEntry>,
+}
+
+/// The text a station signs for a bundle manifest's bytes.
+fn bundle_text(manifest: &[u8]) -> Vec<u8> {
+    [b"REKAM-BUNDLE-V1\0".as_slice(), &sha256(&[manifest])].concat()
+}
+
+/// The signature of a bundle manifest's bytes (`manifest.sig`: key id, a space, hex).
+pub fn sign_bundle(key: &StationKey, manifest: &[u8]) -> String {
+    format!(
+        "{} {}\n",
+        key.id(),
+        hex::encode(key.sign(&bundle_text(manifest)))
+    )
+}
+
+/// Verifies `manifest.sig` with `lookup`, which gives the station's public key of a key id.
+pub fn verify_bundle(
+    manifest: &[u8],
+    signature: &str,
+    lookup: impl Fn(KeyId) -> Option<VerifyingKey>,
+) -> Result<()> {
+    let (id, sig) = signature
+        .trim()
+        .split_once(' ')
+        .ok_or(PacketError::Malformed {
+            field: "bundle signature",
+            detail: "expected `<key id> <signature>`".into(),
+        })?;
+    let id = KeyId::from_hex(id).ok_or(PacketError::Malformed {
+        field: "bundle signature",
+        detail: "bad key id".into(),
+    })?;
+    let key = lookup(id).ok_or(PacketError::UnknownKey {
+        role: "station",
+        id,
+    })?;
+    verify(
+        &key,
+        &bundle_text(manifest),
+        &decode_signature(sig)?,
+        "bundle",
+    )
+}
+
+/// What the data center answers for a bundle: a receipt for each packet recorded (each signed
+/// on its own) and the refusals, with their codes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptsFile {
+    /// The data center.
+    pub dc_id: String,
+    /// The station.
+    pub station_id: String,
+    /// Receipts.
+    pub receipts: Vec<Receipt>,
+    /// Packets refused.
+    pub refused: Vec<Refused>,
+}
+
+/// A packet of a bundle the data center refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refused {
+    /// The packet id.
+    pub packet_id: String,
+    /// The code.
+    pub code: String,
+    /// Plain words.
+    pub message: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

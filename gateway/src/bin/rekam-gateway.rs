@@ -4,6 +4,7 @@
 //! rekam-gateway init --data DIR --dc-id NAME      keys, database, dc-identity.json
 //! rekam-gateway token --data DIR --station ID     a one-time registration token
 //! rekam-gateway serve --data DIR [--listen ADDR]  the API (prints "listening on ADDR")
+//! rekam-gateway import --data DIR BUNDLE          a technician's export; writes receipts.json
 //! rekam-gateway stations --data DIR [--stuck]     stations and their stuck records
 //! ```
 
@@ -63,6 +64,14 @@ enum Command {
         /// The largest clock difference accepted, in seconds.
         #[arg(long, default_value_t = 300)]
         clock_skew: i64,
+    },
+    /// Imports a technician's export bundle and writes receipts.json into it.
+    Import {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The bundle directory (the one holding manifest.json).
+        bundle: PathBuf,
     },
     /// Lists stations with their backlog; `--stuck` only those that need attention.
     Stations {
@@ -129,6 +138,25 @@ fn main() -> anyhow::Result<()> {
                 gw.serve(listener).await?;
                 anyhow::Ok(())
             })?;
+        }
+        Command::Import { data, bundle } => {
+            let gw = Gateway::open(Config::new(data), clock)?;
+            let done = gw.import_bundle(&bundle)?;
+            println!(
+                "{}: {} recorded or already recorded, {} refused{}; receipts in {}",
+                done.receipts.station_id,
+                done.receipts.receipts.len(),
+                done.receipts.refused.len(),
+                if done.manifest_signed {
+                    ""
+                } else {
+                    " (manifest unsigned: each packet verified on its own)"
+                },
+                bundle.join("receipts.json").display()
+            );
+            for r in &done.receipts.refused {
+                println!("  refused {} [{}]: {}", r.packet_id, r.code, r.message);
+            }
         }
         Command::Stations {
             data,

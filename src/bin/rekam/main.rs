@@ -120,6 +120,21 @@ enum Command {
         #[arg(long, default_value_t = 24)]
         stuck_hours: u64,
     },
+    /// Write the unsent packets (or --packet ones) to a removable disk for the data center;
+    /// run it again after an interruption to finish
+    Export {
+        /// The disk's directory; the bundle goes to DIR/<station id>/
+        #[arg(long)]
+        to: PathBuf,
+        /// Only these packets (repeat)
+        #[arg(long = "packet")]
+        packets: Vec<String>,
+    },
+    /// Receipts from the data center
+    Receipts {
+        #[command(subcommand)]
+        command: ReceiptsCommand,
+    },
     /// The station's signing key
     Keys {
         #[command(subcommand)]
@@ -145,6 +160,15 @@ enum NikCommand {
     Check {
         /// The 16-digit NIK (spaces and dots are ignored)
         nik: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReceiptsCommand {
+    /// Mark the packets of a data center's receipts file (receipts.json) as sent
+    Import {
+        /// The receipts file
+        file: PathBuf,
     },
 }
 
@@ -382,6 +406,36 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
                 out.backlog(&lines);
             }
             Ok(Exit::Ok)
+        }
+        Command::Export { to, packets } => {
+            let mut station = Station::open(paths(&cli.global)?, clock)?;
+            let quiet = cli.global.json;
+            let report = rekam::export::export(&mut station, to, packets, |done, total, bytes| {
+                if !quiet {
+                    eprint!(
+                        "\r{} {done}/{total} ({:.1} MB)",
+                        lang.pick("Ekspor", "Export"),
+                        bytes as f64 / 1e6
+                    );
+                }
+            })?;
+            if !quiet && report.packets > 0 {
+                eprintln!();
+            }
+            out.export(&report);
+            Ok(Exit::Ok)
+        }
+        Command::Receipts {
+            command: ReceiptsCommand::Import { file },
+        } => {
+            let mut station = Station::open(paths(&cli.global)?, clock)?;
+            let report = rekam::export::import_receipts(&mut station, file)?;
+            out.receipts(&report);
+            Ok(if report.invalid.is_empty() {
+                Exit::Ok
+            } else {
+                Exit::Invalid
+            })
         }
         Command::Keys {
             command: KeysCommand::Rotate { gateway, actor },

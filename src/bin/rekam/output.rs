@@ -413,6 +413,63 @@ impl Out {
         println!("{} {}", self.t("Mengendap:", "Stuck:"), v.stuck);
     }
 
+    /// An export.
+    pub fn export(&self, r: &rekam::export::ExportReport) {
+        if self.json {
+            self.emit_json(json!({ "ok": true, "export": r }));
+            return;
+        }
+        println!(
+            "{} {} {} ({:.1} MB, {} {}) {} {}{}",
+            r.packets,
+            self.t("paket diekspor", "packets exported"),
+            self.t("ke", "to"),
+            r.bytes as f64 / 1e6,
+            r.written,
+            self.t("ditulis baru", "newly written"),
+            self.t("di", "in"),
+            r.bundle.display(),
+            if r.signed {
+                ""
+            } else {
+                self.t(
+                    " (manifes tanpa tanda tangan: kunci stasiun tidak ada)",
+                    " (manifest unsigned: no station key)",
+                )
+            }
+        );
+    }
+
+    /// A receipts import.
+    pub fn receipts(&self, r: &rekam::export::ReceiptsReport) {
+        if self.json {
+            self.emit_json(json!({ "ok": r.invalid.is_empty(), "receipts": r }));
+            return;
+        }
+        println!(
+            "{} {}, {} {}",
+            r.accepted,
+            self.t(
+                "paket kini terkirim (SENT_FOR_ENROLLMENT)",
+                "packets now SENT_FOR_ENROLLMENT"
+            ),
+            r.already,
+            self.t("sudah tercatat", "already recorded")
+        );
+        for (id, why) in &r.invalid {
+            println!(
+                "  {} {id}: {why}",
+                self.t("TANDA TERIMA DITOLAK", "RECEIPT REFUSED")
+            );
+        }
+        for (id, code, why) in &r.refused_by_dc {
+            println!(
+                "  {} {id} [{code}]: {why}",
+                self.t("ditolak DC", "refused by the DC")
+            );
+        }
+    }
+
     /// A one-line result.
     pub fn message(&self, text: &str) {
         if self.json {

@@ -1,0 +1,102 @@
+//! Bundles carried on a disk: a technician's export from a station (`rekam export`), imported
+//! here with the same checks and the same exactly-once recording as an online commit, and
+//! answered with a receipts file the station imports (`rekam receipts import`).
+
+use crate::Gateway;
+use anyhow::Context;
+use rekam_packet::keys::verifying_key_from_hex;
+use rekam_packet::protocol::{BundleManifest, ReceiptsFile, Refused, verify_bundle};
+use rekam_packet::sha256;
+use std::path::Path;
+
+/// What an import found.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// The receipts file written into the bundle.
+    pub receipts: ReceiptsFile,
+    /// Whether the manifest carried a valid station signature.
+    pub manifest_signed: bool,
+}
+
+impl Gateway {
+    /// Imports the bundle in `dir` (`manifest.json`, `manifest.sig`, `packets/`), records each
+    /// packet exactly once (a packet that also arrived online gets its existing receipt) and
+    /// writes `receipts.json` beside the manifest.
+    pub fn import_bundle(&self, dir: &Path) -> anyhow::Result<Imported> {
+        let manifest_bytes = std::fs::read(dir.join("manifest.json"))
+            .with_context(|| format!("{} holds no manifest.json", dir.display()))?;
+        let manifest: BundleManifest = serde_json::from_slice(&manifest_bytes)
+            .context("manifest.json is not a bundle manifest")?;
+        anyhow::ensure!(
+            manifest.format == 1,
+            "bundle format {} is unknown",
+            manifest.format
+        );
+        let manifest_signed = match std::fs::read_to_string(dir.join("manifest.sig")) {
+            Ok(sig) => {
+                let conn = self.db();
+                verify_bundle(&manifest_bytes, &sig, |id| {
+                    crate::db::station_key(&conn, &manifest.station_id, &id.to_string())
+                        .ok()
+                        .flatten()
+                        .and_then(|k| verifying_key_from_hex(&k).ok())
+                })
+                .context("the bundle manifest's signature does not verify: refused whole")?;
+                true
+            }
+            Err(_) => {
+                tracing::warn!(
+                    station = %manifest.station_id,
+                    "unsigned bundle (drained without the station key): each packet is verified on its own"
+                );
+                false
+            }
+        };
+        let mut receipts = Vec::new();
+        let mut refused = Vec::new();
+        for entry in &manifest.packets {
+            let file = dir.join(&entry.file);
+            let bytes = match std::fs::read(&file) {
+                Ok(b) if hex::encode(sha256(&[&b])) == entry.sha256 => b,
+                Ok(_) => {
+                    refused.push(Refused {
+                        packet_id: entry.packet_id.clone(),
+                        code: "FILE_DAMAGED".into(),
+                        message: format!("{} does not match its hash: export it again", entry.file),
+                    });
+                    continue;
+                }
+                Err(e) => {
+                    refused.push(Refused {
+                        packet_id: entry.packet_id.clone(),
+                        code: "FILE_MISSING".into(),
+                        message: format!("{}: {e}", entry.file),
+                    });
+                    continue;
+                }
+            };
+            match self.record(&manifest.station_id, &entry.packet_id, &bytes) {
+                Ok(r) => receipts.push(r),
+                Err(r) => refused.push(Refused {
+                    packet_id: entry.packet_id.clone(),
+                    code: r.code.into(),
+                    message: r.message,
+                }),
+            }
+        }
+        let file = ReceiptsFile {
+            dc_id: self.identity().dc_id.clone(),
+            station_id: manifest.station_id.clone(),
+            receipts,
+            refused,
+        };
+        let tmp = dir.join("receipts.json.part");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&file)?)?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, dir.join("receipts.json"))?;
+        Ok(Imported {
+            receipts: file,
+            manifest_signed,
+        })
+    }
+}

@@ -1,0 +1,243 @@
+//! The technician's drain: unsent packets written to a removable disk as a bundle the data
+//! center imports, and the data center's receipts brought back.
+//!
+//! Bundle layout, `<to>/<station id>/`:
+//!
+//! ```text
+//! packets/<packet id>.rkpk   the sealed packets, byte for byte as stored
+//! manifest.json              station, time, and per packet: id, file, size, content hash, SHA-256
+//! manifest.sig               the station's signature of manifest.json (when its key is there)
+//! receipts.json              written by the data center's import
+//! ```
+//!
+//! Invariants: a packet file is written to `.part`, synced and renamed, so a disk pulled out
+//! leaves whole files or `.part` files; running the export again skips the whole files whose
+//! hash matches and rewrites the rest; the manifest is written last; packets become EXPORTED
+//! only after the manifest is on the disk, and are never deleted. A station whose signing key
+//! is lost (the machine carried to the data center with its database and store key alone)
+//! exports an unsigned manifest: every packet is still signed on its own.
+
+use crate::station::Station;
+use crate::{Error, Result};
+use rekam_packet::envelope::SealedPacket;
+use rekam_packet::protocol::{BundleEntry, BundleManifest, ReceiptsFile, sign_bundle};
+use rekam_packet::sha256;
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// What an export did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportReport {
+    /// The bundle directory.
+    pub bundle: PathBuf,
+    /// Packets in the bundle.
+    pub packets: usize,
+    /// Files written by this run (the rest were on the disk, whole, from an interrupted run).
+    pub written: usize,
+    /// Bytes of the packets.
+    pub bytes: u64,
+    /// Whether the manifest is signed by the station.
+    pub signed: bool,
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+    let part = path.with_extension("part");
+    let mut f = std::fs::File::create(&part).map_err(|e| Error::io(&part, e))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Error::io(&part, e))?;
+    std::fs::rename(&part, path).map_err(|e| Error::io(path, e))?;
+    if let Some(dir) = path.parent() {
+        // The rename itself must reach the disk before the file counts as written.
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io(dir, e))?;
+    }
+    Ok(())
+}
+
+fn whole(path: &Path, sha: &str) -> bool {
+    std::fs::read(path).is_ok_and(|b| hex::encode(sha256(&[&b])) == sha)
+}
+
+/// Exports the unsent packets (or the `selected` packet ids) to `<to>/<station id>/`;
+/// `progress` hears (done, total, bytes) after each packet.
+pub fn export(
+    station: &mut Station,
+    to: &Path,
+    selected: &[String],
+    mut progress: impl FnMut(usize, usize, u64),
+) -> Result<ExportReport> {
+    let rows: Vec<_> = station
+        .store()
+        .backlog()?
+        .into_iter()
+        .filter(|r| {
+            if selected.is_empty() {
+                r.state.unsent()
+            } else {
+                selected.contains(&r.packet_id)
+            }
+        })
+        .collect();
+    if let Some(missing) = selected
+        .iter()
+        .find(|id| !rows.iter().any(|r| &r.packet_id == *id))
+    {
+        return Err(Error::RecordingInvalid(format!(
+            "packet {missing} is not waiting at this station"
+        )));
+    }
+    let station_id = station.identity().station_id.clone();
+    let bundle = to.join(&station_id);
+    let packets_dir = bundle.join("packets");
+    std::fs::create_dir_all(&packets_dir).map_err(|e| Error::io(&packets_dir, e))?;
+    let mut entries = Vec::new();
+    let (mut written, mut bytes) = (0, 0u64);
+    for (i, row) in rows.iter().enumerate() {
+        let payload = station
+            .store()
+            .enrollment_payload(&row.packet_id)?
+            .ok_or_else(|| Error::RecordingInvalid(format!("packet {} vanished", row.packet_id)))?;
+        let packet = SealedPacket::parse(&payload)?;
+        let file = format!("packets/{}.rkpk", row.packet_id);
+        let sha = hex::encode(sha256(&[&payload]));
+        let path = bundle.join(&file);
+        if !whole(&path, &sha) {
+            write_synced(&path, &payload)?;
+            written += 1;
+        }
+        bytes += payload.len() as u64;
+        entries.push(BundleEntry {
+            packet_id: row.packet_id.clone(),
+            file,
+            size: payload.len() as u64,
+            content_hash: hex::encode(packet.content_hash()),
+            sha256: sha,
+        });
+        progress(i + 1, rows.len(), bytes);
+    }
+    let manifest = BundleManifest {
+        format: 1,
+        station_id: station_id.clone(),
+        created_at: crate::clock::rfc3339(station.store().clock().now()),
+        packets: entries,
+    };
+    let json =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| Error::RecordingInvalid(e.to_string()))?;
+    let signed = match station.signing_key() {
+        Ok(key) => {
+            write_synced(
+                &bundle.join("manifest.sig"),
+                sign_bundle(&key, &json).as_bytes(),
+            )?;
+            true
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "no signing key: the manifest is not signed");
+            let sig = bundle.join("manifest.sig");
+            if sig.exists() {
+                std::fs::remove_file(&sig).map_err(|e| Error::io(&sig, e))?;
+            }
+            false
+        }
+    };
+    write_synced(&bundle.join("manifest.json"), &json)?;
+    let to_text = bundle.display().to_string();
+    for row in &rows {
+        station.store_mut().sync_exported(row.seq, &to_text)?;
+    }
+    station.audit(
+        &crate::audit::AuditEvent::new("technician", "sync.export", &station_id).with_detail(
+            serde_json::json!({ "to": to_text, "packets": rows.len(), "signed": signed }),
+        ),
+    )?;
+    Ok(ExportReport {
+        bundle,
+        packets: rows.len(),
+        written,
+        bytes,
+        signed,
+    })
+}
+
+/// What a receipts import did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReceiptsReport {
+    /// Packets now SENT_FOR_ENROLLMENT.
+    pub accepted: usize,
+    /// Receipts for packets already further along.
+    pub already: usize,
+    /// Receipts refused here: (packet id, why).
+    pub invalid: Vec<(String, String)>,
+    /// Packets the data center refused: (packet id, code, words).
+    pub refused_by_dc: Vec<(String, String, String)>,
+}
+
+/// Imports the data center's `receipts.json`: each receipt is verified against the pinned
+/// identity and the stored packet's content hash before its packet becomes
+/// SENT_FOR_ENROLLMENT.
+pub fn import_receipts(station: &mut Station, file: &Path) -> Result<ReceiptsReport> {
+    let dc = station.data_center()?.ok_or(Error::NotRegistered)?;
+    let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+    let receipts: ReceiptsFile = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::RecordingInvalid(format!("{} is not a receipts file: {e}", file.display()))
+    })?;
+    let mut report = ReceiptsReport::default();
+    if receipts.station_id != station.identity().station_id {
+        return Err(Error::RecordingInvalid(format!(
+            "the receipts are for station {}, not this one",
+            receipts.station_id
+        )));
+    }
+    let how = format!("receipt imported from {}", file.display());
+    for r in &receipts.receipts {
+        let stored = station.store().enrollment_payload(&r.packet_id)?;
+        let check = stored
+            .ok_or_else(|| "no such packet at this station".to_owned())
+            .and_then(|b| SealedPacket::parse(&b).map_err(|e| e.to_string()))
+            .and_then(|p| {
+                r.verify(&dc, &r.packet_id, &p.content_hash())
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(why) = check {
+            report.invalid.push((r.packet_id.clone(), why));
+            continue;
+        }
+        let seq = station
+            .store()
+            .backlog()?
+            .into_iter()
+            .find(|b| b.packet_id == r.packet_id)
+            .map(|b| (b.seq, b.state));
+        match seq {
+            Some((seq, state)) if state.unsent() => {
+                let json =
+                    serde_json::to_string(r).map_err(|e| Error::RecordingInvalid(e.to_string()))?;
+                station.store_mut().sync_sent(seq, &json, &how)?;
+                report.accepted += 1;
+            }
+            _ => report.already += 1,
+        }
+    }
+    let now = station.store().clock().now().unix_timestamp();
+    for f in &receipts.refused {
+        // The refusal is shown in the backlog with its code; the sync keeps offering the
+        // packet online, where the data center's answer may differ (a fixed clock, a key).
+        if let Some(row) = station
+            .store()
+            .backlog()?
+            .into_iter()
+            .find(|b| b.packet_id == f.packet_id && b.state.unsent())
+        {
+            station
+                .store_mut()
+                .sync_failed(row.seq, &f.code, &f.message, now)?;
+        }
+        report
+            .refused_by_dc
+            .push((f.packet_id.clone(), f.code.clone(), f.message.clone()));
+    }
+    Ok(report)
+}
