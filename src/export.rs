@@ -10,8 +10,8 @@
 //! receipts.json              written by the data center's import
 //! ```
 //!
-//! Invariants: a packet file is written to `.part`, synced and renamed, so a disk pulled out
-//! leaves whole files or `.part` files; running the export again skips the whole files whose
+//! Invariants: a packet file is written to `.part`, synced and renamed (the renames synced
+//! before the manifest is written), so a disk pulled out leaves whole files or `.part` files; running the export again skips the whole files whose
 //! hash matches and rewrites the rest; the manifest is written last; packets become EXPORTED
 //! only after the manifest is on the disk, and are never deleted. A station whose signing key
 //! is lost (the machine carried to the data center with its database and store key alone)
@@ -41,20 +41,25 @@ pub struct ExportReport {
     pub signed: bool,
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes `bytes` to `path` through a synced `.part` file and a rename; with `durable`, the
+/// directory is synced too, so the rename itself is on the disk.
+fn write_synced(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     let part = path.with_extension("part");
     let mut f = std::fs::File::create(&part).map_err(|e| Error::io(&part, e))?;
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
         .map_err(|e| Error::io(&part, e))?;
     std::fs::rename(&part, path).map_err(|e| Error::io(path, e))?;
-    if let Some(dir) = path.parent() {
-        // The rename itself must reach the disk before the file counts as written.
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| Error::io(dir, e))?;
+    if durable && let Some(dir) = path.parent() {
+        sync_dir(dir)?;
     }
     Ok(())
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))
 }
 
 fn whole(path: &Path, sha: &str) -> bool {
@@ -105,7 +110,9 @@ pub fn export(
         let sha = hex::encode(sha256(&[&payload]));
         let path = bundle.join(&file);
         if !whole(&path, &sha) {
-            write_synced(&path, &payload)?;
+            // Each file's bytes are synced before its rename; the renames are synced once,
+            // below, before the manifest that lists them.
+            write_synced(&path, &payload, false)?;
             written += 1;
         }
         bytes += payload.len() as u64;
@@ -118,6 +125,7 @@ pub fn export(
         });
         progress(i + 1, rows.len(), bytes);
     }
+    sync_dir(&packets_dir)?;
     let manifest = BundleManifest {
         format: 1,
         station_id: station_id.clone(),
@@ -131,6 +139,7 @@ pub fn export(
             write_synced(
                 &bundle.join("manifest.sig"),
                 sign_bundle(&key, &json).as_bytes(),
+                true,
             )?;
             true
         }
@@ -143,7 +152,7 @@ pub fn export(
             false
         }
     };
-    write_synced(&bundle.join("manifest.json"), &json)?;
+    write_synced(&bundle.join("manifest.json"), &json, true)?;
     let to_text = bundle.display().to_string();
     for row in &rows {
         station.store_mut().sync_exported(row.seq, &to_text)?;
