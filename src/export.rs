@@ -154,9 +154,8 @@ pub fn export(
     };
     write_synced(&bundle.join("manifest.json"), &json, true)?;
     let to_text = bundle.display().to_string();
-    for row in &rows {
-        station.store_mut().sync_exported(row.seq, &to_text)?;
-    }
+    let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+    station.store_mut().sync_exported(&seqs, &to_text)?;
     station.audit(
         &crate::audit::AuditEvent::new("technician", "sync.export", &station_id).with_detail(
             serde_json::json!({ "to": to_text, "packets": rows.len(), "signed": signed }),

@@ -1,7 +1,8 @@
 //! Rekam core: the domain rules of e-KTP enrollment, the encrypted station store, and the
 //! operations the CLI and the desktop shell call.
 //!
-//! The crate knows nothing of Tauri, HTTP or device wire protocols (see `ARCHITECTURE.md`).
+//! The crate knows nothing of Tauri or device wire protocols and speaks no HTTP itself: its
+//! `sync` drives the `rekam-sync` client (see `ARCHITECTURE.md`).
 //! Everything fallible returns [`Error`]; every message an operator may see is available in
 //! Bahasa Indonesia and in English through [`i18n::Localized`].
 

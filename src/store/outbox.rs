@@ -274,18 +274,23 @@ impl Store {
         Ok(true)
     }
 
-    /// Carried on a disk: EXPORTED until a receipt arrives (the sync still sends it online).
-    pub fn sync_exported(&mut self, seq: i64, to: &str) -> Result<bool> {
+    /// Carried on a disk: the unsent recordings of `seqs` become EXPORTED until a receipt
+    /// arrives (the sync still sends them online), in one transaction. Returns how many
+    /// changed.
+    pub fn sync_exported(&mut self, seqs: &[i64], to: &str) -> Result<usize> {
         let at = self.now_text();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if !Self::current(&tx, seq)?.unsent() {
-            return Ok(false);
+        let mut changed = 0;
+        for &seq in seqs {
+            if Self::current(&tx, seq)?.unsent() {
+                Self::transition(&tx, seq, SyncState::Exported, None, Some(to), &at)?;
+                changed += 1;
+            }
         }
-        Self::transition(&tx, seq, SyncState::Exported, None, Some(to), &at)?;
         tx.commit()?;
-        Ok(true)
+        Ok(changed)
     }
 
     /// Applies a result of the data center to the recording with packet id `packet_id`:
