@@ -143,7 +143,8 @@ fn main() {
     .unwrap();
     let direct = format!("http://{}", running.addr);
     let token = gw.issue_token("BENCH-SYNC").unwrap();
-    let answered = rekam_sync::register(&direct, &station.registration(&token).unwrap()).unwrap();
+    let answered =
+        rekam_sync::register(&direct, None, &station.registration(&token).unwrap()).unwrap();
     station
         .pin_data_center(gw.identity(), &answered, "bench")
         .unwrap();
@@ -190,6 +191,7 @@ fn main() {
         &url,
         "BENCH-SYNC",
         station.signing_key().unwrap(),
+        None,
         Duration::from_secs(5),
         Duration::from_secs(3600),
     )

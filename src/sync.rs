@@ -166,10 +166,12 @@ pub fn next_step(code: &str, lang: Lang) -> &'static str {
 
 /// The client of the station's data center.
 pub fn client(station: &Station, cfg: &SyncConfig) -> Result<DcClient> {
+    let dc = station.data_center()?;
     DcClient::with_timeouts(
         &cfg.url,
         &station.identity().station_id,
         station.signing_key()?,
+        dc.as_ref(),
         cfg.connect_timeout,
         cfg.request_timeout,
     )
@@ -524,11 +526,27 @@ pub fn backlog(station: &Station, stuck_after: Duration, lang: Lang) -> Result<V
 pub struct BacklogSummaryView {
     /// Records by state (every state, final ones included).
     pub by_state: std::collections::BTreeMap<String, i64>,
-    /// Records not yet final by age: under 1 h, 1-24 h, 1-7 days, over 7 days.
-    pub by_age: std::collections::BTreeMap<String, i64>,
+    /// Records not yet final by age, youngest first: under 1 h, 1-24 h, 1-7 days, over 7 days.
+    pub by_age: Vec<AgeBucket>,
     /// Records stuck.
     pub stuck: i64,
 }
+
+/// Records of one age bucket.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgeBucket {
+    /// The bucket.
+    pub age: &'static str,
+    /// Records in it.
+    pub count: i64,
+}
+
+const AGES: [(&str, i64); 4] = [
+    ("< 1 h", 3600),
+    ("1-24 h", 24 * 3600),
+    ("1-7 d", 7 * 24 * 3600),
+    ("> 7 d", i64::MAX),
+];
 
 /// The `--summary` view.
 pub fn summary(station: &Station, lines: &[BacklogLine]) -> Result<BacklogSummaryView> {
@@ -541,17 +559,16 @@ pub fn summary(station: &Station, lines: &[BacklogLine]) -> Result<BacklogSummar
             .collect(),
         ..Default::default()
     };
-    for bucket in ["< 1 h", "1-24 h", "1-7 d", "> 7 d"] {
-        v.by_age.insert(bucket.into(), 0);
-    }
+    v.by_age = AGES
+        .iter()
+        .map(|(age, _)| AgeBucket { age, count: 0 })
+        .collect();
     for l in lines {
-        let bucket = match l.age_seconds {
-            a if a < 3600 => "< 1 h",
-            a if a < 24 * 3600 => "1-24 h",
-            a if a < 7 * 24 * 3600 => "1-7 d",
-            _ => "> 7 d",
-        };
-        *v.by_age.entry(bucket.into()).or_default() += 1;
+        let i = AGES
+            .iter()
+            .position(|(_, under)| l.age_seconds < *under)
+            .unwrap_or(AGES.len() - 1);
+        v.by_age[i].count += 1;
         v.stuck += i64::from(l.stuck);
     }
     Ok(v)

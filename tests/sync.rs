@@ -192,7 +192,7 @@ fn station(dir: &std::path::Path, id: &str, clock: Arc<dyn Clock>) -> Station {
 
 fn register(dc: &Dc, s: &mut Station, url: &str) {
     let token = dc.gw.issue_token(&s.identity().station_id).unwrap();
-    let answered = rekam_sync::register(url, &s.registration(&token).unwrap()).unwrap();
+    let answered = rekam_sync::register(url, None, &s.registration(&token).unwrap()).unwrap();
     let identity = dc.gw.identity().clone();
     s.pin_data_center(&identity, &answered, "test").unwrap();
 }
@@ -364,7 +364,7 @@ fn a_station_clock_off_by_an_hour_is_told_to_set_it_and_nothing_is_lost() {
     let s = station(dir.path(), "KEC-SY-02", Arc::new(FixedClock(wrong)));
     // Registration itself refuses the skew; register with a right clock, then drift.
     let token = dc.gw.issue_token("KEC-SY-02").unwrap();
-    let e = rekam_sync::register(&url, &s.registration(&token).unwrap()).unwrap_err();
+    let e = rekam_sync::register(&url, None, &s.registration(&token).unwrap()).unwrap_err();
     assert_eq!(e.code(), "CLOCK_SKEW");
     let mut right = Station::open(
         StationPaths::new(dir.path().join("KEC-SY-02"), None),
@@ -516,4 +516,40 @@ fn exports_and_online_uploads_mixed_give_each_record_once_and_close_the_loop() {
     };
     assert_eq!(later.len(), 2);
     assert_eq!(dc.packets(), 8, "eight recordings, eight records");
+}
+
+#[test]
+fn over_tls_the_station_trusts_only_the_pinned_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let dc_dir = dir.path().join("dc");
+    let identity = rekam_gateway::init(&dc_dir, "DC-TLS").unwrap();
+    let mut cfg_gw = Config::new(&dc_dir);
+    cfg_gw.tls = true;
+    let gw = Gateway::open(cfg_gw, Arc::new(SystemClock)).unwrap();
+    let running = gw.clone().spawn("127.0.0.1:0").unwrap();
+    let url = format!("https://127.0.0.1:{}", running.addr.port());
+
+    let mut s = station(dir.path(), "KEC-TLS-01", Arc::new(SystemClock));
+    let token = gw.issue_token("KEC-TLS-01").unwrap();
+    let answered =
+        rekam_sync::register(&url, Some(&identity), &s.registration(&token).unwrap()).unwrap();
+    s.pin_data_center(&identity, &answered, "test").unwrap();
+    let packets = record(&mut s, 1);
+    let r = sync_once(&mut s, &cfg(&url)).unwrap();
+    assert_eq!(r.sent, 1, "{r:?}");
+    assert_eq!(state(&s, &packets[0]), SyncState::SentForEnrollment);
+
+    // Plain HTTP to a TLS gateway, or https to another certificate: nothing is sent.
+    let mut other = identity.clone();
+    let (cert, _, pin) = rekam_gateway::tls::generate(&["127.0.0.1".into()]).unwrap();
+    other.tls_certificate = Some(cert);
+    other.tls_certificate_sha256 = Some(pin);
+    let e = rekam_sync::identity(&url, Some(&other)).unwrap_err();
+    assert_eq!(e.code(), "TLS", "{e}");
+    assert_eq!(
+        rekam::sync::next_step("TLS", rekam::i18n::Lang::Id),
+        "sertifikat atau identitas DC tidak cocok: jangan kirim, hubungi Dinas"
+    );
+    let e = rekam_sync::identity(&url.replace("https", "http"), None).unwrap_err();
+    assert!(matches!(e, rekam_sync::SyncError::Transport { .. }), "{e}");
 }

@@ -179,7 +179,7 @@ fn main() {
         &gw.issue_token("BENCH-03").unwrap(),
         time::OffsetDateTime::now_utc().unix_timestamp(),
     );
-    rekam_sync::register(&url, &reg).unwrap();
+    rekam_sync::register(&url, None, &reg).unwrap();
     // Distinct packets of the generated residents, sealed with the bench station's key.
     let seal_one = |r: &Recording| {
         let mut r = r.clone();

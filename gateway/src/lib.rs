@@ -19,6 +19,7 @@ pub mod api;
 pub mod bundle;
 pub mod db;
 pub mod results;
+pub mod tls;
 pub mod tus;
 
 use anyhow::Context;
@@ -40,6 +41,9 @@ pub struct Config {
     pub clock_skew: i64,
     /// How long after receipt a packet is de-duplicated and its result published.
     pub results_delay: Duration,
+    /// Serve HTTPS with the certificate made at `init` (the binary's default); plain HTTP
+    /// otherwise (loopback tests and benchmarks).
+    pub tls: bool,
 }
 
 impl Config {
@@ -51,6 +55,7 @@ impl Config {
             max_packet: rekam::packet::DEFAULT_BUDGET as u64,
             clock_skew: 300,
             results_delay: Duration::from_secs(2),
+            tls: false,
         }
     }
 }
@@ -75,15 +80,30 @@ pub mod paths {
     pub fn identity(dir: &Path) -> PathBuf {
         dir.join("dc-identity.json")
     }
+    /// The TLS certificate (PEM, public).
+    pub fn tls_certificate(dir: &Path) -> PathBuf {
+        dir.join("tls.crt.pem")
+    }
+    /// The TLS key.
+    pub fn tls_key(dir: &Path) -> PathBuf {
+        dir.join("keys").join("tls.key")
+    }
     /// Partial uploads.
     pub fn uploads(dir: &Path) -> PathBuf {
         dir.join("uploads")
     }
 }
 
-/// Sets up a data directory: fresh DC keys, the database key, the public identity file.
-/// Refuses a directory that holds keys already.
+/// Sets up a data directory for a gateway reached at `localhost` or `127.0.0.1`; see
+/// [`init_for`].
 pub fn init(dir: &Path, dc_id: &str) -> anyhow::Result<DcIdentity> {
+    init_for(dir, dc_id, &["localhost".into(), "127.0.0.1".into()])
+}
+
+/// Sets up a data directory: fresh DC keys, the database key, a TLS certificate for `names`,
+/// the public identity file (keys, certificate and its pin). Refuses a directory that holds
+/// keys already.
+pub fn init_for(dir: &Path, dc_id: &str, names: &[String]) -> anyhow::Result<DcIdentity> {
     let key_file = paths::dc_keys(dir);
     anyhow::ensure!(
         !key_file.exists(),
@@ -94,7 +114,11 @@ pub fn init(dir: &Path, dc_id: &str) -> anyhow::Result<DcIdentity> {
     let (keys, text) = DcKeys::generate_with_text()?;
     write_private(&key_file, text.as_bytes())?;
     StoreKey::generate()?.write_new(&paths::store_key(dir))?;
-    let identity = keys.identity(dc_id, None);
+    let (cert, tls_key, pin) = tls::generate(names)?;
+    write_private(&paths::tls_key(dir), tls_key.as_bytes())?;
+    std::fs::write(paths::tls_certificate(dir), &cert)?;
+    let mut identity = keys.identity(dc_id, Some(pin));
+    identity.tls_certificate = Some(cert);
     let mut public = serde_json::to_vec_pretty(&identity)?;
     public.push(b'\n');
     std::fs::write(paths::identity(dir), public)?;
@@ -250,7 +274,15 @@ impl Gateway {
                 }
             }
         });
-        axum::serve(listener, api::router(self)).await
+        let router = api::router(self.clone());
+        if self.inner.cfg.tls {
+            let dir = &self.inner.cfg.data_dir;
+            let acceptor = tls::acceptor(&paths::tls_certificate(dir), &paths::tls_key(dir))
+                .map_err(std::io::Error::other)?;
+            axum::serve(tls::TlsListener::new(listener, acceptor)?, router).await
+        } else {
+            axum::serve(listener, router).await
+        }
     }
 }
 

@@ -59,15 +59,25 @@ fn init_token_serve_and_stations() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let addr = line
+    let url = line
         .trim()
         .strip_prefix("listening on ")
         .unwrap()
         .to_owned();
-    let served = rekam_sync::identity(&format!("http://{addr}"));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    assert!(url.starts_with("https://"), "{url}");
     let file: rekam_packet::DcIdentity =
         serde_json::from_slice(&std::fs::read(data.join("dc-identity.json")).unwrap()).unwrap();
+    file.check().unwrap();
+    // Over TLS, trusting only the certificate in the identity file.
+    let served = rekam_sync::identity(&url, Some(&file));
+    // Without it, https is refused before a byte is sent.
+    let unpinned = rekam_sync::identity(&url, None);
+    // With another data center's certificate, the handshake fails.
+    let other = rekam_gateway::init(&dir.path().join("other"), "DC-OTHER").unwrap();
+    let mitm = rekam_sync::identity(&url, Some(&other));
+    child.kill().unwrap();
+    child.wait().unwrap();
     assert_eq!(served.unwrap(), file);
+    assert_eq!(unpinned.unwrap_err().code(), "PROTOCOL");
+    assert_eq!(mitm.unwrap_err().code(), "TLS");
 }

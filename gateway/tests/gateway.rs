@@ -65,7 +65,7 @@ fn station(dir: &Path, id: &str) -> Station {
 
 fn register(dc: &Dc, s: &mut Station) -> DcClient {
     let token = dc.gw.issue_token(&s.identity().station_id).unwrap();
-    let answered = rekam_sync::register(&dc.url, &s.registration(&token).unwrap()).unwrap();
+    let answered = rekam_sync::register(&dc.url, None, &s.registration(&token).unwrap()).unwrap();
     s.pin_data_center(&dc.identity, &answered, "test").unwrap();
     DcClient::new(&dc.url, &s.identity().station_id, s.signing_key().unwrap()).unwrap()
 }
@@ -379,12 +379,12 @@ fn registration_rotation_heartbeats_and_limits() {
         ..reg.clone()
     };
     assert_eq!(
-        refused(rekam_sync::register(&dc.url, &forged).unwrap_err()),
+        refused(rekam_sync::register(&dc.url, None, &forged).unwrap_err()),
         "BAD_SIGNATURE"
     );
-    let answered = rekam_sync::register(&dc.url, &reg).unwrap();
+    let answered = rekam_sync::register(&dc.url, None, &reg).unwrap();
     assert_eq!(
-        refused(rekam_sync::register(&dc.url, &reg).unwrap_err()),
+        refused(rekam_sync::register(&dc.url, None, &reg).unwrap_err()),
         "TOKEN_INVALID"
     );
     // An identity file other than the gateway's is not pinned.

@@ -241,6 +241,7 @@ impl DcKeys {
                 public: hex::encode(self.receipt.verifying_key().as_bytes()),
             },
             tls_certificate_sha256,
+            tls_certificate: None,
         }
     }
 }
@@ -265,17 +266,45 @@ pub struct DcIdentity {
     pub packet_key: PublicKey,
     /// The Ed25519 key of receipts and results.
     pub receipt_key: PublicKey,
-    /// SHA-256 of the DC's TLS certificate (DER, hex), pinned by the sync client when the
-    /// gateway is reached over TLS.
+    /// SHA-256 of the DC's TLS certificate (DER, hex).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_certificate_sha256: Option<String>,
+    /// The DC's TLS certificate (PEM): the one certificate a station trusts for `https://`
+    /// (no other root is), so the connection is pinned to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_certificate: Option<String>,
+}
+
+/// The DER bytes of the first certificate of a PEM text.
+pub fn pem_certificate_der(pem: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let body = pem
+        .split("-----BEGIN CERTIFICATE-----")
+        .nth(1)?
+        .split("-----END CERTIFICATE-----")
+        .next()?;
+    let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(b64).ok()
 }
 
 impl DcIdentity {
-    /// Checks that both keys parse and that their ids are theirs.
+    /// Checks that both keys parse, that their ids are theirs, and that a TLS certificate is
+    /// the one its pin names.
     pub fn check(&self) -> Result<()> {
         self.packet_public()?;
         self.receipt_public()?;
+        if let Some(pem) = &self.tls_certificate {
+            let der = pem_certificate_der(pem).ok_or(PacketError::Malformed {
+                field: "data center TLS certificate",
+                detail: "not a PEM certificate".into(),
+            })?;
+            if self.tls_certificate_sha256.as_deref() != Some(&hex::encode(sha256(&[&der]))) {
+                return Err(PacketError::Malformed {
+                    field: "data center TLS certificate",
+                    detail: "its SHA-256 is not the pinned one".into(),
+                });
+            }
+        }
         Ok(())
     }
 

@@ -135,8 +135,12 @@ fn checked(r: Response) -> Result<Response, SyncError> {
 /// Registers a station at `base_url` (no key is registered yet, so the request is not
 /// signed: the registration carries its own proof). Returns the identity the gateway
 /// answers with; the caller compares it with the pinned one.
-pub fn register(base_url: &str, reg: &Registration) -> Result<DcIdentity, SyncError> {
-    let r = Client::new()
+pub fn register(
+    base_url: &str,
+    dc: Option<&DcIdentity>,
+    reg: &Registration,
+) -> Result<DcIdentity, SyncError> {
+    let r = short(dc, base_url)?
         .post(format!(
             "{}/v1/stations/register",
             base_url.trim_end_matches('/')
@@ -149,9 +153,44 @@ pub fn register(base_url: &str, reg: &Registration) -> Result<DcIdentity, SyncEr
         .map_err(|e| SyncError::Protocol(e.to_string()))
 }
 
-/// The identity a gateway presents (compare it with the pinned one before trusting it).
-pub fn identity(base_url: &str) -> Result<DcIdentity, SyncError> {
-    let r = Client::new()
+/// The HTTP client for `base_url`. For `https://` the pinned identity's certificate is the
+/// only one trusted (no system roots), so a connection to anything else fails the handshake
+/// (`TLS`); plain `http://` is for loopback.
+fn http(
+    base_url: &str,
+    dc: Option<&DcIdentity>,
+    connect: Duration,
+    request: Duration,
+) -> Result<Client, SyncError> {
+    let mut b = Client::builder().connect_timeout(connect).timeout(request);
+    if base_url.starts_with("https://") {
+        let pem = dc
+            .and_then(|d| d.tls_certificate.as_deref())
+            .ok_or_else(|| {
+                SyncError::Protocol(
+                    "https needs the data center's certificate from its identity file".into(),
+                )
+            })?;
+        let cert = reqwest::Certificate::from_pem(pem.as_bytes())
+            .map_err(|e| SyncError::Protocol(format!("the pinned certificate: {e}")))?;
+        b = b.tls_certs_only([cert]).https_only(true);
+    }
+    b.build().map_err(transport)
+}
+
+fn short(dc: Option<&DcIdentity>, base_url: &str) -> Result<Client, SyncError> {
+    http(
+        base_url,
+        dc,
+        Duration::from_secs(10),
+        Duration::from_secs(30),
+    )
+}
+
+/// The identity a gateway presents (compare it with the pinned one before trusting it);
+/// `dc` is the identity file whose TLS certificate an `https://` address must present.
+pub fn identity(base_url: &str, dc: Option<&DcIdentity>) -> Result<DcIdentity, SyncError> {
+    let r = short(dc, base_url)?
         .get(format!("{}/v1/identity", base_url.trim_end_matches('/')))
         .send()
         .map_err(transport)?;
@@ -187,24 +226,23 @@ impl DcClient {
             base_url,
             station_id,
             key,
+            None,
             Duration::from_secs(10),
             Duration::from_secs(120),
         )
     }
 
-    /// A client with its own connect and request timeouts (thin links want long ones).
+    /// A client with its own connect and request timeouts (thin links want long ones); an
+    /// `https://` address needs `dc`, whose certificate is the only one trusted.
     pub fn with_timeouts(
         base_url: &str,
         station_id: &str,
         key: StationKey,
+        dc: Option<&DcIdentity>,
         connect: Duration,
         request: Duration,
     ) -> Result<DcClient, SyncError> {
-        let http = Client::builder()
-            .connect_timeout(connect)
-            .timeout(request)
-            .build()
-            .map_err(transport)?;
+        let http = http(base_url, dc, connect, request)?;
         Ok(DcClient {
             base: base_url.trim_end_matches('/').to_owned(),
             http,

@@ -37,6 +37,9 @@ enum Command {
         /// The data center's name, in the identity stations pin.
         #[arg(long, default_value = "DC-DUKCAPIL")]
         dc_id: String,
+        /// Host names and addresses the TLS certificate is for (repeat)
+        #[arg(long = "tls-name", default_values_t = ["localhost".to_owned(), "127.0.0.1".to_owned()])]
+        tls_names: Vec<String>,
     },
     /// Issues a one-time registration token for a station.
     Token {
@@ -64,6 +67,9 @@ enum Command {
         /// The largest clock difference accepted, in seconds.
         #[arg(long, default_value_t = 300)]
         clock_skew: i64,
+        /// Serve plain HTTP instead of HTTPS (a loopback demo behind another TLS endpoint)
+        #[arg(long)]
+        plain_http: bool,
     },
     /// Imports a technician's export bundle and writes receipts.json into it.
     Import {
@@ -100,8 +106,12 @@ fn main() -> anyhow::Result<()> {
         .init();
     let clock = Arc::new(SystemClock);
     match Cli::parse().command {
-        Command::Init { data, dc_id } => {
-            let id = rekam_gateway::init(&data, &dc_id)?;
+        Command::Init {
+            data,
+            dc_id,
+            tls_names,
+        } => {
+            let id = rekam_gateway::init_for(&data, &dc_id, &tls_names)?;
             println!(
                 "data center {} ready in {}\npacket key {}, receipt key {}\ngive stations {}",
                 id.dc_id,
@@ -121,10 +131,12 @@ fn main() -> anyhow::Result<()> {
             results_delay,
             max_packet,
             clock_skew,
+            plain_http,
         } => {
             let cfg = Config {
                 max_packet,
                 clock_skew,
+                tls: !plain_http,
                 results_delay: Duration::from_secs(results_delay),
                 ..Config::new(data)
             };
@@ -134,7 +146,11 @@ fn main() -> anyhow::Result<()> {
                 let listener = tokio::net::TcpListener::bind(&listen)
                     .await
                     .with_context(|| format!("cannot listen on {listen}"))?;
-                println!("listening on {}", listener.local_addr()?);
+                println!(
+                    "listening on {}://{}",
+                    if plain_http { "http" } else { "https" },
+                    listener.local_addr()?
+                );
                 gw.serve(listener).await?;
                 anyhow::Ok(())
             })?;

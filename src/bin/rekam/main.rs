@@ -335,8 +335,12 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
                     .with_context(|| format!("--dc-identity {}", dc_identity.display()))?,
             )
             .with_context(|| format!("{} is not a data center identity", dc_identity.display()))?;
-            rekam::station::same_data_center(&expected, &rekam_sync::identity(gateway)?)?;
-            let answered = rekam_sync::register(gateway, &station.registration(token)?)?;
+            rekam::station::same_data_center(
+                &expected,
+                &rekam_sync::identity(gateway, Some(&expected))?,
+            )?;
+            let answered =
+                rekam_sync::register(gateway, Some(&expected), &station.registration(token)?)?;
             station.pin_data_center(&expected, &answered, actor)?;
             station.store_mut().set_dc_url(gateway)?;
             out.message(&format!(
@@ -442,11 +446,8 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
         } => {
             let mut station = Station::open(paths(&cli.global)?, clock)?;
             let rotation = station.begin_key_rotation()?;
-            let client = rekam_sync::DcClient::new(
-                gateway,
-                &station.identity().station_id,
-                station.signing_key()?,
-            )?;
+            let cfg = rekam::sync::SyncConfig::new(gateway.clone());
+            let client = rekam::sync::client(&station, &cfg)?;
             client.rotate(&rotation)?;
             station.finish_key_rotation(actor)?;
             out.message(&format!(

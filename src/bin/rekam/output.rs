@@ -407,8 +407,8 @@ impl Out {
             "{}",
             self.t("Belum final, menurut umur:", "Not final, by age:")
         );
-        for (a, n) in &v.by_age {
-            println!("  {a:<22} {n}");
+        for b in &v.by_age {
+            println!("  {:<22} {}", b.age, b.count);
         }
         println!("{} {}", self.t("Mengendap:", "Stuck:"), v.stuck);
     }
