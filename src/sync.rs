@@ -216,7 +216,14 @@ pub fn sync_once(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> 
     let mut report = PassReport::default();
     let probe = client(station, cfg)?;
     match probe.identity() {
-        Ok(found) => crate::station::same_data_center(&dc, &found)?,
+        Ok(found) => {
+            if let Err(e) = crate::station::same_data_center(&dc, &found) {
+                // Someone else answers at the address: send nothing, say so, keep trying.
+                report.error = Some((e.code().to_owned(), e.to_string()));
+                report.remaining = station.store().sync_due(i64::MAX, i64::MAX)?.len();
+                return Ok(report);
+            }
+        }
         Err(e) => {
             let f = classify(&e);
             report.error = Some((f.code, f.reason));
@@ -234,6 +241,8 @@ pub fn sync_once(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> 
     Ok(report)
 }
 
+/// Sends every due record, a few at a time: only a batch of packets is in memory (a station
+/// drained after months offline holds thousands), and a dropped link ends the pass.
 fn send_due(
     station: &mut Station,
     cfg: &SyncConfig,
@@ -244,8 +253,31 @@ fn send_due(
     if due.is_empty() {
         return Ok(());
     }
+    let workers = cfg.concurrency.clamp(1, 4);
+    let clients = (0..workers)
+        .map(|_| client(station, cfg))
+        .collect::<Result<Vec<_>>>()?;
+    let stop = AtomicBool::new(false);
+    for batch in due.chunks(workers * 2) {
+        send_batch(station, cfg, dc, &clients, batch, &stop, report)?;
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn send_batch(
+    station: &mut Station,
+    cfg: &SyncConfig,
+    dc: &DcIdentity,
+    clients: &[DcClient],
+    due: &[crate::store::DueItem],
+    stop: &AtomicBool,
+    report: &mut PassReport,
+) -> Result<()> {
     let mut work = Vec::new();
-    for item in &due {
+    for item in due {
         let bytes = station.store().enrollment_payload(&item.packet_id)?;
         match bytes.map(|b| SealedPacket::parse(&b).map(|p| (b, p))) {
             Some(Ok((bytes, packet))) => {
@@ -265,16 +297,12 @@ fn send_due(
         }
     }
     let queue = std::sync::Mutex::new(work.into_iter());
-    let stop = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<Event>();
-    let clients = (0..cfg.concurrency.clamp(1, 4))
-        .map(|_| client(station, cfg))
-        .collect::<Result<Vec<_>>>()?;
     let attempts: std::collections::HashMap<i64, i64> =
         due.iter().map(|d| (d.seq, d.attempts)).collect();
     std::thread::scope(|scope| -> Result<()> {
-        for c in &clients {
-            let (tx, queue, stop) = (tx.clone(), &queue, &stop);
+        for c in clients {
+            let (tx, queue) = (tx.clone(), &queue);
             scope.spawn(move || {
                 loop {
                     if stop.load(Ordering::Relaxed) {
