@@ -149,9 +149,13 @@ pub fn next_step(code: &str, lang: Lang) -> &'static str {
             "DC meminta kirim ulang; dikirim ulang otomatis",
             "the data center asked for a resend; it is sent again automatically",
         ),
-        "PACKET_CORRUPTED" | "LOCAL_DISK" => lang.pick(
+        "PACKET_CORRUPTED" => lang.pick(
             "paket rusak di stasiun: ekspor untuk tim teknis",
             "the packet is damaged at the station: export it for the technical team",
+        ),
+        "LOCAL_DISK" => lang.pick(
+            "penyimpanan stasiun bermasalah (disk penuh atau rusak): hubungi teknisi",
+            "the station's storage has a problem (full or failing disk): call a technician",
         ),
         "UPLOAD_UNKNOWN" | "UPLOAD_INCOMPLETE" | "UPLOAD_BUSY" | "OFFSET_MISMATCH" => lang.pick(
             "pengiriman diulang otomatis",
@@ -461,7 +465,18 @@ pub fn run(
 ) -> Result<()> {
     let mut down = 0i64;
     while !stop.load(Ordering::Relaxed) {
-        let report = sync_once(station, cfg)?;
+        // Never giving up: a pass that fails at the station (the store unreadable for a
+        // moment, the disk full) is reported and retried like a dead link.
+        let report = sync_once(station, cfg).unwrap_or_else(|e| PassReport {
+            error: Some((
+                match e {
+                    Error::Database(_) | Error::Io { .. } => "LOCAL_DISK".to_owned(),
+                    ref other => other.code().to_owned(),
+                },
+                e.to_string(),
+            )),
+            ..PassReport::default()
+        });
         on_pass(&report);
         let wait = if !report.link_up {
             down += 1;
@@ -600,4 +615,66 @@ pub fn summary(station: &Station, lines: &[BacklogLine]) -> Result<BacklogSummar
         v.stuck += i64::from(l.stuck);
     }
     Ok(v)
+}
+
+/// A sync running on a thread of its own ([`spawn`]).
+#[derive(Debug)]
+pub struct Background {
+    stop: std::sync::Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<Result<()>>>,
+    passes: mpsc::Receiver<PassReport>,
+}
+
+impl Background {
+    /// The reports of the passes made since the last call.
+    pub fn reports(&self) -> Vec<PassReport> {
+        self.passes.try_iter().collect()
+    }
+
+    /// Waits up to `timeout` for the next pass's report.
+    pub fn next_report(&self, timeout: Duration) -> Option<PassReport> {
+        self.passes.recv_timeout(timeout).ok()
+    }
+
+    /// Stops after the current step (every change is its own transaction, so stopping anywhere
+    /// loses nothing) and returns how the loop ended.
+    pub fn stop(mut self) -> Result<()> {
+        self.halt()
+    }
+
+    fn halt(&mut self) -> Result<()> {
+        self.stop.store(true, Ordering::Relaxed);
+        match self.thread.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(Error::Sync("the sync thread panicked".into())),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Err(e) = self.halt() {
+            tracing::error!(error = %e, "background sync ended with an error");
+        }
+    }
+}
+
+/// Runs [`run`] on a thread of its own with `station` (open it separately from the one the
+/// counter uses: each has its own connection to the store). The desktop app and `rekam sync`
+/// keep the sync going this way while recordings are made.
+pub fn spawn(mut station: Station, cfg: SyncConfig, idle: Duration) -> Background {
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let (tx, passes) = mpsc::channel();
+    let flag = stop.clone();
+    let thread = std::thread::spawn(move || {
+        run(&mut station, &cfg, idle, &flag, |r| {
+            let _ = tx.send(r.clone());
+        })
+    });
+    Background {
+        stop,
+        thread: Some(thread),
+        passes,
+    }
 }

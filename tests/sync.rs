@@ -553,3 +553,35 @@ fn over_tls_the_station_trusts_only_the_pinned_certificate() {
     let e = rekam_sync::identity(&url.replace("https", "http"), None).unwrap_err();
     assert!(matches!(e, rekam_sync::SyncError::Transport { .. }), "{e}");
 }
+
+#[test]
+fn the_background_sync_sends_what_the_counter_records_while_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let dc = Dc::start(&dir.path().join("dc"));
+    let url = format!("http://{}", dc.addr());
+    let mut counter = station(dir.path(), "KEC-BG-01", Arc::new(SystemClock));
+    register(&dc, &mut counter, &url);
+    let background = rekam::sync::spawn(
+        Station::open(
+            StationPaths::new(dir.path().join("KEC-BG-01"), None),
+            Arc::new(SystemClock),
+        )
+        .unwrap(),
+        cfg(&url),
+        Duration::from_millis(100),
+    );
+    let packets = record(&mut counter, 2);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut sent = 0;
+    while sent < 2 && std::time::Instant::now() < deadline {
+        if let Some(r) = background.next_report(Duration::from_secs(1)) {
+            sent += r.sent;
+        }
+    }
+    background.stop().unwrap();
+    assert_eq!(sent, 2);
+    for p in &packets {
+        assert_ne!(state(&counter, p), SyncState::BioCaptured);
+    }
+    assert_eq!(dc.packets(), 2);
+}
