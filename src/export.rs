@@ -7,7 +7,7 @@
 //! packets/<packet id>.rkpk   the sealed packets, byte for byte as stored
 //! manifest.json              station, time, and per packet: id, file, size, content hash, SHA-256
 //! manifest.sig               the station's signature of manifest.json (when its key is there)
-//! receipts.json              written by the data center's import
+//! receipts.json, .sig        written by the data center's import, signed by it
 //! ```
 //!
 //! Invariants: a packet file is written to `.part`, synced and renamed (the renames synced
@@ -183,12 +183,16 @@ pub struct ReceiptsReport {
     pub refused_by_dc: Vec<(String, String, String)>,
 }
 
-/// Imports the data center's `receipts.json`: each receipt is verified against the pinned
-/// identity and the stored packet's content hash before its packet becomes
-/// SENT_FOR_ENROLLMENT.
+/// Imports the data center's `receipts.json`: the file's signature (`receipts.sig`) and then
+/// each receipt are verified against the pinned identity, each against the stored packet's
+/// content hash, before its packet becomes SENT_FOR_ENROLLMENT.
 pub fn import_receipts(station: &mut Station, file: &Path) -> Result<ReceiptsReport> {
     let dc = station.data_center()?.ok_or(Error::NotRegistered)?;
     let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+    // The file is signed as a whole (`receipts.sig` beside it), and each receipt on its own.
+    let sig_path = file.with_extension("sig");
+    let signature = std::fs::read_to_string(&sig_path).map_err(|e| Error::io(&sig_path, e))?;
+    rekam_packet::protocol::verify_receipts(&dc, &bytes, &signature)?;
     let receipts: ReceiptsFile = serde_json::from_slice(&bytes).map_err(|e| {
         Error::RecordingInvalid(format!("{} is not a receipts file: {e}", file.display()))
     })?;

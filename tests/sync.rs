@@ -500,8 +500,16 @@ fn exports_and_online_uploads_mixed_give_each_record_once_and_close_the_loop() {
         forged.receipts[0].receipt_no += 1;
         let path = dir.path().join("forged.json");
         std::fs::write(&path, serde_json::to_vec(&forged).unwrap()).unwrap();
-        let back = rekam::export::import_receipts(&mut s2, &path).unwrap();
-        assert_eq!(back.invalid.len(), 1);
+        // Without the data center's signature of the file: refused whole.
+        assert!(rekam::export::import_receipts(&mut s2, &path).is_err());
+        // With the signature of another file: refused whole.
+        std::fs::copy(
+            drained.bundle.join("receipts.sig"),
+            dir.path().join("forged.sig"),
+        )
+        .unwrap();
+        let e = rekam::export::import_receipts(&mut s2, &path).unwrap_err();
+        assert_eq!(e.code(), "BAD_SIGNATURE", "{e}");
         for id in &ids {
             assert_eq!(state(&s2, id), SyncState::SentForEnrollment);
         }

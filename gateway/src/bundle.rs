@@ -5,7 +5,7 @@
 use crate::Gateway;
 use anyhow::Context;
 use rekam_packet::keys::verifying_key_from_hex;
-use rekam_packet::protocol::{BundleManifest, ReceiptsFile, Refused, verify_bundle};
+use rekam_packet::protocol::{BundleManifest, ReceiptsFile, Refused, sign_receipts, verify_bundle};
 use rekam_packet::sha256;
 use std::path::Path;
 
@@ -90,10 +90,17 @@ impl Gateway {
             receipts,
             refused,
         };
-        let tmp = dir.join("receipts.json.part");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&file)?)?;
-        std::fs::File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, dir.join("receipts.json"))?;
+        let bytes = serde_json::to_vec_pretty(&file)?;
+        let signature = sign_receipts(&self.inner.dc, &bytes);
+        for (name, content) in [
+            ("receipts.sig", signature.as_bytes()),
+            ("receipts.json", bytes.as_slice()),
+        ] {
+            let tmp = dir.join(format!("{name}.part"));
+            std::fs::write(&tmp, content)?;
+            std::fs::File::open(&tmp)?.sync_all()?;
+            std::fs::rename(&tmp, dir.join(name))?;
+        }
         Ok(Imported {
             receipts: file,
             manifest_signed,

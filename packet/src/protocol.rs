@@ -558,6 +558,25 @@ pub struct ReceiptsFile {
     pub refused: Vec<Refused>,
 }
 
+fn receipts_text(file: &[u8]) -> Vec<u8> {
+    [b"REKAM-RECEIPTS-V1\0".as_slice(), &sha256(&[file])].concat()
+}
+
+/// The data center's signature of a receipts file's bytes (`receipts.sig`, hex).
+pub fn sign_receipts(dc: &DcKeys, file: &[u8]) -> String {
+    hex::encode(dc.sign(&receipts_text(file))) + "\n"
+}
+
+/// Verifies `receipts.sig` against the pinned identity.
+pub fn verify_receipts(dc: &DcIdentity, file: &[u8], signature: &str) -> Result<()> {
+    verify(
+        &dc.receipt_public()?,
+        &receipts_text(file),
+        &decode_signature(signature.trim())?,
+        "receipts file",
+    )
+}
+
 /// A packet of a bundle the data center refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refused {
