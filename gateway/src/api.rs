@@ -92,13 +92,17 @@ pub fn router(gw: Gateway) -> Router {
         .route("/v1/identity", get(identity))
         .route("/v1/stations/register", post(register))
         .route("/v1/stations/rotate", post(rotate))
-        .route(
-            "/v1/uploads",
-            axum::routing::options(crate::tus::options).post(crate::tus::create),
-        )
-        .route(
-            "/v1/uploads/{upload_id}",
-            axum::routing::head(crate::tus::head).patch(crate::tus::patch),
+        .merge(
+            Router::new()
+                .route(
+                    "/v1/uploads",
+                    axum::routing::options(crate::tus::options).post(crate::tus::create),
+                )
+                .route(
+                    "/v1/uploads/{upload_id}",
+                    axum::routing::head(crate::tus::head).patch(crate::tus::patch),
+                )
+                .layer(axum::middleware::from_fn(crate::tus::protocol)),
         )
         .route("/v1/packets/{packet_id}/commit", post(commit))
         .route("/v1/results", get(results))
@@ -274,7 +278,7 @@ impl Gateway {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let Some((owner, upload_packet, length)) = upload.filter(|u| u.0 == station_id) else {
+        let Some((_, upload_packet, length)) = upload.filter(|u| u.0 == station_id) else {
             // A commit repeated after the upload was consumed answers from the packet row.
             return self
                 .stored_receipt(station_id, packet_id, None)?
@@ -286,7 +290,6 @@ impl Gateway {
                     )
                 });
         };
-        debug_assert_eq!(owner, station_id);
         let file = crate::tus::file(self, upload_id);
         let bytes = std::fs::read(&file).map_err(Refusal::internal)?;
         if bytes.len() as i64 != length {
@@ -408,9 +411,7 @@ impl Gateway {
             &self.inner.dc,
             packet_id,
             station_id,
-            Status::SentForEnrollment,
-            None,
-            None,
+            Outcome::new(Status::SentForEnrollment),
             now,
         )?;
         tx.commit()?;
@@ -469,9 +470,8 @@ impl Gateway {
                 &self.inner.dc,
                 packet_id,
                 station_id,
-                Status::SentForEnrollment,
-                None,
-                Some("sent again after a failure at the data center"),
+                Outcome::new(Status::SentForEnrollment)
+                    .because("sent again after a failure at the data center"),
                 self.now(),
             )?;
         }
@@ -496,16 +496,41 @@ impl Gateway {
     }
 }
 
-/// Appends a signed result event.
-#[allow(clippy::too_many_arguments)]
+/// What the data center says of a packet: a status, the packet it matched, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    pub status: Status,
+    pub matched: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl Outcome {
+    pub(crate) fn new(status: Status) -> Outcome {
+        Outcome {
+            status,
+            matched: None,
+            reason: None,
+        }
+    }
+
+    pub(crate) fn because(mut self, reason: impl Into<String>) -> Outcome {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    pub(crate) fn matching(mut self, packet: Option<String>) -> Outcome {
+        self.matched = packet;
+        self
+    }
+}
+
+/// Appends a signed result event for `packet_id` of `station_id`.
 pub(crate) fn publish(
     tx: &rusqlite::Transaction<'_>,
     dc: &rekam_packet::DcKeys,
     packet_id: &str,
     station_id: &str,
-    status: Status,
-    matched_packet: Option<String>,
-    reason: Option<&str>,
+    outcome: Outcome,
     at: i64,
 ) -> rusqlite::Result<()> {
     let cursor: i64 = tx.query_row("SELECT COALESCE(MAX(cursor), 0) + 1 FROM result", [], |r| {
@@ -515,9 +540,9 @@ pub(crate) fn publish(
         cursor,
         packet_id: packet_id.into(),
         station_id: station_id.into(),
-        status,
-        matched_packet,
-        reason: reason.map(str::to_owned),
+        status: outcome.status,
+        matched_packet: outcome.matched,
+        reason: outcome.reason,
         at,
         signature: String::new(),
     };

@@ -13,7 +13,7 @@
 //! templates are read for the best candidates only.
 
 use crate::Gateway;
-use crate::api::publish;
+use crate::api::{Outcome, publish};
 use anyhow::Context;
 use rekam::packet::{Modality, Recording};
 use rekam_bio::finger::FingerTemplate;
@@ -143,20 +143,37 @@ impl Gateway {
     ) -> anyhow::Result<()> {
         let mut conn = self.db();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        publish(
+        self.conclude(
             &tx,
+            seq,
+            packet_id,
+            station_id,
+            Outcome::new(Status::EnrollFailureAtCentral).because(format!(
+                "the data center could not match the packet ({e}): send it again"
+            )),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Publishes a packet's result and marks it decided, in the caller's transaction.
+    fn conclude(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        seq: i64,
+        packet_id: &str,
+        station_id: &str,
+        outcome: Outcome,
+    ) -> rusqlite::Result<()> {
+        publish(
+            tx,
             &self.inner.dc,
             packet_id,
             station_id,
-            Status::EnrollFailureAtCentral,
-            None,
-            Some(&format!(
-                "the data center could not match the packet ({e}): send it again"
-            )),
+            outcome,
             self.now(),
         )?;
         tx.execute("UPDATE packet SET decided = 1 WHERE receipt_no = ?1", [seq])?;
-        tx.commit()?;
         Ok(())
     }
 
@@ -180,25 +197,20 @@ impl Gateway {
         let person = person_of(&rec);
         let usable = person.count() > 0 || person.irises.iter().any(Option::is_some);
 
-        let (status, matched, reason) = if !usable {
-            (
-                Status::EnrollFailureAtCentral,
-                None,
-                Some("no usable fingerprint or iris template: recapture and send again".to_owned()),
-            )
+        let outcome = if !usable {
+            Outcome::new(Status::EnrollFailureAtCentral)
+                .because("no usable fingerprint or iris template: recapture and send again")
         } else if let Some(first) = self.same_nik(&nik, seq)? {
-            (
-                Status::DuplicateRecord,
-                Some(first),
-                Some("the same NIK was recorded before".to_owned()),
-            )
+            Outcome::new(Status::DuplicateRecord)
+                .matching(Some(first))
+                .because("the same NIK was recorded before")
         } else {
             self.biometric_verdict(&person)
         };
 
+        let status = outcome.status;
         let mut conn = self.db();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let now = self.now();
         if usable {
             let fingers: Vec<FingerTemplate> = person.fingers.iter().flatten().cloned().collect();
             let minutiae = if fingers.is_empty() {
@@ -219,17 +231,7 @@ impl Gateway {
                 ],
             )?;
         }
-        publish(
-            &tx,
-            &self.inner.dc,
-            packet_id,
-            station_id,
-            status,
-            matched,
-            reason.as_deref(),
-            now,
-        )?;
-        tx.execute("UPDATE packet SET decided = 1 WHERE receipt_no = ?1", [seq])?;
+        self.conclude(&tx, seq, packet_id, station_id, outcome)?;
         tx.commit()?;
         drop(conn);
         if usable {
@@ -254,10 +256,7 @@ impl Gateway {
             .optional()
     }
 
-    fn biometric_verdict(
-        &self,
-        person: &PersonTemplate,
-    ) -> (Status, Option<String>, Option<String>) {
+    fn biometric_verdict(&self, person: &PersonTemplate) -> Outcome {
         let probe = PersonProbe::new(person);
         let rule = Decision::default();
         let hits = {
@@ -294,23 +293,19 @@ impl Gateway {
                 .ok()
         };
         match hits.first() {
-            Some(h) if h.verdict.same => (
-                Status::DuplicateRecord,
-                packet_of(h.id),
-                Some(format!(
+            Some(h) if h.verdict.same => Outcome::new(Status::DuplicateRecord)
+                .matching(packet_of(h.id))
+                .because(format!(
                     "{} of {} fingers and irises agree (fused score {})",
                     h.verdict.matching, h.verdict.compared, h.verdict.fused
                 )),
-            ),
-            Some(h) if h.verdict.matching >= 1 => (
-                Status::AdjudicateRecord,
-                packet_of(h.id),
-                Some(format!(
+            Some(h) if h.verdict.matching >= 1 => Outcome::new(Status::AdjudicateRecord)
+                .matching(packet_of(h.id))
+                .because(format!(
                     "{} of {} fingers and irises agree: an adjudicator decides",
                     h.verdict.matching, h.verdict.compared
                 )),
-            ),
-            _ => (Status::PrintReadyRecord, None, None),
+            _ => Outcome::new(Status::PrintReadyRecord),
         }
     }
 }

@@ -11,8 +11,9 @@
 use crate::Gateway;
 use crate::api::Refusal;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use rekam_packet::protocol::{UNSIGNED_BODY, body_hash};
@@ -36,20 +37,27 @@ fn tus_headers(mut r: Response) -> Response {
     r
 }
 
-/// The refusal of a request without `Tus-Resumable: 1.0.0`, if it is one.
-fn version_refusal(headers: &HeaderMap) -> Option<Response> {
-    if headers.get("tus-resumable").and_then(|v| v.to_str().ok()) == Some(TUS_VERSION) {
-        return None;
+/// The tus layer of the upload routes: every request but `OPTIONS` must carry
+/// `Tus-Resumable: 1.0.0` (else 412 with `Tus-Version`), and every answer, refusals included,
+/// carries `Tus-Resumable` and `Cache-Control: no-store`.
+pub async fn protocol(req: Request, next: Next) -> Response {
+    let speaks_tus = req
+        .headers()
+        .get("tus-resumable")
+        .and_then(|v| v.to_str().ok())
+        == Some(TUS_VERSION);
+    if req.method() != Method::OPTIONS && !speaks_tus {
+        let mut r = Refusal::new(
+            StatusCode::PRECONDITION_FAILED,
+            "TUS_VERSION",
+            "Tus-Resumable must be 1.0.0",
+        )
+        .into_response();
+        r.headers_mut()
+            .insert("tus-version", HeaderValue::from_static(TUS_VERSION));
+        return tus_headers(r);
     }
-    let mut r = Refusal::new(
-        StatusCode::PRECONDITION_FAILED,
-        "TUS_VERSION",
-        "Tus-Resumable must be 1.0.0",
-    )
-    .into_response();
-    r.headers_mut()
-        .insert("tus-version", HeaderValue::from_static(TUS_VERSION));
-    Some(tus_headers(r))
+    tus_headers(next.run(req).await)
 }
 
 fn number(headers: &HeaderMap, name: &str) -> Result<u64, Refusal> {
@@ -81,10 +89,6 @@ fn metadata(headers: &HeaderMap, key: &str) -> Option<String> {
     })
 }
 
-fn result(r: Result<Response, Refusal>) -> Response {
-    tus_headers(r.unwrap_or_else(IntoResponse::into_response))
-}
-
 /// `OPTIONS /v1/uploads`: what the server supports.
 pub async fn options(State(gw): State<Gateway>) -> Response {
     let mut r = StatusCode::NO_CONTENT.into_response();
@@ -92,7 +96,7 @@ pub async fn options(State(gw): State<Gateway>) -> Response {
     h.insert("tus-version", HeaderValue::from_static(TUS_VERSION));
     h.insert("tus-extension", HeaderValue::from_static("creation"));
     h.insert("tus-max-size", HeaderValue::from(gw.inner.cfg.max_packet));
-    tus_headers(r)
+    r
 }
 
 /// `POST /v1/uploads`: creates an upload.
@@ -101,58 +105,52 @@ pub async fn create(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-) -> Response {
-    if let Some(r) = version_refusal(&headers) {
-        return r;
+) -> Result<Response, Refusal> {
+    let station = gw.authenticate(&method, &uri, &headers, &body_hash(b""))?;
+    let length = number(&headers, "upload-length")?;
+    if length > gw.inner.cfg.max_packet {
+        return Err(Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PACKET_TOO_LARGE",
+            format!(
+                "the packet is {length} bytes, over the data center's limit of {}",
+                gw.inner.cfg.max_packet
+            ),
+        ));
     }
-    result((|| {
-        let station = gw.authenticate(&method, &uri, &headers, &body_hash(b""))?;
-        let length = number(&headers, "upload-length")?;
-        if length > gw.inner.cfg.max_packet {
-            return Err(Refusal::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PACKET_TOO_LARGE",
-                format!(
-                    "the packet is {length} bytes, over the data center's limit of {}",
-                    gw.inner.cfg.max_packet
-                ),
-            ));
-        }
-        let packet_id = metadata(&headers, "packet_id")
-            .filter(|p| rekam_packet::envelope::PacketId::parse(p).is_some())
-            .ok_or_else(|| {
-                Refusal::new(
-                    StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST",
-                    "Upload-Metadata must carry packet_id (a UUID, base64)",
-                )
-            })?;
-        let conn = gw.db();
-        let existing: Option<(String, i64)> = conn
-            .query_row(
-                "SELECT upload_id, length FROM upload WHERE station_id = ?1 AND packet_id = ?2",
-                params![station, packet_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+    let packet_id = metadata(&headers, "packet_id")
+        .filter(|p| rekam_packet::envelope::PacketId::parse(p).is_some())
+        .ok_or_else(|| {
+            Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "Upload-Metadata must carry packet_id (a UUID, base64)",
             )
-            .optional()?;
-        let upload_id = match existing {
-            Some((id, len)) if len as u64 == length => id,
-            Some((id, _)) => {
-                // Another length for the same packet: its bytes changed. Start again.
-                conn.execute("DELETE FROM upload WHERE upload_id = ?1", [&id])?;
-                let _ = std::fs::remove_file(file(&gw, &id));
-                new_upload(&gw, &conn, &station, &packet_id, length)?
-            }
-            None => new_upload(&gw, &conn, &station, &packet_id, length)?,
-        };
-        let mut r = StatusCode::CREATED.into_response();
-        r.headers_mut().insert(
-            "location",
-            HeaderValue::from_str(&format!("/v1/uploads/{upload_id}"))
-                .map_err(Refusal::internal)?,
-        );
-        Ok(r)
-    })())
+        })?;
+    let conn = gw.db();
+    let existing: Option<(String, i64)> = conn
+        .query_row(
+            "SELECT upload_id, length FROM upload WHERE station_id = ?1 AND packet_id = ?2",
+            params![station, packet_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let upload_id = match existing {
+        Some((id, len)) if len as u64 == length => id,
+        Some((id, _)) => {
+            // Another length for the same packet: its bytes changed. Start again.
+            conn.execute("DELETE FROM upload WHERE upload_id = ?1", [&id])?;
+            let _ = std::fs::remove_file(file(&gw, &id));
+            new_upload(&gw, &conn, &station, &packet_id, length)?
+        }
+        None => new_upload(&gw, &conn, &station, &packet_id, length)?,
+    };
+    let mut r = StatusCode::CREATED.into_response();
+    r.headers_mut().insert(
+        "location",
+        HeaderValue::from_str(&format!("/v1/uploads/{upload_id}")).map_err(Refusal::internal)?,
+    );
+    Ok(r)
 }
 
 fn new_upload(
@@ -215,19 +213,14 @@ pub async fn head(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-) -> Response {
-    if let Some(r) = version_refusal(&headers) {
-        return r;
-    }
-    result((|| {
-        let station = gw.authenticate(&method, &uri, &headers, &body_hash(b""))?;
-        let length = owned_upload(&gw, &station, &upload_id)?;
-        Ok(offsets(
-            StatusCode::OK,
-            offset_of(&gw, &upload_id)?,
-            Some(length),
-        ))
-    })())
+) -> Result<Response, Refusal> {
+    let station = gw.authenticate(&method, &uri, &headers, &body_hash(b""))?;
+    let length = owned_upload(&gw, &station, &upload_id)?;
+    Ok(offsets(
+        StatusCode::OK,
+        offset_of(&gw, &upload_id)?,
+        Some(length),
+    ))
 }
 
 /// Releases an upload's lock when the request ends, however it ends.
@@ -252,37 +245,27 @@ pub async fn patch(
     uri: Uri,
     headers: HeaderMap,
     body: Body,
-) -> Response {
-    if let Some(r) = version_refusal(&headers) {
-        return r;
+) -> Result<Response, Refusal> {
+    let station = gw.authenticate(&method, &uri, &headers, UNSIGNED_BODY)?;
+    if headers.get("content-type").and_then(|v| v.to_str().ok()) != Some(OFFSET_OCTET_STREAM) {
+        return Err(Refusal::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BAD_REQUEST",
+            format!("Content-Type must be {OFFSET_OCTET_STREAM}"),
+        ));
     }
-    let prepared = (|| {
-        let station = gw.authenticate(&method, &uri, &headers, UNSIGNED_BODY)?;
-        if headers.get("content-type").and_then(|v| v.to_str().ok()) != Some(OFFSET_OCTET_STREAM) {
-            return Err(Refusal::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "BAD_REQUEST",
-                format!("Content-Type must be {OFFSET_OCTET_STREAM}"),
-            ));
-        }
-        let length = owned_upload(&gw, &station, &upload_id)?;
-        let claimed = number(&headers, "upload-offset")?;
-        let held = offset_of(&gw, &upload_id)?;
-        if claimed != held {
-            return Err(Refusal::new(
-                StatusCode::CONFLICT,
-                "OFFSET_MISMATCH",
-                format!(
-                    "the gateway holds {held} bytes, not {claimed}: ask with HEAD and resume from there"
-                ),
-            ));
-        }
-        Ok((length, held))
-    })();
-    let (length, mut offset) = match prepared {
-        Ok(v) => v,
-        Err(e) => return result(Err(e)),
-    };
+    let length = owned_upload(&gw, &station, &upload_id)?;
+    let claimed = number(&headers, "upload-offset")?;
+    let mut offset = offset_of(&gw, &upload_id)?;
+    if claimed != offset {
+        return Err(Refusal::new(
+            StatusCode::CONFLICT,
+            "OFFSET_MISMATCH",
+            format!(
+                "the gateway holds {offset} bytes, not {claimed}: ask with HEAD and resume from there"
+            ),
+        ));
+    }
     if !gw
         .inner
         .active_uploads
@@ -290,18 +273,17 @@ pub async fn patch(
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .insert(upload_id.clone())
     {
-        return result(Err(Refusal::new(
+        return Err(Refusal::new(
             StatusCode::LOCKED,
             "UPLOAD_BUSY",
             "another request is writing this upload",
-        )));
+        ));
     }
     let _active = Active(&gw, upload_id.clone());
-    let path = file(&gw, &upload_id);
-    let mut out = match std::fs::OpenOptions::new().append(true).open(&path) {
-        Ok(f) => f,
-        Err(e) => return result(Err(Refusal::internal(e))),
-    };
+    let mut out = std::fs::OpenOptions::new()
+        .append(true)
+        .open(file(&gw, &upload_id))
+        .map_err(Refusal::internal)?;
     let mut stream = body.into_data_stream();
     let mut cut = false;
     while let Some(chunk) = stream.next().await {
@@ -312,22 +294,18 @@ pub async fn patch(
         };
         if offset + chunk.len() as u64 > length {
             let _ = out.sync_data();
-            return result(Err(Refusal::new(
+            return Err(Refusal::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "BAD_REQUEST",
                 format!("the body goes past Upload-Length ({length} bytes)"),
-            )));
+            ));
         }
-        if let Err(e) = out.write_all(&chunk) {
-            return result(Err(Refusal::internal(e)));
-        }
+        out.write_all(&chunk).map_err(Refusal::internal)?;
         offset += chunk.len() as u64;
     }
-    if let Err(e) = out.sync_data() {
-        return result(Err(Refusal::internal(e)));
-    }
+    out.sync_data().map_err(Refusal::internal)?;
     if cut {
         tracing::info!(upload = %upload_id, offset, "upload interrupted; bytes kept");
     }
-    result(Ok(offsets(StatusCode::NO_CONTENT, offset, None)))
+    Ok(offsets(StatusCode::NO_CONTENT, offset, None))
 }

@@ -307,6 +307,36 @@ fn an_upload_cut_mid_body_resumes_from_the_gateway_offset() {
         .verify(&dc.identity, &id, &sealed.content_hash)
         .unwrap();
 
+    // The tus layer: OPTIONS tells what the server speaks; a request without Tus-Resumable
+    // is refused with the version it needs.
+    let raw = |request: &str| {
+        let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+        tcp.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        tcp.read_to_string(&mut answer).unwrap();
+        answer.to_lowercase()
+    };
+    let options = raw(&format!(
+        "OPTIONS /v1/uploads HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"
+    ));
+    assert!(options.starts_with("http/1.1 204"), "{options}");
+    for header in [
+        "tus-version: 1.0.0",
+        "tus-extension: creation",
+        "tus-resumable: 1.0.0",
+    ] {
+        assert!(options.contains(header), "{options}");
+    }
+    let old = raw(&format!(
+        "POST /v1/uploads HTTP/1.1\r\nhost: {addr}\r\nupload-length: 10\r\n\
+         content-length: 0\r\nconnection: close\r\n\r\n"
+    ));
+    assert!(old.starts_with("http/1.1 412"), "{old}");
+    assert!(
+        old.contains("tus-version: 1.0.0") && old.contains("tus_version"),
+        "{old}"
+    );
+
     // An offset the gateway does not hold is refused with what it holds.
     let upload2 = c
         .create_upload("00000000-0000-4000-8000-000000000000", 10)
