@@ -59,63 +59,58 @@ fn link(target: SocketAddr, rate: f64, drop_every: Duration) -> Link {
                 let timeout = Some(Duration::from_millis(100));
                 c.set_read_timeout(timeout).unwrap();
                 server.set_read_timeout(timeout).unwrap();
-                let (mut c_in, mut s_out) = (c.try_clone().unwrap(), server.try_clone().unwrap());
-                let (mut s_in, mut c_out) = (server, c);
-                // Up, paced: the station's bytes never run ahead of `rate`.
-                let up = std::thread::spawn(move || {
-                    let mut buf = [0u8; 1024];
-                    let (t0, mut n_up) = (Instant::now(), 0f64);
-                    while epoch() == born {
-                        match c_in.read(&mut buf) {
-                            Ok(0) => break,
-                            Ok(n) => {
-                                n_up += n as f64;
-                                let due = Duration::from_secs_f64(n_up / rate);
-                                if let Some(wait) = due.checked_sub(t0.elapsed()) {
-                                    std::thread::sleep(wait);
-                                }
-                                if epoch() != born {
-                                    break;
-                                }
-                                counter.fetch_add(n as u64, Ordering::Relaxed);
-                                if s_out.write_all(&buf[..n]).is_err() {
-                                    break;
-                                }
-                            }
-                            Err(e)
-                                if matches!(
-                                    e.kind(),
-                                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                                ) => {}
-                            Err(_) => break,
-                        }
-                    }
-                    let _ = s_out.shutdown(std::net::Shutdown::Both);
-                });
-                // Down: answers are small; not paced.
-                let mut buf = [0u8; 16 * 1024];
-                while epoch() == born {
-                    match s_in.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => {
-                            if c_out.write_all(&buf[..n]).is_err() {
-                                break;
-                            }
-                        }
-                        Err(e)
-                            if matches!(
-                                e.kind(),
-                                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                            ) => {}
-                        Err(_) => break,
-                    }
-                }
-                let _ = c_out.shutdown(std::net::Shutdown::Both);
+                let alive = move || epoch() == born;
+                let (c_in, s_out) = (c.try_clone().unwrap(), server.try_clone().unwrap());
+                // Up, paced: the station's bytes never run ahead of `rate`; down, unpaced
+                // (answers are small).
+                let up =
+                    std::thread::spawn(move || pump(c_in, s_out, alive, Some((rate, &counter))));
+                pump(server, c, alive, None);
                 let _ = up.join();
             });
         }
     });
     Link { addr, sent }
+}
+
+/// Copies `from` to `to` while `alive()`, at most `pace.0` bytes a second when paced, counting
+/// the bytes in `pace.1`; then shuts `to` down.
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    alive: impl Fn() -> bool,
+    pace: Option<(f64, &AtomicU64)>,
+) {
+    let mut buf = [0u8; 1024];
+    let (t0, mut moved) = (Instant::now(), 0f64);
+    while alive() {
+        match from.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                if let Some((rate, counter)) = pace {
+                    moved += n as f64;
+                    let due = Duration::from_secs_f64(moved / rate);
+                    if let Some(wait) = due.checked_sub(t0.elapsed()) {
+                        std::thread::sleep(wait);
+                    }
+                    if !alive() {
+                        break;
+                    }
+                    counter.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                if to.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => break,
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Both);
 }
 
 fn main() {

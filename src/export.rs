@@ -204,6 +204,14 @@ pub fn import_receipts(station: &mut Station, file: &Path) -> Result<ReceiptsRep
         )));
     }
     let how = format!("receipt imported from {}", file.display());
+    // The records still waiting, read once: packet id -> journal position.
+    let mut waiting: std::collections::HashMap<String, i64> = station
+        .store()
+        .backlog()?
+        .into_iter()
+        .filter(|b| b.state.unsent())
+        .map(|b| (b.packet_id, b.seq))
+        .collect();
     for r in &receipts.receipts {
         let stored = station.store().enrollment_payload(&r.packet_id)?;
         let check = stored
@@ -217,35 +225,24 @@ pub fn import_receipts(station: &mut Station, file: &Path) -> Result<ReceiptsRep
             report.invalid.push((r.packet_id.clone(), why));
             continue;
         }
-        let seq = station
-            .store()
-            .backlog()?
-            .into_iter()
-            .find(|b| b.packet_id == r.packet_id)
-            .map(|b| (b.seq, b.state));
-        match seq {
-            Some((seq, state)) if state.unsent() => {
+        match waiting.remove(&r.packet_id) {
+            Some(seq) => {
                 let json =
                     serde_json::to_string(r).map_err(|e| Error::RecordingInvalid(e.to_string()))?;
                 station.store_mut().sync_sent(seq, &json, &how)?;
                 report.accepted += 1;
             }
-            _ => report.already += 1,
+            None => report.already += 1,
         }
     }
     let now = station.store().clock().now().unix_timestamp();
     for f in &receipts.refused {
         // The refusal is shown in the backlog with its code; the sync keeps offering the
         // packet online, where the data center's answer may differ (a fixed clock, a key).
-        if let Some(row) = station
-            .store()
-            .backlog()?
-            .into_iter()
-            .find(|b| b.packet_id == f.packet_id && b.state.unsent())
-        {
+        if let Some(&seq) = waiting.get(&f.packet_id) {
             station
                 .store_mut()
-                .sync_failed(row.seq, &f.code, &f.message, now)?;
+                .sync_failed(seq, &f.code, &f.message, now)?;
         }
         report
             .refused_by_dc

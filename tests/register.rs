@@ -21,6 +21,21 @@ fn rekam(data_dir: &Path, args: &[&str]) -> Output {
         .expect("run rekam")
 }
 
+fn register(data: &Path, gateway: &str, identity: &str, token: &str) -> Output {
+    rekam(
+        data,
+        &[
+            "register",
+            "--gateway",
+            gateway,
+            "--dc-identity",
+            identity,
+            "--token",
+            token,
+        ],
+    )
+}
+
 fn text(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
@@ -66,18 +81,7 @@ fn register_then_rotate_and_every_refusal_says_what_to_do() {
         "a missing value is a usage error"
     );
     let id = identity.to_str().unwrap();
-    let out = rekam(
-        &data,
-        &[
-            "register",
-            "--gateway",
-            "http://127.0.0.1:9",
-            "--dc-identity",
-            id,
-            "--token",
-            "x",
-        ],
-    );
+    let out = register(&data, "http://127.0.0.1:9", id, "x");
     assert_eq!(out.status.code(), Some(5), "{}", text(&out));
     assert!(
         text(&out).contains("periksa kabel jaringan"),
@@ -86,18 +90,7 @@ fn register_then_rotate_and_every_refusal_says_what_to_do() {
     );
 
     // A token the DC never issued.
-    let out = rekam(
-        &data,
-        &[
-            "register",
-            "--gateway",
-            &url,
-            "--dc-identity",
-            id,
-            "--token",
-            "x",
-        ],
-    );
+    let out = register(&data, &url, id, "x");
     assert_eq!(out.status.code(), Some(5), "{}", text(&out));
     assert!(text(&out).contains("TOKEN_INVALID"), "{}", text(&out));
 
@@ -109,18 +102,7 @@ fn register_then_rotate_and_every_refusal_says_what_to_do() {
     std::fs::write(&forged, other.to_string()).unwrap();
     let token = gw.issue_token("KEC-R-01").unwrap();
     let forged = forged.to_str().unwrap();
-    let out = rekam(
-        &data,
-        &[
-            "register",
-            "--gateway",
-            &url,
-            "--dc-identity",
-            forged,
-            "--token",
-            &token,
-        ],
-    );
+    let out = register(&data, &url, forged, &token);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(
         text(&out).contains("DC_IDENTITY_MISMATCH"),
@@ -130,36 +112,14 @@ fn register_then_rotate_and_every_refusal_says_what_to_do() {
     assert!(text(&out).contains("Hubungi Dinas"), "{}", text(&out));
 
     // The real identity file: registered and pinned with the same token.
-    let out = rekam(
-        &data,
-        &[
-            "register",
-            "--gateway",
-            &url,
-            "--dc-identity",
-            id,
-            "--token",
-            &token,
-        ],
-    );
+    let out = register(&data, &url, id, &token);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         text(&out).contains("Stasiun terdaftar di DC-TEST"),
         "{}",
         text(&out)
     );
-    let out = rekam(
-        &data,
-        &[
-            "register",
-            "--gateway",
-            &url,
-            "--dc-identity",
-            id,
-            "--token",
-            &token,
-        ],
-    );
+    let out = register(&data, &url, id, &token);
     assert_eq!(
         out.status.code(),
         Some(5),
@@ -167,22 +127,21 @@ fn register_then_rotate_and_every_refusal_says_what_to_do() {
         text(&out)
     );
 
-    let data2 = data.clone();
     // Sync and backlog on a station with nothing recorded yet.
-    let out = rekam(&data2, &["sync", "--once"]);
+    let out = rekam(&data, &["sync", "--once"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("Terkirim 0"), "{}", text(&out));
-    let out = rekam(&data2, &["backlog"]);
+    let out = rekam(&data, &["backlog"]);
     assert!(
         text(&out).contains("Tidak ada data mengendap"),
         "{}",
         text(&out)
     );
-    let out = rekam(&data2, &["--json", "backlog", "--summary"]);
+    let out = rekam(&data, &["--json", "backlog", "--summary"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["stuck"], 0);
     let out = rekam(
-        &data2,
+        &data,
         &["sync", "--once", "--gateway", "http://127.0.0.1:9"],
     );
     assert_eq!(out.status.code(), Some(5), "{}", text(&out));
@@ -192,10 +151,10 @@ fn register_then_rotate_and_every_refusal_says_what_to_do() {
         text(&out)
     );
 
-    let out = rekam(&data2, &["--json", "keys", "rotate", "--gateway", &url]);
+    let out = rekam(&data, &["--json", "keys", "rotate", "--gateway", &url]);
     assert!(out.status.success(), "{}", text(&out));
-    let out = rekam(&data2, &["audit", "verify"]);
+    let out = rekam(&data, &["audit", "verify"]);
     assert!(out.status.success(), "{}", text(&out));
-    let out = rekam(&data2, &["--json", "audit", "verify"]);
+    let out = rekam(&data, &["--json", "audit", "verify"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"intact\": true"));
 }

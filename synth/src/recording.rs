@@ -63,6 +63,27 @@ fn device(kind: &str) -> DeviceIdentity {
     }
 }
 
+/// A capture by the simulated `kind` device, kept at its first try.
+fn captured(
+    modality: Modality,
+    position: Option<u8>,
+    record: Option<u32>,
+    quality: Option<u8>,
+    kind: &str,
+) -> Capture {
+    Capture {
+        modality,
+        position,
+        record,
+        strokes: None,
+        quality,
+        retries: 0,
+        exception: None,
+        device: Some(device(kind)),
+        device_signature: None,
+    }
+}
+
 fn jpeg_gray(png: &[u8]) -> (Vec<u8>, u16, u16) {
     let img = image::load_from_memory(png)
         .map(|i| i.to_luma8())
@@ -165,17 +186,13 @@ pub fn recording(
                 data: image.to_bytes().ok()?,
             },
         );
-        captures.push(Capture {
-            modality: Modality::Finger,
-            position: Some(code),
+        captures.push(captured(
+            Modality::Finger,
+            Some(code),
             record,
-            strokes: None,
-            quality: Some(80),
-            retries: 0,
-            exception: None,
-            device: Some(device("FINGER")),
-            device_signature: None,
-        });
+            Some(80),
+            "FINGER",
+        ));
     }
     let finger_templates = if templates.is_empty() {
         None
@@ -227,17 +244,13 @@ pub fn recording(
                 .ok()?,
             },
         );
-        captures.push(Capture {
-            modality: Modality::Iris,
-            position: Some(position),
+        captures.push(captured(
+            Modality::Iris,
+            Some(position),
             record,
-            strokes: None,
-            quality: Some(80),
-            retries: 0,
-            exception: None,
-            device: Some(device("IRIS")),
-            device_signature: None,
-        });
+            Some(80),
+            "IRIS",
+        ));
     }
 
     let face = image::load_from_memory(file("/face/good")?).ok()?.to_rgb8();
@@ -264,17 +277,7 @@ pub fn recording(
             .ok()?,
         },
     );
-    captures.push(Capture {
-        modality: Modality::Face,
-        position: None,
-        record,
-        strokes: None,
-        quality: Some(80),
-        retries: 0,
-        exception: None,
-        device: Some(device("FACE")),
-        device_signature: None,
-    });
+    captures.push(captured(Modality::Face, None, record, Some(80), "FACE"));
 
     for (k, modality) in [(1, Modality::Signature), (2, Modality::StatementSignature)] {
         let events: Vec<PenEvent> =
@@ -293,15 +296,8 @@ pub fn recording(
         );
         let strokes = push(&mut records, block(PEN_STROKES, strokes_to_bytes(&events)));
         captures.push(Capture {
-            modality,
-            position: None,
-            record,
             strokes,
-            quality: None,
-            retries: 0,
-            exception: None,
-            device: Some(device("PAD")),
-            device_signature: None,
+            ..captured(modality, None, record, None, "PAD")
         });
     }
 
@@ -330,17 +326,13 @@ pub fn recording(
             data: record_of(&[operator]).ok()?,
         },
     );
-    captures.push(Capture {
-        modality: Modality::OperatorFinger,
-        position: None,
+    captures.push(captured(
+        Modality::OperatorFinger,
+        None,
         record,
-        strokes: None,
-        quality: None,
-        retries: 0,
-        exception: None,
-        device: Some(device("FINGER")),
-        device_signature: None,
-    });
+        None,
+        "FINGER",
+    ));
 
     let case = CaseType::NewRecording;
     let documents = case
