@@ -66,6 +66,7 @@ fn main() {
                 operator_id: "bench".into(),
                 payload: vec![0; 16],
                 biometrics: Some(row),
+                visit: None,
             })
             .unwrap();
         if (i + 1) % 5000 == 0 {

@@ -128,6 +128,15 @@ pub enum Error {
         /// Key ids found.
         found: String,
     },
+    /// A counter workflow refused a step (see [`crate::workflow::WorkflowError`]).
+    #[error(transparent)]
+    Workflow(Box<crate::workflow::WorkflowError>),
+    /// An operator id that is taken.
+    #[error("operator {0} already exists")]
+    OperatorExists(String),
+    /// A password too short.
+    #[error("a password needs at least {0} characters")]
+    WeakPassword(usize),
     /// The sync could not talk to the data center as planned.
     #[error("sync: {0}")]
     Sync(String),
@@ -176,6 +185,9 @@ impl Error {
             Error::Packet(e) => e.code(),
             Error::RecordingInvalid(_) => "RECORDING_INVALID",
             Error::DataCenterMismatch { .. } => "DC_IDENTITY_MISMATCH",
+            Error::Workflow(e) => e.code(),
+            Error::OperatorExists(_) => "OPERATOR_EXISTS",
+            Error::WeakPassword(_) => "WEAK_PASSWORD",
             Error::Sync(_) => "SYNC",
             Error::Database(_) => "DATABASE",
             Error::Io { .. } => "IO",
@@ -277,6 +289,9 @@ impl Localized for Error {
                 "Identitas DC ({found}) bukan yang tersimpan ({pinned}): alamat salah atau ada \
                  pihak lain di tengah jalur; tidak ada yang diubah. Hubungi Dinas"
             ),
+            Error::Workflow(e) => e.localized(lang),
+            Error::OperatorExists(id) => format!("Operator {id} sudah ada: pilih ID lain"),
+            Error::WeakPassword(n) => format!("Kata sandi minimal {n} karakter"),
             Error::Sync(e) => format!("Sinkronisasi gagal ({e}): hubungi teknisi"),
             Error::Database(e) => format!("Kesalahan basis data stasiun: {e}"),
             Error::Io { path, source } => format!("{}: {source}", path.display()),

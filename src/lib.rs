@@ -1,7 +1,8 @@
 //! Rekam core: the domain rules of e-KTP enrollment, the encrypted station store, and the
 //! operations the CLI and the desktop shell call.
 //!
-//! The crate knows nothing of Tauri or device wire protocols and speaks no HTTP itself: its
+//! The crate knows nothing of Tauri or device wire protocols (its workflows reach devices
+//! through the `rekam-drivers` traits) and speaks no HTTP itself: its
 //! `sync` drives the `rekam-sync` client (see `ARCHITECTURE.md`).
 //! Everything fallible returns [`Error`]; every message an operator may see is available in
 //! Bahasa Indonesia and in English through [`i18n::Localized`].
@@ -9,6 +10,7 @@
 pub mod audit;
 pub mod clock;
 pub mod dedup;
+pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod export;
@@ -16,6 +18,7 @@ pub mod packet;
 pub mod station;
 pub mod store;
 pub mod sync;
+pub mod workflow;
 
 pub use error::{Error, Result};
 /// Operator languages (the `rekam-i18n` crate, shared with the drivers).

@@ -22,6 +22,28 @@ pub const MANIFEST_FORMAT: u8 = 1;
 /// accepts packets up to the same size (`rekam-gateway serve --max-packet`).
 pub const DEFAULT_BUDGET: usize = 2 * 1024 * 1024;
 
+/// The format owner of Rekam's own CBEFF blocks (signature image, pen strokes): a private
+/// value, not registered with IBIA.
+pub const OWNER_REKAM: u16 = 0xFF52;
+/// Rekam block type: a signature image, PNG.
+pub const SIGNATURE_IMAGE: u16 = 1;
+/// Rekam block type: pen events, 11 bytes each (x, y, pressure: u16; time: u32 ms; pen down:
+/// u8), big-endian.
+pub const PEN_STROKES: u16 = 2;
+
+/// Pen samples as the [`PEN_STROKES`] block.
+pub fn strokes_to_bytes(samples: &[rekam_drivers::signature_pad::PenSample]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(samples.len() * 11);
+    for s in samples {
+        out.extend_from_slice(&s.x.to_be_bytes());
+        out.extend_from_slice(&s.y.to_be_bytes());
+        out.extend_from_slice(&s.pressure.to_be_bytes());
+        out.extend_from_slice(&s.t_ms.to_be_bytes());
+        out.push(u8::from(s.pen_down));
+    }
+    out
+}
+
 /// What a capture is of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

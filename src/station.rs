@@ -20,7 +20,7 @@ use crate::domain::region::{
 };
 use crate::packet::{DEFAULT_BUDGET, PacketId, Recording};
 use crate::store::{
-    IndexRow, JournalEntry, JournalStats, NewEnrollment, StationRow, Store, StoreKey,
+    IndexRow, JournalEntry, JournalStats, NewEnrollment, NewVisit, StationRow, Store, StoreKey,
     create_private_dir, fill_random, read_secret, write_secret,
 };
 use crate::{Error, Result};
@@ -330,9 +330,21 @@ impl Station {
     /// ([`DEFAULT_BUDGET`] by default).
     pub fn seal(
         &mut self,
+        recording: Recording,
+        biometrics: Option<IndexRow>,
+        budget: Option<usize>,
+    ) -> Result<Sealed> {
+        self.seal_visit(recording, biometrics, budget, None)
+    }
+
+    /// [`Station::seal`], writing the counter visit that produced the recording in the same
+    /// transaction.
+    pub fn seal_visit(
+        &mut self,
         mut recording: Recording,
         biometrics: Option<IndexRow>,
         budget: Option<usize>,
+        visit: Option<NewVisit>,
     ) -> Result<Sealed> {
         let dc = self.data_center()?.ok_or(Error::NotRegistered)?;
         let key = self.signing_key()?;
@@ -366,6 +378,7 @@ impl Station {
             operator_id: m.operator_id.clone(),
             payload: sealed.into_bytes(),
             biometrics,
+            visit,
         })?;
         Ok(Sealed {
             entry,

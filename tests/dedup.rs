@@ -87,6 +87,7 @@ fn a_second_recording_of_the_same_fingers_is_refused_naming_the_first() {
                 operator_id: "op-1".into(),
                 payload: vec![1, 2, 3],
                 biometrics: Some(row.clone()),
+                visit: None,
             })
             .unwrap();
         dedup.add(entry.seq, &row).unwrap();

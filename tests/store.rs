@@ -36,6 +36,7 @@ fn init(dir: &Path) -> Station {
 fn enrollment(id: &str, nik: &str) -> NewEnrollment {
     NewEnrollment {
         biometrics: None,
+        visit: None,
         enrollment_id: id.into(),
         nik: Nik::parse(nik).unwrap(),
         case: CaseType::NewRecording,

@@ -120,6 +120,7 @@ fn main() {
                 operator_id: "OP-01".into(),
                 payload: plaintext,
                 biometrics: Some(row.clone()),
+                visit: None,
             })
             .unwrap();
         store_ms.push(t.elapsed().as_secs_f64() * 1e3);

@@ -1,6 +1,7 @@
 //! Shared by the simulators and their tests: what a synthetic resident does at each device.
 
 pub mod card;
+pub mod counter;
 pub mod sbi;
 
 use rekam_drivers::signature_pad::PenSample;

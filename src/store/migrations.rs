@@ -150,6 +150,54 @@ CREATE TRIGGER sync_event_no_delete BEFORE DELETE ON sync_event
 BEGIN SELECT RAISE(ABORT, 'the sync event log is append-only'); END;
 "#,
     },
+    Migration {
+        version: 5,
+        name: "operators, queue tickets and counter visits",
+        sql: r#"
+-- The people who may use the station. The password is an Argon2id PHC string; the finger is the
+-- ISO/IEC 19794-2 record of the operator's right index finger, matched when they log in and when
+-- they confirm a recording. Operators are disabled, never deleted (the audit log names them).
+CREATE TABLE operator (
+    operator_id   TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    role          TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    finger        BLOB NOT NULL,
+    created_at    TEXT NOT NULL,
+    disabled      INTEGER NOT NULL DEFAULT 0
+);
+-- Queue numbers, one sequence per day, never reused.
+CREATE TABLE queue_ticket (
+    day       TEXT NOT NULL,
+    number    INTEGER NOT NULL,
+    issued_at TEXT NOT NULL,
+    PRIMARY KEY (day, number)
+);
+-- Every finished counter visit (a recording sealed, refused or cancelled; a handover; a reissue
+-- request; a personalisation): its outcome and the time each step took. Append-only. `detail`
+-- never holds a full NIK or biometric data.
+CREATE TABLE visit (
+    visit_id     TEXT PRIMARY KEY,
+    workflow     TEXT NOT NULL,
+    day          TEXT NOT NULL,
+    queue_number TEXT,
+    operator_id  TEXT NOT NULL,
+    case_type    TEXT,
+    masked_nik   TEXT,
+    outcome      TEXT NOT NULL,
+    code         TEXT,
+    started_at   TEXT NOT NULL,
+    finished_at  TEXT NOT NULL,
+    steps        TEXT NOT NULL,
+    detail       TEXT NOT NULL
+);
+CREATE INDEX visit_by_day ON visit (day, workflow);
+CREATE TRIGGER visit_no_update BEFORE UPDATE ON visit
+BEGIN SELECT RAISE(ABORT, 'the visit log is append-only'); END;
+CREATE TRIGGER visit_no_delete BEFORE DELETE ON visit
+BEGIN SELECT RAISE(ABORT, 'the visit log is append-only'); END;
+"#,
+    },
 ];
 
 /// The newest schema this build knows.

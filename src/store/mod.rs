@@ -11,10 +11,12 @@
 //! - a database from an older build is migrated on open; one from a newer build is refused
 //!   untouched.
 
+mod counter;
 mod key;
 mod migrations;
 mod outbox;
 
+pub use counter::{NewVisit, OperatorRow, StepTime, VisitRow};
 pub use key::StoreKey;
 pub(crate) use key::{create_private_dir, fill_random, read_secret, write_secret};
 pub use outbox::{BacklogRow, DueItem, SyncEvent, SyncState};
@@ -57,6 +59,8 @@ pub struct NewEnrollment {
     pub payload: Vec<u8>,
     /// Its entry in the de-duplication index, when fingers or irises were recorded.
     pub biometrics: Option<IndexRow>,
+    /// The counter visit that produced it, written in the same transaction.
+    pub visit: Option<NewVisit>,
 }
 
 /// A recording's row of the de-duplication index (see `rekam_bio::index`).
@@ -378,6 +382,9 @@ impl Store {
                 "case": e.case.as_str(),
             }));
         append_audit_tx(&tx, &station_id, &event, self.clock.as_ref())?;
+        if let Some(v) = &e.visit {
+            counter::insert_visit_tx(&tx, &station_id, v, self.clock.as_ref())?;
+        }
         tx.commit()?;
         Ok(JournalEntry {
             seq,

@@ -23,14 +23,7 @@ use rekam_records::finger::{Compression, FingerImage};
 use rekam_records::iris::{Eye, IrisFormat, IrisImage};
 use time::Date;
 
-/// The format owner of Rekam's own blocks (signature image, pen strokes): a private value, not
-/// registered with IBIA.
-pub const OWNER_REKAM: u16 = 0xFF52;
-/// Rekam block type: a signature image, PNG.
-pub const SIGNATURE_IMAGE: u16 = 1;
-/// Rekam block type: pen events, 11 bytes each (x, y, pressure: u16; time: u32 ms; pen down:
-/// u8), big-endian.
-pub const PEN_STROKES: u16 = 2;
+pub use rekam::packet::{OWNER_REKAM, PEN_STROKES, SIGNATURE_IMAGE};
 
 /// A generated recording and the person template its fingers and irises give.
 #[derive(Debug)]

@@ -1,0 +1,345 @@
+//! A whole counter on the simulators, for the workflow tests and `rekam demo`: a fresh station
+//! in a directory, the SBI device service and the signature pad as separate processes on their
+//! real transports, a population database of generated residents, an operator and a supervisor
+//! enrolled through the fingerprint scanner, and optionally a reference data center on
+//! loopback the station is registered with.
+//!
+//! The population database (SIAK) is the generator's residents, looked up in memory: SIAK's
+//! own interface is not public, and the core only sees the `Population` trait.
+
+use anyhow::{Context, anyhow};
+use rekam::clock::{Clock, SystemClock};
+use rekam::dedup::Dedup;
+use rekam::domain::biodata::Kewarganegaraan;
+use rekam::domain::case::{CaseType, Document, Need};
+use rekam::domain::eligibility::RecordingStatus;
+use rekam::domain::nik::Nik;
+use rekam::domain::region::RegionCode;
+use rekam::packet::ExceptionReason;
+use rekam::station::{InitOptions, Station, StationPaths};
+use rekam::workflow::operators::{self, Approval, NewOperator, Role, Session};
+use rekam::workflow::recording::{RecordingWorkflow, SealedRecording};
+use rekam::workflow::{Population, PopulationRecord, capture_finger};
+use rekam_drivers::DeviceKind;
+use rekam_drivers::sbi::{BiometricDevice, Finger, SbiClient, SbiDevice};
+use rekam_drivers::signature_pad::SerialPad;
+use rekam_drivers::trust::TrustRoots;
+use rekam_synth::resident::{MissingReason, RegionPool, reference_date, resident};
+use rekam_synth::seed::Seed;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::Arc;
+
+/// The seed of the generated residents the simulators play.
+pub const SEED: u64 = 20261122;
+/// The resident index whose fingers are the operator's.
+pub const OPERATOR: u64 = 1000;
+/// The resident index whose fingers are the supervisor's.
+pub const SUPERVISOR: u64 = 1001;
+/// The operator's and supervisor's password in tests and demos.
+pub const PASSWORD: &str = "rahasia-uji-123";
+
+const SBI_CA: &str = include_str!("../../fixtures/test-keys/test-sbi-provider-ca.crt.pem");
+
+/// The population database: generated residents by NIK.
+#[derive(Debug, Default)]
+pub struct SynthPopulation {
+    by_nik: HashMap<String, PopulationRecord>,
+    nik_of: HashMap<u64, String>,
+    missing: HashMap<u64, Vec<(Finger, ExceptionReason)>>,
+}
+
+impl SynthPopulation {
+    /// Residents `0..n` of [`SEED`], as the simulators generate them (as of `as_of`, the
+    /// generator's reference date).
+    pub fn generate(n: u64, as_of: time::Date) -> anyhow::Result<SynthPopulation> {
+        let pool = RegionPool::load()?;
+        let mut p = SynthPopulation::default();
+        for i in 0..n {
+            let r = resident(Seed::from_u64(SEED), i, &pool, as_of);
+            let missing = r
+                .missing_fingers
+                .iter()
+                .filter_map(|m| {
+                    let reason = match m.reason {
+                        MissingReason::Amputated => ExceptionReason::Amputated,
+                        MissingReason::Bandaged => ExceptionReason::Bandaged,
+                    };
+                    Finger::from_code(m.position.code()).map(|f| (f, reason))
+                })
+                .collect();
+            p.missing.insert(i, missing);
+            let Some(biodata) = r.biodata else { continue };
+            let recording = match r.prior_recording {
+                Some(reference) => RecordingStatus::Recorded { reference },
+                None => RecordingStatus::NotRecorded,
+            };
+            p.nik_of.insert(i, biodata.nik.as_str().to_owned());
+            p.by_nik.insert(
+                biodata.nik.as_str().to_owned(),
+                PopulationRecord { biodata, recording },
+            );
+        }
+        Ok(p)
+    }
+
+    /// The fingers resident `i` cannot give, and why.
+    pub fn missing(&self, i: u64) -> Vec<(Finger, ExceptionReason)> {
+        self.missing.get(&i).cloned().unwrap_or_default()
+    }
+
+    /// The NIK on resident `i`'s family card, if they have one.
+    pub fn nik(&self, i: u64) -> Option<&str> {
+        self.nik_of.get(&i).map(String::as_str)
+    }
+}
+
+impl Population for SynthPopulation {
+    fn lookup(&self, nik: &Nik) -> rekam::Result<Option<PopulationRecord>> {
+        Ok(self.by_nik.get(nik.as_str()).cloned())
+    }
+}
+
+/// A simulator process, killed when dropped.
+#[derive(Debug)]
+pub struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The counter's devices on the simulators.
+#[derive(Debug)]
+pub struct Devices {
+    _sbi: Process,
+    _pad: Process,
+    sbi_port: u16,
+    /// The slap scanner.
+    pub fingerprint: SbiDevice,
+    /// The iris camera.
+    pub iris: SbiDevice,
+    /// The face camera.
+    pub face: SbiDevice,
+    /// The signature pad.
+    pub pad: SerialPad,
+}
+
+impl Devices {
+    /// Starts `rekam-sim-sbi` and `rekam-sim-pad` from `bin_dir` and opens every device.
+    pub fn start(bin_dir: &Path) -> anyhow::Result<Devices> {
+        let (sbi, port) =
+            crate::spawn_ready(Command::new(bin_dir.join("rekam-sim-sbi")).args(["--port", "0"]));
+        let sbi = Process(sbi);
+        let port: u16 = port.parse()?;
+        let (pad, path) =
+            crate::spawn_ready(Command::new(bin_dir.join("rekam-sim-pad")).args(["--speed", "0"]));
+        let pad = Process(pad);
+        let roots = TrustRoots::from_pem(SBI_CA.as_bytes())?;
+        let found = SbiClient::new(roots).discover(port..=port);
+        let devices = found
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow!("no SBI service on port {port}"))?
+            .1?;
+        let take = |kind: DeviceKind| {
+            devices
+                .iter()
+                .find(|d| d.info().kind == kind)
+                .cloned()
+                .ok_or_else(|| anyhow!("the SBI service has no {kind:?} device"))
+        };
+        Ok(Devices {
+            fingerprint: take(DeviceKind::Fingerprint)?,
+            iris: take(DeviceKind::Iris)?,
+            face: take(DeviceKind::Face)?,
+            pad: SerialPad::open(&path)?,
+            sbi_port: port,
+            _sbi: sbi,
+            _pad: pad,
+        })
+    }
+
+    /// Sets the SBI simulator's scenario (see `rekam_sim::sbi::Scenario`): who is at the
+    /// devices and how captures go. Fields not given take their defaults.
+    pub fn scenario(&self, json: serde_json::Value) -> anyhow::Result<()> {
+        let mut full = serde_json::json!({ "seed": SEED });
+        if let (Some(f), Some(j)) = (full.as_object_mut(), json.as_object()) {
+            f.extend(j.clone());
+        }
+        let resp = reqwest::blocking::Client::new()
+            .post(format!("http://127.0.0.1:{}/admin/scenario", self.sbi_port))
+            .json(&full)
+            .send()?;
+        if !resp.status().is_success() {
+            return Err(anyhow!("scenario refused: {}", resp.text()?));
+        }
+        Ok(())
+    }
+
+    /// Resident `i` steps up to the devices.
+    pub fn resident(&self, i: u64) -> anyhow::Result<()> {
+        self.scenario(serde_json::json!({ "resident": i }))
+    }
+}
+
+/// A station with its operator and supervisor, its population and its de-duplication index.
+#[derive(Debug)]
+pub struct Counter {
+    /// The station.
+    pub station: Station,
+    /// The devices.
+    pub devices: Devices,
+    /// SIAK.
+    pub population: SynthPopulation,
+    /// The logged-in operator (`OP-01`).
+    pub session: Session,
+    /// The de-duplication index.
+    pub dedup: Dedup,
+}
+
+/// Finds the simulators' binaries: beside the running executable, or one level up (test
+/// executables live in `target/<profile>/deps`).
+pub fn bin_dir() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    if !dir.join("rekam-sim-sbi").exists() {
+        dir.pop();
+    }
+    if !dir.join("rekam-sim-sbi").exists() {
+        return Err(anyhow!(
+            "rekam-sim-sbi is not beside {}: build the simulators first (cargo build -p rekam-sim)",
+            exe.display()
+        ));
+    }
+    Ok(dir)
+}
+
+impl Counter {
+    /// A fresh station `station_id` in `dir`, its devices, a population of `residents`
+    /// generated residents, the operator `OP-01` and supervisor `SPV-01` enrolled through the
+    /// fingerprint scanner, and the operator logged in.
+    pub fn open(dir: &Path, station_id: &str, residents: u64) -> anyhow::Result<Counter> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let mut station = Station::init(
+            InitOptions {
+                paths: StationPaths::new(dir.join(station_id), None),
+                station_id: Some(station_id.into()),
+                kecamatan: RegionCode::parse("32.73.01")?,
+                actor: "setup".into(),
+            },
+            clock.clone(),
+        )?;
+        let devices = Devices::start(&bin_dir()?)?;
+        let population = SynthPopulation::generate(residents, reference_date())?;
+        for (id, name, role, who) in [
+            ("OP-01", "Siti Operator", Role::Operator, OPERATOR),
+            ("SPV-01", "Budi Supervisor", Role::Supervisor, SUPERVISOR),
+        ] {
+            devices.resident(who)?;
+            let (finger, _) = capture_finger(&devices.fingerprint, Finger::RightIndex, "ENROL")?;
+            operators::add(
+                &mut station,
+                &NewOperator {
+                    operator_id: id.into(),
+                    name: name.into(),
+                    role,
+                    password: zeroize::Zeroizing::new(PASSWORD.into()),
+                    finger,
+                },
+                None,
+            )?;
+        }
+        devices.resident(OPERATOR)?;
+        let session = operators::login(&mut station, "OP-01", PASSWORD, &devices.fingerprint)
+            .context("the operator's login")?;
+        let dedup = Dedup::load(station.store())?;
+        Ok(Counter {
+            station,
+            devices,
+            population,
+            session,
+            dedup,
+        })
+    }
+}
+
+/// The documents a resident brings: everything the case always requires.
+pub fn required_documents(case: CaseType) -> Vec<Document> {
+    case.checklist()
+        .iter()
+        .filter(|r| r.need == Need::Required)
+        .map(|r| r.document)
+        .collect()
+}
+
+impl Counter {
+    /// A supervisor's approval (SPV-01 types the password at the counter).
+    pub fn approval(&mut self, what: &str) -> rekam::Result<Approval> {
+        operators::approve(&mut self.station, "SPV-01", PASSWORD, what, "counter")
+    }
+
+    /// Starts a recording of resident `i` (at the devices) and takes it through documents,
+    /// biodata and eligibility: the case is the one their citizenship calls for.
+    pub fn begin(&mut self, i: u64) -> anyhow::Result<RecordingWorkflow> {
+        self.devices.resident(i)?;
+        let nik = self.population.nik(i).map(str::to_owned);
+        let foreign = nik
+            .as_deref()
+            .and_then(|n| Nik::parse(n).ok())
+            .and_then(|n| self.population.lookup(&n).ok().flatten())
+            .is_some_and(|r| !matches!(r.biodata.citizenship, Kewarganegaraan::Wni));
+        let case = if foreign {
+            CaseType::ForeignResident
+        } else {
+            CaseType::NewRecording
+        };
+        let mut w = RecordingWorkflow::start(&mut self.station, &self.session, case)?;
+        w.documents(&required_documents(case), &[])?;
+        w.read_biodata(&mut self.station, &self.population, nik.as_deref())?;
+        w.confirm_biodata(&mut self.station, true)?;
+        Ok(w)
+    }
+
+    /// Photo, signature, fingers (declaring the resident's missing fingers first, with the
+    /// supervisor's approval) and irises.
+    pub fn capture(&mut self, w: &mut RecordingWorkflow, i: u64) -> anyhow::Result<()> {
+        w.photo(&self.devices.face)?;
+        w.signature(&mut self.devices.pad)?;
+        let missing = self.population.missing(i);
+        if !missing.is_empty() {
+            let approval = self.approval("finger exception")?;
+            for (finger, reason) in missing {
+                w.finger_exception(finger, reason, &approval)?;
+            }
+        }
+        w.fingers(&self.devices.fingerprint)?;
+        w.irises(&self.devices.iris)?;
+        Ok(())
+    }
+
+    /// Index verification, de-duplication, statement, the operator's finger, seal.
+    pub fn finish(&mut self, mut w: RecordingWorkflow) -> anyhow::Result<SealedRecording> {
+        w.verify_index(&self.devices.fingerprint)?;
+        w.dedup(&mut self.station, &self.dedup)?;
+        w.statement(&mut self.devices.pad)?;
+        self.devices.resident(OPERATOR)?;
+        w.operator_finger(&self.devices.fingerprint)?;
+        Ok(w.seal(&mut self.station, &mut self.dedup)?)
+    }
+
+    /// Records resident `i` from queue number to summons letter.
+    pub fn record(&mut self, i: u64) -> anyhow::Result<SealedRecording> {
+        let mut w = self.begin(i)?;
+        self.capture(&mut w, i)?;
+        self.finish(w)
+    }
+}
+
+/// The core's error inside an `anyhow` error, if that is what it is: its stable code.
+pub fn code(e: &anyhow::Error) -> Option<&'static str> {
+    e.downcast_ref::<rekam::Error>().map(rekam::Error::code)
+}

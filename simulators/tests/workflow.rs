@@ -1,0 +1,505 @@
+//! The counter's workflows end to end through the simulators on their real transports (SBI over
+//! loopback HTTP, the signature pad on a pty, the card in pcscd through vpcd) and a reference
+//! data center on loopback: a recording from queue number to summons letter and on to
+//! PRINT_READY_RECORD, and each refusal the SOP asks for: no NIK, under 17, already recorded
+//! (by SIAK, by this station's journal, by this station's fingers under another NIK, and by
+//! the data center for a recording made at another station), a slap of three fingers, quality
+//! failing three times then an approved exception, the operator's finger not matching; a
+//! handover, a forged card, a failed handover, dispensation without the old KTP; reissues.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+use rekam::clock::SystemClock;
+use rekam::i18n::{Lang, Localized};
+use rekam::packet::ExceptionReason;
+use rekam::store::SyncState;
+use rekam::sync::{SyncConfig, sync_once};
+use rekam::workflow::operators;
+use rekam_drivers::card::CardTrust;
+use rekam_drivers::card::pcsc::{PcscReader, list_readers};
+use rekam_drivers::sbi::Finger;
+use rekam_gateway::{Config, Gateway};
+use rekam_packet::DcKeys;
+use rekam_sim::counter::{Counter, OPERATOR, PASSWORD, code};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Residents the population holds (edge cases 0-7 and a few more).
+const RESIDENTS: u64 = 40;
+
+/// A counter whose station seals to a data center it has never reached (TEST keys): what a
+/// station that registered once and then lost its link looks like.
+fn counter(dir: &std::path::Path, id: &str) -> Counter {
+    let mut c = unregistered(dir, id);
+    let identity = DcKeys::from_seeds(&[1; 32], &[2; 32]).identity("DC-TEST", None);
+    c.station
+        .pin_data_center(&identity, &identity, "test")
+        .unwrap();
+    c
+}
+
+fn unregistered(dir: &std::path::Path, id: &str) -> Counter {
+    Counter::open(dir, id, RESIDENTS).unwrap()
+}
+
+fn register(gw: &Gateway, url: &str, c: &mut Counter) {
+    let token = gw.issue_token(&c.station.identity().station_id).unwrap();
+    let answered =
+        rekam_sync::register(url, None, &c.station.registration(&token).unwrap()).unwrap();
+    c.station
+        .pin_data_center(gw.identity(), &answered, "test")
+        .unwrap();
+}
+
+fn state(c: &Counter, packet: &str) -> SyncState {
+    let seq = c
+        .station
+        .store()
+        .journal_after(0, 100)
+        .unwrap()
+        .into_iter()
+        .find(|e| e.enrollment_id == packet)
+        .unwrap()
+        .seq;
+    c.station
+        .store()
+        .sync_events(seq)
+        .unwrap()
+        .last()
+        .unwrap()
+        .state
+}
+
+fn is_pdf(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"%PDF-") && bytes.ends_with(b"%%EOF\n") || bytes.ends_with(b"%%EOF")
+}
+
+#[test]
+fn a_recording_goes_from_queue_number_to_print_ready_and_a_second_station_gets_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    rekam_gateway::init(&dir.path().join("dc"), "DC-TEST").unwrap();
+    let mut cfg = Config::new(dir.path().join("dc"));
+    cfg.results_delay = Duration::ZERO;
+    let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
+    let running = gw.clone().spawn("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", running.addr);
+
+    let mut a = unregistered(dir.path(), "KEC-A-01");
+    register(&gw, &url, &mut a);
+    let sealed = a.record(0).unwrap();
+    assert_eq!(sealed.queue_number, "A-001");
+    assert!(is_pdf(&sealed.summons_letter));
+    let text = String::from_utf8_lossy(&sealed.summons_letter);
+    assert!(text.contains("SURAT PANGGILAN") && text.contains("A-001"));
+    assert!(text.contains(&sealed.packet_id), "the packet id is printed");
+
+    // The visit, its step times and the audit chain.
+    let today = a.station.store().clock().today().to_string();
+    let visits = a.station.store().visits_on(&today).unwrap();
+    let v = visits.iter().find(|v| v.visit.outcome == "sealed").unwrap();
+    let steps: Vec<&str> = v.visit.steps.iter().map(|s| s.step.as_str()).collect();
+    assert_eq!(
+        steps,
+        [
+            "queue",
+            "documents",
+            "biodata",
+            "eligibility",
+            "photo",
+            "signature",
+            "fingers",
+            "irises",
+            "index_verification",
+            "dedup",
+            "statement",
+            "operator_finger"
+        ]
+    );
+    assert!(
+        !v.visit
+            .masked_nik
+            .as_ref()
+            .unwrap()
+            .contains(a.population.nik(0).unwrap())
+    );
+    assert!(a.station.verify_audit().unwrap().is_intact());
+
+    // The same resident at another kecamatan: that station cannot know, the data center does.
+    let mut b = unregistered(dir.path(), "KEC-B-01");
+    register(&gw, &url, &mut b);
+    let second = b.record(0).unwrap();
+
+    let sync = SyncConfig {
+        backoff_base: Duration::ZERO,
+        ..SyncConfig::new(&url)
+    };
+    sync_once(&mut a.station, &sync).unwrap();
+    sync_once(&mut b.station, &sync).unwrap();
+    for _ in 0..50 {
+        sync_once(&mut a.station, &sync).unwrap();
+        sync_once(&mut b.station, &sync).unwrap();
+        if state(&b, &second.packet_id) == SyncState::DuplicateRecord {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(state(&a, &sealed.packet_id), SyncState::PrintReadyRecord);
+    assert_eq!(state(&b, &second.packet_id), SyncState::DuplicateRecord);
+    running.stop();
+}
+
+#[test]
+fn residents_who_may_not_be_recorded_are_refused_with_where_to_go_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = counter(dir.path(), "KEC-R-01");
+    // Resident 2 has no NIK; 3 is under 17; SIAK says 5 was recorded elsewhere.
+    for (i, expected) in [
+        (2, "ELIG_NO_NIK"),
+        (3, "ELIG_UNDER_AGE"),
+        (5, "ELIG_ALREADY_RECORDED"),
+    ] {
+        let e = c.begin(i).unwrap_err();
+        assert_eq!(code(&e), Some(expected), "resident {i}: {e}");
+        let id = e
+            .downcast_ref::<rekam::Error>()
+            .unwrap()
+            .localized(Lang::Id);
+        assert!(id.contains("Langkah berikut"), "{id}");
+    }
+    let today = c.station.store().clock().today().to_string();
+    let refused = c.station.store().visits_on(&today).unwrap();
+    assert_eq!(
+        refused
+            .iter()
+            .filter(|v| v.visit.outcome == "refused")
+            .count(),
+        3
+    );
+    assert!(c.station.store().journal_after(0, 10).unwrap().is_empty());
+}
+
+#[test]
+fn a_person_recorded_here_is_refused_by_nik_and_by_fingers_under_another_nik() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = counter(dir.path(), "KEC-D-01");
+    let first = c.record(0).unwrap();
+
+    let e = c.begin(0).unwrap_err();
+    assert_eq!(code(&e), Some("ELIG_ALREADY_RECORDED"), "{e}");
+    assert!(
+        e.to_string().contains(&first.packet_id),
+        "names the record: {e}"
+    );
+
+    // Resident 0's face, fingers and eyes with the family card of a citizen born in a year of
+    // the same parity (the photo's backdrop colour follows the birth year).
+    let year = |c: &Counter, i: u64| {
+        let nik = rekam::domain::nik::Nik::parse(c.population.nik(i)?).ok()?;
+        let r = rekam::workflow::Population::lookup(&c.population, &nik).ok()??;
+        let citizen = matches!(
+            r.biodata.citizenship,
+            rekam::domain::biodata::Kewarganegaraan::Wni
+        );
+        let adult = r.biodata.birth_date.year() < 2008;
+        let fresh = r.recording == rekam::domain::eligibility::RecordingStatus::NotRecorded;
+        (citizen && adult && fresh).then_some(r.biodata.birth_date.year())
+    };
+    let y0 = year(&c, 0).unwrap();
+    let other = (8..RESIDENTS)
+        .find(|&i| year(&c, i).is_some_and(|y| y % 2 == y0 % 2))
+        .unwrap();
+    let mut w = c.begin(other).unwrap();
+    c.devices.resident(0).unwrap();
+    c.capture(&mut w, 0).unwrap();
+    w.verify_index(&c.devices.fingerprint).unwrap();
+    let e = w.dedup(&mut c.station, &c.dedup).unwrap_err();
+    assert_eq!(e.code(), "BIOMETRIC_DUPLICATE");
+    assert!(e.to_string().contains(&first.packet_id), "{e}");
+    assert_eq!(c.station.store().journal_after(0, 10).unwrap().len(), 1);
+}
+
+#[test]
+fn a_slap_of_three_fingers_and_poor_quality_are_retried_then_excepted_with_approval() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = counter(dir.path(), "KEC-Q-01");
+    let mut w = c.begin(0).unwrap();
+    w.photo(&c.devices.face).unwrap();
+    w.signature(&mut c.devices.pad).unwrap();
+
+    c.devices
+        .scenario(serde_json::json!({ "resident": 0, "three_fingers": true }))
+        .unwrap();
+    let e = w.fingers(&c.devices.fingerprint).unwrap_err();
+    assert_eq!(e.code(), "DEVICE_WRONG_FINGER_COUNT", "{e}");
+    assert!(e.localized(Lang::Id).contains("Terbaca 3 jari"));
+
+    // Three poor captures of the left slap: its four fingers need exceptions.
+    c.devices
+        .scenario(serde_json::json!({ "resident": 0, "poor_captures": 3 }))
+        .unwrap();
+    let e = w.fingers(&c.devices.fingerprint).unwrap_err();
+    assert_eq!(e.code(), "QUALITY_EXCEPTION_NEEDED", "{e}");
+    assert!(e.to_string().contains("Left IndexFinger"), "{e}");
+    let e = operators::approve(&mut c.station, "SPV-01", "wrong-password", "x", "y").unwrap_err();
+    assert_eq!(e.code(), "APPROVAL_REQUIRED");
+    let e = operators::approve(&mut c.station, "OP-01", PASSWORD, "x", "y").unwrap_err();
+    assert_eq!(e.code(), "APPROVAL_REQUIRED", "an operator cannot approve");
+    let approval = c.approval("unreadable fingers").unwrap();
+    for f in [
+        Finger::LeftIndex,
+        Finger::LeftMiddle,
+        Finger::LeftRing,
+        Finger::LeftLittle,
+    ] {
+        w.finger_exception(f, ExceptionReason::Unreadable, &approval)
+            .unwrap();
+    }
+    let p = w.fingers(&c.devices.fingerprint).unwrap();
+    assert_eq!(p.exceptions, [7, 8, 9, 10]);
+    assert_eq!(p.captured.len(), 6);
+    w.irises(&c.devices.iris).unwrap();
+    let sealed = c.finish(w).unwrap();
+    assert!(!sealed.packet_id.is_empty());
+}
+
+#[test]
+fn the_operator_finger_must_be_the_logged_in_operators_and_steps_keep_their_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = counter(dir.path(), "KEC-O-01");
+    let mut w = c.begin(0).unwrap();
+    let e = w.fingers(&c.devices.fingerprint).unwrap_err();
+    assert_eq!(e.code(), "WORKFLOW_ORDER", "{e}");
+    w.pause(&mut c.station, "resident went to copy the KK")
+        .unwrap();
+    assert_eq!(
+        w.photo(&c.devices.face).unwrap_err().code(),
+        "WORKFLOW_PAUSED"
+    );
+    w.resume(&mut c.station).unwrap();
+    c.capture(&mut w, 0).unwrap();
+    w.verify_index(&c.devices.fingerprint).unwrap();
+    w.dedup(&mut c.station, &c.dedup).unwrap();
+    w.statement(&mut c.devices.pad).unwrap();
+    // The resident's finger instead of the operator's.
+    let e = w.operator_finger(&c.devices.fingerprint).unwrap_err();
+    assert_eq!(e.code(), "OPERATOR_FINGER_MISMATCH", "{e}");
+    c.devices.resident(OPERATOR).unwrap();
+    w.operator_finger(&c.devices.fingerprint).unwrap();
+    // Cancelled at the last step: nothing sealed, the visit recorded.
+    w.cancel(&mut c.station, "resident withdrew").unwrap();
+    assert!(c.station.store().journal_after(0, 10).unwrap().is_empty());
+    let today = c.station.store().clock().today().to_string();
+    let visits = c.station.store().visits_on(&today).unwrap();
+    assert_eq!(visits.last().unwrap().visit.outcome, "cancelled");
+
+    // Login: a wrong password fails without saying which factor; an idle session locks.
+    c.devices.resident(OPERATOR).unwrap();
+    let e =
+        operators::login(&mut c.station, "OP-01", "nope-nope", &c.devices.fingerprint).unwrap_err();
+    assert_eq!(e.code(), "LOGIN_FAILED");
+    c.devices.resident(0).unwrap();
+    let e =
+        operators::login(&mut c.station, "OP-01", PASSWORD, &c.devices.fingerprint).unwrap_err();
+    assert_eq!(e.code(), "LOGIN_FAILED", "someone else's finger");
+    let mut idle = c.session.clone().with_idle_lock(Duration::ZERO);
+    assert_eq!(idle.touch().unwrap_err().code(), "SESSION_LOCKED");
+    assert_eq!(
+        idle.unlock(&mut c.station, "nope-nope").unwrap_err().code(),
+        "LOGIN_FAILED"
+    );
+    idle.unlock(&mut c.station, PASSWORD).unwrap();
+    let actions: Vec<String> = c
+        .station
+        .store()
+        .audit_entries(0, 1000)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for a in [
+        "operator.login",
+        "operator.login_failed",
+        "recording.pause",
+        "recording.cancelled",
+    ] {
+        assert!(actions.iter().any(|x| x == a), "{a} audited: {actions:?}");
+    }
+}
+
+#[test]
+fn reissues_need_an_earlier_recording_and_their_evidence() {
+    use rekam::domain::case::{CaseType, Document};
+    use rekam::workflow::reissue::{ReissueRequest, request};
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = counter(dir.path(), "KEC-I-01");
+    let nik5 = c.population.nik(5).unwrap().to_owned();
+    let docs = [Document::FamilyCardCopy, Document::RtRwCoverLetter];
+    let req = |nik: &str, presented: &'static [Document]| ReissueRequest {
+        case: CaseType::LostCard,
+        nik: Box::leak(nik.to_owned().into_boxed_str()),
+        presented,
+        applicable: &[],
+        new_address: None,
+    };
+    let e = request(&mut c.station, &c.session, &c.population, &req(&nik5, &[])).unwrap_err();
+    assert_eq!(e.code(), "REISSUE_EVIDENCE_MISSING", "{e}");
+    let _ = docs;
+    let full: &'static [Document] = &[
+        Document::FamilyCardCopy,
+        Document::RtRwCoverLetter,
+        Document::PoliceLossReport,
+    ];
+    let done = request(&mut c.station, &c.session, &c.population, &req(&nik5, full)).unwrap();
+    assert!(is_pdf(&done.temporary_letter));
+    assert!(String::from_utf8_lossy(&done.temporary_letter).contains("SURAT KETERANGAN"));
+    let nik0 = c.population.nik(0).unwrap().to_owned();
+    let e = request(&mut c.station, &c.session, &c.population, &req(&nik0, full)).unwrap_err();
+    assert_eq!(e.code(), "ELIG_NOT_RECORDED", "{e}");
+}
+
+// ----- handover: the card in pcscd ------------------------------------------------------------
+
+const READER: &str = "Virtual PCD 00 00";
+static READER_LOCK: Mutex<()> = Mutex::new(());
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/test-keys")
+        .join(name)
+}
+
+fn ensure_pcscd() {
+    let ready = || list_readers().is_ok_and(|r| r.iter().any(|n| n == READER));
+    if ready() {
+        return;
+    }
+    let status = Command::new("pcscd")
+        .status()
+        .expect("pcscd (scripts/setup-system)");
+    assert!(status.success());
+    for _ in 0..50 {
+        if ready() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("pcscd runs but {READER:?} is missing");
+}
+
+struct Card(std::process::Child);
+
+impl Drop for Card {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        if let Ok(r) = PcscReader::open(READER) {
+            let _ = r.wait_for(false, Duration::from_secs(15));
+        }
+    }
+}
+
+fn insert(args: &[&str]) -> Card {
+    let (child, _) = rekam_sim::spawn_ready(
+        Command::new(env!("CARGO_BIN_EXE_rekam-sim-card"))
+            .args(["--seed", "20261122"])
+            .args(args),
+    );
+    let card = Card(child);
+    assert!(
+        PcscReader::open(READER)
+            .unwrap()
+            .wait_for(true, Duration::from_secs(15))
+            .unwrap()
+    );
+    card
+}
+
+fn trust() -> CardTrust {
+    CardTrust::from_files(
+        &fixture("test-card-csca.crt.pem"),
+        &fixture("test-card-sam-master.hex"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn handover_matches_the_chip_refuses_forged_and_foreign_fingers_and_guards_dispensation() {
+    use rekam::workflow::handover::HandoverWorkflow;
+    let _g = READER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    ensure_pcscd();
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = counter(dir.path(), "KEC-H-01");
+    let reader = PcscReader::open(READER).unwrap();
+    let trust = trust();
+
+    // Resident 0 with their own card: berhasil, receipt signed on the pad.
+    {
+        let _card = insert(&["--resident", "0"]);
+        c.devices.resident(0).unwrap();
+        let mut h = HandoverWorkflow::start(&c.station, &c.session, Some("A-001")).unwrap();
+        let biodata = h.read_card(&mut c.station, &reader, &trust).unwrap();
+        assert_eq!(biodata.nik.as_str(), c.population.nik(0).unwrap());
+        h.confirm_chip_data(&mut c.station, true).unwrap();
+        let (r, l) = h.verify(&mut c.station, &c.devices.fingerprint).unwrap();
+        assert!(r >= 20 && l >= 20, "{r} {l}");
+        let done = h.receipt(&mut c.station, &mut c.devices.pad, true).unwrap();
+        assert_eq!(done.verification, "berhasil");
+        assert!(String::from_utf8_lossy(&done.receipt).contains("TANDA TERIMA"));
+    }
+    // Someone else's fingers on resident 0's card: gagal, the card goes back.
+    {
+        let _card = insert(&["--resident", "0"]);
+        c.devices.resident(4).unwrap();
+        let mut h = HandoverWorkflow::start(&c.station, &c.session, None).unwrap();
+        h.read_card(&mut c.station, &reader, &trust).unwrap();
+        h.confirm_chip_data(&mut c.station, true).unwrap();
+        let e = h
+            .verify(&mut c.station, &c.devices.fingerprint)
+            .unwrap_err();
+        assert_eq!(e.code(), "HANDOVER_FINGER_MISMATCH", "{e}");
+        assert!(e.localized(Lang::Id).contains("dimusnahkan"));
+    }
+    // A forged card.
+    {
+        let _card = insert(&["--card", "forged-data", "--resident", "0"]);
+        let mut h = HandoverWorkflow::start(&c.station, &c.session, None).unwrap();
+        let e = h.read_card(&mut c.station, &reader, &trust).unwrap_err();
+        assert_eq!(e.code(), "CARD_FORGED", "{e}");
+    }
+    // Dispensation: not without the old KTP, not without a supervisor.
+    {
+        let _card = insert(&["--resident", "0"]);
+        let mut h = HandoverWorkflow::start(&c.station, &c.session, None).unwrap();
+        h.read_card(&mut c.station, &reader, &trust).unwrap();
+        h.confirm_chip_data(&mut c.station, true).unwrap();
+        let e = h.dispensation(None, true).unwrap_err();
+        assert_eq!(e.code(), "DISPENSATION_REFUSED");
+        let approval = c.approval("dispensation").unwrap();
+        let e = h.dispensation(Some(&approval), false).unwrap_err();
+        assert_eq!(e.code(), "DISPENSATION_REFUSED");
+        assert!(e.localized(Lang::Id).contains("KTP lama"));
+        h.dispensation(Some(&approval), true).unwrap();
+        let done = h.receipt(&mut c.station, &mut c.devices.pad, true).unwrap();
+        assert_eq!(done.verification, "dispensasi");
+    }
+    let today = c.station.store().clock().today().to_string();
+    let outcomes: Vec<String> = c
+        .station
+        .store()
+        .visits_on(&today)
+        .unwrap()
+        .into_iter()
+        .filter(|v| v.visit.workflow == "handover")
+        .map(|v| format!("{}:{}", v.visit.outcome, v.visit.code.unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "handed_over:",
+            "failed:HANDOVER_FINGER_MISMATCH",
+            "refused:CARD_FORGED",
+            "handed_over:"
+        ]
+    );
+}

@@ -1,0 +1,259 @@
+//! The counter's tables: operators, queue tickets and the log of finished visits.
+//!
+//! Invariants: a password is stored only as an Argon2id hash and a finger only as a minutiae
+//! record, both inside the encrypted database; operators are disabled, never deleted; a queue
+//! number is issued once per day and never again; a visit row is append-only and is written in
+//! the same transaction as its audit entry (and, for a sealed recording, as its journal row).
+
+use super::{Store, append_audit_tx};
+use crate::audit::AuditEvent;
+use crate::clock::rfc3339;
+use crate::{Error, Result};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+
+/// An operator as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorRow {
+    /// Login id (`OP-01`).
+    pub operator_id: String,
+    /// Full name.
+    pub name: String,
+    /// `operator`, `supervisor`, `technician` or `dinas_admin`.
+    pub role: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// ISO/IEC 19794-2 record of the right index finger.
+    pub finger: Vec<u8>,
+    /// When added.
+    pub created_at: String,
+    /// Whether they may no longer log in.
+    pub disabled: bool,
+}
+
+/// How long a step of a visit took, against the SOP's standard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepTime {
+    /// The step's stable name (`documents`, `fingers`).
+    pub step: String,
+    /// Seconds spent in it, pauses excluded.
+    pub seconds: f64,
+}
+
+/// A finished visit, to append.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewVisit {
+    /// Unique id (a UUID).
+    pub visit_id: String,
+    /// `recording`, `handover`, `reissue`, `personalisation`.
+    pub workflow: String,
+    /// Its queue number, if it had one.
+    pub queue_number: Option<String>,
+    /// Who served.
+    pub operator_id: String,
+    /// The case (`new_recording`).
+    pub case: Option<String>,
+    /// The resident's NIK, masked.
+    pub masked_nik: Option<String>,
+    /// `sealed`, `refused`, `cancelled`, `handed_over`, `failed`, `requested`, `personalised`.
+    pub outcome: String,
+    /// The refusal or failure code, if any.
+    pub code: Option<String>,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// Each step's time.
+    pub steps: Vec<StepTime>,
+    /// Anything else worth reporting (no full NIK, no biometric data).
+    pub detail: serde_json::Value,
+}
+
+/// A visit as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VisitRow {
+    /// What was appended.
+    #[serde(flatten)]
+    pub visit: NewVisit,
+    /// The day (YYYY-MM-DD, station clock).
+    pub day: String,
+    /// When it finished.
+    pub finished_at: String,
+}
+
+impl Store {
+    /// Adds an operator, with its audit entry. An existing id is refused.
+    pub fn insert_operator(&mut self, row: &OperatorRow, actor: &str) -> Result<()> {
+        let station_id = self.station_id()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists: bool = tx
+            .query_row(
+                "SELECT 1 FROM operator WHERE operator_id = ?1",
+                [&row.operator_id],
+                |_| Ok(true),
+            )
+            .optional()?
+            .unwrap_or(false);
+        if exists {
+            return Err(Error::OperatorExists(row.operator_id.clone()));
+        }
+        tx.execute(
+            "INSERT INTO operator (operator_id, name, role, password_hash, finger, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                row.operator_id,
+                row.name,
+                row.role,
+                row.password_hash,
+                row.finger,
+                row.created_at
+            ],
+        )?;
+        let event = AuditEvent::new(actor, "operator.add", &row.operator_id)
+            .with_detail(serde_json::json!({ "role": row.role }));
+        append_audit_tx(&tx, &station_id, &event, self.clock.as_ref())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// One operator.
+    pub fn operator(&self, operator_id: &str) -> Result<Option<OperatorRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT operator_id, name, role, password_hash, finger, created_at, disabled
+                 FROM operator WHERE operator_id = ?1",
+                [operator_id],
+                |r| {
+                    Ok(OperatorRow {
+                        operator_id: r.get(0)?,
+                        name: r.get(1)?,
+                        role: r.get(2)?,
+                        password_hash: r.get(3)?,
+                        finger: r.get(4)?,
+                        created_at: r.get(5)?,
+                        disabled: r.get(6)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// How many operators exist (a fresh station has none).
+    pub fn operator_count(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM operator", [], |r| r.get(0))?)
+    }
+
+    /// The next queue number of `day` (1, 2, ...), issued durably so it is never given twice.
+    pub fn issue_queue_ticket(&mut self, day: &str) -> Result<i64> {
+        let now = rfc3339(self.clock.now());
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let next: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM queue_ticket WHERE day = ?1",
+            [day],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO queue_ticket (day, number, issued_at) VALUES (?1, ?2, ?3)",
+            params![day, next, now],
+        )?;
+        tx.commit()?;
+        Ok(next)
+    }
+
+    /// Appends a finished visit with its audit entry.
+    pub fn append_visit(&mut self, visit: &NewVisit) -> Result<VisitRow> {
+        let station_id = self.station_id()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row = insert_visit_tx(&tx, &station_id, visit, self.clock.as_ref())?;
+        tx.commit()?;
+        Ok(row)
+    }
+
+    /// The visits that finished on `day`, in order.
+    pub fn visits_on(&self, day: &str) -> Result<Vec<VisitRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT visit_id, workflow, queue_number, operator_id, case_type, masked_nik, outcome,
+                    code, started_at, steps, detail, day, finished_at
+             FROM visit WHERE day = ?1 ORDER BY finished_at, visit_id",
+        )?;
+        let rows = stmt.query_map([day], |r| {
+            let steps: String = r.get(9)?;
+            let detail: String = r.get(10)?;
+            Ok(VisitRow {
+                visit: NewVisit {
+                    visit_id: r.get(0)?,
+                    workflow: r.get(1)?,
+                    queue_number: r.get(2)?,
+                    operator_id: r.get(3)?,
+                    case: r.get(4)?,
+                    masked_nik: r.get(5)?,
+                    outcome: r.get(6)?,
+                    code: r.get(7)?,
+                    started_at: r.get(8)?,
+                    steps: serde_json::from_str(&steps).unwrap_or_default(),
+                    detail: serde_json::from_str(&detail).unwrap_or_default(),
+                },
+                day: r.get(11)?,
+                finished_at: r.get(12)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// Writes a visit row and its audit entry inside `tx`.
+pub(super) fn insert_visit_tx(
+    tx: &Transaction<'_>,
+    station_id: &str,
+    v: &NewVisit,
+    clock: &dyn crate::clock::Clock,
+) -> Result<VisitRow> {
+    let now = clock.now();
+    let finished_at = rfc3339(now);
+    let day = clock.today().to_string();
+    let steps = serde_json::to_string(&v.steps).unwrap_or_else(|_| "[]".into());
+    tx.execute(
+        "INSERT INTO visit (visit_id, workflow, day, queue_number, operator_id, case_type,
+                            masked_nik, outcome, code, started_at, finished_at, steps, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![
+            v.visit_id,
+            v.workflow,
+            day,
+            v.queue_number,
+            v.operator_id,
+            v.case,
+            v.masked_nik,
+            v.outcome,
+            v.code,
+            v.started_at,
+            finished_at,
+            steps,
+            v.detail.to_string()
+        ],
+    )?;
+    let event = AuditEvent::new(
+        &v.operator_id,
+        format!("{}.{}", v.workflow, v.outcome),
+        &v.visit_id,
+    )
+    .with_detail(serde_json::json!({
+        "queue": v.queue_number,
+        "nik": v.masked_nik,
+        "case": v.case,
+        "code": v.code,
+    }));
+    append_audit_tx(tx, station_id, &event, clock)?;
+    Ok(VisitRow {
+        visit: v.clone(),
+        day,
+        finished_at,
+    })
+}

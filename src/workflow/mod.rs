@@ -1,0 +1,478 @@
+//! The counter's workflows as explicit state machines: recording ([`recording`]), handover
+//! ([`handover`]) and reissue ([`reissue`]), with the
+//! operators who run them ([`operators`]).
+//!
+//! Each workflow is a value that knows its current step and refuses a call out of the SOP's
+//! order ([`WorkflowError::OutOfOrder`]); each step is timed (pauses excluded) against the SOP's
+//! service standard ([`sop_standard`]); every decision is an audit entry, and every finished
+//! visit (sealed, refused, cancelled, handed over, failed) is one append-only `visit` row with
+//! its step times, which the daily report ([`crate::report`]) reads.
+//!
+//! Devices are reached through the driver traits only (`rekam_drivers`), so the same workflow
+//! runs against a vendor's SBI service, a serial pad and a PC/SC reader, or the simulators.
+//!
+//! Invariants: nothing half-captured is sealed (captures live in memory until the seal step,
+//! which seals all of them or nothing); a workflow that ends for any reason writes exactly one
+//! visit row; no full NIK in a visit row or an audit entry.
+
+pub mod handover;
+pub mod operators;
+
+pub mod recording;
+pub mod reissue;
+
+use crate::clock::{Clock, rfc3339};
+use crate::domain::biodata::Biodata;
+use crate::domain::eligibility::{RecordingStatus, Refusal};
+use crate::domain::nik::Nik;
+use crate::i18n::{Lang, Localized};
+use crate::store::StepTime;
+use rekam_bio::finger::FingerTemplate;
+use rekam_bio::finger::extract::{Gray, decode, extract};
+use rekam_drivers::DriverError;
+use rekam_drivers::sbi::{
+    BiometricDevice, CaptureRequest, CaptureSet, Finger, Record, Target, wire::initial_hash,
+};
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// What the population database (SIAK) holds about a NIK.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PopulationRecord {
+    /// The biodata.
+    pub biodata: Biodata,
+    /// Whether the resident's biometrics were recorded before, anywhere (SIAK knows).
+    pub recording: RecordingStatus,
+}
+
+/// The population database, looked up by NIK.
+pub trait Population {
+    /// The record of `nik`, or `None` when SIAK does not know it.
+    fn lookup(&self, nik: &Nik) -> crate::Result<Option<PopulationRecord>>;
+}
+
+/// The SOP's service standard for a step, in seconds (`../shared/docs/domain.md`, "Service
+/// standards"): queue 1 min, documents 5 (kecamatan), the recording steps together 10,
+/// personalisation 4, handover verification 2, handover 3.
+pub fn sop_standard(step: &str) -> Option<f64> {
+    Some(match step {
+        "queue" => 60.0,
+        "documents" => 300.0,
+        "recording" => 600.0,
+        "personalisation" => 240.0,
+        "handover_verification" => 120.0,
+        "handover" => 180.0,
+        _ => return None,
+    })
+}
+
+/// Which SOP standard a step's time counts against.
+pub fn sop_group(step: &str) -> &str {
+    match step {
+        "queue" | "documents" | "personalisation" | "handover_verification" => step,
+        "card" | "chip_data" | "receipt" | "old_ktp" => "handover",
+        "biodata" | "eligibility" | "photo" | "signature" | "fingers" | "irises"
+        | "index_verification" | "dedup" | "statement" | "operator_finger" | "seal" => "recording",
+        other => other,
+    }
+}
+
+/// Why a workflow step was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorkflowError {
+    /// A step asked for out of the SOP's order.
+    #[error("step {got} asked for while the workflow is at {expected}")]
+    OutOfOrder {
+        /// Where the workflow is.
+        expected: &'static str,
+        /// What was asked.
+        got: &'static str,
+    },
+    /// The workflow is paused: resume it first.
+    #[error("the workflow is paused: resume it first")]
+    Paused,
+    /// The workflow already ended.
+    #[error("the workflow already ended ({0})")]
+    Ended(String),
+    /// Documents of the case's checklist were not presented.
+    #[error("documents missing: {0}")]
+    MissingDocuments(String),
+    /// The applicant cannot be served under this case.
+    #[error("refused ({}): {:?}", .0.code, .0.reason)]
+    Refused(Refusal),
+    /// The resident did not confirm the biodata.
+    #[error("the resident did not confirm the biodata: correct it in SIAK first (data change)")]
+    BiodataNotConfirmed,
+    /// Fingers or eyes stayed below the quality gate after every attempt.
+    #[error("quality still too low after {attempts} attempts: {what}")]
+    StillUnreadable {
+        /// Which fingers or eyes.
+        what: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// An exception without a supervisor's approval.
+    #[error("an exception needs a supervisor's approval")]
+    ApprovalRequired,
+    /// The photo failed its gate.
+    #[error("the photo failed its check (score {score}): {advice}")]
+    PhotoRejected {
+        /// Score 0-100.
+        score: u8,
+        /// What to do (English).
+        advice: String,
+        /// What to do (Bahasa Indonesia).
+        advice_id: String,
+    },
+    /// The index fingers did not match the slaps just captured.
+    #[error("the index fingers do not match the slaps (right {right}, left {left})")]
+    IndexMismatch {
+        /// Right index score.
+        right: u8,
+        /// Left index score.
+        left: u8,
+    },
+    /// The finger on the scanner is not the logged-in operator's.
+    #[error("the finger is not operator {0}'s")]
+    OperatorMismatch(String),
+    /// The operator may not do this.
+    #[error("{operator} ({role}) may not {action}")]
+    NotPermitted {
+        /// Who.
+        operator: String,
+        /// Their role.
+        role: String,
+        /// What.
+        action: String,
+    },
+    /// Unknown operator, wrong password or wrong finger (not said which).
+    #[error("login failed: unknown operator, wrong password or wrong finger")]
+    LoginFailed,
+    /// The session locked itself after being idle.
+    #[error("the session locked after {0} minutes without activity: log in again")]
+    Locked(u64),
+    /// A device could not do what was asked.
+    #[error(transparent)]
+    Device(#[from] DriverError),
+    /// The live fingers do not match the chip: the card is not handed over.
+    #[error("the fingers do not match the card (right {right}, left {left})")]
+    HandoverMismatch {
+        /// Right index score.
+        right: u8,
+        /// Left index score.
+        left: u8,
+    },
+    /// Dispensation without its conditions.
+    #[error("dispensation refused: {0}")]
+    DispensationRefused(&'static str),
+    /// The chip's data is not the resident's.
+    #[error("the chip's data was not confirmed by the resident")]
+    ChipDataRejected,
+    /// A reissue without the document its case needs.
+    #[error("the reissue needs {0}")]
+    ReissueEvidence(&'static str),
+    /// Personalisation of a record that is not print-ready.
+    #[error("record {0} is not PRINT_READY_RECORD")]
+    NotPrintReady(String),
+}
+
+impl WorkflowError {
+    /// A stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WorkflowError::OutOfOrder { .. } => "WORKFLOW_ORDER",
+            WorkflowError::Paused => "WORKFLOW_PAUSED",
+            WorkflowError::Ended(_) => "WORKFLOW_ENDED",
+            WorkflowError::MissingDocuments(_) => "DOCUMENTS_MISSING",
+            WorkflowError::Refused(r) => r.code,
+            WorkflowError::BiodataNotConfirmed => "BIODATA_NOT_CONFIRMED",
+            WorkflowError::StillUnreadable { .. } => "QUALITY_EXCEPTION_NEEDED",
+            WorkflowError::ApprovalRequired => "APPROVAL_REQUIRED",
+            WorkflowError::PhotoRejected { .. } => "PHOTO_REJECTED",
+            WorkflowError::IndexMismatch { .. } => "INDEX_MISMATCH",
+            WorkflowError::OperatorMismatch(_) => "OPERATOR_FINGER_MISMATCH",
+            WorkflowError::NotPermitted { .. } => "NOT_PERMITTED",
+            WorkflowError::LoginFailed => "LOGIN_FAILED",
+            WorkflowError::Locked(_) => "SESSION_LOCKED",
+            WorkflowError::Device(e) => e.code(),
+            WorkflowError::HandoverMismatch { .. } => "HANDOVER_FINGER_MISMATCH",
+            WorkflowError::DispensationRefused(_) => "DISPENSATION_REFUSED",
+            WorkflowError::ChipDataRejected => "CHIP_DATA_REJECTED",
+            WorkflowError::ReissueEvidence(_) => "REISSUE_EVIDENCE_MISSING",
+            WorkflowError::NotPrintReady(_) => "NOT_PRINT_READY",
+        }
+    }
+}
+
+impl Localized for WorkflowError {
+    fn localized(&self, lang: Lang) -> String {
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            WorkflowError::OutOfOrder { expected, got } => format!(
+                "Langkah {got} belum boleh: proses sedang di langkah {expected}; ikuti urutan SOP"
+            ),
+            WorkflowError::Paused => "Proses sedang dijeda: lanjutkan terlebih dahulu".into(),
+            WorkflowError::Ended(how) => format!("Proses sudah selesai ({how})"),
+            WorkflowError::MissingDocuments(d) => format!(
+                "Dokumen belum lengkap: {d}. Minta penduduk melengkapi, lalu ambil antrean lagi"
+            ),
+            WorkflowError::Refused(r) => refusal_text(r),
+            WorkflowError::BiodataNotConfirmed => "Penduduk tidak membenarkan biodatanya: \
+                                                   perbaiki dulu di SIAK (layanan perubahan \
+                                                   data); perekaman tidak dilanjutkan"
+                .into(),
+            WorkflowError::StillUnreadable { what, attempts } => format!(
+                "Kualitas masih kurang setelah {attempts} kali ({what}): catat sebagai \
+                 pengecualian (tidak terbaca) dengan persetujuan supervisor"
+            ),
+            WorkflowError::ApprovalRequired => {
+                "Pengecualian memerlukan persetujuan supervisor (ID dan kata sandi)".into()
+            }
+            WorkflowError::PhotoRejected {
+                score, advice_id, ..
+            } => format!("Foto belum memenuhi syarat (nilai {score}): {advice_id}"),
+            WorkflowError::IndexMismatch { right, left } => format!(
+                "Telunjuk tidak cocok dengan sidik jari yang baru direkam (kanan {right}, kiri \
+                 {left}): ulangi verifikasi; bila tetap gagal, ulangi perekaman sidik jari"
+            ),
+            WorkflowError::OperatorMismatch(id) => format!(
+                "Sidik jari bukan milik operator {id} yang sedang masuk: operator yang merekam \
+                 harus meletakkan telunjuk kanannya sendiri"
+            ),
+            WorkflowError::NotPermitted {
+                operator,
+                role,
+                action,
+            } => format!("{operator} ({role}) tidak berwenang untuk {action}"),
+            WorkflowError::LoginFailed => "Gagal masuk: ID operator, kata sandi atau sidik jari \
+                                           salah"
+                .into(),
+            WorkflowError::Locked(m) => format!(
+                "Sesi terkunci setelah {m} menit tanpa aktivitas: masuk lagi dengan kata sandi"
+            ),
+            WorkflowError::Device(e) => e.localized(lang),
+            WorkflowError::HandoverMismatch { right, left } => format!(
+                "Sidik jari tidak cocok dengan chip (kanan {right}, kiri {left}): KTP-el TIDAK \
+                 diserahkan; kartu dikembalikan ke Kementerian untuk dimusnahkan"
+            ),
+            WorkflowError::DispensationRefused(why) => {
+                format!("Dispensasi ditolak: {}", dispensation_text(why))
+            }
+            WorkflowError::ChipDataRejected => "Penduduk tidak membenarkan data di chip: kartu \
+                                                tidak diserahkan; laporkan salah cetak ke \
+                                                Kementerian"
+                .into(),
+            WorkflowError::ReissueEvidence(what) => {
+                format!("Penggantian memerlukan {}", evidence_text(what))
+            }
+            WorkflowError::NotPrintReady(id) => format!(
+                "Rekaman {id} belum berstatus PRINT_READY_RECORD dari DC: belum boleh dicetak"
+            ),
+        }
+    }
+}
+
+fn dispensation_text(why: &str) -> &'static str {
+    match why {
+        "old KTP not surrendered" => "KTP lama belum diserahkan (wajib pada dispensasi)",
+        _ => "dispensasi hanya dengan persetujuan supervisor",
+    }
+}
+
+fn evidence_text(what: &str) -> &'static str {
+    match what {
+        "a police loss report" => "surat keterangan kehilangan dari kepolisian",
+        "the damaged card" => "KTP-el yang rusak",
+        "a move certificate and the new address" => "surat keterangan pindah dan alamat baru",
+        _ => "dokumen pendukung perubahan data",
+    }
+}
+
+/// A refusal in the operator's words (Bahasa Indonesia).
+pub fn refusal_text(r: &Refusal) -> String {
+    use crate::domain::eligibility::{RefusalReason as R, Route};
+    let why = match &r.reason {
+        R::NoNik => "penduduk belum memiliki NIK".to_owned(),
+        R::UnderAge { age } => format!("umur {age} tahun, belum 17 dan belum pernah kawin"),
+        R::AlreadyRecorded { reference } => {
+            format!("sudah pernah direkam ({reference}); perekaman hanya sekali seumur hidup")
+        }
+        R::NotRecorded => "belum pernah direkam".to_owned(),
+        R::ForeignResidentCase => "orang asing dilayani dengan jenis KTP-el orang asing".into(),
+        R::CitizenCase => "WNI dilayani dengan perekaman biasa".into(),
+        R::KitapExpired { expired_on } => format!("KITAP habis berlaku {expired_on}"),
+    };
+    let next = match &r.route {
+        Route::BiodataRegistration => "daftarkan biodata di SIAK dengan formulir F-1.07".into(),
+        Route::ComeBackOn { date } => format!("datang kembali pada {date}"),
+        Route::Case { case } => format!("layani sebagai {}", case.label(Lang::Id)),
+        Route::RenewKitap => "perpanjang KITAP di kantor imigrasi".into(),
+        Route::Reissue => "layani sebagai penggantian KTP-el tanpa perekaman ulang".into(),
+    };
+    format!("Ditolak ({}): {why}. Langkah berikut: {next}", r.code)
+}
+
+impl From<WorkflowError> for crate::Error {
+    fn from(e: WorkflowError) -> Self {
+        crate::Error::Workflow(Box::new(e))
+    }
+}
+
+impl From<DriverError> for crate::Error {
+    fn from(e: DriverError) -> Self {
+        WorkflowError::Device(e).into()
+    }
+}
+
+/// Times a workflow's steps against a clock, pauses excluded.
+#[derive(Debug)]
+pub struct StepTimer {
+    clock: Arc<dyn Clock>,
+    started_at: OffsetDateTime,
+    current: Option<(&'static str, OffsetDateTime)>,
+    paused_at: Option<OffsetDateTime>,
+    paused: Duration,
+    steps: Vec<StepTime>,
+}
+
+impl StepTimer {
+    /// Starts timing now.
+    pub fn start(clock: Arc<dyn Clock>) -> StepTimer {
+        let now = clock.now();
+        StepTimer {
+            clock,
+            started_at: now,
+            current: None,
+            paused_at: None,
+            paused: Duration::ZERO,
+            steps: Vec::new(),
+        }
+    }
+
+    /// When the workflow started (RFC 3339).
+    pub fn started_at(&self) -> String {
+        rfc3339(self.started_at)
+    }
+
+    /// Begins `step` (ending the one before).
+    pub fn begin(&mut self, step: &'static str) {
+        self.end();
+        self.current = Some((step, self.clock.now()));
+        self.paused = Duration::ZERO;
+    }
+
+    /// Ends the current step.
+    pub fn end(&mut self) {
+        if let Some((step, at)) = self.current.take() {
+            let spent = (self.clock.now() - at)
+                .unsigned_abs()
+                .saturating_sub(self.paused);
+            match self.steps.iter_mut().find(|s| s.step == step) {
+                Some(s) => s.seconds += spent.as_secs_f64(),
+                None => self.steps.push(StepTime {
+                    step: step.to_owned(),
+                    seconds: spent.as_secs_f64(),
+                }),
+            }
+        }
+    }
+
+    /// Pauses the clock of the current step.
+    pub fn pause(&mut self) {
+        self.paused_at.get_or_insert(self.clock.now());
+    }
+
+    /// Resumes it.
+    pub fn resume(&mut self) {
+        if let Some(at) = self.paused_at.take() {
+            self.paused += (self.clock.now() - at).unsigned_abs();
+        }
+    }
+
+    /// Whether paused.
+    pub fn is_paused(&self) -> bool {
+        self.paused_at.is_some()
+    }
+
+    /// The steps timed so far (the current one included).
+    pub fn finish(&mut self) -> Vec<StepTime> {
+        self.resume();
+        self.end();
+        self.steps.clone()
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+}
+
+/// A verified capture of one finger on the single-finger sensor, as a template: login, the
+/// operator's confirmation, the index verification and handover use it.
+pub fn capture_finger(
+    device: &dyn BiometricDevice,
+    finger: Finger,
+    transaction: &str,
+) -> Result<(FingerTemplate, CaptureSet), WorkflowError> {
+    let set = device.capture_until_good(
+        &CaptureRequest {
+            target: Target::Single(finger),
+            requested_score: FINGER_THRESHOLD,
+            timeout: CAPTURE_TIMEOUT,
+            transaction_id: transaction_id(transaction),
+            previous_hash: initial_hash(),
+        },
+        ATTEMPTS,
+        &mut |_, _| {},
+    )?;
+    let capture = set
+        .captures
+        .first()
+        .ok_or(DriverError::Empty(rekam_drivers::DeviceKind::Fingerprint))?;
+    Ok((finger_template(&capture.record, finger.code())?, set))
+}
+
+/// The template of a finger record.
+pub(crate) fn finger_template(
+    record: &Record,
+    position: u8,
+) -> Result<FingerTemplate, DriverError> {
+    let protocol = |detail: String| DriverError::Protocol {
+        kind: rekam_drivers::DeviceKind::Fingerprint,
+        detail,
+    };
+    let Record::Finger(image) = record else {
+        return Err(protocol("not a finger record".into()));
+    };
+    let (pixels, width, height) = decode(image).map_err(|e| protocol(e.to_string()))?;
+    extract(
+        Gray {
+            data: &pixels,
+            width,
+            height,
+        },
+        position,
+    )
+    .map_err(|e| protocol(e.to_string()))
+}
+
+/// Quality a finger must reach (the SBI device's score; MOSIP registration uses 40).
+pub const FINGER_THRESHOLD: u8 = 40;
+/// Quality an iris must reach.
+pub const IRIS_THRESHOLD: u8 = 40;
+/// Quality the photo must reach (the engine's face gate).
+pub const FACE_THRESHOLD: u8 = 40;
+/// Attempts per finger, eye or photo before an exception is needed (the SOP's three retries).
+pub const ATTEMPTS: u32 = 3;
+/// How long a device may take per capture.
+pub const CAPTURE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A fresh SBI transaction id with a readable prefix.
+pub(crate) fn transaction_id(prefix: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("{prefix}-{}", &id[..12])
+}

@@ -1,0 +1,371 @@
+//! Operators: who may use the station, how they log in (password and right index finger), the
+//! roles that allow each action, supervisor approvals, and the idle lock.
+//!
+//! Invariants: a password is never stored or logged, only its Argon2id hash; a failed login
+//! does not say which factor failed, and is audited like a successful one; a session locks
+//! itself after [`IDLE_LOCK`] without activity and every action first checks it.
+
+use super::{WorkflowError, capture_finger};
+use crate::audit::AuditEvent;
+use crate::clock::{Clock, rfc3339};
+use crate::station::Station;
+use crate::store::OperatorRow;
+use crate::{Error, Result};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use rekam_bio::finger::{FingerTemplate, record_of};
+use rekam_bio::verify::THRESHOLD;
+use rekam_drivers::sbi::{BiometricDevice, Finger};
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+/// A session locks after this long without activity.
+pub const IDLE_LOCK: Duration = Duration::from_secs(5 * 60);
+
+/// Minimum password length.
+pub const MIN_PASSWORD: usize = 8;
+
+/// What an operator may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Records, hands over, takes reissue requests.
+    Operator,
+    /// Everything an operator does, and approves exceptions and dispensations.
+    Supervisor,
+    /// Sync, export, backup, devices; serves no resident.
+    Technician,
+    /// The Dinas: personalisation, operators.
+    DinasAdmin,
+}
+
+impl Role {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Supervisor => "supervisor",
+            Role::Technician => "technician",
+            Role::DinasAdmin => "dinas_admin",
+        }
+    }
+
+    /// From the stored name.
+    pub fn parse(s: &str) -> Option<Role> {
+        [
+            Role::Operator,
+            Role::Supervisor,
+            Role::Technician,
+            Role::DinasAdmin,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+
+    /// Whether the role allows `action`.
+    pub fn allows(self, action: Action) -> bool {
+        use Action::*;
+        match self {
+            Role::Operator => matches!(action, Serve),
+            Role::Supervisor => matches!(action, Serve | Approve | Report),
+            Role::Technician => matches!(action, Maintain | Report),
+            Role::DinasAdmin => matches!(action, Personalise | ManageOperators | Report),
+        }
+    }
+}
+
+/// Actions guarded by role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Serve residents: record, hand over, take reissue requests.
+    Serve,
+    /// Approve exceptions and dispensations.
+    Approve,
+    /// Sync, export, backup, devices.
+    Maintain,
+    /// Personalise cards.
+    Personalise,
+    /// Add and disable operators.
+    ManageOperators,
+    /// Read the daily report.
+    Report,
+}
+
+impl Action {
+    fn describe(self) -> &'static str {
+        match self {
+            Action::Serve => "serve residents",
+            Action::Approve => "approve exceptions",
+            Action::Maintain => "maintain the station",
+            Action::Personalise => "personalise cards",
+            Action::ManageOperators => "manage operators",
+            Action::Report => "read reports",
+        }
+    }
+}
+
+/// An operator to add.
+#[derive(Debug)]
+pub struct NewOperator {
+    /// Login id: 3-32 letters, digits or dashes.
+    pub operator_id: String,
+    /// Full name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Password (at least [`MIN_PASSWORD`] characters).
+    pub password: Zeroizing<String>,
+    /// Right index finger, as captured at enrolment of the operator.
+    pub finger: FingerTemplate,
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    crate::store::fill_random(&mut salt)?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| Error::NoRandomness(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::NoRandomness(e.to_string()))
+}
+
+fn password_matches(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+fn finger_matches(live: &FingerTemplate, stored: &[u8]) -> u8 {
+    let Ok(stored) = FingerTemplate::from_record(stored) else {
+        return 0;
+    };
+    stored
+        .iter()
+        .map(|s| rekam_bio::verify::index_fingers((live, live), (s, s)).right)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Adds an operator: by a Dinas administrator's session, or without one by whoever holds the
+/// store key (`rekam operator add`, how the first one is added).
+pub fn add(station: &mut Station, new: &NewOperator, by: Option<&Session>) -> Result<()> {
+    crate::station::validate_station_id(&new.operator_id)
+        .map_err(|_| Error::InvalidStationId(new.operator_id.clone()))?;
+    if new.password.chars().count() < MIN_PASSWORD {
+        return Err(Error::WeakPassword(MIN_PASSWORD));
+    }
+    // Without a session: whoever holds the store key (`rekam operator add`), as for `init`.
+    let actor = match by {
+        Some(s) => {
+            s.require(Action::ManageOperators)?;
+            s.operator_id.clone()
+        }
+        None => "cli".to_owned(),
+    };
+    let row = OperatorRow {
+        operator_id: new.operator_id.clone(),
+        name: new.name.clone(),
+        role: new.role.as_str().to_owned(),
+        password_hash: hash_password(&new.password)?,
+        finger: record_of(std::slice::from_ref(&new.finger)).map_err(|e| {
+            Error::TemplateRejected {
+                detail: e.to_string(),
+            }
+        })?,
+        created_at: rfc3339(station.store().clock().now()),
+        disabled: false,
+    };
+    station.store_mut().insert_operator(&row, &actor)
+}
+
+/// A logged-in operator.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Login id.
+    pub operator_id: String,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    finger: Vec<u8>,
+    clock: Arc<dyn Clock>,
+    last_active: OffsetDateTime,
+    idle_lock: Duration,
+    locked: bool,
+}
+
+impl Session {
+    /// Checks the idle lock and the role, and counts as activity.
+    pub fn require(&self, action: Action) -> Result<()> {
+        if self.locked || self.idle() >= self.idle_lock {
+            return Err(WorkflowError::Locked(self.idle_lock.as_secs() / 60).into());
+        }
+        if !self.role.allows(action) {
+            return Err(WorkflowError::NotPermitted {
+                operator: self.operator_id.clone(),
+                role: self.role.as_str().into(),
+                action: action.describe().into(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Records activity now, or locks the session when it was idle too long.
+    pub fn touch(&mut self) -> Result<()> {
+        if self.idle() >= self.idle_lock {
+            self.locked = true;
+        }
+        if self.locked {
+            return Err(WorkflowError::Locked(self.idle_lock.as_secs() / 60).into());
+        }
+        self.last_active = self.clock.now();
+        Ok(())
+    }
+
+    /// Whether it is locked (or would lock at the next action).
+    pub fn is_locked(&self) -> bool {
+        self.locked || self.idle() >= self.idle_lock
+    }
+
+    /// Locks now (the operator leaves the counter).
+    pub fn lock(&mut self) {
+        self.locked = true;
+    }
+
+    /// Unlocks with the password.
+    pub fn unlock(&mut self, station: &mut Station, password: &str) -> Result<()> {
+        let row = station
+            .store()
+            .operator(&self.operator_id)?
+            .ok_or(WorkflowError::LoginFailed)?;
+        let ok = password_matches(password, &row.password_hash) && !row.disabled;
+        station.audit(&AuditEvent::new(
+            &self.operator_id,
+            if ok {
+                "operator.unlock"
+            } else {
+                "operator.unlock_failed"
+            },
+            &self.operator_id,
+        ))?;
+        if !ok {
+            return Err(WorkflowError::LoginFailed.into());
+        }
+        self.locked = false;
+        self.last_active = self.clock.now();
+        Ok(())
+    }
+
+    /// Sets another idle limit (settings; tests).
+    pub fn with_idle_lock(mut self, after: Duration) -> Session {
+        self.idle_lock = after;
+        self
+    }
+
+    /// Whether `live` is this operator's right index finger: the score.
+    pub fn finger_score(&self, live: &FingerTemplate) -> u8 {
+        finger_matches(live, &self.finger)
+    }
+
+    fn idle(&self) -> Duration {
+        (self.clock.now() - self.last_active).unsigned_abs()
+    }
+}
+
+/// Logs in with password and the right index finger on the scanner. Every attempt is audited;
+/// a failure does not say which factor failed.
+pub fn login(
+    station: &mut Station,
+    operator_id: &str,
+    password: &str,
+    scanner: &dyn BiometricDevice,
+) -> Result<Session> {
+    let row = station.store().operator(operator_id)?;
+    let password_ok = row
+        .as_ref()
+        .is_some_and(|r| !r.disabled && password_matches(password, &r.password_hash));
+    // The finger is asked for even after a wrong password, so the counter cannot tell which
+    // factor failed.
+    let (live, _) = capture_finger(scanner, Finger::RightIndex, "LOGIN")?;
+    let score = row.as_ref().map_or(0, |r| finger_matches(&live, &r.finger));
+    let ok = password_ok && score >= THRESHOLD;
+    station.audit(
+        &AuditEvent::new(
+            operator_id,
+            if ok {
+                "operator.login"
+            } else {
+                "operator.login_failed"
+            },
+            operator_id,
+        )
+        .with_detail(serde_json::json!({ "finger_score": score })),
+    )?;
+    match (ok, row) {
+        (true, Some(r)) => Ok(Session {
+            operator_id: r.operator_id,
+            name: r.name,
+            role: Role::parse(&r.role).unwrap_or(Role::Operator),
+            finger: r.finger,
+            clock: station.store().clock().clone(),
+            last_active: station.store().clock().now(),
+            idle_lock: IDLE_LOCK,
+            locked: false,
+        }),
+        _ => Err(WorkflowError::LoginFailed.into()),
+    }
+}
+
+/// A supervisor's approval of one decision, by id and password, audited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Approval {
+    supervisor_id: String,
+}
+
+impl Approval {
+    /// The supervisor who approved (only [`approve`] makes one).
+    pub fn supervisor_id(&self) -> &str {
+        &self.supervisor_id
+    }
+}
+
+/// Asks supervisor `id` to approve `what` (about `subject`) with their password.
+pub fn approve(
+    station: &mut Station,
+    supervisor_id: &str,
+    password: &str,
+    what: &str,
+    subject: &str,
+) -> Result<Approval> {
+    let row = station.store().operator(supervisor_id)?;
+    let ok = row.as_ref().is_some_and(|r| {
+        !r.disabled
+            && Role::parse(&r.role).is_some_and(|role| role.allows(Action::Approve))
+            && password_matches(password, &r.password_hash)
+    });
+    station.audit(
+        &AuditEvent::new(
+            supervisor_id,
+            if ok {
+                "approval.grant"
+            } else {
+                "approval.refused"
+            },
+            subject,
+        )
+        .with_detail(serde_json::json!({ "what": what })),
+    )?;
+    if ok {
+        Ok(Approval {
+            supervisor_id: supervisor_id.to_owned(),
+        })
+    } else {
+        Err(WorkflowError::ApprovalRequired.into())
+    }
+}
