@@ -15,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod export;
 pub mod packet;
+pub mod report;
 pub mod station;
 pub mod store;
 pub mod sync;

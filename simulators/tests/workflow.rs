@@ -124,6 +124,13 @@ fn a_recording_goes_from_queue_number_to_print_ready_and_a_second_station_gets_d
             .contains(a.population.nik(0).unwrap())
     );
     assert!(a.station.verify_audit().unwrap().is_intact());
+    let report = rekam::report::daily(&a.station, &today, Duration::from_secs(3600)).unwrap();
+    let recording = report.steps.iter().find(|s| s.step == "recording").unwrap();
+    assert_eq!(
+        (recording.visits, recording.standard_seconds),
+        (1, Some(600.0))
+    );
+    assert_eq!(report.backlog, 1, "sealed, not yet sent");
 
     // The same resident at another kecamatan: that station cannot know, the data center does.
     let mut b = unregistered(dir.path(), "KEC-B-01");
@@ -177,6 +184,18 @@ fn residents_who_may_not_be_recorded_are_refused_with_where_to_go_next() {
         3
     );
     assert!(c.station.store().journal_after(0, 10).unwrap().is_empty());
+
+    // The daily report counts them by code, as JSON and as a PDF.
+    let report = rekam::report::daily(&c.station, &today, Duration::from_secs(3600)).unwrap();
+    assert_eq!(report.visits["recording"]["refused"], 3);
+    for code in ["ELIG_NO_NIK", "ELIG_UNDER_AGE", "ELIG_ALREADY_RECORDED"] {
+        assert_eq!(report.refusals[code], 1, "{code}");
+    }
+    let json = serde_json::to_string(&report).unwrap();
+    assert!(!json.contains(c.population.nik(3).unwrap()), "no full NIK");
+    let pdf = report.to_pdf(Lang::Id);
+    assert!(is_pdf(&pdf));
+    assert!(String::from_utf8_lossy(&pdf).contains("Penolakan dan kegagalan"));
 }
 
 #[test]

@@ -58,6 +58,17 @@ enum Command {
     },
     /// Show the station's identity, store and counts
     Status,
+    /// Enroll N generated residents headless through the device simulators, sync them to a
+    /// local reference data center, and print what happened (runs `rekam-demo`, built with
+    /// the simulators: cargo build -p rekam-sim)
+    Demo {
+        /// How many residents come to the counter
+        #[arg(long, default_value_t = 10)]
+        residents: u64,
+        /// Keep the demo's station and data center in this directory
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
     /// Check identity numbers
     Nik {
         #[command(subcommand)]
@@ -229,6 +240,30 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
             let status = station.status()?;
             out.status(&status, lang.pick("Stasiun dibuat", "Station created"));
             Ok(Exit::Ok)
+        }
+        Command::Demo { residents, keep } => {
+            let exe = std::env::current_exe()?;
+            let demo = exe.with_file_name("rekam-demo");
+            if !demo.exists() {
+                anyhow::bail!(
+                    "{} is missing: build the simulators first (cargo build -p rekam-sim)",
+                    demo.display()
+                );
+            }
+            let mut cmd = std::process::Command::new(&demo);
+            cmd.args(["--residents", &residents.to_string()])
+                .args(["--lang", lang.pick("id", "en")]);
+            if let Some(dir) = keep {
+                cmd.arg("--dir").arg(dir).arg("--keep");
+            }
+            let status = cmd
+                .status()
+                .with_context(|| format!("running {}", demo.display()))?;
+            Ok(if status.success() {
+                Exit::Ok
+            } else {
+                Exit::Internal
+            })
         }
         Command::Status => {
             let station = Station::open(paths(&cli.global)?, clock)?;

@@ -1,0 +1,204 @@
+//! The daily report of a station: time per step against the SOP's service standards, visits by
+//! workflow, case and outcome, refusals by code, and the backlog (what has not reached the data
+//! center, and how much of it is stuck). As JSON and as a PDF.
+//!
+//! Read only from the `visit` log and the sync state; no full NIK and no names appear in it.
+
+use crate::Result;
+use crate::i18n::Lang;
+use crate::station::Station;
+use crate::workflow::{sop_group, sop_standard};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// One SOP standard and how the day's visits fared against it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepLine {
+    /// The standard's name (`queue`, `documents`, `recording`, `handover`, ...).
+    pub step: String,
+    /// Visits that went through it.
+    pub visits: usize,
+    /// Median seconds per visit.
+    pub median_seconds: f64,
+    /// Slowest visit, seconds.
+    pub max_seconds: f64,
+    /// The SOP's standard, seconds, if it sets one.
+    pub standard_seconds: Option<f64>,
+    /// Visits within the standard.
+    pub within_standard: usize,
+}
+
+/// The day's report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DailyReport {
+    /// The station.
+    pub station_id: String,
+    /// The day (station time).
+    pub day: String,
+    /// Time per step against the SOP.
+    pub steps: Vec<StepLine>,
+    /// Visits by workflow, then outcome.
+    pub visits: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Visits by case, then outcome.
+    pub cases: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Refusals and failures by code.
+    pub refusals: BTreeMap<String, usize>,
+    /// Recordings by sync state (all days: the backlog is what is still at the station).
+    pub sync_states: BTreeMap<String, i64>,
+    /// Recordings not yet at the data center.
+    pub backlog: usize,
+    /// Of those, stuck ("mengendap") longer than the threshold.
+    pub stuck: usize,
+}
+
+/// Builds the report of `day` (YYYY-MM-DD). `stuck_after` is the backlog's threshold.
+pub fn daily(station: &Station, day: &str, stuck_after: Duration) -> Result<DailyReport> {
+    let visits = station.store().visits_on(day)?;
+    let mut per_group: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut by_workflow: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut by_case: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut refusals = BTreeMap::new();
+    for v in &visits {
+        let v = &v.visit;
+        let mut sums: BTreeMap<&str, f64> = BTreeMap::new();
+        for s in &v.steps {
+            *sums.entry(sop_group(&s.step)).or_default() += s.seconds;
+        }
+        for (group, seconds) in sums {
+            per_group.entry(group.to_owned()).or_default().push(seconds);
+        }
+        *by_workflow
+            .entry(v.workflow.clone())
+            .or_default()
+            .entry(v.outcome.clone())
+            .or_default() += 1;
+        if let Some(case) = &v.case {
+            *by_case
+                .entry(case.clone())
+                .or_default()
+                .entry(v.outcome.clone())
+                .or_default() += 1;
+        }
+        if let Some(code) = &v.code {
+            *refusals.entry(code.clone()).or_default() += 1;
+        }
+    }
+    let steps = per_group
+        .into_iter()
+        .map(|(step, mut times)| {
+            times.sort_by(f64::total_cmp);
+            let standard = sop_standard(&step);
+            StepLine {
+                visits: times.len(),
+                median_seconds: times[times.len() / 2],
+                max_seconds: times.last().copied().unwrap_or_default(),
+                within_standard: standard
+                    .map_or(times.len(), |s| times.iter().filter(|t| **t <= s).count()),
+                standard_seconds: standard,
+                step,
+            }
+        })
+        .collect();
+    let lines = crate::sync::backlog(station, stuck_after, Lang::En)?;
+    Ok(DailyReport {
+        station_id: station.identity().station_id.clone(),
+        day: day.to_owned(),
+        steps,
+        visits: by_workflow,
+        cases: by_case,
+        refusals,
+        sync_states: station
+            .store()
+            .sync_counts()?
+            .into_iter()
+            .map(|(s, n)| (s.as_str().to_owned(), n))
+            .collect(),
+        backlog: lines.len(),
+        stuck: lines.iter().filter(|l| l.stuck).count(),
+    })
+}
+
+impl DailyReport {
+    /// The report as a PDF, in `lang`.
+    pub fn to_pdf(&self, lang: Lang) -> Vec<u8> {
+        let t = |id: &'static str, en: &'static str| lang.pick(id, en);
+        let minutes = |s: f64| format!("{:.1} {}", s / 60.0, t("mnt", "min"));
+        let steps = self
+            .steps
+            .iter()
+            .map(|s| {
+                format!(
+                    "{:<24} {:>4} {}   {} {:>9}   {} {:>9}   {} {}",
+                    s.step,
+                    s.visits,
+                    t("kunjungan", "visits"),
+                    t("median", "median"),
+                    minutes(s.median_seconds),
+                    t("maks", "max"),
+                    minutes(s.max_seconds),
+                    t("standar SOP", "SOP standard"),
+                    s.standard_seconds.map_or("-".into(), |x| format!(
+                        "{} ({}/{} {})",
+                        minutes(x),
+                        s.within_standard,
+                        s.visits,
+                        t("memenuhi", "within")
+                    )),
+                )
+            })
+            .collect();
+        let counts = |m: &BTreeMap<String, BTreeMap<String, usize>>| {
+            m.iter()
+                .map(|(k, o)| {
+                    let parts: Vec<String> = o.iter().map(|(o, n)| format!("{o} {n}")).collect();
+                    format!("{k}: {}", parts.join(", "))
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut backlog: Vec<String> = self
+            .sync_states
+            .iter()
+            .map(|(s, n)| format!("{s}: {n}"))
+            .collect();
+        backlog.push(format!(
+            "{}: {}   {}: {}",
+            t("Belum sampai di DC", "Not yet at the data center"),
+            self.backlog,
+            t("mengendap", "stuck"),
+            self.stuck
+        ));
+        let sections = vec![
+            (
+                t(
+                    "Waktu per langkah terhadap standar SOP",
+                    "Time per step against the SOP",
+                )
+                .into(),
+                steps,
+            ),
+            (t("Kunjungan", "Visits").into(), counts(&self.visits)),
+            (
+                t("Per jenis permohonan", "By case").into(),
+                counts(&self.cases),
+            ),
+            (
+                t("Penolakan dan kegagalan", "Refusals and failures").into(),
+                self.refusals
+                    .iter()
+                    .map(|(c, n)| format!("{c}: {n}"))
+                    .collect(),
+            ),
+            (t("Data belum terkirim", "Backlog").into(), backlog),
+        ];
+        crate::documents::report_pdf(
+            &format!(
+                "{} {} - {}",
+                t("Laporan harian", "Daily report"),
+                self.station_id,
+                self.day
+            ),
+            &sections,
+        )
+    }
+}
