@@ -285,6 +285,12 @@ impl Counter {
     /// Starts a recording of resident `i` (at the devices) and takes it through documents,
     /// biodata and eligibility: the case is the one their citizenship calls for.
     pub fn begin(&mut self, i: u64) -> anyhow::Result<RecordingWorkflow> {
+        self.begin_as(i, CaseType::NewRecording)
+    }
+
+    /// [`Counter::begin`] under `case` (a home visit), or the foreign resident's case when
+    /// SIAK says so.
+    pub fn begin_as(&mut self, i: u64, case: CaseType) -> anyhow::Result<RecordingWorkflow> {
         self.devices.resident(i)?;
         let nik = self.population.nik(i).map(str::to_owned);
         let foreign = nik
@@ -295,7 +301,7 @@ impl Counter {
         let case = if foreign {
             CaseType::ForeignResident
         } else {
-            CaseType::NewRecording
+            case
         };
         let mut w = RecordingWorkflow::start(&mut self.station, &self.session, case)?;
         w.documents(&required_documents(case), &[])?;

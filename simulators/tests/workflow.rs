@@ -377,6 +377,85 @@ fn reissues_need_an_earlier_recording_and_their_evidence() {
     assert_eq!(e.code(), "ELIG_NOT_RECORDED", "{e}");
 }
 
+#[test]
+fn a_mobile_team_records_for_days_without_a_link_and_syncs_when_back() {
+    use rekam::domain::case::CaseType;
+    let dir = tempfile::tempdir().unwrap();
+    rekam_gateway::init(&dir.path().join("dc"), "DC-TEST").unwrap();
+    let mut cfg = Config::new(dir.path().join("dc"));
+    cfg.results_delay = Duration::ZERO;
+    let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
+    let running = gw.clone().spawn("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", running.addr);
+    let mut c = unregistered(dir.path(), "KEC-M-01");
+    register(&gw, &url, &mut c);
+    // Out in the villages: the data center is out of reach.
+    let addr = running.addr;
+    running.stop();
+    let mut packets = Vec::new();
+    for i in [0, 4] {
+        let mut w = c.begin_as(i, CaseType::HomeVisit).unwrap();
+        c.capture(&mut w, i).unwrap();
+        packets.push(c.finish(w).unwrap().packet_id);
+    }
+    let sync = SyncConfig {
+        backoff_base: Duration::ZERO,
+        connect_timeout: Duration::from_millis(500),
+        ..SyncConfig::new(&url)
+    };
+    let pass = sync_once(&mut c.station, &sync).unwrap();
+    assert!(!pass.link_up && pass.remaining == 2, "{pass:?}");
+    let backlog = rekam::sync::backlog(&c.station, Duration::ZERO, Lang::Id).unwrap();
+    assert_eq!(backlog.len(), 2);
+    assert!(backlog.iter().all(|l| l.row.case == "home_visit"));
+    // Back at the office: the same address answers again.
+    let gw = Gateway::open(
+        {
+            let mut cfg = Config::new(dir.path().join("dc"));
+            cfg.results_delay = Duration::ZERO;
+            cfg
+        },
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    let running = gw.spawn(&addr.to_string()).unwrap();
+    for _ in 0..50 {
+        sync_once(&mut c.station, &sync).unwrap();
+        if packets
+            .iter()
+            .all(|p| state(&c, p) == SyncState::PrintReadyRecord)
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for p in &packets {
+        assert_eq!(state(&c, p), SyncState::PrintReadyRecord);
+    }
+    running.stop();
+}
+
+#[test]
+fn the_demo_enrolls_syncs_and_reports() {
+    let out = Command::new(env!("CARGO_BIN_EXE_rekam-demo"))
+        .args(["--residents", "4", "--lang", "en"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text.matches(" recorded ").count(), 2, "{text}");
+    assert!(
+        text.contains("ELIG_NO_NIK") && text.contains("ELIG_UNDER_AGE"),
+        "{text}"
+    );
+    assert!(text.contains("PRINT_READY_RECORD     2"), "{text}");
+    assert!(text.contains("audit chain: intact"), "{text}");
+}
+
 // ----- handover: the card in pcscd ------------------------------------------------------------
 
 const READER: &str = "Virtual PCD 00 00";
