@@ -118,8 +118,21 @@ impl Page {
     }
 }
 
-/// Writes pages into one PDF.
+/// Writes A4 pages into one PDF.
 fn pdf(pages: Vec<Page>, title: &str) -> Vec<u8> {
+    pdf_sized(pages, title, A4)
+}
+
+/// The card face as a PDF page of the card's size (ID-1, 85.6 x 54 mm), for the card printer.
+pub fn card_pdf(png: &[u8]) -> Vec<u8> {
+    let size = (85.6 / 25.4 * 72.0, 54.0 / 25.4 * 72.0);
+    let mut page = Page::new();
+    page.image(png, 0.0, size.1, size.0);
+    pdf_sized(vec![page], "KTP-el", size)
+}
+
+/// Writes pages of `size` points into one PDF.
+fn pdf_sized(pages: Vec<Page>, title: &str, size: (f32, f32)) -> Vec<u8> {
     let mut pdf = Pdf::new();
     let mut next = 1;
     let mut alloc = || {
@@ -160,7 +173,7 @@ fn pdf(pages: Vec<Page>, title: &str) -> Vec<u8> {
             content.restore_state();
         }
         let mut page = pdf.page(id);
-        page.media_box(Rect::new(0.0, 0.0, A4.0, A4.1));
+        page.media_box(Rect::new(0.0, 0.0, size.0, size.1));
         page.parent(tree);
         page.contents(content_id);
         let mut resources = page.resources();

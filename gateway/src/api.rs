@@ -14,11 +14,12 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use rekam::packet::Recording;
+use rekam::workflow::personalisation::PrintOrder;
 use rekam_packet::envelope::SealedPacket;
 use rekam_packet::keys::verifying_key_from_hex;
 use rekam_packet::protocol::{
     ApiError, CommitRequest, Heartbeat, KeyRotation, Receipt, Registration, RequestAuth,
-    ResultEvent, ResultsPage, Status, body_hash, header,
+    ResultEvent, ResultsPage, SignedPrintOrder, Status, body_hash, header,
 };
 use rekam_packet::{KeyId, PacketError};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
@@ -106,6 +107,7 @@ pub fn router(gw: Gateway) -> Router {
         )
         .route("/v1/packets/{packet_id}/commit", post(commit))
         .route("/v1/results", get(results))
+        .route("/v1/print/{packet_id}", get(print_order))
         .route("/v1/heartbeat", post(heartbeat))
         .with_state(gw)
 }
@@ -667,6 +669,68 @@ async fn results(
         events,
         next_cursor,
     }))
+}
+
+/// The clean data of a PRINT_READY_RECORD for personalisation, signed with the receipt key.
+/// The reference gives it to any registered station; a production data center would release it
+/// only to the Dinas stations of the resident's regency.
+async fn print_order(
+    State(gw): State<Gateway>,
+    Path(packet_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<SignedPrintOrder>, Refusal> {
+    gw.authenticate(&method, &uri, &headers, &body_hash(b""))?;
+    tokio::task::spawn_blocking(move || {
+        let (station_id, sealed, event) = {
+            let conn = gw.db();
+            let Some((station_id, sealed)) = conn
+                .query_row(
+                    "SELECT station_id, sealed FROM packet WHERE packet_id = ?1",
+                    [&packet_id],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)),
+                )
+                .optional()?
+            else {
+                return Err(Refusal::new(
+                    StatusCode::NOT_FOUND,
+                    "UNKNOWN_PACKET",
+                    format!("no packet {packet_id} at this data center"),
+                ));
+            };
+            let event: Option<String> = conn
+                .query_row(
+                    "SELECT event FROM result WHERE packet_id = ?1 ORDER BY cursor DESC LIMIT 1",
+                    [&packet_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            (station_id, sealed, event)
+        };
+        let status = event
+            .and_then(|e| serde_json::from_str::<ResultEvent>(&e).ok())
+            .map(|e| e.status);
+        if status != Some(Status::PrintReadyRecord) {
+            return Err(Refusal::new(
+                StatusCode::CONFLICT,
+                "NOT_PRINT_READY",
+                format!("packet {packet_id} is {status:?}, not PRINT_READY_RECORD"),
+            ));
+        }
+        let rec = gw
+            .open_recording(&station_id, &sealed)
+            .map_err(Refusal::internal)?;
+        let order = PrintOrder::from_recording(&rec).map_err(Refusal::internal)?;
+        let bytes = serde_json::to_vec(&order).map_err(Refusal::internal)?;
+        Ok(Json(SignedPrintOrder::sign(
+            &gw.inner.dc,
+            &packet_id,
+            &bytes,
+        )))
+    })
+    .await
+    .map_err(Refusal::internal)?
 }
 
 async fn heartbeat(

@@ -177,13 +177,13 @@ impl Gateway {
         Ok(())
     }
 
-    fn decide(
+    /// Opens a stored packet of `station_id`: its signature against the station's key, then
+    /// the recording inside.
+    pub(crate) fn open_recording(
         &self,
-        seq: i64,
-        packet_id: &str,
         station_id: &str,
         sealed: &[u8],
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Recording> {
         let sealed = SealedPacket::parse(sealed)?;
         let public = crate::db::station_key(
             &self.db(),
@@ -192,7 +192,17 @@ impl Gateway {
         )?
         .context("station key vanished")?;
         let opened = sealed.open(&verifying_key_from_hex(&public)?, &self.inner.dc)?;
-        let rec = Recording::from_contents(&opened.contents).map_err(anyhow::Error::msg)?;
+        Recording::from_contents(&opened.contents).map_err(anyhow::Error::msg)
+    }
+
+    fn decide(
+        &self,
+        seq: i64,
+        packet_id: &str,
+        station_id: &str,
+        sealed: &[u8],
+    ) -> anyhow::Result<()> {
+        let rec = self.open_recording(station_id, sealed)?;
         let nik = rec.manifest.biodata.nik.as_str().to_owned();
         let person = person_of(&rec);
         let usable = person.count() > 0 || person.irises.iter().any(Option::is_some);

@@ -629,3 +629,61 @@ mod tests {
         assert!(stolen.verify().is_err());
     }
 }
+
+/// The clean data the data center releases to a personalisation station for a record it
+/// marked PRINT_READY_RECORD (`GET /v1/print/{packet_id}`): the order's bytes (JSON, defined
+/// by the station's core) and the data center's signature over them with its receipt key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedPrintOrder {
+    /// The packet the order is for.
+    pub packet_id: String,
+    /// The order, base64.
+    pub order: String,
+    /// The data center's signature, hex.
+    pub signature: String,
+}
+
+fn print_order_text(packet_id: &str, order: &[u8]) -> Vec<u8> {
+    [
+        b"REKAM-PRINT-ORDER-V1\0".as_slice(),
+        &sha256(&[packet_id.as_bytes(), b"\0", order]),
+    ]
+    .concat()
+}
+
+impl SignedPrintOrder {
+    /// Signs `order` for `packet_id`.
+    pub fn sign(dc: &DcKeys, packet_id: &str, order: &[u8]) -> SignedPrintOrder {
+        use base64::Engine as _;
+        SignedPrintOrder {
+            packet_id: packet_id.to_owned(),
+            order: base64::engine::general_purpose::STANDARD.encode(order),
+            signature: hex::encode(dc.sign(&print_order_text(packet_id, order))),
+        }
+    }
+
+    /// The order's bytes once its signature verifies against the pinned identity, for
+    /// `packet_id` only.
+    pub fn verify(&self, dc: &DcIdentity, packet_id: &str) -> Result<Vec<u8>> {
+        use base64::Engine as _;
+        let order = base64::engine::general_purpose::STANDARD
+            .decode(&self.order)
+            .map_err(|e| PacketError::Malformed {
+                field: "print order",
+                detail: e.to_string(),
+            })?;
+        if self.packet_id != packet_id {
+            return Err(PacketError::Malformed {
+                field: "print order",
+                detail: format!("for {}, asked for {packet_id}", self.packet_id),
+            });
+        }
+        verify(
+            &dc.receipt_public()?,
+            &print_order_text(packet_id, &order),
+            &decode_signature(&self.signature)?,
+            "print order",
+        )?;
+        Ok(order)
+    }
+}

@@ -153,6 +153,11 @@ fn a_recording_goes_from_queue_number_to_print_ready_and_a_second_station_gets_d
     }
     assert_eq!(state(&a, &sealed.packet_id), SyncState::PrintReadyRecord);
     assert_eq!(state(&b, &second.packet_id), SyncState::DuplicateRecord);
+    // A duplicate is never printed.
+    let e =
+        rekam::workflow::personalisation::PrintOrder::fetch(&b.station, &sync, &second.packet_id)
+            .unwrap_err();
+    assert_eq!(e.code(), "NOT_PRINT_READY", "{e}");
     running.stop();
 }
 
@@ -600,4 +605,125 @@ fn handover_matches_the_chip_refuses_forged_and_foreign_fingers_and_guards_dispe
             "handed_over:"
         ]
     );
+}
+
+#[test]
+fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_ready_records() {
+    use rekam::workflow::handover::HandoverWorkflow;
+    use rekam::workflow::operators::{NewOperator, Role};
+    use rekam::workflow::personalisation::{PrintOrder, personalise};
+    use rekam_drivers::card::DocumentSigner;
+    let _g = READER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    ensure_pcscd();
+    let dir = tempfile::tempdir().unwrap();
+    rekam_gateway::init(&dir.path().join("dc"), "DC-TEST").unwrap();
+    let mut cfg = Config::new(dir.path().join("dc"));
+    cfg.results_delay = Duration::ZERO;
+    let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
+    let running = gw.clone().spawn("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", running.addr);
+    let sync = SyncConfig {
+        backoff_base: Duration::ZERO,
+        ..SyncConfig::new(&url)
+    };
+
+    // Recorded at a kecamatan, PRINT_READY_RECORD at the data center.
+    let mut kec = unregistered(dir.path(), "KEC-P-01");
+    register(&gw, &url, &mut kec);
+    let sealed = kec.record(0).unwrap();
+    for _ in 0..50 {
+        sync_once(&mut kec.station, &sync).unwrap();
+        if state(&kec, &sealed.packet_id) == SyncState::PrintReadyRecord {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(state(&kec, &sealed.packet_id), SyncState::PrintReadyRecord);
+    drop(kec);
+
+    // The Dinas station: an administrator enrolled and logged in.
+    let mut dinas = unregistered(dir.path(), "DINAS-P-01");
+    register(&gw, &url, &mut dinas);
+    let e = PrintOrder::fetch(&dinas.station, &sync, "no-such-packet").unwrap_err();
+    assert!(e.to_string().contains("UNKNOWN_PACKET"), "{e}");
+    dinas
+        .devices
+        .resident(rekam_sim::counter::SUPERVISOR + 1)
+        .unwrap();
+    let (finger, _) =
+        rekam::workflow::capture_finger(&dinas.devices.fingerprint, Finger::RightIndex, "ENROL")
+            .unwrap();
+    operators::add(
+        &mut dinas.station,
+        &NewOperator {
+            operator_id: "ADM-01".into(),
+            name: "Admin Dinas".into(),
+            role: Role::DinasAdmin,
+            password: zeroize::Zeroizing::new(PASSWORD.into()),
+            finger,
+        },
+        None,
+    )
+    .unwrap();
+    let admin = operators::login(
+        &mut dinas.station,
+        "ADM-01",
+        PASSWORD,
+        &dinas.devices.fingerprint,
+    )
+    .unwrap();
+    let order = PrintOrder::fetch(&dinas.station, &sync, &sealed.packet_id).unwrap();
+    assert_eq!(order.biodata.nik.as_str(), dinas.population.nik(0).unwrap());
+
+    let signer = DocumentSigner::from_pem(
+        &std::fs::read_to_string(fixture("test-card-ds-dinas.key.pem")).unwrap(),
+        &std::fs::read_to_string(fixture("test-card-ds-dinas.crt.pem")).unwrap(),
+    )
+    .unwrap();
+    let trust = trust();
+    let _card = insert(&["--card", "blank", "--resident", "9"]);
+    let reader = PcscReader::open(READER).unwrap();
+    // An operator may not personalise.
+    let mut session = reader.connect().unwrap();
+    let e = personalise(
+        &mut dinas.station,
+        &dinas.session,
+        &order,
+        &mut session,
+        &trust.sam_master,
+        &signer,
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "NOT_PERMITTED");
+    let done = personalise(
+        &mut dinas.station,
+        &admin,
+        &order,
+        &mut session,
+        &trust.sam_master,
+        &signer,
+    )
+    .unwrap();
+    drop(session);
+    let png = image::load_from_memory(&done.face_png).unwrap();
+    assert_eq!((png.width(), png.height()), (1011, 638));
+    let corner = png.to_rgb8().get_pixel(5, 5).0;
+    assert!(
+        corner[2] > corner[0],
+        "a citizen's card is blue: {corner:?}"
+    );
+    assert!(is_pdf(&done.face_pdf));
+    if let Some(path) = std::env::var_os("REKAM_SAVE_CARD_FACE") {
+        std::fs::write(path, &done.face_png).unwrap();
+    }
+
+    // The new card hands over to its owner.
+    let mut h = HandoverWorkflow::start(&dinas.station, &dinas.session, None).unwrap();
+    let chip = h.read_card(&mut dinas.station, &reader, &trust).unwrap();
+    assert_eq!(chip.nik.as_str(), order.biodata.nik.as_str());
+    h.confirm_chip_data(&mut dinas.station, true).unwrap();
+    dinas.devices.resident(0).unwrap();
+    h.verify(&mut dinas.station, &dinas.devices.fingerprint)
+        .unwrap();
+    running.stop();
 }

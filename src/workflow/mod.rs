@@ -1,5 +1,5 @@
 //! The counter's workflows as explicit state machines: recording ([`recording`]), handover
-//! ([`handover`]) and reissue ([`reissue`]), with the
+//! ([`handover`]), reissue ([`reissue`]) and personalisation ([`personalisation`]), with the
 //! operators who run them ([`operators`]).
 //!
 //! Each workflow is a value that knows its current step and refuses a call out of the SOP's
@@ -17,6 +17,7 @@
 
 pub mod handover;
 pub mod operators;
+pub mod personalisation;
 
 pub mod recording;
 pub mod reissue;

@@ -455,6 +455,19 @@ impl DcClient {
         Ok(page)
     }
 
+    /// The data center's print order of a PRINT_READY_RECORD (personalisation), its
+    /// signature verified against `dc`; the bytes of the order.
+    pub fn print_order(&self, packet_id: &str, dc: &DcIdentity) -> Result<Vec<u8>, SyncError> {
+        let r = self
+            .signed(Method::GET, &format!("/v1/print/{packet_id}"), Some(b""))
+            .send()
+            .map_err(transport)?;
+        let signed: rekam_packet::protocol::SignedPrintOrder = checked(r)?
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        Ok(signed.verify(dc, packet_id)?)
+    }
+
     /// Sends a heartbeat.
     pub fn heartbeat(&self, hb: &Heartbeat) -> Result<(), SyncError> {
         let body = Self::json(hb)?;

@@ -1,0 +1,212 @@
+//! Personalisation at the Dinas (`../shared/docs/domain.md`, "Regular issuance" step 4): for a
+//! record the data center marked PRINT_READY_RECORD, the data center's clean data (a print
+//! order it signs with its receipt key, fetched over the sync link) is written to a blank card
+//! over PC/SC (data groups, security object signed by the Dinas document signer, one-time
+//! lock), and the card face is rendered as PNG and PDF for the card printer.
+//!
+//! Only a Dinas administrator personalises; the order is used only after its signature
+//! verifies against the pinned data center identity; each card is one visit row.
+
+use super::WorkflowError;
+use super::operators::{Action, Session};
+use crate::domain::biodata::Biodata;
+use crate::packet::{Modality, Recording};
+use crate::station::Station;
+use crate::store::NewVisit;
+use crate::sync::SyncConfig;
+use crate::{Error, Result};
+use rekam_bio::finger::FingerTemplate;
+use rekam_drivers::card::pcsc::CardSession;
+use rekam_drivers::card::{DocumentSigner, Personalisation, personalise as write_card};
+use rekam_records::face::{FaceFormat, FaceImage};
+use rekam_sync::SyncError;
+use serde::{Deserialize, Serialize};
+
+/// The clean data of one print-ready record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrintOrder {
+    /// The record (packet id).
+    pub packet_id: String,
+    /// The biodata as the data center holds it.
+    pub biodata: Biodata,
+    /// The portrait, ISO/IEC 19794-5 record, hex.
+    #[serde(with = "hex::serde")]
+    pub face: Vec<u8>,
+    /// The specimen signature, PNG, hex.
+    #[serde(with = "hex::serde")]
+    pub signature: Vec<u8>,
+    /// Right index, ISO/IEC 19794-2 compact card template, hex (empty when an exception).
+    #[serde(with = "hex::serde")]
+    pub right_index: Vec<u8>,
+    /// Left index, likewise.
+    #[serde(with = "hex::serde")]
+    pub left_index: Vec<u8>,
+}
+
+impl PrintOrder {
+    /// The order of a recording (what the data center builds from a packet it opened).
+    pub fn from_recording(rec: &Recording) -> std::result::Result<PrintOrder, String> {
+        let m = &rec.manifest;
+        let record_of = |modality: Modality| {
+            m.captures
+                .iter()
+                .find(|c| c.modality == modality)
+                .and_then(|c| c.record)
+                .and_then(|i| rec.records.get(i as usize))
+                .map(|b| b.data.clone())
+                .ok_or_else(|| format!("no {modality:?} record"))
+        };
+        let templates = match m.finger_templates {
+            Some(i) => rec
+                .records
+                .get(i as usize)
+                .map(|b| FingerTemplate::from_record(&b.data))
+                .transpose()
+                .map_err(|e| e.to_string())?
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let card = |position: u8| -> std::result::Result<Vec<u8>, String> {
+            match templates.iter().find(|t| t.position == position) {
+                Some(t) => rekam_records::minutiae::encode(&rekam_bio::verify::card_template(t))
+                    .map_err(|e| e.to_string()),
+                None => Ok(Vec::new()),
+            }
+        };
+        Ok(PrintOrder {
+            packet_id: m.packet_id.clone(),
+            biodata: m.biodata.clone(),
+            face: record_of(Modality::Face)?,
+            signature: record_of(Modality::Signature)?,
+            right_index: card(2)?,
+            left_index: card(7)?,
+        })
+    }
+
+    /// Fetches the order of `packet_id` from the data center, its signature verified against
+    /// the pinned identity. A record that is not PRINT_READY_RECORD is refused.
+    pub fn fetch(station: &Station, cfg: &SyncConfig, packet_id: &str) -> Result<PrintOrder> {
+        let dc = station.data_center()?.ok_or(Error::NotRegistered)?;
+        let bytes = crate::sync::client(station, cfg)?
+            .print_order(packet_id, &dc)
+            .map_err(|e| match e {
+                SyncError::Refused { code, .. } if code == "NOT_PRINT_READY" => {
+                    WorkflowError::NotPrintReady(packet_id.to_owned()).into()
+                }
+                other => Error::Sync(other.to_string()),
+            })?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::RecordingInvalid(format!("print order: {e}")))
+    }
+}
+
+/// A personalised card.
+#[derive(Debug, Clone)]
+pub struct Personalised {
+    /// The chip serial.
+    pub card_serial: String,
+    /// The card face, PNG (1011 x 638, 300 dpi).
+    pub face_png: Vec<u8>,
+    /// The card face, PDF of the card's size.
+    pub face_pdf: Vec<u8>,
+}
+
+/// The portrait as the chip holds it: 240 x 320 JPEG at quality 80, within the profile's file
+/// size.
+fn chip_face(record: &[u8]) -> Result<Vec<u8>> {
+    let bad = |e: String| Error::RecordingInvalid(format!("face: {e}"));
+    let face = FaceImage::parse(record).map_err(|e| bad(e.to_string()))?;
+    let img = image::load_from_memory(&face.data).map_err(|e| bad(e.to_string()))?;
+    let small = image::imageops::thumbnail(&img.to_rgb8(), 240, 320);
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80)
+        .encode_image(&small)
+        .map_err(|e| bad(e.to_string()))?;
+    FaceImage {
+        width: small.width() as u16,
+        height: small.height() as u16,
+        quality: face.quality,
+        format: FaceFormat::Jpeg,
+        data: jpeg,
+    }
+    .to_bytes()
+    .map_err(|e| bad(e.to_string()))
+}
+
+/// Writes `order` to the blank card in `card`, locks it, and renders its face.
+pub fn personalise(
+    station: &mut Station,
+    session: &Session,
+    order: &PrintOrder,
+    card: &mut CardSession,
+    sam_master: &[u8; 32],
+    signer: &DocumentSigner,
+) -> Result<Personalised> {
+    session.require(Action::Personalise)?;
+    let started = crate::clock::rfc3339(station.store().clock().now());
+    let t0 = station.store().clock().now();
+    let face = chip_face(&order.face)?;
+    let biodata = serde_json::to_vec(&order.biodata)
+        .map_err(|e| Error::RecordingInvalid(format!("biodata: {e}")))?;
+    let data = Personalisation {
+        biodata,
+        face: face.clone(),
+        right_index: order.right_index.clone(),
+        left_index: order.left_index.clone(),
+        signature: order.signature.clone(),
+    };
+    let visit = |outcome: &str, code: Option<&str>, serial: Option<&str>, seconds: f64| NewVisit {
+        visit_id: uuid::Uuid::new_v4().to_string(),
+        workflow: "personalisation".into(),
+        queue_number: None,
+        operator_id: session.operator_id.clone(),
+        case: None,
+        masked_nik: Some(order.biodata.nik.masked()),
+        outcome: outcome.into(),
+        code: code.map(str::to_owned),
+        started_at: started.clone(),
+        steps: vec![crate::store::StepTime {
+            step: "personalisation".into(),
+            seconds,
+        }],
+        detail: serde_json::json!({ "packet_id": order.packet_id, "card_serial": serial }),
+    };
+    let elapsed = |s: &Station| (s.store().clock().now() - t0).as_seconds_f64();
+    let serial = match write_card(card, sam_master, signer, &data) {
+        Ok(s) => s,
+        Err(e) => {
+            let v = visit("failed", Some(e.code()), None, elapsed(station));
+            station.store_mut().append_visit(&v)?;
+            return Err(WorkflowError::Device(e).into());
+        }
+    };
+    let issued_on = station.store().clock().today();
+    let regency = order
+        .biodata
+        .address
+        .village
+        .lineage()
+        .get(1)
+        .and_then(|c| crate::domain::region::RegionDirectory::region(station.store(), c))
+        .map(|r| r.name)
+        .unwrap_or_default();
+    let face_png = crate::card_face::render_png(
+        &crate::card_face::CardFace {
+            biodata: &order.biodata,
+            photo: &FaceImage::parse(&face).map(|f| f.data).unwrap_or_default(),
+            signature: &order.signature,
+            issued_at: &regency,
+            issued_on,
+        },
+        station.store(),
+    )
+    .ok_or_else(|| Error::RecordingInvalid("the card fonts do not load".into()))?;
+    let face_pdf = crate::card_face::render_pdf(&face_png);
+    let v = visit("personalised", None, Some(&serial), elapsed(station));
+    station.store_mut().append_visit(&v)?;
+    Ok(Personalised {
+        card_serial: serial,
+        face_png,
+        face_pdf,
+    })
+}
