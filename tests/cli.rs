@@ -255,3 +255,31 @@ fn doctor_names_each_pad_and_what_is_wrong() {
     assert!(shown.contains("tidak ada layanan SBI"), "{shown}");
     drop(peer);
 }
+
+#[test]
+fn the_daily_report_is_json_and_pdf() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("st");
+    assert!(
+        rekam(&data, &["init", "--kecamatan", "32.73.01"])
+            .status
+            .success()
+    );
+    let pdf = dir.path().join("r.pdf");
+    let out = rekam(
+        &data,
+        &[
+            "--json",
+            "report",
+            "--day",
+            "2026-11-22",
+            "--pdf",
+            pdf.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let report = json(&out);
+    assert_eq!(report["day"], "2026-11-22");
+    assert_eq!(report["backlog"], 0);
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+}

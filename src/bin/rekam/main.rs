@@ -58,6 +58,24 @@ enum Command {
     },
     /// Show the station's identity, store and counts
     Status,
+    /// The day's report: time per step against the SOP, visits by case and outcome, refusals,
+    /// backlog (JSON with --json)
+    Report {
+        /// The day, YYYY-MM-DD [default: today, station time]
+        #[arg(long)]
+        day: Option<String>,
+        /// Also write it as a PDF
+        #[arg(long, value_name = "FILE")]
+        pdf: Option<PathBuf>,
+        /// Hours after which an unsent recording counts as stuck
+        #[arg(long, default_value_t = 24)]
+        stuck_hours: u64,
+    },
+    /// Operators of the station
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
     /// Enroll N generated residents headless through the device simulators, sync them to a
     /// local reference data center, and print what happened (runs `rekam-demo`, built with
     /// the simulators: cargo build -p rekam-sim)
@@ -166,6 +184,34 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum OperatorCommand {
+    /// Add an operator: password from REKAM_OPERATOR_PASSWORD or the first line of standard
+    /// input, right index finger from the fingerprint scanner (SBI)
+    Add {
+        /// Login id (3-32 letters, digits, dashes)
+        #[arg(long)]
+        id: String,
+        /// Full name
+        #[arg(long)]
+        name: String,
+        /// operator, supervisor, technician or dinas_admin
+        #[arg(long, value_parser = parse_role)]
+        role: rekam::workflow::operators::Role,
+        /// The SBI device providers' CA certificates (PEM)
+        #[arg(long, env = "REKAM_SBI_TRUST")]
+        sbi_trust: std::path::PathBuf,
+        /// Ports to look for SBI services on, FIRST-LAST
+        #[arg(long, env = "REKAM_SBI_PORTS", default_value = "4501-4600", value_parser = parse_ports)]
+        sbi_ports: (u16, u16),
+    },
+}
+
+fn parse_role(s: &str) -> Result<rekam::workflow::operators::Role, String> {
+    rekam::workflow::operators::Role::parse(s)
+        .ok_or_else(|| "one of operator, supervisor, technician, dinas_admin".into())
+}
+
+#[derive(Debug, Subcommand)]
 enum NikCommand {
     /// Validate a NIK: structure, birth date, sex and region prefix
     Check {
@@ -239,6 +285,114 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
             )?;
             let status = station.status()?;
             out.status(&status, lang.pick("Stasiun dibuat", "Station created"));
+            Ok(Exit::Ok)
+        }
+        Command::Report {
+            day,
+            pdf,
+            stuck_hours,
+        } => {
+            let station = Station::open(paths(&cli.global)?, clock.clone())?;
+            let day = day.clone().unwrap_or_else(|| clock.today().to_string());
+            let report = rekam::report::daily(
+                &station,
+                &day,
+                std::time::Duration::from_secs(stuck_hours * 3600),
+            )?;
+            if let Some(file) = pdf {
+                std::fs::write(file, report.to_pdf(lang))
+                    .with_context(|| format!("writing {}", file.display()))?;
+            }
+            if cli.global.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "{} {} - {}",
+                    lang.pick("Laporan harian", "Daily report"),
+                    report.station_id,
+                    report.day
+                );
+                for s in &report.steps {
+                    println!(
+                        "  {:<24} {:>4}  median {:>7.1} s  max {:>7.1} s  SOP {}",
+                        s.step,
+                        s.visits,
+                        s.median_seconds,
+                        s.max_seconds,
+                        s.standard_seconds.map_or("-".into(), |x| format!(
+                            "{x:.0} s ({}/{})",
+                            s.within_standard, s.visits
+                        ))
+                    );
+                }
+                for (w, o) in &report.visits {
+                    println!("  {w}: {o:?}");
+                }
+                for (code, n) in &report.refusals {
+                    println!("  {code}: {n}");
+                }
+                println!(
+                    "  {}: {} ({} {})",
+                    lang.pick("belum di DC", "not yet at the data center"),
+                    report.backlog,
+                    report.stuck,
+                    lang.pick("mengendap", "stuck")
+                );
+            }
+            Ok(Exit::Ok)
+        }
+        Command::Operator {
+            command:
+                OperatorCommand::Add {
+                    id,
+                    name,
+                    role,
+                    sbi_trust,
+                    sbi_ports,
+                },
+        } => {
+            let mut station = Station::open(paths(&cli.global)?, clock)?;
+            let password = match std::env::var("REKAM_OPERATOR_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let roots = rekam_drivers::trust::TrustRoots::from_pem_file(sbi_trust)?;
+            let scanner = rekam_drivers::sbi::SbiClient::new(roots)
+                .discover(sbi_ports.0..=sbi_ports.1)
+                .into_iter()
+                .filter_map(|(_, found)| found.ok())
+                .flatten()
+                .find(|d| {
+                    rekam_drivers::sbi::BiometricDevice::info(d).kind
+                        == rekam_drivers::DeviceKind::Fingerprint
+                })
+                .context("no fingerprint scanner answers on the SBI ports (rekam doctor)")?;
+            let (finger, _) = rekam::workflow::capture_finger(
+                &scanner,
+                rekam_drivers::sbi::Finger::RightIndex,
+                "ENROL",
+            )
+            .map_err(Error::from)?;
+            rekam::workflow::operators::add(
+                &mut station,
+                &rekam::workflow::operators::NewOperator {
+                    operator_id: id.clone(),
+                    name: name.clone(),
+                    role: *role,
+                    password: zeroize::Zeroizing::new(password),
+                    finger,
+                },
+                None,
+            )?;
+            println!(
+                "{} {id} ({})",
+                lang.pick("Operator ditambahkan:", "Operator added:"),
+                role.as_str()
+            );
             Ok(Exit::Ok)
         }
         Command::Demo { residents, keep } => {
