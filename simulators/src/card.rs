@@ -428,3 +428,33 @@ fn signature_png(events: &[rekam_synth::signature::PenEvent]) -> anyhow::Result<
 }
 
 use image::ImageEncoder as _;
+
+/// The reader vpcd's first virtual card plugs into.
+pub const VIRTUAL_READER: &str = "Virtual PCD 00 00";
+
+/// Makes sure pcscd runs and shows [`VIRTUAL_READER`], starting pcscd when it does not (CI
+/// machines have no systemd to start it on demand). For tests and demos.
+pub fn ensure_pcscd() -> Result<(), String> {
+    use rekam_drivers::card::pcsc::list_readers;
+    let ready = || list_readers().is_ok_and(|r| r.iter().any(|n| n == VIRTUAL_READER));
+    if ready() {
+        return Ok(());
+    }
+    let status = std::process::Command::new("pcscd").status().map_err(|e| {
+        format!(
+            "cannot start pcscd ({e}): install pcscd and vsmartcard-vpcd (scripts/setup-system)"
+        )
+    })?;
+    if !status.success() {
+        return Err("pcscd did not start".into());
+    }
+    for _ in 0..50 {
+        if ready() {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Err(format!(
+        "pcscd runs but {VIRTUAL_READER:?} is missing: is vsmartcard-vpcd installed?"
+    ))
+}

@@ -11,7 +11,7 @@
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
 use rekam_drivers::DriverError;
-use rekam_drivers::card::pcsc::{PcscReader, list_readers};
+use rekam_drivers::card::pcsc::PcscReader;
 use rekam_drivers::card::{CardProblem, CardTrust, DocumentSigner, personalise, read_card};
 use rekam_drivers::trust::TrustRoots;
 use rekam_i18n::{Lang, Localized};
@@ -20,7 +20,7 @@ use std::process::{Child, Command};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-const READER: &str = "Virtual PCD 00 00";
+const READER: &str = rekam_sim::card::VIRTUAL_READER;
 const T: Duration = Duration::from_secs(15);
 
 /// One virtual reader: card tests take turns.
@@ -33,20 +33,7 @@ fn fixture(name: &str) -> std::path::PathBuf {
 }
 
 fn ensure_pcscd() {
-    if list_readers().is_ok_and(|r| r.iter().any(|n| n == READER)) {
-        return;
-    }
-    let status = Command::new("pcscd").status().unwrap_or_else(|e| {
-        panic!("cannot start pcscd ({e}): install pcscd and vsmartcard-vpcd (scripts/setup-system)")
-    });
-    assert!(status.success(), "pcscd did not start");
-    for _ in 0..50 {
-        if list_readers().is_ok_and(|r| r.iter().any(|n| n == READER)) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("pcscd runs but {READER:?} is missing: is vsmartcard-vpcd installed?");
+    rekam_sim::card::ensure_pcscd().unwrap();
 }
 
 /// A virtual card in the reader, pulled out when dropped.

@@ -16,7 +16,7 @@ use rekam::store::SyncState;
 use rekam::sync::{SyncConfig, sync_once};
 use rekam::workflow::operators;
 use rekam_drivers::card::CardTrust;
-use rekam_drivers::card::pcsc::{PcscReader, list_readers};
+use rekam_drivers::card::pcsc::PcscReader;
 use rekam_drivers::sbi::Finger;
 use rekam_gateway::{Config, Gateway};
 use rekam_packet::DcKeys;
@@ -37,6 +37,21 @@ fn counter(dir: &std::path::Path, id: &str) -> Counter {
         .pin_data_center(&identity, &identity, "test")
         .unwrap();
     c
+}
+
+/// A reference data center on loopback in `dir/dc`, publishing results at once.
+fn data_center(dir: &std::path::Path) -> (Gateway, rekam_gateway::Running, String) {
+    rekam_gateway::init(&dir.join("dc"), "DC-TEST").unwrap();
+    let gw = open_dc(dir);
+    let running = gw.clone().spawn("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", running.addr);
+    (gw, running, url)
+}
+
+fn open_dc(dir: &std::path::Path) -> Gateway {
+    let mut cfg = Config::new(dir.join("dc"));
+    cfg.results_delay = Duration::ZERO;
+    Gateway::open(cfg, Arc::new(SystemClock)).unwrap()
 }
 
 fn unregistered(dir: &std::path::Path, id: &str) -> Counter {
@@ -78,12 +93,7 @@ fn is_pdf(bytes: &[u8]) -> bool {
 #[test]
 fn a_recording_goes_from_queue_number_to_print_ready_and_a_second_station_gets_duplicate() {
     let dir = tempfile::tempdir().unwrap();
-    rekam_gateway::init(&dir.path().join("dc"), "DC-TEST").unwrap();
-    let mut cfg = Config::new(dir.path().join("dc"));
-    cfg.results_delay = Duration::ZERO;
-    let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
-    let running = gw.clone().spawn("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", running.addr);
+    let (gw, running, url) = data_center(dir.path());
 
     let mut a = unregistered(dir.path(), "KEC-A-01");
     register(&gw, &url, &mut a);
@@ -386,12 +396,7 @@ fn reissues_need_an_earlier_recording_and_their_evidence() {
 fn a_mobile_team_records_for_days_without_a_link_and_syncs_when_back() {
     use rekam::domain::case::CaseType;
     let dir = tempfile::tempdir().unwrap();
-    rekam_gateway::init(&dir.path().join("dc"), "DC-TEST").unwrap();
-    let mut cfg = Config::new(dir.path().join("dc"));
-    cfg.results_delay = Duration::ZERO;
-    let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
-    let running = gw.clone().spawn("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", running.addr);
+    let (gw, running, url) = data_center(dir.path());
     let mut c = unregistered(dir.path(), "KEC-M-01");
     register(&gw, &url, &mut c);
     // Out in the villages: the data center is out of reach.
@@ -414,16 +419,7 @@ fn a_mobile_team_records_for_days_without_a_link_and_syncs_when_back() {
     assert_eq!(backlog.len(), 2);
     assert!(backlog.iter().all(|l| l.row.case == "home_visit"));
     // Back at the office: the same address answers again.
-    let gw = Gateway::open(
-        {
-            let mut cfg = Config::new(dir.path().join("dc"));
-            cfg.results_delay = Duration::ZERO;
-            cfg
-        },
-        Arc::new(SystemClock),
-    )
-    .unwrap();
-    let running = gw.spawn(&addr.to_string()).unwrap();
+    let running = open_dc(dir.path()).spawn(&addr.to_string()).unwrap();
     for _ in 0..50 {
         sync_once(&mut c.station, &sync).unwrap();
         if packets
@@ -463,7 +459,7 @@ fn the_demo_enrolls_syncs_and_reports() {
 
 // ----- handover: the card in pcscd ------------------------------------------------------------
 
-const READER: &str = "Virtual PCD 00 00";
+const READER: &str = rekam_sim::card::VIRTUAL_READER;
 static READER_LOCK: Mutex<()> = Mutex::new(());
 
 fn fixture(name: &str) -> std::path::PathBuf {
@@ -473,21 +469,7 @@ fn fixture(name: &str) -> std::path::PathBuf {
 }
 
 fn ensure_pcscd() {
-    let ready = || list_readers().is_ok_and(|r| r.iter().any(|n| n == READER));
-    if ready() {
-        return;
-    }
-    let status = Command::new("pcscd")
-        .status()
-        .expect("pcscd (scripts/setup-system)");
-    assert!(status.success());
-    for _ in 0..50 {
-        if ready() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("pcscd runs but {READER:?} is missing");
+    rekam_sim::card::ensure_pcscd().unwrap();
 }
 
 struct Card(std::process::Child);
@@ -616,12 +598,7 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
     let _g = READER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     ensure_pcscd();
     let dir = tempfile::tempdir().unwrap();
-    rekam_gateway::init(&dir.path().join("dc"), "DC-TEST").unwrap();
-    let mut cfg = Config::new(dir.path().join("dc"));
-    cfg.results_delay = Duration::ZERO;
-    let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
-    let running = gw.clone().spawn("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", running.addr);
+    let (gw, running, url) = data_center(dir.path());
     let sync = SyncConfig {
         backoff_base: Duration::ZERO,
         ..SyncConfig::new(&url)

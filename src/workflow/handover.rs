@@ -96,19 +96,12 @@ impl HandoverWorkflow {
     }
 
     fn enter(&mut self, step: Step) -> Result<()> {
-        if self.step == Step::Ended {
-            return Err(WorkflowError::Ended("handover".into()).into());
-        }
-        if self.step != step {
-            return Err(WorkflowError::OutOfOrder {
-                expected: self.step.name(),
-                got: step.name(),
-            }
-            .into());
-        }
-        self.session.touch()?;
-        self.timer.begin(step.name());
-        Ok(())
+        let at = super::At {
+            workflow: "handover",
+            step: self.step.name(),
+            ended: self.step == Step::Ended,
+        };
+        super::enter_step(at, step.name(), &mut self.session, &mut self.timer)
     }
 
     fn end(&mut self, station: &mut Station, outcome: &str, code: Option<&str>) -> Result<()> {

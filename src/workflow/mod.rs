@@ -329,6 +329,43 @@ impl From<DriverError> for crate::Error {
     }
 }
 
+/// Where a workflow stands, for [`enter_step`].
+pub(crate) struct At {
+    /// The workflow's name, for [`WorkflowError::Ended`].
+    pub workflow: &'static str,
+    /// The step it is at.
+    pub step: &'static str,
+    /// Whether it ended.
+    pub ended: bool,
+}
+
+/// Lets a workflow take step `got`: refused when it ended, is paused or is at another step;
+/// otherwise the operator's session counts the activity (or says it locked) and the step's
+/// clock starts.
+pub(crate) fn enter_step(
+    at: At,
+    got: &'static str,
+    session: &mut operators::Session,
+    timer: &mut StepTimer,
+) -> crate::Result<()> {
+    if at.ended {
+        return Err(WorkflowError::Ended(at.workflow.into()).into());
+    }
+    if timer.is_paused() {
+        return Err(WorkflowError::Paused.into());
+    }
+    if at.step != got {
+        return Err(WorkflowError::OutOfOrder {
+            expected: at.step,
+            got,
+        }
+        .into());
+    }
+    session.touch()?;
+    timer.begin(got);
+    Ok(())
+}
+
 /// Times a workflow's steps against a clock, pauses excluded.
 #[derive(Debug)]
 pub struct StepTimer {

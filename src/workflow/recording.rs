@@ -241,22 +241,12 @@ impl RecordingWorkflow {
     }
 
     fn enter(&mut self, step: Step) -> Result<()> {
-        if self.step == Step::Ended {
-            return Err(WorkflowError::Ended("recording".into()).into());
-        }
-        if self.timer.is_paused() {
-            return Err(WorkflowError::Paused.into());
-        }
-        if self.step != step {
-            return Err(WorkflowError::OutOfOrder {
-                expected: self.step.name(),
-                got: step.name(),
-            }
-            .into());
-        }
-        self.session.touch()?;
-        self.timer.begin(step.name());
-        Ok(())
+        let at = super::At {
+            workflow: "recording",
+            step: self.step.name(),
+            ended: self.step == Step::Ended,
+        };
+        super::enter_step(at, step.name(), &mut self.session, &mut self.timer)
     }
 
     fn advance(&mut self) {
