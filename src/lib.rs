@@ -17,9 +17,11 @@ pub mod error;
 pub mod export;
 pub mod packet;
 pub mod report;
+pub mod siak;
 pub mod station;
 pub mod store;
 pub mod sync;
+pub mod training;
 pub mod workflow;
 
 pub use error::{Error, Result};

@@ -48,6 +48,23 @@ pub struct SynthPopulation {
     by_nik: HashMap<String, PopulationRecord>,
     nik_of: HashMap<u64, String>,
     missing: HashMap<u64, Vec<(Finger, ExceptionReason)>>,
+    roster: Vec<RosterEntry>,
+}
+
+/// One generated resident as a trainer sees them: who to call to the counter, and what their
+/// visit will show.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RosterEntry {
+    /// The generator's index (what the SBI simulator's scenario names).
+    pub index: u64,
+    /// The NIK on their family card, if they have one (synthetic: shown whole to the trainer).
+    pub nik: Option<String>,
+    /// The name they give.
+    pub name: String,
+    /// Born on.
+    pub birth_date: time::Date,
+    /// The case they were generated to show (`no_nik`, `under17`, `already_recorded`, ...).
+    pub edge_case: Option<rekam_synth::resident::EdgeCase>,
 }
 
 impl SynthPopulation {
@@ -70,6 +87,13 @@ impl SynthPopulation {
                 })
                 .collect();
             p.missing.insert(i, missing);
+            p.roster.push(RosterEntry {
+                index: i,
+                nik: r.biodata.as_ref().map(|b| b.nik.as_str().to_owned()),
+                name: r.stated_name.clone(),
+                birth_date: r.birth_date,
+                edge_case: r.edge_case,
+            });
             let Some(biodata) = r.biodata else { continue };
             let recording = match r.prior_recording {
                 Some(reference) => RecordingStatus::Recorded { reference },
@@ -87,6 +111,11 @@ impl SynthPopulation {
     /// The fingers resident `i` cannot give, and why.
     pub fn missing(&self, i: u64) -> Vec<(Finger, ExceptionReason)> {
         self.missing.get(&i).cloned().unwrap_or_default()
+    }
+
+    /// Every generated resident, in order.
+    pub fn roster(&self) -> &[RosterEntry] {
+        &self.roster
     }
 
     /// The NIK on resident `i`'s family card, if they have one.

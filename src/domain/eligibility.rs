@@ -19,7 +19,7 @@ use time::Date;
 pub const MINIMUM_AGE: i32 = 17;
 
 /// Whether the resident's biometrics were already recorded, as far as the station knows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum RecordingStatus {
     /// No recording known.

@@ -39,7 +39,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 /// What the population database (SIAK) holds about a NIK.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PopulationRecord {
     /// The biodata.
     pub biodata: Biodata,
@@ -177,6 +177,9 @@ pub enum WorkflowError {
     /// Personalisation of a record that is not print-ready.
     #[error("record {0} is not PRINT_READY_RECORD")]
     NotPrintReady(String),
+    /// The population database did not answer.
+    #[error("the population database (SIAK) did not answer: {0}")]
+    SiakUnavailable(String),
 }
 
 impl WorkflowError {
@@ -203,6 +206,7 @@ impl WorkflowError {
             WorkflowError::ChipDataRejected => "CHIP_DATA_REJECTED",
             WorkflowError::ReissueEvidence(_) => "REISSUE_EVIDENCE_MISSING",
             WorkflowError::NotPrintReady(_) => "NOT_PRINT_READY",
+            WorkflowError::SiakUnavailable(_) => "SIAK_UNAVAILABLE",
         }
     }
 }
@@ -272,6 +276,10 @@ impl Localized for WorkflowError {
             }
             WorkflowError::NotPrintReady(id) => format!(
                 "Rekaman {id} belum berstatus PRINT_READY_RECORD dari DC: belum boleh dicetak"
+            ),
+            WorkflowError::SiakUnavailable(why) => format!(
+                "Database kependudukan (SIAK) tidak menjawab ({why}): periksa jaringan ke SIAK, \
+                 lalu baca NIK lagi; proses tetap di langkah biodata"
             ),
         }
     }

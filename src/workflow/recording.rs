@@ -124,7 +124,7 @@ enum Slot<T> {
 }
 
 /// What the counter sees after a finger or iris pass.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Progress {
     /// Positions captured at the quality gate.
     pub captured: Vec<u8>,
@@ -223,6 +223,11 @@ impl RecordingWorkflow {
     /// The queue number.
     pub fn queue_number(&self) -> &str {
         &self.queue_number
+    }
+
+    /// The case being served.
+    pub fn case(&self) -> CaseType {
+        self.case
     }
 
     /// The current step.
@@ -745,7 +750,11 @@ impl RecordingWorkflow {
 
     /// Seals everything captured into one packet, stores it with its de-duplication row, its
     /// audit entry and the visit row in one transaction, and writes the summons letter.
-    pub fn seal(mut self, station: &mut Station, dedup: &mut Dedup) -> Result<SealedRecording> {
+    ///
+    /// A seal that fails (a full disk, a damaged store) leaves the recording at this step with
+    /// every capture, so it can be sealed again once the cause is fixed; once stored, the
+    /// recording has ended and cannot be sealed twice.
+    pub fn seal(&mut self, station: &mut Station, dedup: &mut Dedup) -> Result<SealedRecording> {
         self.enter(Step::Seal)?;
         let person = self.person();
         let row = Dedup::row(&person)?;
@@ -755,8 +764,9 @@ impl RecordingWorkflow {
         let mut visit = self.visit("sealed", None, serde_json::Value::Null);
         visit.steps.retain(|s| s.step != "seal");
         let sealed = station.seal_visit(recording, Some(row.clone()), None, Some(visit))?;
-        dedup.add(sealed.entry.seq, &row)?;
         self.step = Step::Ended;
+        // The row is already in the store with the packet; the in-memory index only catches up.
+        dedup.add(sealed.entry.seq, &row)?;
         let packet_id = sealed.entry.enrollment_id.clone();
         let summons_letter = crate::documents::summons_letter(&crate::documents::Summons {
             station: station.identity(),
