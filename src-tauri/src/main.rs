@@ -6,70 +6,248 @@
 
 use rekam::clock::{Clock, SystemClock};
 use rekam::i18n::{Lang, Localized};
-use rekam::station::{Station, StationPaths, StationStatus};
+use rekam::station::StationPaths;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+mod desk;
+
+use desk::{Action, Config, Desk, SessionView, UiError, WizardView};
+
 /// What the shell keeps between commands.
 struct AppState {
-    paths: StationPaths,
+    config: Config,
     clock: Arc<dyn Clock>,
-    station: Mutex<Option<Station>>,
+    desk: Mutex<Desk>,
     /// Where to write the rendered screen and then quit (the start-up smoke test).
     smoke_file: Option<PathBuf>,
     /// The station's default language.
     default_lang: Lang,
-    /// Serial ports where a signature pad may be (`REKAM_PAD`, else the usual device names).
-    pad_ports: Vec<String>,
 }
 
-/// An error as the screen shows it.
-#[derive(Debug, Serialize)]
-struct UiError {
-    code: &'static str,
-    message: String,
-}
-
-impl UiError {
-    fn from_core(e: &rekam::Error, lang: Lang) -> Self {
-        UiError {
-            code: e.code(),
-            message: e.localized(lang),
-        }
-    }
-}
-
-/// The home screen's data: the station's status, opening the station on first use.
-#[tauri::command]
-fn station_status(
-    state: tauri::State<'_, AppState>,
-    lang: Option<Lang>,
-) -> Result<StationStatus, UiError> {
-    let lang = lang.unwrap_or_default();
-    let mut guard = state.station.lock().map_err(|_| UiError {
-        code: "INTERNAL",
-        message: lang
-            .pick(
-                "Aplikasi perlu dimulai ulang",
-                "The application needs a restart",
-            )
-            .into(),
-    })?;
-    if guard.is_none() {
-        let station = Station::open(state.paths.clone(), state.clock.clone())
-            .map_err(|e| UiError::from_core(&e, lang))?;
-        *guard = Some(station);
-    }
-    match guard.as_ref().map(Station::status) {
-        Some(Ok(status)) => Ok(status),
-        Some(Err(e)) => Err(UiError::from_core(&e, lang)),
-        None => Err(UiError {
+impl AppState {
+    /// Runs `f` on the counter; a poisoned lock (a panic in an earlier command) asks for a
+    /// restart instead of going on with half-updated state.
+    fn with<T>(
+        &self,
+        lang: Lang,
+        f: impl FnOnce(&mut Desk) -> Result<T, UiError>,
+    ) -> Result<T, UiError> {
+        let mut desk = self.desk.lock().map_err(|_| UiError {
             code: "INTERNAL",
-            message: "station not open".into(),
-        }),
+            message: lang
+                .pick(
+                    "Aplikasi perlu dimulai ulang",
+                    "The application needs a restart",
+                )
+                .into(),
+        })?;
+        f(&mut desk)
     }
 }
+
+/// Runs a command's work on a blocking thread: device captures and HTTP clients block, and
+/// neither the window's thread nor the async runtime may wait on them.
+async fn off_main<T: Send + 'static>(
+    app: tauri::AppHandle,
+    f: impl FnOnce(&AppState) -> T + Send + 'static,
+) -> Result<T, UiError> {
+    use tauri::Manager;
+    tauri::async_runtime::spawn_blocking(move || f(&app.state::<AppState>()))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "a command failed");
+            UiError {
+                code: "INTERNAL",
+                message: "Aplikasi perlu dimulai ulang / The application needs a restart".into(),
+            }
+        })
+}
+
+/// The home screen's data: the station's status and its backlog, opening the station on
+/// first use.
+#[tauri::command]
+async fn station_status(
+    app: tauri::AppHandle,
+    lang: Option<Lang>,
+) -> Result<serde_json::Value, UiError> {
+    off_main(app, move |state| {
+        let lang = lang.unwrap_or_default();
+        state.with(lang, |desk| {
+            let station = desk.station(&state.config, &state.clock, lang)?;
+            let core = |e: rekam::Error| UiError::from_core(&e, lang);
+            let status = station.status().map_err(core)?;
+            let lines = rekam::sync::backlog(station, STUCK_AFTER, lang).map_err(core)?;
+            let waiting = lines.iter().filter(|l| l.row.state.unsent()).count();
+            let stuck = lines.iter().filter(|l| l.stuck).count();
+            Ok(serde_json::json!({
+                "status": status,
+                "backlog": { "open": lines.len(), "unsent": waiting, "stuck": stuck },
+            }))
+        })
+    })
+    .await?
+}
+
+/// A record is stuck when not at the data center this long after recording (the SOP's 24 h).
+const STUCK_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// The backlog ("Data mengendap"): every record not yet final, with its reason, age and next
+/// step.
+#[tauri::command]
+async fn backlog(
+    app: tauri::AppHandle,
+    lang: Option<Lang>,
+) -> Result<Vec<rekam::sync::BacklogLine>, UiError> {
+    off_main(app, move |state| {
+        let lang = lang.unwrap_or_default();
+        state.with(lang, |desk| {
+            let station = desk.station(&state.config, &state.clock, lang)?;
+            rekam::sync::backlog(station, STUCK_AFTER, lang)
+                .map_err(|e| UiError::from_core(&e, lang))
+        })
+    })
+    .await?
+}
+
+/// Login with password and the right index finger on the scanner.
+#[tauri::command]
+async fn login(
+    app: tauri::AppHandle,
+    lang: Option<Lang>,
+    operator_id: String,
+    password: String,
+) -> Result<SessionView, UiError> {
+    off_main(app, move |state| {
+        let lang = lang.unwrap_or_default();
+        let password = zeroize::Zeroizing::new(password);
+        state.with(lang, |desk| {
+            desk.login(&state.config, &state.clock, lang, &operator_id, &password)
+        })
+    })
+    .await?
+}
+
+/// Unlocks a session the idle lock closed.
+#[tauri::command]
+async fn unlock(
+    app: tauri::AppHandle,
+    lang: Option<Lang>,
+    password: String,
+) -> Result<SessionView, UiError> {
+    off_main(app, move |state| {
+        let lang = lang.unwrap_or_default();
+        let password = zeroize::Zeroizing::new(password);
+        state.with(lang, |desk| {
+            desk.unlock(&state.config, &state.clock, lang, &password)
+        })
+    })
+    .await?
+}
+
+/// The operator leaves (a recording in progress is cancelled).
+#[tauri::command]
+async fn logout(app: tauri::AppHandle, lang: Option<Lang>) -> Result<(), UiError> {
+    off_main(app, move |state| {
+        let lang = lang.unwrap_or_default();
+        state.with(lang, |desk| desk.logout(lang))
+    })
+    .await?
+}
+
+/// Who is logged in (none, or an error when the idle lock closed the session).
+#[tauri::command]
+async fn session(
+    app: tauri::AppHandle,
+    lang: Option<Lang>,
+) -> Result<Option<SessionView>, UiError> {
+    off_main(app, move |state| {
+        let lang = lang.unwrap_or_default();
+        state.with(lang, |desk| desk.session(lang))
+    })
+    .await?
+}
+
+/// The recording in progress, or the one that just ended (its summons or its refusal).
+#[tauri::command]
+async fn recording_current(
+    app: tauri::AppHandle,
+    lang: Option<Lang>,
+) -> Result<Option<WizardView>, UiError> {
+    off_main(app, move |state| {
+        let lang = lang.unwrap_or_default();
+        state.with(lang, |desk| Ok(desk.current(lang)))
+    })
+    .await?
+}
+
+/// One step of the recording wizard, in the SOP's order (the core refuses any other).
+#[tauri::command]
+async fn recording(
+    app: tauri::AppHandle,
+    lang: Option<Lang>,
+    action: Action,
+) -> Result<WizardView, UiError> {
+    off_main(app, move |state| {
+        let lang = lang.unwrap_or_default();
+        state.with(lang, |desk| {
+            desk.recording(&state.config, &state.clock, lang, action)
+        })
+    })
+    .await?
+}
+
+/// Training mode: the generated residents SIAK knows.
+#[tauri::command]
+async fn training_roster(
+    app: tauri::AppHandle,
+    lang: Option<Lang>,
+) -> Result<Vec<rekam::training::TraineeResident>, UiError> {
+    off_main(app, move |state| {
+        let lang = lang.unwrap_or_default();
+        training(state, lang)?
+            .roster()
+            .map_err(|e| UiError::from_core(&e, lang))
+    })
+    .await?
+}
+
+/// Training mode: resident `index` steps up to the devices (`operator` and `supervisor` are
+/// the trainees' own fingers).
+#[tauri::command]
+async fn training_present(
+    app: tauri::AppHandle,
+    lang: Option<Lang>,
+    index: u64,
+) -> Result<(), UiError> {
+    off_main(app, move |state| {
+        let lang = lang.unwrap_or_default();
+        training(state, lang)?
+            .present(index)
+            .map_err(|e| UiError::from_core(&e, lang))
+    })
+    .await?
+}
+
+fn training(state: &AppState, lang: Lang) -> Result<rekam::training::Training, UiError> {
+    let Some((siak, sbi)) = &state.config.training else {
+        return Err(UiError {
+            code: "NOT_TRAINING",
+            message: lang
+                .pick(
+                    "Mode latihan tidak aktif di stasiun ini",
+                    "Training mode is off on this station",
+                )
+                .into(),
+        });
+    };
+    rekam::training::Training::new(siak, sbi, TRAINING_SEED)
+        .map_err(|e| UiError::from_core(&e, lang))
+}
+
+/// The seed of the simulators' generated residents (`rekam-sim-sbi --seed`).
+const TRAINING_SEED: u64 = 20261122;
 
 /// One device as the device bar shows it.
 #[derive(Debug, Serialize)]
@@ -82,63 +260,55 @@ struct DeviceView {
     detail: String,
 }
 
-/// The device bar: each configured signature pad, and the kinds without a driver yet. Runs off
-/// the main thread: a silent port takes two seconds to give up, and the window must not freeze.
-#[tauri::command(async)]
-fn device_status(state: tauri::State<'_, AppState>, lang: Option<Lang>) -> Vec<DeviceView> {
-    use rekam_drivers::DeviceKind;
-    let lang = lang.unwrap_or_default();
-    let mut out: Vec<DeviceView> = rekam_drivers::signature_pad::discover(&state.pad_ports)
-        .into_iter()
-        .map(|(port, found)| match found {
-            Ok(info) => DeviceView {
-                kind: DeviceKind::SignaturePad,
-                label: DeviceKind::SignaturePad.label(lang),
-                state: "ready",
-                detail: format!("{} {} ({port})", info.model, info.serial),
-            },
-            Err(e) => DeviceView {
-                kind: DeviceKind::SignaturePad,
-                label: DeviceKind::SignaturePad.label(lang),
-                state: "problem",
-                detail: e.localized(lang),
-            },
-        })
-        .collect();
-    if state.pad_ports.is_empty() {
-        out.push(DeviceView {
-            kind: DeviceKind::SignaturePad,
-            label: DeviceKind::SignaturePad.label(lang),
-            state: "problem",
-            detail: lang.pick("tidak ditemukan", "not found").to_owned(),
-        });
-    }
-    for kind in [
-        DeviceKind::Fingerprint,
-        DeviceKind::Iris,
-        DeviceKind::Face,
-        DeviceKind::CardReader,
-    ] {
-        out.push(DeviceView {
-            kind,
-            label: kind.label(lang),
-            state: "no_driver",
-            detail: lang
-                .pick(
-                    "driver belum tersedia di versi ini",
-                    "no driver in this version yet",
-                )
-                .to_owned(),
-        });
-    }
-    out
+/// The device bar: every kind of device, found or not, and what is wrong. Runs off the main
+/// thread: a silent port takes two seconds to give up, and the window must not freeze.
+#[tauri::command]
+async fn device_status(
+    app: tauri::AppHandle,
+    lang: Option<Lang>,
+) -> Result<Vec<DeviceView>, UiError> {
+    off_main(app, move |state| {
+        let lang = lang.unwrap_or_default();
+        let config = &state.config;
+        let survey = rekam_drivers::survey::SurveyConfig {
+            pads: config.pad_ports.clone(),
+            sbi_ports: config.sbi_ports.clone(),
+            sbi_trust: config
+                .sbi_trust
+                .as_ref()
+                .and_then(|p| rekam_drivers::trust::TrustRoots::from_pem_file(p).ok()),
+        };
+        let found = rekam_drivers::survey::survey(&survey);
+        tracing::info!(devices = found.len(), "device survey");
+        found
+            .into_iter()
+            .map(|f| DeviceView {
+                kind: f.kind,
+                label: f.kind.label(lang),
+                state: if f.problem.is_some() {
+                    "problem"
+                } else {
+                    "ready"
+                },
+                detail: match (&f.problem, &f.info) {
+                    (Some(e), _) => e.localized(lang),
+                    (None, Some(info)) => format!("{} {} ({})", info.model, info.serial, f.address),
+                    (None, None) => f.address.clone(),
+                },
+            })
+            .collect()
+    })
+    .await
 }
 
 /// Start-up settings for the screen: the station's default language (`REKAM_LANG`, else
 /// Bahasa Indonesia). An operator's own choice on the screen overrides it.
 #[tauri::command]
 fn ui_config(state: tauri::State<'_, AppState>) -> serde_json::Value {
-    serde_json::json!({ "lang": state.default_lang })
+    serde_json::json!({
+        "lang": state.default_lang,
+        "training": state.config.training.is_some(),
+    })
 }
 
 /// Called by the screen once it has rendered. In smoke-test mode, writes what the screen shows
@@ -169,34 +339,69 @@ fn main() -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("no data directory: set REKAM_DATA_DIR"))?,
     };
     let key_file = std::env::var_os("REKAM_KEY_FILE").map(PathBuf::from);
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let sbi_ports = match env("REKAM_SBI_PORTS") {
+        Some(range) => parse_ports(&range)?,
+        None => 4501..=4600,
+    };
+    let siak_url = env("REKAM_SIAK_URL");
     let state = AppState {
-        paths: StationPaths::new(data_dir, key_file),
-        clock: Arc::new(SystemClock),
-        station: Mutex::new(None),
-        smoke_file: std::env::var_os("REKAM_SMOKE_FILE").map(PathBuf::from),
-        pad_ports: match std::env::var("REKAM_PAD") {
-            Ok(list) => list
-                .split(',')
-                .filter(|p| !p.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            Err(_) => rekam_drivers::signature_pad::default_ports(),
+        config: Config {
+            paths: StationPaths::new(data_dir, key_file),
+            pad_ports: match env("REKAM_PAD") {
+                Some(list) => list
+                    .split(',')
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                None => rekam_drivers::signature_pad::default_ports(),
+            },
+            sbi_ports,
+            sbi_trust: env("REKAM_SBI_TRUST").map(PathBuf::from),
+            training: match (&siak_url, env("REKAM_TRAINING_SBI")) {
+                (Some(siak), Some(sbi)) => Some((siak.clone(), sbi)),
+                _ => None,
+            },
+            siak_url,
         },
+        clock: Arc::new(SystemClock),
+        desk: Mutex::new(Desk::default()),
+        smoke_file: std::env::var_os("REKAM_SMOKE_FILE").map(PathBuf::from),
         default_lang: match std::env::var("REKAM_LANG") {
             Ok(tag) => tag.parse().map_err(|e: String| anyhow::anyhow!(e))?,
             Err(_) => Lang::default(),
         },
     };
-    tracing::info!(data_dir = %state.paths.data_dir.display(), "starting Rekam desktop");
+    tracing::info!(data_dir = %state.config.paths.data_dir.display(), "starting Rekam desktop");
 
     tauri::Builder::default()
         .manage(state)
         .invoke_handler(tauri::generate_handler![
             station_status,
             device_status,
+            backlog,
+            login,
+            unlock,
+            logout,
+            session,
+            recording_current,
+            recording,
+            training_roster,
+            training_present,
             ui_config,
             ui_rendered
         ])
         .run(tauri::generate_context!())
         .map_err(|e| anyhow::anyhow!("the desktop shell stopped: {e}"))
+}
+
+/// `4501-4600` (or one port).
+fn parse_ports(range: &str) -> anyhow::Result<std::ops::RangeInclusive<u16>> {
+    let (a, b) = range.split_once('-').unwrap_or((range, range));
+    let port = |p: &str| {
+        p.trim().parse::<u16>().map_err(|_| {
+            anyhow::anyhow!("REKAM_SBI_PORTS {range:?}: use FIRST-LAST, e.g. 4501-4600")
+        })
+    };
+    Ok(port(a)?..=port(b)?)
 }

@@ -1,127 +1,543 @@
 // The operator's screen. It only renders what the core returns through Tauri commands; no
 // logic of the station lives here, and nothing is loaded from the network.
 
-import { t, resolveLang, otherLang, formatCount } from "./i18n.js";
+import { t, resolveLang, otherLang, formatCount, formatAge, type Lang } from "./i18n.js";
+import { STEPS, stepState, CAPTURE_STEPS, fingerName, shortcut, defaultPresented, type StepName } from "./wizard.js";
 
-const invoke = window.__TAURI__?.core?.invoke;
-let lang = resolveLang(localStorage.getItem("rekam.lang"));
+type Json = any; // what the core returns; each view reads the fields it shows
+interface UiError { code: string; message: string }
 
-function el(tag, attrs = {}, ...children) {
+const invoke: ((cmd: string, args?: Record<string, unknown>) => Promise<Json>) | undefined =
+  (window as Json).__TAURI__?.core?.invoke;
+let lang: Lang = resolveLang(localStorage.getItem("rekam.lang"));
+let training = false;
+let screen: "home" | "record" | "backlog" | "training" = "home";
+let operator: Json = null;
+let busy = false;
+
+function call(cmd: string, args: Record<string, unknown> = {}): Promise<Json> {
+  if (!invoke) return Promise.reject({ code: "NO_SHELL", message: "window.__TAURI__ missing" });
+  return invoke(cmd, { lang, ...args });
+}
+
+type Child = Node | string;
+function el(tag: string, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElement {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   for (const c of children) node.append(c);
   return node;
 }
 
-function row(label, value) {
+function button(id: string, text: string, onClick: () => void, cls = ""): HTMLButtonElement {
+  const b = el("button", { type: "button", id, class: cls }, text) as HTMLButtonElement;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function row(label: string, value: string): HTMLElement {
   return el("div", { class: "row" }, el("dt", {}, label), el("dd", {}, value));
 }
 
-function applyStaticText() {
+function main(): HTMLElement {
+  return document.getElementById("main") as HTMLElement;
+}
+
+function errorBox(err: UiError | Json): HTMLElement {
+  return el("section", { class: "error", role: "alert", id: "error" },
+    el("p", {}, err?.message ?? String(err)),
+    el("p", { class: "code" }, `${t(lang, "error.code")}: ${err?.code ?? "?"}`));
+}
+
+/** Shows `err` above the current screen's content without losing what was typed. */
+function showError(err: UiError | Json): void {
+  document.getElementById("error")?.remove();
+  main().prepend(errorBox(err));
+}
+
+/** Runs a command that takes time (a capture, a login): the screen says so and the buttons
+ * wait, so a busy counter cannot press twice. */
+async function working<T>(what: string, run: () => Promise<T>): Promise<T | undefined> {
+  if (busy) return undefined;
+  busy = true;
+  document.getElementById("error")?.remove();
+  const note = el("p", { class: "working", id: "working", role: "status" }, el("span", { class: "spinner" }), what);
+  main().prepend(note);
+  for (const b of main().querySelectorAll("button")) (b as HTMLButtonElement).disabled = true;
+  try {
+    return await run();
+  } catch (err) {
+    note.remove();
+    for (const b of main().querySelectorAll("button")) (b as HTMLButtonElement).disabled = false;
+    showError(err);
+    if ((err as UiError)?.code === "SESSION_LOCKED") renderUnlock();
+    return undefined;
+  } finally {
+    busy = false;
+    note.remove();
+  }
+}
+
+// ----- the frame: header, device bar, navigation ---------------------------------------------
+
+function applyStaticText(): void {
   document.documentElement.lang = lang;
-  for (const node of document.querySelectorAll("[data-t]")) node.textContent = t(lang, node.dataset.t);
-  for (const node of document.querySelectorAll("[data-t-title]")) node.title = t(lang, node.dataset.tTitle);
-  document.getElementById("lang-toggle").textContent = t(lang, "lang.switch");
+  for (const node of document.querySelectorAll<HTMLElement>("[data-t]")) node.textContent = t(lang, node.dataset.t ?? "");
+  for (const node of document.querySelectorAll<HTMLElement>("[data-t-title]")) node.title = t(lang, node.dataset.tTitle ?? "");
+  (document.getElementById("lang-toggle") as HTMLElement).textContent = t(lang, "lang.switch");
 }
 
-function renderStatus(s) {
-  document.getElementById("station-id").textContent = s.station_id;
-  document.getElementById("attribution").textContent = s.regions_attribution;
-  const regions = s.regions
-    .map((r) => `${formatCount(lang, r.count)} ${t(lang, `level.${r.level}`)}`)
-    .join(" · ");
-  const main = document.getElementById("main");
-  main.replaceChildren(
-    el("h2", {}, t(lang, "status.title")),
-    el("section", { class: "cards" },
-      el("article", { class: "card", id: "card-station" },
-        el("h3", {}, t(lang, "status.station")),
-        el("dl", {},
-          row(t(lang, "status.stationId"), s.station_id),
-          row(t(lang, "status.kecamatan"), `${s.kecamatan_code} ${s.region_path.join(" / ")}`),
-          row(t(lang, "status.created"), new Date(s.created_at).toLocaleString(lang === "id" ? "id-ID" : "en-GB")),
-          row(t(lang, "status.dataDir"), s.data_dir))),
-      el("article", { class: "card", id: "card-store" },
-        el("h3", {}, t(lang, "status.store")),
-        el("p", { class: "ok" }, t(lang, "status.encrypted")),
-        el("dl", {},
-          row(t(lang, "status.recordings"),
-            `${formatCount(lang, s.journal.entries)} (${t(lang, "status.lastSeq")} ${s.journal.head_seq})`),
-          row(t(lang, "status.schema"), String(s.schema_version)))),
-      el("article", { class: "card", id: "card-audit" },
-        el("h3", {}, t(lang, "status.audit")),
-        el("dl", {},
-          row(t(lang, "status.auditEntries"), formatCount(lang, s.audit_entries)),
-          row(t(lang, "status.auditHead"), `${s.audit_head.slice(0, 16)}…`))),
-      el("article", { class: "card", id: "card-regions" },
-        el("h3", {}, t(lang, "status.regions")),
-        el("p", {}, regions))));
+function renderNav(backlog: Json | null): void {
+  const nav = document.getElementById("nav") as HTMLElement;
+  const items: HTMLElement[] = [button("nav-home", t(lang, "nav.home"), () => go("home"))];
+  if (operator) {
+    items.push(button("nav-record", t(lang, "nav.record"), () => go("record")));
+  }
+  const badge = backlog && backlog.stuck > 0
+    ? el("span", { class: "badge", id: "backlog-badge" }, `${backlog.stuck} ${t(lang, "backlog.badge")}`)
+    : "";
+  items.push(button("nav-backlog", t(lang, "nav.backlog"), () => go("backlog")));
+  if (badge) items[items.length - 1].append(" ", badge);
+  if (training) items.push(button("nav-training", t(lang, "nav.training"), () => go("training")));
+  if (operator) {
+    items.push(el("span", { class: "operator", id: "operator" }, `${t(lang, "login.as")}: ${operator.name} (${operator.operator_id})`));
+    items.push(button("nav-logout", t(lang, "nav.logout"), logout));
+  }
+  nav.replaceChildren(...items);
 }
 
-function renderError(err) {
-  const main = document.getElementById("main");
-  const retry = el("button", { type: "button", id: "retry" }, t(lang, "error.retry"));
-  retry.addEventListener("click", refresh);
-  main.replaceChildren(
-    el("section", { class: "error", role: "alert" },
-      el("h2", {}, t(lang, "error.title")),
-      el("p", {}, err?.message ?? String(err)),
-      el("p", { class: "code" }, `${t(lang, "error.code")}: ${err?.code ?? "?"}`),
-      retry));
-  retry.focus();
-}
-
-function renderDevices(devices) {
-  const bar = document.getElementById("devices");
+function renderDevices(devices: Json[]): void {
+  const bar = document.getElementById("devices") as HTMLElement;
   bar.replaceChildren(
     el("span", { class: "devices-title" }, t(lang, "devices.title")),
     ...devices.map((d) =>
       el("span", { class: `device ${d.state}`, title: d.detail, "data-kind": d.kind },
-        el("strong", {}, d.label), " ", t(lang, `devices.${d.state}`),
-        d.state === "no_driver" ? "" : ` · ${d.detail}`)));
+        el("strong", {}, d.label), " ", t(lang, `devices.${d.state}`), ` · ${d.detail}`)));
 }
 
-async function refresh() {
+/** The header, the navigation and the device bar; the station's status, or why it cannot be
+ * read. The device survey runs beside the screen's own work. */
+async function refreshFrame(): Promise<{ status: Json | null; error: Json; devices: Promise<void> }> {
   applyStaticText();
+  const devices = call("device_status").then(renderDevices, () => renderDevices([]));
+  let status: Json | null = null;
+  let error: Json = null;
   try {
-    if (!invoke) throw { code: "NO_SHELL", message: "window.__TAURI__ missing" };
-    renderStatus(await invoke("station_status", { lang }));
+    status = await call("station_status");
+    (document.getElementById("station-id") as HTMLElement).textContent = status.status.station_id;
+    (document.getElementById("attribution") as HTMLElement).textContent = status.status.regions_attribution;
   } catch (err) {
-    renderError(err);
+    error = err;
   }
-  if (invoke) {
-    try {
-      renderDevices(await invoke("device_status", { lang }));
-    } catch (err) {
-      renderDevices([]);
-    }
+  renderNav(status?.backlog ?? null);
+  return { status, error, devices };
+}
+
+async function go(next: typeof screen): Promise<void> {
+  if (busy) return;
+  if ((next === "record") && !operator) next = "home";
+  screen = next;
+  const frame = await refreshFrame();
+  switch (screen) {
+    case "home": renderHome(frame.status, frame.error); break;
+    case "record": await renderRecording(); break;
+    case "backlog": await renderBacklog(); break;
+    case "training": await renderTraining(); break;
   }
+  await frame.devices;
   if (invoke) await invoke("ui_rendered", { text: document.body.innerText });
 }
 
-function toggleLang() {
-  lang = otherLang(lang);
-  localStorage.setItem("rekam.lang", lang);
-  refresh();
+// ----- home and login --------------------------------------------------------------------------
+
+function renderHome(status: Json | null, err: Json): void {
+  if (!status) {
+    const retry = button("retry", t(lang, "error.retry"), () => go("home"));
+    main().replaceChildren(el("section", { class: "error", role: "alert" },
+      el("h2", {}, t(lang, "error.title")),
+      el("p", {}, err?.message ?? String(err)),
+      el("p", { class: "code" }, `${t(lang, "error.code")}: ${err?.code ?? "?"}`),
+      retry));
+    retry.focus();
+    return;
+  }
+  const s = status.status;
+  const regions = s.regions
+    .map((r: Json) => `${formatCount(lang, r.count)} ${t(lang, `level.${r.level}`)}`)
+    .join(" · ");
+  const cards = el("section", { class: "cards" },
+    el("article", { class: "card", id: "card-station" },
+      el("h3", {}, t(lang, "status.station")),
+      el("dl", {},
+        row(t(lang, "status.stationId"), s.station_id),
+        row(t(lang, "status.kecamatan"), `${s.kecamatan_code} ${s.region_path.join(" / ")}`),
+        row(t(lang, "status.created"), new Date(s.created_at).toLocaleString(lang === "id" ? "id-ID" : "en-GB")),
+        row(t(lang, "status.dataDir"), s.data_dir))),
+    el("article", { class: "card", id: "card-store" },
+      el("h3", {}, t(lang, "status.store")),
+      el("p", { class: "ok" }, t(lang, "status.encrypted")),
+      el("dl", {},
+        row(t(lang, "status.recordings"),
+          `${formatCount(lang, s.journal.entries)} (${t(lang, "status.lastSeq")} ${s.journal.head_seq})`),
+        row(t(lang, "status.schema"), String(s.schema_version)),
+        row(t(lang, "backlog.title"), t(lang, "backlog.summary", status.backlog)))),
+    el("article", { class: "card", id: "card-audit" },
+      el("h3", {}, t(lang, "status.audit")),
+      el("dl", {},
+        row(t(lang, "status.auditEntries"), formatCount(lang, s.audit_entries)),
+        row(t(lang, "status.auditHead"), `${s.audit_head.slice(0, 16)}…`))),
+    el("article", { class: "card", id: "card-regions" },
+      el("h3", {}, t(lang, "status.regions")),
+      el("p", {}, regions)));
+  const content: HTMLElement[] = [el("h2", {}, t(lang, "status.title"))];
+  if (!operator) content.push(loginForm());
+  content.push(cards);
+  main().replaceChildren(...content);
+  (document.getElementById("login-id") as HTMLInputElement | null)?.focus();
 }
 
-async function start() {
-  // The station's default language applies until the operator picks one on this screen.
-  if (invoke && localStorage.getItem("rekam.lang") === null) {
-    try {
-      lang = resolveLang((await invoke("ui_config")).lang);
-    } catch {
-      lang = resolveLang(null);
+function loginForm(): HTMLElement {
+  const id = el("input", { id: "login-id", autocomplete: "username", required: "" }) as HTMLInputElement;
+  const pw = el("input", { id: "login-password", type: "password", autocomplete: "current-password", required: "" }) as HTMLInputElement;
+  const form = el("form", { class: "card login", id: "login" },
+    el("h3", {}, t(lang, "login.title")),
+    el("label", {}, t(lang, "login.id"), id),
+    el("label", {}, t(lang, "login.password"), pw),
+    el("p", { class: "hint" }, t(lang, "login.finger")),
+    el("button", { type: "submit", id: "login-submit" }, t(lang, "login.submit")));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const who = await working(t(lang, "login.working"), () =>
+      call("login", { operatorId: id.value.trim(), password: pw.value }));
+    pw.value = "";
+    if (who) {
+      operator = who;
+      go("record");
+    }
+  });
+  return form;
+}
+
+function renderUnlock(): void {
+  const pw = el("input", { id: "unlock-password", type: "password", required: "" }) as HTMLInputElement;
+  const form = el("form", { class: "card login", id: "unlock" },
+    el("h3", {}, t(lang, "unlock.title")),
+    el("label", {}, t(lang, "login.password"), pw),
+    el("button", { type: "submit", id: "unlock-submit" }, t(lang, "unlock.submit")));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const who = await working(t(lang, "wizard.working"), () => call("unlock", { password: pw.value }));
+    pw.value = "";
+    if (who) go(screen);
+  });
+  main().append(form);
+  pw.focus();
+}
+
+async function logout(): Promise<void> {
+  await working(t(lang, "wizard.working"), () => call("logout"));
+  operator = null;
+  go("home");
+}
+
+// ----- the recording wizard -------------------------------------------------------------------
+
+async function renderRecording(): Promise<void> {
+  let view: Json = null;
+  try {
+    view = await call("recording_current");
+  } catch (err) {
+    showError(err);
+  }
+  drawWizard(view);
+}
+
+async function act(action: Record<string, unknown>): Promise<void> {
+  const view = await working(t(lang, "wizard.working"), () => call("recording", { action }));
+  if (view) drawWizard(view);
+  else {
+    // A refusal ends the visit: show what the core kept of it.
+    const current = await call("recording_current").catch(() => null);
+    if (current?.last?.refused) {
+      const err = document.getElementById("error");
+      drawWizard(current);
+      if (err) main().prepend(err);
     }
   }
-  await refresh();
 }
 
-document.getElementById("lang-toggle").addEventListener("click", toggleLang);
-document.addEventListener("keydown", (e) => {
-  if (e.altKey && e.key.toLowerCase() === "b") {
-    e.preventDefault();
-    toggleLang();
+function drawWizard(view: Json | null): void {
+  if (!view) {
+    const cases = el("select", { id: "case" },
+      el("option", { value: "new_recording" }, lang === "id" ? "Perekaman baru" : "New recording"),
+      el("option", { value: "home_visit" }, lang === "id" ? "Perekaman di rumah" : "Home visit")) as HTMLSelectElement;
+    const start = button("start", t(lang, "wizard.start"), () => act({ action: "start", case: cases.value }), "primary");
+    main().replaceChildren(el("h2", {}, t(lang, "wizard.title")),
+      el("section", { class: "card" }, el("label", {}, t(lang, "wizard.case"), cases), start));
+    start.focus();
+    return;
   }
+  const current = view.step as StepName;
+  const steps = el("ol", { class: "steps", id: "steps" },
+    ...STEPS.map((s) => el("li", { class: stepState(s, current), "data-step": s }, t(lang, `step.${s}`))));
+  const head = el("div", { class: "wizard-head" },
+    el("span", { class: "queue", id: "queue" }, `${t(lang, "wizard.queue")} ${view.queue_number}`),
+    el("span", {}, view.case_label));
+  const panel = el("section", { class: "card panel", id: "panel" });
+  const body = el("div", { class: "wizard" }, steps, panel);
+  main().replaceChildren(el("h2", {}, t(lang, "wizard.title")), head, body);
+  fillPanel(panel, view);
+}
+
+function fillPanel(panel: HTMLElement, view: Json): void {
+  const step = view.step as StepName;
+  panel.append(el("h3", { id: "step-title" }, t(lang, `step.${step}`)));
+  if (view.last?.refused) {
+    panel.append(el("div", { class: "refused", id: "refused" },
+      el("strong", {}, t(lang, "wizard.refused")),
+      el("p", {}, view.last.refused.message),
+      el("p", { class: "code" }, view.last.refused.code)));
+    panel.append(button("next-visit", t(lang, "wizard.newVisit"), () => closeVisit(), "primary"));
+    (panel.querySelector("#next-visit") as HTMLElement).focus();
+    return;
+  }
+  if (view.sealed) return sealedPanel(panel, view);
+  if (view.last?.cancelled) {
+    panel.append(el("p", {}, t(lang, "wizard.cancelled")),
+      button("next-visit", t(lang, "wizard.newVisit"), () => closeVisit(), "primary"));
+    return;
+  }
+  if (view.biodata && step !== "biodata") panel.append(biodataTable(view.biodata));
+  if (view.last && typeof view.last === "object") panel.append(lastResult(view.last));
+  let primary: HTMLElement | null = null;
+  if (view.paused) {
+    panel.append(el("p", { class: "hint" }, t(lang, "wizard.paused")));
+    primary = button("resume", t(lang, "wizard.resume"), () => act({ action: "resume" }), "primary");
+    panel.append(primary);
+  } else if (step === "documents") {
+    primary = documentsForm(panel, view);
+  } else if (step === "biodata") {
+    primary = biodataForm(panel);
+  } else if (step === "eligibility") {
+    primary = button("confirm", t(lang, "bio.confirm"), () => act({ action: "confirm", confirmed: true }), "primary");
+    panel.append(primary, " ", button("reject", t(lang, "bio.reject"), () => act({ action: "confirm", confirmed: false })));
+  } else if (CAPTURE_STEPS[step]) {
+    const c = CAPTURE_STEPS[step]!;
+    primary = button("capture", t(lang, c.label), () => act({ action: c.action }), "primary");
+    panel.append(primary);
+    if (step === "fingers" || step === "irises") panel.append(exceptionForm(step));
+  }
+  if (!view.paused) {
+    const reason = el("input", { id: "cancel-reason", placeholder: t(lang, "wizard.cancelReason") }) as HTMLInputElement;
+    panel.append(el("div", { class: "secondary" },
+      button("pause", t(lang, "wizard.pause"), () => act({ action: "pause", reason: reason.value || "jeda" })),
+      reason,
+      button("cancel", t(lang, "wizard.cancel"), () => {
+        if (!reason.value.trim()) return reason.focus();
+        act({ action: "cancel", reason: reason.value.trim() });
+      })));
+  }
+  primary?.focus();
+}
+
+async function closeVisit(): Promise<void> {
+  await call("recording", { action: { action: "close" } }).catch(() => undefined);
+  drawWizard(null);
+}
+
+function documentsForm(panel: HTMLElement, view: Json): HTMLElement {
+  const ticked = new Set(defaultPresented(view.checklist));
+  const list = el("ul", { class: "checklist", id: "checklist" },
+    ...view.checklist.map((l: Json) => {
+      const box = el("input", { type: "checkbox", value: l.document, id: `doc-${l.document}` }) as HTMLInputElement;
+      box.checked = ticked.has(l.document);
+      const need = l.required ? t(lang, "doc.required") : `${t(lang, "doc.ifApplicable")}: ${l.condition}`;
+      return el("li", {}, el("label", {}, box, ` ${l.label} `, el("small", {}, `(${need})`)));
+    }));
+  const next = button("documents-next", t(lang, "wizard.next"), () => {
+    const boxes = [...list.querySelectorAll<HTMLInputElement>("input:checked")].map((b) => b.value);
+    const required = new Set(view.checklist.filter((l: Json) => l.required).map((l: Json) => l.document));
+    act({
+      action: "documents",
+      presented: boxes.filter((d) => required.has(d)),
+      applicable: boxes.filter((d) => !required.has(d)),
+    });
+  }, "primary");
+  panel.append(list, next);
+  return next;
+}
+
+function biodataForm(panel: HTMLElement): HTMLElement {
+  const nik = el("input", { id: "nik", inputmode: "numeric", maxlength: "16", autocomplete: "off" }) as HTMLInputElement;
+  const none = el("input", { type: "checkbox", id: "no-nik" }) as HTMLInputElement;
+  const form = el("form", { id: "biodata-form" },
+    el("label", {}, t(lang, "bio.nik"), nik),
+    el("label", {}, none, ` ${t(lang, "bio.noNik")}`),
+    el("button", { type: "submit", id: "read-biodata", class: "primary" }, t(lang, "bio.read")));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    act({ action: "biodata", nik: none.checked ? null : nik.value.replace(/\D/g, "") });
+  });
+  panel.append(form);
+  return nik;
+}
+
+function biodataTable(b: Json): HTMLElement {
+  return el("dl", { class: "biodata", id: "biodata" },
+    row("NIK", b.nik),
+    row(t(lang, "bio.name"), b.name),
+    row(t(lang, "bio.birth"), b.birth),
+    row(t(lang, "bio.sex"), b.sex),
+    row(t(lang, "bio.address"), b.address),
+    row(t(lang, "bio.religion"), b.religion),
+    row(t(lang, "bio.marital"), b.marital_status),
+    row(t(lang, "bio.occupation"), b.occupation),
+    row(t(lang, "bio.citizenship"), b.citizenship));
+}
+
+function lastResult(last: Json): HTMLElement {
+  const out = el("div", { class: "last", id: "last" });
+  if (typeof last.score === "number") {
+    out.append(el("span", {}, `${t(lang, "cap.score")} `),
+      el("meter", { min: "0", max: "100", low: "40", optimum: "80", value: String(last.score) }), ` ${last.score}`);
+  }
+  if (Array.isArray(last.captured)) {
+    const names = (codes: number[]) => codes.map((c) => fingerName(lang, c)).join(", ") || "–";
+    out.append(el("dl", {},
+      row(t(lang, "cap.captured"), names(last.captured)),
+      row(t(lang, "cap.exceptions"), names(last.exceptions)),
+      row(t(lang, "cap.pending"), names(last.pending))));
+  }
+  if (typeof last.right === "number") out.append(`${t(lang, "cap.score")}: ${last.right} / ${last.left}`);
+  return out;
+}
+
+function exceptionForm(step: StepName): HTMLElement {
+  const which = step === "fingers"
+    ? el("select", { id: "exc-which" }, ...Array.from({ length: 10 }, (_, i) => el("option", { value: String(i + 1) }, fingerName(lang, i + 1))))
+    : el("select", { id: "exc-which" }, el("option", { value: "right" }, t(lang, "eye.right")), el("option", { value: "left" }, t(lang, "eye.left")));
+  const reason = el("select", { id: "exc-reason" },
+    ...["missing", "amputated", "bandaged", "unreadable"].map((r) => el("option", { value: r }, t(lang, `reason.${r}`))));
+  const sup = el("input", { id: "exc-supervisor", autocomplete: "off" }) as HTMLInputElement;
+  const pw = el("input", { id: "exc-password", type: "password" }) as HTMLInputElement;
+  const submit = button("exc-submit", t(lang, "exc.submit"), () => {
+    const w = (which as HTMLSelectElement).value;
+    const r = (reason as HTMLSelectElement).value;
+    const password = pw.value;
+    pw.value = "";
+    act(step === "fingers"
+      ? { action: "finger_exception", finger: Number(w), reason: r, supervisor_id: sup.value.trim(), password }
+      : { action: "iris_exception", eye: w, reason: r, supervisor_id: sup.value.trim(), password });
+  });
+  return el("details", { class: "exception", id: "exception" },
+    el("summary", {}, t(lang, "exc.title")),
+    el("label", {}, t(lang, step === "fingers" ? "exc.finger" : "exc.eye"), which),
+    el("label", {}, t(lang, "exc.reason"), reason),
+    el("label", {}, t(lang, "exc.supervisor"), sup),
+    el("label", {}, t(lang, "exc.password"), pw),
+    submit);
+}
+
+function sealedPanel(panel: HTMLElement, view: Json): void {
+  const s = view.sealed;
+  const qr = el("div", { class: "qr", id: "qr" });
+  // The SVG comes from the core (documents::qr_svg), built from the packet id alone.
+  qr.innerHTML = s.qr_svg;
+  panel.append(el("article", { class: "letter", id: "summons" },
+    el("h3", {}, t(lang, "sealed.title")),
+    el("p", {}, t(lang, "sealed.body", { kb: Math.round(s.letter_bytes / 1024) })),
+    el("dl", {},
+      row(t(lang, "wizard.queue"), s.queue_number),
+      row(t(lang, "bio.name"), s.name),
+      row("NIK", s.masked_nik),
+      row(t(lang, "sealed.packet"), s.packet_id)),
+    qr),
+  button("print", t(lang, "sealed.print"), () => window.print()),
+  " ",
+  button("next-visit", t(lang, "wizard.newVisit"), () => closeVisit(), "primary"));
+  (panel.querySelector("#next-visit") as HTMLElement).focus();
+}
+
+// ----- backlog and training -------------------------------------------------------------------
+
+async function renderBacklog(): Promise<void> {
+  let lines: Json[] = [];
+  try {
+    lines = await call("backlog");
+  } catch (err) {
+    main().replaceChildren(el("h2", {}, t(lang, "backlog.title")), errorBox(err));
+    return;
+  }
+  const table = lines.length === 0
+    ? el("p", { id: "backlog-empty" }, t(lang, "backlog.empty"))
+    : el("table", { id: "backlog" },
+      el("thead", {}, el("tr", {}, ...["record", "nik", "state", "age", "reason", "next"].map((c) => el("th", {}, t(lang, `backlog.col.${c}`))))),
+      el("tbody", {}, ...lines.map((l) => el("tr", { class: l.stuck ? "stuck" : "" },
+        el("td", { class: "mono" }, String(l.packet_id ?? "").slice(0, 8)),
+        el("td", { class: "mono" }, l.masked_nik ?? ""),
+        el("td", {}, l.stuck ? `${l.state} · ${t(lang, "backlog.stuck")}` : l.state),
+        el("td", {}, formatAge(lang, l.age_seconds)),
+        el("td", {}, l.last_code ?? "–"),
+        el("td", {}, l.next_step)))));
+  main().replaceChildren(el("h2", {}, t(lang, "backlog.title")), table);
+}
+
+async function renderTraining(): Promise<void> {
+  let roster: Json[] = [];
+  try {
+    roster = await call("training_roster");
+  } catch (err) {
+    main().replaceChildren(el("h2", {}, t(lang, "training.title")), errorBox(err));
+    return;
+  }
+  const present = (index: number, who: string) => async () => {
+    const ok = await working(t(lang, "wizard.working"), () => call("training_present", { index }).then(() => true));
+    if (ok) main().prepend(el("p", { class: "ok", id: "presented", role: "status" }, t(lang, "training.presented", { who })));
+  };
+  main().replaceChildren(
+    el("h2", {}, t(lang, "training.title")),
+    el("p", { class: "hint" }, t(lang, "training.hint")),
+    el("p", {},
+      button("present-operator", t(lang, "training.operator"), present(1000, t(lang, "training.operator"))), " ",
+      button("present-supervisor", t(lang, "training.supervisor"), present(1001, t(lang, "training.supervisor")))),
+    el("table", { id: "roster" },
+      el("tbody", {}, ...roster.map((r) => el("tr", {},
+        el("td", {}, String(r.index)),
+        el("td", { class: "mono" }, r.nik ?? t(lang, "training.noNik")),
+        el("td", {}, r.name),
+        el("td", {}, r.birth_date),
+        el("td", {}, r.edge_case ?? ""),
+        el("td", {}, button(`present-${r.index}`, t(lang, "training.present"), present(r.index, r.name))))))));
+}
+
+// ----- start ------------------------------------------------------------------------------------
+
+function toggleLang(): void {
+  lang = otherLang(lang);
+  localStorage.setItem("rekam.lang", lang);
+  go(screen);
+}
+
+async function start(): Promise<void> {
+  if (invoke) {
+    try {
+      const config = await invoke("ui_config");
+      training = Boolean(config.training);
+      // The station's default language applies until the operator picks one on this screen.
+      if (localStorage.getItem("rekam.lang") === null) lang = resolveLang(config.lang);
+      operator = await call("session").catch(() => null);
+    } catch {
+      lang = resolveLang(localStorage.getItem("rekam.lang"));
+    }
+  }
+  await go(operator ? "record" : "home");
+}
+
+(document.getElementById("lang-toggle") as HTMLElement).addEventListener("click", toggleLang);
+document.addEventListener("keydown", (e) => {
+  const command = shortcut(e.key, e.altKey);
+  if (!command) return;
+  e.preventDefault();
+  if (command === "lang") toggleLang();
+  else go(command);
 });
 start();

@@ -1,7 +1,9 @@
 // Operator-facing text. Bahasa Indonesia is the default; English on request. Every key must
-// exist in both languages (ui/i18n.test.mjs checks it).
+// exist in both languages (ui/test/i18n.test.mjs checks it).
 
-export const MESSAGES = {
+export type Lang = "id" | "en";
+
+export const MESSAGES: Record<Lang, Record<string, string>> = {
   id: {
     "app.subtitle": "Stasiun Perekaman KTP-el",
     "lang.switch": "English",
@@ -34,6 +36,113 @@ export const MESSAGES = {
     "devices.ready": "siap",
     "devices.problem": "bermasalah",
     "devices.no_driver": "belum didukung",
+    "nav.home": "Beranda (F1)",
+    "nav.record": "Perekaman baru (F2)",
+    "nav.backlog": "Data mengendap (F6)",
+    "nav.training": "Latihan (F9)",
+    "nav.logout": "Keluar",
+    "backlog.badge": "mengendap",
+    "backlog.title": "Data mengendap",
+    "backlog.empty": "Tidak ada data mengendap: semua rekaman sudah final di DC.",
+    "backlog.summary": "{open} belum final · {unsent} belum terkirim · {stuck} mengendap",
+    "backlog.col.record": "Rekaman",
+    "backlog.col.nik": "NIK",
+    "backlog.col.state": "Status",
+    "backlog.col.age": "Umur",
+    "backlog.col.reason": "Alasan",
+    "backlog.col.next": "Langkah berikut",
+    "backlog.stuck": "MENGENDAP",
+    "login.title": "Masuk operator",
+    "login.id": "ID operator",
+    "login.password": "Kata sandi",
+    "login.finger": "Setelah menekan Masuk, letakkan telunjuk kanan pada pemindai.",
+    "login.submit": "Masuk (Enter)",
+    "login.working": "Memindai telunjuk kanan…",
+    "login.as": "Operator",
+    "unlock.title": "Sesi terkunci",
+    "unlock.submit": "Buka kunci (Enter)",
+    "wizard.title": "Perekaman",
+    "wizard.queue": "Nomor antrean",
+    "wizard.case": "Jenis layanan",
+    "wizard.start": "Ambil nomor antrean (Enter)",
+    "wizard.working": "Sedang berjalan…",
+    "wizard.next": "Lanjut (Enter)",
+    "wizard.cancel": "Batalkan perekaman",
+    "wizard.cancelReason": "Alasan pembatalan",
+    "wizard.pause": "Jeda",
+    "wizard.resume": "Lanjutkan",
+    "wizard.paused": "Perekaman dijeda",
+    "wizard.newVisit": "Penduduk berikutnya (F2)",
+    "wizard.refused": "Pelayanan tidak dapat dilanjutkan",
+    "wizard.cancelled": "Perekaman dibatalkan; tidak ada yang disegel.",
+    "step.documents": "Dokumen",
+    "step.biodata": "Biodata (NIK)",
+    "step.eligibility": "Konfirmasi & kelayakan",
+    "step.photo": "Foto",
+    "step.signature": "Tanda tangan",
+    "step.fingers": "Sidik jari 4-4-2",
+    "step.irises": "Iris",
+    "step.index_verification": "Verifikasi telunjuk",
+    "step.dedup": "Cek data ganda",
+    "step.statement": "Tanda tangan pernyataan",
+    "step.operator_finger": "Sidik jari operator",
+    "step.seal": "Segel & simpan",
+    "step.ended": "Selesai",
+    "doc.required": "wajib",
+    "doc.ifApplicable": "bila berlaku",
+    "bio.nik": "NIK (dari Kartu Keluarga)",
+    "bio.noNik": "Penduduk tidak memiliki NIK",
+    "bio.read": "Baca biodata dari SIAK (Enter)",
+    "bio.name": "Nama",
+    "bio.birth": "Tempat/Tgl lahir",
+    "bio.sex": "Jenis kelamin",
+    "bio.address": "Alamat",
+    "bio.religion": "Agama",
+    "bio.marital": "Status perkawinan",
+    "bio.occupation": "Pekerjaan",
+    "bio.citizenship": "Kewarganegaraan",
+    "bio.confirm": "Data benar, lanjut (Enter)",
+    "bio.reject": "Data salah",
+    "cap.photo": "Ambil foto (Enter)",
+    "cap.signature": "Minta tanda tangan di bantalan (Enter)",
+    "cap.fingers": "Pindai telapak 4-4-2 (Enter)",
+    "cap.irises": "Pindai kedua iris (Enter)",
+    "cap.verify": "Verifikasi telunjuk kanan dan kiri (Enter)",
+    "cap.dedup": "Periksa data ganda (Enter)",
+    "cap.statement": "Tanda tangan pernyataan (Enter)",
+    "cap.operator": "Operator: letakkan telunjuk kanan Anda (Enter)",
+    "cap.seal": "Segel dan simpan (Enter)",
+    "cap.score": "Nilai",
+    "cap.captured": "Terekam",
+    "cap.exceptions": "Pengecualian",
+    "cap.pending": "Belum",
+    "exc.title": "Pengecualian (persetujuan supervisor)",
+    "exc.finger": "Jari",
+    "exc.eye": "Mata",
+    "exc.reason": "Alasan",
+    "exc.supervisor": "ID supervisor",
+    "exc.password": "Kata sandi supervisor",
+    "exc.submit": "Catat pengecualian",
+    "reason.missing": "tidak ada",
+    "reason.amputated": "diamputasi",
+    "reason.bandaged": "diperban",
+    "reason.unreadable": "tidak terbaca",
+    "eye.right": "kanan",
+    "eye.left": "kiri",
+    "sealed.title": "Surat panggilan",
+    "sealed.body": "Data telah direkam dan disegel. Surat panggilan (PDF, {kb} KB) siap dicetak.",
+    "sealed.packet": "Nomor rekaman",
+    "sealed.print": "Cetak (Ctrl+P)",
+    "training.title": "Latihan: penduduk contoh",
+    "training.hint": "Panggil penduduk contoh ke perangkat simulasi, lalu ketik NIK-nya.",
+    "training.present": "Hadirkan",
+    "training.operator": "Operator OP-01",
+    "training.supervisor": "Supervisor SPV-01",
+    "training.presented": "{who} ada di perangkat",
+    "training.noNik": "tanpa NIK",
+    "age.minutes": "{n} mnt",
+    "age.hours": "{n} jam",
+    "age.days": "{n} hari",
   },
   en: {
     "app.subtitle": "e-KTP Enrollment Station",
@@ -67,27 +176,147 @@ export const MESSAGES = {
     "devices.ready": "ready",
     "devices.problem": "problem",
     "devices.no_driver": "not supported yet",
+    "nav.home": "Home (F1)",
+    "nav.record": "New recording (F2)",
+    "nav.backlog": "Backlog (F6)",
+    "nav.training": "Training (F9)",
+    "nav.logout": "Log out",
+    "backlog.badge": "stuck",
+    "backlog.title": "Backlog (stuck records)",
+    "backlog.empty": "Nothing waiting: every recording is final at the data center.",
+    "backlog.summary": "{open} not final · {unsent} not sent · {stuck} stuck",
+    "backlog.col.record": "Record",
+    "backlog.col.nik": "NIK",
+    "backlog.col.state": "State",
+    "backlog.col.age": "Age",
+    "backlog.col.reason": "Reason",
+    "backlog.col.next": "Next step",
+    "backlog.stuck": "STUCK",
+    "login.title": "Operator login",
+    "login.id": "Operator id",
+    "login.password": "Password",
+    "login.finger": "After pressing Log in, place your right index finger on the scanner.",
+    "login.submit": "Log in (Enter)",
+    "login.working": "Scanning the right index finger…",
+    "login.as": "Operator",
+    "unlock.title": "Session locked",
+    "unlock.submit": "Unlock (Enter)",
+    "wizard.title": "Recording",
+    "wizard.queue": "Queue number",
+    "wizard.case": "Service",
+    "wizard.start": "Take a queue number (Enter)",
+    "wizard.working": "Working…",
+    "wizard.next": "Next (Enter)",
+    "wizard.cancel": "Cancel the recording",
+    "wizard.cancelReason": "Why it is cancelled",
+    "wizard.pause": "Pause",
+    "wizard.resume": "Resume",
+    "wizard.paused": "Recording paused",
+    "wizard.newVisit": "Next resident (F2)",
+    "wizard.refused": "The service cannot go on",
+    "wizard.cancelled": "Recording cancelled; nothing was sealed.",
+    "step.documents": "Documents",
+    "step.biodata": "Biodata (NIK)",
+    "step.eligibility": "Confirmation & eligibility",
+    "step.photo": "Photo",
+    "step.signature": "Signature",
+    "step.fingers": "Fingerprints 4-4-2",
+    "step.irises": "Irises",
+    "step.index_verification": "Index verification",
+    "step.dedup": "Duplicate check",
+    "step.statement": "Statement signature",
+    "step.operator_finger": "Operator's finger",
+    "step.seal": "Seal & store",
+    "step.ended": "Done",
+    "doc.required": "required",
+    "doc.ifApplicable": "if applicable",
+    "bio.nik": "NIK (from the family card)",
+    "bio.noNik": "The resident has no NIK",
+    "bio.read": "Read the biodata from SIAK (Enter)",
+    "bio.name": "Name",
+    "bio.birth": "Place/date of birth",
+    "bio.sex": "Sex",
+    "bio.address": "Address",
+    "bio.religion": "Religion",
+    "bio.marital": "Marital status",
+    "bio.occupation": "Occupation",
+    "bio.citizenship": "Citizenship",
+    "bio.confirm": "Data correct, go on (Enter)",
+    "bio.reject": "Data wrong",
+    "cap.photo": "Take the photo (Enter)",
+    "cap.signature": "Ask for the signature on the pad (Enter)",
+    "cap.fingers": "Scan the slaps 4-4-2 (Enter)",
+    "cap.irises": "Scan both irises (Enter)",
+    "cap.verify": "Verify right and left index (Enter)",
+    "cap.dedup": "Check for duplicates (Enter)",
+    "cap.statement": "Statement signature (Enter)",
+    "cap.operator": "Operator: place your own right index (Enter)",
+    "cap.seal": "Seal and store (Enter)",
+    "cap.score": "Score",
+    "cap.captured": "Captured",
+    "cap.exceptions": "Exceptions",
+    "cap.pending": "To do",
+    "exc.title": "Exception (supervisor's approval)",
+    "exc.finger": "Finger",
+    "exc.eye": "Eye",
+    "exc.reason": "Reason",
+    "exc.supervisor": "Supervisor id",
+    "exc.password": "Supervisor's password",
+    "exc.submit": "Record the exception",
+    "reason.missing": "missing",
+    "reason.amputated": "amputated",
+    "reason.bandaged": "bandaged",
+    "reason.unreadable": "unreadable",
+    "eye.right": "right",
+    "eye.left": "left",
+    "sealed.title": "Summons letter",
+    "sealed.body": "Recorded and sealed. The summons letter (PDF, {kb} KB) is ready to print.",
+    "sealed.packet": "Record number",
+    "sealed.print": "Print (Ctrl+P)",
+    "training.title": "Training: sample residents",
+    "training.hint": "Call a sample resident to the simulated devices, then type their NIK.",
+    "training.present": "Call",
+    "training.operator": "Operator OP-01",
+    "training.supervisor": "Supervisor SPV-01",
+    "training.presented": "{who} is at the devices",
+    "training.noNik": "no NIK",
+    "age.minutes": "{n} min",
+    "age.hours": "{n} h",
+    "age.days": "{n} d",
   },
 };
 
-export const DEFAULT_LANG = "id";
+export const DEFAULT_LANG: Lang = "id";
 
 /** The language to use: a saved choice if valid, else Bahasa Indonesia. */
-export function resolveLang(saved) {
-  return Object.hasOwn(MESSAGES, saved) ? saved : DEFAULT_LANG;
+export function resolveLang(saved: unknown): Lang {
+  return saved === "id" || saved === "en" ? saved : DEFAULT_LANG;
 }
 
 /** The other language, for the switch. */
-export function otherLang(lang) {
+export function otherLang(lang: Lang): Lang {
   return lang === "id" ? "en" : "id";
 }
 
-/** The text for `key` in `lang`; the key itself if missing, so a gap is visible, not blank. */
-export function t(lang, key) {
-  return MESSAGES[resolveLang(lang)][key] ?? key;
+/**
+ * The text for `key` in `lang`, with `{name}` placeholders filled from `vars`; the key itself
+ * if missing, so a gap is visible, not blank.
+ */
+export function t(lang: unknown, key: string, vars: Record<string, string | number> = {}): string {
+  const text = MESSAGES[resolveLang(lang)][key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    Object.hasOwn(vars, name) ? String(vars[name]) : whole);
 }
 
 /** Formats a count the way the language groups digits (83.762 / 83,762). */
-export function formatCount(lang, n) {
+export function formatCount(lang: Lang, n: number): string {
   return new Intl.NumberFormat(lang === "id" ? "id-ID" : "en-GB").format(n);
+}
+
+/** An age in seconds as the backlog shows it: minutes under an hour, hours under two days. */
+export function formatAge(lang: Lang, seconds: number): string {
+  const s = Math.max(0, seconds);
+  if (s < 3600) return t(lang, "age.minutes", { n: Math.floor(s / 60) });
+  if (s < 48 * 3600) return t(lang, "age.hours", { n: Math.floor(s / 3600) });
+  return t(lang, "age.days", { n: Math.floor(s / 86400) });
 }

@@ -1,7 +1,7 @@
-// Unit tests of the screen's text logic, run with `node --test ui/`.
+// Unit tests of the screen's text logic, run on the built files with `node --test ui/test/`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MESSAGES, t, resolveLang, otherLang, formatCount } from "./i18n.js";
+import { MESSAGES, t, resolveLang, otherLang, formatCount } from "../dist/i18n.js";
 
 test("every key exists in both languages, and differs where it should", () => {
   const id = Object.keys(MESSAGES.id).sort();
@@ -29,4 +29,17 @@ test("a missing key shows itself instead of a blank", () => {
 test("counts group digits by language", () => {
   assert.equal(formatCount("id", 83762), "83.762");
   assert.equal(formatCount("en", 83762), "83,762");
+});
+
+test("placeholders are filled, and an unknown one stays visible", () => {
+  assert.equal(t("en", "age.hours", { n: 5 }), "5 h");
+  assert.equal(t("id", "backlog.summary", { open: 3, unsent: 2 }), "3 belum final · 2 belum terkirim · {stuck} mengendap");
+});
+
+test("ages read in minutes, then hours, then days", async () => {
+  const { formatAge } = await import("../dist/i18n.js");
+  assert.equal(formatAge("id", 59), "0 mnt");
+  assert.equal(formatAge("en", 3 * 3600), "3 h");
+  assert.equal(formatAge("en", 47 * 3600), "47 h");
+  assert.equal(formatAge("id", 3 * 86400), "3 hari");
 });

@@ -1,0 +1,739 @@
+//! The counter as the shell holds it between commands: the station, the devices, the logged-in
+//! operator and the recording in progress. Every decision is the core's; this module only
+//! keeps the objects alive and turns answers into views for the screen.
+
+use rekam::clock::Clock;
+use rekam::dedup::Dedup;
+use rekam::domain::biodata::{Biodata, Kewarganegaraan};
+use rekam::domain::case::{CaseType, Document, Need};
+use rekam::i18n::{Lang, Localized};
+use rekam::packet::ExceptionReason;
+use rekam::siak::HttpPopulation;
+use rekam::station::{Station, StationPaths};
+use rekam::workflow::operators::{self, Session};
+use rekam::workflow::recording::{RecordingWorkflow, Step};
+use rekam_drivers::DeviceKind;
+use rekam_drivers::sbi::{BiometricDevice, Eye, Finger, SbiClient, SbiDevice};
+use rekam_drivers::signature_pad::SerialPad;
+use rekam_drivers::trust::TrustRoots;
+use serde::{Deserialize, Serialize};
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// An error as the screen shows it.
+#[derive(Debug, Serialize)]
+pub struct UiError {
+    /// Stable code.
+    pub code: &'static str,
+    /// In the operator's language.
+    pub message: String,
+}
+
+impl UiError {
+    /// The core's error in `lang`.
+    pub fn from_core(e: &rekam::Error, lang: Lang) -> Self {
+        UiError {
+            code: e.code(),
+            message: e.localized(lang),
+        }
+    }
+
+    fn internal(lang: Lang) -> Self {
+        UiError {
+            code: "INTERNAL",
+            message: lang
+                .pick(
+                    "Aplikasi perlu dimulai ulang",
+                    "The application needs a restart",
+                )
+                .into(),
+        }
+    }
+
+    fn not_logged_in(lang: Lang) -> Self {
+        UiError {
+            code: "NOT_LOGGED_IN",
+            message: lang
+                .pick(
+                    "Masuk dulu dengan ID, kata sandi dan sidik jari",
+                    "Log in first with your id, password and finger",
+                )
+                .into(),
+        }
+    }
+
+    fn no_recording(lang: Lang) -> Self {
+        UiError {
+            code: "NO_RECORDING",
+            message: lang
+                .pick(
+                    "Tidak ada perekaman berjalan: mulai dari nomor antrean",
+                    "No recording in progress: start from a queue number",
+                )
+                .into(),
+        }
+    }
+}
+
+/// Where the shell finds everything, from the environment at start-up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The station's files.
+    pub paths: StationPaths,
+    /// Serial ports where a signature pad may be.
+    pub pad_ports: Vec<String>,
+    /// Ports of SBI services.
+    pub sbi_ports: RangeInclusive<u16>,
+    /// The device providers' CA certificates.
+    pub sbi_trust: Option<PathBuf>,
+    /// SIAK's address.
+    pub siak_url: Option<String>,
+    /// Training mode: the simulators' admin addresses (SIAK, SBI).
+    pub training: Option<(String, String)>,
+}
+
+/// The counter's devices, opened on first use.
+#[derive(Debug)]
+pub struct Devices {
+    fingerprint: SbiDevice,
+    iris: SbiDevice,
+    face: SbiDevice,
+    pad: SerialPad,
+}
+
+impl Devices {
+    fn open(config: &Config) -> rekam::Result<Devices> {
+        let not_found = |kind: DeviceKind, address: String| {
+            rekam::Error::from(rekam_drivers::DriverError::NotConnected { kind, address })
+        };
+        let roots = match &config.sbi_trust {
+            Some(path) => TrustRoots::from_pem_file(path).map_err(|e| {
+                rekam::Error::from(rekam_drivers::DriverError::Untrusted {
+                    kind: DeviceKind::Fingerprint,
+                    detail: format!("{}: {e}", path.display()),
+                })
+            })?,
+            None => {
+                return Err(not_found(DeviceKind::Fingerprint, "REKAM_SBI_TRUST".into()));
+            }
+        };
+        let ports = format!(
+            "127.0.0.1:{}-{}",
+            config.sbi_ports.start(),
+            config.sbi_ports.end()
+        );
+        let found: Vec<SbiDevice> = SbiClient::new(roots)
+            .discover(config.sbi_ports.clone())
+            .into_iter()
+            .filter_map(|(_, d)| d.ok())
+            .flatten()
+            .collect();
+        let take = |kind: DeviceKind| {
+            found
+                .iter()
+                .find(|d| d.info().kind == kind)
+                .cloned()
+                .ok_or_else(|| not_found(kind, ports.clone()))
+        };
+        let pad = config
+            .pad_ports
+            .iter()
+            .find_map(|p| SerialPad::open(p).ok())
+            .ok_or_else(|| not_found(DeviceKind::SignaturePad, config.pad_ports.join(", ")))?;
+        Ok(Devices {
+            fingerprint: take(DeviceKind::Fingerprint)?,
+            iris: take(DeviceKind::Iris)?,
+            face: take(DeviceKind::Face)?,
+            pad,
+        })
+    }
+}
+
+/// The logged-in operator, as the header shows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    operator_id: String,
+    name: String,
+    role: &'static str,
+}
+
+/// One document of the case's checklist.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChecklistLine {
+    document: Document,
+    label: &'static str,
+    required: bool,
+    condition: Option<&'static str>,
+}
+
+/// The biodata as the resident checks it on the screen.
+#[derive(Debug, Clone, Serialize)]
+pub struct BiodataView {
+    nik: String,
+    name: String,
+    birth: String,
+    sex: String,
+    address: String,
+    religion: String,
+    marital_status: String,
+    occupation: String,
+    citizenship: String,
+}
+
+impl BiodataView {
+    fn of(b: &Biodata, station: &Station) -> BiodataView {
+        use rekam::domain::region::RegionDirectory;
+        let place: Vec<String> = station
+            .store()
+            .lineage(&b.address.village)
+            .into_iter()
+            .flatten()
+            .map(|r| r.name)
+            .collect();
+        BiodataView {
+            nik: b.nik.as_str().to_owned(),
+            name: b.name.clone(),
+            birth: format!("{}, {}", b.birth_place, b.birth_date),
+            sex: b.sex.card_label().to_owned(),
+            address: format!(
+                "{} RT {:03}/RW {:03}, {}",
+                b.address.street,
+                b.address.rt,
+                b.address.rw,
+                place.join(", ")
+            ),
+            religion: b.religion.to_string(),
+            marital_status: b.marital_status.to_string(),
+            occupation: b.occupation.to_string(),
+            citizenship: match &b.citizenship {
+                Kewarganegaraan::Wni => "WNI".into(),
+                Kewarganegaraan::Wna { nationality, kitap } => format!(
+                    "WNA {nationality} (KITAP {}, {})",
+                    kitap.number, kitap.expires_on
+                ),
+            },
+        }
+    }
+}
+
+/// A value as JSON for the screen.
+fn json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// The summons letter as the screen shows it beside its PDF.
+#[derive(Debug, Clone, Serialize)]
+pub struct SealedView {
+    queue_number: String,
+    packet_id: String,
+    masked_nik: String,
+    name: String,
+    qr_svg: String,
+    letter_bytes: usize,
+}
+
+/// Where a recording is, for the wizard.
+#[derive(Debug, Clone, Serialize)]
+pub struct WizardView {
+    /// Queue number.
+    queue_number: String,
+    /// The case.
+    case: CaseType,
+    /// The case's name.
+    case_label: &'static str,
+    /// The step to do next (`ended` when over).
+    step: &'static str,
+    /// Whether the recording is paused.
+    paused: bool,
+    /// The case's document checklist.
+    checklist: Vec<ChecklistLine>,
+    /// The biodata read from SIAK.
+    biodata: Option<BiodataView>,
+    /// What the last action gave (a score, a progress), for the screen to show.
+    last: serde_json::Value,
+    /// The sealed recording, once sealed.
+    sealed: Option<SealedView>,
+}
+
+/// What the operator asks of the recording in progress.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// A queue number and the case.
+    Start {
+        /// The case.
+        case: CaseType,
+    },
+    /// The documents presented.
+    Documents {
+        /// Presented.
+        presented: Vec<Document>,
+        /// Conditional documents that apply.
+        #[serde(default)]
+        applicable: Vec<Document>,
+    },
+    /// The NIK on the family card (none: the resident has no NIK).
+    Biodata {
+        /// The NIK.
+        nik: Option<String>,
+    },
+    /// The resident's answer on the biodata.
+    Confirm {
+        /// Whether it is theirs and right.
+        confirmed: bool,
+    },
+    /// The portrait.
+    Photo,
+    /// The specimen signature.
+    Signature,
+    /// The slaps.
+    Fingers,
+    /// A finger that cannot be captured, with the supervisor's approval.
+    FingerException {
+        /// ISO finger position (1-10).
+        finger: u8,
+        /// Why.
+        reason: ExceptionReason,
+        /// The supervisor.
+        supervisor_id: String,
+        /// Their password.
+        password: String,
+    },
+    /// Both irises.
+    Irises,
+    /// An eye that cannot be captured, with the supervisor's approval.
+    IrisException {
+        /// Which eye.
+        eye: EyeName,
+        /// Why.
+        reason: ExceptionReason,
+        /// The supervisor.
+        supervisor_id: String,
+        /// Their password.
+        password: String,
+    },
+    /// Index fingers against the slaps.
+    Verify,
+    /// The station's de-duplication.
+    Dedup,
+    /// The statement signature.
+    Statement,
+    /// The operator's own finger.
+    OperatorFinger,
+    /// Seal and store.
+    Seal,
+    /// Pause (the resident steps away).
+    Pause {
+        /// Why.
+        reason: String,
+    },
+    /// Resume.
+    Resume,
+    /// Cancel, with a reason: nothing is sealed.
+    Cancel {
+        /// Why.
+        reason: String,
+    },
+    /// Leave the summons screen for the next resident.
+    Close,
+}
+
+/// An eye, as the screen names it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EyeName {
+    /// Right.
+    Right,
+    /// Left.
+    Left,
+}
+
+/// Everything the counter holds.
+#[derive(Debug, Default)]
+pub struct Desk {
+    station: Option<Station>,
+    devices: Option<Devices>,
+    session: Option<Session>,
+    recording: Option<RecordingWorkflow>,
+    dedup: Option<Dedup>,
+    /// The last view: what stays on screen after the recording ended (refusal, summons).
+    ended: Option<WizardView>,
+}
+
+type Res<T> = Result<T, UiError>;
+
+impl Desk {
+    /// The station, opened on first use.
+    pub fn station(
+        &mut self,
+        config: &Config,
+        clock: &Arc<dyn Clock>,
+        lang: Lang,
+    ) -> Res<&mut Station> {
+        if self.station.is_none() {
+            let station = Station::open(config.paths.clone(), clock.clone())
+                .map_err(|e| UiError::from_core(&e, lang))?;
+            self.station = Some(station);
+        }
+        self.station.as_mut().ok_or_else(|| UiError::internal(lang))
+    }
+
+    fn devices(&mut self, config: &Config, lang: Lang) -> Res<&mut Devices> {
+        if self.devices.is_none() {
+            self.devices = Some(Devices::open(config).map_err(|e| UiError::from_core(&e, lang))?);
+        }
+        self.devices.as_mut().ok_or_else(|| UiError::internal(lang))
+    }
+
+    /// Password and right index finger.
+    pub fn login(
+        &mut self,
+        config: &Config,
+        clock: &Arc<dyn Clock>,
+        lang: Lang,
+        operator_id: &str,
+        password: &str,
+    ) -> Res<SessionView> {
+        self.station(config, clock, lang)?;
+        self.devices(config, lang)?;
+        let (Some(station), Some(devices)) = (self.station.as_mut(), self.devices.as_ref()) else {
+            return Err(UiError::internal(lang));
+        };
+        let session = operators::login(station, operator_id, password, &devices.fingerprint)
+            .map_err(|e| UiError::from_core(&e, lang))?;
+        let view = session_view(&session);
+        self.session = Some(session);
+        Ok(view)
+    }
+
+    /// The operator leaves; a recording in progress is cancelled, never sealed half-done.
+    pub fn logout(&mut self, lang: Lang) -> Res<()> {
+        if let (Some(w), Some(station)) = (self.recording.take(), self.station.as_mut()) {
+            w.cancel(station, "operator logged out")
+                .map_err(|e| UiError::from_core(&e, lang))?;
+        }
+        self.session = None;
+        self.ended = None;
+        Ok(())
+    }
+
+    /// Who is logged in, after the idle lock's check.
+    pub fn session(&mut self, lang: Lang) -> Res<Option<SessionView>> {
+        match self.session.as_mut() {
+            None => Ok(None),
+            Some(s) => {
+                s.touch().map_err(|e| UiError::from_core(&e, lang))?;
+                Ok(Some(session_view(s)))
+            }
+        }
+    }
+
+    /// Unlocks a locked session with the password.
+    pub fn unlock(
+        &mut self,
+        config: &Config,
+        clock: &Arc<dyn Clock>,
+        lang: Lang,
+        password: &str,
+    ) -> Res<SessionView> {
+        self.station(config, clock, lang)?;
+        let (Some(station), Some(session)) = (self.station.as_mut(), self.session.as_mut()) else {
+            return Err(UiError::not_logged_in(lang));
+        };
+        session
+            .unlock(station, password)
+            .map_err(|e| UiError::from_core(&e, lang))?;
+        Ok(session_view(session))
+    }
+
+    /// The recording in progress, or the one that just ended.
+    pub fn current(&self, lang: Lang) -> Option<WizardView> {
+        match &self.recording {
+            Some(w) => self
+                .station
+                .as_ref()
+                .map(|station| view(w, station, lang, serde_json::Value::Null, None)),
+            None => self.ended.clone(),
+        }
+    }
+
+    /// One step of the recording.
+    pub fn recording(
+        &mut self,
+        config: &Config,
+        clock: &Arc<dyn Clock>,
+        lang: Lang,
+        action: Action,
+    ) -> Res<WizardView> {
+        let core = |e: rekam::Error| UiError::from_core(&e, lang);
+        self.station(config, clock, lang)?;
+        if !matches!(action, Action::Close | Action::Cancel { .. }) {
+            self.devices(config, lang)?;
+        }
+        if self.dedup.is_none() {
+            let station = self
+                .station
+                .as_ref()
+                .ok_or_else(|| UiError::internal(lang))?;
+            self.dedup = Some(Dedup::load(station.store()).map_err(core)?);
+        }
+        let session = self
+            .session
+            .as_mut()
+            .ok_or_else(|| UiError::not_logged_in(lang))?;
+        session.touch().map_err(core)?;
+        let (Some(station), Some(dedup)) = (self.station.as_mut(), self.dedup.as_mut()) else {
+            return Err(UiError::internal(lang));
+        };
+        if let Action::Start { case } = action {
+            if let Some(w) = self.recording.take() {
+                // Nothing half-captured is sealed: an abandoned recording is cancelled.
+                w.cancel(station, "a new queue number was taken")
+                    .map_err(core)?;
+            }
+            self.ended = None;
+            let w = RecordingWorkflow::start(station, session, case).map_err(core)?;
+            let v = view(&w, station, lang, serde_json::Value::Null, None);
+            self.recording = Some(w);
+            return Ok(v);
+        }
+        if let Action::Close = action {
+            self.ended = None;
+            return Err(UiError::no_recording(lang));
+        }
+        let mut w = self
+            .recording
+            .take()
+            .ok_or_else(|| UiError::no_recording(lang))?;
+        if let Action::Cancel { reason } = &action {
+            let v = view(
+                &w,
+                station,
+                lang,
+                serde_json::json!({ "cancelled": true }),
+                None,
+            );
+            w.cancel(station, reason).map_err(core)?;
+            self.ended = None;
+            return Ok(v);
+        }
+        let result = match action {
+            Action::Seal => seal(&mut w, station, dedup, lang),
+            other => step(&mut w, station, dedup, self.devices.as_mut(), config, other)
+                .map(|last| view(&w, station, lang, last, None)),
+        };
+        match result {
+            Ok(v) if w.step() == Step::Ended => {
+                self.ended = Some(v.clone());
+                Ok(v)
+            }
+            Ok(v) => {
+                self.recording = Some(w);
+                Ok(v)
+            }
+            Err(e) if w.step() == Step::Ended => {
+                // Refused: the visit is over and recorded; the screen keeps the refusal.
+                let refused = serde_json::json!({
+                    "refused": { "code": e.code(), "message": e.localized(lang) }
+                });
+                self.ended = Some(view(&w, station, lang, refused, None));
+                Err(UiError::from_core(&e, lang))
+            }
+            Err(e) => {
+                // Still at the same step with everything captured so far: retry it.
+                self.recording = Some(w);
+                Err(UiError::from_core(&e, lang))
+            }
+        }
+    }
+}
+
+/// Seals the recording; on failure it stays at the seal step with every capture.
+fn seal(
+    w: &mut RecordingWorkflow,
+    station: &mut Station,
+    dedup: &mut Dedup,
+    lang: Lang,
+) -> rekam::Result<WizardView> {
+    let name = w.biodata().map(|b| b.name.clone()).unwrap_or_default();
+    let sealed = w.seal(station, dedup)?;
+    let sealed = SealedView {
+        qr_svg: rekam::documents::qr_svg(&sealed.packet_id).unwrap_or_default(),
+        letter_bytes: sealed.summons_letter.len(),
+        queue_number: sealed.queue_number,
+        packet_id: sealed.packet_id,
+        masked_nik: sealed.masked_nik,
+        name,
+    };
+    Ok(view(
+        w,
+        station,
+        lang,
+        serde_json::Value::Null,
+        Some(sealed),
+    ))
+}
+
+fn session_view(s: &Session) -> SessionView {
+    SessionView {
+        operator_id: s.operator_id.clone(),
+        name: s.name.clone(),
+        role: s.role.as_str(),
+    }
+}
+
+fn view(
+    w: &RecordingWorkflow,
+    station: &Station,
+    lang: Lang,
+    last: serde_json::Value,
+    sealed: Option<SealedView>,
+) -> WizardView {
+    let case = w.case();
+    WizardView {
+        queue_number: w.queue_number().to_owned(),
+        case,
+        case_label: case.label(lang),
+        step: w.step().name(),
+        paused: w.is_paused(),
+        checklist: case
+            .checklist()
+            .iter()
+            .map(|r| ChecklistLine {
+                document: r.document,
+                label: r.document.label(lang),
+                required: r.need == Need::Required,
+                condition: match r.need {
+                    Need::Required => None,
+                    Need::IfApplicable(c) => Some(c.label(lang)),
+                },
+            })
+            .collect(),
+        biodata: w.biodata().map(|b| BiodataView::of(b, station)),
+        last,
+        sealed,
+    }
+}
+
+/// One step that is neither sealing nor cancelling; what it gave, for the screen.
+fn step(
+    w: &mut RecordingWorkflow,
+    station: &mut Station,
+    dedup: &mut Dedup,
+    devices: Option<&mut Devices>,
+    config: &Config,
+    action: Action,
+) -> rekam::Result<serde_json::Value> {
+    let none = serde_json::Value::Null;
+    let subject = w.queue_number().to_owned();
+    Ok(match action {
+        Action::Start { .. } | Action::Close | Action::Seal | Action::Cancel { .. } => none,
+        Action::Documents {
+            presented,
+            applicable,
+        } => {
+            w.documents(&presented, &applicable)?;
+            none
+        }
+        Action::Biodata { nik } => {
+            let siak = HttpPopulation::new(
+                config.siak_url.as_deref().unwrap_or(DEFAULT_SIAK),
+                Duration::from_secs(10),
+            )?;
+            w.read_biodata(station, &siak, nik.as_deref())?;
+            none
+        }
+        Action::Confirm { confirmed } => {
+            w.confirm_biodata(station, confirmed)?;
+            none
+        }
+        Action::Pause { reason } => {
+            w.pause(station, &reason)?;
+            none
+        }
+        Action::Resume => {
+            w.resume(station)?;
+            none
+        }
+        Action::FingerException {
+            finger,
+            reason,
+            supervisor_id,
+            password,
+        } => {
+            let f = Finger::from_code(finger).ok_or_else(|| {
+                rekam::Error::RecordingInvalid(format!("no finger position {finger}"))
+            })?;
+            let ok = operators::approve(
+                station,
+                &supervisor_id,
+                &password,
+                "finger exception",
+                &subject,
+            )?;
+            w.finger_exception(f, reason, &ok)?;
+            serde_json::json!({ "exception": finger })
+        }
+        Action::IrisException {
+            eye,
+            reason,
+            supervisor_id,
+            password,
+        } => {
+            let ok = operators::approve(
+                station,
+                &supervisor_id,
+                &password,
+                "iris exception",
+                &subject,
+            )?;
+            w.iris_exception(
+                match eye {
+                    EyeName::Right => Eye::Right,
+                    EyeName::Left => Eye::Left,
+                },
+                reason,
+                &ok,
+            )?;
+            serde_json::json!({ "exception": eye })
+        }
+        Action::Dedup => {
+            w.dedup(station, dedup)?;
+            none
+        }
+        device_action => {
+            let d = devices.ok_or_else(|| {
+                rekam::Error::from(rekam_drivers::DriverError::NotConnected {
+                    kind: DeviceKind::Fingerprint,
+                    address: "SBI".into(),
+                })
+            })?;
+            match device_action {
+                Action::Photo => serde_json::json!({ "score": w.photo(&d.face)? }),
+                Action::Signature => {
+                    w.signature(&mut d.pad)?;
+                    none
+                }
+                Action::Fingers => json(&w.fingers(&d.fingerprint)?),
+                Action::Irises => json(&w.irises(&d.iris)?),
+                Action::Verify => {
+                    let (right, left) = w.verify_index(&d.fingerprint)?;
+                    serde_json::json!({ "right": right, "left": left })
+                }
+                Action::Statement => {
+                    w.statement(&mut d.pad)?;
+                    none
+                }
+                Action::OperatorFinger => {
+                    serde_json::json!({ "score": w.operator_finger(&d.fingerprint)? })
+                }
+                _ => none,
+            }
+        }
+    })
+}
+
+/// SIAK's address when none is configured: the simulator's default port.
+pub const DEFAULT_SIAK: &str = "http://127.0.0.1:4700";

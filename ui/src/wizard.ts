@@ -1,0 +1,82 @@
+// The recording wizard's logic, free of the DOM so it can be unit-tested: the SOP's order of
+// steps, what the main button does at each step, the keyboard map. The core decides; this only
+// says what to ask it next.
+
+/** The steps the core reports, in the SOP's order (`rekam::workflow::recording::Step`). */
+export const STEPS = [
+  "documents",
+  "biodata",
+  "eligibility",
+  "photo",
+  "signature",
+  "fingers",
+  "irises",
+  "index_verification",
+  "dedup",
+  "statement",
+  "operator_finger",
+  "seal",
+] as const;
+
+export type StepName = (typeof STEPS)[number] | "ended";
+
+/** Where a step stands against the current one, for the step list. */
+export function stepState(step: StepName, current: StepName): "done" | "current" | "todo" {
+  if (current === "ended") return "done";
+  const a = STEPS.indexOf(step as (typeof STEPS)[number]);
+  const b = STEPS.indexOf(current as (typeof STEPS)[number]);
+  return a < b ? "done" : a === b ? "current" : "todo";
+}
+
+/** The steps done by pressing the main button, with the action sent to the core and the
+ * button's text key. Documents, biodata and confirmation have their own forms. */
+export const CAPTURE_STEPS: Partial<Record<StepName, { action: string; label: string }>> = {
+  photo: { action: "photo", label: "cap.photo" },
+  signature: { action: "signature", label: "cap.signature" },
+  fingers: { action: "fingers", label: "cap.fingers" },
+  irises: { action: "irises", label: "cap.irises" },
+  index_verification: { action: "verify", label: "cap.verify" },
+  dedup: { action: "dedup", label: "cap.dedup" },
+  statement: { action: "statement", label: "cap.statement" },
+  operator_finger: { action: "operator_finger", label: "cap.operator" },
+  seal: { action: "seal", label: "cap.seal" },
+};
+
+/** ISO/IEC 19794 finger positions 1-10 and their names. */
+export const FINGERS: Record<number, { id: string; en: string }> = {
+  1: { id: "ibu jari kanan", en: "right thumb" },
+  2: { id: "telunjuk kanan", en: "right index" },
+  3: { id: "jari tengah kanan", en: "right middle" },
+  4: { id: "jari manis kanan", en: "right ring" },
+  5: { id: "kelingking kanan", en: "right little" },
+  6: { id: "ibu jari kiri", en: "left thumb" },
+  7: { id: "telunjuk kiri", en: "left index" },
+  8: { id: "jari tengah kiri", en: "left middle" },
+  9: { id: "jari manis kiri", en: "left ring" },
+  10: { id: "kelingking kiri", en: "left little" },
+};
+
+/** A finger position's name, or the number itself for an unknown one. */
+export function fingerName(lang: "id" | "en", code: number): string {
+  return FINGERS[code]?.[lang] ?? String(code);
+}
+
+/** What the counter's keyboard does outside text fields: one key per screen. */
+export type Command = "home" | "record" | "backlog" | "training" | "lang" | null;
+
+export function shortcut(key: string, altKey: boolean): Command {
+  if (altKey && key.toLowerCase() === "b") return "lang";
+  switch (key) {
+    case "F1": return "home";
+    case "F2": return "record";
+    case "F6": return "backlog";
+    case "F9": return "training";
+    default: return null;
+  }
+}
+
+/** The documents to tick by default: the case's required ones (the operator unticks what is
+ * not presented). */
+export function defaultPresented(checklist: { document: string; required: boolean }[]): string[] {
+  return checklist.filter((l) => l.required).map((l) => l.document);
+}

@@ -1,0 +1,53 @@
+// Unit tests of the wizard's logic, run on the built files with `node --test ui/test/`.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { STEPS, stepState, CAPTURE_STEPS, fingerName, shortcut, defaultPresented } from "../dist/wizard.js";
+import { MESSAGES } from "../dist/i18n.js";
+
+test("the steps follow the SOP's order and each has a name in both languages", () => {
+  assert.deepEqual(STEPS.slice(0, 4), ["documents", "biodata", "eligibility", "photo"]);
+  assert.ok(STEPS.indexOf("fingers") < STEPS.indexOf("irises"));
+  assert.ok(STEPS.indexOf("irises") < STEPS.indexOf("index_verification"));
+  assert.equal(STEPS.at(-1), "seal");
+  for (const s of [...STEPS, "ended"]) {
+    assert.ok(MESSAGES.id[`step.${s}`] && MESSAGES.en[`step.${s}`], s);
+  }
+});
+
+test("a step is done, current or to do against the current one", () => {
+  assert.equal(stepState("documents", "photo"), "done");
+  assert.equal(stepState("photo", "photo"), "current");
+  assert.equal(stepState("seal", "photo"), "todo");
+  assert.equal(stepState("seal", "ended"), "done");
+});
+
+test("every capture step sends its own action and has a labelled button", () => {
+  const actions = Object.values(CAPTURE_STEPS).map((c) => c.action);
+  assert.equal(new Set(actions).size, actions.length);
+  assert.equal(CAPTURE_STEPS.index_verification.action, "verify");
+  for (const c of Object.values(CAPTURE_STEPS)) assert.ok(MESSAGES.id[c.label] && MESSAGES.en[c.label], c.label);
+  assert.equal(CAPTURE_STEPS.documents, undefined);
+});
+
+test("fingers are named by ISO position", () => {
+  assert.equal(fingerName("id", 2), "telunjuk kanan");
+  assert.equal(fingerName("en", 7), "left index");
+  assert.equal(fingerName("en", 11), "11");
+});
+
+test("function keys open the screens and Alt+B switches the language", () => {
+  assert.equal(shortcut("F2", false), "record");
+  assert.equal(shortcut("F6", false), "backlog");
+  assert.equal(shortcut("b", true), "lang");
+  assert.equal(shortcut("B", true), "lang");
+  assert.equal(shortcut("b", false), null);
+});
+
+test("the required documents are ticked by default, conditional ones are not", () => {
+  const list = [
+    { document: "family_card_copy", required: true },
+    { document: "old_ktp", required: false },
+    { document: "application_form", required: true },
+  ];
+  assert.deepEqual(defaultPresented(list), ["family_card_copy", "application_form"]);
+});
