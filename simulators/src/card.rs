@@ -458,3 +458,28 @@ pub fn ensure_pcscd() -> Result<(), String> {
         "pcscd runs but {VIRTUAL_READER:?} is missing: is vsmartcard-vpcd installed?"
     ))
 }
+
+/// One virtual reader: the card tests of one process take turns.
+static READER_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Takes [`VIRTUAL_READER`] for one test, with pcscd running; released when the guard drops.
+pub fn take_reader() -> Result<std::sync::MutexGuard<'static, ()>, String> {
+    let guard = READER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    ensure_pcscd()?;
+    Ok(guard)
+}
+
+/// A TEST key or certificate in `fixtures/test-keys`.
+pub fn test_key(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/test-keys")
+        .join(name)
+}
+
+/// What a station trusts to read the simulated cards: the TEST CSCA and SAM master key.
+pub fn test_trust() -> Result<rekam_drivers::card::CardTrust, rekam_drivers::DriverError> {
+    rekam_drivers::card::CardTrust::from_files(
+        &test_key("test-card-csca.crt.pem"),
+        &test_key("test-card-sam-master.hex"),
+    )
+}

@@ -17,24 +17,13 @@ use rekam_drivers::trust::TrustRoots;
 use rekam_i18n::{Lang, Localized};
 use rekam_records::face::FaceImage;
 use std::process::{Child, Command};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 use std::time::Duration;
 
 const READER: &str = rekam_sim::card::VIRTUAL_READER;
 const T: Duration = Duration::from_secs(15);
 
-/// One virtual reader: card tests take turns.
-static READER_LOCK: Mutex<()> = Mutex::new(());
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/test-keys")
-        .join(name)
-}
-
-fn ensure_pcscd() {
-    rekam_sim::card::ensure_pcscd().unwrap();
-}
+use rekam_sim::card::test_key as fixture;
 
 /// A virtual card in the reader, pulled out when dropped.
 struct Card {
@@ -66,9 +55,7 @@ fn insert(args: &[&str]) -> Card {
 }
 
 fn setup() -> MutexGuard<'static, ()> {
-    let guard = READER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    ensure_pcscd();
-    guard
+    rekam_sim::card::take_reader().unwrap()
 }
 
 fn reader() -> PcscReader {
@@ -76,11 +63,7 @@ fn reader() -> PcscReader {
 }
 
 fn trust() -> CardTrust {
-    CardTrust::from_files(
-        &fixture("test-card-csca.crt.pem"),
-        &fixture("test-card-sam-master.hex"),
-    )
-    .unwrap()
+    rekam_sim::card::test_trust().unwrap()
 }
 
 fn problem(err: DriverError) -> CardProblem {

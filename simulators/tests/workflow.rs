@@ -22,7 +22,7 @@ use rekam_gateway::{Config, Gateway};
 use rekam_packet::DcKeys;
 use rekam_sim::counter::{Counter, OPERATOR, PASSWORD, code};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Residents the population holds (edge cases 0-7 and a few more).
@@ -460,17 +460,8 @@ fn the_demo_enrolls_syncs_and_reports() {
 // ----- handover: the card in pcscd ------------------------------------------------------------
 
 const READER: &str = rekam_sim::card::VIRTUAL_READER;
-static READER_LOCK: Mutex<()> = Mutex::new(());
 
-fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/test-keys")
-        .join(name)
-}
-
-fn ensure_pcscd() {
-    rekam_sim::card::ensure_pcscd().unwrap();
-}
+use rekam_sim::card::test_key as fixture;
 
 struct Card(std::process::Child);
 
@@ -501,18 +492,13 @@ fn insert(args: &[&str]) -> Card {
 }
 
 fn trust() -> CardTrust {
-    CardTrust::from_files(
-        &fixture("test-card-csca.crt.pem"),
-        &fixture("test-card-sam-master.hex"),
-    )
-    .unwrap()
+    rekam_sim::card::test_trust().unwrap()
 }
 
 #[test]
 fn handover_matches_the_chip_refuses_forged_and_foreign_fingers_and_guards_dispensation() {
     use rekam::workflow::handover::HandoverWorkflow;
-    let _g = READER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    ensure_pcscd();
+    let _g = rekam_sim::card::take_reader().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut c = counter(dir.path(), "KEC-H-01");
     let reader = PcscReader::open(READER).unwrap();
@@ -595,8 +581,7 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
     use rekam::workflow::operators::{NewOperator, Role};
     use rekam::workflow::personalisation::{PrintOrder, personalise};
     use rekam_drivers::card::DocumentSigner;
-    let _g = READER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    ensure_pcscd();
+    let _g = rekam_sim::card::take_reader().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (gw, running, url) = data_center(dir.path());
     let sync = SyncConfig {

@@ -40,7 +40,8 @@ impl UiError {
         }
     }
 
-    fn internal(lang: Lang) -> Self {
+    /// The shell itself failed (a panicked command, a poisoned lock): only a restart helps.
+    pub fn internal(lang: Lang) -> Self {
         UiError {
             code: "INTERNAL",
             message: lang
@@ -336,8 +337,6 @@ pub enum Action {
         /// Why.
         reason: String,
     },
-    /// Leave the summons screen for the next resident.
-    Close,
 }
 
 /// An eye, as the screen names it.
@@ -459,6 +458,11 @@ impl Desk {
         }
     }
 
+    /// Leaves the ended recording's screen (its summons or its refusal).
+    pub fn close(&mut self) {
+        self.ended = None;
+    }
+
     /// One step of the recording.
     pub fn recording(
         &mut self,
@@ -469,7 +473,7 @@ impl Desk {
     ) -> Res<WizardView> {
         let core = |e: rekam::Error| UiError::from_core(&e, lang);
         self.station(config, clock, lang)?;
-        if !matches!(action, Action::Close | Action::Cancel { .. }) {
+        if !matches!(action, Action::Cancel { .. }) {
             self.devices(config, lang)?;
         }
         if self.dedup.is_none() {
@@ -498,10 +502,6 @@ impl Desk {
             let v = view(&w, station, lang, serde_json::Value::Null, None);
             self.recording = Some(w);
             return Ok(v);
-        }
-        if let Action::Close = action {
-            self.ended = None;
-            return Err(UiError::no_recording(lang));
         }
         let mut w = self
             .recording
@@ -542,7 +542,15 @@ impl Desk {
                 Err(UiError::from_core(&e, lang))
             }
             Err(e) => {
-                // Still at the same step with everything captured so far: retry it.
+                // Still at the same step with everything captured so far: retry it. A device
+                // that went away is looked for again then (a replugged pad, a restarted SBI
+                // service) instead of keeping a dead handle.
+                if matches!(
+                    e.code(),
+                    "DEVICE_NOT_CONNECTED" | "DEVICE_DISCONNECTED" | "DEVICE_IO"
+                ) {
+                    self.devices = None;
+                }
                 self.recording = Some(w);
                 Err(UiError::from_core(&e, lang))
             }
@@ -629,7 +637,8 @@ fn step(
     let none = serde_json::Value::Null;
     let subject = w.queue_number().to_owned();
     Ok(match action {
-        Action::Start { .. } | Action::Close | Action::Seal | Action::Cancel { .. } => none,
+        // Handled by `Desk::recording` before a step is taken.
+        Action::Start { .. } | Action::Seal | Action::Cancel { .. } => none,
         Action::Documents {
             presented,
             applicable,

@@ -26,43 +26,35 @@ struct AppState {
     default_lang: Lang,
 }
 
-impl AppState {
-    /// Runs `f` on the counter; a poisoned lock (a panic in an earlier command) asks for a
-    /// restart instead of going on with half-updated state.
-    fn with<T>(
-        &self,
-        lang: Lang,
-        f: impl FnOnce(&mut Desk) -> Result<T, UiError>,
-    ) -> Result<T, UiError> {
-        let mut desk = self.desk.lock().map_err(|_| UiError {
-            code: "INTERNAL",
-            message: lang
-                .pick(
-                    "Aplikasi perlu dimulai ulang",
-                    "The application needs a restart",
-                )
-                .into(),
-        })?;
-        f(&mut desk)
-    }
-}
-
 /// Runs a command's work on a blocking thread: device captures and HTTP clients block, and
 /// neither the window's thread nor the async runtime may wait on them.
 async fn off_main<T: Send + 'static>(
     app: tauri::AppHandle,
-    f: impl FnOnce(&AppState) -> T + Send + 'static,
+    lang: Option<Lang>,
+    f: impl FnOnce(&AppState, Lang) -> Result<T, UiError> + Send + 'static,
 ) -> Result<T, UiError> {
     use tauri::Manager;
-    tauri::async_runtime::spawn_blocking(move || f(&app.state::<AppState>()))
+    let lang = lang.unwrap_or_default();
+    tauri::async_runtime::spawn_blocking(move || f(&app.state::<AppState>(), lang))
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "a command failed");
-            UiError {
-                code: "INTERNAL",
-                message: "Aplikasi perlu dimulai ulang / The application needs a restart".into(),
-            }
-        })
+            UiError::internal(lang)
+        })?
+}
+
+/// [`off_main`] with the counter locked; a poisoned lock (a panic in an earlier command) asks
+/// for a restart instead of going on with half-updated state.
+async fn on_desk<T: Send + 'static>(
+    app: tauri::AppHandle,
+    lang: Option<Lang>,
+    f: impl FnOnce(&mut Desk, &AppState, Lang) -> Result<T, UiError> + Send + 'static,
+) -> Result<T, UiError> {
+    off_main(app, lang, move |state, lang| {
+        let mut desk = state.desk.lock().map_err(|_| UiError::internal(lang))?;
+        f(&mut desk, state, lang)
+    })
+    .await
 }
 
 /// The home screen's data: the station's status and its backlog, opening the station on
@@ -72,22 +64,19 @@ async fn station_status(
     app: tauri::AppHandle,
     lang: Option<Lang>,
 ) -> Result<serde_json::Value, UiError> {
-    off_main(app, move |state| {
-        let lang = lang.unwrap_or_default();
-        state.with(lang, |desk| {
-            let station = desk.station(&state.config, &state.clock, lang)?;
-            let core = |e: rekam::Error| UiError::from_core(&e, lang);
-            let status = station.status().map_err(core)?;
-            let lines = rekam::sync::backlog(station, STUCK_AFTER, lang).map_err(core)?;
-            let waiting = lines.iter().filter(|l| l.row.state.unsent()).count();
-            let stuck = lines.iter().filter(|l| l.stuck).count();
-            Ok(serde_json::json!({
-                "status": status,
-                "backlog": { "open": lines.len(), "unsent": waiting, "stuck": stuck },
-            }))
-        })
+    on_desk(app, lang, |desk, state, lang| {
+        let station = desk.station(&state.config, &state.clock, lang)?;
+        let core = |e: rekam::Error| UiError::from_core(&e, lang);
+        let status = station.status().map_err(core)?;
+        let lines = rekam::sync::backlog(station, STUCK_AFTER, lang).map_err(core)?;
+        let waiting = lines.iter().filter(|l| l.row.state.unsent()).count();
+        let stuck = lines.iter().filter(|l| l.stuck).count();
+        Ok(serde_json::json!({
+            "status": status,
+            "backlog": { "open": lines.len(), "unsent": waiting, "stuck": stuck },
+        }))
     })
-    .await?
+    .await
 }
 
 /// A record is stuck when not at the data center this long after recording (the SOP's 24 h).
@@ -100,15 +89,11 @@ async fn backlog(
     app: tauri::AppHandle,
     lang: Option<Lang>,
 ) -> Result<Vec<rekam::sync::BacklogLine>, UiError> {
-    off_main(app, move |state| {
-        let lang = lang.unwrap_or_default();
-        state.with(lang, |desk| {
-            let station = desk.station(&state.config, &state.clock, lang)?;
-            rekam::sync::backlog(station, STUCK_AFTER, lang)
-                .map_err(|e| UiError::from_core(&e, lang))
-        })
+    on_desk(app, lang, |desk, state, lang| {
+        let station = desk.station(&state.config, &state.clock, lang)?;
+        rekam::sync::backlog(station, STUCK_AFTER, lang).map_err(|e| UiError::from_core(&e, lang))
     })
-    .await?
+    .await
 }
 
 /// Login with password and the right index finger on the scanner.
@@ -119,14 +104,11 @@ async fn login(
     operator_id: String,
     password: String,
 ) -> Result<SessionView, UiError> {
-    off_main(app, move |state| {
-        let lang = lang.unwrap_or_default();
-        let password = zeroize::Zeroizing::new(password);
-        state.with(lang, |desk| {
-            desk.login(&state.config, &state.clock, lang, &operator_id, &password)
-        })
+    let password = zeroize::Zeroizing::new(password);
+    on_desk(app, lang, move |desk, state, lang| {
+        desk.login(&state.config, &state.clock, lang, &operator_id, &password)
     })
-    .await?
+    .await
 }
 
 /// Unlocks a session the idle lock closed.
@@ -136,24 +118,17 @@ async fn unlock(
     lang: Option<Lang>,
     password: String,
 ) -> Result<SessionView, UiError> {
-    off_main(app, move |state| {
-        let lang = lang.unwrap_or_default();
-        let password = zeroize::Zeroizing::new(password);
-        state.with(lang, |desk| {
-            desk.unlock(&state.config, &state.clock, lang, &password)
-        })
+    let password = zeroize::Zeroizing::new(password);
+    on_desk(app, lang, move |desk, state, lang| {
+        desk.unlock(&state.config, &state.clock, lang, &password)
     })
-    .await?
+    .await
 }
 
 /// The operator leaves (a recording in progress is cancelled).
 #[tauri::command]
 async fn logout(app: tauri::AppHandle, lang: Option<Lang>) -> Result<(), UiError> {
-    off_main(app, move |state| {
-        let lang = lang.unwrap_or_default();
-        state.with(lang, |desk| desk.logout(lang))
-    })
-    .await?
+    on_desk(app, lang, |desk, _, lang| desk.logout(lang)).await
 }
 
 /// Who is logged in (none, or an error when the idle lock closed the session).
@@ -162,11 +137,7 @@ async fn session(
     app: tauri::AppHandle,
     lang: Option<Lang>,
 ) -> Result<Option<SessionView>, UiError> {
-    off_main(app, move |state| {
-        let lang = lang.unwrap_or_default();
-        state.with(lang, |desk| desk.session(lang))
-    })
-    .await?
+    on_desk(app, lang, |desk, _, lang| desk.session(lang)).await
 }
 
 /// The recording in progress, or the one that just ended (its summons or its refusal).
@@ -175,11 +146,17 @@ async fn recording_current(
     app: tauri::AppHandle,
     lang: Option<Lang>,
 ) -> Result<Option<WizardView>, UiError> {
-    off_main(app, move |state| {
-        let lang = lang.unwrap_or_default();
-        state.with(lang, |desk| Ok(desk.current(lang)))
+    on_desk(app, lang, |desk, _, lang| Ok(desk.current(lang))).await
+}
+
+/// Leaves the ended recording's screen (summons, refusal) for the next resident.
+#[tauri::command]
+async fn recording_close(app: tauri::AppHandle, lang: Option<Lang>) -> Result<(), UiError> {
+    on_desk(app, lang, |desk, _, _| {
+        desk.close();
+        Ok(())
     })
-    .await?
+    .await
 }
 
 /// One step of the recording wizard, in the SOP's order (the core refuses any other).
@@ -189,13 +166,10 @@ async fn recording(
     lang: Option<Lang>,
     action: Action,
 ) -> Result<WizardView, UiError> {
-    off_main(app, move |state| {
-        let lang = lang.unwrap_or_default();
-        state.with(lang, |desk| {
-            desk.recording(&state.config, &state.clock, lang, action)
-        })
+    on_desk(app, lang, move |desk, state, lang| {
+        desk.recording(&state.config, &state.clock, lang, action)
     })
-    .await?
+    .await
 }
 
 /// Training mode: the generated residents SIAK knows.
@@ -204,13 +178,12 @@ async fn training_roster(
     app: tauri::AppHandle,
     lang: Option<Lang>,
 ) -> Result<Vec<rekam::training::TraineeResident>, UiError> {
-    off_main(app, move |state| {
-        let lang = lang.unwrap_or_default();
+    off_main(app, lang, |state, lang| {
         training(state, lang)?
             .roster()
             .map_err(|e| UiError::from_core(&e, lang))
     })
-    .await?
+    .await
 }
 
 /// Training mode: resident `index` steps up to the devices (`operator` and `supervisor` are
@@ -221,13 +194,12 @@ async fn training_present(
     lang: Option<Lang>,
     index: u64,
 ) -> Result<(), UiError> {
-    off_main(app, move |state| {
-        let lang = lang.unwrap_or_default();
+    off_main(app, lang, move |state, lang| {
         training(state, lang)?
             .present(index)
             .map_err(|e| UiError::from_core(&e, lang))
     })
-    .await?
+    .await
 }
 
 fn training(state: &AppState, lang: Lang) -> Result<rekam::training::Training, UiError> {
@@ -267,8 +239,7 @@ async fn device_status(
     app: tauri::AppHandle,
     lang: Option<Lang>,
 ) -> Result<Vec<DeviceView>, UiError> {
-    off_main(app, move |state| {
-        let lang = lang.unwrap_or_default();
+    off_main(app, lang, |state, lang| {
         let config = &state.config;
         let survey = rekam_drivers::survey::SurveyConfig {
             pads: config.pad_ports.clone(),
@@ -278,9 +249,7 @@ async fn device_status(
                 .as_ref()
                 .and_then(|p| rekam_drivers::trust::TrustRoots::from_pem_file(p).ok()),
         };
-        let found = rekam_drivers::survey::survey(&survey);
-        tracing::info!(devices = found.len(), "device survey");
-        found
+        Ok(rekam_drivers::survey::survey(&survey)
             .into_iter()
             .map(|f| DeviceView {
                 kind: f.kind,
@@ -296,7 +265,7 @@ async fn device_status(
                     (None, None) => f.address.clone(),
                 },
             })
-            .collect()
+            .collect())
     })
     .await
 }
@@ -385,6 +354,7 @@ fn main() -> anyhow::Result<()> {
             logout,
             session,
             recording_current,
+            recording_close,
             recording,
             training_roster,
             training_present,

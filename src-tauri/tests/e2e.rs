@@ -223,8 +223,7 @@ fn a_counter_day_in_the_real_webview() {
             .env("REKAM_SBI_PORTS", sims.sbi.rsplit(':').next().unwrap())
             .env(
                 "REKAM_SBI_TRUST",
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("../fixtures/test-keys/test-sbi-provider-ca.crt.pem"),
+                rekam_sim::card::test_key("test-sbi-provider-ca.crt.pem"),
             )
             .env("REKAM_SIAK_URL", &sims.siak)
             .env("REKAM_TRAINING_SBI", &sims.sbi)

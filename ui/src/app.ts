@@ -340,7 +340,7 @@ function fillPanel(panel: HTMLElement, view: Json): void {
 }
 
 async function closeVisit(): Promise<void> {
-  await call("recording", { action: { action: "close" } }).catch(() => undefined);
+  await call("recording_close").catch(() => undefined);
   drawWizard(null);
 }
 
