@@ -21,7 +21,7 @@ use rekam_packet::DcIdentity;
 use rekam_packet::envelope::SealedPacket;
 use rekam_packet::protocol::{BacklogSummary, Heartbeat, Status};
 use rekam_sync::{DcClient, Link, SyncError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -65,7 +65,7 @@ impl SyncConfig {
 }
 
 /// What one pass did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassReport {
     /// Whether the gateway answered with the pinned identity.
     pub link_up: bool,
@@ -214,8 +214,42 @@ enum Event {
     ),
 }
 
-/// One pass: link check, uploads, results, heartbeat.
+/// The last pass and when it ended, kept in the store so the backlog can say why records wait
+/// (a dead link fails the pass, not a record) and the screen can show sync progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastPass {
+    /// When it ended (RFC 3339, station time).
+    pub at: String,
+    /// What it did.
+    pub report: PassReport,
+}
+
+/// The last pass recorded at this station, if any.
+pub fn last_pass(station: &Station) -> Result<Option<LastPass>> {
+    Ok(station
+        .store()
+        .last_pass()?
+        .and_then(|json| serde_json::from_str(&json).ok()))
+}
+
+fn record_pass(station: &mut Station, report: &PassReport) -> Result<()> {
+    let last = LastPass {
+        at: crate::clock::rfc3339(station.store().clock().now()),
+        report: report.clone(),
+    };
+    let json = serde_json::to_string(&last).map_err(|e| Error::Sync(e.to_string()))?;
+    station.store_mut().set_last_pass(&json)
+}
+
+/// One pass: link check, uploads, results, heartbeat; its report is kept as the
+/// [`last_pass`].
 pub fn sync_once(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> {
+    let report = pass(station, cfg)?;
+    record_pass(station, &report)?;
+    Ok(report)
+}
+
+fn pass(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> {
     let dc = station.data_center()?.ok_or(Error::NotRegistered)?;
     let mut report = PassReport::default();
     let probe = client(station, cfg)?;
@@ -467,16 +501,26 @@ pub fn run(
     while !stop.load(Ordering::Relaxed) {
         // Never giving up: a pass that fails at the station (the store unreadable for a
         // moment, the disk full) is reported and retried like a dead link.
-        let report = sync_once(station, cfg).unwrap_or_else(|e| PassReport {
-            error: Some((
-                match e {
-                    Error::Database(_) | Error::Io { .. } => "LOCAL_DISK".to_owned(),
-                    ref other => other.code().to_owned(),
-                },
-                e.to_string(),
-            )),
-            ..PassReport::default()
-        });
+        let report = match sync_once(station, cfg) {
+            Ok(report) => report,
+            Err(e) => {
+                let report = PassReport {
+                    error: Some((
+                        match e {
+                            Error::Database(_) | Error::Io { .. } => "LOCAL_DISK".to_owned(),
+                            ref other => other.code().to_owned(),
+                        },
+                        e.to_string(),
+                    )),
+                    ..PassReport::default()
+                };
+                // Best effort: the store may be what failed.
+                if let Err(e) = record_pass(station, &report) {
+                    tracing::warn!(error = %e, "the failed pass is not recorded");
+                }
+                report
+            }
+        };
         on_pass(&report);
         let wait = if !report.link_up {
             down += 1;
@@ -507,22 +551,33 @@ pub struct BacklogLine {
     pub stuck: bool,
     /// What a person should do.
     pub next_step: String,
+    /// Why the last pass failed, when it failed before reaching this record (a dead link):
+    /// the record has no failure of its own, yet it waits for this.
+    pub pass_failure: Option<String>,
 }
 
 /// Every record not yet final, with its age, whether it is stuck, and the next step.
 pub fn backlog(station: &Station, stuck_after: Duration, lang: Lang) -> Result<Vec<BacklogLine>> {
     let now = now(station);
     let registered = station.data_center()?.is_some();
+    let pass_failure = last_pass(station)?
+        .filter(|p| !p.report.link_up)
+        .and_then(|p| p.report.error)
+        .map(|(code, _)| code);
     Ok(station
         .store()
         .backlog()?
         .into_iter()
         .map(|row| {
             let age = unix(&row.captured_at).map_or(0, |t| now - t);
+            // A record on its way to the technicians' disk does not wait for the link.
+            let waits_for_link = matches!(row.state, SyncState::BioCaptured | SyncState::Uploading)
+                && row.last_code.is_none();
+            let pass_failure = pass_failure.clone().filter(|_| waits_for_link);
             let code = if !registered {
                 Some("STATION_NOT_REGISTERED")
             } else {
-                row.last_code.as_deref()
+                row.last_code.as_deref().or(pass_failure.as_deref())
             };
             let permanent = code.is_some_and(|c| {
                 !matches!(
@@ -558,6 +613,7 @@ pub fn backlog(station: &Station, stuck_after: Duration, lang: Lang) -> Result<V
                 stuck: late || (row.state.unsent() && permanent),
                 age_seconds: age,
                 next_step,
+                pass_failure,
                 row,
             }
         })

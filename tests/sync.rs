@@ -8,6 +8,7 @@
 use rekam::clock::{Clock, FixedClock, SystemClock};
 use rekam::domain::nik::Nik;
 use rekam::domain::region::RegionCode;
+use rekam::i18n::Lang;
 use rekam::station::{InitOptions, Station, StationPaths};
 use rekam::store::SyncState;
 use rekam::sync::{SyncConfig, sync_once};
@@ -252,6 +253,17 @@ fn every_recording_arrives_exactly_once_through_faults_and_a_restart() {
     assert!(!r.link_up);
     assert_eq!(r.remaining, 6);
     assert_eq!(r.error.as_ref().unwrap().0, "CONNECTION_DROPPED", "{r:?}");
+    // The pass failed, not a record: the backlog says every record waits for the link.
+    let last = rekam::sync::last_pass(&s).unwrap().unwrap();
+    assert_eq!(last.report, r);
+    let lines = rekam::sync::backlog(&s, Duration::from_secs(86400), Lang::En).unwrap();
+    assert_eq!(lines.len(), 6);
+    for l in &lines {
+        assert_eq!(l.row.last_code, None);
+        assert_eq!(l.pass_failure.as_deref(), Some("CONNECTION_DROPPED"));
+        assert!(l.next_step.contains("network"), "{}", l.next_step);
+        assert!(!l.stuck);
+    }
 
     // The link breaks 300 KB into every connection: uploads advance and resume.
     proxy.set(Fault::CutAfter(300 * 1024));

@@ -434,6 +434,16 @@ impl Store {
         self.set_meta("dc_url", url)
     }
 
+    /// The last sync pass, as [`crate::sync::LastPass`] JSON.
+    pub fn last_pass(&self) -> Result<Option<String>> {
+        self.meta("sync_last_pass")
+    }
+
+    /// Records the last sync pass.
+    pub fn set_last_pass(&mut self, json: &str) -> Result<()> {
+        self.set_meta("sync_last_pass", json)
+    }
+
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
         self.conn.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2)

@@ -386,6 +386,7 @@ impl Out {
                 r.attempts,
                 r.last_code
                     .as_deref()
+                    .or(l.pass_failure.as_deref())
                     .map(|c| format!(" [{c}]"))
                     .unwrap_or_default(),
                 l.next_step
