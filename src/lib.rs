@@ -11,6 +11,7 @@ pub mod audit;
 pub mod card_face;
 pub mod clock;
 pub mod dedup;
+pub mod disk;
 pub mod documents;
 pub mod domain;
 pub mod error;

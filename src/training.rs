@@ -31,6 +31,9 @@ pub struct TraineeResident {
     pub birth_date: String,
     /// What their visit was generated to show, if anything special.
     pub edge_case: Option<String>,
+    /// The recording case to open for them (a foreign resident's, or a new recording).
+    #[serde(default)]
+    pub case: Option<crate::domain::case::CaseType>,
 }
 
 fn workflow(e: WorkflowError) -> crate::Error {

@@ -37,6 +37,8 @@ pub const SEED: u64 = 20261122;
 pub const OPERATOR: u64 = 1000;
 /// The resident index whose fingers are the supervisor's.
 pub const SUPERVISOR: u64 = 1001;
+/// The resident index whose fingers are the technician's.
+pub const TECHNICIAN: u64 = 1002;
 /// The operator's and supervisor's password in tests and demos.
 pub const PASSWORD: &str = "rahasia-uji-123";
 
@@ -65,6 +67,8 @@ pub struct RosterEntry {
     pub birth_date: time::Date,
     /// The case they were generated to show (`no_nik`, `under17`, `already_recorded`, ...).
     pub edge_case: Option<rekam_synth::resident::EdgeCase>,
+    /// The recording case to open for them: a foreign resident with a KITAP is served as one.
+    pub case: CaseType,
 }
 
 impl SynthPopulation {
@@ -93,6 +97,10 @@ impl SynthPopulation {
                 name: r.stated_name.clone(),
                 birth_date: r.birth_date,
                 edge_case: r.edge_case,
+                case: match r.biodata.as_ref().map(|b| &b.citizenship) {
+                    Some(Kewarganegaraan::Wna { .. }) => CaseType::ForeignResident,
+                    _ => CaseType::NewRecording,
+                },
             });
             let Some(biodata) = r.biodata else { continue };
             let recording = match r.prior_recording {
@@ -249,8 +257,8 @@ pub fn bin_dir() -> anyhow::Result<PathBuf> {
 
 impl Counter {
     /// A fresh station `station_id` in `dir`, its devices, a population of `residents`
-    /// generated residents, the operator `OP-01` and supervisor `SPV-01` enrolled through the
-    /// fingerprint scanner, and the operator logged in.
+    /// generated residents, the operator `OP-01`, supervisor `SPV-01` and technician `TEK-01`
+    /// enrolled through the fingerprint scanner, and the operator logged in.
     pub fn open(dir: &Path, station_id: &str, residents: u64) -> anyhow::Result<Counter> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let mut station = Station::init(
@@ -267,6 +275,7 @@ impl Counter {
         for (id, name, role, who) in [
             ("OP-01", "Siti Operator", Role::Operator, OPERATOR),
             ("SPV-01", "Budi Supervisor", Role::Supervisor, SUPERVISOR),
+            ("TEK-01", "Andi Teknisi", Role::Technician, TECHNICIAN),
         ] {
             devices.resident(who)?;
             let (finger, _) = capture_finger(&devices.fingerprint, Finger::RightIndex, "ENROL")?;
