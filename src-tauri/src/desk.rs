@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// An error as the screen shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct UiError {
     /// Stable code.
     pub code: &'static str,
@@ -65,7 +65,7 @@ impl UiError {
         }
     }
 
-    fn no_recording(lang: Lang) -> Self {
+    pub(crate) fn no_recording(lang: Lang) -> Self {
         UiError {
             code: "NO_RECORDING",
             message: lang
@@ -93,15 +93,23 @@ pub struct Config {
     pub siak_url: Option<String>,
     /// Training mode: the simulators' admin addresses (SIAK, SBI).
     pub training: Option<(String, String)>,
+    /// The card reader's name (else the first reader pcscd knows).
+    pub card_reader: Option<String>,
+    /// What cards are checked against: the CSCA certificate and the SAM master key files.
+    pub card_trust: Option<(PathBuf, PathBuf)>,
+    /// The data center's address, for the background sync.
+    pub dc_url: Option<String>,
 }
 
 /// The counter's devices, opened on first use.
 #[derive(Debug)]
 pub struct Devices {
-    fingerprint: SbiDevice,
+    pub(crate) fingerprint: SbiDevice,
     iris: SbiDevice,
     face: SbiDevice,
-    pad: SerialPad,
+    pub(crate) pad: SerialPad,
+    /// Where the pad is (the device bar says it is in use here).
+    pub(crate) pad_port: String,
 }
 
 impl Devices {
@@ -138,16 +146,17 @@ impl Devices {
                 .cloned()
                 .ok_or_else(|| not_found(kind, ports.clone()))
         };
-        let pad = config
+        let (pad_port, pad) = config
             .pad_ports
             .iter()
-            .find_map(|p| SerialPad::open(p).ok())
+            .find_map(|p| SerialPad::open(p).ok().map(|pad| (p.clone(), pad)))
             .ok_or_else(|| not_found(DeviceKind::SignaturePad, config.pad_ports.join(", ")))?;
         Ok(Devices {
             fingerprint: take(DeviceKind::Fingerprint)?,
             iris: take(DeviceKind::Iris)?,
             face: take(DeviceKind::Face)?,
             pad,
+            pad_port,
         })
     }
 }
@@ -158,6 +167,9 @@ pub struct SessionView {
     operator_id: String,
     name: String,
     role: &'static str,
+    /// What the role may do (`serve`, `approve`, `maintain`, `personalise`, `report`): the
+    /// screens the navigation offers. The core checks again on every command.
+    may: Vec<&'static str>,
 }
 
 /// One document of the case's checklist.
@@ -184,7 +196,7 @@ pub struct BiodataView {
 }
 
 impl BiodataView {
-    fn of(b: &Biodata, station: &Station) -> BiodataView {
+    pub(crate) fn of(b: &Biodata, station: &Station) -> BiodataView {
         use rekam::domain::region::RegionDirectory;
         let place: Vec<String> = station
             .store()
@@ -359,9 +371,11 @@ pub struct Desk {
     dedup: Option<Dedup>,
     /// The last view: what stays on screen after the recording ended (refusal, summons).
     ended: Option<WizardView>,
+    /// The handover in progress or just ended.
+    pub(crate) handover: crate::handover::Handover,
 }
 
-type Res<T> = Result<T, UiError>;
+pub(crate) type Res<T> = Result<T, UiError>;
 
 impl Desk {
     /// The station, opened on first use.
@@ -379,11 +393,43 @@ impl Desk {
         self.station.as_mut().ok_or_else(|| UiError::internal(lang))
     }
 
-    fn devices(&mut self, config: &Config, lang: Lang) -> Res<&mut Devices> {
+    pub(crate) fn devices(&mut self, config: &Config, lang: Lang) -> Res<&mut Devices> {
         if self.devices.is_none() {
             self.devices = Some(Devices::open(config).map_err(|e| UiError::from_core(&e, lang))?);
         }
         self.devices.as_mut().ok_or_else(|| UiError::internal(lang))
+    }
+
+    /// The open station and devices together (both opened before).
+    pub(crate) fn station_and_devices(&mut self, lang: Lang) -> Res<(&mut Station, &mut Devices)> {
+        match (self.station.as_mut(), self.devices.as_mut()) {
+            (Some(s), Some(d)) => Ok((s, d)),
+            _ => Err(UiError::internal(lang)),
+        }
+    }
+
+    /// After an error with `code`: forgets devices that went away, so they are looked for
+    /// again on the next step (a replugged pad, a restarted SBI service) instead of keeping a
+    /// dead handle.
+    pub(crate) fn forget_devices_after(&mut self, code: &str) {
+        if matches!(
+            code,
+            "DEVICE_NOT_CONNECTED" | "DEVICE_DISCONNECTED" | "DEVICE_IO"
+        ) {
+            self.devices = None;
+        }
+    }
+
+    /// The serial port of the pad this station holds open, if any.
+    pub fn pad_in_use(&self) -> Option<&str> {
+        self.devices.as_ref().map(|d| d.pad_port.as_str())
+    }
+
+    /// The logged-in operator's session.
+    pub(crate) fn session_mut(&mut self, lang: Lang) -> Res<&mut Session> {
+        self.session
+            .as_mut()
+            .ok_or_else(|| UiError::not_logged_in(lang))
     }
 
     /// Password and right index finger.
@@ -415,6 +461,7 @@ impl Desk {
         }
         self.session = None;
         self.ended = None;
+        self.handover = Default::default();
         Ok(())
     }
 
@@ -542,15 +589,8 @@ impl Desk {
                 Err(UiError::from_core(&e, lang))
             }
             Err(e) => {
-                // Still at the same step with everything captured so far: retry it. A device
-                // that went away is looked for again then (a replugged pad, a restarted SBI
-                // service) instead of keeping a dead handle.
-                if matches!(
-                    e.code(),
-                    "DEVICE_NOT_CONNECTED" | "DEVICE_DISCONNECTED" | "DEVICE_IO"
-                ) {
-                    self.devices = None;
-                }
+                // Still at the same step with everything captured so far: retry it.
+                self.forget_devices_after(e.code());
                 self.recording = Some(w);
                 Err(UiError::from_core(&e, lang))
             }
@@ -585,10 +625,22 @@ fn seal(
 }
 
 fn session_view(s: &Session) -> SessionView {
+    use operators::Action as A;
     SessionView {
         operator_id: s.operator_id.clone(),
         name: s.name.clone(),
         role: s.role.as_str(),
+        may: [
+            (A::Serve, "serve"),
+            (A::Approve, "approve"),
+            (A::Maintain, "maintain"),
+            (A::Personalise, "personalise"),
+            (A::Report, "report"),
+        ]
+        .into_iter()
+        .filter(|(a, _)| s.role.allows(*a))
+        .map(|(_, name)| name)
+        .collect(),
     }
 }
 

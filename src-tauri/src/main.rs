@@ -6,12 +6,14 @@
 
 use rekam::clock::{Clock, SystemClock};
 use rekam::i18n::{Lang, Localized};
-use rekam::station::StationPaths;
+use rekam::station::{Station, StationPaths};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+mod back_office;
 mod desk;
+mod handover;
 
 use desk::{Action, Config, Desk, SessionView, UiError, WizardView};
 
@@ -24,6 +26,8 @@ struct AppState {
     smoke_file: Option<PathBuf>,
     /// The station's default language.
     default_lang: Lang,
+    /// The background sync to the data center, when the app was given its address.
+    sync: Mutex<Option<rekam::sync::Background>>,
 }
 
 /// Runs a command's work on a blocking thread: device captures and HTTP clients block, and
@@ -45,7 +49,7 @@ async fn off_main<T: Send + 'static>(
 
 /// [`off_main`] with the counter locked; a poisoned lock (a panic in an earlier command) asks
 /// for a restart instead of going on with half-updated state.
-async fn on_desk<T: Send + 'static>(
+pub(crate) async fn on_desk<T: Send + 'static>(
     app: tauri::AppHandle,
     lang: Option<Lang>,
     f: impl FnOnce(&mut Desk, &AppState, Lang) -> Result<T, UiError> + Send + 'static,
@@ -80,7 +84,7 @@ async fn station_status(
 }
 
 /// A record is stuck when not at the data center this long after recording (the SOP's 24 h).
-const STUCK_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+pub(crate) const STUCK_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// The backlog ("Data mengendap"): every record not yet final, with its reason, age and next
 /// step.
@@ -241,6 +245,13 @@ async fn device_status(
 ) -> Result<Vec<DeviceView>, UiError> {
     off_main(app, lang, |state, lang| {
         let config = &state.config;
+        // A pad this station holds open cannot be opened again by the survey: it is in use
+        // here. A busy counter (a capture under way) is not waited for.
+        let pad_in_use = state
+            .desk
+            .try_lock()
+            .ok()
+            .and_then(|d| d.pad_in_use().map(str::to_owned));
         let survey = rekam_drivers::survey::SurveyConfig {
             pads: config.pad_ports.clone(),
             sbi_ports: config.sbi_ports.clone(),
@@ -251,18 +262,31 @@ async fn device_status(
         };
         Ok(rekam_drivers::survey::survey(&survey)
             .into_iter()
-            .map(|f| DeviceView {
-                kind: f.kind,
-                label: f.kind.label(lang),
-                state: if f.problem.is_some() {
-                    "problem"
-                } else {
-                    "ready"
+            .map(|f| match &pad_in_use {
+                Some(port) if f.kind == rekam_drivers::DeviceKind::SignaturePad => DeviceView {
+                    kind: f.kind,
+                    label: f.kind.label(lang),
+                    state: "ready",
+                    detail: format!(
+                        "{} ({port})",
+                        lang.pick("dipakai stasiun ini", "in use by this station")
+                    ),
                 },
-                detail: match (&f.problem, &f.info) {
-                    (Some(e), _) => e.localized(lang),
-                    (None, Some(info)) => format!("{} {} ({})", info.model, info.serial, f.address),
-                    (None, None) => f.address.clone(),
+                _ => DeviceView {
+                    kind: f.kind,
+                    label: f.kind.label(lang),
+                    state: if f.problem.is_some() {
+                        "problem"
+                    } else {
+                        "ready"
+                    },
+                    detail: match (&f.problem, &f.info) {
+                        (Some(e), _) => e.localized(lang),
+                        (None, Some(info)) => {
+                            format!("{} {} ({})", info.model, info.serial, f.address)
+                        }
+                        (None, None) => f.address.clone(),
+                    },
                 },
             })
             .collect())
@@ -332,6 +356,12 @@ fn main() -> anyhow::Result<()> {
                 _ => None,
             },
             siak_url,
+            card_reader: env("REKAM_CARD_READER"),
+            card_trust: match (env("REKAM_CARD_CSCA"), env("REKAM_CARD_SAM")) {
+                (Some(csca), Some(sam)) => Some((PathBuf::from(csca), PathBuf::from(sam))),
+                _ => None,
+            },
+            dc_url: env("REKAM_DC_URL"),
         },
         clock: Arc::new(SystemClock),
         desk: Mutex::new(Desk::default()),
@@ -340,11 +370,22 @@ fn main() -> anyhow::Result<()> {
             Ok(tag) => tag.parse().map_err(|e: String| anyhow::anyhow!(e))?,
             Err(_) => Lang::default(),
         },
+        sync: Mutex::new(None),
+    };
+    let sync_idle = match env("REKAM_SYNC_IDLE") {
+        Some(secs) => std::time::Duration::from_secs(secs.parse().map_err(|_| {
+            anyhow::anyhow!("REKAM_SYNC_IDLE {secs:?}: seconds between idle passes, e.g. 30")
+        })?),
+        None => std::time::Duration::from_secs(30),
     };
     tracing::info!(data_dir = %state.config.paths.data_dir.display(), "starting Rekam desktop");
 
     tauri::Builder::default()
         .manage(state)
+        .setup(move |app| {
+            start_sync(app.handle().clone(), sync_idle);
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             station_status,
             device_status,
@@ -359,10 +400,43 @@ fn main() -> anyhow::Result<()> {
             training_roster,
             training_present,
             ui_config,
-            ui_rendered
+            ui_rendered,
+            back_office::handover,
+            back_office::handover_current,
+            back_office::handover_close,
+            back_office::sync_status,
+            back_office::export_targets,
+            back_office::export,
+            back_office::import_receipts,
+            back_office::daily_report,
+            back_office::settings
         ])
         .run(tauri::generate_context!())
         .map_err(|e| anyhow::anyhow!("the desktop shell stopped: {e}"))
+}
+
+/// Starts the background sync on a thread of its own, with a station connection of its own,
+/// when the app was given the data center's address (`REKAM_DC_URL`). Off the window's thread:
+/// opening the store must not hold up the first screen.
+fn start_sync(app: tauri::AppHandle, idle: std::time::Duration) {
+    use tauri::Manager;
+    std::thread::spawn(move || {
+        let state = app.state::<AppState>();
+        let Some(url) = state.config.dc_url.clone() else {
+            tracing::info!("no REKAM_DC_URL: this app does not sync (rekam sync may)");
+            return;
+        };
+        match Station::open(state.config.paths.clone(), state.clock.clone()) {
+            Ok(station) => {
+                let bg = rekam::sync::spawn(station, rekam::sync::SyncConfig::new(&url), idle);
+                if let Ok(mut slot) = state.sync.lock() {
+                    *slot = Some(bg);
+                }
+                tracing::info!(%url, "background sync started");
+            }
+            Err(e) => tracing::error!(error = %e, "the background sync cannot open the station"),
+        }
+    });
 }
 
 /// `4501-4600` (or one port).

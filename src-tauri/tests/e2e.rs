@@ -11,10 +11,8 @@
 
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element, key::Key};
 use rekam::clock::SystemClock;
-use rekam::station::{Station, StationPaths};
-use rekam::sync::{SyncConfig, sync_once};
 use rekam_gateway::{Config as DcConfig, Gateway};
-use rekam_sim::counter::{Counter, OPERATOR, PASSWORD, SEED, bin_dir};
+use rekam_sim::counter::{Counter, OPERATOR, PASSWORD, SEED, TECHNICIAN, bin_dir};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -94,7 +92,7 @@ fn simulators() -> Sims {
             "--port",
             "0",
             "--residents",
-            "8",
+            "10",
         ]));
     Sims {
         _procs: vec![Proc(sbi), Proc(pad), Proc(siak)],
@@ -124,6 +122,15 @@ impl Screens {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screens");
         std::fs::create_dir_all(&dir).unwrap();
         Screens { dir }
+    }
+
+    /// The screens of an earlier run are removed, so every file is from this one.
+    fn clear(&self) {
+        for entry in std::fs::read_dir(&self.dir).unwrap().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "png") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 
     async fn save(&self, c: &Client, name: &str) {
@@ -183,6 +190,7 @@ async fn body_text(c: &Client) -> String {
 #[test]
 fn a_counter_day_in_the_real_webview() {
     let dir = tempfile::tempdir().unwrap();
+    Screens::new().clear();
 
     // The station, its operator and supervisor (fingers enrolled through the SBI simulator), and
     // a data center it is registered with.
@@ -227,6 +235,17 @@ fn a_counter_day_in_the_real_webview() {
             )
             .env("REKAM_SIAK_URL", &sims.siak)
             .env("REKAM_TRAINING_SBI", &sims.sbi)
+            .env("REKAM_DC_URL", &dc_url)
+            .env("REKAM_SYNC_IDLE", "1")
+            .env("REKAM_CARD_READER", rekam_sim::card::VIRTUAL_READER)
+            .env(
+                "REKAM_CARD_CSCA",
+                rekam_sim::card::test_key("test-card-csca.crt.pem"),
+            )
+            .env(
+                "REKAM_CARD_SAM",
+                rekam_sim::card::test_key("test-card-sam-master.hex"),
+            )
             .env("HOME", dir.path())
             .env_remove("REKAM_LANG")
             .stdout(Stdio::null())
@@ -240,16 +259,10 @@ fn a_counter_day_in_the_real_webview() {
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(drive(port, sims, data_dir, dc_url, running));
+    rt.block_on(drive(port, sims, dir.path().join("usb"), running));
 }
 
-async fn drive(
-    port: u16,
-    sims: Sims,
-    data_dir: PathBuf,
-    dc_url: String,
-    running: rekam_gateway::Running,
-) {
+async fn drive(port: u16, sims: Sims, usb: PathBuf, running: rekam_gateway::Running) {
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), "wry".into());
     caps.insert(
@@ -273,27 +286,14 @@ async fn drive(
         }
     };
     // Always end the session, even when a step fails: one session at a time.
-    let result = tokio::spawn(counter_day(
-        c.clone(),
-        sims.sbi.clone(),
-        data_dir.clone(),
-        dc_url.clone(),
-        running,
-    ))
-    .await;
+    let result = tokio::spawn(counter_day(c.clone(), sims.sbi.clone(), usb, running)).await;
     let _ = c.close().await;
     if let Err(e) = result {
         std::panic::resume_unwind(e.into_panic());
     }
 }
 
-async fn counter_day(
-    c: Client,
-    sbi: String,
-    data_dir: PathBuf,
-    dc_url: String,
-    running: rekam_gateway::Running,
-) {
+async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gateway::Running) {
     let shots = Screens::new();
 
     // Home, in Bahasa Indonesia, with the login form and every device found.
@@ -364,6 +364,18 @@ async fn counter_day(
     let nik = nik_of(0).await;
     let under_17 = nik_of(3).await;
     assert_eq!(nik.len(), 16, "{nik}");
+    // Another resident with nothing special about their visit, for after the link is cut.
+    let mut second = None;
+    for (i, row) in rows.iter().enumerate().skip(1) {
+        let cells = row.find_all(Locator::Css("td")).await.unwrap();
+        let nik = cells[1].text().await.unwrap();
+        let case = row.attr("data-case").await.unwrap().unwrap_or_default();
+        if cells[4].text().await.unwrap().is_empty() && nik.len() == 16 && case == "new_recording" {
+            second = Some((i, nik));
+            break;
+        }
+    }
+    let (second, second_nik) = second.expect("a resident without an edge case");
     wait(&c, "#present-0").await.click().await.unwrap();
     wait(&c, "#presented").await;
     shots.save(&c, "02-training").await;
@@ -375,51 +387,8 @@ async fn counter_day(
         .click()
         .await
         .unwrap();
-    wait(&c, "#start")
-        .await
-        .send_keys(&Key::Enter.to_string())
-        .await
-        .unwrap();
-    step_title(&c, "Dokumen").await;
-    let queue = wait(&c, "#queue").await.text().await.unwrap();
+    let (queue, letter) = record(&c, &sbi, &nik, Some(&shots)).await;
     assert!(queue.starts_with("Nomor antrean "), "{queue}");
-    shots.save(&c, "03-documents").await;
-    wait(&c, "#documents-next").await.click().await.unwrap();
-    step_title(&c, "Biodata (NIK)").await;
-    wait(&c, "#nik")
-        .await
-        .send_keys(&format!("{nik}{}", Key::Enter))
-        .await
-        .unwrap();
-    step_title(&c, "Konfirmasi & kelayakan").await;
-    let biodata = wait(&c, "#biodata").await.text().await.unwrap();
-    assert!(biodata.contains(&nik), "{biodata}");
-    shots.save(&c, "04-biodata").await;
-    wait(&c, "#confirm").await.click().await.unwrap();
-
-    for (title, shot) in [
-        ("Foto", None),
-        ("Tanda tangan", None),
-        ("Sidik jari 4-4-2", None),
-        ("Iris", Some("05-fingers-done")),
-        ("Verifikasi telunjuk", None),
-        ("Cek data ganda", None),
-        ("Tanda tangan pernyataan", None),
-        ("Sidik jari operator", None),
-    ] {
-        step_title(&c, title).await;
-        if let Some(name) = shot {
-            shots.save(&c, name).await;
-        }
-        if title == "Sidik jari operator" {
-            // The operator puts their own finger on the scanner.
-            at_devices(&sbi, OPERATOR).await;
-        }
-        wait(&c, "#capture").await.click().await.unwrap();
-    }
-    step_title(&c, "Segel & simpan").await;
-    wait(&c, "#capture").await.click().await.unwrap();
-    let letter = wait(&c, "#summons").await.text().await.unwrap();
     assert!(letter.contains("Surat panggilan"), "{letter}");
     assert!(
         letter.contains(&queue.replace("Nomor antrean ", "")),
@@ -429,10 +398,25 @@ async fn counter_day(
         !letter.contains(&nik) && letter.contains(&nik[..6]),
         "the letter's screen shows the masked NIK only: {letter}"
     );
-    wait(&c, "#qr svg").await;
     shots.save(&c, "06-summons").await;
 
+    // The background sync sends it: the sync screen shows it at the data center.
+    c.find(Locator::Css("#nav-sync"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&c, "#sync-share", "1 dari 1 rekaman sudah di DC").await;
+    shots.save(&c, "07-sync").await;
+
     // The next resident is 16 and never married: refused with where to go next.
+    c.find(Locator::Css("#nav-record"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait(&c, "#next-visit").await.click().await.unwrap();
     wait(&c, "#start").await.click().await.unwrap();
     wait(&c, "#documents-next").await.click().await.unwrap();
@@ -445,19 +429,75 @@ async fn counter_day(
     let refused = wait(&c, "#refused").await.text().await.unwrap();
     assert!(refused.contains("ELIG_UNDER_AGE"), "{refused}");
     assert!(refused.contains("17"), "{refused}");
-    shots.save(&c, "07-refused").await;
+    shots.save(&c, "08-refused").await;
+    wait(&c, "#next-visit").await.click().await.unwrap();
 
-    // The link to the data center is cut and the background sync's next pass fails: the
-    // backlog screen lists the recording, masked, with its state, age and next step.
-    let pass = tokio::task::spawn_blocking(move || {
-        drop(running);
-        let mut station =
-            Station::open(StationPaths::new(&data_dir, None), Arc::new(SystemClock)).unwrap();
-        sync_once(&mut station, &SyncConfig::new(&dc_url)).unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(!pass.link_up && pass.remaining == 1, "{pass:?}");
+    // Handover: resident 0's card on the reader (vpcd), the chip authenticated, both index
+    // fingers matched against it, the receipt signed on the pad. (No other test of this
+    // binary uses the reader.)
+    rekam_sim::card::ensure_pcscd().unwrap();
+    let _card = insert_card(0);
+    at_devices(&sbi, 0).await;
+    c.find(Locator::Css("#nav-handover"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait(&c, "#handover-queue")
+        .await
+        .send_keys(&format!("A-001{}", Key::Enter))
+        .await
+        .unwrap();
+    step_title(&c, "Baca kartu").await;
+    wait(&c, "#card-read").await.click().await.unwrap();
+    step_title(&c, "Cek data chip").await;
+    let chip = wait(&c, "#chip-biodata").await.text().await.unwrap();
+    assert!(chip.contains(&nik), "{chip}");
+    shots.save(&c, "09-handover-chip").await;
+    wait(&c, "#chip-confirm").await.click().await.unwrap();
+    step_title(&c, "Verifikasi sidik jari").await;
+    wait(&c, "#handover-verify").await.click().await.unwrap();
+    step_title(&c, "Tanda terima").await;
+    wait(&c, "#old-ktp").await.click().await.unwrap();
+    wait(&c, "#receipt-sign").await.click().await.unwrap();
+    let handed = wait(&c, "#handed-over").await.text().await.unwrap();
+    assert!(handed.contains("berhasil"), "{handed}");
+    shots.save(&c, "10-handover").await;
+    wait(&c, "#next-handover").await.click().await.unwrap();
+
+    // The link to the data center is cut; the next resident is recorded all the same, and the
+    // sync screen and the backlog say the link is down.
+    drop(running);
+    c.find(Locator::Css("#nav-training"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait(&c, &format!("#present-{second}"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait(&c, "#presented").await;
+    c.find(Locator::Css("#nav-record"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let (_, letter) = record(&c, &sbi, &second_nik, None).await;
+    assert!(letter.contains(&second_nik[..6]), "{letter}");
+    c.find(Locator::Css("#nav-sync"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&c, "#sync-last", "terputus").await;
+    wait_text(&c, "#sync-share", "1 dari 2").await;
+    shots.save(&c, "11-sync-down").await;
     c.find(Locator::Css("#nav-backlog"))
         .await
         .unwrap()
@@ -466,17 +506,86 @@ async fn counter_day(
         .unwrap();
     let table = wait(&c, "#backlog").await.text().await.unwrap();
     assert!(
-        table.contains(&nik[..6]) && !table.contains(&nik),
+        table.contains(&second_nik[..6]) && !table.contains(&second_nik),
         "{table}"
     );
-    // A dead link fails the whole pass, not a record: the record waits its turn, unsent.
+    // A dead link fails the pass, not a record: the record says it waits for the link.
     assert!(
-        table.contains("BIO_CAPTURED") && table.contains("menunggu giliran kirim"),
+        table.contains("BIO_CAPTURED") && table.contains("periksa kabel jaringan"),
         "{table}"
     );
-    shots.save(&c, "08-backlog").await;
+    shots.save(&c, "12-backlog").await;
 
-    // English on request, and the backlog stays.
+    // The technician drains the station to an external disk, with progress.
+    wait(&c, "#nav-logout").await.click().await.unwrap();
+    at_devices(&sbi, TECHNICIAN).await;
+    wait(&c, "#login-id")
+        .await
+        .send_keys("TEK-01")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#login-password"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{PASSWORD}{}", Key::Enter))
+        .await
+        .unwrap();
+    wait(&c, "#nav-export").await.click().await.unwrap();
+    std::fs::create_dir_all(&usb).unwrap();
+    let to = wait(&c, "#export-to").await;
+    to.clear().await.unwrap();
+    to.send_keys(&format!("{}{}", usb.display(), Key::Enter))
+        .await
+        .unwrap();
+    let done = wait(&c, "#export-done").await.text().await.unwrap();
+    assert!(done.contains("1 paket diekspor"), "{done}");
+    let progress = wait(&c, "#export-progress-text")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(progress.starts_with("1 dari 1 paket"), "{progress}");
+    shots.save(&c, "13-export").await;
+    let bundle = usb.join("BDG-E2E-01");
+    assert!(bundle.join("manifest.json").exists() && bundle.join("manifest.sig").exists());
+    assert_eq!(
+        std::fs::read_dir(bundle.join("packets")).unwrap().count(),
+        1
+    );
+
+    // The day's report and the settings page.
+    c.find(Locator::Css("#nav-report"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let visits = wait(&c, "#report-visits").await.text().await.unwrap();
+    assert!(
+        visits.contains("recording") && visits.contains("handover"),
+        "{visits}"
+    );
+    let refusals = wait(&c, "#report-refusals").await.text().await.unwrap();
+    assert!(refusals.contains("ELIG_UNDER_AGE"), "{refusals}");
+    shots.save(&c, "14-report").await;
+    c.find(Locator::Css("#nav-settings"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let settings = wait(&c, "#settings-dc").await.text().await.unwrap();
+    assert!(settings.contains("DC-E2E"), "{settings}");
+    shots.save(&c, "15-settings").await;
+
+    // English on request.
+    c.find(Locator::Css("#nav-backlog"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait(&c, "#backlog").await;
     c.find(Locator::Css("#lang-toggle"))
         .await
         .unwrap()
@@ -488,5 +597,103 @@ async fn counter_day(
         assert!(Instant::now() < deadline, "{}", body_text(&c).await);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    shots.save(&c, "09-backlog-en").await;
+    // After the export the record is on its way with the technicians.
+    assert!(
+        body_text(&c)
+            .await
+            .contains("carried by the technical team")
+    );
+    shots.save(&c, "16-backlog-en").await;
+}
+
+/// A full recording from the start screen, in the SOP's order, of the resident at the devices
+/// with `nik`: the queue number and the summons letter's text. Screens saved when `shots`.
+async fn record(c: &Client, sbi: &str, nik: &str, shots: Option<&Screens>) -> (String, String) {
+    let save = |name: &'static str| async move {
+        if let Some(s) = shots {
+            s.save(c, name).await;
+        }
+    };
+    wait(c, "#start")
+        .await
+        .send_keys(&Key::Enter.to_string())
+        .await
+        .unwrap();
+    step_title(c, "Dokumen").await;
+    let queue = wait(c, "#queue").await.text().await.unwrap();
+    save("03-documents").await;
+    wait(c, "#documents-next").await.click().await.unwrap();
+    step_title(c, "Biodata (NIK)").await;
+    wait(c, "#nik")
+        .await
+        .send_keys(&format!("{nik}{}", Key::Enter))
+        .await
+        .unwrap();
+    step_title(c, "Konfirmasi & kelayakan").await;
+    let biodata = wait(c, "#biodata").await.text().await.unwrap();
+    assert!(biodata.contains(nik), "{biodata}");
+    save("04-biodata").await;
+    wait(c, "#confirm").await.click().await.unwrap();
+    for title in [
+        "Foto",
+        "Tanda tangan",
+        "Sidik jari 4-4-2",
+        "Iris",
+        "Verifikasi telunjuk",
+        "Cek data ganda",
+        "Tanda tangan pernyataan",
+        "Sidik jari operator",
+    ] {
+        step_title(c, title).await;
+        if title == "Iris" {
+            save("05-fingers-done").await;
+        }
+        if title == "Sidik jari operator" {
+            // The operator puts their own finger on the scanner.
+            at_devices(sbi, OPERATOR).await;
+        }
+        wait(c, "#capture").await.click().await.unwrap();
+    }
+    step_title(c, "Segel & simpan").await;
+    wait(c, "#capture").await.click().await.unwrap();
+    let letter = wait(c, "#summons").await.text().await.unwrap();
+    wait(c, "#qr svg").await;
+    (queue, letter)
+}
+
+/// Waits until the element's text contains `needle` (a screen that refreshes itself).
+async fn wait_text(c: &Client, css: &str, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(el) = c.find(Locator::Css(css)).await
+            && el.text().await.unwrap_or_default().contains(needle)
+        {
+            return;
+        }
+        if Instant::now() > deadline {
+            Screens::new().save(c, "failed").await;
+            panic!(
+                "{css} never read {needle:?}; the screen (target/e2e-screens/failed.png):\n{}",
+                body_text(c).await
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A virtual card of resident `index` in the virtual reader, taken out when dropped.
+fn insert_card(index: u64) -> Proc {
+    use rekam_drivers::card::pcsc::PcscReader;
+    let (child, _) = rekam_sim::spawn_ready(
+        Command::new(bin_dir().unwrap().join("rekam-sim-card")).args([
+            "--seed",
+            &SEED.to_string(),
+            "--resident",
+            &index.to_string(),
+        ]),
+    );
+    let card = Proc(child);
+    let reader = PcscReader::open(rekam_sim::card::VIRTUAL_READER).unwrap();
+    assert!(reader.wait_for(true, Duration::from_secs(15)).unwrap());
+    card
 }

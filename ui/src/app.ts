@@ -2,7 +2,10 @@
 // logic of the station lives here, and nothing is loaded from the network.
 
 import { t, resolveLang, otherLang, formatCount, formatAge, type Lang } from "./i18n.js";
-import { STEPS, stepState, CAPTURE_STEPS, fingerName, shortcut, defaultPresented, type StepName } from "./wizard.js";
+import { STEPS, stepState, CAPTURE_STEPS, fingerName, defaultPresented, type StepName } from "./wizard.js";
+import { offered, shortcut, type Screen } from "./nav.js";
+import { el, button, row, main } from "./dom.js";
+import * as office from "./office.js";
 
 type Json = any; // what the core returns; each view reads the fields it shows
 interface UiError { code: string; message: string }
@@ -11,35 +14,15 @@ const invoke: ((cmd: string, args?: Record<string, unknown>) => Promise<Json>) |
   (window as Json).__TAURI__?.core?.invoke;
 let lang: Lang = resolveLang(localStorage.getItem("rekam.lang"));
 let training = false;
-let screen: "home" | "record" | "backlog" | "training" = "home";
+let screen: Screen = "home";
 let operator: Json = null;
 let busy = false;
+/** The case of the resident last called to the devices in training: the start screen offers it. */
+let presentedCase: string | null = null;
 
 function call(cmd: string, args: Record<string, unknown> = {}): Promise<Json> {
   if (!invoke) return Promise.reject({ code: "NO_SHELL", message: "window.__TAURI__ missing" });
   return invoke(cmd, { lang, ...args });
-}
-
-type Child = Node | string;
-function el(tag: string, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElement {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  for (const c of children) node.append(c);
-  return node;
-}
-
-function button(id: string, text: string, onClick: () => void, cls = ""): HTMLButtonElement {
-  const b = el("button", { type: "button", id, class: cls }, text) as HTMLButtonElement;
-  b.addEventListener("click", onClick);
-  return b;
-}
-
-function row(label: string, value: string): HTMLElement {
-  return el("div", { class: "row" }, el("dt", {}, label), el("dd", {}, value));
-}
-
-function main(): HTMLElement {
-  return document.getElementById("main") as HTMLElement;
 }
 
 function errorBox(err: UiError | Json): HTMLElement {
@@ -88,16 +71,13 @@ function applyStaticText(): void {
 
 function renderNav(backlog: Json | null): void {
   const nav = document.getElementById("nav") as HTMLElement;
-  const items: HTMLElement[] = [button("nav-home", t(lang, "nav.home"), () => go("home"))];
-  if (operator) {
-    items.push(button("nav-record", t(lang, "nav.record"), () => go("record")));
-  }
-  const badge = backlog && backlog.stuck > 0
-    ? el("span", { class: "badge", id: "backlog-badge" }, `${backlog.stuck} ${t(lang, "backlog.badge")}`)
-    : "";
-  items.push(button("nav-backlog", t(lang, "nav.backlog"), () => go("backlog")));
-  if (badge) items[items.length - 1].append(" ", badge);
-  if (training) items.push(button("nav-training", t(lang, "nav.training"), () => go("training")));
+  const items: HTMLElement[] = offered(operator?.may ?? null, training).map((name) => {
+    const b = button(`nav-${name}`, t(lang, `nav.${name}`), () => go(name), name === screen ? "current" : "");
+    if (name === "backlog" && backlog && backlog.stuck > 0) {
+      b.append(" ", el("span", { class: "badge", id: "backlog-badge" }, `${backlog.stuck} ${t(lang, "backlog.badge")}`));
+    }
+    return b;
+  });
   if (operator) {
     items.push(el("span", { class: "operator", id: "operator" }, `${t(lang, "login.as")}: ${operator.name} (${operator.operator_id})`));
     items.push(button("nav-logout", t(lang, "nav.logout"), logout));
@@ -132,15 +112,22 @@ async function refreshFrame(): Promise<{ status: Json | null; error: Json; devic
   return { status, error, devices };
 }
 
-async function go(next: typeof screen): Promise<void> {
+async function go(next: Screen): Promise<void> {
   if (busy) return;
-  if ((next === "record") && !operator) next = "home";
+  if (!offered(operator?.may ?? null, training).includes(next)) next = "home";
   screen = next;
+  office.leave();
   const frame = await refreshFrame();
+  const ctx: office.Ctx = { lang, call, working, showError, go: () => go(screen) };
   switch (screen) {
     case "home": renderHome(frame.status, frame.error); break;
     case "record": await renderRecording(); break;
+    case "handover": await office.renderHandover(ctx); break;
     case "backlog": await renderBacklog(); break;
+    case "sync": await office.renderSync(ctx); break;
+    case "export": await office.renderExport(ctx); break;
+    case "report": await office.renderReport(ctx); break;
+    case "settings": await office.renderSettings(ctx); break;
     case "training": await renderTraining(); break;
   }
   await frame.devices;
@@ -211,7 +198,7 @@ function loginForm(): HTMLElement {
     pw.value = "";
     if (who) {
       operator = who;
-      go("record");
+      go(who.may.includes("serve") ? "record" : "home");
     }
   });
   return form;
@@ -268,8 +255,8 @@ async function act(action: Record<string, unknown>): Promise<void> {
 function drawWizard(view: Json | null): void {
   if (!view) {
     const cases = el("select", { id: "case" },
-      el("option", { value: "new_recording" }, lang === "id" ? "Perekaman baru" : "New recording"),
-      el("option", { value: "home_visit" }, lang === "id" ? "Perekaman di rumah" : "Home visit")) as HTMLSelectElement;
+      ...["new_recording", "foreign_resident", "home_visit"].map((c) => el("option", { value: c }, t(lang, `case.${c}`)))) as HTMLSelectElement;
+    if (presentedCase) cases.value = presentedCase;
     const start = button("start", t(lang, "wizard.start"), () => act({ action: "start", case: cases.value }), "primary");
     main().replaceChildren(el("h2", {}, t(lang, "wizard.title")),
       el("section", { class: "card" }, el("label", {}, t(lang, "wizard.case"), cases), start));
@@ -476,7 +463,7 @@ async function renderBacklog(): Promise<void> {
         el("td", { class: "mono" }, l.masked_nik ?? ""),
         el("td", {}, l.stuck ? `${l.state} · ${t(lang, "backlog.stuck")}` : l.state),
         el("td", {}, formatAge(lang, l.age_seconds)),
-        el("td", {}, l.last_code ?? "–"),
+        el("td", {}, l.last_code ?? l.pass_failure ?? "–"),
         el("td", {}, l.next_step)))));
   main().replaceChildren(el("h2", {}, t(lang, "backlog.title")), table);
 }
@@ -489,24 +476,28 @@ async function renderTraining(): Promise<void> {
     main().replaceChildren(el("h2", {}, t(lang, "training.title")), errorBox(err));
     return;
   }
-  const present = (index: number, who: string) => async () => {
+  const present = (index: number, who: string, residentCase: string | null = null) => async () => {
     const ok = await working(t(lang, "wizard.working"), () => call("training_present", { index }).then(() => true));
-    if (ok) main().prepend(el("p", { class: "ok", id: "presented", role: "status" }, t(lang, "training.presented", { who })));
+    if (!ok) return;
+    if (residentCase) presentedCase = residentCase;
+    main().prepend(el("p", { class: "ok", id: "presented", role: "status" }, t(lang, "training.presented", { who })));
   };
   main().replaceChildren(
     el("h2", {}, t(lang, "training.title")),
     el("p", { class: "hint" }, t(lang, "training.hint")),
     el("p", {},
       button("present-operator", t(lang, "training.operator"), present(1000, t(lang, "training.operator"))), " ",
-      button("present-supervisor", t(lang, "training.supervisor"), present(1001, t(lang, "training.supervisor")))),
+      button("present-supervisor", t(lang, "training.supervisor"), present(1001, t(lang, "training.supervisor"))), " ",
+      button("present-technician", t(lang, "training.technician"), present(1002, t(lang, "training.technician")))),
     el("table", { id: "roster" },
-      el("tbody", {}, ...roster.map((r) => el("tr", {},
+      el("tbody", {}, ...roster.map((r) => el("tr", { "data-case": r.case ?? "new_recording" },
         el("td", {}, String(r.index)),
         el("td", { class: "mono" }, r.nik ?? t(lang, "training.noNik")),
         el("td", {}, r.name),
         el("td", {}, r.birth_date),
         el("td", {}, r.edge_case ?? ""),
-        el("td", {}, button(`present-${r.index}`, t(lang, "training.present"), present(r.index, r.name))))))));
+        el("td", {}, r.case ? t(lang, `case.${r.case}`) : ""),
+        el("td", {}, button(`present-${r.index}`, t(lang, "training.present"), present(r.index, r.name, r.case ?? null))))))));
 }
 
 // ----- start ------------------------------------------------------------------------------------
@@ -529,15 +520,16 @@ async function start(): Promise<void> {
       lang = resolveLang(localStorage.getItem("rekam.lang"));
     }
   }
-  await go(operator ? "record" : "home");
+  await go(operator?.may?.includes("serve") ? "record" : "home");
 }
 
 (document.getElementById("lang-toggle") as HTMLElement).addEventListener("click", toggleLang);
 document.addEventListener("keydown", (e) => {
-  const command = shortcut(e.key, e.altKey);
+  const command = shortcut(e.key, e.altKey, e.ctrlKey);
   if (!command) return;
   e.preventDefault();
   if (command === "lang") toggleLang();
+  else if (command === "print") (document.getElementById("print") as HTMLButtonElement | null)?.click();
   else go(command);
 });
 start();

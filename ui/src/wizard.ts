@@ -61,20 +61,6 @@ export function fingerName(lang: "id" | "en", code: number): string {
   return FINGERS[code]?.[lang] ?? String(code);
 }
 
-/** What the counter's keyboard does outside text fields: one key per screen. */
-export type Command = "home" | "record" | "backlog" | "training" | "lang" | null;
-
-export function shortcut(key: string, altKey: boolean): Command {
-  if (altKey && key.toLowerCase() === "b") return "lang";
-  switch (key) {
-    case "F1": return "home";
-    case "F2": return "record";
-    case "F6": return "backlog";
-    case "F9": return "training";
-    default: return null;
-  }
-}
-
 /** The documents to tick by default: the case's required ones (the operator unticks what is
  * not presented). */
 export function defaultPresented(checklist: { document: string; required: boolean }[]): string[] {

@@ -1,7 +1,7 @@
 // Unit tests of the wizard's logic, run on the built files with `node --test ui/test/`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { STEPS, stepState, CAPTURE_STEPS, fingerName, shortcut, defaultPresented } from "../dist/wizard.js";
+import { STEPS, stepState, CAPTURE_STEPS, fingerName, defaultPresented } from "../dist/wizard.js";
 import { MESSAGES } from "../dist/i18n.js";
 
 test("the steps follow the SOP's order and each has a name in both languages", () => {
@@ -33,14 +33,6 @@ test("fingers are named by ISO position", () => {
   assert.equal(fingerName("id", 2), "telunjuk kanan");
   assert.equal(fingerName("en", 7), "left index");
   assert.equal(fingerName("en", 11), "11");
-});
-
-test("function keys open the screens and Alt+B switches the language", () => {
-  assert.equal(shortcut("F2", false), "record");
-  assert.equal(shortcut("F6", false), "backlog");
-  assert.equal(shortcut("b", true), "lang");
-  assert.equal(shortcut("B", true), "lang");
-  assert.equal(shortcut("b", false), null);
 });
 
 test("the required documents are ticked by default, conditional ones are not", () => {
