@@ -554,6 +554,11 @@ fn handover_matches_the_chip_refuses_forged_and_foreign_fingers_and_guards_dispe
         let done = h.receipt(&mut c.station, &mut c.devices.pad, true).unwrap();
         assert_eq!(done.verification, "dispensasi");
     }
+    // Abandoned before the card was read (the operator logged out): a visit row says so.
+    HandoverWorkflow::start(&c.station, &c.session, None)
+        .unwrap()
+        .cancel(&mut c.station, "operator logged out")
+        .unwrap();
     let today = c.station.store().clock().today().to_string();
     let outcomes: Vec<String> = c
         .station
@@ -570,7 +575,8 @@ fn handover_matches_the_chip_refuses_forged_and_foreign_fingers_and_guards_dispe
             "handed_over:",
             "failed:HANDOVER_FINGER_MISMATCH",
             "refused:CARD_FORGED",
-            "handed_over:"
+            "handed_over:",
+            "cancelled:CANCELLED"
         ]
     );
 }

@@ -455,9 +455,14 @@ impl Desk {
 
     /// The operator leaves; a recording in progress is cancelled, never sealed half-done.
     pub fn logout(&mut self, lang: Lang) -> Res<()> {
-        if let (Some(w), Some(station)) = (self.recording.take(), self.station.as_mut()) {
-            w.cancel(station, "operator logged out")
-                .map_err(|e| UiError::from_core(&e, lang))?;
+        if let Some(station) = self.station.as_mut() {
+            let core = |e: rekam::Error| UiError::from_core(&e, lang);
+            if let Some(w) = self.recording.take() {
+                w.cancel(station, "operator logged out").map_err(core)?;
+            }
+            self.handover
+                .cancel(station, "operator logged out")
+                .map_err(core)?;
         }
         self.session = None;
         self.ended = None;

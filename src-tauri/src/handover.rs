@@ -92,6 +92,20 @@ impl Handover {
             self.view = None;
         }
     }
+
+    /// Abandons the handover in progress, if any (its visit row says so), and clears the
+    /// screen.
+    pub fn cancel(
+        &mut self,
+        station: &mut rekam::station::Station,
+        reason: &str,
+    ) -> rekam::Result<()> {
+        self.view = None;
+        match self.workflow.take() {
+            Some(w) => w.cancel(station, reason),
+            None => Ok(()),
+        }
+    }
 }
 
 fn card_trust(config: &Config, lang: Lang) -> Res<CardTrust> {
@@ -148,7 +162,12 @@ impl Desk {
         session.touch().map_err(core)?;
         let session = session.clone();
         if let HandoverAction::Start { queue_number } = action {
+            // Nothing is left half-done without a trace: an abandoned handover is cancelled.
+            let mut abandoned = std::mem::take(&mut self.handover);
             let station = self.station(config, clock, lang)?;
+            abandoned
+                .cancel(station, "the next resident was called")
+                .map_err(core)?;
             let w = HandoverWorkflow::start(station, &session, queue_number.as_deref())
                 .map_err(core)?;
             let view = HandoverView {

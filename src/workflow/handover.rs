@@ -122,6 +122,19 @@ impl HandoverWorkflow {
         Ok(())
     }
 
+    /// Abandons the handover (the operator logs out, the next resident is called): the card
+    /// stays at the counter and the visit row says so. An ended handover has its row already.
+    pub fn cancel(mut self, station: &mut Station, reason: &str) -> Result<()> {
+        if self.step == Step::Ended {
+            return Ok(());
+        }
+        self.detail.insert(
+            "cancelled".into(),
+            serde_json::json!({ "reason": reason, "at_step": self.step.name() }),
+        );
+        self.end(station, "cancelled", Some("CANCELLED"))
+    }
+
     /// Reads the card on the reader and authenticates it. A forged card (altered data, an
     /// untrusted issuer, a copied chip) ends the visit: the card is held and reported.
     pub fn read_card(
