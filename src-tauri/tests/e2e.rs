@@ -158,6 +158,11 @@ async fn wait(c: &Client, css: &str) -> Element {
     }
 }
 
+/// Clicks the element once it is on screen.
+async fn click(c: &Client, css: &str) {
+    wait(c, css).await.click().await.unwrap();
+}
+
 /// Waits until the wizard's step title reads `title`.
 async fn step_title(c: &Client, title: &str) {
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -342,12 +347,7 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gatewa
     assert!(body_text(&c).await.contains("Siti Operator (OP-01)"));
 
     // Training: the roster of generated residents; resident 0 steps up to the devices.
-    c.find(Locator::Css("#nav-training"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#nav-training").await;
     let roster = wait(&c, "#roster").await;
     let rows = roster.find_all(Locator::Css("tr")).await.unwrap();
     let nik_of = |i: usize| {
@@ -376,17 +376,12 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gatewa
         }
     }
     let (second, second_nik) = second.expect("a resident without an edge case");
-    wait(&c, "#present-0").await.click().await.unwrap();
+    click(&c, "#present-0").await;
     wait(&c, "#presented").await;
     shots.save(&c, "02-training").await;
 
     // The recording, in the SOP's order, from queue number to summons letter.
-    c.find(Locator::Css("#nav-record"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#nav-record").await;
     let (queue, letter) = record(&c, &sbi, &nik, Some(&shots)).await;
     assert!(queue.starts_with("Nomor antrean "), "{queue}");
     assert!(letter.contains("Surat panggilan"), "{letter}");
@@ -401,36 +396,26 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gatewa
     shots.save(&c, "06-summons").await;
 
     // The background sync sends it: the sync screen shows it at the data center.
-    c.find(Locator::Css("#nav-sync"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#nav-sync").await;
     wait_text(&c, "#sync-share", "1 dari 1 rekaman sudah di DC").await;
     shots.save(&c, "07-sync").await;
 
     // The next resident is 16 and never married: refused with where to go next.
-    c.find(Locator::Css("#nav-record"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait(&c, "#next-visit").await.click().await.unwrap();
-    wait(&c, "#start").await.click().await.unwrap();
-    wait(&c, "#documents-next").await.click().await.unwrap();
+    click(&c, "#nav-record").await;
+    click(&c, "#next-visit").await;
+    click(&c, "#start").await;
+    click(&c, "#documents-next").await;
     wait(&c, "#nik")
         .await
         .send_keys(&format!("{under_17}{}", Key::Enter))
         .await
         .unwrap();
-    wait(&c, "#confirm").await.click().await.unwrap();
+    click(&c, "#confirm").await;
     let refused = wait(&c, "#refused").await.text().await.unwrap();
     assert!(refused.contains("ELIG_UNDER_AGE"), "{refused}");
     assert!(refused.contains("17"), "{refused}");
     shots.save(&c, "08-refused").await;
-    wait(&c, "#next-visit").await.click().await.unwrap();
+    click(&c, "#next-visit").await;
 
     // Handover: resident 0's card on the reader (vpcd), the chip authenticated, both index
     // fingers matched against it, the receipt signed on the pad. (No other test of this
@@ -438,72 +423,47 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gatewa
     rekam_sim::card::ensure_pcscd().unwrap();
     let _card = insert_card(0);
     at_devices(&sbi, 0).await;
-    c.find(Locator::Css("#nav-handover"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#nav-handover").await;
     wait(&c, "#handover-queue")
         .await
         .send_keys(&format!("A-001{}", Key::Enter))
         .await
         .unwrap();
     step_title(&c, "Baca kartu").await;
-    wait(&c, "#card-read").await.click().await.unwrap();
+    click(&c, "#card-read").await;
     step_title(&c, "Cek data chip").await;
     let chip = wait(&c, "#chip-biodata").await.text().await.unwrap();
     assert!(chip.contains(&nik), "{chip}");
     shots.save(&c, "09-handover-chip").await;
-    wait(&c, "#chip-confirm").await.click().await.unwrap();
+    click(&c, "#chip-confirm").await;
     step_title(&c, "Verifikasi sidik jari").await;
-    wait(&c, "#handover-verify").await.click().await.unwrap();
+    click(&c, "#handover-verify").await;
     step_title(&c, "Tanda terima").await;
-    wait(&c, "#old-ktp").await.click().await.unwrap();
-    wait(&c, "#receipt-sign").await.click().await.unwrap();
+    click(&c, "#old-ktp").await;
+    click(&c, "#receipt-sign").await;
     let handed = wait(&c, "#handed-over").await.text().await.unwrap();
     assert!(handed.contains("berhasil"), "{handed}");
     shots.save(&c, "10-handover").await;
-    wait(&c, "#next-handover").await.click().await.unwrap();
+    click(&c, "#next-handover").await;
 
     // The link to the data center is cut; the next resident is recorded all the same, and the
     // sync screen and the backlog say the link is down.
     drop(running);
-    c.find(Locator::Css("#nav-training"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#nav-training").await;
     wait(&c, &format!("#present-{second}"))
         .await
         .click()
         .await
         .unwrap();
     wait(&c, "#presented").await;
-    c.find(Locator::Css("#nav-record"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#nav-record").await;
     let (_, letter) = record(&c, &sbi, &second_nik, None).await;
     assert!(letter.contains(&second_nik[..6]), "{letter}");
-    c.find(Locator::Css("#nav-sync"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#nav-sync").await;
     wait_text(&c, "#sync-last", "terputus").await;
     wait_text(&c, "#sync-share", "1 dari 2").await;
     shots.save(&c, "11-sync-down").await;
-    c.find(Locator::Css("#nav-backlog"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#nav-backlog").await;
     let table = wait(&c, "#backlog").await.text().await.unwrap();
     assert!(
         table.contains(&second_nik[..6]) && !table.contains(&second_nik),
@@ -517,7 +477,7 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gatewa
     shots.save(&c, "12-backlog").await;
 
     // The technician drains the station to an external disk, with progress.
-    wait(&c, "#nav-logout").await.click().await.unwrap();
+    click(&c, "#nav-logout").await;
     at_devices(&sbi, TECHNICIAN).await;
     wait(&c, "#login-id")
         .await
@@ -530,7 +490,7 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gatewa
         .send_keys(&format!("{PASSWORD}{}", Key::Enter))
         .await
         .unwrap();
-    wait(&c, "#nav-export").await.click().await.unwrap();
+    click(&c, "#nav-export").await;
     std::fs::create_dir_all(&usb).unwrap();
     let to = wait(&c, "#export-to").await;
     to.clear().await.unwrap();
@@ -554,12 +514,7 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gatewa
     );
 
     // The day's report and the settings page.
-    c.find(Locator::Css("#nav-report"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#nav-report").await;
     let visits = wait(&c, "#report-visits").await.text().await.unwrap();
     assert!(
         visits.contains("recording") && visits.contains("handover"),
@@ -568,30 +523,15 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gatewa
     let refusals = wait(&c, "#report-refusals").await.text().await.unwrap();
     assert!(refusals.contains("ELIG_UNDER_AGE"), "{refusals}");
     shots.save(&c, "14-report").await;
-    c.find(Locator::Css("#nav-settings"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#nav-settings").await;
     let settings = wait(&c, "#settings-dc").await.text().await.unwrap();
     assert!(settings.contains("DC-E2E"), "{settings}");
     shots.save(&c, "15-settings").await;
 
     // English on request.
-    c.find(Locator::Css("#nav-backlog"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#nav-backlog").await;
     wait(&c, "#backlog").await;
-    c.find(Locator::Css("#lang-toggle"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#lang-toggle").await;
     let deadline = Instant::now() + Duration::from_secs(30);
     while !body_text(&c).await.contains("Backlog (stuck records)") {
         assert!(Instant::now() < deadline, "{}", body_text(&c).await);
@@ -622,7 +562,7 @@ async fn record(c: &Client, sbi: &str, nik: &str, shots: Option<&Screens>) -> (S
     step_title(c, "Dokumen").await;
     let queue = wait(c, "#queue").await.text().await.unwrap();
     save("03-documents").await;
-    wait(c, "#documents-next").await.click().await.unwrap();
+    click(c, "#documents-next").await;
     step_title(c, "Biodata (NIK)").await;
     wait(c, "#nik")
         .await
@@ -633,7 +573,7 @@ async fn record(c: &Client, sbi: &str, nik: &str, shots: Option<&Screens>) -> (S
     let biodata = wait(c, "#biodata").await.text().await.unwrap();
     assert!(biodata.contains(nik), "{biodata}");
     save("04-biodata").await;
-    wait(c, "#confirm").await.click().await.unwrap();
+    click(c, "#confirm").await;
     for title in [
         "Foto",
         "Tanda tangan",
@@ -652,10 +592,10 @@ async fn record(c: &Client, sbi: &str, nik: &str, shots: Option<&Screens>) -> (S
             // The operator puts their own finger on the scanner.
             at_devices(sbi, OPERATOR).await;
         }
-        wait(c, "#capture").await.click().await.unwrap();
+        click(c, "#capture").await;
     }
     step_title(c, "Segel & simpan").await;
-    wait(c, "#capture").await.click().await.unwrap();
+    click(c, "#capture").await;
     let letter = wait(c, "#summons").await.text().await.unwrap();
     wait(c, "#qr svg").await;
     (queue, letter)
