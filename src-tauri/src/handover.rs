@@ -137,16 +137,6 @@ fn reader(config: &Config) -> rekam::Result<PcscReader> {
     Ok(PcscReader::open(&name)?)
 }
 
-fn step_name(step: Step) -> &'static str {
-    match step {
-        Step::Card => "card",
-        Step::ChipData => "chip_data",
-        Step::Verification => "handover_verification",
-        Step::Receipt => "receipt",
-        Step::Ended => "ended",
-    }
-}
-
 impl Desk {
     /// One step of the handover, in the SOP's order (the core refuses any other).
     pub fn handover(
@@ -172,7 +162,7 @@ impl Desk {
                 .map_err(core)?;
             let view = HandoverView {
                 queue_number,
-                step: step_name(w.step()),
+                step: w.step().name(),
                 biodata: None,
                 scores: None,
                 handed_over: None,
@@ -190,7 +180,7 @@ impl Desk {
             return Err(UiError::no_recording(lang));
         };
         let result = self.handover_step(config, clock, lang, &mut w, &mut view, action);
-        view.step = step_name(w.step());
+        view.step = w.step().name();
         if let Err(e) = &result {
             if w.step() == Step::Ended {
                 view.refused = Some(UiError {

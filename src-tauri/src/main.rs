@@ -262,32 +262,31 @@ async fn device_status(
         };
         Ok(rekam_drivers::survey::survey(&survey)
             .into_iter()
-            .map(|f| match &pad_in_use {
-                Some(port) if f.kind == rekam_drivers::DeviceKind::SignaturePad => DeviceView {
-                    kind: f.kind,
-                    label: f.kind.label(lang),
-                    state: "ready",
-                    detail: format!(
-                        "{} ({port})",
-                        lang.pick("dipakai stasiun ini", "in use by this station")
+            .map(|f| {
+                let held_here = pad_in_use
+                    .as_ref()
+                    .filter(|_| f.kind == rekam_drivers::DeviceKind::SignaturePad);
+                let (state, detail) = match (held_here, &f.problem, &f.info) {
+                    (Some(port), _, _) => (
+                        "ready",
+                        format!(
+                            "{} ({port})",
+                            lang.pick("dipakai stasiun ini", "in use by this station")
+                        ),
                     ),
-                },
-                _ => DeviceView {
+                    (None, Some(e), _) => ("problem", e.localized(lang)),
+                    (None, None, Some(info)) => (
+                        "ready",
+                        format!("{} {} ({})", info.model, info.serial, f.address),
+                    ),
+                    (None, None, None) => ("ready", f.address.clone()),
+                };
+                DeviceView {
                     kind: f.kind,
                     label: f.kind.label(lang),
-                    state: if f.problem.is_some() {
-                        "problem"
-                    } else {
-                        "ready"
-                    },
-                    detail: match (&f.problem, &f.info) {
-                        (Some(e), _) => e.localized(lang),
-                        (None, Some(info)) => {
-                            format!("{} {} ({})", info.model, info.serial, f.address)
-                        }
-                        (None, None) => f.address.clone(),
-                    },
-                },
+                    state,
+                    detail,
+                }
             })
             .collect())
     })

@@ -35,7 +35,8 @@ pub enum Step {
 }
 
 impl Step {
-    fn name(self) -> &'static str {
+    /// Its name, as visit rows and screens give it.
+    pub fn name(self) -> &'static str {
         match self {
             Step::Card => "card",
             Step::ChipData => "chip_data",
