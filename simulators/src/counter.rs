@@ -39,6 +39,9 @@ pub const OPERATOR: u64 = 1000;
 pub const SUPERVISOR: u64 = 1001;
 /// The resident index whose fingers are the technician's.
 pub const TECHNICIAN: u64 = 1002;
+/// The resident index whose fingers are a Dinas administrator's (enrolled where a test needs
+/// one: [`Counter::enrol`]).
+pub const DINAS_ADMIN: u64 = 1003;
 /// The operator's and supervisor's password in tests and demos.
 pub const PASSWORD: &str = "rahasia-uji-123";
 
@@ -277,19 +280,7 @@ impl Counter {
             ("SPV-01", "Budi Supervisor", Role::Supervisor, SUPERVISOR),
             ("TEK-01", "Andi Teknisi", Role::Technician, TECHNICIAN),
         ] {
-            devices.resident(who)?;
-            let (finger, _) = capture_finger(&devices.fingerprint, Finger::RightIndex, "ENROL")?;
-            operators::add(
-                &mut station,
-                &NewOperator {
-                    operator_id: id.into(),
-                    name: name.into(),
-                    role,
-                    password: zeroize::Zeroizing::new(PASSWORD.into()),
-                    finger,
-                },
-                None,
-            )?;
+            enrol(&mut station, &devices, id, name, role, who)?;
         }
         devices.resident(OPERATOR)?;
         let session = operators::login(&mut station, "OP-01", PASSWORD, &devices.fingerprint)
@@ -302,6 +293,39 @@ impl Counter {
             session,
             dedup,
         })
+    }
+}
+
+/// Enrols `id` with generated resident `who`'s right index finger, taken through the scanner,
+/// and the test password.
+fn enrol(
+    station: &mut Station,
+    devices: &Devices,
+    id: &str,
+    name: &str,
+    role: Role,
+    who: u64,
+) -> anyhow::Result<()> {
+    devices.resident(who)?;
+    let (finger, _) = capture_finger(&devices.fingerprint, Finger::RightIndex, "ENROL")?;
+    operators::add(
+        station,
+        &NewOperator {
+            operator_id: id.into(),
+            name: name.into(),
+            role,
+            password: zeroize::Zeroizing::new(PASSWORD.into()),
+            finger,
+        },
+        None,
+    )?;
+    Ok(())
+}
+
+impl Counter {
+    /// Enrols one more operator (a Dinas administrator) with resident `who`'s finger.
+    pub fn enrol(&mut self, id: &str, name: &str, role: Role, who: u64) -> anyhow::Result<()> {
+        enrol(&mut self.station, &self.devices, id, name, role, who)
     }
 }
 

@@ -143,7 +143,10 @@ pub struct Service {
     scenario: Scenario,
     pool: RegionPool,
     person: Option<Person>,
+    /// Captures so far: each draws its own impression, the same in every run.
     captures: u64,
+    /// Preview frames so far, drawn apart so that a preview never changes a capture.
+    previews: u64,
 }
 
 impl std::fmt::Debug for Service {
@@ -185,6 +188,7 @@ impl Service {
             pool: RegionPool::load()?,
             person: None,
             captures: 0,
+            previews: 0,
         })
     }
 
@@ -337,7 +341,11 @@ impl Service {
         let mut out = Vec::new();
         for sub in wanted {
             self.captures += 1;
-            let Some(iso) = self.record(device.kind, &sub, score).and_then(iso_bytes) else {
+            let draw = ("sbi", self.captures);
+            let Some(iso) = self
+                .record(device.kind, &sub, score, draw)
+                .and_then(iso_bytes)
+            else {
                 return failure("102", "Technical error during extraction");
             };
             let Some(hash) = wire::chain_hash(&previous, &iso) else {
@@ -377,13 +385,11 @@ impl Service {
         CaptureResponseWire { biometrics: out }
     }
 
-    /// The ISO record of one finger, eye or face at `score`.
-    fn record(&mut self, kind: &str, sub: &str, score: u8) -> Option<Record> {
+    /// The ISO record of one finger, eye or face at `score`; `draw` names the random draw
+    /// (a capture's or a preview frame's, and its number).
+    fn record(&mut self, kind: &str, sub: &str, score: u8, draw: (&str, u64)) -> Option<Record> {
         let q = f32::from(score) / 100.0;
-        let cseed = self
-            .resident_seed()
-            .child("sbi")
-            .child_n(sub, self.captures);
+        let cseed = self.resident_seed().child(draw.0).child_n(sub, draw.1);
         match kind {
             "Finger" => {
                 let finger = Finger::from_sbi(sub)?;
@@ -458,10 +464,11 @@ impl Service {
 
     /// One preview frame for `device_id` (a JPEG), different each call.
     pub fn preview(&mut self, device_id: &str) -> Option<Vec<u8>> {
-        self.captures += 1;
+        self.previews += 1;
+        let draw = ("sbi-preview", self.previews);
         let q = self.scenario.quality;
         match device_id {
-            "1" => match self.record("Finger", Finger::RightIndex.sbi_name(), q)? {
+            "1" => match self.record("Finger", Finger::RightIndex.sbi_name(), q, draw)? {
                 Record::Finger(rec) => {
                     // The record holds PNG; the stream carries JPEG.
                     let img = image::load_from_memory(&rec.data).ok()?.to_luma8();
@@ -473,11 +480,11 @@ impl Service {
                 }
                 _ => None,
             },
-            "2" => match self.record("Iris", "Left", q)? {
+            "2" => match self.record("Iris", "Left", q, draw)? {
                 Record::Iris(rec) => Some(rec.data),
                 _ => None,
             },
-            "3" => match self.record("Face", "", q)? {
+            "3" => match self.record("Face", "", q, draw)? {
                 Record::Face(rec) => Some(rec.data),
                 _ => None,
             },
