@@ -99,14 +99,16 @@ pub struct Config {
     pub card_trust: Option<(PathBuf, PathBuf)>,
     /// The data center's address, for the background sync.
     pub dc_url: Option<String>,
+    /// The Dinas document signer's key and certificate chain (PEM files), for personalisation.
+    pub document_signer: Option<(PathBuf, PathBuf)>,
 }
 
 /// The counter's devices, opened on first use.
 #[derive(Debug)]
 pub struct Devices {
     pub(crate) fingerprint: SbiDevice,
-    iris: SbiDevice,
-    face: SbiDevice,
+    pub(crate) iris: SbiDevice,
+    pub(crate) face: SbiDevice,
     pub(crate) pad: SerialPad,
     /// Where the pad is (the device bar says it is in use here).
     pub(crate) pad_port: String,
@@ -373,6 +375,8 @@ pub struct Desk {
     ended: Option<WizardView>,
     /// The handover in progress or just ended.
     pub(crate) handover: crate::handover::Handover,
+    /// The print order on the personalisation screen, checked and not yet written.
+    pub(crate) print_order: Option<rekam::workflow::personalisation::PrintOrder>,
 }
 
 pub(crate) type Res<T> = Result<T, UiError>;
@@ -425,6 +429,26 @@ impl Desk {
         self.devices.as_ref().map(|d| d.pad_port.as_str())
     }
 
+    /// The station and the logged-in operator's live session (the idle lock checked).
+    pub(crate) fn station_and_session(
+        &mut self,
+        config: &Config,
+        clock: &Arc<dyn Clock>,
+        lang: Lang,
+    ) -> Res<(&mut Station, &Session)> {
+        self.station(config, clock, lang)?;
+        let session = self
+            .session
+            .as_mut()
+            .ok_or_else(|| UiError::not_logged_in(lang))?;
+        session.touch().map_err(|e| UiError::from_core(&e, lang))?;
+        let station = self
+            .station
+            .as_mut()
+            .ok_or_else(|| UiError::internal(lang))?;
+        Ok((station, session))
+    }
+
     /// The logged-in operator's session.
     pub(crate) fn session_mut(&mut self, lang: Lang) -> Res<&mut Session> {
         self.session
@@ -467,6 +491,7 @@ impl Desk {
         self.session = None;
         self.ended = None;
         self.handover = Default::default();
+        self.print_order = None;
         Ok(())
     }
 
@@ -663,23 +688,35 @@ fn view(
         case_label: case.label(lang),
         step: w.step().name(),
         paused: w.is_paused(),
-        checklist: case
-            .checklist()
-            .iter()
-            .map(|r| ChecklistLine {
-                document: r.document,
-                label: r.document.label(lang),
-                required: r.need == Need::Required,
-                condition: match r.need {
-                    Need::Required => None,
-                    Need::IfApplicable(c) => Some(c.label(lang)),
-                },
-            })
-            .collect(),
+        checklist: checklist(case, lang),
         biodata: w.biodata().map(|b| BiodataView::of(b, station)),
         last,
         sealed,
     }
+}
+
+/// The case's document checklist as the screen shows it.
+pub(crate) fn checklist(case: CaseType, lang: Lang) -> Vec<ChecklistLine> {
+    case.checklist()
+        .iter()
+        .map(|r| ChecklistLine {
+            document: r.document,
+            label: r.document.label(lang),
+            required: r.need == Need::Required,
+            condition: match r.need {
+                Need::Required => None,
+                Need::IfApplicable(c) => Some(c.label(lang)),
+            },
+        })
+        .collect()
+}
+
+/// SIAK at its configured address (the simulator's default one otherwise).
+pub(crate) fn siak(config: &Config) -> rekam::Result<HttpPopulation> {
+    HttpPopulation::new(
+        config.siak_url.as_deref().unwrap_or(DEFAULT_SIAK),
+        Duration::from_secs(10),
+    )
 }
 
 /// One step that is neither sealing nor cancelling; what it gave, for the screen.
@@ -704,11 +741,7 @@ fn step(
             none
         }
         Action::Biodata { nik } => {
-            let siak = HttpPopulation::new(
-                config.siak_url.as_deref().unwrap_or(DEFAULT_SIAK),
-                Duration::from_secs(10),
-            )?;
-            w.read_biodata(station, &siak, nik.as_deref())?;
+            w.read_biodata(station, &siak(config)?, nik.as_deref())?;
             none
         }
         Action::Confirm { confirmed } => {

@@ -108,7 +108,8 @@ impl Handover {
     }
 }
 
-fn card_trust(config: &Config, lang: Lang) -> Res<CardTrust> {
+/// What cards are checked against, from the configured files.
+pub(crate) fn card_trust(config: &Config, lang: Lang) -> Res<CardTrust> {
     let Some((csca, sam)) = &config.card_trust else {
         return Err(UiError {
             code: "CARD_TRUST_MISSING",
@@ -123,7 +124,8 @@ fn card_trust(config: &Config, lang: Lang) -> Res<CardTrust> {
     CardTrust::from_files(csca, sam).map_err(|e| UiError::from_core(&e.into(), lang))
 }
 
-fn reader(config: &Config) -> rekam::Result<PcscReader> {
+/// The configured card reader, else the first one pcscd knows.
+pub(crate) fn reader(config: &Config) -> rekam::Result<PcscReader> {
     let name = match &config.card_reader {
         Some(name) => name.clone(),
         None => rekam_drivers::card::pcsc::list_readers()?

@@ -14,6 +14,9 @@ use std::sync::{Arc, Mutex};
 mod back_office;
 mod desk;
 mod handover;
+mod personalise;
+mod preview;
+mod reissue;
 
 use desk::{Action, Config, Desk, SessionView, UiError, WizardView};
 
@@ -28,6 +31,8 @@ struct AppState {
     default_lang: Lang,
     /// The background sync to the data center, when the app was given its address.
     sync: Mutex<Option<rekam::sync::Background>>,
+    /// The live preview on screen, if any.
+    previews: preview::Previews,
 }
 
 /// Runs a command's work on a blocking thread: device captures and HTTP clients block, and
@@ -361,6 +366,10 @@ fn main() -> anyhow::Result<()> {
                 _ => None,
             },
             dc_url: env("REKAM_DC_URL"),
+            document_signer: match (env("REKAM_CARD_DS_KEY"), env("REKAM_CARD_DS_CERT")) {
+                (Some(key), Some(cert)) => Some((PathBuf::from(key), PathBuf::from(cert))),
+                _ => None,
+            },
         },
         clock: Arc::new(SystemClock),
         desk: Mutex::new(Desk::default()),
@@ -370,6 +379,7 @@ fn main() -> anyhow::Result<()> {
             Err(_) => Lang::default(),
         },
         sync: Mutex::new(None),
+        previews: Default::default(),
     };
     let sync_idle = match env("REKAM_SYNC_IDLE") {
         Some(secs) => std::time::Duration::from_secs(secs.parse().map_err(|_| {
@@ -411,7 +421,13 @@ fn main() -> anyhow::Result<()> {
             back_office::export,
             back_office::import_receipts,
             back_office::daily_report,
-            back_office::settings
+            back_office::settings,
+            preview::preview_start,
+            preview::preview_stop,
+            reissue::reissue_checklist,
+            reissue::reissue,
+            personalise::print_order,
+            personalise::personalise
         ])
         .run(tauri::generate_context!())
         .map_err(|e| anyhow::anyhow!("the desktop shell stopped: {e}"))

@@ -11,8 +11,9 @@
 
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element, key::Key};
 use rekam::clock::SystemClock;
+use rekam::workflow::operators::Role;
 use rekam_gateway::{Config as DcConfig, Gateway};
-use rekam_sim::counter::{Counter, OPERATOR, PASSWORD, SEED, TECHNICIAN, bin_dir};
+use rekam_sim::counter::{Counter, DINAS_ADMIN, OPERATOR, PASSWORD, SEED, TECHNICIAN, bin_dir};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -158,9 +159,19 @@ async fn wait(c: &Client, css: &str) -> Element {
     }
 }
 
-/// Clicks the element once it is on screen.
+/// Clicks the element once it is on screen; found again when the screen redrew it between
+/// finding and clicking (the frame refreshes after each command).
 async fn click(c: &Client, css: &str) {
-    wait(c, css).await.click().await.unwrap();
+    for _ in 0..50 {
+        match wait(c, css).await.click().await {
+            Ok(()) => return,
+            Err(e) if e.is_stale_element_reference() => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("clicking {css}: {e}"),
+        }
+    }
+    panic!("{css} was redrawn under every click");
 }
 
 /// Waits until the wizard's step title reads `title`.
@@ -220,6 +231,9 @@ fn a_counter_day_in_the_real_webview() {
             .station
             .pin_data_center(gw.identity(), &answered, "test")
             .unwrap();
+        counter
+            .enrol("ADM-01", "Dewi Admin Dinas", Role::DinasAdmin, DINAS_ADMIN)
+            .unwrap();
     }
     let data_dir = dir.path().join("BDG-E2E-01");
 
@@ -251,6 +265,14 @@ fn a_counter_day_in_the_real_webview() {
                 "REKAM_CARD_SAM",
                 rekam_sim::card::test_key("test-card-sam-master.hex"),
             )
+            .env(
+                "REKAM_CARD_DS_KEY",
+                rekam_sim::card::test_key("test-card-ds-dinas.key.pem"),
+            )
+            .env(
+                "REKAM_CARD_DS_CERT",
+                rekam_sim::card::test_key("test-card-ds-dinas.crt.pem"),
+            )
             .env("HOME", dir.path())
             .env_remove("REKAM_LANG")
             .stdout(Stdio::null())
@@ -264,10 +286,18 @@ fn a_counter_day_in_the_real_webview() {
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(drive(port, sims, dir.path().join("usb"), running));
+    let dc = DataCenter { gw, running };
+    rt.block_on(drive(port, sims, dir.path().join("usb"), dc));
 }
 
-async fn drive(port: u16, sims: Sims, usb: PathBuf, running: rekam_gateway::Running) {
+/// The reference data center and its server, stopped and started again on the same address
+/// as a link that goes down and comes back.
+struct DataCenter {
+    gw: Gateway,
+    running: rekam_gateway::Running,
+}
+
+async fn drive(port: u16, sims: Sims, usb: PathBuf, dc: DataCenter) {
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), "wry".into());
     caps.insert(
@@ -291,14 +321,14 @@ async fn drive(port: u16, sims: Sims, usb: PathBuf, running: rekam_gateway::Runn
         }
     };
     // Always end the session, even when a step fails: one session at a time.
-    let result = tokio::spawn(counter_day(c.clone(), sims.sbi.clone(), usb, running)).await;
+    let result = tokio::spawn(counter_day(c.clone(), sims.sbi.clone(), usb, dc)).await;
     let _ = c.close().await;
     if let Err(e) = result {
         std::panic::resume_unwind(e.into_panic());
     }
 }
 
-async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gateway::Running) {
+async fn counter_day(c: Client, sbi: String, usb: PathBuf, dc: DataCenter) {
     let shots = Screens::new();
 
     // Home, in Bahasa Indonesia, with the login form and every device found.
@@ -363,6 +393,7 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gatewa
     };
     let nik = nik_of(0).await;
     let under_17 = nik_of(3).await;
+    let recorded_elsewhere = nik_of(5).await;
     assert_eq!(nik.len(), 16, "{nik}");
     // Another resident with nothing special about their visit, for after the link is cut.
     let mut second = None;
@@ -383,6 +414,16 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gatewa
     // The recording, in the SOP's order, from queue number to summons letter.
     click(&c, "#nav-record").await;
     let (queue, letter) = record(&c, &sbi, &nik, Some(&shots)).await;
+    let packet_id: String = letter
+        .split("Nomor rekaman")
+        .nth(1)
+        .map(|rest| rest.trim_start().chars().take(36).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        packet_id.matches('-').count(),
+        4,
+        "no record number on the letter: {letter}"
+    );
     assert!(queue.starts_with("Nomor antrean "), "{queue}");
     assert!(letter.contains("Surat panggilan"), "{letter}");
     assert!(
@@ -421,7 +462,7 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gatewa
     // fingers matched against it, the receipt signed on the pad. (No other test of this
     // binary uses the reader.)
     rekam_sim::card::ensure_pcscd().unwrap();
-    let _card = insert_card(0);
+    let card = insert_card(&["--resident", "0"]);
     at_devices(&sbi, 0).await;
     click(&c, "#nav-handover").await;
     wait(&c, "#handover-queue")
@@ -445,9 +486,34 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gatewa
     assert!(handed.contains("berhasil"), "{handed}");
     shots.save(&c, "10-handover").await;
     click(&c, "#next-handover").await;
+    drop(card);
+
+    // A lost card, from the keyboard (F5): the resident was recorded elsewhere, so the request
+    // is taken without recording again and the temporary letter is ready.
+    wait(&c, "#handover-queue")
+        .await
+        .send_keys(&Key::F5.to_string())
+        .await
+        .unwrap();
+    wait(&c, "#reissue-nik")
+        .await
+        .send_keys(&format!("{recorded_elsewhere}{}", Key::Enter))
+        .await
+        .unwrap();
+    let reissued = wait(&c, "#reissued").await.text().await.unwrap();
+    assert!(
+        reissued.contains("Surat keterangan")
+            && reissued.contains("hilang")
+            && reissued.contains(&recorded_elsewhere[..6])
+            && !reissued.contains(&recorded_elsewhere),
+        "{reissued}"
+    );
+    shots.save(&c, "11-reissue").await;
 
     // The link to the data center is cut; the next resident is recorded all the same, and the
     // sync screen and the backlog say the link is down.
+    let DataCenter { gw, running } = dc;
+    let dc_addr = running.addr;
     drop(running);
     click(&c, "#nav-training").await;
     wait(&c, &format!("#present-{second}"))
@@ -462,7 +528,7 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gatewa
     click(&c, "#nav-sync").await;
     wait_text(&c, "#sync-last", "terputus").await;
     wait_text(&c, "#sync-share", "1 dari 2").await;
-    shots.save(&c, "11-sync-down").await;
+    shots.save(&c, "12-sync-down").await;
     click(&c, "#nav-backlog").await;
     let table = wait(&c, "#backlog").await.text().await.unwrap();
     assert!(
@@ -474,7 +540,7 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gatewa
         table.contains("BIO_CAPTURED") && table.contains("periksa kabel jaringan"),
         "{table}"
     );
-    shots.save(&c, "12-backlog").await;
+    shots.save(&c, "13-backlog").await;
 
     // The technician drains the station to an external disk, with progress.
     click(&c, "#nav-logout").await;
@@ -505,7 +571,7 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gatewa
         .await
         .unwrap();
     assert!(progress.starts_with("1 dari 1 paket"), "{progress}");
-    shots.save(&c, "13-export").await;
+    shots.save(&c, "14-export").await;
     let bundle = usb.join("BDG-E2E-01");
     assert!(bundle.join("manifest.json").exists() && bundle.join("manifest.sig").exists());
     assert_eq!(
@@ -522,11 +588,11 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gatewa
     );
     let refusals = wait(&c, "#report-refusals").await.text().await.unwrap();
     assert!(refusals.contains("ELIG_UNDER_AGE"), "{refusals}");
-    shots.save(&c, "14-report").await;
+    shots.save(&c, "15-report").await;
     click(&c, "#nav-settings").await;
     let settings = wait(&c, "#settings-dc").await.text().await.unwrap();
     assert!(settings.contains("DC-E2E"), "{settings}");
-    shots.save(&c, "15-settings").await;
+    shots.save(&c, "16-settings").await;
 
     // English on request.
     click(&c, "#nav-backlog").await;
@@ -543,7 +609,50 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, running: rekam_gatewa
             .await
             .contains("carried by the technical team")
     );
-    shots.save(&c, "16-backlog-en").await;
+    shots.save(&c, "17-backlog-en").await;
+    click(&c, "#lang-toggle").await;
+    wait_text(&c, "#nav", "Data mengendap (F6)").await;
+
+    // At the Dinas, once the link is back: the administrator fetches resident 0's print order
+    // by the number on the summons letter, checks it, and writes it to a blank card.
+    let _running = gw.spawn(&dc_addr.to_string()).unwrap();
+    click(&c, "#nav-logout").await;
+    at_devices(&sbi, DINAS_ADMIN).await;
+    wait(&c, "#login-id")
+        .await
+        .send_keys("ADM-01")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#login-password"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{PASSWORD}{}", Key::Enter))
+        .await
+        .unwrap();
+    click(&c, "#nav-personalise").await;
+    wait(&c, "#order-packet")
+        .await
+        .send_keys(&format!("{packet_id}{}", Key::Enter))
+        .await
+        .unwrap();
+    let order = wait(&c, "#order-biodata").await.text().await.unwrap();
+    assert!(
+        order.contains(&nik) && order.contains("2 dari 2"),
+        "{order}"
+    );
+    let _blank = insert_card(&["--card", "blank", "--resident", "9"]);
+    click(&c, "#personalise-write").await;
+    let done = wait(&c, "#personalised").await.text().await.unwrap();
+    assert!(
+        done.contains("Kartu dipersonalisasi") && done.contains(&nik[..6]),
+        "{done}"
+    );
+    let face = wait(&c, "#card-face").await.attr("src").await.unwrap();
+    assert!(
+        face.is_some_and(|src| src.starts_with("data:image/png;base64,")),
+        "the card face is shown"
+    );
+    shots.save(&c, "18-personalised").await;
 }
 
 /// A full recording from the start screen, in the SOP's order, of the resident at the devices
@@ -585,7 +694,9 @@ async fn record(c: &Client, sbi: &str, nik: &str, shots: Option<&Screens>) -> (S
         "Sidik jari operator",
     ] {
         step_title(c, title).await;
-        if title == "Iris" {
+        if title == "Iris" && shots.is_some() {
+            // The iris camera's live picture (SBI STREAM) beside the capture button.
+            wait_preview(c, "iris").await;
             save("05-fingers-done").await;
         }
         if title == "Sidik jari operator" {
@@ -599,6 +710,34 @@ async fn record(c: &Client, sbi: &str, nik: &str, shots: Option<&Screens>) -> (S
     let letter = wait(c, "#summons").await.text().await.unwrap();
     wait(c, "#qr svg").await;
     (queue, letter)
+}
+
+/// Waits until the live preview of `device` shows a frame from the SBI stream.
+async fn wait_preview(c: &Client, device: &str) {
+    let figure = wait(c, "#preview-figure").await;
+    assert_eq!(
+        figure.attr("data-device").await.unwrap().as_deref(),
+        Some(device)
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let src = c
+            .find(Locator::Css("#preview"))
+            .await
+            .unwrap()
+            .attr("src")
+            .await
+            .unwrap_or_default();
+        if src.is_some_and(|s| s.starts_with("data:image/jpeg;base64,")) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no preview frame: {}",
+            body_text(c).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Waits until the element's text contains `needle` (a screen that refreshes itself).
@@ -621,16 +760,14 @@ async fn wait_text(c: &Client, css: &str, needle: &str) {
     }
 }
 
-/// A virtual card of resident `index` in the virtual reader, taken out when dropped.
-fn insert_card(index: u64) -> Proc {
+/// A virtual card (`rekam-sim-card` with `args`) in the virtual reader, taken out when
+/// dropped.
+fn insert_card(args: &[&str]) -> Proc {
     use rekam_drivers::card::pcsc::PcscReader;
     let (child, _) = rekam_sim::spawn_ready(
-        Command::new(bin_dir().unwrap().join("rekam-sim-card")).args([
-            "--seed",
-            &SEED.to_string(),
-            "--resident",
-            &index.to_string(),
-        ]),
+        Command::new(bin_dir().unwrap().join("rekam-sim-card"))
+            .args(["--seed", &SEED.to_string()])
+            .args(args),
     );
     let card = Proc(child);
     let reader = PcscReader::open(rekam_sim::card::VIRTUAL_READER).unwrap();

@@ -2,10 +2,11 @@
 // logic of the station lives here, and nothing is loaded from the network.
 
 import { t, resolveLang, otherLang, formatCount, formatAge, type Lang } from "./i18n.js";
-import { STEPS, stepState, CAPTURE_STEPS, fingerName, defaultPresented, type StepName } from "./wizard.js";
+import { STEPS, stepState, CAPTURE_STEPS, PREVIEW, fingerName, defaultPresented, type StepName } from "./wizard.js";
 import { offered, shortcut, type Screen } from "./nav.js";
 import { el, button, row, main } from "./dom.js";
 import * as office from "./office.js";
+import * as issuance from "./issuance.js";
 
 type Json = any; // what the core returns; each view reads the fields it shows
 interface UiError { code: string; message: string }
@@ -19,6 +20,13 @@ let operator: Json = null;
 let busy = false;
 /** The case of the resident last called to the devices in training: the start screen offers it. */
 let presentedCase: string | null = null;
+/** Mobile-team mode (a preference of this laptop, not a permission): home visits by default
+ * and a banner with what has not reached the data center yet. */
+let homeVisit = localStorage.getItem("rekam.homeVisit") === "1";
+/** The live preview the wizard shows: its number from the shell, 0 when none; and the number
+ * of the last request for one (an answer to an older request is stopped at once). */
+let preview = 0;
+let previewRequest = 0;
 
 function call(cmd: string, args: Record<string, unknown> = {}): Promise<Json> {
   if (!invoke) return Promise.reject({ code: "NO_SHELL", message: "window.__TAURI__ missing" });
@@ -117,18 +125,25 @@ async function go(next: Screen): Promise<void> {
   if (!offered(operator?.may ?? null, training).includes(next)) next = "home";
   screen = next;
   office.leave();
+  stopPreview();
   const frame = await refreshFrame();
   const ctx: office.Ctx = { lang, call, working, showError, go: () => go(screen) };
   switch (screen) {
     case "home": renderHome(frame.status, frame.error); break;
     case "record": await renderRecording(); break;
     case "handover": await office.renderHandover(ctx); break;
+    case "reissue": await issuance.renderReissue(ctx); break;
+    case "personalise": issuance.renderPersonalise(ctx); break;
     case "backlog": await renderBacklog(); break;
     case "sync": await office.renderSync(ctx); break;
     case "export": await office.renderExport(ctx); break;
     case "report": await office.renderReport(ctx); break;
     case "settings": await office.renderSettings(ctx); break;
     case "training": await renderTraining(); break;
+  }
+  if (homeVisit && frame.status && (screen === "home" || screen === "record")) {
+    main().prepend(el("p", { class: "warn banner", id: "mobile-banner", role: "status" },
+      t(lang, "mobile.banner", { unsent: formatCount(lang, frame.status.backlog.unsent) })));
   }
   await frame.devices;
   if (invoke) await invoke("ui_rendered", { text: document.body.innerText });
@@ -174,12 +189,28 @@ function renderHome(status: Json | null, err: Json): void {
         row(t(lang, "status.auditHead"), `${s.audit_head.slice(0, 16)}…`))),
     el("article", { class: "card", id: "card-regions" },
       el("h3", {}, t(lang, "status.regions")),
-      el("p", {}, regions)));
+      el("p", {}, regions)),
+    mobileCard());
   const content: HTMLElement[] = [el("h2", {}, t(lang, "status.title"))];
   if (!operator) content.push(loginForm());
   content.push(cards);
   main().replaceChildren(...content);
   (document.getElementById("login-id") as HTMLInputElement | null)?.focus();
+}
+
+/** The switch of mobile-team mode, kept on this laptop. */
+function mobileCard(): HTMLElement {
+  const box = el("input", { type: "checkbox", id: "home-visit-mode" }) as HTMLInputElement;
+  box.checked = homeVisit;
+  box.addEventListener("change", () => {
+    homeVisit = box.checked;
+    localStorage.setItem("rekam.homeVisit", homeVisit ? "1" : "0");
+    go(screen);
+  });
+  return el("article", { class: "card", id: "card-mobile" },
+    el("h3", {}, t(lang, "mobile.title")),
+    el("label", {}, box, ` ${t(lang, "mobile.mode")}`),
+    el("p", { class: "hint" }, t(lang, "mobile.hint")));
 }
 
 function loginForm(): HTMLElement {
@@ -253,10 +284,12 @@ async function act(action: Record<string, unknown>): Promise<void> {
 }
 
 function drawWizard(view: Json | null): void {
+  stopPreview();
   if (!view) {
     const cases = el("select", { id: "case" },
       ...["new_recording", "foreign_resident", "home_visit"].map((c) => el("option", { value: c }, t(lang, `case.${c}`)))) as HTMLSelectElement;
     if (presentedCase) cases.value = presentedCase;
+    else if (homeVisit) cases.value = "home_visit";
     const start = button("start", t(lang, "wizard.start"), () => act({ action: "start", case: cases.value }), "primary");
     main().replaceChildren(el("h2", {}, t(lang, "wizard.title")),
       el("section", { class: "card" }, el("label", {}, t(lang, "wizard.case"), cases), start));
@@ -293,6 +326,9 @@ function fillPanel(panel: HTMLElement, view: Json): void {
       button("next-visit", t(lang, "wizard.newVisit"), () => closeVisit(), "primary"));
     return;
   }
+  // The device's live picture, at the top beside what the step shows.
+  const device = view.paused ? undefined : PREVIEW[step];
+  if (device) panel.append(previewFigure(device));
   if (view.biodata && step !== "biodata") panel.append(biodataTable(view.biodata));
   if (view.last && typeof view.last === "object") panel.append(lastResult(view.last));
   let primary: HTMLElement | null = null;
@@ -324,6 +360,52 @@ function fillPanel(panel: HTMLElement, view: Json): void {
       })));
   }
   primary?.focus();
+}
+
+// ----- live preview -----------------------------------------------------------------------------
+
+/** The device's live picture (the SBI stream through the shell) beside the capture button. */
+function previewFigure(device: string): HTMLElement {
+  const figure = el("figure", { class: "preview", id: "preview-figure", "data-device": device },
+    el("img", { id: "preview", alt: t(lang, "preview.title") }),
+    el("figcaption", { id: "preview-state" }, t(lang, "preview.waiting")));
+  const mine = ++previewRequest;
+  call("preview_start", { device })
+    .then((id: number) => {
+      if (mine === previewRequest) preview = id;
+      else call("preview_stop", { preview: id }).catch(() => undefined);
+    })
+    .catch((err: Json) => previewState(t(lang, "preview.failed", { message: err?.message ?? String(err) })));
+  return figure;
+}
+
+function previewState(text: string): void {
+  const caption = document.getElementById("preview-state");
+  if (caption) caption.textContent = text;
+}
+
+function stopPreview(): void {
+  previewRequest += 1;
+  if (preview === 0) return;
+  call("preview_stop", { preview }).catch(() => undefined);
+  preview = 0;
+}
+
+function listenToPreviews(): void {
+  const events = (window as Json).__TAURI__?.event;
+  if (!events) return;
+  events.listen("preview-frame", (e: Json) => {
+    if (e.payload.preview !== preview) return;
+    const img = document.getElementById("preview") as HTMLImageElement | null;
+    if (!img) return;
+    img.src = e.payload.src;
+    previewState(t(lang, "preview.live"));
+  });
+  events.listen("preview-end", (e: Json) => {
+    if (e.payload.preview !== preview) return;
+    const err = e.payload.error;
+    previewState(err ? t(lang, "preview.failed", { message: err.message }) : t(lang, "preview.ended"));
+  });
 }
 
 async function closeVisit(): Promise<void> {
@@ -488,7 +570,8 @@ async function renderTraining(): Promise<void> {
     el("p", {},
       button("present-operator", t(lang, "training.operator"), present(1000, t(lang, "training.operator"))), " ",
       button("present-supervisor", t(lang, "training.supervisor"), present(1001, t(lang, "training.supervisor"))), " ",
-      button("present-technician", t(lang, "training.technician"), present(1002, t(lang, "training.technician")))),
+      button("present-technician", t(lang, "training.technician"), present(1002, t(lang, "training.technician"))), " ",
+      button("present-admin", t(lang, "training.admin"), present(1003, t(lang, "training.admin")))),
     el("table", { id: "roster" },
       el("tbody", {}, ...roster.map((r) => el("tr", { "data-case": r.case ?? "new_recording" },
         el("td", {}, String(r.index)),
@@ -509,6 +592,7 @@ function toggleLang(): void {
 }
 
 async function start(): Promise<void> {
+  listenToPreviews();
   if (invoke) {
     try {
       const config = await invoke("ui_config");

@@ -3,7 +3,8 @@
 // every command again; this only decides what to offer.
 
 export type Screen =
-  | "home" | "record" | "handover" | "backlog" | "sync" | "export" | "report" | "settings" | "training";
+  | "home" | "record" | "handover" | "reissue" | "personalise" | "backlog" | "sync" | "export" | "report"
+  | "settings" | "training";
 
 /** The screens in the navigation's order, each with its function key and what the role must
  * be allowed (`SessionView.may`; none: anyone at the station, logged in or not). */
@@ -11,6 +12,8 @@ export const SCREENS: { screen: Screen; key: string; needs?: string; training?: 
   { screen: "home", key: "F1" },
   { screen: "record", key: "F2", needs: "serve" },
   { screen: "handover", key: "F3", needs: "serve" },
+  { screen: "reissue", key: "F5", needs: "serve" },
+  { screen: "personalise", key: "F11", needs: "personalise" },
   { screen: "report", key: "F4", needs: "report" },
   { screen: "backlog", key: "F6" },
   { screen: "sync", key: "F7" },

@@ -42,6 +42,15 @@ export const CAPTURE_STEPS: Partial<Record<StepName, { action: string; label: st
   seal: { action: "seal", label: "cap.seal" },
 };
 
+/** The device whose live preview (the SBI stream) a capture step shows. */
+export const PREVIEW: Partial<Record<StepName, "face" | "finger" | "iris">> = {
+  photo: "face",
+  fingers: "finger",
+  irises: "iris",
+  index_verification: "finger",
+  operator_finger: "finger",
+};
+
 /** ISO/IEC 19794 finger positions 1-10 and their names. */
 export const FINGERS: Record<number, { id: string; en: string }> = {
   1: { id: "ibu jari kanan", en: "right thumb" },

@@ -6,7 +6,8 @@ import { MESSAGES } from "../dist/i18n.js";
 
 test("each role is offered the screens its permissions allow", () => {
   assert.deepEqual(offered(null, false), ["home", "backlog", "sync", "settings"]);
-  assert.deepEqual(offered(["serve"], false), ["home", "record", "handover", "backlog", "sync", "settings"]);
+  assert.deepEqual(offered(["serve"], false), ["home", "record", "handover", "reissue", "backlog", "sync", "settings"]);
+  assert.deepEqual(offered(["personalise", "report"], false), ["home", "personalise", "report", "backlog", "sync", "settings"]);
   assert.deepEqual(offered(["maintain", "report"], false), ["home", "report", "backlog", "sync", "export", "settings"]);
   assert.ok(offered(["serve"], true).includes("training"));
   assert.ok(!offered(["serve"], false).includes("training"));
@@ -33,7 +34,9 @@ test("function keys open the screens, Alt+B switches the language, Ctrl+P prints
   assert.equal(shortcut("b", false), null);
   assert.equal(shortcut("p", false, true), "print");
   assert.equal(shortcut("p", false, false), null);
-  assert.equal(shortcut("F5", false), null);
+  assert.equal(shortcut("F5", false), "reissue");
+  assert.equal(shortcut("F11", false), "personalise");
+  assert.equal(shortcut("F12", false), null);
 });
 
 test("progress is a whole percentage within 0-100, full when there is nothing to do", () => {

@@ -1,7 +1,7 @@
 // Unit tests of the wizard's logic, run on the built files with `node --test ui/test/`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { STEPS, stepState, CAPTURE_STEPS, fingerName, defaultPresented } from "../dist/wizard.js";
+import { STEPS, stepState, CAPTURE_STEPS, PREVIEW, fingerName, defaultPresented } from "../dist/wizard.js";
 import { MESSAGES } from "../dist/i18n.js";
 
 test("the steps follow the SOP's order and each has a name in both languages", () => {
@@ -42,4 +42,16 @@ test("the required documents are ticked by default, conditional ones are not", (
     { document: "application_form", required: true },
   ];
   assert.deepEqual(defaultPresented(list), ["family_card_copy", "application_form"]);
+});
+
+test("the steps that use a camera or the scanner preview that device, and only those", () => {
+  for (const [step, device] of Object.entries(PREVIEW)) {
+    assert.ok(CAPTURE_STEPS[step], `${step} is a capture step`);
+    assert.ok(["face", "finger", "iris"].includes(device), device);
+  }
+  assert.equal(PREVIEW.photo, "face");
+  assert.equal(PREVIEW.irises, "iris");
+  assert.equal(PREVIEW.operator_finger, "finger");
+  // The pad and the station's own work have no stream.
+  for (const step of ["signature", "statement", "dedup", "seal"]) assert.equal(PREVIEW[step], undefined, step);
 });

@@ -1,0 +1,141 @@
+// The screens that issue a card without recording: a reissue request at the counter (its
+// temporary letter) and personalisation at the Dinas (the print order from the data center
+// written to a blank card). Like the rest of the screen, they only show what the core returns.
+
+import { t } from "./i18n.js";
+import { defaultPresented } from "./wizard.js";
+import { el, button, row, main } from "./dom.js";
+import type { Ctx } from "./office.js";
+
+type Json = any; // what the core returns; each view reads the fields it shows
+
+function checklistInputs(ctx: Ctx, lines: Json[]): HTMLElement {
+  const ticked = new Set(defaultPresented(lines));
+  return el("ul", { class: "checklist", id: "reissue-docs" },
+    ...lines.map((l: Json) => {
+      const box = el("input", { type: "checkbox", value: l.document, "data-required": String(l.required) }) as HTMLInputElement;
+      box.checked = ticked.has(l.document);
+      const need = l.required ? t(ctx.lang, "doc.required") : `${t(ctx.lang, "doc.ifApplicable")}: ${l.condition}`;
+      return el("li", {}, el("label", {}, box, ` ${l.label} `, el("small", {}, `(${need})`)));
+    }));
+}
+
+// ----- reissue ---------------------------------------------------------------------------------
+
+export async function renderReissue(ctx: Ctx): Promise<void> {
+  const { lang } = ctx;
+  const cases: Json[] = await ctx.call("reissue_checklist").catch((err) => {
+    ctx.showError(err);
+    return [];
+  });
+  if (cases.length === 0) return;
+  const which = el("select", { id: "reissue-case" },
+    ...cases.map((c) => el("option", { value: c.case }, c.label))) as HTMLSelectElement;
+  const nik = el("input", { id: "reissue-nik", inputmode: "numeric", maxlength: "16", autocomplete: "off", required: "" }) as HTMLInputElement;
+  const address = el("input", { id: "reissue-address", autocomplete: "off", size: "48" }) as HTMLInputElement;
+  const addressLabel = el("label", {}, t(lang, "reissue.address"), address);
+  const docs = el("div", {});
+  const chosen = () => cases.find((c) => c.case === which.value) ?? cases[0];
+  const drawCase = () => {
+    const c = chosen();
+    docs.replaceChildren(checklistInputs(ctx, c.checklist));
+    addressLabel.hidden = !c.needs_address;
+  };
+  which.addEventListener("change", drawCase);
+  drawCase();
+  const form = el("form", { class: "card", id: "reissue-form" },
+    el("p", { class: "hint" }, t(lang, "reissue.hint")),
+    el("label", {}, t(lang, "reissue.case"), which),
+    el("label", {}, t(lang, "bio.nik"), nik),
+    el("h3", {}, t(lang, "step.documents")), docs,
+    addressLabel,
+    el("button", { type: "submit", id: "reissue-submit", class: "primary" }, t(lang, "reissue.submit")));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const boxes = [...docs.querySelectorAll<HTMLInputElement>("input:checked")];
+    const done = await ctx.working(t(lang, "wizard.working"), () => ctx.call("reissue", {
+      form: {
+        case: which.value,
+        nik: nik.value,
+        presented: boxes.filter((b) => b.dataset.required === "true").map((b) => b.value),
+        applicable: boxes.filter((b) => b.dataset.required !== "true").map((b) => b.value),
+        new_address: chosen().needs_address ? address.value : null,
+      },
+    }));
+    if (done) drawReissued(ctx, done);
+  });
+  main().replaceChildren(el("h2", {}, t(lang, "reissue.title")), form);
+  which.focus();
+}
+
+function drawReissued(ctx: Ctx, done: Json): void {
+  const { lang } = ctx;
+  const next = button("reissue-next", t(lang, "reissue.next"), () => ctx.go(), "primary");
+  main().replaceChildren(el("h2", {}, t(lang, "reissue.title")),
+    el("article", { class: "letter", id: "reissued" },
+      el("h3", {}, t(lang, "reissue.letter")),
+      el("p", {}, t(lang, "reissue.letterBody", { kb: Math.round(done.letter_bytes / 1024) })),
+      el("dl", {},
+        row(t(lang, "reissue.case"), done.case_label),
+        row("NIK", done.masked_nik),
+        row(t(lang, "reissue.request"), done.request_id))),
+    button("print", t(lang, "sealed.print"), () => window.print()), " ", next);
+  next.focus();
+}
+
+// ----- personalisation -------------------------------------------------------------------------
+
+export function renderPersonalise(ctx: Ctx): void {
+  const { lang } = ctx;
+  const packet = el("input", { id: "order-packet", autocomplete: "off", size: "40", required: "" }) as HTMLInputElement;
+  const order = el("div", { id: "order" });
+  const form = el("form", { class: "card", id: "order-form" },
+    el("p", { class: "hint" }, t(lang, "personalise.hint")),
+    el("label", {}, t(lang, "personalise.packet"), packet),
+    el("button", { type: "submit", id: "order-fetch", class: "primary" }, t(lang, "personalise.fetch")));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    order.replaceChildren();
+    const view = await ctx.working(t(lang, "personalise.fetching"), () => ctx.call("print_order", { packetId: packet.value }));
+    if (view) drawOrder(ctx, order, view);
+  });
+  main().replaceChildren(el("h2", {}, t(lang, "personalise.title")), form, order);
+  packet.focus();
+}
+
+function drawOrder(ctx: Ctx, into: HTMLElement, view: Json): void {
+  const { lang } = ctx;
+  const b = view.biodata;
+  const fingers = [view.right_index, view.left_index].filter(Boolean).length;
+  const write = button("personalise-write", t(lang, "personalise.write"), async () => {
+    const done = await ctx.working(t(lang, "personalise.writing"), () => ctx.call("personalise"));
+    if (done) drawPersonalised(ctx, done);
+  }, "primary");
+  into.replaceChildren(el("section", { class: "card", id: "order-check" },
+    el("h3", {}, t(lang, "personalise.check")),
+    el("dl", { class: "biodata", id: "order-biodata" },
+      row(t(lang, "sealed.packet"), view.packet_id),
+      row("NIK", b.nik),
+      row(t(lang, "bio.name"), b.name),
+      row(t(lang, "bio.birth"), b.birth),
+      row(t(lang, "bio.address"), b.address),
+      row(t(lang, "personalise.fingers"), t(lang, "personalise.fingerCount", { n: fingers }))),
+    el("p", { class: "hint" }, t(lang, "personalise.cardHint")),
+    write));
+  write.focus();
+}
+
+function drawPersonalised(ctx: Ctx, done: Json): void {
+  const { lang } = ctx;
+  const next = button("personalise-next", t(lang, "personalise.next"), () => ctx.go(), "primary");
+  main().replaceChildren(el("h2", {}, t(lang, "personalise.title")),
+    el("article", { class: "letter", id: "personalised" },
+      el("h3", {}, t(lang, "personalise.done")),
+      el("dl", {},
+        row(t(lang, "handover.serial"), done.card_serial),
+        row("NIK", done.masked_nik),
+        row(t(lang, "personalise.face"), t(lang, "personalise.faceBody", { kb: Math.round(done.pdf_bytes / 1024) }))),
+      el("img", { id: "card-face", class: "card-face", src: done.face_png, alt: t(lang, "personalise.face") })),
+    button("print", t(lang, "sealed.print"), () => window.print()), " ", next);
+  next.focus();
+}
