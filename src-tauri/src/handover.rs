@@ -179,7 +179,15 @@ impl Desk {
         let (Some(mut w), Some(mut view)) =
             (self.handover.workflow.take(), self.handover.view.clone())
         else {
-            return Err(UiError::no_recording(lang));
+            return Err(UiError {
+                code: "NO_HANDOVER",
+                message: lang
+                    .pick(
+                        "Tidak ada pengambilan berjalan: mulai dari surat panggilan",
+                        "No handover in progress: start from the summons letter",
+                    )
+                    .into(),
+            });
         };
         let result = self.handover_step(config, clock, lang, &mut w, &mut view, action);
         view.step = w.step().name();
