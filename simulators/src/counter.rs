@@ -155,8 +155,8 @@ impl Drop for Process {
 /// The counter's devices on the simulators.
 #[derive(Debug)]
 pub struct Devices {
-    _sbi: Process,
-    _pad: Process,
+    /// The simulators this handle started (none when it connected to running ones).
+    _processes: Vec<Process>,
     sbi_port: u16,
     /// The slap scanner.
     pub fingerprint: SbiDevice,
@@ -174,10 +174,16 @@ impl Devices {
         let (sbi, port) =
             crate::spawn_ready(Command::new(bin_dir.join("rekam-sim-sbi")).args(["--port", "0"]));
         let sbi = Process(sbi);
-        let port: u16 = port.parse()?;
         let (pad, path) =
             crate::spawn_ready(Command::new(bin_dir.join("rekam-sim-pad")).args(["--speed", "0"]));
-        let pad = Process(pad);
+        let mut devices = Devices::connect(port.parse()?, &path)?;
+        devices._processes = vec![sbi, Process(pad)];
+        Ok(devices)
+    }
+
+    /// Opens every device on simulators already running: the SBI service on `sbi_port`, the
+    /// pad at `pad_path` (a worker that may be killed leaves them to its parent).
+    pub fn connect(port: u16, path: &str) -> anyhow::Result<Devices> {
         let roots = TrustRoots::from_pem(SBI_CA.as_bytes())?;
         let found = SbiClient::new(roots).discover(port..=port);
         let devices = found
@@ -196,10 +202,9 @@ impl Devices {
             fingerprint: take(DeviceKind::Fingerprint)?,
             iris: take(DeviceKind::Iris)?,
             face: take(DeviceKind::Face)?,
-            pad: SerialPad::open(&path)?,
+            pad: SerialPad::open(path)?,
             sbi_port: port,
-            _sbi: sbi,
-            _pad: pad,
+            _processes: Vec::new(),
         })
     }
 
@@ -263,6 +268,7 @@ impl Counter {
     /// generated residents, the operator `OP-01`, supervisor `SPV-01` and technician `TEK-01`
     /// enrolled through the fingerprint scanner, and the operator logged in.
     pub fn open(dir: &Path, station_id: &str, residents: u64) -> anyhow::Result<Counter> {
+        let devices = Devices::start(&bin_dir()?)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let mut station = Station::init(
             InitOptions {
@@ -273,7 +279,6 @@ impl Counter {
             },
             clock.clone(),
         )?;
-        let devices = Devices::start(&bin_dir()?)?;
         let population = SynthPopulation::generate(residents, reference_date())?;
         for (id, name, role, who) in [
             ("OP-01", "Siti Operator", Role::Operator, OPERATOR),
@@ -282,6 +287,30 @@ impl Counter {
         ] {
             enrol(&mut station, &devices, id, name, role, who)?;
         }
+        Self::login(station, devices, population)
+    }
+
+    /// The station `station_id` in `dir` as it was left (after a crash, too), on `devices`,
+    /// with `OP-01` logged in.
+    pub fn reopen(
+        dir: &Path,
+        station_id: &str,
+        residents: u64,
+        devices: Devices,
+    ) -> anyhow::Result<Counter> {
+        let station = Station::open(
+            StationPaths::new(dir.join(station_id), None),
+            Arc::new(SystemClock),
+        )?;
+        let population = SynthPopulation::generate(residents, reference_date())?;
+        Self::login(station, devices, population)
+    }
+
+    fn login(
+        mut station: Station,
+        devices: Devices,
+        population: SynthPopulation,
+    ) -> anyhow::Result<Counter> {
         devices.resident(OPERATOR)?;
         let session = operators::login(&mut station, "OP-01", PASSWORD, &devices.fingerprint)
             .context("the operator's login")?;

@@ -1,0 +1,258 @@
+//! The crash campaign (issue 10): the station at work (`rekam-crash-worker`: recording through
+//! the device simulators, sealing, syncing to a reference data center on loopback, exporting) is
+//! killed with SIGKILL at a random moment, again and again. After each kill the station must
+//! open, pass `PRAGMA integrity_check` and its audit chain, and hold every recording the worker
+//! reported sealed, none twice. At the end one more sync must bring every recording to the data
+//! center exactly once: as many packets there as in the journal, all PRINT_READY_RECORD (a
+//! resident sealed twice would come back DUPLICATE_RECORD).
+//!
+//! Short form in the test command: `REKAM_CRASH_TRIALS` trials (default 8). Full form:
+//! `scripts/crash-campaign 1000`. `REKAM_CRASH_SEED` replays a run (each run prints its seed).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+
+use rekam::clock::SystemClock;
+use rekam::station::{Station, StationPaths};
+use rekam::store::SyncState;
+use rekam::sync::{SyncConfig, sync_once};
+use rekam_gateway::{Config, Gateway};
+use rekam_sim::counter::{Counter, bin_dir};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const STATION: &str = "KEC-CRASH-01";
+
+/// The longest a worker runs after opening before it is killed, unless `REKAM_CRASH_WORK_MS`
+/// says otherwise: a few recordings in a debug build on two busy cores (one takes 3-9 s).
+const WORK_MS: u64 = 20_000;
+
+/// xorshift64*: the kill times, reproducible from the printed seed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+    }
+}
+
+fn env_u64(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+/// Opens the station as the kill left it and checks what must hold after any crash; returns
+/// the journal's packet ids.
+fn check_station(dir: &Path, sealed: &BTreeSet<String>, masks: &BTreeMap<String, usize>) -> usize {
+    let station = Station::open(
+        StationPaths::new(dir.join(STATION), None),
+        Arc::new(SystemClock),
+    )
+    .expect("the station opens after a kill");
+    let store = station.store();
+    assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+    let audit = station.verify_audit().unwrap();
+    assert!(audit.first_break.is_none(), "audit chain: {audit:?}");
+    let journal = store.journal_after(0, i64::MAX).unwrap();
+    let ids: BTreeSet<&str> = journal.iter().map(|e| e.enrollment_id.as_str()).collect();
+    for id in sealed {
+        assert!(ids.contains(id.as_str()), "sealed {id} lost after a kill");
+    }
+    let mut per_mask: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in &journal {
+        *per_mask.entry(e.masked_nik.as_str()).or_default() += 1;
+    }
+    for (mask, n) in per_mask {
+        assert!(
+            n <= masks.get(mask).copied().unwrap_or(0),
+            "{mask} recorded {n} times"
+        );
+    }
+    journal.len()
+}
+
+#[test]
+fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
+    let trials = env_u64("REKAM_CRASH_TRIALS").unwrap_or(8);
+    let seed = env_u64("REKAM_CRASH_SEED").unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
+            | 1
+    });
+    println!("crash campaign: {trials} trials, REKAM_CRASH_SEED={seed}");
+    let mut rng = Rng(seed);
+    let work_ms = env_u64("REKAM_CRASH_WORK_MS").unwrap_or(WORK_MS);
+    // Enough residents for every trial to record two or three.
+    let residents = 40 + trials * 4;
+    let dir = tempfile::tempdir().unwrap();
+
+    rekam_gateway::init(&dir.path().join("dc"), "DC-CRASH").unwrap();
+    let mut cfg = Config::new(dir.path().join("dc"));
+    cfg.results_delay = Duration::ZERO;
+    let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
+    let running = gw.clone().spawn("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", running.addr);
+    let masks = {
+        let mut c = Counter::open(dir.path(), STATION, residents).unwrap();
+        let token = gw.issue_token(STATION).unwrap();
+        let answered =
+            rekam_sync::register(&url, None, &c.station.registration(&token).unwrap()).unwrap();
+        c.station
+            .pin_data_center(gw.identity(), &answered, "test")
+            .unwrap();
+        let mut masks = BTreeMap::new();
+        for r in c.population.roster() {
+            if let Some(nik) = r
+                .nik
+                .as_deref()
+                .and_then(|n| rekam::domain::nik::Nik::parse(n).ok())
+            {
+                *masks.entry(nik.masked()).or_default() += 1;
+            }
+        }
+        masks
+    };
+
+    // The devices outlive every worker, as a counter's do when the station software dies.
+    let bin = bin_dir().unwrap();
+    let (sbi, sbi_port) =
+        rekam_sim::spawn_ready(Command::new(bin.join("rekam-sim-sbi")).args(["--port", "0"]));
+    let _sbi = Killed(sbi);
+    let (pad, pad_path) =
+        rekam_sim::spawn_ready(Command::new(bin.join("rekam-sim-pad")).args(["--speed", "0"]));
+    let _pad = Killed(pad);
+
+    let mut sealed = BTreeSet::new();
+    let mut last_lines: BTreeMap<String, u64> = BTreeMap::new();
+    let mut events: BTreeMap<String, u64> = BTreeMap::new();
+    let started = Instant::now();
+    for trial in 0..trials {
+        let mut child = Command::new(bin.join("rekam-crash-worker"))
+            .args(["--dir", &dir.path().display().to_string()])
+            .args(["--station", STATION, "--residents", &residents.to_string()])
+            .args(["--sbi-port", &sbi_port, "--pad", &pad_path, "--dc", &url])
+            .args(["--export-to", &dir.path().join("usb").display().to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let err = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let errors = std::thread::spawn(move || std::io::read_to_string(err).unwrap_or_default());
+        // One kill in five while the station opens; the others at a random moment of the
+        // first few recordings.
+        let mut lines = Vec::new();
+        if rng.below(5) != 0 {
+            let ready = rx.recv_timeout(Duration::from_secs(120));
+            lines.extend(ready);
+        }
+        std::thread::sleep(Duration::from_millis(rng.below(work_ms)));
+        let _ = child.kill(); // SIGKILL: no destructor, no flush, no goodbye
+        let status = child.wait().unwrap();
+        reader.join().unwrap();
+        lines.extend(rx.try_iter());
+        let errors = errors.join().unwrap();
+        assert!(
+            !lines.iter().any(|l| l == "DONE"),
+            "the worker ran out of residents; raise `residents`"
+        );
+        assert!(
+            status.code().is_none(),
+            "trial {trial}: the worker stopped on its own ({status}) before the kill: {errors}"
+        );
+        for line in &lines {
+            let mut words = line.split_whitespace();
+            let word = words.next().unwrap_or_default();
+            *events.entry(word.to_owned()).or_default() += 1;
+            if word == "SEALED" {
+                sealed.insert(words.next().unwrap().to_owned());
+            }
+        }
+        let last = lines
+            .last()
+            .map_or("(opening)", |l| l.split_whitespace().next().unwrap_or(""));
+        *last_lines.entry(format!("after {last}")).or_default() += 1;
+        check_station(dir.path(), &sealed, &masks);
+    }
+
+    // The link stays up: one more sync brings everything to the data center, once each.
+    let mut station = Station::open(
+        StationPaths::new(dir.path().join(STATION), None),
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    let sync = SyncConfig {
+        backoff_base: Duration::ZERO,
+        ..SyncConfig::new(&url)
+    };
+    let journal = check_station(dir.path(), &sealed, &masks) as i64;
+    // A campaign that never got as far as sealing proves nothing.
+    assert!(
+        trials < 4 || !sealed.is_empty(),
+        "no recording was sealed in {trials} trials: {events:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        sync_once(&mut station, &sync).unwrap();
+        let counts = station.store().sync_counts().unwrap();
+        if counts
+            .get(&SyncState::PrintReadyRecord)
+            .copied()
+            .unwrap_or(0)
+            == journal
+        {
+            break;
+        }
+        assert!(
+            !counts.contains_key(&SyncState::DuplicateRecord),
+            "a recording reached the data center twice: {counts:?}"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "never all at the data center: {counts:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let at_dc = gw
+        .stations(i64::MAX)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.station_id == STATION)
+        .unwrap()
+        .packets_received;
+    assert_eq!(
+        at_dc, journal,
+        "packets at the data center against the journal"
+    );
+    println!(
+        "crash campaign: {trials} kills in {:.0} s; journal {journal} recordings, {} reported \
+         sealed before their kill, {at_dc} at the data center, none lost, none twice; \
+         worker lines {events:?}; killed {last_lines:?}",
+        started.elapsed().as_secs_f64(),
+        sealed.len(),
+    );
+    running.stop();
+}
+
+/// A simulator, killed when the test ends.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
