@@ -543,19 +543,7 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, dc: DataCenter) {
     shots.save(&c, "13-backlog").await;
 
     // The technician drains the station to an external disk, with progress.
-    click(&c, "#nav-logout").await;
-    at_devices(&sbi, TECHNICIAN).await;
-    wait(&c, "#login-id")
-        .await
-        .send_keys("TEK-01")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#login-password"))
-        .await
-        .unwrap()
-        .send_keys(&format!("{PASSWORD}{}", Key::Enter))
-        .await
-        .unwrap();
+    relog(&c, &sbi, "TEK-01", TECHNICIAN).await;
     click(&c, "#nav-export").await;
     std::fs::create_dir_all(&usb).unwrap();
     let to = wait(&c, "#export-to").await;
@@ -616,19 +604,7 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, dc: DataCenter) {
     // At the Dinas, once the link is back: the administrator fetches resident 0's print order
     // by the number on the summons letter, checks it, and writes it to a blank card.
     let _running = gw.spawn(&dc_addr.to_string()).unwrap();
-    click(&c, "#nav-logout").await;
-    at_devices(&sbi, DINAS_ADMIN).await;
-    wait(&c, "#login-id")
-        .await
-        .send_keys("ADM-01")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#login-password"))
-        .await
-        .unwrap()
-        .send_keys(&format!("{PASSWORD}{}", Key::Enter))
-        .await
-        .unwrap();
+    relog(&c, &sbi, "ADM-01", DINAS_ADMIN).await;
     click(&c, "#nav-personalise").await;
     wait(&c, "#order-packet")
         .await
@@ -710,6 +686,24 @@ async fn record(c: &Client, sbi: &str, nik: &str, shots: Option<&Screens>) -> (S
     let letter = wait(c, "#summons").await.text().await.unwrap();
     wait(c, "#qr svg").await;
     (queue, letter)
+}
+
+/// The one logged in leaves and `operator_id` logs in, the finger of generated resident
+/// `finger` on the scanner.
+async fn relog(c: &Client, sbi: &str, operator_id: &str, finger: u64) {
+    click(c, "#nav-logout").await;
+    at_devices(sbi, finger).await;
+    wait(c, "#login-id")
+        .await
+        .send_keys(operator_id)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#login-password"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{PASSWORD}{}", Key::Enter))
+        .await
+        .unwrap();
 }
 
 /// Waits until the live preview of `device` shows a frame from the SBI stream.
