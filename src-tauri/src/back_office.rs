@@ -239,6 +239,7 @@ pub async fn settings(
                 "sbi_trust": path(&c.sbi_trust),
                 "card_reader": c.card_reader,
                 "card_csca": path(&c.card_trust.as_ref().map(|t| t.0.clone())),
+                "document_signer": path(&c.document_signer.as_ref().map(|s| s.1.clone())),
             },
             "siak_url": c.siak_url,
             "training": c.training.is_some(),

@@ -371,6 +371,7 @@ export async function renderSettings(ctx: Ctx): Promise<void> {
           row(t(lang, "settings.sbiTrust"), s.devices.sbi_trust ?? none),
           row(t(lang, "settings.cardReader"), s.devices.card_reader ?? t(lang, "settings.firstReader")),
           row(t(lang, "settings.cardTrust"), s.devices.card_csca ?? none),
+          row(t(lang, "settings.documentSigner"), s.devices.document_signer ?? none),
           row("SIAK", s.siak_url ?? none),
           row(t(lang, "nav.training"), yesNo(lang, s.training))))));
 }
