@@ -2,7 +2,7 @@
 //! receipts brought back, the daily report, and the settings page. Each forwards to the core;
 //! the role checks are the core's (`Session::require`).
 
-use crate::desk::{Desk, UiError};
+use crate::desk::UiError;
 use crate::handover::{HandoverAction, HandoverView};
 use crate::{STUCK_AFTER, on_desk};
 use rekam::i18n::Lang;
@@ -14,13 +14,6 @@ use tauri::Emitter;
 
 fn core(lang: Lang) -> impl Fn(rekam::Error) -> UiError {
     move |e| UiError::from_core(&e, lang)
-}
-
-/// The logged-in operator may do `what`, and their session is alive.
-fn allowed(desk: &mut Desk, lang: Lang, what: Permission) -> Result<(), UiError> {
-    let session = desk.session_mut(lang)?;
-    session.touch().map_err(core(lang))?;
-    session.require(what).map_err(core(lang))
 }
 
 /// One step of the handover, in the SOP's order.
@@ -82,13 +75,14 @@ pub async fn sync_status(app: tauri::AppHandle, lang: Option<Lang>) -> Result<Sy
     on_desk(app, lang, |desk, state, lang| {
         // The passes' reports are read from the store (a `rekam sync` beside the app writes
         // them too); the channel is only emptied here.
-        let running = state.sync.lock().is_ok_and(|bg| {
-            bg.as_ref().is_some_and(|b| {
-                let passes = b.reports().len();
+        let running = match state.sync.lock().as_deref() {
+            Ok(Some(bg)) => {
+                let passes = bg.reports().len();
                 tracing::debug!(passes, "background sync passes since the last look");
                 true
-            })
-        });
+            }
+            _ => false,
+        };
         let station = desk.station(&state.config, &state.clock, lang)?;
         let counts = station.store().sync_counts().map_err(core(lang))?;
         let of = |pick: fn(rekam::store::SyncState) -> bool| {
@@ -126,7 +120,7 @@ pub async fn export_targets(
     lang: Option<Lang>,
 ) -> Result<Vec<rekam::disk::Target>, UiError> {
     on_desk(app, lang, |desk, _, lang| {
-        allowed(desk, lang, Permission::Maintain)?;
+        desk.allowed(lang, Permission::Maintain)?;
         Ok(rekam::disk::removable_targets())
     })
     .await
@@ -150,7 +144,7 @@ pub async fn export(
 ) -> Result<rekam::export::ExportReport, UiError> {
     let events = app.clone();
     on_desk(app, lang, move |desk, state, lang| {
-        allowed(desk, lang, Permission::Maintain)?;
+        desk.allowed(lang, Permission::Maintain)?;
         let to = PathBuf::from(to.trim());
         if !to.is_dir() {
             return Err(UiError {
@@ -182,7 +176,7 @@ pub async fn import_receipts(
     file: String,
 ) -> Result<rekam::export::ReceiptsReport, UiError> {
     on_desk(app, lang, move |desk, state, lang| {
-        allowed(desk, lang, Permission::Maintain)?;
+        desk.allowed(lang, Permission::Maintain)?;
         let station = desk.station(&state.config, &state.clock, lang)?;
         rekam::export::import_receipts(station, std::path::Path::new(file.trim()))
             .map_err(core(lang))
@@ -198,7 +192,7 @@ pub async fn daily_report(
     day: Option<String>,
 ) -> Result<rekam::report::DailyReport, UiError> {
     on_desk(app, lang, move |desk, state, lang| {
-        allowed(desk, lang, Permission::Report)?;
+        desk.allowed(lang, Permission::Report)?;
         let station = desk.station(&state.config, &state.clock, lang)?;
         let day = day.unwrap_or_else(|| station.store().clock().today().to_string());
         rekam::report::daily(station, &day, STUCK_AFTER).map_err(core(lang))

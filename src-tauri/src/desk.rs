@@ -449,6 +449,15 @@ impl Desk {
         Ok((station, session))
     }
 
+    /// The logged-in operator may do `what`, and their session is alive (the idle lock
+    /// checked): a screen's commands ask this first; the core checks again where it acts.
+    pub(crate) fn allowed(&mut self, lang: Lang, what: operators::Action) -> Res<()> {
+        let core = |e: rekam::Error| UiError::from_core(&e, lang);
+        let session = self.session_mut(lang)?;
+        session.touch().map_err(core)?;
+        session.require(what).map_err(core)
+    }
+
     /// The logged-in operator's session.
     pub(crate) fn session_mut(&mut self, lang: Lang) -> Res<&mut Session> {
         self.session

@@ -337,6 +337,11 @@ fn main() -> anyhow::Result<()> {
     };
     let key_file = std::env::var_os("REKAM_KEY_FILE").map(PathBuf::from);
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    // Two files that only work together (a certificate and its key): both set, or neither.
+    let files = |a: &str, b: &str| match (env(a), env(b)) {
+        (Some(a), Some(b)) => Some((PathBuf::from(a), PathBuf::from(b))),
+        _ => None,
+    };
     let sbi_ports = match env("REKAM_SBI_PORTS") {
         Some(range) => parse_ports(&range)?,
         None => 4501..=4600,
@@ -361,15 +366,9 @@ fn main() -> anyhow::Result<()> {
             },
             siak_url,
             card_reader: env("REKAM_CARD_READER"),
-            card_trust: match (env("REKAM_CARD_CSCA"), env("REKAM_CARD_SAM")) {
-                (Some(csca), Some(sam)) => Some((PathBuf::from(csca), PathBuf::from(sam))),
-                _ => None,
-            },
+            card_trust: files("REKAM_CARD_CSCA", "REKAM_CARD_SAM"),
             dc_url: env("REKAM_DC_URL"),
-            document_signer: match (env("REKAM_CARD_DS_KEY"), env("REKAM_CARD_DS_CERT")) {
-                (Some(key), Some(cert)) => Some((PathBuf::from(key), PathBuf::from(cert))),
-                _ => None,
-            },
+            document_signer: files("REKAM_CARD_DS_KEY", "REKAM_CARD_DS_CERT"),
         },
         clock: Arc::new(SystemClock),
         desk: Mutex::new(Desk::default()),

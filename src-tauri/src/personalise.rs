@@ -4,7 +4,7 @@
 //! and the card face rendered for the card printer. The order's signature, the role check, the
 //! card protocol and the visit row are the core's (`rekam::workflow::personalisation`).
 
-use crate::desk::{BiodataView, Config, Desk, UiError};
+use crate::desk::{BiodataView, Config, UiError};
 use crate::handover::{card_trust, reader};
 use crate::on_desk;
 use base64::Engine;
@@ -36,9 +36,12 @@ pub struct PersonalisedView {
     pdf_bytes: usize,
 }
 
+/// What a station that cannot personalise yet answers: a technician's job.
+const NOT_CONFIGURED: &str = "PERSONALISATION_NOT_CONFIGURED";
+
 fn not_configured(lang: Lang, what: &str, variables: &str) -> UiError {
     UiError {
-        code: "PERSONALISATION_NOT_CONFIGURED",
+        code: NOT_CONFIGURED,
         message: match lang {
             Lang::Id => format!("{what} belum diatur ({variables}): hubungi teknisi"),
             Lang::En => format!("{what} is not configured ({variables}): call a technician"),
@@ -54,24 +57,14 @@ fn signer(config: &Config, lang: Lang) -> Result<DocumentSigner, UiError> {
             "REKAM_CARD_DS_KEY, REKAM_CARD_DS_CERT",
         ));
     };
-    let read = |path: &std::path::Path| {
-        std::fs::read_to_string(path).map_err(|e| UiError {
-            code: "PERSONALISATION_NOT_CONFIGURED",
-            message: format!("{}: {e}", path.display()),
-        })
+    let broken = |path: &std::path::Path, e: &dyn std::fmt::Display| UiError {
+        code: NOT_CONFIGURED,
+        message: format!("{}: {e}", path.display()),
     };
-    DocumentSigner::from_pem(&read(key)?, &read(cert)?).map_err(|e| UiError {
-        code: "PERSONALISATION_NOT_CONFIGURED",
-        message: format!("{}: {e}", cert.display()),
-    })
-}
-
-/// The logged-in operator may personalise, and their session is alive.
-fn administrator(desk: &mut Desk, lang: Lang) -> Result<(), UiError> {
-    let core = |e: rekam::Error| UiError::from_core(&e, lang);
-    let session = desk.session_mut(lang)?;
-    session.touch().map_err(core)?;
-    session.require(Permission::Personalise).map_err(core)
+    let read = |path: &std::path::Path| std::fs::read_to_string(path).map_err(|e| broken(path, &e));
+    // The private key's text is wiped from memory once parsed.
+    let key_pem = zeroize::Zeroizing::new(read(key)?);
+    DocumentSigner::from_pem(&key_pem, &read(cert)?).map_err(|e| broken(cert, &e))
 }
 
 /// Fetches the print order of `packet_id` (typed, or scanned from the summons letter's QR
@@ -84,7 +77,7 @@ pub async fn print_order(
 ) -> Result<PrintOrderView, UiError> {
     on_desk(app, lang, move |desk, state, lang| {
         let core = |e: rekam::Error| UiError::from_core(&e, lang);
-        administrator(desk, lang)?;
+        desk.allowed(lang, Permission::Personalise)?;
         desk.print_order = None;
         let Some(url) = &state.config.dc_url else {
             return Err(not_configured(

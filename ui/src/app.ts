@@ -2,11 +2,12 @@
 // logic of the station lives here, and nothing is loaded from the network.
 
 import { t, resolveLang, otherLang, formatCount, formatAge, type Lang } from "./i18n.js";
-import { STEPS, stepState, CAPTURE_STEPS, PREVIEW, fingerName, defaultPresented, type StepName } from "./wizard.js";
+import { STEPS, stepState, CAPTURE_STEPS, PREVIEW, fingerName, type StepName } from "./wizard.js";
 import { offered, shortcut, type Screen } from "./nav.js";
 import { el, button, row, main } from "./dom.js";
 import * as office from "./office.js";
 import * as issuance from "./issuance.js";
+import { biodataList, checklistForm, tickedDocuments } from "./parts.js";
 
 type Json = any; // what the core returns; each view reads the fields it shows
 interface UiError { code: string; message: string }
@@ -329,7 +330,7 @@ function fillPanel(panel: HTMLElement, view: Json): void {
   // The device's live picture, at the top beside what the step shows.
   const device = view.paused ? undefined : PREVIEW[step];
   if (device) panel.append(previewFigure(device));
-  if (view.biodata && step !== "biodata") panel.append(biodataTable(view.biodata));
+  if (view.biodata && step !== "biodata") panel.append(biodataList(lang, "biodata", view.biodata, true));
   if (view.last && typeof view.last === "object") panel.append(lastResult(view.last));
   let primary: HTMLElement | null = null;
   if (view.paused) {
@@ -414,23 +415,9 @@ async function closeVisit(): Promise<void> {
 }
 
 function documentsForm(panel: HTMLElement, view: Json): HTMLElement {
-  const ticked = new Set(defaultPresented(view.checklist));
-  const list = el("ul", { class: "checklist", id: "checklist" },
-    ...view.checklist.map((l: Json) => {
-      const box = el("input", { type: "checkbox", value: l.document, id: `doc-${l.document}` }) as HTMLInputElement;
-      box.checked = ticked.has(l.document);
-      const need = l.required ? t(lang, "doc.required") : `${t(lang, "doc.ifApplicable")}: ${l.condition}`;
-      return el("li", {}, el("label", {}, box, ` ${l.label} `, el("small", {}, `(${need})`)));
-    }));
-  const next = button("documents-next", t(lang, "wizard.next"), () => {
-    const boxes = [...list.querySelectorAll<HTMLInputElement>("input:checked")].map((b) => b.value);
-    const required = new Set(view.checklist.filter((l: Json) => l.required).map((l: Json) => l.document));
-    act({
-      action: "documents",
-      presented: boxes.filter((d) => required.has(d)),
-      applicable: boxes.filter((d) => !required.has(d)),
-    });
-  }, "primary");
+  const list = checklistForm(lang, "checklist", view.checklist);
+  const next = button("documents-next", t(lang, "wizard.next"),
+    () => act({ action: "documents", ...tickedDocuments(list, view.checklist) }), "primary");
   panel.append(list, next);
   return next;
 }
@@ -448,19 +435,6 @@ function biodataForm(panel: HTMLElement): HTMLElement {
   });
   panel.append(form);
   return nik;
-}
-
-function biodataTable(b: Json): HTMLElement {
-  return el("dl", { class: "biodata", id: "biodata" },
-    row("NIK", b.nik),
-    row(t(lang, "bio.name"), b.name),
-    row(t(lang, "bio.birth"), b.birth),
-    row(t(lang, "bio.sex"), b.sex),
-    row(t(lang, "bio.address"), b.address),
-    row(t(lang, "bio.religion"), b.religion),
-    row(t(lang, "bio.marital"), b.marital_status),
-    row(t(lang, "bio.occupation"), b.occupation),
-    row(t(lang, "bio.citizenship"), b.citizenship));
 }
 
 function lastResult(last: Json): HTMLElement {

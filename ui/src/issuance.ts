@@ -3,22 +3,11 @@
 // written to a blank card). Like the rest of the screen, they only show what the core returns.
 
 import { t } from "./i18n.js";
-import { defaultPresented } from "./wizard.js";
 import { el, button, row, main } from "./dom.js";
+import { biodataList, checklistForm, tickedDocuments } from "./parts.js";
 import type { Ctx } from "./office.js";
 
 type Json = any; // what the core returns; each view reads the fields it shows
-
-function checklistInputs(ctx: Ctx, lines: Json[]): HTMLElement {
-  const ticked = new Set(defaultPresented(lines));
-  return el("ul", { class: "checklist", id: "reissue-docs" },
-    ...lines.map((l: Json) => {
-      const box = el("input", { type: "checkbox", value: l.document, "data-required": String(l.required) }) as HTMLInputElement;
-      box.checked = ticked.has(l.document);
-      const need = l.required ? t(ctx.lang, "doc.required") : `${t(ctx.lang, "doc.ifApplicable")}: ${l.condition}`;
-      return el("li", {}, el("label", {}, box, ` ${l.label} `, el("small", {}, `(${need})`)));
-    }));
-}
 
 // ----- reissue ---------------------------------------------------------------------------------
 
@@ -38,7 +27,7 @@ export async function renderReissue(ctx: Ctx): Promise<void> {
   const chosen = () => cases.find((c) => c.case === which.value) ?? cases[0];
   const drawCase = () => {
     const c = chosen();
-    docs.replaceChildren(checklistInputs(ctx, c.checklist));
+    docs.replaceChildren(checklistForm(lang, "reissue-docs", c.checklist));
     addressLabel.hidden = !c.needs_address;
   };
   which.addEventListener("change", drawCase);
@@ -52,13 +41,11 @@ export async function renderReissue(ctx: Ctx): Promise<void> {
     el("button", { type: "submit", id: "reissue-submit", class: "primary" }, t(lang, "reissue.submit")));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    const boxes = [...docs.querySelectorAll<HTMLInputElement>("input:checked")];
     const done = await ctx.working(t(lang, "wizard.working"), () => ctx.call("reissue", {
       form: {
         case: which.value,
         nik: nik.value,
-        presented: boxes.filter((b) => b.dataset.required === "true").map((b) => b.value),
-        applicable: boxes.filter((b) => b.dataset.required !== "true").map((b) => b.value),
+        ...tickedDocuments(docs, chosen().checklist),
         new_address: chosen().needs_address ? address.value : null,
       },
     }));
@@ -105,7 +92,6 @@ export function renderPersonalise(ctx: Ctx): void {
 
 function drawOrder(ctx: Ctx, into: HTMLElement, view: Json): void {
   const { lang } = ctx;
-  const b = view.biodata;
   const fingers = [view.right_index, view.left_index].filter(Boolean).length;
   const write = button("personalise-write", t(lang, "personalise.write"), async () => {
     const done = await ctx.working(t(lang, "personalise.writing"), () => ctx.call("personalise"));
@@ -113,12 +99,9 @@ function drawOrder(ctx: Ctx, into: HTMLElement, view: Json): void {
   }, "primary");
   into.replaceChildren(el("section", { class: "card", id: "order-check" },
     el("h3", {}, t(lang, "personalise.check")),
-    el("dl", { class: "biodata", id: "order-biodata" },
+    // Everything the card face and the chip will carry.
+    biodataList(lang, "order-biodata", view.biodata, true,
       row(t(lang, "sealed.packet"), view.packet_id),
-      row("NIK", b.nik),
-      row(t(lang, "bio.name"), b.name),
-      row(t(lang, "bio.birth"), b.birth),
-      row(t(lang, "bio.address"), b.address),
       row(t(lang, "personalise.fingers"), t(lang, "personalise.fingerCount", { n: fingers }))),
     el("p", { class: "hint" }, t(lang, "personalise.cardHint")),
     write));

@@ -5,6 +5,7 @@
 import { t, formatCount, type Lang } from "./i18n.js";
 import { percent, formatBytes, minutes } from "./nav.js";
 import { el, button, row, main, table } from "./dom.js";
+import { biodataList } from "./parts.js";
 
 type Json = any; // what the core returns; each view reads the fields it shows
 
@@ -34,16 +35,6 @@ function yesNo(lang: Lang, v: boolean): string {
 
 function localTime(lang: Lang, rfc3339: string): string {
   return new Date(rfc3339).toLocaleString(lang === "id" ? "id-ID" : "en-GB");
-}
-
-function biodataList(lang: Lang, id: string, b: Json): HTMLElement {
-  return el("dl", { class: "biodata", id },
-    row("NIK", b.nik),
-    row(t(lang, "bio.name"), b.name),
-    row(t(lang, "bio.birth"), b.birth),
-    row(t(lang, "bio.sex"), b.sex),
-    row(t(lang, "bio.address"), b.address),
-    row(t(lang, "bio.citizenship"), b.citizenship));
 }
 
 // ----- handover --------------------------------------------------------------------------------

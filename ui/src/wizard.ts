@@ -70,8 +70,21 @@ export function fingerName(lang: "id" | "en", code: number): string {
   return FINGERS[code]?.[lang] ?? String(code);
 }
 
+/** One line of a case's document checklist (`ChecklistLine` in the shell). */
+export interface ChecklistLine { document: string; label: string; required: boolean; condition: string | null }
+
 /** The documents to tick by default: the case's required ones (the operator unticks what is
  * not presented). */
 export function defaultPresented(checklist: { document: string; required: boolean }[]): string[] {
   return checklist.filter((l) => l.required).map((l) => l.document);
+}
+
+/** Ticked documents as the core takes them: the required ones presented, and the conditional
+ * ones that apply. */
+export function splitDocuments(ticked: string[], checklist: { document: string; required: boolean }[]): { presented: string[]; applicable: string[] } {
+  const required = new Set(checklist.filter((l) => l.required).map((l) => l.document));
+  return {
+    presented: ticked.filter((d) => required.has(d)),
+    applicable: ticked.filter((d) => !required.has(d)),
+  };
 }

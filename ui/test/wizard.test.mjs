@@ -1,7 +1,7 @@
 // Unit tests of the wizard's logic, run on the built files with `node --test ui/test/`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { STEPS, stepState, CAPTURE_STEPS, PREVIEW, fingerName, defaultPresented } from "../dist/wizard.js";
+import { STEPS, stepState, CAPTURE_STEPS, PREVIEW, fingerName, defaultPresented, splitDocuments } from "../dist/wizard.js";
 import { MESSAGES } from "../dist/i18n.js";
 
 test("the steps follow the SOP's order and each has a name in both languages", () => {
@@ -54,4 +54,15 @@ test("the steps that use a camera or the scanner preview that device, and only t
   assert.equal(PREVIEW.operator_finger, "finger");
   // The pad and the station's own work have no stream.
   for (const step of ["signature", "statement", "dedup", "seal"]) assert.equal(PREVIEW[step], undefined, step);
+});
+
+test("ticked documents split into the required ones presented and the conditional ones that apply", () => {
+  const checklist = [
+    { document: "family_card_copy", required: true },
+    { document: "rt_rw_cover_letter", required: true },
+    { document: "old_ktp", required: false },
+  ];
+  assert.deepEqual(splitDocuments(["family_card_copy", "old_ktp"], checklist),
+    { presented: ["family_card_copy"], applicable: ["old_ktp"] });
+  assert.deepEqual(splitDocuments([], checklist), { presented: [], applicable: [] });
 });

@@ -2,7 +2,7 @@
 //! `scripts/crash-campaign`), to be killed with SIGKILL at any moment. It reopens the station as
 //! the last run left it, then records residents through the device simulators (started by the
 //! campaign, so they outlive it), seals each, syncs after each, and exports the backlog to a
-//! folder now and then, without end.
+//! folder after the residents at every third place of the roster, until the residents run out.
 //!
 //! Each line on stdout is written and flushed only after the step it names returned:
 //! `SEALED <packet id> <resident>` once the packet is committed, `SYNCED`, `EXPORTED`. The
