@@ -92,16 +92,39 @@ pub struct Failure {
     pub transient: bool,
 }
 
+/// The gateway's refusals of an upload that the next attempt resolves by itself: the upload
+/// was lost, cut, busy, behind, or too slow for the gateway's limits (its bytes are kept and
+/// the next pass resumes from them).
+const UPLOAD_RETRIED: &[&str] = &[
+    "UPLOAD_UNKNOWN",
+    "UPLOAD_INCOMPLETE",
+    "UPLOAD_BUSY",
+    "OFFSET_MISMATCH",
+    "UPLOAD_TOO_SLOW",
+    "REQUEST_TIMEOUT",
+];
+
+/// Failures that go away without anyone acting: the link, the data center's own trouble, a
+/// retried upload, a resend the data center asked for.
+fn retried_automatically(code: &str) -> bool {
+    UPLOAD_RETRIED.contains(&code)
+        || matches!(
+            code,
+            "LINK_DOWN"
+                | "CONNECTION_DROPPED"
+                | "TIMEOUT"
+                | "DC_SERVER_ERROR"
+                | "ENROLL_FAILURE_AT_CENTRAL"
+                | "PROTOCOL"
+        )
+}
+
 /// Classifies a client error.
 pub fn classify(e: &SyncError) -> Failure {
     let transient = match e {
         SyncError::Transport { kind, .. } => *kind != Link::Tls,
         SyncError::Refused { status, code, .. } => {
-            *status >= 500
-                || matches!(
-                    code.as_str(),
-                    "UPLOAD_UNKNOWN" | "UPLOAD_INCOMPLETE" | "UPLOAD_BUSY" | "OFFSET_MISMATCH"
-                )
+            *status >= 500 || UPLOAD_RETRIED.contains(&code.as_str())
         }
         SyncError::Protocol(_) => true,
         SyncError::Packet(_) => false,
@@ -157,7 +180,11 @@ pub fn next_step(code: &str, lang: Lang) -> &'static str {
             "penyimpanan stasiun bermasalah (disk penuh atau rusak): hubungi teknisi",
             "the station's storage has a problem (full or failing disk): call a technician",
         ),
-        "UPLOAD_UNKNOWN" | "UPLOAD_INCOMPLETE" | "UPLOAD_BUSY" | "OFFSET_MISMATCH" => lang.pick(
+        "UPLOAD_TOO_SLOW" | "REQUEST_TIMEOUT" => lang.pick(
+            "jaringan terlalu lambat; pengiriman dilanjutkan otomatis dari bagian yang sudah diterima",
+            "the link is too slow; sending resumes automatically from what already arrived",
+        ),
+        c if UPLOAD_RETRIED.contains(&c) => lang.pick(
             "pengiriman diulang otomatis",
             "sending is retried automatically",
         ),
@@ -579,14 +606,7 @@ pub fn backlog(station: &Station, stuck_after: Duration, lang: Lang) -> Result<V
             } else {
                 row.last_code.as_deref().or(pass_failure.as_deref())
             };
-            let permanent = code.is_some_and(|c| {
-                !matches!(
-                    c,
-                    "LINK_DOWN" | "CONNECTION_DROPPED" | "TIMEOUT" | "DC_SERVER_ERROR"
-                        | "UPLOAD_UNKNOWN" | "UPLOAD_INCOMPLETE" | "UPLOAD_BUSY"
-                        | "OFFSET_MISMATCH" | "ENROLL_FAILURE_AT_CENTRAL" | "PROTOCOL"
-                )
-            });
+            let permanent = code.is_some_and(|c| !retried_automatically(c));
             let late = row.state.unsent() && age > stuck_after.as_secs() as i64;
             let next_step = match (row.state, code) {
                 (SyncState::SentForEnrollment, _) => lang.pick(
@@ -732,5 +752,30 @@ pub fn spawn(mut station: Station, cfg: SyncConfig, idle: Duration) -> Backgroun
         stop,
         thread: Some(thread),
         passes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(status: u16, code: &str) -> SyncError {
+        SyncError::Refused {
+            status,
+            code: code.to_owned(),
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn an_upload_cut_for_slowness_is_retried_and_a_refused_packet_is_not() {
+        let slow = classify(&refusal(408, "UPLOAD_TOO_SLOW"));
+        assert!(slow.transient && retried_automatically(&slow.code));
+        assert!(next_step(&slow.code, Lang::Id).contains("lambat"));
+        let altered = classify(&refusal(422, "PACKET_ALTERED"));
+        assert!(!altered.transient && !retried_automatically(&altered.code));
+        let down = classify(&refusal(503, "ANYTHING"));
+        assert_eq!((down.code.as_str(), down.transient), ("DC_SERVER_ERROR", true));
+        assert!(retried_automatically(&down.code));
     }
 }

@@ -5,7 +5,7 @@
 //! over method, path, time and the body's hash. A refusal is JSON `{code, message}` with a
 //! stable code.
 
-use crate::{Gateway, db};
+use crate::{Gateway, Limits, db};
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
@@ -89,6 +89,7 @@ impl IntoResponse for Refusal {
 
 /// The gateway's routes.
 pub fn router(gw: Gateway) -> Router {
+    let limits = gw.inner.cfg.limits;
     Router::new()
         .route("/v1/identity", get(identity))
         .route("/v1/stations/register", post(register))
@@ -109,7 +110,64 @@ pub fn router(gw: Gateway) -> Router {
         .route("/v1/results", get(results))
         .route("/v1/print/{packet_id}", get(print_order))
         .route("/v1/heartbeat", post(heartbeat))
+        .layer(axum::middleware::from_fn_with_state(limits, deadline))
+        .layer(axum::extract::DefaultBodyLimit::max(limits.json_body))
         .with_state(gw)
+}
+
+/// Bounds a request's time, body included, with [`Limits::request`]; an upload's body is
+/// bounded by the upload itself ([`crate::tus::patch`]), which keeps what arrived.
+async fn deadline(
+    State(limits): State<Limits>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if req.method() == Method::PATCH {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(limits.request, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => Refusal::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "REQUEST_TIMEOUT",
+            format!(
+                "the request took longer than {} s: send it again",
+                limits.request.as_secs_f32()
+            ),
+        )
+        .into_response(),
+    }
+}
+
+/// Serves `router` on the connections of `listener`: at most [`Limits::connections`] at once,
+/// each given [`Limits::headers`] to finish a request's headers (or to start one on a kept
+/// connection) before it is closed. `axum::serve` has no such limit: a client that opens
+/// connections and never finishes its headers would hold them for ever.
+pub async fn serve<L>(mut listener: L, router: Router, limits: Limits) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+{
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.connections.max(1)));
+    loop {
+        let slot = slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(std::io::Error::other)?;
+        let (io, _) = listener.accept().await;
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        tokio::spawn(async move {
+            let served = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.headers)
+                .serve_connection(hyper_util::rt::TokioIo::new(io), service)
+                .await;
+            if let Err(e) = served {
+                tracing::debug!(error = %e, "connection ended");
+            }
+            drop(slot);
+        });
+    }
 }
 
 impl Gateway {

@@ -44,6 +44,43 @@ pub struct Config {
     /// Serve HTTPS with the certificate made at `init` (the binary's default); plain HTTP
     /// otherwise (loopback tests and benchmarks).
     pub tls: bool,
+    /// How long a client may take: what keeps slow or silent clients from holding the
+    /// gateway.
+    pub limits: Limits,
+}
+
+/// Time and size limits on clients. A client over a limit is cut off; an upload keeps the
+/// bytes that arrived, so an honest station on a slow link resumes where it was cut.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// From the connection's start (or the end of the previous request) to the end of a
+    /// request's headers; a silent or dribbling client is disconnected after it.
+    pub headers: Duration,
+    /// A whole request other than an upload's body, body included (`408 REQUEST_TIMEOUT`).
+    pub request: Duration,
+    /// The longest pause inside an upload's body before the gateway stops waiting.
+    pub upload_idle: Duration,
+    /// The longest one upload request may last; the station resumes with another.
+    pub upload_request: Duration,
+    /// The largest body of a request other than an upload (JSON), in bytes.
+    pub json_body: usize,
+    /// Connections served at once; more wait to be accepted.
+    pub connections: usize,
+}
+
+impl Default for Limits {
+    /// Generous for a station on a slow rural link, tight enough that a few hundred silent
+    /// connections cannot take the gateway.
+    fn default() -> Limits {
+        Limits {
+            headers: Duration::from_secs(20),
+            request: Duration::from_secs(60),
+            upload_idle: Duration::from_secs(60),
+            upload_request: Duration::from_secs(15 * 60),
+            json_body: 256 * 1024,
+            connections: 1024,
+        }
+    }
 }
 
 impl Config {
@@ -56,6 +93,7 @@ impl Config {
             clock_skew: 300,
             results_delay: Duration::from_secs(2),
             tls: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -275,13 +313,14 @@ impl Gateway {
             }
         });
         let router = api::router(self.clone());
+        let limits = self.inner.cfg.limits;
         if self.inner.cfg.tls {
             let dir = &self.inner.cfg.data_dir;
             let acceptor = tls::acceptor(&paths::tls_certificate(dir), &paths::tls_key(dir))
                 .map_err(std::io::Error::other)?;
-            axum::serve(tls::TlsListener::new(listener, acceptor)?, router).await
+            api::serve(tls::TlsListener::new(listener, acceptor)?, router, limits).await
         } else {
-            axum::serve(listener, router).await
+            api::serve(listener, router, limits).await
         }
     }
 }

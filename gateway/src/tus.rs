@@ -285,12 +285,35 @@ pub async fn patch(
         .open(file(&gw, &upload_id))
         .map_err(Refusal::internal)?;
     let mut stream = body.into_data_stream();
+    let limits = gw.inner.cfg.limits;
+    let until = tokio::time::Instant::now() + limits.upload_request;
     let mut cut = false;
-    while let Some(chunk) = stream.next().await {
-        let Ok(chunk) = chunk else {
-            // The connection dropped: keep what arrived, the client resumes from there.
-            cut = true;
-            break;
+    loop {
+        // A pause longer than `upload_idle`, or a request past `upload_request`, ends the
+        // request as if the connection had dropped: the bytes stay, the upload is free for
+        // the station's next attempt, and a client dribbling bytes cannot hold it for ever.
+        let wait = limits.upload_idle.min(until - tokio::time::Instant::now());
+        let chunk = match tokio::time::timeout(wait, stream.next()).await {
+            Ok(Some(Ok(chunk))) => chunk,
+            Ok(None) => break,
+            Ok(Some(Err(_))) => {
+                // The connection dropped: keep what arrived, the client resumes from there.
+                cut = true;
+                break;
+            }
+            Err(_) => {
+                out.sync_data().map_err(Refusal::internal)?;
+                tracing::info!(upload = %upload_id, offset, "upload too slow; bytes kept");
+                return Err(Refusal::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "UPLOAD_TOO_SLOW",
+                    format!(
+                        "the upload paused over {} s or ran over {} s; {offset} bytes are kept: resume from there",
+                        limits.upload_idle.as_secs_f32(),
+                        limits.upload_request.as_secs_f32()
+                    ),
+                ));
+            }
         };
         if offset + chunk.len() as u64 > length {
             let _ = out.sync_data();

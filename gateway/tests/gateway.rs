@@ -4,120 +4,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-use rekam::clock::SystemClock;
+mod common;
+
+use common::*;
 use rekam::domain::nik::Nik;
-use rekam::domain::region::RegionCode;
-use rekam::station::{InitOptions, Sealed, Station, StationPaths};
-use rekam_gateway::{Config, Gateway};
-use rekam_packet::protocol::{BacklogSummary, Heartbeat, Registration, Status, UNSIGNED_BODY};
-use rekam_packet::{DcIdentity, StationKey, sha256};
+use rekam_packet::protocol::{BacklogSummary, Heartbeat, Registration, Status};
+use rekam_packet::{StationKey, sha256};
 use rekam_sync::{DcClient, SyncError};
-use rekam_synth::recording::{SynthRecording, recording};
-use rekam_synth::resident::{RegionPool, reference_date};
+use rekam_synth::recording::SynthRecording;
 use std::io::{Read, Write};
-use std::path::Path;
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-
-const SEED: u64 = 2026;
-
-/// A gateway serving on 127.0.0.1:0 in its own runtime.
-struct Dc {
-    url: String,
-    gw: Gateway,
-    identity: DcIdentity,
-    _running: rekam_gateway::Running,
-    _dir: tempfile::TempDir,
-}
-
-fn start_gateway(max_packet: Option<u64>) -> Dc {
-    let dir = tempfile::tempdir().unwrap();
-    let identity = rekam_gateway::init(dir.path(), "DC-TEST").unwrap();
-    let mut cfg = Config::new(dir.path());
-    cfg.results_delay = Duration::ZERO;
-    if let Some(m) = max_packet {
-        cfg.max_packet = m;
-    }
-    let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
-    let running = gw.clone().spawn("127.0.0.1:0").unwrap();
-    let addr = running.addr;
-    Dc {
-        url: format!("http://{addr}"),
-        gw,
-        identity,
-        _running: running,
-        _dir: dir,
-    }
-}
-
-fn station(dir: &Path, id: &str) -> Station {
-    Station::init(
-        InitOptions {
-            paths: StationPaths::new(dir.join(id), None),
-            station_id: Some(id.into()),
-            kecamatan: RegionCode::parse("32.73.01").unwrap(),
-            actor: "test".into(),
-        },
-        Arc::new(SystemClock),
-    )
-    .unwrap()
-}
-
-fn register(dc: &Dc, s: &mut Station) -> DcClient {
-    let token = dc.gw.issue_token(&s.identity().station_id).unwrap();
-    let answered = rekam_sync::register(&dc.url, None, &s.registration(&token).unwrap()).unwrap();
-    s.pin_data_center(&dc.identity, &answered, "test").unwrap();
-    DcClient::new(&dc.url, &s.identity().station_id, s.signing_key().unwrap()).unwrap()
-}
-
-/// Generated residents, built once for the whole test binary.
-fn resident(index: u64) -> SynthRecording {
-    static POOL: OnceLock<RegionPool> = OnceLock::new();
-    let pool = POOL.get_or_init(|| RegionPool::load().unwrap());
-    let mut k = index;
-    loop {
-        // Residents without a NIK cannot be recorded; take the next one.
-        if let Some(r) = recording(pool, SEED, k, reference_date(), "OP-01") {
-            return r;
-        }
-        k += 1000;
-    }
-}
-
-fn seal(s: &mut Station, r: &SynthRecording) -> (Sealed, Vec<u8>) {
-    let sealed = s.seal(r.recording.clone(), None, None).unwrap();
-    let bytes = s
-        .store()
-        .enrollment_payload(&sealed.entry.enrollment_id)
-        .unwrap()
-        .unwrap();
-    (sealed, bytes)
-}
-
-fn refused(e: SyncError) -> String {
-    match e {
-        SyncError::Refused { code, .. } => code,
-        other => panic!("expected a refusal, got {other}"),
-    }
-}
-
-/// Waits until the feed shows a result after SENT_FOR_ENROLLMENT for `packet`.
-fn final_result(c: &DcClient, dc: &Dc, packet: &str) -> rekam_packet::protocol::ResultEvent {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let page = c.results(0, &dc.identity).unwrap();
-        if let Some(e) = page
-            .events
-            .iter()
-            .rev()
-            .find(|e| e.packet_id == packet && e.status != Status::SentForEnrollment)
-        {
-            return e.clone();
-        }
-        assert!(Instant::now() < deadline, "no result for {packet}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// Rewrites a packet's bytes before the signature with `edit` and signs them with `key`.
 fn resign(bytes: &[u8], key: &StationKey, edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
@@ -140,7 +36,7 @@ fn commit_bytes(
 
 #[test]
 fn a_generated_resident_travels_from_station_to_print_ready_and_each_forgery_is_refused() {
-    let dc = start_gateway(None);
+    let dc = start_gateway(|_| {});
     let dir = tempfile::tempdir().unwrap();
     let mut a = station(dir.path(), "KEC-A-01");
     let ca = register(&dc, &mut a);
@@ -252,7 +148,7 @@ fn a_generated_resident_travels_from_station_to_print_ready_and_each_forgery_is_
 
 #[test]
 fn an_upload_cut_mid_body_resumes_from_the_gateway_offset() {
-    let dc = start_gateway(None);
+    let dc = start_gateway(|_| {});
     let dir = tempfile::tempdir().unwrap();
     let mut a = station(dir.path(), "KEC-C-01");
     let c = register(&dc, &mut a);
@@ -262,22 +158,10 @@ fn an_upload_cut_mid_body_resumes_from_the_gateway_offset() {
 
     // A PATCH that announces every byte, sends 40% and drops the connection.
     let half = bytes.len() * 2 / 5;
-    let path = format!("/v1/uploads/{upload}");
-    let auth = c.auth("PATCH", &path, UNSIGNED_BODY);
-    let addr = dc.url.trim_start_matches("http://");
+    let addr = dc.addr();
     let mut tcp = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        tcp,
-        "PATCH {path} HTTP/1.1\r\nhost: {addr}\r\ntus-resumable: 1.0.0\r\nupload-offset: 0\r\n\
-         content-type: application/offset+octet-stream\r\ncontent-length: {}\r\n\
-         rekam-station: {}\r\nrekam-key: {}\r\nrekam-time: {}\r\nrekam-signature: {}\r\n\r\n",
-        bytes.len(),
-        auth.station_id,
-        auth.key,
-        auth.time,
-        auth.signature
-    )
-    .unwrap();
+    tcp.write_all(patch_head(&c, addr, &upload, 0, bytes.len()).as_bytes())
+        .unwrap();
     tcp.write_all(&bytes[..half]).unwrap();
     tcp.flush().unwrap();
     tcp.shutdown(std::net::Shutdown::Both).unwrap();
@@ -349,7 +233,7 @@ fn an_upload_cut_mid_body_resumes_from_the_gateway_offset() {
 
 #[test]
 fn duplicates_by_nik_and_by_biometrics_name_the_first_packet() {
-    let dc = start_gateway(None);
+    let dc = start_gateway(|_| {});
     let dir = tempfile::tempdir().unwrap();
     let mut a = station(dir.path(), "KEC-D-01");
     let ca = register(&dc, &mut a);
@@ -397,7 +281,7 @@ fn duplicates_by_nik_and_by_biometrics_name_the_first_packet() {
 
 #[test]
 fn registration_rotation_heartbeats_and_limits() {
-    let dc = start_gateway(Some(4096));
+    let dc = start_gateway(|c| c.max_packet = 4096);
     let dir = tempfile::tempdir().unwrap();
     let mut a = station(dir.path(), "KEC-E-01");
 
@@ -492,7 +376,7 @@ fn without_biometrics(r: &SynthRecording) -> SynthRecording {
 
 #[test]
 fn a_packet_the_data_center_cannot_enroll_is_failed_and_queued_again_when_resent() {
-    let dc = start_gateway(None);
+    let dc = start_gateway(|_| {});
     let dir = tempfile::tempdir().unwrap();
     let mut a = station(dir.path(), "KEC-F-01");
     let c = register(&dc, &mut a);
