@@ -40,7 +40,11 @@ pub enum Error {
     #[error("a station's region must be a kecamatan code (6 digits, e.g. 32.73.01), not {0}")]
     StationRegionLevel(String),
     /// The key does not open the database (or the file is not a Rekam database).
-    #[error("the store key does not open {0}: wrong key file, or not a Rekam database")]
+    #[error(
+        "the store key does not open {0}: wrong key file, a damaged database, or not a Rekam \
+         database; delete nothing, and restore the key or the database from the last backup \
+         (`rekam restore`)"
+    )]
     WrongKey(PathBuf),
     /// The key file is missing, unreadable, malformed or too open.
     #[error("key file {path}: {problem}")]
@@ -140,6 +144,28 @@ pub enum Error {
     /// The sync could not talk to the data center as planned.
     #[error("sync: {0}")]
     Sync(String),
+    /// The database fails SQLite's integrity check, or a page fails its authentication.
+    #[error(
+        "the station database {path} is damaged ({problem}): stop recording, keep the file as \
+         it is, and restore the last backup into a new data directory (`rekam restore --from`)"
+    )]
+    DatabaseDamaged {
+        /// The database.
+        path: PathBuf,
+        /// What SQLite found first.
+        problem: String,
+    },
+    /// A backup whose files are missing or do not match its manifest.
+    #[error("the backup {path} is damaged or incomplete ({problem}): use another backup")]
+    BackupDamaged {
+        /// The backup.
+        path: PathBuf,
+        /// What does not match.
+        problem: String,
+    },
+    /// The passphrase does not open a backup's keys.
+    #[error("the passphrase does not open the keys of backup {0}: nothing was changed")]
+    BackupPassphrase(PathBuf),
     /// Any other database failure.
     #[error("station database error: {0}")]
     Database(#[from] rusqlite::Error),
@@ -189,6 +215,9 @@ impl Error {
             Error::OperatorExists(_) => "OPERATOR_EXISTS",
             Error::WeakPassword(_) => "WEAK_PASSWORD",
             Error::Sync(_) => "SYNC",
+            Error::DatabaseDamaged { .. } => "DATABASE_DAMAGED",
+            Error::BackupDamaged { .. } => "BACKUP_DAMAGED",
+            Error::BackupPassphrase(_) => "BACKUP_PASSPHRASE",
             Error::Database(_) => "DATABASE",
             Error::Io { .. } => "IO",
         }
@@ -222,8 +251,9 @@ impl Localized for Error {
                 "Wilayah stasiun harus kode kecamatan (6 digit, misalnya 32.73.01), bukan {s}"
             ),
             Error::WrongKey(p) => format!(
-                "Kunci penyimpanan tidak dapat membuka {}: berkas kunci salah, atau bukan basis \
-                 data Rekam. Jangan hapus apa pun; hubungi teknisi dengan berkas kunci yang benar",
+                "Kunci penyimpanan tidak dapat membuka {}: berkas kunci salah, basis data rusak, \
+                 atau bukan basis data Rekam. Jangan hapus apa pun; hubungi teknisi untuk \
+                 memulihkan kunci atau basis data dari cadangan terakhir (`rekam restore`)",
                 p.display()
             ),
             Error::KeyFile { path, problem } => {
@@ -293,6 +323,20 @@ impl Localized for Error {
             Error::OperatorExists(id) => format!("Operator {id} sudah ada: pilih ID lain"),
             Error::WeakPassword(n) => format!("Kata sandi minimal {n} karakter"),
             Error::Sync(e) => format!("Sinkronisasi gagal ({e}): hubungi teknisi"),
+            Error::DatabaseDamaged { path, problem } => format!(
+                "Basis data stasiun {} rusak ({problem}): hentikan perekaman, biarkan berkasnya \
+                 apa adanya, dan pulihkan cadangan terakhir ke direktori data baru (`rekam \
+                 restore --from`)",
+                path.display()
+            ),
+            Error::BackupDamaged { path, problem } => format!(
+                "Cadangan {} rusak atau tidak lengkap ({problem}): gunakan cadangan lain",
+                path.display()
+            ),
+            Error::BackupPassphrase(path) => format!(
+                "Frasa sandi tidak membuka kunci cadangan {}: tidak ada yang diubah",
+                path.display()
+            ),
             Error::Database(e) => format!("Kesalahan basis data stasiun: {e}"),
             Error::Io { path, source } => format!("{}: {source}", path.display()),
         }

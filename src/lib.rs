@@ -8,6 +8,7 @@
 //! Bahasa Indonesia and in English through [`i18n::Localized`].
 
 pub mod audit;
+pub mod backup;
 pub mod card_face;
 pub mod clock;
 pub mod dedup;

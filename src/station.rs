@@ -63,7 +63,7 @@ impl StationPaths {
     }
 
     /// A new signing key waiting for the data center to accept a rotation.
-    fn next_signing_key_file(&self) -> PathBuf {
+    pub(crate) fn next_signing_key_file(&self) -> PathBuf {
         self.key_dir().join("station-signing.key.next")
     }
 

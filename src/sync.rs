@@ -775,7 +775,10 @@ mod tests {
         let altered = classify(&refusal(422, "PACKET_ALTERED"));
         assert!(!altered.transient && !retried_automatically(&altered.code));
         let down = classify(&refusal(503, "ANYTHING"));
-        assert_eq!((down.code.as_str(), down.transient), ("DC_SERVER_ERROR", true));
+        assert_eq!(
+            (down.code.as_str(), down.transient),
+            ("DC_SERVER_ERROR", true)
+        );
         assert!(retried_automatically(&down.code));
     }
 }

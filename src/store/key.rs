@@ -67,7 +67,9 @@ pub(crate) fn read_secret(path: &Path) -> Result<Zeroizing<String>> {
         problem: p.to_owned(),
     };
     let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => problem("not found: restore it from the key backup"),
+        std::io::ErrorKind::NotFound => problem(
+            "not found: restore it from the last backup (`rekam restore --from <backup> --keys-only`)",
+        ),
         _ => problem(&e.to_string()),
     })?);
     #[cfg(unix)]

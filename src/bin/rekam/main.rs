@@ -159,6 +159,33 @@ enum Command {
         #[arg(long = "packet")]
         packets: Vec<String>,
     },
+    /// Check the station database: SQLite's integrity check of every page and the audit chain
+    Check,
+    /// Back the station up into a new directory on an external disk: the database (encrypted
+    /// as it is) and its keys sealed under a passphrase from REKAM_BACKUP_PASSPHRASE or the
+    /// first line of standard input (12 characters or more; keep it apart from the disk)
+    Backup {
+        /// The disk or folder the backup directory is made in
+        #[arg(long)]
+        to: PathBuf,
+        /// Who backs up (for the audit log)
+        #[arg(long, default_value = "cli")]
+        actor: String,
+    },
+    /// Restore a backup made by `rekam backup` (passphrase as for `backup`): everything into a
+    /// data directory without a station, or with --keys-only only the keys beside a database
+    /// whose key file is lost (recordings made since the backup are kept)
+    Restore {
+        /// The backup directory (rekam-backup-<station>-<time>)
+        #[arg(long)]
+        from: PathBuf,
+        /// Restore only the keys
+        #[arg(long)]
+        keys_only: bool,
+        /// Who restores (for the audit log)
+        #[arg(long, default_value = "cli")]
+        actor: String,
+    },
     /// Receipts from the data center
     Receipts {
         #[command(subcommand)]
@@ -352,14 +379,7 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
                 },
         } => {
             let mut station = Station::open(paths(&cli.global)?, clock)?;
-            let password = match std::env::var("REKAM_OPERATOR_PASSWORD") {
-                Ok(p) => p,
-                Err(_) => {
-                    let mut line = String::new();
-                    std::io::stdin().read_line(&mut line)?;
-                    line.trim_end_matches(['\r', '\n']).to_owned()
-                }
-            };
+            let password = secret_line("REKAM_OPERATOR_PASSWORD")?;
             let roots = rekam_drivers::trust::TrustRoots::from_pem_file(sbi_trust)?;
             let scanner = rekam_drivers::sbi::SbiClient::new(roots)
                 .discover(sbi_ports.0..=sbi_ports.1)
@@ -383,7 +403,7 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
                     operator_id: id.clone(),
                     name: name.clone(),
                     role: *role,
-                    password: zeroize::Zeroizing::new(password),
+                    password,
                     finger,
                 },
                 None,
@@ -618,6 +638,41 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
             out.export(&report);
             Ok(Exit::Ok)
         }
+        Command::Check => {
+            let station = Station::open(paths(&cli.global)?, clock)?;
+            let report = rekam::backup::check(&station)?;
+            out.audit(&report);
+            Ok(Exit::Ok)
+        }
+        Command::Backup { to, actor } => {
+            let mut station = Station::open(paths(&cli.global)?, clock)?;
+            let passphrase = secret_line("REKAM_BACKUP_PASSPHRASE")?;
+            let made = rekam::backup::backup(&mut station, to, &passphrase, actor)?;
+            out.backup(&made);
+            Ok(Exit::Ok)
+        }
+        Command::Restore {
+            from,
+            keys_only,
+            actor,
+        } => {
+            let passphrase = secret_line("REKAM_BACKUP_PASSPHRASE")?;
+            let what = if *keys_only {
+                rekam::backup::Restore::KeysOnly
+            } else {
+                rekam::backup::Restore::Everything
+            };
+            let restored = rekam::backup::restore(
+                from,
+                &paths(&cli.global)?,
+                &passphrase,
+                what,
+                actor,
+                clock,
+            )?;
+            out.restored(&restored);
+            Ok(Exit::Ok)
+        }
         Command::Receipts {
             command: ReceiptsCommand::Import { file },
         } => {
@@ -661,6 +716,19 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
     }
 }
 
+/// A secret from the environment variable `var`, else the first line of standard input;
+/// wiped from memory when dropped.
+fn secret_line(var: &str) -> std::io::Result<zeroize::Zeroizing<String>> {
+    if let Ok(v) = std::env::var(var) {
+        return Ok(zeroize::Zeroizing::new(v));
+    }
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin().read_line(&mut line)?;
+    let end = line.trim_end_matches(['\r', '\n']).len();
+    line.truncate(end);
+    Ok(line)
+}
+
 fn parse_ports(text: &str) -> Result<(u16, u16), String> {
     let (a, b) = text.split_once('-').unwrap_or((text, text));
     match (a.trim().parse::<u16>(), b.trim().parse::<u16>()) {
@@ -697,7 +765,10 @@ fn describe(err: &anyhow::Error, lang: Lang) -> (&'static str, String, Exit) {
                 | Error::Biodata(_)
                 | Error::InvalidStationId(_)
                 | Error::StationRegionLevel(_)
-                | Error::AlreadyRecorded { .. } => Exit::Invalid,
+                | Error::AlreadyRecorded { .. }
+                | Error::WeakPassword(_)
+                | Error::BackupPassphrase(_)
+                | Error::BackupDamaged { .. } => Exit::Invalid,
                 Error::NotInitialised(_)
                 | Error::AlreadyInitialised(_)
                 | Error::WrongKey(_)
@@ -705,7 +776,8 @@ fn describe(err: &anyhow::Error, lang: Lang) -> (&'static str, String, Exit) {
                 | Error::NewerSchema { .. }
                 | Error::NoEncryption
                 | Error::NotRegistered
-                | Error::DataCenterMismatch { .. } => Exit::Station,
+                | Error::DataCenterMismatch { .. }
+                | Error::DatabaseDamaged { .. } => Exit::Station,
                 _ => Exit::Internal,
             };
             (e.code(), e.localized(lang), exit)

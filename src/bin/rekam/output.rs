@@ -442,6 +442,49 @@ impl Out {
     }
 
     /// A receipts import.
+    pub fn backup(&self, b: &rekam::backup::Made) {
+        if self.json {
+            self.emit_json(json!({ "ok": true, "backup": b }));
+            return;
+        }
+        println!(
+            "{} {}: {} {}, {} {} ({:.1} MB)",
+            self.t("Cadangan dibuat di", "Backup made in"),
+            b.dir.display(),
+            b.manifest.recordings,
+            self.t("rekaman", "recordings"),
+            b.manifest.audit_entries,
+            self.t("entri audit", "audit entries"),
+            b.manifest.files.values().map(|f| f.bytes).sum::<u64>() as f64 / 1e6,
+        );
+        println!(
+            "  {}",
+            self.t(
+                "Simpan frasa sandi terpisah dari disk ini: tanpanya cadangan tidak dapat dibuka",
+                "Keep the passphrase apart from this disk: without it the backup cannot be opened",
+            )
+        );
+    }
+
+    pub fn restored(&self, r: &rekam::backup::Restored) {
+        if self.json {
+            self.emit_json(json!({ "ok": true, "restored": r }));
+            return;
+        }
+        println!(
+            "{} {} ({} {}): {} {}, integrity_check {}, {} {}",
+            self.t("Dipulihkan dari cadangan", "Restored from the backup of"),
+            r.manifest.station_id,
+            self.t("dibuat", "made"),
+            r.manifest.created_at,
+            r.recordings,
+            self.t("rekaman", "recordings"),
+            r.integrity,
+            r.audit_entries,
+            self.t("entri audit utuh", "audit entries intact"),
+        );
+    }
+
     pub fn receipts(&self, r: &rekam::export::ReceiptsReport) {
         if self.json {
             self.emit_json(json!({ "ok": r.invalid.is_empty(), "receipts": r }));

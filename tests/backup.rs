@@ -1,0 +1,236 @@
+//! Damage and its recovery through the `rekam` binary: a backup onto a "disk" (a folder), then
+//! a lost key file restored from it beside the newer database, a damaged database detected and
+//! the station restored into a new data directory, and a damaged backup refused before
+//! anything is written. Nothing personal is readable in the backup.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+use rekam::clock::SystemClock;
+use rekam::domain::region::RegionCode;
+use rekam::station::{InitOptions, Station, StationPaths};
+use rekam_packet::DcKeys;
+use rekam_synth::recording::{SynthRecording, recording};
+use rekam_synth::resident::{RegionPool, reference_date};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+const PASSPHRASE: &str = "kunci-cadangan-uji-2026";
+
+fn rekam(data_dir: &Path, passphrase: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rekam"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--json")
+        .args(args)
+        .env("REKAM_BACKUP_PASSPHRASE", passphrase)
+        .env_remove("REKAM_LANG")
+        .env_remove("REKAM_KEY_FILE")
+        .output()
+        .expect("run rekam")
+}
+
+/// The JSON answer and the exit code.
+fn answer(out: &Output) -> (Value, Option<i32>) {
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (v, out.status.code())
+}
+
+fn error_code(out: &Output) -> String {
+    let (v, code) = answer(out);
+    assert_ne!(code, Some(0), "{v}");
+    v["error"]["code"].as_str().unwrap_or_default().to_owned()
+}
+
+fn residents(n: usize) -> Vec<SynthRecording> {
+    let pool = RegionPool::load().unwrap();
+    (0..)
+        .filter_map(|k| recording(&pool, 11, k, reference_date(), "OP-01"))
+        .take(n)
+        .collect()
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_lost_key_and_a_damaged_database_are_recovered_from_a_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("station");
+    let disk = dir.path().join("usb-disk");
+    std::fs::create_dir(&disk).unwrap();
+    let people = residents(3);
+    let paths = StationPaths::new(&data, None);
+    {
+        let mut station = Station::init(
+            InitOptions {
+                paths: paths.clone(),
+                station_id: Some("KEC-BK-01".into()),
+                kecamatan: RegionCode::parse("32.73.01").unwrap(),
+                actor: "test".into(),
+            },
+            Arc::new(SystemClock),
+        )
+        .unwrap();
+        let dc = DcKeys::from_seeds(&[1; 32], &[2; 32]).identity("DC-TEST", None);
+        station.pin_data_center(&dc, &dc, "test").unwrap();
+        for r in &people[..2] {
+            station.seal(r.recording.clone(), None, None).unwrap();
+        }
+    }
+
+    // A short passphrase is refused before anything is copied.
+    let out = rekam(&data, "pendek", &["backup", "--to", disk.to_str().unwrap()]);
+    assert_eq!(error_code(&out), "WEAK_PASSWORD");
+    assert_eq!(std::fs::read_dir(&disk).unwrap().count(), 0);
+
+    let out = rekam(
+        &data,
+        PASSPHRASE,
+        &["backup", "--to", disk.to_str().unwrap()],
+    );
+    let (v, code) = answer(&out);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["backup"]["manifest"]["recordings"], 2);
+    let backup = PathBuf::from(v["backup"]["dir"].as_str().unwrap());
+    assert!(backup.starts_with(&disk));
+    let names: Vec<_> = std::fs::read_dir(&disk).unwrap().collect();
+    assert_eq!(names.len(), 1, "only the finished backup, no partial one");
+
+    // Nothing on the disk reads as a resident's NIK or name, or as the station's keys.
+    let store_key = std::fs::read_to_string(&paths.key_file).unwrap();
+    let signing_key = std::fs::read_to_string(paths.signing_key_file()).unwrap();
+    for file in files_under(&disk) {
+        let bytes = std::fs::read(&file).unwrap();
+        let mut secrets = vec![store_key.trim().to_owned(), signing_key.trim().to_owned()];
+        for r in &people {
+            let b = &r.recording.manifest.biodata;
+            secrets.push(b.nik.as_str().to_owned());
+            secrets.push(b.name.clone());
+        }
+        for s in secrets {
+            assert!(
+                !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
+                "{} holds a secret in plain text",
+                file.display()
+            );
+        }
+    }
+
+    // A recording after the backup.
+    {
+        let mut station = Station::open(paths.clone(), Arc::new(SystemClock)).unwrap();
+        station
+            .seal(people[2].recording.clone(), None, None)
+            .unwrap();
+    }
+
+    // The key file is lost: the station says what to do; the wrong passphrase changes
+    // nothing; the right one restores the keys beside the newer database, which keeps all
+    // three recordings.
+    std::fs::remove_file(&paths.key_file).unwrap();
+    let out = rekam(&data, PASSPHRASE, &["status"]);
+    let (v, _) = answer(&out);
+    assert_eq!(v["error"]["code"], "KEY_FILE", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("rekam restore"),
+        "{v}"
+    );
+    let from = backup.to_str().unwrap();
+    let out = rekam(
+        &data,
+        "bukan-frasa-yang-benar",
+        &["restore", "--from", from, "--keys-only"],
+    );
+    assert_eq!(error_code(&out), "BACKUP_PASSPHRASE");
+    assert!(!paths.key_file.exists());
+    let out = rekam(
+        &data,
+        PASSPHRASE,
+        &["restore", "--from", from, "--keys-only"],
+    );
+    let (v, code) = answer(&out);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["restored"]["recordings"], 3);
+    assert_eq!(v["restored"]["integrity"], "ok");
+    assert_eq!(std::fs::read_to_string(&paths.key_file).unwrap(), store_key);
+
+    // The database is damaged in the middle (a failing disk): detected, by the page's
+    // authentication or the integrity check, and named as damage.
+    let db = paths.db();
+    let mut bytes = std::fs::read(&db).unwrap();
+    let middle = bytes.len() / 2;
+    for b in &mut bytes[middle..middle + 64] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    let out = rekam(&data, PASSPHRASE, &["check"]);
+    let code = error_code(&out);
+    assert_eq!(
+        code,
+        "DATABASE_DAMAGED",
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = rekam(
+        &data,
+        PASSPHRASE,
+        &["backup", "--to", disk.to_str().unwrap()],
+    );
+    assert_eq!(
+        error_code(&out),
+        "DATABASE_DAMAGED",
+        "a damaged database is not backed up"
+    );
+
+    // Restored over the damaged station: refused, nothing is overwritten. Into a new data
+    // directory: the backup's two recordings, integrity ok, the audit chain intact.
+    let out = rekam(&data, PASSPHRASE, &["restore", "--from", from]);
+    assert_eq!(error_code(&out), "ALREADY_INITIALISED");
+    let fresh = dir.path().join("station-restored");
+    let out = rekam(&fresh, PASSPHRASE, &["restore", "--from", from]);
+    let (v, code) = answer(&out);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["restored"]["recordings"], 2);
+    let out = rekam(&fresh, PASSPHRASE, &["check"]);
+    let (v, code) = answer(&out);
+    assert_eq!(code, Some(0), "{v}");
+
+    // A damaged backup is refused before anything is written.
+    let copy = dir.path().join("copied-backup");
+    std::fs::create_dir(&copy).unwrap();
+    for f in ["manifest.json", "keys.sealed", "station.db"] {
+        std::fs::copy(backup.join(f), copy.join(f)).unwrap();
+    }
+    let mut db = std::fs::read(copy.join("station.db")).unwrap();
+    db[4096 + 100] ^= 1;
+    std::fs::write(copy.join("station.db"), db).unwrap();
+    let other = dir.path().join("station-3");
+    let out = rekam(
+        &other,
+        PASSPHRASE,
+        &["restore", "--from", copy.to_str().unwrap()],
+    );
+    assert_eq!(error_code(&out), "BACKUP_DAMAGED");
+    assert!(!other.exists());
+}
