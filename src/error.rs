@@ -144,6 +144,28 @@ pub enum Error {
     /// The sync could not talk to the data center as planned.
     #[error("sync: {0}")]
     Sync(String),
+    /// Too little free space to start a recording.
+    #[error(
+        "the station's disk has {free_mb} MB free and a recording needs {needed_mb} MB: no \
+         recording was started; send or export the waiting recordings and ask a technician to \
+         free space (never by deleting Rekam's files)"
+    )]
+    DiskFull {
+        /// Free megabytes.
+        free_mb: u64,
+        /// Megabytes a recording needs free before it starts.
+        needed_mb: u64,
+    },
+    /// The disk filled while a recording was being sealed; the seal was rolled back whole.
+    #[error(
+        "the station's disk filled while sealing ({free_mb} MB free): this recording is not \
+         saved yet and nothing saved before was harmed; keep the recording open, have a \
+         technician free space, then seal again"
+    )]
+    DiskFullAtSeal {
+        /// Free megabytes after the failure.
+        free_mb: u64,
+    },
     /// The database fails SQLite's integrity check, or a page fails its authentication.
     #[error(
         "the station database {path} is damaged ({problem}): stop recording, keep the file as \
@@ -215,6 +237,8 @@ impl Error {
             Error::OperatorExists(_) => "OPERATOR_EXISTS",
             Error::WeakPassword(_) => "WEAK_PASSWORD",
             Error::Sync(_) => "SYNC",
+            Error::DiskFull { .. } => "DISK_FULL",
+            Error::DiskFullAtSeal { .. } => "DISK_FULL_AT_SEAL",
             Error::DatabaseDamaged { .. } => "DATABASE_DAMAGED",
             Error::BackupDamaged { .. } => "BACKUP_DAMAGED",
             Error::BackupPassphrase(_) => "BACKUP_PASSPHRASE",
@@ -323,6 +347,16 @@ impl Localized for Error {
             Error::OperatorExists(id) => format!("Operator {id} sudah ada: pilih ID lain"),
             Error::WeakPassword(n) => format!("Kata sandi minimal {n} karakter"),
             Error::Sync(e) => format!("Sinkronisasi gagal ({e}): hubungi teknisi"),
+            Error::DiskFull { free_mb, needed_mb } => format!(
+                "Ruang disk stasiun tinggal {free_mb} MB, perekaman memerlukan {needed_mb} MB: \
+                 perekaman tidak dimulai. Kirim atau ekspor rekaman yang menunggu, lalu minta \
+                 teknisi mengosongkan ruang (jangan dengan menghapus berkas Rekam)"
+            ),
+            Error::DiskFullAtSeal { free_mb } => format!(
+                "Disk stasiun penuh saat penyegelan ({free_mb} MB tersisa): rekaman ini belum \
+                 tersimpan dan rekaman sebelumnya tidak terganggu. Biarkan rekaman tetap \
+                 terbuka, minta teknisi mengosongkan ruang, lalu segel lagi"
+            ),
             Error::DatabaseDamaged { path, problem } => format!(
                 "Basis data stasiun {} rusak ({problem}): hentikan perekaman, biarkan berkasnya \
                  apa adanya, dan pulihkan cadangan terakhir ke direktori data baru (`rekam \

@@ -31,6 +31,11 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Free space a recording needs on the data directory's disk before it starts: room for a
+/// few packets at the budget, the WAL they pass through and the visit's rows, with margin. A
+/// recording is refused at its start rather than after ten fingers and two irises.
+pub const RECORDING_RESERVE: u64 = 4 * DEFAULT_BUDGET as u64 + 24 * 1024 * 1024;
+
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "station.db";
 
@@ -137,6 +142,7 @@ impl Station {
         };
         store.insert_station(&row, &opts.actor)?;
         tracing::info!(station = %row.station_id, kecamatan = %row.kecamatan, "station initialised");
+        store.checkpoint()?;
         Ok(Station { paths, store, row })
     }
 
@@ -167,7 +173,21 @@ impl Station {
                 &row.station_id,
             ))?;
         }
+        store.checkpoint()?;
         Ok(Station { paths, store, row })
+    }
+
+    /// Refuses with [`Error::DiskFull`] when the data directory's disk has less than
+    /// [`RECORDING_RESERVE`] free.
+    pub fn room_for_recording(&self) -> Result<()> {
+        let free = crate::disk::space(&self.paths.data_dir)?.free_bytes;
+        if free < RECORDING_RESERVE {
+            return Err(Error::DiskFull {
+                free_mb: free / (1024 * 1024),
+                needed_mb: RECORDING_RESERVE / (1024 * 1024),
+            });
+        }
+        Ok(())
     }
 
     /// The station's identity.
@@ -379,6 +399,14 @@ impl Station {
             payload: sealed.into_bytes(),
             biometrics,
             visit,
+        });
+        // A full disk rolls the seal's transaction back whole: say so, and what to do.
+        let entry = entry.map_err(|e| match Store::is_disk_full(&e) {
+            true => Error::DiskFullAtSeal {
+                free_mb: crate::disk::space(&self.paths.data_dir)
+                    .map_or(0, |s| s.free_bytes / (1024 * 1024)),
+            },
+            false => e,
         })?;
         Ok(Sealed {
             entry,

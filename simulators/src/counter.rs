@@ -418,13 +418,20 @@ impl Counter {
         Ok(())
     }
 
-    /// Index verification, de-duplication, statement, the operator's finger, seal.
-    pub fn finish(&mut self, mut w: RecordingWorkflow) -> anyhow::Result<SealedRecording> {
+    /// Index verification, de-duplication, statement, the operator's finger: everything up to
+    /// the seal.
+    pub fn confirm(&mut self, w: &mut RecordingWorkflow) -> anyhow::Result<()> {
         w.verify_index(&self.devices.fingerprint)?;
         w.dedup(&mut self.station, &self.dedup)?;
         w.statement(&mut self.devices.pad)?;
         self.devices.resident(OPERATOR)?;
         w.operator_finger(&self.devices.fingerprint)?;
+        Ok(())
+    }
+
+    /// [`Counter::confirm`], then the seal.
+    pub fn finish(&mut self, mut w: RecordingWorkflow) -> anyhow::Result<SealedRecording> {
+        self.confirm(&mut w)?;
         Ok(w.seal(&mut self.station, &mut self.dedup)?)
     }
 

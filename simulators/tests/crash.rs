@@ -11,11 +11,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
+mod common;
+
+use common::{DataCenter, assert_sound};
+
 use rekam::clock::SystemClock;
 use rekam::station::{Station, StationPaths};
-use rekam::store::SyncState;
-use rekam::sync::{SyncConfig, sync_once};
-use rekam_gateway::{Config, Gateway};
 use rekam_sim::counter::{Counter, bin_dir};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
@@ -54,11 +55,8 @@ fn check_station(dir: &Path, sealed: &BTreeSet<String>, masks: &BTreeMap<String,
         Arc::new(SystemClock),
     )
     .expect("the station opens after a kill");
-    let store = station.store();
-    assert_eq!(store.integrity_check().unwrap(), ["ok"]);
-    let audit = station.verify_audit().unwrap();
-    assert!(audit.first_break.is_none(), "audit chain: {audit:?}");
-    let journal = store.journal_after(0, i64::MAX).unwrap();
+    assert_sound(&station);
+    let journal = station.store().journal_after(0, i64::MAX).unwrap();
     let ids: BTreeSet<&str> = journal.iter().map(|e| e.enrollment_id.as_str()).collect();
     for id in sealed {
         assert!(ids.contains(id.as_str()), "sealed {id} lost after a kill");
@@ -93,20 +91,11 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
     let residents = 40 + trials * 4;
     let dir = tempfile::tempdir().unwrap();
 
-    rekam_gateway::init(&dir.path().join("dc"), "DC-CRASH").unwrap();
-    let mut cfg = Config::new(dir.path().join("dc"));
-    cfg.results_delay = Duration::ZERO;
-    let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
-    let running = gw.clone().spawn("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", running.addr);
+    let dc = DataCenter::start(&dir.path().join("dc"));
+    let url = dc.url.clone();
     let masks = {
         let mut c = Counter::open(dir.path(), STATION, residents).unwrap();
-        let token = gw.issue_token(STATION).unwrap();
-        let answered =
-            rekam_sync::register(&url, None, &c.station.registration(&token).unwrap()).unwrap();
-        c.station
-            .pin_data_center(gw.identity(), &answered, "test")
-            .unwrap();
+        dc.register(&mut c.station);
         let mut masks = BTreeMap::new();
         for r in c.population.roster() {
             if let Some(nik) = r
@@ -194,49 +183,13 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
         Arc::new(SystemClock),
     )
     .unwrap();
-    let sync = SyncConfig {
-        backoff_base: Duration::ZERO,
-        ..SyncConfig::new(&url)
-    };
     let journal = check_station(dir.path(), &sealed, &masks) as i64;
     // A campaign that never got as far as sealing proves nothing.
     assert!(
         trials < 4 || !sealed.is_empty(),
         "no recording was sealed in {trials} trials: {events:?}"
     );
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        sync_once(&mut station, &sync).unwrap();
-        let counts = station.store().sync_counts().unwrap();
-        if counts
-            .get(&SyncState::PrintReadyRecord)
-            .copied()
-            .unwrap_or(0)
-            == journal
-        {
-            break;
-        }
-        assert!(
-            !counts.contains_key(&SyncState::DuplicateRecord),
-            "a recording reached the data center twice: {counts:?}"
-        );
-        assert!(
-            Instant::now() < deadline,
-            "never all at the data center: {counts:?}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let at_dc = gw
-        .stations(i64::MAX)
-        .unwrap()
-        .into_iter()
-        .find(|s| s.station_id == STATION)
-        .unwrap()
-        .packets_received;
-    assert_eq!(
-        at_dc, journal,
-        "packets at the data center against the journal"
-    );
+    let at_dc = dc.sync_all(&mut station, journal);
     println!(
         "crash campaign: {trials} kills in {:.0} s; journal {journal} recordings, {} reported \
          sealed before their kill, {at_dc} at the data center, none lost, none twice; \
@@ -244,7 +197,7 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
         started.elapsed().as_secs_f64(),
         sealed.len(),
     );
-    running.stop();
+    dc.running.stop();
 }
 
 /// A simulator, killed when the test ends.

@@ -616,6 +616,21 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Moves what the write-ahead log holds into the database and truncates the log to
+    /// nothing, so the log does not keep the disk space of the largest transaction ever made
+    /// (the region data at `init`, 11 MB). Readers of other connections may keep it from
+    /// finishing; that is not an error.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Whether `e` is SQLite's "database or disk is full".
+    pub fn is_disk_full(e: &Error) -> bool {
+        matches!(e, Error::Database(d) if d.sqlite_error_code() == Some(ErrorCode::DiskFull))
+    }
+
     /// A consistent copy of the database at `dest` (a new file), encrypted with the same key:
     /// SQLite's `VACUUM INTO` reads one snapshot, so recordings sealed meanwhile are either
     /// wholly in the copy or not at all. The copy is synced to its disk before this returns.

@@ -195,6 +195,7 @@ impl RecordingWorkflow {
             }
             .into());
         }
+        station.room_for_recording()?;
         let clock = station.store().clock().clone();
         let day = clock.today().to_string();
         let number = station.store_mut().issue_queue_ticket(&day)?;
