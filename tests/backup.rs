@@ -57,19 +57,6 @@ fn residents(n: usize) -> Vec<SynthRecording> {
         .collect()
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
 #[test]
 fn a_lost_key_and_a_damaged_database_are_recovered_from_a_backup() {
     let dir = tempfile::tempdir().unwrap();
@@ -117,7 +104,12 @@ fn a_lost_key_and_a_damaged_database_are_recovered_from_a_backup() {
     // Nothing on the disk reads as a resident's NIK or name, or as the station's keys.
     let store_key = std::fs::read_to_string(&paths.key_file).unwrap();
     let signing_key = std::fs::read_to_string(paths.signing_key_file()).unwrap();
-    for file in files_under(&disk) {
+    for file in walkdir::WalkDir::new(&disk)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+    {
         let bytes = std::fs::read(&file).unwrap();
         let mut secrets = vec![store_key.trim().to_owned(), signing_key.trim().to_owned()];
         for r in &people {

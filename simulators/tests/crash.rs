@@ -118,6 +118,17 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
         rekam_sim::spawn_ready(Command::new(bin.join("rekam-sim-pad")).args(["--speed", "0"]));
     let _pad = Killed(pad);
 
+    // What no log line may show: the generated residents' full NIKs and names.
+    let secrets: Vec<String> = rekam_sim::counter::SynthPopulation::generate(
+        residents,
+        rekam_synth::resident::reference_date(),
+    )
+    .unwrap()
+    .roster()
+    .iter()
+    .flat_map(|r| r.nik.iter().cloned().chain([r.name.clone()]))
+    .collect();
+    let mut logged = 0;
     let mut sealed = BTreeSet::new();
     let mut last_lines: BTreeMap<String, u64> = BTreeMap::new();
     let mut events: BTreeMap<String, u64> = BTreeMap::new();
@@ -154,6 +165,13 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
         reader.join().unwrap();
         lines.extend(rx.try_iter());
         let errors = errors.join().unwrap();
+        logged += errors.lines().count();
+        for secret in &secrets {
+            assert!(
+                !errors.contains(secret.as_str()),
+                "trial {trial}: the worker's log shows a resident's NIK or name"
+            );
+        }
         assert!(
             !lines.iter().any(|l| l == "DONE"),
             "the worker ran out of residents; raise `residents`"
@@ -193,9 +211,11 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
     println!(
         "crash campaign: {trials} kills in {:.0} s; journal {journal} recordings, {} reported \
          sealed before their kill, {at_dc} at the data center, none lost, none twice; \
-         worker lines {events:?}; killed {last_lines:?}",
+         worker lines {events:?}; killed {last_lines:?}; {logged} log lines scanned for {} \
+         NIKs and names, none found",
         started.elapsed().as_secs_f64(),
         sealed.len(),
+        secrets.len(),
     );
     dc.running.stop();
 }

@@ -52,6 +52,14 @@ fn say(line: &str) -> anyhow::Result<()> {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    // Everything the station logs, down to debug, on stderr: the campaign scans it for the
+    // residents' NIKs and names, which no log line may carry.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            "rekam=debug,rekam_sync=debug,rekam_sim=debug,rekam_drivers=debug,info",
+        ))
+        .with_writer(std::io::stderr)
+        .init();
     let devices = Devices::connect(args.sbi_port, &args.pad)?;
     let mut c = Counter::reopen(&args.dir, &args.station, args.residents, devices)
         .context("reopening the station")?;
