@@ -204,6 +204,14 @@ fn a_lost_key_and_a_damaged_database_are_recovered_from_a_backup() {
     let (v, code) = answer(&out);
     assert_eq!(code, Some(0), "{v}");
     assert_eq!(v["restored"]["recordings"], 2);
+    let restored = StationPaths::new(&fresh, None);
+    assert_eq!(
+        std::fs::read_to_string(restored.signing_key_file())
+            .unwrap()
+            .trim(),
+        signing_key.trim(),
+        "the restored station signs with its own key, which the data center knows"
+    );
     let out = rekam(&fresh, PASSPHRASE, &["check"]);
     let (v, code) = answer(&out);
     assert_eq!(code, Some(0), "{v}");
