@@ -164,11 +164,6 @@ pub fn backup(station: &mut Station, to: &Path, passphrase: &str, actor: &str) -
             ),
         ));
     }
-    // The backup records itself: its audit entry is in the copy.
-    station.audit(
-        &AuditEvent::new(actor, "station.backup", &name)
-            .with_detail(serde_json::json!({ "to": to.display().to_string() })),
-    )?;
     let status = station.status()?;
 
     if partial.exists() {
@@ -199,6 +194,14 @@ pub fn backup(station: &mut Station, to: &Path, passphrase: &str, actor: &str) -
     sync_dir(&partial)?;
     fs::rename(&partial, &dir).map_err(|e| Error::io(&dir, e))?;
     sync_dir(to)?;
+    // Audited once the backup is complete, in the station (the copy ends before it).
+    station.audit(
+        &AuditEvent::new(actor, "station.backup", &name).with_detail(serde_json::json!({
+            "to": to.display().to_string(),
+            "recordings": manifest.recordings,
+            "audit_head": manifest.audit_head,
+        })),
+    )?;
     tracing::info!(backup = %dir.display(), recordings = manifest.recordings, "backup made");
     Ok(Made { dir, manifest })
 }
