@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::{DataCenter, assert_sound};
+use common::{DataCenter, assert_sound, personal_strings};
 use rekam::clock::SystemClock;
 use rekam::dedup::Dedup;
 use rekam::station::{Station, StationPaths};
@@ -59,12 +59,7 @@ fn a_cut_write_ahead_log_leaves_a_sound_prefix_and_nothing_personal_is_on_disk()
     );
 
     // Nothing personal in plain text in the live files of a station that has not closed.
-    let secrets: Vec<String> = c
-        .population
-        .roster()
-        .iter()
-        .flat_map(|r| r.nik.iter().cloned().chain([r.name.clone()]))
-        .collect();
+    let secrets = personal_strings(&c.population);
     let mut scanned = 0;
     for entry in walkdir::WalkDir::new(&data)
         .into_iter()

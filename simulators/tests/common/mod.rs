@@ -8,6 +8,7 @@ use rekam::station::Station;
 use rekam::store::SyncState;
 use rekam::sync::{SyncConfig, sync_once};
 use rekam_gateway::{Config, Gateway, Running};
+use rekam_sim::counter::SynthPopulation;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -83,6 +84,16 @@ impl DataCenter {
         );
         at_dc
     }
+}
+
+/// What nothing on disk or in a log may show in plain text: every generated resident's full
+/// NIK and name.
+pub fn personal_strings(population: &SynthPopulation) -> Vec<String> {
+    population
+        .roster()
+        .iter()
+        .flat_map(|r| r.nik.iter().cloned().chain([r.name.clone()]))
+        .collect()
 }
 
 /// Integrity check and audit chain of an open station.

@@ -472,14 +472,13 @@ impl Out {
             return;
         }
         println!(
-            "{} {} ({} {}): {} {}, integrity_check {}, {} {}",
+            "{} {} ({} {}): {} {}, integrity_check ok, {} {}",
             self.t("Dipulihkan dari cadangan", "Restored from the backup of"),
             r.manifest.station_id,
             self.t("dibuat", "made"),
             r.manifest.created_at,
             r.recordings,
             self.t("rekaman", "recordings"),
-            r.integrity,
             r.audit_entries,
             self.t("entri audit utuh", "audit entries intact"),
         );
