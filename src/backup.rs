@@ -24,6 +24,7 @@ use crate::store::{Store, StoreKey, create_private_dir, fill_random, read_secret
 use crate::{Error, Result};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rekam_packet::StationKey;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs;
@@ -115,6 +116,28 @@ pub struct Restored {
     /// Audit entries verified (after the integrity check passed: a restore that fails either
     /// is an error, not a `Restored`).
     pub audit_entries: i64,
+    /// What became of the station's signing key.
+    pub signing_key: SigningKey,
+}
+
+/// The signing key after a restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum SigningKey {
+    /// Restored: the key the data center knows for the station.
+    Restored,
+    /// The backup holds none (the station had lost it before the backup).
+    NotInBackup,
+    /// The backup's key was replaced by a rotation after the backup: not restored, since the
+    /// data center no longer accepts it (packets sealed with it would be refused). The
+    /// recordings are intact and can be drained with `rekam export` (each packet carries its
+    /// own signature); syncing and sealing need a new key registered with the data center.
+    Replaced {
+        /// The key id in the backup.
+        in_backup: String,
+        /// The key id the data center knows, from the audit log.
+        in_use: String,
+    },
 }
 
 /// Backs `station` up into a new directory under `to`: refuses a passphrase shorter than
@@ -261,7 +284,12 @@ pub fn restore(
     clock: Arc<dyn Clock>,
 ) -> Result<Restored> {
     let manifest = verify(from)?;
-    let keys = open_keys(from, passphrase, &manifest.station_id)?;
+    let mut keys = open_keys(from, passphrase, &manifest.station_id)?;
+    let mut signing_key = if keys.signing.is_some() {
+        SigningKey::Restored
+    } else {
+        SigningKey::NotInBackup
+    };
     let db = paths.db();
     let signing = paths.signing_key_file();
     match what {
@@ -292,7 +320,9 @@ pub fn restore(
                 problem: "the sealed store key is malformed".into(),
             })?;
             // The backup's key must open this database before anything is written.
-            drop(Store::open(&db, &key, clock.clone())?);
+            let store = Store::open(&db, &key, clock.clone())?;
+            signing_key = current_signing_key(&mut keys, &store)?;
+            drop(store);
             write_keys(&keys, paths)?;
         }
     }
@@ -309,7 +339,44 @@ pub fn restore(
     Ok(Restored {
         recordings: station.store().journal_stats()?.entries,
         audit_entries: audit.entries,
+        signing_key,
         manifest,
+    })
+}
+
+/// Which of the backup's signing keys is the one the data center knows now, as the database
+/// (newer than the backup) records: a rotation finished after the backup makes the backup's
+/// pending key the current one, and a rotation started after it leaves no key in the backup
+/// that the data center would accept. `keys` keeps only what is to be written.
+fn current_signing_key(keys: &mut Keys, store: &Store) -> Result<SigningKey> {
+    let Some(in_use) = Station::registered_key_id(store)? else {
+        // Not registered: no data center knows a key yet, any is as good.
+        return Ok(if keys.signing.is_some() {
+            SigningKey::Restored
+        } else {
+            SigningKey::NotInBackup
+        });
+    };
+    let id = |text: &Option<Zeroizing<String>>| {
+        text.as_ref()
+            .and_then(|t| StationKey::from_hex(t.trim()).ok())
+            .map(|k| k.id().to_string())
+    };
+    let (signing, next) = (id(&keys.signing), id(&keys.next_signing));
+    if signing.as_deref() == Some(in_use.as_str()) {
+        return Ok(SigningKey::Restored);
+    }
+    let in_backup = signing.or(next.clone()).unwrap_or_default();
+    if next.as_deref() == Some(in_use.as_str()) {
+        keys.signing = keys.next_signing.take();
+        return Ok(SigningKey::Restored);
+    }
+    keys.signing = None;
+    keys.next_signing = None;
+    Ok(if in_backup.is_empty() {
+        SigningKey::NotInBackup
+    } else {
+        SigningKey::Replaced { in_backup, in_use }
     })
 }
 

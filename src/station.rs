@@ -255,6 +255,22 @@ impl Station {
         })
     }
 
+    /// The id of the signing key the data center knows for this station, as the audit log
+    /// says (the key at registration, or the last rotation's new key); `None` before
+    /// registration.
+    pub fn registered_key_id(store: &Store) -> Result<Option<String>> {
+        let Some(entry) = store.last_audit_of(&["station.register", "station.key.rotate"])? else {
+            return Ok(None);
+        };
+        let field = if entry.action == "station.key.rotate" {
+            "new"
+        } else {
+            "station_key"
+        };
+        let detail: serde_json::Value = serde_json::from_str(&entry.detail).unwrap_or_default();
+        Ok(detail[field].as_str().map(str::to_owned))
+    }
+
     /// The registration request for the data center, signed with the station's key.
     pub fn registration(&self, token: &str) -> Result<Registration> {
         Ok(Registration::new(

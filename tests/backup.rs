@@ -57,6 +57,97 @@ fn residents(n: usize) -> Vec<SynthRecording> {
         .collect()
 }
 
+/// A new station in `paths`, registered with a test data center.
+fn registered_station(paths: &StationPaths) -> Station {
+    let mut station = Station::init(
+        InitOptions {
+            paths: paths.clone(),
+            station_id: Some("KEC-BK-01".into()),
+            kecamatan: RegionCode::parse("32.73.01").unwrap(),
+            actor: "test".into(),
+        },
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    let dc = DcKeys::from_seeds(&[1; 32], &[2; 32]).identity("DC-TEST", None);
+    station.pin_data_center(&dc, &dc, "test").unwrap();
+    station
+}
+
+/// Every key file lost, as a disk that failed under the keys directory leaves the station.
+fn lose_keys(paths: &StationPaths) {
+    for file in [&paths.key_file, &paths.signing_key_file()] {
+        std::fs::remove_file(file).unwrap();
+    }
+}
+
+#[test]
+fn keys_restored_alone_never_bring_back_a_signing_key_rotated_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("station");
+    let disk = dir.path().join("usb-disk");
+    std::fs::create_dir(&disk).unwrap();
+    let paths = StationPaths::new(&data, None);
+    let key_id = |station: &Station| station.signing_key().unwrap().id().to_string();
+
+    // A rotation begun before the backup (its new key is in the backup, pending) and
+    // finished after it: the pending key is the one to restore.
+    let mut station = registered_station(&paths);
+    station.begin_key_rotation().unwrap();
+    let out = rekam(
+        &data,
+        PASSPHRASE,
+        &["backup", "--to", disk.to_str().unwrap()],
+    );
+    let (v, code) = answer(&out);
+    assert_eq!(code, Some(0), "{v}");
+    let from = v["backup"]["dir"].as_str().unwrap().to_owned();
+    station.finish_key_rotation("test").unwrap();
+    let rotated = key_id(&station);
+    drop(station);
+    lose_keys(&paths);
+    let out = rekam(
+        &data,
+        PASSPHRASE,
+        &["restore", "--from", &from, "--keys-only"],
+    );
+    let (v, code) = answer(&out);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["restored"]["signing_key"]["state"], "restored", "{v}");
+    let station = Station::open(paths.clone(), Arc::new(SystemClock)).unwrap();
+    assert_eq!(key_id(&station), rotated, "the key the data center knows");
+
+    // Another rotation after the backup: the backup holds no key the data center accepts.
+    // The store key alone is restored, and the operator is told what that means.
+    station.begin_key_rotation().unwrap();
+    let mut station = station;
+    station.finish_key_rotation("test").unwrap();
+    let in_use = key_id(&station);
+    drop(station);
+    lose_keys(&paths);
+    let out = Command::new(env!("CARGO_BIN_EXE_rekam"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["restore", "--from", &from, "--keys-only"])
+        .env("REKAM_BACKUP_PASSPHRASE", PASSPHRASE)
+        .env_remove("REKAM_LANG")
+        .env_remove("REKAM_KEY_FILE")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("PERHATIAN") && text.contains(&in_use) && text.contains("rekam export"),
+        "{text}"
+    );
+    assert!(paths.key_file.exists());
+    assert!(
+        !paths.signing_key_file().exists(),
+        "a signing key the data center no longer accepts is not put back"
+    );
+    assert_eq!(answer(&rekam(&data, PASSPHRASE, &["check"])).1, Some(0));
+}
+
 #[test]
 fn a_lost_key_and_a_damaged_database_are_recovered_from_a_backup() {
     let dir = tempfile::tempdir().unwrap();
@@ -66,18 +157,7 @@ fn a_lost_key_and_a_damaged_database_are_recovered_from_a_backup() {
     let people = residents(3);
     let paths = StationPaths::new(&data, None);
     {
-        let mut station = Station::init(
-            InitOptions {
-                paths: paths.clone(),
-                station_id: Some("KEC-BK-01".into()),
-                kecamatan: RegionCode::parse("32.73.01").unwrap(),
-                actor: "test".into(),
-            },
-            Arc::new(SystemClock),
-        )
-        .unwrap();
-        let dc = DcKeys::from_seeds(&[1; 32], &[2; 32]).identity("DC-TEST", None);
-        station.pin_data_center(&dc, &dc, "test").unwrap();
+        let mut station = registered_station(&paths);
         for r in &people[..2] {
             station.seal(r.recording.clone(), None, None).unwrap();
         }

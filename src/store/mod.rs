@@ -304,6 +304,18 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The latest audit entry whose action is one of `actions`.
+    pub fn last_audit_of(&self, actions: &[&str]) -> Result<Option<AuditEntry>> {
+        let marks = vec!["?"; actions.len()].join(", ");
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT seq, at, station_id, actor, action, subject, detail, prev_hash, hash
+             FROM audit_log WHERE action IN ({marks}) ORDER BY seq DESC LIMIT 1"
+        ))?;
+        Ok(stmt
+            .query_row(rusqlite::params_from_iter(actions), audit_row)
+            .optional()?)
+    }
+
     /// Walks the whole audit log and checks every link, edit and the head.
     pub fn verify_audit(&self) -> Result<AuditReport> {
         let mut verifier = audit::Verifier::default();

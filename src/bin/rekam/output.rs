@@ -482,6 +482,27 @@ impl Out {
             r.audit_entries,
             self.t("entri audit utuh", "audit entries intact"),
         );
+        if let rekam::backup::SigningKey::Replaced { in_backup, in_use } = &r.signing_key {
+            println!(
+                "{}",
+                self.t(
+                    &format!(
+                        "PERHATIAN: kunci tanda tangan di cadangan ({in_backup}) sudah diganti \
+                         dengan {in_use} setelah cadangan dibuat, jadi tidak dipulihkan: pusat \
+                         data tidak menerimanya lagi. Rekaman utuh dan dapat dikirim lewat \
+                         `rekam export`; untuk sinkronisasi dan merekam lagi, stasiun perlu \
+                         kunci baru yang didaftarkan ke pusat data."
+                    ),
+                    &format!(
+                        "WARNING: the backup's signing key ({in_backup}) was replaced by \
+                         {in_use} after the backup was made, so it was not restored: the data \
+                         center no longer accepts it. The recordings are intact and can be \
+                         drained with `rekam export`; to sync and record again the station \
+                         needs a new key registered with the data center."
+                    ),
+                )
+            );
+        }
     }
 
     pub fn receipts(&self, r: &rekam::export::ReceiptsReport) {
