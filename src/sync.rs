@@ -93,7 +93,7 @@ pub struct Failure {
 }
 
 /// The gateway's refusals of an upload that the next attempt resolves by itself: the upload
-/// was lost, cut, busy, behind, or too slow for the gateway's limits (its bytes are kept and
+/// was lost, cut, busy, behind, too slow for the gateway's limits, or one too many at once (its bytes are kept and
 /// the next pass resumes from them).
 const UPLOAD_RETRIED: &[&str] = &[
     "UPLOAD_UNKNOWN",
@@ -102,6 +102,7 @@ const UPLOAD_RETRIED: &[&str] = &[
     "OFFSET_MISMATCH",
     "UPLOAD_TOO_SLOW",
     "REQUEST_TIMEOUT",
+    "TOO_MANY_UPLOADS",
 ];
 
 /// Failures that go away without anyone acting: the link, the data center's own trouble, a

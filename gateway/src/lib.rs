@@ -66,6 +66,10 @@ pub struct Limits {
     pub json_body: usize,
     /// Connections served at once; more wait to be accepted.
     pub connections: usize,
+    /// Unfinished uploads a station may hold: a new one past this discards the station's
+    /// oldest idle one (whose packet then starts over), so a station, however hostile, holds
+    /// at most this many times `max_packet` of the data center's disk in partial uploads.
+    pub open_uploads: usize,
 }
 
 impl Default for Limits {
@@ -79,6 +83,9 @@ impl Default for Limits {
             upload_request: Duration::from_secs(15 * 60),
             json_body: 256 * 1024,
             connections: 1024,
+            // A station sends at most 4 packets at once; the rest is room for uploads a
+            // dropped link left behind, which the station resumes on its next pass.
+            open_uploads: 32,
         }
     }
 }

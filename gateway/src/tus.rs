@@ -160,6 +160,7 @@ fn new_upload(
     packet_id: &str,
     length: u64,
 ) -> Result<String, Refusal> {
+    make_room(gw, conn, station)?;
     let mut raw = [0u8; 16];
     getrandom::fill(&mut raw).map_err(Refusal::internal)?;
     let id = hex::encode(raw);
@@ -169,6 +170,49 @@ fn new_upload(
         params![id, station, packet_id, length as i64, gw.now()],
     )?;
     Ok(id)
+}
+
+/// Keeps the station's unfinished uploads under [`crate::Limits::open_uploads`] by discarding
+/// its oldest idle ones; refuses (`429 TOO_MANY_UPLOADS`) only when all of them are being
+/// written at this moment.
+fn make_room(gw: &Gateway, conn: &rusqlite::Connection, station: &str) -> Result<(), Refusal> {
+    let limit = gw.inner.cfg.limits.open_uploads;
+    let open: Vec<String> = conn
+        .prepare("SELECT upload_id FROM upload WHERE station_id = ?1 ORDER BY created_at, rowid")?
+        .query_map([station], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let Some(excess) = (open.len() + 1).checked_sub(limit).filter(|&n| n > 0) else {
+        return Ok(());
+    };
+    let idle: Vec<&String> = {
+        let active = gw
+            .inner
+            .active_uploads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        open.iter()
+            .filter(|id| !active.contains(*id))
+            .take(excess)
+            .collect()
+    };
+    if idle.len() < excess {
+        return Err(Refusal::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_UPLOADS",
+            format!("this station is writing {limit} uploads at once: finish one first"),
+        ));
+    }
+    for id in idle {
+        conn.execute("DELETE FROM upload WHERE upload_id = ?1", [id])?;
+        let _ = std::fs::remove_file(file(gw, id));
+    }
+    tracing::warn!(
+        station,
+        discarded = excess,
+        limit,
+        "a station's oldest unfinished uploads discarded to stay under the limit"
+    );
+    Ok(())
 }
 
 fn owned_upload(gw: &Gateway, station: &str, upload_id: &str) -> Result<u64, Refusal> {

@@ -1,7 +1,8 @@
 //! Hostile clients against the reference gateway over real TCP on 127.0.0.1: silent and
 //! dribbling connections, slow and oversize bodies, garbage instead of HTTP. Each is cut off
 //! with its limit, nothing it sent is recorded, and the gateway goes on serving an honest
-//! station to the end. (Altered, re-signed, replayed and cross-station packets are in
+//! station to the end; a station that opens uploads without end holds a bounded part of the
+//! data center's disk. (Altered, re-signed, replayed and cross-station packets are in
 //! `gateway.rs`, the first test.)
 
 #![allow(clippy::unwrap_used)]
@@ -23,6 +24,7 @@ const LIMITS: Limits = Limits {
     upload_request: Duration::from_millis(2500),
     json_body: 4096,
     connections: 8,
+    open_uploads: 4,
 };
 
 /// Reads what the gateway answers until it closes the connection; `None` if it has not
@@ -205,4 +207,105 @@ fn hostile_clients_are_cut_off_and_the_gateway_goes_on_serving() {
     assert_eq!(final_result(&c, &dc, &id).status, Status::PrintReadyRecord);
     let stations = dc.gw.stations(24 * 3600).unwrap();
     assert_eq!(stations.iter().map(|s| s.packets_received).sum::<i64>(), 1);
+}
+
+/// A made-up packet id for uploads that are never finished.
+fn packet_id(n: usize) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
+#[test]
+fn a_station_opening_uploads_without_end_holds_a_bounded_part_of_the_disk() {
+    // Pauses long enough to hold uploads open on purpose while the test asks for more.
+    let limits = Limits {
+        upload_idle: Duration::from_secs(10),
+        upload_request: Duration::from_secs(20),
+        ..LIMITS
+    };
+    let dc = start_gateway(|c| c.limits = limits);
+    let addr = dc.addr().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let mut honest = station(dir.path(), "KEC-H-02");
+    let h = register(&dc, &mut honest);
+    let mut hostile = station(dir.path(), "KEC-H-03");
+    let x = register(&dc, &mut hostile);
+
+    // The honest station's upload, half sent when the flood begins.
+    let (sealed, bytes) = seal(&mut honest, &resident(4));
+    let id = sealed.entry.enrollment_id.clone();
+    let upload = h.create_upload(&id, bytes.len() as u64).unwrap();
+    let half = bytes.len() / 2;
+    h.patch(&upload, 0, &bytes[..half]).unwrap();
+
+    // Twelve uploads opened and partly written by the other station: only its last four are
+    // kept, the older ones are gone (a station whose upload was discarded creates it again).
+    let flood: Vec<String> = (0..12)
+        .map(|n| {
+            let u = x.create_upload(&packet_id(n), 100_000).unwrap();
+            x.patch(&u, 0, &[0x5a; 1000]).unwrap();
+            u
+        })
+        .collect();
+    let parts = std::fs::read_dir(dc.gw.config().data_dir.join("uploads"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        parts,
+        limits.open_uploads + 1,
+        "the flood's four and the honest one"
+    );
+    // (A HEAD answer has no body to carry the code: 404 says it.)
+    assert_eq!(refused(x.offset(&flood[0]).unwrap_err()), "HTTP_404");
+    assert_eq!(x.offset(&flood[11]).unwrap(), 1000);
+    assert_eq!(
+        h.offset(&upload).unwrap(),
+        half as u64,
+        "another station's limit"
+    );
+
+    // Four uploads being written at this moment are not discarded: a fifth is refused with
+    // 429 TOO_MANY_UPLOADS until one of them ends.
+    let mut writing: Vec<TcpStream> = flood[8..]
+        .iter()
+        .map(|u| {
+            let mut tcp = TcpStream::connect(&addr).unwrap();
+            tcp.write_all(patch_head(&x, &addr, u, 1000, 50_000).as_bytes())
+                .unwrap();
+            tcp.write_all(&[0x5a; 10]).unwrap();
+            tcp
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while flood[8..].iter().any(|u| x.offset(u).unwrap() < 1010) {
+        assert!(Instant::now() < deadline, "the held uploads never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        refused(x.create_upload(&packet_id(12), 100_000).unwrap_err()),
+        "TOO_MANY_UPLOADS"
+    );
+    writing.pop();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let created = loop {
+        match x.create_upload(&packet_id(12), 100_000) {
+            Ok(u) => break u,
+            Err(e) => assert_eq!(refused(e), "TOO_MANY_UPLOADS"),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the dropped upload was never released"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(x.offset(&created).unwrap(), 0);
+    drop(writing);
+
+    // The honest station finishes from where it was, recorded once.
+    let resumed = h.upload(&id, &bytes, |_, _| {}).unwrap();
+    assert_eq!(resumed, upload);
+    h.commit(&id, &upload)
+        .unwrap()
+        .verify(&dc.identity, &id, &sealed.content_hash)
+        .unwrap();
+    assert_eq!(final_result(&h, &dc, &id).status, Status::PrintReadyRecord);
 }
