@@ -11,8 +11,11 @@
 //! ```
 //!
 //! Invariants: a packet file is written to `.part`, synced and renamed (the renames synced
-//! before the manifest is written), so a disk pulled out leaves whole files or `.part` files; running the export again skips the whole files whose
-//! hash matches and rewrites the rest; the manifest is written last; packets become EXPORTED
+//! before the manifest is written), so a disk pulled out leaves whole files or `.part` files;
+//! `manifest.sig` holds the new manifest's signature beside the old one while the manifest is
+//! replaced, so the pair on the disk verifies at every moment; running the export again skips
+//! the whole files whose hash matches and rewrites the rest; the manifest is written last
+//! (then its signature alone); packets become EXPORTED
 //! only after the manifest is on the disk, and are never deleted. A station whose signing key
 //! is lost (the machine carried to the data center with its database and store key alone)
 //! exports an unsigned manifest: every packet is still signed on its own.
@@ -134,25 +137,28 @@ pub fn export(
     };
     let json =
         serde_json::to_vec_pretty(&manifest).map_err(|e| Error::RecordingInvalid(e.to_string()))?;
+    let sig_path = bundle.join("manifest.sig");
     let signed = match station.signing_key() {
         Ok(key) => {
-            write_synced(
-                &bundle.join("manifest.sig"),
-                sign_bundle(&key, &json).as_bytes(),
-                true,
-            )?;
+            // The new signature goes beside the old one before the manifest is replaced, and
+            // alone after: whichever manifest a kill or a pulled disk leaves verifies.
+            let new = sign_bundle(&key, &json);
+            let old = std::fs::read_to_string(&sig_path).unwrap_or_default();
+            let old = old.lines().next().unwrap_or_default();
+            write_synced(&sig_path, format!("{new}{old}\n").as_bytes(), true)?;
+            write_synced(&bundle.join("manifest.json"), &json, true)?;
+            write_synced(&sig_path, new.as_bytes(), true)?;
             true
         }
         Err(e) => {
             tracing::warn!(error = %e, "no signing key: the manifest is not signed");
-            let sig = bundle.join("manifest.sig");
-            if sig.exists() {
-                std::fs::remove_file(&sig).map_err(|e| Error::io(&sig, e))?;
+            if sig_path.exists() {
+                std::fs::remove_file(&sig_path).map_err(|e| Error::io(&sig_path, e))?;
             }
+            write_synced(&bundle.join("manifest.json"), &json, true)?;
             false
         }
     };
-    write_synced(&bundle.join("manifest.json"), &json, true)?;
     let to_text = bundle.display().to_string();
     let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
     station.store_mut().sync_exported(&seqs, &to_text)?;

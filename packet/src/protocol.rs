@@ -515,19 +515,59 @@ pub fn sign_bundle(key: &StationKey, manifest: &[u8]) -> String {
     )
 }
 
+/// The most signature lines a `manifest.sig` may hold.
+pub const BUNDLE_SIGNATURES: usize = 4;
+
 /// Verifies `manifest.sig` with `lookup`, which gives the station's public key of a key id.
+///
+/// The file holds one line `<key id> <signature>` per signature, at most
+/// [`BUNDLE_SIGNATURES`]; the manifest verifies when one of them is its signature by a key
+/// `lookup` knows. A station rewriting its bundle puts the new manifest's signature beside the
+/// old one before it replaces the manifest, so the pair on the disk verifies at every moment
+/// of the rewrite (two files cannot be renamed at once).
 pub fn verify_bundle(
     manifest: &[u8],
     signature: &str,
     lookup: impl Fn(KeyId) -> Option<VerifyingKey>,
 ) -> Result<()> {
-    let (id, sig) = signature
-        .trim()
-        .split_once(' ')
-        .ok_or(PacketError::Malformed {
+    let lines: Vec<&str> = signature
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lines.is_empty() || lines.len() > BUNDLE_SIGNATURES {
+        return Err(PacketError::Malformed {
             field: "bundle signature",
-            detail: "expected `<key id> <signature>`".into(),
-        })?;
+            detail: format!(
+                "expected 1 to {BUNDLE_SIGNATURES} lines `<key id> <signature>`, found {}",
+                lines.len()
+            ),
+        });
+    }
+    let mut first_error = None;
+    for line in lines {
+        match verify_bundle_line(manifest, line, &lookup) {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or(PacketError::Malformed {
+        field: "bundle signature",
+        detail: "no line".into(),
+    }))
+}
+
+fn verify_bundle_line(
+    manifest: &[u8],
+    line: &str,
+    lookup: &impl Fn(KeyId) -> Option<VerifyingKey>,
+) -> Result<()> {
+    let (id, sig) = line.split_once(' ').ok_or(PacketError::Malformed {
+        field: "bundle signature",
+        detail: "expected `<key id> <signature>`".into(),
+    })?;
     let id = KeyId::from_hex(id).ok_or(PacketError::Malformed {
         field: "bundle signature",
         detail: "bad key id".into(),
@@ -621,6 +661,27 @@ mod tests {
         let rot = KeyRotation::new(&key, &new, "KEC-01", 100);
         assert_eq!(rot.verify(&key.public()).expect("verifies"), new.public());
         assert!(rot.verify(&new.public()).is_err());
+
+        let (old, new_manifest) = (b"{\"old\":1}".as_slice(), b"{\"new\":1}".as_slice());
+        let lookup = |id: KeyId| (id == key.id()).then(|| key.public());
+        let both = format!(
+            "{}{}",
+            sign_bundle(&key, new_manifest),
+            sign_bundle(&key, old)
+        );
+        verify_bundle(old, &both, lookup).expect("the old manifest, mid-rewrite");
+        verify_bundle(new_manifest, &both, lookup).expect("the new manifest, mid-rewrite");
+        assert!(verify_bundle(b"{}", &both, lookup).is_err());
+        assert!(verify_bundle(old, &sign_bundle(&key, new_manifest), lookup).is_err());
+        assert!(
+            verify_bundle(old, &sign_bundle(&new, old), lookup).is_err(),
+            "unknown key"
+        );
+        assert!(
+            verify_bundle(old, &both.repeat(3), lookup).is_err(),
+            "too many lines"
+        );
+        assert!(verify_bundle(old, "", lookup).is_err());
 
         let reg = Registration::new(&key, "KEC-01", "327301", "token", 100);
         assert_eq!(reg.verify().expect("verifies"), key.public());
