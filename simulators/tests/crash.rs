@@ -1,6 +1,10 @@
 //! The crash campaign (issue 10): the station at work (`rekam-crash-worker`: recording through
-//! the device simulators, sealing, syncing to a reference data center on loopback, exporting) is
-//! killed with SIGKILL at a random moment, again and again. After each kill the station must
+//! the device simulators, sealing, syncing to a reference data center on loopback, exporting,
+//! importing the data center's receipts) is killed with SIGKILL at a random moment, again and
+//! again. One trial in three the link is down: the recordings pile up, the export carries them,
+//! the data center imports the bundle after the kill as a technician would, and the next worker
+//! starts by importing the receipts (one time in three it is killed within the first 20 ms of
+//! that). After each kill the station must
 //! open, pass `PRAGMA integrity_check` and its audit chain, and hold every recording the worker
 //! reported sealed, none twice. At the end one more sync must bring every recording to the data
 //! center exactly once: as many packets there as in the journal, all PRINT_READY_RECORD (a
@@ -30,6 +34,12 @@ const STATION: &str = "KEC-CRASH-01";
 /// The longest a worker runs after opening before it is killed, unless `REKAM_CRASH_WORK_MS`
 /// says otherwise: a few recordings in a debug build on two busy cores (one takes 3-9 s).
 const WORK_MS: u64 = 20_000;
+
+/// A link that is down: nothing listens on the discard port of the loopback.
+const DEAD_LINK: &str = "http://127.0.0.1:9";
+
+/// How soon after opening a worker is killed when it is to be caught importing receipts.
+const RECEIPTS_MS: u64 = 20;
 
 /// xorshift64*: the kill times, reproducible from the printed seed.
 struct Rng(u64);
@@ -124,11 +134,17 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
     let mut last_lines: BTreeMap<String, u64> = BTreeMap::new();
     let mut events: BTreeMap<String, u64> = BTreeMap::new();
     let started = Instant::now();
+    let bundle = dir.path().join("usb").join(STATION);
+    let mut bundles = 0;
     for trial in 0..trials {
+        // Nothing listens on port 9 of the loopback: the link is down, every sync fails.
+        let offline = rng.below(3) == 0;
+        let link = if offline { DEAD_LINK } else { url.as_str() };
+        let receipts_waiting = bundle.join("receipts.json").exists();
         let mut child = Command::new(bin.join("rekam-crash-worker"))
             .args(["--dir", &dir.path().display().to_string()])
             .args(["--station", STATION, "--residents", &residents.to_string()])
-            .args(["--sbi-port", &sbi_port, "--pad", &pad_path, "--dc", &url])
+            .args(["--sbi-port", &sbi_port, "--pad", &pad_path, "--dc", link])
             .args(["--export-to", &dir.path().join("usb").display().to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -150,7 +166,12 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
             let ready = rx.recv_timeout(Duration::from_secs(120));
             lines.extend(ready);
         }
-        std::thread::sleep(Duration::from_millis(rng.below(work_ms)));
+        let work = if receipts_waiting && rng.below(3) == 0 {
+            RECEIPTS_MS
+        } else {
+            work_ms
+        };
+        std::thread::sleep(Duration::from_millis(rng.below(work)));
         let _ = child.kill(); // SIGKILL: no destructor, no flush, no goodbye
         let status = child.wait().unwrap();
         reader.join().unwrap();
@@ -175,8 +196,20 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
             let mut words = line.split_whitespace();
             let word = words.next().unwrap_or_default();
             *events.entry(word.to_owned()).or_default() += 1;
-            if word == "SEALED" {
-                sealed.insert(words.next().unwrap().to_owned());
+            match word {
+                "SEALED" => {
+                    sealed.insert(words.next().unwrap().to_owned());
+                }
+                "RECEIPTS" => {
+                    let counts: Vec<&str> = words.collect();
+                    assert_eq!(
+                        counts[2..],
+                        ["0", "0"],
+                        "trial {trial}: receipts refused at the station or packets refused \
+                         at the data center: {line}"
+                    );
+                }
+                _ => {}
             }
         }
         let last = lines
@@ -184,6 +217,17 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
             .map_or("(opening)", |l| l.split_whitespace().next().unwrap_or(""));
         *last_lines.entry(format!("after {last}")).or_default() += 1;
         check_station(dir.path(), &sealed, &masks);
+        // The technician carries the disk to the data center, which imports what it holds
+        // and writes its receipts onto it.
+        if offline && bundle.join("manifest.json").exists() {
+            let imported = dc.gw.import_bundle(&bundle).unwrap();
+            assert!(
+                imported.receipts.refused.is_empty(),
+                "trial {trial}: the data center refused part of the bundle: {:?}",
+                imported.receipts.refused
+            );
+            bundles += 1;
+        }
     }
 
     // The link stays up: one more sync brings everything to the data center, once each.
@@ -202,8 +246,8 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
     println!(
         "crash campaign: {trials} kills in {:.0} s; journal {journal} recordings, {} reported \
          sealed before their kill, {at_dc} at the data center, none lost, none twice; \
-         worker lines {events:?}; killed {last_lines:?}; {logged} log lines scanned for {} \
-         NIKs and names, none found",
+         {bundles} bundles imported there; worker lines {events:?}; killed {last_lines:?}; \
+         {logged} log lines scanned for {} NIKs and names, none found",
         started.elapsed().as_secs_f64(),
         sealed.len(),
         secrets.len(),

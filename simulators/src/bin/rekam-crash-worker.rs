@@ -3,10 +3,13 @@
 //! the last run left it, then records residents through the device simulators (started by the
 //! campaign, so they outlive it), seals each, syncs after each, and exports the backlog to a
 //! folder after the residents at every third place of the roster, until the residents run out.
+//! Before recording it imports the data center's receipts for the last bundle, when the
+//! campaign has had the data center import one (`<export-to>/<station>/receipts.json`).
 //!
 //! Each line on stdout is written and flushed only after the step it names returned:
-//! `SEALED <packet id> <resident>` once the packet is committed, `SYNCED`, `EXPORTED`. The
-//! campaign holds the station to every `SEALED` line after a kill.
+//! `SEALED <packet id> <resident>` once the packet is committed, `SYNCED`, `EXPORTED`,
+//! `RECEIPTS`; `IMPORTING` just before the receipts are read. The campaign holds the station to
+//! every `SEALED` line after a kill.
 
 use anyhow::Context;
 use clap::Parser;
@@ -69,6 +72,18 @@ fn main() -> anyhow::Result<()> {
         ..SyncConfig::new(&args.dc)
     };
     say("READY")?;
+    let receipts = args.export_to.join(&args.station).join("receipts.json");
+    if receipts.exists() {
+        say("IMPORTING")?;
+        let report = rekam::export::import_receipts(&mut c.station, &receipts)?;
+        say(&format!(
+            "RECEIPTS {} {} {} {}",
+            report.accepted,
+            report.already,
+            report.invalid.len(),
+            report.refused_by_dc.len()
+        ))?;
+    }
     let ordinary: Vec<u64> = c
         .population
         .roster()
