@@ -188,8 +188,9 @@ pub enum Error {
     /// The passphrase does not open a backup's keys.
     #[error("the passphrase does not open the keys of backup {0}: nothing was changed")]
     BackupPassphrase(PathBuf),
-    /// Any other database failure.
-    #[error("station database error: {0}")]
+    /// Any other database failure; one that finds the file damaged (SQLite's CORRUPT or
+    /// NOTADB after the key opened it) is reported as `DATABASE_DAMAGED`, with what to do.
+    #[error("{}", database_text(.0))]
     Database(#[from] rusqlite::Error),
     /// A file-system failure.
     #[error("{path}: {source}")]
@@ -199,6 +200,27 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+}
+
+/// Whether SQLite found the file damaged. NOTADB after the store key opened the file means
+/// a damaged first page (a wrong key is caught at open as [`Error::WrongKey`]).
+fn damage(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
+}
+
+fn database_text(e: &rusqlite::Error) -> String {
+    if damage(e) {
+        format!(
+            "the station database is damaged ({e}): stop recording, leave the file as it is, \
+             run `rekam check`, and restore the last backup into a new data directory \
+             (`rekam restore --from`)"
+        )
+    } else {
+        format!("station database error: {e}")
+    }
 }
 
 impl Error {
@@ -242,6 +264,7 @@ impl Error {
             Error::DatabaseDamaged { .. } => "DATABASE_DAMAGED",
             Error::BackupDamaged { .. } => "BACKUP_DAMAGED",
             Error::BackupPassphrase(_) => "BACKUP_PASSPHRASE",
+            Error::Database(e) if damage(e) => "DATABASE_DAMAGED",
             Error::Database(_) => "DATABASE",
             Error::Io { .. } => "IO",
         }
@@ -371,8 +394,37 @@ impl Localized for Error {
                 "Frasa sandi tidak membuka kunci cadangan {}: tidak ada yang diubah",
                 path.display()
             ),
+            Error::Database(e) if damage(e) => format!(
+                "Basis data stasiun rusak ({e}): hentikan perekaman, biarkan berkasnya apa \
+                 adanya, jalankan `rekam check`, dan pulihkan cadangan terakhir ke direktori \
+                 data baru (`rekam restore --from`)"
+            ),
             Error::Database(e) => format!("Kesalahan basis data stasiun: {e}"),
             Error::Io { path, source } => format!("{}: {source}", path.display()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_damaged_page_met_by_any_query_is_named_damage_with_what_to_do() {
+        let sqlite = |code| {
+            Error::Database(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                Some("database disk image is malformed".into()),
+            ))
+        };
+        for code in [rusqlite::ffi::SQLITE_CORRUPT, rusqlite::ffi::SQLITE_NOTADB] {
+            let e = sqlite(code);
+            assert_eq!(e.code(), "DATABASE_DAMAGED");
+            assert!(e.localized(Lang::Id).contains("rekam restore"), "{e:?}");
+            assert!(e.to_string().contains("rekam restore"), "{e}");
+        }
+        let busy = sqlite(rusqlite::ffi::SQLITE_BUSY);
+        assert_eq!(busy.code(), "DATABASE");
+        assert!(!busy.to_string().contains("restore"));
     }
 }
