@@ -167,6 +167,14 @@ pub fn export(
             serde_json::json!({ "to": to_text, "packets": rows.len(), "signed": signed }),
         ),
     )?;
+    tracing::info!(
+        bundle = %bundle.display(),
+        packets = rows.len(),
+        written,
+        bytes,
+        signed,
+        "backlog exported"
+    );
     Ok(ExportReport {
         bundle,
         packets: rows.len(),
@@ -228,6 +236,7 @@ pub fn import_receipts(station: &mut Station, file: &Path) -> Result<ReceiptsRep
                     .map_err(|e| e.to_string())
             });
         if let Err(why) = check {
+            tracing::warn!(packet = %r.packet_id, %why, "receipt refused");
             report.invalid.push((r.packet_id.clone(), why));
             continue;
         }
@@ -254,5 +263,13 @@ pub fn import_receipts(station: &mut Station, file: &Path) -> Result<ReceiptsRep
             .refused_by_dc
             .push((f.packet_id.clone(), f.code.clone(), f.message.clone()));
     }
+    tracing::info!(
+        file = %file.display(),
+        accepted = report.accepted,
+        already = report.already,
+        invalid = report.invalid.len(),
+        refused_by_dc = report.refused_by_dc.len(),
+        "receipts imported"
+    );
     Ok(report)
 }

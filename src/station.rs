@@ -182,6 +182,10 @@ impl Station {
     pub fn room_for_recording(&self) -> Result<()> {
         let free = crate::disk::space(&self.paths.data_dir)?.free_bytes;
         if free < RECORDING_RESERVE {
+            tracing::warn!(
+                free_bytes = free,
+                "recording refused: the disk is nearly full"
+            );
             return Err(Error::DiskFull {
                 free_mb: free / (1024 * 1024),
                 needed_mb: RECORDING_RESERVE / (1024 * 1024),
@@ -424,6 +428,13 @@ impl Station {
             },
             false => e,
         })?;
+        tracing::info!(
+            packet = %entry.enrollment_id,
+            seq = entry.seq,
+            bytes = entry.payload_len,
+            operator = %m.operator_id,
+            "recording sealed"
+        );
         Ok(Sealed {
             entry,
             content_hash,

@@ -273,6 +273,23 @@ fn record_pass(station: &mut Station, report: &PassReport) -> Result<()> {
 /// [`last_pass`].
 pub fn sync_once(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> {
     let report = pass(station, cfg)?;
+    match &report.error {
+        None => tracing::info!(
+            sent = report.sent,
+            results = report.results,
+            remaining = report.remaining,
+            "sync pass"
+        ),
+        Some((code, reason)) => tracing::warn!(
+            link_up = report.link_up,
+            sent = report.sent,
+            failed = report.failed,
+            remaining = report.remaining,
+            %code,
+            %reason,
+            "sync pass with a failure"
+        ),
+    }
     record_pass(station, &report)?;
     Ok(report)
 }
@@ -355,6 +372,7 @@ fn send_batch(
                     _ => "the stored packet is missing".to_owned(),
                 };
                 let retry = now(station) + cfg.backoff_max.as_secs() as i64;
+                tracing::error!(packet = %item.packet_id, %why, "stored packet unusable");
                 station
                     .store_mut()
                     .sync_failed(item.seq, "PACKET_CORRUPTED", &why, retry)?;
@@ -411,6 +429,11 @@ fn send_batch(
                     station
                         .store_mut()
                         .sync_sent(seq, &json, "receipt received online")?;
+                    tracing::debug!(
+                        seq,
+                        receipt = receipt.receipt_no,
+                        "packet received by the data center"
+                    );
                     report.sent += 1;
                 }
                 Event::Done(seq, Err(e)) => {
@@ -422,6 +445,14 @@ fn send_batch(
                         cfg.backoff_max
                     };
                     let retry = now(station) + wait.as_secs().max(1) as i64;
+                    tracing::warn!(
+                        seq,
+                        code = %f.code,
+                        reason = %f.reason,
+                        transient = f.transient,
+                        retry_in_s = wait.as_secs(),
+                        "packet not sent"
+                    );
                     station
                         .store_mut()
                         .sync_failed(seq, &f.code, &f.reason, retry)?;
