@@ -57,6 +57,18 @@ fn residents(n: usize) -> Vec<SynthRecording> {
         .collect()
 }
 
+/// `rekam backup --to disk` of the station in `data`, which must succeed: its JSON answer.
+fn backed_up(data: &Path, disk: &Path) -> Value {
+    let out = rekam(
+        data,
+        PASSPHRASE,
+        &["backup", "--to", disk.to_str().unwrap()],
+    );
+    let (v, code) = answer(&out);
+    assert_eq!(code, Some(0), "{v}");
+    v
+}
+
 /// A new station in `paths`, registered with a test data center.
 fn registered_station(paths: &StationPaths) -> Station {
     let mut station = Station::init(
@@ -94,13 +106,7 @@ fn keys_restored_alone_never_bring_back_a_signing_key_rotated_away() {
     // finished after it: the pending key is the one to restore.
     let mut station = registered_station(&paths);
     station.begin_key_rotation().unwrap();
-    let out = rekam(
-        &data,
-        PASSPHRASE,
-        &["backup", "--to", disk.to_str().unwrap()],
-    );
-    let (v, code) = answer(&out);
-    assert_eq!(code, Some(0), "{v}");
+    let v = backed_up(&data, &disk);
     let from = v["backup"]["dir"].as_str().unwrap().to_owned();
     station.finish_key_rotation("test").unwrap();
     let rotated = key_id(&station);
@@ -168,13 +174,7 @@ fn a_lost_key_and_a_damaged_database_are_recovered_from_a_backup() {
     assert_eq!(error_code(&out), "WEAK_PASSWORD");
     assert_eq!(std::fs::read_dir(&disk).unwrap().count(), 0);
 
-    let out = rekam(
-        &data,
-        PASSPHRASE,
-        &["backup", "--to", disk.to_str().unwrap()],
-    );
-    let (v, code) = answer(&out);
-    assert_eq!(code, Some(0), "{v}");
+    let v = backed_up(&data, &disk);
     assert_eq!(v["backup"]["manifest"]["recordings"], 2);
     let backup = PathBuf::from(v["backup"]["dir"].as_str().unwrap());
     assert!(backup.starts_with(&disk));
