@@ -15,15 +15,17 @@
 //! `manifest.sig` holds the new manifest's signature beside the old one while the manifest is
 //! replaced, so the pair on the disk verifies at every moment; running the export again skips
 //! the whole files whose hash matches and rewrites the rest; the manifest is written last
-//! (then its signature alone); packets become EXPORTED
-//! only after the manifest is on the disk, and are never deleted. A station whose signing key
-//! is lost (the machine carried to the data center with its database and store key alone)
-//! exports an unsigned manifest: every packet is still signed on its own.
+//! (then its signature alone); packets become EXPORTED only after the manifest is on the
+//! disk, and are never deleted. A station whose signing key is lost (the machine carried to
+//! the data center with its database and store key alone) exports an unsigned manifest:
+//! every packet is still signed on its own.
 
 use crate::station::Station;
 use crate::{Error, Result};
 use rekam_packet::envelope::SealedPacket;
-use rekam_packet::protocol::{BundleEntry, BundleManifest, ReceiptsFile, sign_bundle};
+use rekam_packet::protocol::{
+    BundleEntry, BundleManifest, ReceiptsFile, sign_bundle, verify_bundle,
+};
 use rekam_packet::sha256;
 use serde::Serialize;
 use std::io::Write;
@@ -140,13 +142,19 @@ pub fn export(
     let sig_path = bundle.join("manifest.sig");
     let signed = match station.signing_key() {
         Ok(key) => {
-            // The new signature goes beside the old one before the manifest is replaced, and
-            // alone after: whichever manifest a kill or a pulled disk leaves verifies.
+            // The new signature goes beside the one of the manifest on the disk before that
+            // manifest is replaced, and alone after: whichever manifest a kill or a pulled
+            // disk leaves verifies.
+            let manifest_path = bundle.join("manifest.json");
             let new = sign_bundle(&key, &json);
-            let old = std::fs::read_to_string(&sig_path).unwrap_or_default();
-            let old = old.lines().next().unwrap_or_default();
-            write_synced(&sig_path, format!("{new}{old}\n").as_bytes(), true)?;
-            write_synced(&bundle.join("manifest.json"), &json, true)?;
+            let interim = interim_signature(
+                &new,
+                std::fs::read(&manifest_path).ok().as_deref(),
+                &std::fs::read_to_string(&sig_path).unwrap_or_default(),
+                &key,
+            );
+            write_synced(&sig_path, interim.as_bytes(), true)?;
+            write_synced(&manifest_path, &json, true)?;
             write_synced(&sig_path, new.as_bytes(), true)?;
             true
         }
@@ -182,6 +190,26 @@ pub fn export(
         bytes,
         signed,
     })
+}
+
+/// `manifest.sig` while the manifest is being replaced: the `new` signature, and the line of
+/// the `old` signature file that verifies the manifest still on the disk (with this key; the
+/// first line when none does, as after a key rotation). An export cut at this point leaves a
+/// file of two lines, only one of which is the disk's manifest's: the next run must keep that
+/// one, not merely the first.
+fn interim_signature(
+    new: &str,
+    on_disk: Option<&[u8]>,
+    old: &str,
+    key: &rekam_packet::StationKey,
+) -> String {
+    let verifies = |line: &&str| {
+        on_disk.is_some_and(|m| {
+            verify_bundle(m, line, |id| (id == key.id()).then(|| key.public())).is_ok()
+        })
+    };
+    let keep = old.lines().find(verifies).or_else(|| old.lines().next());
+    format!("{new}{}\n", keep.unwrap_or_default())
 }
 
 /// What a receipts import did.
@@ -272,4 +300,36 @@ pub fn import_receipts(station: &mut Station, file: &Path) -> Result<ReceiptsRep
         "receipts imported"
     );
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rekam_packet::StationKey;
+
+    #[test]
+    fn a_rewrite_cut_twice_keeps_the_signature_of_the_manifest_on_the_disk() {
+        let key = StationKey::from_seed(&[3; 32]);
+        let lookup = |id| (id == key.id()).then(|| key.public());
+        let (m0, m1, m2) = (
+            b"{\"n\":0}".as_slice(),
+            b"{\"n\":1}".as_slice(),
+            b"{\"n\":2}".as_slice(),
+        );
+        let sign = |m| sign_bundle(&key, m);
+        // The first rewrite was cut after its interim signature: the disk holds m0 and the
+        // signatures of m1 and m0.
+        let cut = interim_signature(&sign(m1), Some(m0), &sign(m0), &key);
+        verify_bundle(m0, &cut, lookup).unwrap();
+        // The second rewrite's interim file must still verify m0 (and m2, once written).
+        let again = interim_signature(&sign(m2), Some(m0), &cut, &key);
+        verify_bundle(m0, &again, lookup).unwrap();
+        verify_bundle(m2, &again, lookup).unwrap();
+        assert_eq!(again.lines().count(), 2);
+        // A first export: nothing on the disk, the new signature alone.
+        assert_eq!(
+            interim_signature(&sign(m0), None, "", &key).trim(),
+            sign(m0).trim()
+        );
+    }
 }
