@@ -93,8 +93,8 @@ pub struct Failure {
 }
 
 /// The gateway's refusals of an upload that the next attempt resolves by itself: the upload
-/// was lost, cut, busy, behind, too slow for the gateway's limits, or one too many at once (its bytes are kept and
-/// the next pass resumes from them).
+/// was lost, cut, busy, behind, too slow for the gateway's limits (its bytes are kept and the
+/// next pass resumes from them), or one too many at once.
 const UPLOAD_RETRIED: &[&str] = &[
     "UPLOAD_UNKNOWN",
     "UPLOAD_INCOMPLETE",

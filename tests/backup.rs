@@ -18,17 +18,34 @@ use std::sync::Arc;
 
 const PASSPHRASE: &str = "kunci-cadangan-uji-2026";
 
-fn rekam(data_dir: &Path, passphrase: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rekam"))
-        .arg("--data-dir")
+/// `rekam` on the station in `data_dir`, in Bahasa Indonesia, the backup passphrase given.
+fn command(data_dir: &Path, passphrase: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rekam"));
+    c.arg("--data-dir")
         .arg(data_dir)
-        .arg("--json")
-        .args(args)
         .env("REKAM_BACKUP_PASSPHRASE", passphrase)
         .env_remove("REKAM_LANG")
-        .env_remove("REKAM_KEY_FILE")
+        .env_remove("REKAM_KEY_FILE");
+    c
+}
+
+/// `rekam --json ARGS`.
+fn rekam(data_dir: &Path, passphrase: &str, args: &[&str]) -> Output {
+    command(data_dir, passphrase)
+        .arg("--json")
+        .args(args)
         .output()
         .expect("run rekam")
+}
+
+/// A temporary directory with a station's data directory (not created) and an empty folder
+/// standing for the external disk.
+fn station_and_disk() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("station");
+    let disk = dir.path().join("usb-disk");
+    std::fs::create_dir(&disk).unwrap();
+    (dir, data, disk)
 }
 
 /// The JSON answer and the exit code.
@@ -95,10 +112,7 @@ fn lose_keys(paths: &StationPaths) {
 
 #[test]
 fn keys_restored_alone_never_bring_back_a_signing_key_rotated_away() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("station");
-    let disk = dir.path().join("usb-disk");
-    std::fs::create_dir(&disk).unwrap();
+    let (_dir, data, disk) = station_and_disk();
     let paths = StationPaths::new(&data, None);
     let key_id = |station: &Station| station.signing_key().unwrap().id().to_string();
 
@@ -120,24 +134,18 @@ fn keys_restored_alone_never_bring_back_a_signing_key_rotated_away() {
     let (v, code) = answer(&out);
     assert_eq!(code, Some(0), "{v}");
     assert_eq!(v["restored"]["signing_key"]["state"], "restored", "{v}");
-    let station = Station::open(paths.clone(), Arc::new(SystemClock)).unwrap();
+    let mut station = Station::open(paths.clone(), Arc::new(SystemClock)).unwrap();
     assert_eq!(key_id(&station), rotated, "the key the data center knows");
 
     // Another rotation after the backup: the backup holds no key the data center accepts.
     // The store key alone is restored, and the operator is told what that means.
     station.begin_key_rotation().unwrap();
-    let mut station = station;
     station.finish_key_rotation("test").unwrap();
     let in_use = key_id(&station);
     drop(station);
     lose_keys(&paths);
-    let out = Command::new(env!("CARGO_BIN_EXE_rekam"))
-        .arg("--data-dir")
-        .arg(&data)
+    let out = command(&data, PASSPHRASE)
         .args(["restore", "--from", &from, "--keys-only"])
-        .env("REKAM_BACKUP_PASSPHRASE", PASSPHRASE)
-        .env_remove("REKAM_LANG")
-        .env_remove("REKAM_KEY_FILE")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -156,10 +164,7 @@ fn keys_restored_alone_never_bring_back_a_signing_key_rotated_away() {
 
 #[test]
 fn a_lost_key_and_a_damaged_database_are_recovered_from_a_backup() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("station");
-    let disk = dir.path().join("usb-disk");
-    std::fs::create_dir(&disk).unwrap();
+    let (dir, data, disk) = station_and_disk();
     let people = residents(3);
     let paths = StationPaths::new(&data, None);
     {

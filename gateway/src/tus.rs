@@ -181,9 +181,10 @@ fn make_room(gw: &Gateway, conn: &rusqlite::Connection, station: &str) -> Result
         .prepare("SELECT upload_id FROM upload WHERE station_id = ?1 ORDER BY created_at, rowid")?
         .query_map([station], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    let Some(excess) = (open.len() + 1).checked_sub(limit).filter(|&n| n > 0) else {
+    let excess = (open.len() + 1).saturating_sub(limit);
+    if excess == 0 {
         return Ok(());
-    };
+    }
     let idle: Vec<&String> = {
         let active = gw
             .inner

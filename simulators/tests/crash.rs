@@ -134,10 +134,10 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
     let mut last_lines: BTreeMap<String, u64> = BTreeMap::new();
     let mut events: BTreeMap<String, u64> = BTreeMap::new();
     let started = Instant::now();
-    let bundle = dir.path().join("usb").join(STATION);
+    let usb = dir.path().join("usb");
+    let bundle = usb.join(STATION);
     let mut bundles = 0;
     for trial in 0..trials {
-        // Nothing listens on port 9 of the loopback: the link is down, every sync fails.
         let offline = rng.below(3) == 0;
         let link = if offline { DEAD_LINK } else { url.as_str() };
         let receipts_waiting = bundle.join("receipts.json").exists();
@@ -145,7 +145,7 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
             .args(["--dir", &dir.path().display().to_string()])
             .args(["--station", STATION, "--residents", &residents.to_string()])
             .args(["--sbi-port", &sbi_port, "--pad", &pad_path, "--dc", link])
-            .args(["--export-to", &dir.path().join("usb").display().to_string()])
+            .args(["--export-to", &usb.display().to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
