@@ -78,6 +78,7 @@ impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         (
             self.status,
+            [(header::CODE, self.code)],
             Json(ApiError {
                 code: self.code.into(),
                 message: self.message,

@@ -229,6 +229,13 @@ fn an_upload_cut_mid_body_resumes_from_the_gateway_offset() {
         refused(c.patch(&upload2, 5, b"x").unwrap_err()),
         "OFFSET_MISMATCH"
     );
+
+    // A HEAD answer has no body: the code of a refused one travels in a header, so that the
+    // station knows an upload it lost (discarded, or another station's) from any other 404.
+    assert_eq!(
+        refused(c.offset("0123456789abcdef").unwrap_err()),
+        "UPLOAD_UNKNOWN"
+    );
 }
 
 #[test]

@@ -20,6 +20,9 @@ pub mod header {
     pub const TIME: &str = "rekam-time";
     /// The signature, hex.
     pub const SIGNATURE: &str = "rekam-signature";
+    /// On every refusal, the gateway's code (as in the JSON body): the one place it reaches
+    /// the station when the answer has no body, as a refused `HEAD` has none.
+    pub const CODE: &str = "rekam-code";
 }
 
 /// What a request's signature covers instead of the body for tus `PATCH` requests: their

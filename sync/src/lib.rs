@@ -117,11 +117,17 @@ fn checked(r: Response) -> Result<Response, SyncError> {
         return Ok(r);
     }
     let status = r.status().as_u16();
+    let header_code = r
+        .headers()
+        .get(header::CODE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = r.bytes().map_err(transport)?;
     let (code, message) = match serde_json::from_slice::<ApiError>(&body) {
         Ok(e) => (e.code, e.message),
+        // A refused HEAD has no body: its code is in the header alone.
         Err(_) => (
-            format!("HTTP_{status}"),
+            header_code.unwrap_or_else(|| format!("HTTP_{status}")),
             String::from_utf8_lossy(&body).chars().take(200).collect(),
         ),
     };
