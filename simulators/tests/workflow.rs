@@ -298,6 +298,54 @@ fn a_slap_of_three_fingers_and_poor_quality_are_retried_then_excepted_with_appro
 }
 
 #[test]
+fn index_fingers_that_match_no_slap_are_verified_again_after_the_slaps_are_retaken() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = counter(dir.path(), "KEC-V-01");
+    let mut w = c.begin(0).unwrap();
+    w.photo(&c.devices.face).unwrap();
+    w.signature(&mut c.devices.pad).unwrap();
+    // The slaps are taken of the wrong hands (the resident before, still at the scanner).
+    c.devices.resident(8).unwrap();
+    w.fingers(&c.devices.fingerprint).unwrap();
+    c.devices.resident(0).unwrap();
+    w.irises(&c.devices.iris).unwrap();
+    let e = w.verify_index(&c.devices.fingerprint).unwrap_err();
+    assert_eq!(e.code(), "INDEX_MISMATCH", "{e}");
+    assert!(
+        e.localized(Lang::Id)
+            .contains("ulangi perekaman sidik jari"),
+        "{}",
+        e.localized(Lang::Id)
+    );
+
+    // A retake whose first slap stays poor three times changes nothing: the earlier slaps
+    // stand (and still do not match), none is half replaced.
+    c.devices
+        .scenario(serde_json::json!({ "resident": 0, "poor_captures": 3 }))
+        .unwrap();
+    let e = w.retake_fingers(&c.devices.fingerprint).unwrap_err();
+    assert_eq!(e.code(), "QUALITY_EXCEPTION_NEEDED", "{e}");
+    c.devices.resident(0).unwrap();
+    let e = w.verify_index(&c.devices.fingerprint).unwrap_err();
+    assert_eq!(e.code(), "INDEX_MISMATCH", "{e}");
+
+    // Retaken whole: the index fingers match, and the recording goes on to its seal.
+    let p = w.retake_fingers(&c.devices.fingerprint).unwrap();
+    assert_eq!(p.captured, (1..=10).collect::<Vec<u8>>());
+    let (right, left) = w.verify_index(&c.devices.fingerprint).unwrap();
+    assert!(right >= 20 && left >= 20, "{right} {left}");
+    // Only at index verification.
+    let e = w.retake_fingers(&c.devices.fingerprint).unwrap_err();
+    assert_eq!(e.code(), "WORKFLOW_ORDER", "{e}");
+    w.dedup(&mut c.station, &c.dedup).unwrap();
+    w.statement(&mut c.devices.pad).unwrap();
+    c.devices.resident(OPERATOR).unwrap();
+    w.operator_finger(&c.devices.fingerprint).unwrap();
+    let sealed = w.seal(&mut c.station, &mut c.dedup).unwrap();
+    assert!(!sealed.packet_id.is_empty());
+}
+
+#[test]
 fn the_operator_finger_must_be_the_logged_in_operators_and_steps_keep_their_order() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = counter(dir.path(), "KEC-O-01");

@@ -534,13 +534,49 @@ impl RecordingWorkflow {
     /// fingers than expected is refused by the device driver as it happens.
     pub fn fingers(&mut self, scanner: &dyn BiometricDevice) -> Result<Progress> {
         self.enter(Step::Fingers)?;
+        let mut fingers = std::mem::take(&mut self.fingers);
+        let unreadable = self.capture_slaps(scanner, &mut fingers);
+        self.fingers = fingers;
+        let progress = progress(&self.fingers, 1..=10);
+        unreadable_error(&unreadable?)?;
+        self.advance();
+        Ok(progress)
+    }
+
+    /// Takes the slaps again after an index finger did not match its slap (the mismatch's
+    /// advice, when placing the finger again does not help: the slap itself was poor, or not
+    /// this resident's hand). Exceptions stand; the new captures replace the old only when
+    /// every finger is readable, so a failed retake leaves the recording as it was (a finger
+    /// that is unreadable now kept its earlier capture; cancel the visit if that is wrong).
+    /// The step stays at index verification.
+    pub fn retake_fingers(&mut self, scanner: &dyn BiometricDevice) -> Result<Progress> {
+        self.enter(Step::IndexVerification)?;
+        let mut fresh: BTreeMap<u8, Slot<FingerTemplate>> = self
+            .fingers
+            .iter()
+            .filter(|(_, slot)| matches!(slot, Slot::Exception(_)))
+            .map(|(code, slot)| (*code, slot.clone()))
+            .collect();
+        unreadable_error(&self.capture_slaps(scanner, &mut fresh)?)?;
+        self.fingers = fresh;
+        Ok(progress(&self.fingers, 1..=10))
+    }
+
+    /// Captures each slap with a finger missing from `fingers` (up to three times, each
+    /// finger keeping its best capture) and fills in those at the quality gate; returns those
+    /// still below it.
+    fn capture_slaps(
+        &mut self,
+        scanner: &dyn BiometricDevice,
+        fingers: &mut BTreeMap<u8, Slot<FingerTemplate>>,
+    ) -> Result<Vec<Finger>> {
         let mut unreadable = Vec::new();
         for slap in Slap::SEQUENCE {
             let todo: Vec<Finger> = slap
                 .fingers()
                 .iter()
                 .copied()
-                .filter(|f| !self.fingers.contains_key(&f.code()))
+                .filter(|f| !fingers.contains_key(&f.code()))
                 .collect();
             if todo.is_empty() {
                 continue;
@@ -549,7 +585,7 @@ impl RecordingWorkflow {
                 .fingers()
                 .iter()
                 .copied()
-                .filter(|f| matches!(self.fingers.get(&f.code()), Some(Slot::Exception(_))))
+                .filter(|f| matches!(fingers.get(&f.code()), Some(Slot::Exception(_))))
                 .collect();
             let mut best: BTreeMap<u8, (Kept, Record)> = BTreeMap::new();
             for attempt in 0..ATTEMPTS {
@@ -592,23 +628,13 @@ impl RecordingWorkflow {
                 match best.remove(&f.code()) {
                     Some((kept, record)) if kept.quality >= FINGER_THRESHOLD => {
                         let t = finger_template(&record, f.code())?;
-                        self.fingers.insert(f.code(), Slot::Captured(kept, t));
+                        fingers.insert(f.code(), Slot::Captured(kept, t));
                     }
                     _ => unreadable.push(f),
                 }
             }
         }
-        let progress = progress(&self.fingers, 1..=10);
-        if !unreadable.is_empty() {
-            let names: Vec<&str> = unreadable.iter().map(|f| f.sbi_name()).collect();
-            return Err(WorkflowError::StillUnreadable {
-                what: names.join(", "),
-                attempts: ATTEMPTS,
-            }
-            .into());
-        }
-        self.advance();
-        Ok(progress)
+        Ok(unreadable)
     }
 
     /// Both irises, by the same rules.
@@ -1009,4 +1035,17 @@ fn progress<T>(slots: &BTreeMap<u8, Slot<T>>, all: std::ops::RangeInclusive<u8>)
         }
     }
     p
+}
+
+/// Fingers still below the quality gate after every attempt: they need an exception.
+fn unreadable_error(unreadable: &[Finger]) -> Result<()> {
+    if unreadable.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = unreadable.iter().map(|f| f.sbi_name()).collect();
+    Err(WorkflowError::StillUnreadable {
+        what: names.join(", "),
+        attempts: ATTEMPTS,
+    }
+    .into())
 }
