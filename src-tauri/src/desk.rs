@@ -331,6 +331,8 @@ pub enum Action {
     },
     /// Index fingers against the slaps.
     Verify,
+    /// The slaps again, after index fingers that did not match them.
+    RetakeFingers,
     /// The station's de-duplication.
     Dedup,
     /// The statement signature.
@@ -825,11 +827,17 @@ fn step(
                     none
                 }
                 Action::Fingers => json(&w.fingers(&d.fingerprint)?),
-                Action::Irises => json(&w.irises(&d.iris)?),
+                Action::Irises => {
+                    // Positions 1 and 2 are eyes here: the screen must not name them fingers.
+                    let mut progress = json(&w.irises(&d.iris)?);
+                    progress["of"] = "irises".into();
+                    progress
+                }
                 Action::Verify => {
                     let (right, left) = w.verify_index(&d.fingerprint)?;
                     serde_json::json!({ "right": right, "left": left })
                 }
+                Action::RetakeFingers => json(&w.retake_fingers(&d.fingerprint)?),
                 Action::Statement => {
                     w.statement(&mut d.pad)?;
                     none

@@ -675,6 +675,14 @@ async fn record(c: &Client, sbi: &str, nik: &str, shots: Option<&Screens>) -> (S
             wait_preview(c, "iris").await;
             save("05-fingers-done").await;
         }
+        if title == "Verifikasi telunjuk" && shots.is_some() {
+            // The irises just taken are named as eyes; the slaps can be taken again from
+            // here (the advice of an index finger that matches no slap), the step stays.
+            wait_text(c, "#last", "iris kanan, iris kiri").await;
+            click(c, "#retake-fingers").await;
+            wait_text(c, "#last", "kelingking kiri").await;
+            step_title(c, title).await;
+        }
         if title == "Sidik jari operator" {
             // The operator puts their own finger on the scanner.
             at_devices(sbi, OPERATOR).await;

@@ -349,6 +349,10 @@ function fillPanel(panel: HTMLElement, view: Json): void {
     primary = button("capture", t(lang, c.label), () => act({ action: c.action }), "primary");
     panel.append(primary);
     if (step === "fingers" || step === "irises") panel.append(exceptionForm(step));
+    // The mismatch's advice, when placing the finger again does not help.
+    if (step === "index_verification") {
+      panel.append(" ", button("retake-fingers", t(lang, "cap.retakeFingers"), () => act({ action: "retake_fingers" })));
+    }
   }
   if (!view.paused) {
     const reason = el("input", { id: "cancel-reason", placeholder: t(lang, "wizard.cancelReason") }) as HTMLInputElement;
@@ -444,7 +448,8 @@ function lastResult(last: Json): HTMLElement {
       el("meter", { min: "0", max: "100", low: "40", optimum: "80", value: String(last.score) }), ` ${last.score}`);
   }
   if (Array.isArray(last.captured)) {
-    const names = (codes: number[]) => codes.map((c) => fingerName(lang, c)).join(", ") || "–";
+    const name = (c: number) => last.of === "irises" ? t(lang, `cap.iris.${c}`) : fingerName(lang, c);
+    const names = (codes: number[]) => codes.map(name).join(", ") || "–";
     out.append(el("dl", {},
       row(t(lang, "cap.captured"), names(last.captured)),
       row(t(lang, "cap.exceptions"), names(last.exceptions)),
