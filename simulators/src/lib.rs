@@ -2,6 +2,8 @@
 
 pub mod card;
 pub mod counter;
+#[cfg(target_os = "linux")]
+pub mod lossy_disk;
 pub mod sbi;
 
 use rekam_drivers::signature_pad::PenSample;
