@@ -10,8 +10,15 @@
 //! center exactly once: as many packets there as in the journal, all PRINT_READY_RECORD (a
 //! resident sealed twice would come back DUPLICATE_RECORD).
 //!
-//! Short form in the test command: `REKAM_CRASH_TRIALS` trials (default 8). Full form:
-//! `scripts/crash-campaign 1000`. `REKAM_CRASH_SEED` replays a run (each run prints its seed).
+//! The power-cut campaign is the same with the station's disk and its export disk on a
+//! [`LossyDisk`]: after each kill the power goes too, and every write that no `fsync` made
+//! durable is thrown away before the station opens again. A recording reported sealed must
+//! still be there: the seal returns only after its commit is on the disk.
+//!
+//! Short form in the test command: `REKAM_CRASH_TRIALS` kills (default 8) and
+//! `REKAM_POWER_CUT_TRIALS` power cuts (default 4; skipped where FUSE cannot be mounted). Full
+//! form: `scripts/crash-campaign 1000`. `REKAM_CRASH_SEED` replays a run (each run prints its
+//! seed).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
@@ -22,6 +29,7 @@ use common::{DataCenter, assert_sound, personal_strings};
 use rekam::clock::SystemClock;
 use rekam::station::{Station, StationPaths};
 use rekam_sim::counter::{Counter, bin_dir};
+use rekam_sim::lossy_disk::LossyDisk;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 use std::path::Path;
@@ -69,7 +77,10 @@ fn check_station(dir: &Path, sealed: &BTreeSet<String>, masks: &BTreeMap<String,
     let journal = station.store().journal_after(0, i64::MAX).unwrap();
     let ids: BTreeSet<&str> = journal.iter().map(|e| e.enrollment_id.as_str()).collect();
     for id in sealed {
-        assert!(ids.contains(id.as_str()), "sealed {id} lost after a kill");
+        assert!(
+            ids.contains(id.as_str()),
+            "sealed {id} lost after a kill (or power cut)"
+        );
     }
     let mut per_mask: BTreeMap<&str, usize> = BTreeMap::new();
     for e in &journal {
@@ -87,6 +98,36 @@ fn check_station(dir: &Path, sealed: &BTreeSet<String>, masks: &BTreeMap<String,
 #[test]
 fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
     let trials = env_u64("REKAM_CRASH_TRIALS").unwrap_or(8);
+    if trials == 0 {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    campaign("crash", trials, dir.path(), None);
+}
+
+#[test]
+fn every_sealed_recording_survives_a_power_cut_that_drops_unsynced_writes() {
+    let trials = env_u64("REKAM_POWER_CUT_TRIALS").unwrap_or(4);
+    if trials == 0 {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mount = dir.path().join("disk");
+    std::fs::create_dir(&mount).unwrap();
+    let mut disk = match LossyDisk::mount(&mount) {
+        Ok(disk) => disk,
+        Err(e) => {
+            eprintln!("power-cut campaign skipped: cannot mount FUSE here ({e}); it needs root");
+            return;
+        }
+    };
+    campaign("power-cut", trials, dir.path(), Some((&mount, &mut disk)));
+}
+
+/// Kills the worker `trials` times in `dir` (the data center's files there too); with `disk`,
+/// the station and its export live on that lossy disk, mounted at the path given, and each
+/// kill is a power cut.
+fn campaign(name: &str, trials: u64, dir: &Path, mut disk: Option<(&Path, &mut LossyDisk)>) {
     let seed = env_u64("REKAM_CRASH_SEED").unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -94,18 +135,18 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
             .as_nanos() as u64
             | 1
     });
-    println!("crash campaign: {trials} trials, REKAM_CRASH_SEED={seed}");
+    println!("{name} campaign: {trials} trials, REKAM_CRASH_SEED={seed}");
     let mut rng = Rng(seed);
     let work_ms = env_u64("REKAM_CRASH_WORK_MS").unwrap_or(WORK_MS);
     // Enough residents for every trial to record two or three.
     let residents = 40 + trials * 4;
-    let dir = tempfile::tempdir().unwrap();
-
-    let dc = DataCenter::start(&dir.path().join("dc"));
+    let dc = DataCenter::start(&dir.join("dc"));
     let url = dc.url.clone();
+    // Where the station and its export disk are.
+    let home = disk.as_ref().map_or(dir, |(mount, _)| *mount).to_owned();
     // What no log line may show, and how often each masked NIK may be in the journal.
     let (secrets, masks) = {
-        let mut c = Counter::open(dir.path(), STATION, residents).unwrap();
+        let mut c = Counter::open(&home, STATION, residents).unwrap();
         dc.register(&mut c.station);
         let mut masks = BTreeMap::new();
         for r in c.population.roster() {
@@ -119,6 +160,10 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
         }
         (personal_strings(&c.population), masks)
     };
+    // The station was set up and the machine shut down cleanly.
+    if let Some((_, disk)) = &disk {
+        disk.settle();
+    }
 
     // The devices outlive every worker, as a counter's do when the station software dies.
     let bin = bin_dir().unwrap();
@@ -134,15 +179,16 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
     let mut last_lines: BTreeMap<String, u64> = BTreeMap::new();
     let mut events: BTreeMap<String, u64> = BTreeMap::new();
     let started = Instant::now();
-    let usb = dir.path().join("usb");
+    let usb = home.join("usb");
     let bundle = usb.join(STATION);
     let mut bundles = 0;
+    let (mut written, mut fsyncs) = (0, 0);
     for trial in 0..trials {
         let offline = rng.below(3) == 0;
         let link = if offline { DEAD_LINK } else { url.as_str() };
         let receipts_waiting = bundle.join("receipts.json").exists();
         let mut child = Command::new(bin.join("rekam-crash-worker"))
-            .args(["--dir", &dir.path().display().to_string()])
+            .args(["--dir", &home.display().to_string()])
             .args(["--station", STATION, "--residents", &residents.to_string()])
             .args(["--sbi-port", &sbi_port, "--pad", &pad_path, "--dc", link])
             .args(["--export-to", &usb.display().to_string()])
@@ -177,6 +223,12 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
         reader.join().unwrap();
         lines.extend(rx.try_iter());
         let errors = errors.join().unwrap();
+        // And the power with it: what the disk had not made durable is gone.
+        if let Some((_, disk)) = &mut disk {
+            let cut = disk.cut().unwrap();
+            written += cut.written;
+            fsyncs += cut.fsyncs;
+        }
         logged += errors.lines().count();
         for secret in &secrets {
             assert!(
@@ -216,9 +268,9 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
             .last()
             .map_or("(opening)", |l| l.split_whitespace().next().unwrap_or(""));
         *last_lines.entry(format!("after {last}")).or_default() += 1;
-        check_station(dir.path(), &sealed, &masks);
+        check_station(&home, &sealed, &masks);
         // The technician carries the disk to the data center, which imports what it holds
-        // and writes its receipts onto it.
+        // and writes its receipts onto it; the disk is ejected properly.
         if offline && bundle.join("manifest.json").exists() {
             let imported = dc.gw.import_bundle(&bundle).unwrap();
             assert!(
@@ -227,27 +279,40 @@ fn every_sealed_recording_survives_kill_9_and_reaches_the_data_center_once() {
                 imported.receipts.refused
             );
             bundles += 1;
+            if let Some((_, disk)) = &disk {
+                disk.settle();
+            }
         }
     }
 
     // The link stays up: one more sync brings everything to the data center, once each.
     let mut station = Station::open(
-        StationPaths::new(dir.path().join(STATION), None),
+        StationPaths::new(home.join(STATION), None),
         Arc::new(SystemClock),
     )
     .unwrap();
-    let journal = check_station(dir.path(), &sealed, &masks) as i64;
+    let journal = check_station(&home, &sealed, &masks) as i64;
     // A campaign that never got as far as sealing proves nothing.
     assert!(
         trials < 4 || !sealed.is_empty(),
         "no recording was sealed in {trials} trials: {events:?}"
     );
     let at_dc = dc.sync_all(&mut station, journal);
+    drop(station);
+    let cuts = if disk.is_some() {
+        format!(
+            "; {:.1} MB written and {fsyncs} fsyncs made between the power cuts, everything \
+             not synced thrown away at each",
+            written as f64 / 1e6
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "crash campaign: {trials} kills in {:.0} s; journal {journal} recordings, {} reported \
+        "{name} campaign: {trials} kills in {:.0} s; journal {journal} recordings, {} reported \
          sealed before their kill, {at_dc} at the data center, none lost, none twice; \
          {bundles} bundles imported there; worker lines {events:?}; killed {last_lines:?}; \
-         {logged} log lines scanned for {} NIKs and names, none found",
+         {logged} log lines scanned for {} NIKs and names, none found{cuts}",
         started.elapsed().as_secs_f64(),
         sealed.len(),
         secrets.len(),
