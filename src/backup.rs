@@ -19,6 +19,7 @@
 
 use crate::audit::{AuditEvent, AuditReport};
 use crate::clock::Clock;
+use crate::durable::sync_dir;
 use crate::station::{DB_FILE, Station, StationPaths};
 use crate::store::{Store, StoreKey, create_private_dir, fill_random, read_secret, write_secret};
 use crate::{Error, Result};
@@ -564,10 +565,4 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
         .map_err(|e| Error::io(path, e))
-}
-
-fn sync_dir(dir: &Path) -> Result<()> {
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(dir, e))
 }

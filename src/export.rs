@@ -20,6 +20,7 @@
 //! the data center with its database and store key alone) exports an unsigned manifest:
 //! every packet is still signed on its own.
 
+use crate::durable::{create_dir_all, sync_dir};
 use crate::station::Station;
 use crate::{Error, Result};
 use rekam_packet::envelope::SealedPacket;
@@ -61,12 +62,6 @@ fn write_synced(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     Ok(())
 }
 
-fn sync_dir(dir: &Path) -> Result<()> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(dir, e))
-}
-
 fn whole(path: &Path, sha: &str) -> bool {
     std::fs::read(path).is_ok_and(|b| hex::encode(sha256(&[&b])) == sha)
 }
@@ -102,7 +97,9 @@ pub fn export(
     let station_id = station.identity().station_id.clone();
     let bundle = to.join(&station_id);
     let packets_dir = bundle.join("packets");
-    std::fs::create_dir_all(&packets_dir).map_err(|e| Error::io(&packets_dir, e))?;
+    // Each new folder's name synced: a bundle reported written survives a power cut or the
+    // disk pulled out (the power-cut campaign lost a whole bundle before).
+    create_dir_all(&packets_dir, false)?;
     let mut entries = Vec::new();
     let (mut written, mut bytes) = (0, 0u64);
     for (i, row) in rows.iter().enumerate() {

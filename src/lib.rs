@@ -15,6 +15,7 @@ pub mod dedup;
 pub mod disk;
 pub mod documents;
 pub mod domain;
+mod durable;
 pub mod error;
 pub mod export;
 pub mod packet;

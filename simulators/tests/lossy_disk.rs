@@ -81,3 +81,36 @@ fn a_cut_keeps_what_fsync_made_durable_and_nothing_else() {
     disk.cut().unwrap();
     assert_eq!(fs::read(root.join("d/settled")).unwrap(), b"x");
 }
+
+#[test]
+fn a_station_set_up_and_cut_at_once_opens_with_its_keys() {
+    use rekam::clock::SystemClock;
+    use rekam::domain::region::RegionCode;
+    use rekam::station::{InitOptions, Station, StationPaths};
+    use std::sync::Arc;
+
+    let mount = tempfile::tempdir().unwrap();
+    let Ok(mut disk) = LossyDisk::mount(mount.path()) else {
+        eprintln!("skipped: cannot mount FUSE here; the power-cut campaign needs root");
+        return;
+    };
+    let paths = || StationPaths::new(mount.path().join("stations/KEC-PC-01"), None);
+    let key_id = {
+        let station = Station::init(
+            InitOptions {
+                paths: paths(),
+                station_id: Some("KEC-PC-01".into()),
+                kecamatan: RegionCode::parse("32.73.01").unwrap(),
+                actor: "setup".into(),
+            },
+            Arc::new(SystemClock),
+        )
+        .unwrap();
+        station.signing_key().unwrap().id()
+    };
+    // The power goes the moment setup returned: the keys' names were synced with them.
+    disk.cut().unwrap();
+    let station = Station::open(paths(), Arc::new(SystemClock)).unwrap();
+    assert_eq!(station.signing_key().unwrap().id(), key_id);
+    assert_eq!(station.store().integrity_check().unwrap(), ["ok"]);
+}

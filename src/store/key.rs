@@ -112,7 +112,13 @@ pub(crate) fn write_secret(path: &Path, text: &str) -> Result<()> {
     })?;
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(|e| Error::io(path, e))
+        .map_err(|e| Error::io(path, e))?;
+    // The key's name too: a station must not come back from a power cut without the key its
+    // database and the data center know.
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => crate::durable::sync_dir(dir),
+        None => crate::durable::sync_dir(Path::new(".")),
+    }
 }
 
 /// Fills `buf` from the operating system's random source.
@@ -120,14 +126,7 @@ pub(crate) fn fill_random(buf: &mut [u8]) -> Result<()> {
     getrandom::fill(buf).map_err(|e| Error::NoRandomness(e.to_string()))
 }
 
-/// Creates `dir` (and parents) readable by the owner only.
+/// Creates `dir` (and parents) readable by the owner only, each new name synced.
 pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir).map_err(|e| Error::io(dir, e))
+    crate::durable::create_dir_all(dir, true)
 }
