@@ -65,15 +65,24 @@ fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
-/// Opens the station as the kill left it and checks what must hold after any crash; returns
-/// the journal's packet ids.
-fn check_station(dir: &Path, sealed: &BTreeSet<String>, masks: &BTreeMap<String, usize>) -> usize {
+/// Opens the station as the kill left it and checks what must hold after any crash (with
+/// `bundle`, the export reported done before: it must still be on the disk, whole and signed);
+/// returns the journal's packet ids.
+fn check_station(
+    dir: &Path,
+    sealed: &BTreeSet<String>,
+    masks: &BTreeMap<String, usize>,
+    bundle: Option<&Path>,
+) -> usize {
     let station = Station::open(
         StationPaths::new(dir.join(STATION), None),
         Arc::new(SystemClock),
     )
     .expect("the station opens after a kill");
     assert_sound(&station);
+    if let Some(bundle) = bundle {
+        check_bundle(bundle, &station.signing_key().unwrap());
+    }
     let journal = station.store().journal_after(0, i64::MAX).unwrap();
     let ids: BTreeSet<&str> = journal.iter().map(|e| e.enrollment_id.as_str()).collect();
     for id in sealed {
@@ -93,6 +102,32 @@ fn check_station(dir: &Path, sealed: &BTreeSet<String>, masks: &BTreeMap<String,
         );
     }
     journal.len()
+}
+
+/// A bundle a technician could carry away: its manifest signed by the station, every packet
+/// it lists whole. An export in progress may have rewritten it half-way (the signature file
+/// then verifies the manifest on the disk either way), but never left less than this.
+fn check_bundle(bundle: &Path, key: &rekam_packet::StationKey) {
+    let manifest = std::fs::read(bundle.join("manifest.json"))
+        .expect("a bundle reported exported lost its manifest.json");
+    let signature = std::fs::read_to_string(bundle.join("manifest.sig"))
+        .expect("a bundle reported exported lost its manifest.sig");
+    rekam_packet::protocol::verify_bundle(&manifest, &signature, |id| {
+        (id == key.id()).then(|| key.public())
+    })
+    .expect("the bundle's manifest no longer verifies");
+    let manifest: rekam_packet::protocol::BundleManifest =
+        serde_json::from_slice(&manifest).unwrap();
+    for entry in &manifest.packets {
+        let bytes = std::fs::read(bundle.join(&entry.file))
+            .unwrap_or_else(|e| panic!("{} listed but not there: {e}", entry.file));
+        assert_eq!(
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+            entry.sha256,
+            "{} listed but not whole",
+            entry.file
+        );
+    }
 }
 
 #[test]
@@ -183,6 +218,7 @@ fn campaign(name: &str, trials: u64, dir: &Path, mut disk: Option<(&Path, &mut L
     let bundle = usb.join(STATION);
     let mut bundles = 0;
     let (mut written, mut fsyncs) = (0, 0);
+    let mut exported = false;
     for trial in 0..trials {
         let offline = rng.below(3) == 0;
         let link = if offline { DEAD_LINK } else { url.as_str() };
@@ -268,7 +304,8 @@ fn campaign(name: &str, trials: u64, dir: &Path, mut disk: Option<(&Path, &mut L
             .last()
             .map_or("(opening)", |l| l.split_whitespace().next().unwrap_or(""));
         *last_lines.entry(format!("after {last}")).or_default() += 1;
-        check_station(&home, &sealed, &masks);
+        exported |= events.contains_key("EXPORTED");
+        check_station(&home, &sealed, &masks, exported.then_some(bundle.as_path()));
         // The technician carries the disk to the data center, which imports what it holds
         // and writes its receipts onto it; the disk is ejected properly.
         if offline && bundle.join("manifest.json").exists() {
@@ -291,7 +328,8 @@ fn campaign(name: &str, trials: u64, dir: &Path, mut disk: Option<(&Path, &mut L
         Arc::new(SystemClock),
     )
     .unwrap();
-    let journal = check_station(&home, &sealed, &masks) as i64;
+    let journal =
+        check_station(&home, &sealed, &masks, exported.then_some(bundle.as_path())) as i64;
     // A campaign that never got as far as sealing proves nothing.
     assert!(
         trials < 4 || !sealed.is_empty(),
