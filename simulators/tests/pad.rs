@@ -127,6 +127,44 @@ fn a_pad_pulled_out_mid_signature_is_a_disconnection() {
 }
 
 #[test]
+fn a_station_that_dies_mid_signature_finds_the_pad_ready_when_it_comes_back() {
+    // A pad at the resident's own pace, so that the station can die while it streams.
+    let (child, path) =
+        rekam_sim::spawn_ready(Command::new(env!("CARGO_BIN_EXE_rekam-sim-pad")).args([
+            "--seed",
+            "20261122",
+            "--resident",
+            "1",
+            "--speed",
+            "4",
+        ]));
+    let mut s = Sim { child, path };
+    // The station asks for a signature, reads the first pen reports and dies (the crash
+    // campaign's kill): the pad's next reports go nowhere.
+    let mut port = serialport::new(&s.path, 115_200)
+        .timeout(Duration::from_secs(5))
+        .open()
+        .unwrap();
+    std::io::Write::write_all(
+        &mut port,
+        &rekam_drivers::signature_pad::frame::Frame::Start.encode(),
+    )
+    .unwrap();
+    let mut first = [0u8; 64];
+    std::io::Read::read_exact(&mut port, &mut first).unwrap();
+    drop(port);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        s.child.try_wait().unwrap().is_none(),
+        "the pad simulator died with the station"
+    );
+    // The next station finds the pad as it was.
+    let mut pad = SerialPad::open(&s.path).unwrap();
+    let sig = pad.capture(T, &mut |_| {}).unwrap();
+    assert_eq!(sig.samples, expected());
+}
+
+#[test]
 fn nothing_at_the_port_is_not_connected_and_a_silent_device_is_not_a_pad() {
     let err = SerialPad::open("/dev/rekam-no-such-pad").unwrap_err();
     assert!(matches!(err, DriverError::NotConnected { .. }), "{err:?}");

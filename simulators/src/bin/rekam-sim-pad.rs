@@ -138,18 +138,27 @@ fn main() -> anyhow::Result<()> {
             Err(_) => std::thread::sleep(Duration::from_millis(5)),
         }
         while let Some(frame) = decoder.next_frame() {
-            match frame {
-                Frame::Hello => line.send(&Frame::Info(info.clone()), false)?,
-                Frame::Stop => line.send(&Frame::Stopped, false)?,
-                Frame::Start => {
-                    play(&mut line, &samples)?;
-                    if line.args.once {
-                        // Give the driver time to read the last frames before the pty closes.
-                        std::thread::sleep(Duration::from_millis(300));
-                        return Ok(());
-                    }
-                }
-                _ => {}
+            let answered = match frame {
+                Frame::Hello => line
+                    .send(&Frame::Info(info.clone()), false)
+                    .map_err(Into::into),
+                Frame::Stop => line.send(&Frame::Stopped, false).map_err(Into::into),
+                Frame::Start => play(&mut line, &samples),
+                _ => Ok(()),
+            };
+            if let Err(e) = answered {
+                // The driver went away while the pad answered (its process killed, the port
+                // closed): like a pad, drop the answer and wait for the next host. The crash
+                // campaign kills the station mid-signature; a pad that died then failed every
+                // later trial with "Signature pad not connected".
+                eprintln!("the driver went away: {e}; waiting for the next one");
+                decoder = FrameDecoder::new();
+                break;
+            }
+            if matches!(frame, Frame::Start) && line.args.once {
+                // Give the driver time to read the last frames before the pty closes.
+                std::thread::sleep(Duration::from_millis(300));
+                return Ok(());
             }
         }
     }
