@@ -254,8 +254,9 @@ fn a_station_opening_uploads_without_end_holds_a_bounded_part_of_the_disk() {
         limits.open_uploads + 1,
         "the flood's four and the honest one"
     );
-    // (A HEAD answer has no body to carry the code: 404 says it.)
-    assert_eq!(refused(x.offset(&flood[0]).unwrap_err()), "HTTP_404");
+    // The discarded upload is unknown now (the code in the Rekam-Code header: HEAD has no
+    // body), which the station retries by creating it again.
+    assert_eq!(refused(x.offset(&flood[0]).unwrap_err()), "UPLOAD_UNKNOWN");
     assert_eq!(x.offset(&flood[11]).unwrap(), 1000);
     assert_eq!(
         h.offset(&upload).unwrap(),
