@@ -63,10 +63,28 @@ impl DataCenter {
                 !counts.contains_key(&SyncState::DuplicateRecord),
                 "a recording reached the data center twice: {counts:?}"
             );
-            assert!(
-                Instant::now() < deadline,
-                "never all at the data center: {counts:?}"
-            );
+            if Instant::now() >= deadline {
+                // What is left, and why: state, attempts, last code, seconds to the next try.
+                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                let left: Vec<String> = station
+                    .store()
+                    .backlog()
+                    .unwrap()
+                    .iter()
+                    .filter(|r| r.state != SyncState::PrintReadyRecord)
+                    .map(|r| {
+                        format!(
+                            "{} {:?} attempts {} {:?} retry in {:?} s",
+                            r.packet_id,
+                            r.state,
+                            r.attempts,
+                            r.last_code,
+                            r.next_retry_at.map(|t| t - now)
+                        )
+                    })
+                    .collect();
+                panic!("never all at the data center: {counts:?}; left: {left:#?}");
+            }
             std::thread::sleep(Duration::from_millis(200));
         }
         let id = station.identity().station_id.clone();
