@@ -568,7 +568,7 @@ impl std::fmt::Debug for LossyDisk {
     }
 }
 
-/// What a cut threw away.
+/// What the disk saw between two cuts (all of it unsynced was thrown away by the second).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cut {
     /// Bytes written since the previous cut.
