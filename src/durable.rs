@@ -15,6 +15,15 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
         .map_err(|e| Error::io(dir, e))
 }
 
+/// Syncs the directory holding `path`: its name is on the disk.
+pub(crate) fn sync_parent(path: &Path) -> Result<()> {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    sync_dir(parent)
+}
+
 /// Creates `dir` and its missing parents (readable by the owner only with `private`), each new
 /// name synced into its parent before the next is made.
 pub(crate) fn create_dir_all(dir: &Path, private: bool) -> Result<()> {
@@ -41,11 +50,7 @@ pub(crate) fn create_dir_all(dir: &Path, private: bool) -> Result<()> {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && new.is_dir() => {}
             Err(e) => return Err(Error::io(new, e)),
         }
-        let parent = new
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        sync_dir(parent)?;
+        sync_parent(new)?;
     }
     Ok(())
 }

@@ -125,9 +125,8 @@ impl Node {
 struct State {
     nodes: HashMap<u64, Node>,
     next: u64,
-    /// Bytes written since the last cut, and of those made durable (figures for a report).
-    written: u64,
-    fsyncs: u64,
+    /// What the disk saw since the last cut.
+    since_cut: Cut,
     /// Who owns every file: the owner of the mount point.
     owner: (u32, u32),
 }
@@ -141,8 +140,7 @@ impl State {
         State {
             nodes: HashMap::from([(ROOT, root)]),
             next: ROOT + 1,
-            written: 0,
-            fsyncs: 0,
+            since_cut: Cut::default(),
             owner,
         }
     }
@@ -212,8 +210,8 @@ impl State {
     }
 
     /// The power cut: every node back to its last `fsync`, and what no durable name reaches
-    /// forgotten.
-    fn cut(&mut self) {
+    /// forgotten. Returns what the disk saw since the previous cut.
+    fn cut(&mut self) -> Cut {
         for node in self.nodes.values_mut() {
             node.live = node.synced.clone();
         }
@@ -229,8 +227,7 @@ impl State {
             }
         }
         self.nodes.retain(|ino, _| reachable.contains(ino));
-        self.written = 0;
-        self.fsyncs = 0;
+        std::mem::take(&mut self.since_cut)
     }
 
     /// A clean shutdown: everything durable.
@@ -441,7 +438,7 @@ impl Filesystem for Fs {
         match st.file(ino.0) {
             Ok(bytes) => {
                 bytes.write(offset as usize, data);
-                st.written += data.len() as u64;
+                st.since_cut.written += data.len() as u64;
                 reply.written(data.len() as u32);
             }
             Err(e) => reply.error(e),
@@ -457,7 +454,7 @@ impl Filesystem for Fs {
         reply: ReplyEmpty,
     ) {
         let mut st = self.state();
-        st.fsyncs += 1;
+        st.since_cut.fsyncs += 1;
         let result = match st.nodes.get_mut(&ino.0) {
             Some(n) => {
                 n.synced = n.live.clone();
@@ -569,7 +566,7 @@ impl std::fmt::Debug for LossyDisk {
 }
 
 /// What the disk saw between two cuts (all of it unsynced was thrown away by the second).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Cut {
     /// Bytes written since the previous cut.
     pub written: u64,
@@ -622,15 +619,7 @@ impl LossyDisk {
     /// The disk is mounted again as the machine would find it on the next boot.
     pub fn cut(&mut self) -> std::io::Result<Cut> {
         self.detach()?;
-        let cut = {
-            let mut st = self.state();
-            let cut = Cut {
-                written: st.written,
-                fsyncs: st.fsyncs,
-            };
-            st.cut();
-            cut
-        };
+        let cut = self.state().cut();
         self.attach()?;
         Ok(cut)
     }

@@ -122,7 +122,7 @@ fn check_bundle(bundle: &Path, key: &rekam_packet::StationKey) {
         let bytes = std::fs::read(bundle.join(&entry.file))
             .unwrap_or_else(|e| panic!("{} listed but not there: {e}", entry.file));
         assert_eq!(
-            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+            hex::encode(rekam_packet::sha256(&[&bytes])),
             entry.sha256,
             "{} listed but not whole",
             entry.file
@@ -218,7 +218,6 @@ fn campaign(name: &str, trials: u64, dir: &Path, mut disk: Option<(&Path, &mut L
     let bundle = usb.join(STATION);
     let mut bundles = 0;
     let (mut written, mut fsyncs) = (0, 0);
-    let mut exported = false;
     for trial in 0..trials {
         let offline = rng.below(3) == 0;
         let link = if offline { DEAD_LINK } else { url.as_str() };
@@ -304,7 +303,7 @@ fn campaign(name: &str, trials: u64, dir: &Path, mut disk: Option<(&Path, &mut L
             .last()
             .map_or("(opening)", |l| l.split_whitespace().next().unwrap_or(""));
         *last_lines.entry(format!("after {last}")).or_default() += 1;
-        exported |= events.contains_key("EXPORTED");
+        let exported = events.contains_key("EXPORTED");
         check_station(&home, &sealed, &masks, exported.then_some(bundle.as_path()));
         // The technician carries the disk to the data center, which imports what it holds
         // and writes its receipts onto it; the disk is ejected properly.
@@ -328,6 +327,7 @@ fn campaign(name: &str, trials: u64, dir: &Path, mut disk: Option<(&Path, &mut L
         Arc::new(SystemClock),
     )
     .unwrap();
+    let exported = events.contains_key("EXPORTED");
     let journal =
         check_station(&home, &sealed, &masks, exported.then_some(bundle.as_path())) as i64;
     // A campaign that never got as far as sealing proves nothing.

@@ -24,9 +24,14 @@ impl Drop for Sim {
 }
 
 fn sim(args: &[&str]) -> Sim {
+    sim_at("0", args)
+}
+
+/// A simulator playing at `speed` times the resident's pace (0: as fast as it can).
+fn sim_at(speed: &str, args: &[&str]) -> Sim {
     let (child, path) = rekam_sim::spawn_ready(
         Command::new(env!("CARGO_BIN_EXE_rekam-sim-pad"))
-            .args(["--seed", "20261122", "--resident", "1", "--speed", "0"])
+            .args(["--seed", "20261122", "--resident", "1", "--speed", speed])
             .args(args),
     );
     Sim { child, path }
@@ -129,16 +134,7 @@ fn a_pad_pulled_out_mid_signature_is_a_disconnection() {
 #[test]
 fn a_station_that_dies_mid_signature_finds_the_pad_ready_when_it_comes_back() {
     // A pad at the resident's own pace, so that the station can die while it streams.
-    let (child, path) =
-        rekam_sim::spawn_ready(Command::new(env!("CARGO_BIN_EXE_rekam-sim-pad")).args([
-            "--seed",
-            "20261122",
-            "--resident",
-            "1",
-            "--speed",
-            "4",
-        ]));
-    let mut s = Sim { child, path };
+    let mut s = sim_at("4", &[]);
     // The station asks for a signature, reads the first pen reports and dies (the crash
     // campaign's kill): the pad's next reports go nowhere.
     let mut port = serialport::new(&s.path, 115_200)

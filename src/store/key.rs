@@ -115,10 +115,7 @@ pub(crate) fn write_secret(path: &Path, text: &str) -> Result<()> {
         .map_err(|e| Error::io(path, e))?;
     // The key's name too: a station must not come back from a power cut without the key its
     // database and the data center know.
-    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(dir) => crate::durable::sync_dir(dir),
-        None => crate::durable::sync_dir(Path::new(".")),
-    }
+    crate::durable::sync_parent(path)
 }
 
 /// Fills `buf` from the operating system's random source.

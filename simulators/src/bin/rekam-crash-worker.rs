@@ -63,20 +63,7 @@ fn main() -> anyhow::Result<()> {
         ))
         .with_writer(std::io::stderr)
         .init();
-    // The pad may still be answering the killed worker's last request: try again for a few
-    // seconds, as an operator would before calling a technician.
-    let mut tries = 0;
-    let devices = loop {
-        match Devices::connect(args.sbi_port, &args.pad) {
-            Ok(d) => break d,
-            Err(e) if tries < 10 => {
-                eprintln!("devices not ready, trying again: {e}");
-                tries += 1;
-                std::thread::sleep(Duration::from_millis(300));
-            }
-            Err(e) => return Err(e).context("the devices"),
-        }
-    };
+    let devices = Devices::connect(args.sbi_port, &args.pad).context("the devices")?;
     let mut c = Counter::reopen(&args.dir, &args.station, args.residents, devices)
         .context("reopening the station")?;
     let sync = SyncConfig {
