@@ -41,6 +41,10 @@ pub struct SyncConfig {
     pub backoff_base: Duration,
     /// The longest wait between attempts.
     pub backoff_max: Duration,
+    /// A pass a person asked for after fixing what the last failure said (the clock, the
+    /// registration): every unsent record is tried at once, whatever its next attempt. For
+    /// [`sync_once`]; [`run`] with it would resend refused records without a pause.
+    pub retry_now: bool,
     /// Connect timeout.
     pub connect_timeout: Duration,
     /// Timeout of one request.
@@ -58,6 +62,7 @@ impl SyncConfig {
             stuck_after: Duration::from_secs(24 * 3600),
             backoff_base: Duration::from_secs(5),
             backoff_max: Duration::from_secs(30 * 60),
+            retry_now: false,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(120),
         }
@@ -219,6 +224,19 @@ fn now(station: &Station) -> i64 {
     station.store().clock().now().unix_timestamp()
 }
 
+/// What a pass sends: attempts due by the first time, or set after the second (later than any
+/// wait this configuration gives, so scheduled by a clock that ran ahead); with
+/// [`SyncConfig::retry_now`], everything unsent.
+fn due_window(station: &Station, cfg: &SyncConfig) -> (i64, i64) {
+    if cfg.retry_now {
+        return (i64::MAX, i64::MAX);
+    }
+    let now = now(station);
+    // The longest wait is `backoff_max` times the highest jitter, 1.5.
+    let longest = cfg.backoff_max.mul_f64(1.5).as_secs() as i64 + 1;
+    (now, now.saturating_add(longest))
+}
+
 /// The wait before attempt `attempts + 1`: `base * 2^attempts`, at most `max`, times a jitter
 /// between 0.5 and 1.5 (so stations that lost the link together do not return together).
 pub fn backoff(cfg: &SyncConfig, attempts: i64) -> Duration {
@@ -303,14 +321,20 @@ fn pass(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> {
             if let Err(e) = crate::station::same_data_center(&dc, &found) {
                 // Someone else answers at the address: send nothing, say so, keep trying.
                 report.error = Some((e.code().to_owned(), e.to_string()));
-                report.remaining = station.store().sync_due(i64::MAX, i64::MAX)?.len();
+                report.remaining = station
+                    .store()
+                    .sync_due(i64::MAX, i64::MAX, i64::MAX)?
+                    .len();
                 return Ok(report);
             }
         }
         Err(e) => {
             let f = classify(&e);
             report.error = Some((f.code, f.reason));
-            report.remaining = station.store().sync_due(i64::MAX, i64::MAX)?.len();
+            report.remaining = station
+                .store()
+                .sync_due(i64::MAX, i64::MAX, i64::MAX)?
+                .len();
             return Ok(report);
         }
     }
@@ -320,7 +344,10 @@ fn pass(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> {
     if let Err(e) = probe.heartbeat(&heartbeat(station, &report)?) {
         tracing::warn!(error = %e, "heartbeat not sent");
     }
-    report.remaining = station.store().sync_due(i64::MAX, i64::MAX)?.len();
+    report.remaining = station
+        .store()
+        .sync_due(i64::MAX, i64::MAX, i64::MAX)?
+        .len();
     Ok(report)
 }
 
@@ -332,7 +359,8 @@ fn send_due(
     dc: &DcIdentity,
     report: &mut PassReport,
 ) -> Result<()> {
-    let due = station.store().sync_due(now(station), i64::MAX)?;
+    let (at, latest) = due_window(station, cfg);
+    let due = station.store().sync_due(at, latest, i64::MAX)?;
     if due.is_empty() {
         return Ok(());
     }
@@ -586,7 +614,8 @@ pub fn run(
             backoff(cfg, down - 1)
         } else {
             down = 0;
-            let due_now = !station.store().sync_due(now(station), 1)?.is_empty();
+            let (at, latest) = due_window(station, cfg);
+            let due_now = !station.store().sync_due(at, latest, 1)?.is_empty();
             if due_now { Duration::ZERO } else { idle }
         };
         let until = std::time::Instant::now() + wait;

@@ -131,6 +131,11 @@ fn register_then_rotate_and_every_refusal_says_what_to_do() {
     let out = rekam(&data, &["sync", "--once"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("Terkirim 0"), "{}", text(&out));
+    let out = rekam(&data, &["sync", "--once", "--now"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // Sending everything now is for one pass a person asked for, never the endless loop.
+    let out = rekam(&data, &["sync", "--now"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let out = rekam(&data, &["backlog"]);
     assert!(
         text(&out).contains("Tidak ada data mengendap"),

@@ -307,7 +307,10 @@ fn every_recording_arrives_exactly_once_through_faults_and_a_restart() {
             break;
         }
     }
-    assert_eq!(s.store().sync_due(i64::MAX, 100).unwrap().len(), 0);
+    assert_eq!(
+        s.store().sync_due(i64::MAX, i64::MAX, 100).unwrap().len(),
+        0
+    );
     assert_eq!(dc.packets(), 6, "exactly N records at the data center");
     for p in &packets {
         assert!(
@@ -418,6 +421,63 @@ fn a_station_clock_off_by_an_hour_is_told_to_set_it_and_nothing_is_lost() {
     assert_eq!(r.sent, 1, "{r:?}");
     assert_eq!(state(&fixed, &packets[0]), SyncState::SentForEnrollment);
     assert_eq!(dc.packets(), 1);
+}
+
+/// A station registered with a right clock whose clock then goes `off`, and the recording it
+/// could not send for that: refused CLOCK_SKEW, its next attempt set by the wrong clock.
+fn refused_for_its_clock(dir: &std::path::Path, dc: &Dc, id: &str, off: i64) -> String {
+    let url = format!("http://{}", dc.addr());
+    let mut right = station(dir, id, Arc::new(SystemClock));
+    register(dc, &mut right, &url);
+    drop(right);
+    let wrong = time::OffsetDateTime::now_utc() + time::Duration::seconds(off);
+    let mut s = Station::open(
+        StationPaths::new(dir.join(id), None),
+        Arc::new(FixedClock(wrong)),
+    )
+    .unwrap();
+    let packet = record(&mut s, 1).remove(0);
+    // The product's waits: a refusal that will not fix itself is tried again in 30 min.
+    let r = sync_once(&mut s, &SyncConfig::new(&url)).unwrap();
+    assert_eq!(r.error.as_ref().unwrap().0, "CLOCK_SKEW", "{r:?}");
+    packet
+}
+
+#[test]
+fn a_record_refused_for_the_clock_goes_once_the_clock_is_right_without_waiting_for_the_wrong_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let dc = Dc::start(&dir.path().join("dc"));
+    let url = format!("http://{}", dc.addr());
+    let right = |id: &str| {
+        Station::open(
+            StationPaths::new(dir.path().join(id), None),
+            Arc::new(SystemClock),
+        )
+        .unwrap()
+    };
+
+    // An hour ahead: its retry was set 90 min from the real time, longer than any wait. Once
+    // the clock is set right, the next ordinary pass sends it.
+    let ahead = refused_for_its_clock(dir.path(), &dc, "KEC-SY-05", 3600);
+    let mut s = right("KEC-SY-05");
+    let r = sync_once(&mut s, &SyncConfig::new(&url)).unwrap();
+    assert_eq!((r.sent, r.error), (1, None));
+    assert_eq!(state(&s, &ahead), SyncState::SentForEnrollment);
+
+    // Ten minutes behind: its retry is 20 min away, a wait the schedule can give, so an
+    // ordinary pass leaves it; the pass a person asks for (`rekam sync --once --now`) sends it.
+    let behind = refused_for_its_clock(dir.path(), &dc, "KEC-SY-06", -600);
+    let mut s = right("KEC-SY-06");
+    let r = sync_once(&mut s, &SyncConfig::new(&url)).unwrap();
+    assert_eq!((r.sent, r.remaining), (0, 1), "{r:?}");
+    let now = SyncConfig {
+        retry_now: true,
+        ..SyncConfig::new(&url)
+    };
+    let r = sync_once(&mut s, &now).unwrap();
+    assert_eq!((r.sent, r.error), (1, None));
+    assert_eq!(state(&s, &behind), SyncState::SentForEnrollment);
+    assert_eq!(dc.packets(), 2);
 }
 
 #[test]

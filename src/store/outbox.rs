@@ -189,16 +189,17 @@ impl Store {
     }
 
     /// Recordings not yet at the data center whose next attempt is due at `now` (Unix
-    /// seconds), oldest first.
-    pub fn sync_due(&self, now: i64, limit: i64) -> Result<Vec<DueItem>> {
+    /// seconds), oldest first. An attempt set after `latest` is due too: no wait is that long,
+    /// so it was scheduled by a clock that ran ahead and has since been set right.
+    pub fn sync_due(&self, now: i64, latest: i64, limit: i64) -> Result<Vec<DueItem>> {
         let mut stmt = self.conn.prepare(
             "SELECT s.seq, j.enrollment_id, s.state, s.attempts
              FROM sync_state s JOIN enrollment_journal j ON j.seq = s.seq
              WHERE s.state IN ('BIO_CAPTURED', 'UPLOADING', 'EXPORTED')
-               AND (s.next_retry_at IS NULL OR s.next_retry_at <= ?1)
-             ORDER BY s.seq LIMIT ?2",
+               AND (s.next_retry_at IS NULL OR s.next_retry_at <= ?1 OR s.next_retry_at > ?2)
+             ORDER BY s.seq LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![now, limit], |r| {
+        let rows = stmt.query_map(params![now, latest, limit], |r| {
             Ok(DueItem {
                 seq: r.get(0)?,
                 packet_id: r.get(1)?,

@@ -130,6 +130,10 @@ enum Command {
         /// One pass, then exit (0 when nothing is left to send)
         #[arg(long)]
         once: bool,
+        /// With --once: try every unsent record now, whatever its next attempt (after fixing
+        /// what the backlog said: the clock, the registration)
+        #[arg(long, requires = "once")]
+        now: bool,
         /// The data center gateway [default: the address given at registration]
         #[arg(long, env = "REKAM_DC_URL")]
         gateway: Option<String>,
@@ -565,6 +569,7 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
         }
         Command::Sync {
             once,
+            now,
             gateway,
             concurrency,
             idle,
@@ -576,6 +581,7 @@ fn run(cli: &Cli, out: &Out) -> anyhow::Result<Exit> {
             };
             let cfg = rekam::sync::SyncConfig {
                 concurrency: *concurrency,
+                retry_now: *now,
                 ..rekam::sync::SyncConfig::new(url)
             };
             if *once {
