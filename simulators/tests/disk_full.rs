@@ -139,5 +139,5 @@ fn a_full_disk_refuses_a_recording_at_its_start_and_never_leaves_half_a_seal() {
     )
     .unwrap();
     assert_sound(&station);
-    assert_eq!(dc.sync_all(&mut station, 2), 2);
+    assert_eq!(dc.sync_all(&mut station, 2).at_dc, 2);
 }

@@ -121,7 +121,7 @@ fn a_cut_write_ahead_log_leaves_a_sound_prefix_and_nothing_personal_is_on_disk()
             // The whole log (the cut after the last commit) goes on: what it holds reaches
             // the data center, once each.
             let mut station = station;
-            let at_dc = dc.sync_all(&mut station, got.len() as i64);
+            let at_dc = dc.sync_all(&mut station, got.len() as i64).at_dc;
             assert_eq!(at_dc, ids.len() as i64);
             println!("the uncut log's {at_dc} recordings reached the data center once each");
         }
