@@ -582,13 +582,38 @@ pub fn run(
     cfg: &SyncConfig,
     idle: Duration,
     stop: &AtomicBool,
+    on_pass: impl FnMut(&PassReport),
+) -> Result<()> {
+    run_asked(station, cfg, idle, stop, &AtomicBool::new(false), on_pass)
+}
+
+/// [`run`], and when `asked` is set (a person fixed what the backlog said): the wait ends and
+/// the next pass tries every unsent record ([`SyncConfig::retry_now`]), the link's backoff
+/// starting over.
+fn run_asked(
+    station: &mut Station,
+    cfg: &SyncConfig,
+    idle: Duration,
+    stop: &AtomicBool,
+    asked: &AtomicBool,
     mut on_pass: impl FnMut(&PassReport),
 ) -> Result<()> {
     let mut down = 0i64;
+    let urgent = SyncConfig {
+        retry_now: true,
+        ..cfg.clone()
+    };
     while !stop.load(Ordering::Relaxed) {
+        let pass_cfg = if asked.swap(false, Ordering::Relaxed) {
+            tracing::info!("a pass asked for: every unsent record is tried now");
+            down = 0;
+            &urgent
+        } else {
+            cfg
+        };
         // Never giving up: a pass that fails at the station (the store unreadable for a
         // moment, the disk full) is reported and retried like a dead link.
-        let report = match sync_once(station, cfg) {
+        let report = match sync_once(station, pass_cfg) {
             Ok(report) => report,
             Err(e) => {
                 let report = PassReport {
@@ -619,7 +644,10 @@ pub fn run(
             if due_now { Duration::ZERO } else { idle }
         };
         let until = std::time::Instant::now() + wait;
-        while std::time::Instant::now() < until && !stop.load(Ordering::Relaxed) {
+        while std::time::Instant::now() < until
+            && !stop.load(Ordering::Relaxed)
+            && !asked.load(Ordering::Relaxed)
+        {
             std::thread::sleep(Duration::from_millis(50).min(wait));
         }
     }
@@ -758,6 +786,7 @@ pub fn summary(station: &Station, lines: &[BacklogLine]) -> Result<BacklogSummar
 #[derive(Debug)]
 pub struct Background {
     stop: std::sync::Arc<AtomicBool>,
+    asked: std::sync::Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<Result<()>>>,
     passes: mpsc::Receiver<PassReport>,
 }
@@ -771,6 +800,13 @@ impl Background {
     /// Waits up to `timeout` for the next pass's report.
     pub fn next_report(&self, timeout: Duration) -> Option<PassReport> {
         self.passes.recv_timeout(timeout).ok()
+    }
+
+    /// Asks for a pass at once that tries every unsent record, whatever its next attempt: for
+    /// a person who has fixed what the backlog said (the cable, the clock). Its report comes
+    /// like any other.
+    pub fn send_now(&self) {
+        self.asked.store(true, Ordering::Relaxed);
     }
 
     /// Stops after the current step (every change is its own transaction, so stopping anywhere
@@ -803,14 +839,16 @@ impl Drop for Background {
 pub fn spawn(mut station: Station, cfg: SyncConfig, idle: Duration) -> Background {
     let stop = std::sync::Arc::new(AtomicBool::new(false));
     let (tx, passes) = mpsc::channel();
-    let flag = stop.clone();
+    let asked = std::sync::Arc::new(AtomicBool::new(false));
+    let (flag, ask) = (stop.clone(), asked.clone());
     let thread = std::thread::spawn(move || {
-        run(&mut station, &cfg, idle, &flag, |r| {
+        run_asked(&mut station, &cfg, idle, &flag, &ask, |r| {
             let _ = tx.send(r.clone());
         })
     });
     Background {
         stop,
+        asked,
         thread: Some(thread),
         passes,
     }

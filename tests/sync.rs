@@ -665,3 +665,39 @@ fn the_background_sync_sends_what_the_counter_records_while_it_runs() {
     }
     assert_eq!(dc.packets(), 2);
 }
+
+#[test]
+fn the_background_sync_sends_a_waiting_record_at_once_when_a_person_asks() {
+    let dir = tempfile::tempdir().unwrap();
+    let dc = Dc::start(&dir.path().join("dc"));
+    let url = format!("http://{}", dc.addr());
+    // Refused with a clock ten minutes slow: its next attempt is 20 min away once it is right.
+    let packet = refused_for_its_clock(dir.path(), &dc, "KEC-BG-02", -600);
+    let station = Station::open(
+        StationPaths::new(dir.path().join("KEC-BG-02"), None),
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    let background = rekam::sync::spawn(station, SyncConfig::new(&url), Duration::from_millis(100));
+    // Passes go on (the link is up) and leave it waiting.
+    for _ in 0..3 {
+        let r = background.next_report(Duration::from_secs(10)).unwrap();
+        assert_eq!((r.link_up, r.sent, r.remaining), (true, 0, 1), "{r:?}");
+    }
+    background.send_now();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut sent = 0;
+    while sent == 0 && std::time::Instant::now() < deadline {
+        if let Some(r) = background.next_report(Duration::from_secs(1)) {
+            sent += r.sent;
+        }
+    }
+    background.stop().unwrap();
+    assert_eq!(sent, 1, "the pass asked for sent it");
+    let s = Station::open(
+        StationPaths::new(dir.path().join("KEC-BG-02"), None),
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    assert_eq!(state(&s, &packet), SyncState::SentForEnrollment);
+}

@@ -48,6 +48,33 @@ pub async fn handover_close(app: tauri::AppHandle, lang: Option<Lang>) -> Result
     .await
 }
 
+/// Asks the background sync for a pass at once that tries every record still waiting,
+/// whatever its next attempt: for a person who has fixed what the backlog named (the cable, the
+/// clock). The sync screen shows that pass like any other.
+#[tauri::command]
+pub async fn sync_now(app: tauri::AppHandle, lang: Option<Lang>) -> Result<(), UiError> {
+    on_desk(app, lang, |_, state, lang| {
+        match state.sync.lock().as_deref() {
+        Ok(Some(bg)) => {
+            bg.send_now();
+            tracing::info!("a sync pass asked for at the screen");
+            Ok(())
+        }
+        Ok(None) => Err(UiError {
+            code: "SYNC_OFF",
+            message: lang
+                .pick(
+                    "Stasiun ini tidak mengirim sendiri: data menunggu ekspor teknisi",
+                    "This station does not send by itself: records wait for a technician's export",
+                )
+                .into(),
+        }),
+        Err(_) => Err(UiError::internal(lang)),
+    }
+    })
+    .await
+}
+
 /// Where the records stand on their way to the data center.
 #[derive(Debug, Serialize)]
 pub struct SyncView {

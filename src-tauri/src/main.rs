@@ -416,6 +416,7 @@ fn main() -> anyhow::Result<()> {
             back_office::handover_current,
             back_office::handover_close,
             back_office::sync_status,
+            back_office::sync_now,
             back_office::export_targets,
             back_office::export,
             back_office::import_receipts,

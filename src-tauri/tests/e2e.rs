@@ -604,6 +604,13 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, dc: DataCenter) {
     // At the Dinas, once the link is back: the administrator fetches resident 0's print order
     // by the number on the summons letter, checks it, and writes it to a blank card.
     let _running = gw.spawn(&dc_addr.to_string()).unwrap();
+    // The cable is back: the technician does not wait for the sync's next try. The exported
+    // record goes online too (the data center keeps one record per packet).
+    click(&c, "#nav-sync").await;
+    wait_text(&c, "#sync-share", "1 dari 2").await;
+    click(&c, "#sync-now").await;
+    wait_text(&c, "#sync-share", "2 dari 2").await;
+    shots.save(&c, "18-sync-now").await;
     relog(&c, &sbi, "ADM-01", DINAS_ADMIN).await;
     click(&c, "#nav-personalise").await;
     wait(&c, "#order-packet")
@@ -628,7 +635,7 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, dc: DataCenter) {
         face.is_some_and(|src| src.starts_with("data:image/png;base64,")),
         "the card face is shown"
     );
-    shots.save(&c, "18-personalised").await;
+    shots.save(&c, "19-personalised").await;
 }
 
 /// A full recording from the start screen, in the SOP's order, of the resident at the devices

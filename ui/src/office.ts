@@ -151,6 +151,9 @@ function dispensationForm(ctx: Ctx): HTMLElement {
 
 // ----- sync progress ---------------------------------------------------------------------------
 
+/** When "send now" was last pressed (ms since the epoch): its note stays until a later pass. */
+let syncAskedAt = 0;
+
 export async function renderSync(ctx: Ctx): Promise<void> {
   const draw = async () => {
     let v: Json;
@@ -161,7 +164,7 @@ export async function renderSync(ctx: Ctx): Promise<void> {
       ctx.showError(err);
       return;
     }
-    drawSync(ctx.lang, v);
+    drawSync(ctx, v);
   };
   await draw();
   // The background sync works on its own; the screen follows it while it is open.
@@ -169,8 +172,21 @@ export async function renderSync(ctx: Ctx): Promise<void> {
   cleanups.push(() => window.clearInterval(timer));
 }
 
-function drawSync(lang: Lang, v: Json): void {
+function drawSync(ctx: Ctx, v: Json): void {
+  const { lang } = ctx;
   const pass = v.last_pass;
+  const waitingForAsked = syncAskedAt > 0 && (!pass || Date.parse(pass.at) < syncAskedAt);
+  const sendNow = v.running
+    ? el("section", { class: "card" },
+      el("p", { class: "hint" }, t(lang, "sync.nowHint")),
+      button("sync-now", t(lang, "sync.now"), () => {
+        ctx.call("sync_now").then(() => {
+          syncAskedAt = Date.now();
+          ctx.go();
+        }, ctx.showError);
+      }, "primary"),
+      ...(waitingForAsked ? [el("p", { id: "sync-asked" }, t(lang, "sync.asked"))] : []))
+    : "";
   const share = percent(v.at_dc, v.total);
   const status = !v.dc_url
     ? t(lang, "sync.off")
@@ -188,6 +204,7 @@ function drawSync(lang: Lang, v: Json): void {
   main().replaceChildren(
     el("h2", {}, t(lang, "sync.title")),
     el("p", { id: "sync-state", class: pass && !pass.report.link_up ? "warn" : "" }, status),
+    sendNow,
     el("section", { class: "card" },
       el("h3", {}, t(lang, "sync.progress")),
       el("progress", { id: "sync-progress", max: "100", value: String(share) }),
