@@ -42,8 +42,8 @@ pub struct SyncConfig {
     /// The longest wait between attempts.
     pub backoff_max: Duration,
     /// A pass a person asked for after fixing what the last failure said (the clock, the
-    /// registration): every unsent record is tried at once, whatever its next attempt. For
-    /// [`sync_once`]; [`run`] with it would resend refused records without a pause.
+    /// registration): every unsent record is tried at once, whatever its next attempt. [`run`]
+    /// does so for its first pass only, then keeps the schedule.
     pub retry_now: bool,
     /// Connect timeout.
     pub connect_timeout: Duration,
@@ -224,6 +224,14 @@ fn now(station: &Station) -> i64 {
     station.store().clock().now().unix_timestamp()
 }
 
+/// Records not yet at the data center, due or not.
+fn unsent(station: &Station) -> Result<usize> {
+    Ok(station
+        .store()
+        .sync_due(i64::MAX, i64::MAX, i64::MAX)?
+        .len())
+}
+
 /// What a pass sends: attempts due by the first time, or set after the second (later than any
 /// wait this configuration gives, so scheduled by a clock that ran ahead); with
 /// [`SyncConfig::retry_now`], everything unsent.
@@ -321,20 +329,14 @@ fn pass(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> {
             if let Err(e) = crate::station::same_data_center(&dc, &found) {
                 // Someone else answers at the address: send nothing, say so, keep trying.
                 report.error = Some((e.code().to_owned(), e.to_string()));
-                report.remaining = station
-                    .store()
-                    .sync_due(i64::MAX, i64::MAX, i64::MAX)?
-                    .len();
+                report.remaining = unsent(station)?;
                 return Ok(report);
             }
         }
         Err(e) => {
             let f = classify(&e);
             report.error = Some((f.code, f.reason));
-            report.remaining = station
-                .store()
-                .sync_due(i64::MAX, i64::MAX, i64::MAX)?
-                .len();
+            report.remaining = unsent(station)?;
             return Ok(report);
         }
     }
@@ -344,10 +346,7 @@ fn pass(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> {
     if let Err(e) = probe.heartbeat(&heartbeat(station, &report)?) {
         tracing::warn!(error = %e, "heartbeat not sent");
     }
-    report.remaining = station
-        .store()
-        .sync_due(i64::MAX, i64::MAX, i64::MAX)?
-        .len();
+    report.remaining = unsent(station)?;
     Ok(report)
 }
 
@@ -584,7 +583,14 @@ pub fn run(
     stop: &AtomicBool,
     on_pass: impl FnMut(&PassReport),
 ) -> Result<()> {
-    run_asked(station, cfg, idle, stop, &AtomicBool::new(false), on_pass)
+    run_asked(
+        station,
+        cfg,
+        idle,
+        stop,
+        &AtomicBool::new(cfg.retry_now),
+        on_pass,
+    )
 }
 
 /// [`run`], and when `asked` is set (a person fixed what the backlog said): the wait ends and
@@ -601,6 +607,10 @@ fn run_asked(
     let mut down = 0i64;
     let urgent = SyncConfig {
         retry_now: true,
+        ..cfg.clone()
+    };
+    let cfg = &SyncConfig {
+        retry_now: false,
         ..cfg.clone()
     };
     while !stop.load(Ordering::Relaxed) {
