@@ -352,8 +352,8 @@ fn campaign(name: &str, trials: u64, dir: &Path, mut disk: Option<(&Path, &mut L
     println!(
         "{name} campaign: {trials} kills in {:.0} s; journal {journal} recordings, {} reported \
          sealed before their kill, {} at the data center, none lost, none twice ({} taken \
-         by its matcher for another resident); {bundles} bundles imported there; worker lines {events:?}; killed {last_lines:?}; \
-         {logged} log lines scanned for {} NIKs and names, none found{cuts}",
+         by its matcher for another resident); {bundles} bundles imported there; worker \
+         lines {events:?}; killed {last_lines:?}; {logged} log lines scanned for {} NIKs and names, none found{cuts}",
         started.elapsed().as_secs_f64(),
         sealed.len(),
         decided.at_dc,

@@ -55,22 +55,14 @@ pub async fn handover_close(app: tauri::AppHandle, lang: Option<Lang>) -> Result
 pub async fn sync_now(app: tauri::AppHandle, lang: Option<Lang>) -> Result<(), UiError> {
     on_desk(app, lang, |_, state, lang| {
         match state.sync.lock().as_deref() {
-        Ok(Some(bg)) => {
-            bg.send_now();
-            tracing::info!("a sync pass asked for at the screen");
-            Ok(())
+            Ok(Some(bg)) => {
+                bg.send_now();
+                tracing::info!("a sync pass asked for at the screen");
+                Ok(())
+            }
+            Ok(None) => Err(UiError::sync_off(lang)),
+            Err(_) => Err(UiError::internal(lang)),
         }
-        Ok(None) => Err(UiError {
-            code: "SYNC_OFF",
-            message: lang
-                .pick(
-                    "Stasiun ini tidak mengirim sendiri: data menunggu ekspor teknisi",
-                    "This station does not send by itself: records wait for a technician's export",
-                )
-                .into(),
-        }),
-        Err(_) => Err(UiError::internal(lang)),
-    }
     })
     .await
 }

@@ -53,6 +53,19 @@ impl UiError {
         }
     }
 
+    /// The app was given no data center address: nothing to ask of a sync.
+    pub(crate) fn sync_off(lang: Lang) -> Self {
+        UiError {
+            code: "SYNC_OFF",
+            message: lang
+                .pick(
+                    "Stasiun ini tidak mengirim sendiri: data menunggu ekspor teknisi",
+                    "This station does not send by itself: records wait for a technician's export",
+                )
+                .into(),
+        }
+    }
+
     fn not_logged_in(lang: Lang) -> Self {
         UiError {
             code: "NOT_LOGGED_IN",

@@ -180,8 +180,9 @@ function drawSync(ctx: Ctx, v: Json): void {
     ? el("section", { class: "card" },
       el("p", { class: "hint" }, t(lang, "sync.nowHint")),
       button("sync-now", t(lang, "sync.now"), () => {
+        const at = Date.now(); // before the pass can start, so that its report is later
         ctx.call("sync_now").then(() => {
-          syncAskedAt = Date.now();
+          syncAskedAt = at;
           ctx.go();
         }, ctx.showError);
       }, "primary"),
