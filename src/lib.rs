@@ -10,11 +10,9 @@
 pub mod audit;
 pub mod backup;
 pub mod card_face;
-pub mod clock;
 pub mod dedup;
 pub mod disk;
 pub mod documents;
-pub mod domain;
 mod durable;
 pub mod error;
 pub mod export;
@@ -24,9 +22,15 @@ pub mod siak;
 pub mod station;
 pub mod store;
 pub mod sync;
+#[cfg(feature = "training")]
 pub mod training;
 pub mod workflow;
 
 pub use error::{Error, Result};
+/// The domain rules: NIK, regions, biodata, cases, eligibility (crate `rekam-domain`, shared
+/// with the kecamatan server and the data center).
+pub use rekam_domain as domain;
+/// The one time source (crate `rekam-domain`).
+pub use rekam_domain::clock;
 /// Operator languages (the `rekam-i18n` crate, shared with the drivers).
 pub use rekam_i18n as i18n;

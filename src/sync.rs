@@ -214,7 +214,7 @@ pub fn client(station: &Station, cfg: &SyncConfig) -> Result<DcClient> {
     )
     .map(|c| {
         // Requests carry the station's time (its clock may be wrong: the gateway says so).
-        let skew = now(station) - time::OffsetDateTime::now_utc().unix_timestamp();
+        let skew = crate::clock::offset_from_system(station.store().clock().as_ref());
         c.with_chunk(cfg.chunk).with_clock_offset(skew)
     })
     .map_err(|e| Error::Sync(e.to_string()))

@@ -1,21 +1,21 @@
-//! Training mode, on the embedded default only: the simulators' admin endpoints, so that an
-//! operator learning the counter can see the generated residents SIAK knows and call one of
-//! them to the (simulated) devices. Nothing here runs against real devices: a station with a
-//! real SBI service or a real SIAK has no training endpoints to call, and the desktop shows no
-//! training panel unless it was started with the simulators' addresses.
+//! Training mode (feature `training`, on for `scripts/run-app` and the tests, off in the build
+//! a station is installed from): the simulators' admin endpoints through `rekam-sync`'s
+//! training client, so that an operator learning the counter can see the generated residents
+//! SIAK knows and call one of them to the (simulated) devices. Nothing here runs against real
+//! devices: a station with a real SBI service or a real SIAK has no training endpoints to
+//! call, and the desktop shows no training panel unless it was started with the simulators'
+//! addresses.
 
 use crate::workflow::WorkflowError;
 use rekam_drivers::{DeviceKind, DriverError};
+use rekam_sync::training::{TrainingClient, TrainingError};
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
-/// The simulators' admin addresses.
+/// The simulators' admin addresses and the seed their residents are generated from.
 #[derive(Debug, Clone)]
 pub struct Training {
-    siak: String,
-    sbi: String,
+    client: TrainingClient,
     seed: u64,
-    client: reqwest::blocking::Client,
 }
 
 /// A generated resident a trainer can call to the counter.
@@ -36,7 +36,14 @@ pub struct TraineeResident {
     pub case: Option<crate::domain::case::CaseType>,
 }
 
-fn workflow(e: WorkflowError) -> crate::Error {
+fn error(e: TrainingError) -> crate::Error {
+    let e = match e {
+        TrainingError::Siak(why) => WorkflowError::SiakUnavailable(why),
+        TrainingError::Sbi(address) => WorkflowError::Device(DriverError::NotConnected {
+            kind: DeviceKind::Fingerprint,
+            address,
+        }),
+    };
     crate::Error::Workflow(Box::new(e))
 }
 
@@ -44,41 +51,21 @@ impl Training {
     /// The SIAK simulator at `siak` and the SBI simulator at `sbi` (both `http://127.0.0.1:port`),
     /// generating residents from `seed`.
     pub fn new(siak: &str, sbi: &str, seed: u64) -> crate::Result<Training> {
-        let client = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| workflow(WorkflowError::SiakUnavailable(e.to_string())))?;
         Ok(Training {
-            siak: siak.trim_end_matches('/').to_owned(),
-            sbi: sbi.trim_end_matches('/').to_owned(),
+            client: TrainingClient::new(siak, sbi).map_err(error)?,
             seed,
-            client,
         })
     }
 
     /// The residents SIAK knows, in the generator's order.
     pub fn roster(&self) -> crate::Result<Vec<TraineeResident>> {
-        self.client
-            .get(format!("{}/latihan/penduduk", self.siak))
-            .send()
-            .and_then(reqwest::blocking::Response::error_for_status)
-            .and_then(reqwest::blocking::Response::json)
-            .map_err(|e| workflow(WorkflowError::SiakUnavailable(e.to_string())))
+        let bytes = self.client.roster().map_err(error)?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| error(TrainingError::Siak(format!("not a roster: {e}"))))
     }
 
     /// Resident `index` steps up to the fingerprint scanner, the iris and the face cameras.
     pub fn present(&self, index: u64) -> crate::Result<()> {
-        self.client
-            .post(format!("{}/admin/scenario", self.sbi))
-            .json(&serde_json::json!({ "seed": self.seed, "resident": index }))
-            .send()
-            .and_then(reqwest::blocking::Response::error_for_status)
-            .map(drop)
-            .map_err(|_| {
-                workflow(WorkflowError::Device(DriverError::NotConnected {
-                    kind: DeviceKind::Fingerprint,
-                    address: self.sbi.clone(),
-                }))
-            })
+        self.client.present(self.seed, index).map_err(error)
     }
 }

@@ -17,6 +17,7 @@ pub mod index;
 pub mod iris;
 pub mod person;
 #[doc(hidden)]
+#[cfg(feature = "test-support")]
 pub mod testing;
 pub mod verify;
 

@@ -5,7 +5,7 @@
 //! over method, path, time and the body's hash. A refusal is JSON `{code, message}` with a
 //! stable code.
 
-use crate::{Gateway, Limits, db};
+use crate::{Gateway, Limits, db, results};
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
@@ -13,8 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use rekam::packet::Recording;
-use rekam::workflow::personalisation::PrintOrder;
+use rekam_domain::manifest::Recording;
 use rekam_packet::envelope::SealedPacket;
 use rekam_packet::keys::verifying_key_from_hex;
 use rekam_packet::protocol::{
@@ -780,7 +779,7 @@ async fn print_order(
         let rec = gw
             .open_recording(&station_id, &sealed)
             .map_err(Refusal::internal)?;
-        let order = PrintOrder::from_recording(&rec).map_err(Refusal::internal)?;
+        let order = results::print_order(&rec).map_err(Refusal::internal)?;
         let bytes = serde_json::to_vec(&order).map_err(Refusal::internal)?;
         Ok(Json(SignedPrintOrder::sign(
             &gw.inner.dc,

@@ -6,9 +6,40 @@
 //! exists exactly when the packet does; `results.cursor` only grows; templates derived from a
 //! packet (`person`) are written in the transaction that publishes its decision.
 
-use rekam::store::StoreKey;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::path::Path;
+use zeroize::Zeroizing;
+
+/// The key of the gateway's database: 32 random bytes that SQLCipher uses directly, kept as
+/// hex in a 0600 file beside the other keys and wiped from memory on drop.
+pub struct DbKey(Zeroizing<[u8; 32]>);
+
+impl std::fmt::Debug for DbKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DbKey(<redacted>)")
+    }
+}
+
+impl DbKey {
+    /// A fresh random key.
+    pub fn generate() -> Result<DbKey, getrandom::Error> {
+        let mut k = Zeroizing::new([0u8; 32]);
+        getrandom::fill(k.as_mut())?;
+        Ok(DbKey(k))
+    }
+
+    /// The key's file form: 64 hex digits and a newline. Wiped when dropped.
+    pub fn to_text(&self) -> Zeroizing<String> {
+        Zeroizing::new(hex::encode(*self.0) + "\n")
+    }
+
+    /// Reads the file form; `None` when it is not 64 hex digits.
+    pub fn from_text(text: &str) -> Option<DbKey> {
+        let mut k = Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(text.trim(), k.as_mut()).ok()?;
+        Some(DbKey(k))
+    }
+}
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS token (
@@ -73,15 +104,14 @@ CREATE TABLE IF NOT EXISTS heartbeat (
 "#;
 
 /// Opens (creating when absent) the gateway database with `key`.
-pub fn open(path: &Path, key: &StoreKey) -> anyhow::Result<Connection> {
+pub fn open(path: &Path, key: &DbKey) -> anyhow::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    let pragma =
-        zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex::encode(key.bytes())));
+    let pragma = zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex::encode(*key.0)));
     conn.execute_batch(&pragma)?;
     let cipher: Option<String> = conn
         .query_row("PRAGMA cipher_version", [], |r| r.get(0))

@@ -23,8 +23,7 @@ pub mod tls;
 pub mod tus;
 
 use anyhow::Context;
-use rekam::clock::Clock;
-use rekam::store::StoreKey;
+use rekam_domain::clock::Clock;
 use rekam_packet::{DcIdentity, DcKeys};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -96,7 +95,7 @@ impl Config {
     pub fn new(data_dir: impl Into<PathBuf>) -> Config {
         Config {
             data_dir: data_dir.into(),
-            max_packet: rekam::packet::DEFAULT_BUDGET as u64,
+            max_packet: rekam_domain::manifest::DEFAULT_BUDGET as u64,
             clock_skew: 300,
             results_delay: Duration::from_secs(2),
             tls: false,
@@ -158,7 +157,10 @@ pub fn init_for(dir: &Path, dc_id: &str, names: &[String]) -> anyhow::Result<DcI
     std::fs::create_dir_all(dir.join("keys"))?;
     let (keys, text) = DcKeys::generate_with_text()?;
     write_private(&key_file, text.as_bytes())?;
-    StoreKey::generate()?.write_new(&paths::store_key(dir))?;
+    write_private(
+        &paths::store_key(dir),
+        db::DbKey::generate()?.to_text().as_bytes(),
+    )?;
     let (cert, tls_key, pin) = tls::generate(names)?;
     write_private(&paths::tls_key(dir), tls_key.as_bytes())?;
     std::fs::write(paths::tls_certificate(dir), &cert)?;
@@ -223,7 +225,12 @@ impl Gateway {
                 && identity.receipt_key.id == dc.receipt_key_id(),
             "dc-identity.json does not belong to keys/dc.key"
         );
-        let key = StoreKey::read(&paths::store_key(dir))?;
+        let key_file = paths::store_key(dir);
+        let key = db::DbKey::from_text(&zeroize::Zeroizing::new(
+            std::fs::read_to_string(&key_file)
+                .with_context(|| format!("reading {}", key_file.display()))?,
+        ))
+        .with_context(|| format!("{}: expected 64 hex digits", key_file.display()))?;
         let conn = db::open(&paths::db(dir), &key)?;
         std::fs::create_dir_all(paths::uploads(dir))?;
         let index = results::Index::load(&conn)?;

@@ -15,12 +15,13 @@
 use crate::Gateway;
 use crate::api::{Outcome, publish};
 use anyhow::Context;
-use rekam::packet::{Modality, Recording};
 use rekam_bio::finger::FingerTemplate;
 use rekam_bio::index::{DedupIndex, codes_from_bytes, codes_to_bytes};
 use rekam_bio::person::{
     Decision, PersonProbe, PersonTemplate, codes, irises_from_bytes, irises_to_bytes,
 };
+use rekam_domain::manifest::{Modality, Recording};
+use rekam_domain::print_order::PrintOrder;
 use rekam_packet::envelope::SealedPacket;
 use rekam_packet::keys::verifying_key_from_hex;
 use rekam_packet::protocol::Status;
@@ -318,4 +319,43 @@ impl Gateway {
             _ => Outcome::new(Status::PrintReadyRecord),
         }
     }
+}
+
+/// The print order of a recording: its clean data for the Dinas to write to a blank card.
+pub fn print_order(rec: &Recording) -> Result<PrintOrder, String> {
+    let m = &rec.manifest;
+    let record_of = |modality: Modality| {
+        m.captures
+            .iter()
+            .find(|c| c.modality == modality)
+            .and_then(|c| c.record)
+            .and_then(|i| rec.records.get(i as usize))
+            .map(|b| b.data.clone())
+            .ok_or_else(|| format!("no {modality:?} record"))
+    };
+    let templates = match m.finger_templates {
+        Some(i) => rec
+            .records
+            .get(i as usize)
+            .map(|b| FingerTemplate::from_record(&b.data))
+            .transpose()
+            .map_err(|e| e.to_string())?
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let card = |position: u8| -> std::result::Result<Vec<u8>, String> {
+        match templates.iter().find(|t| t.position == position) {
+            Some(t) => rekam_records::minutiae::encode(&rekam_bio::verify::card_template(t))
+                .map_err(|e| e.to_string()),
+            None => Ok(Vec::new()),
+        }
+    };
+    Ok(PrintOrder {
+        packet_id: m.packet_id.clone(),
+        biodata: m.biodata.clone(),
+        face: record_of(Modality::Face)?,
+        signature: record_of(Modality::Signature)?,
+        right_index: card(2)?,
+        left_index: card(7)?,
+    })
 }

@@ -164,9 +164,8 @@ fn a_recording_goes_from_queue_number_to_print_ready_and_a_second_station_gets_d
     assert_eq!(state(&a, &sealed.packet_id), SyncState::PrintReadyRecord);
     assert_eq!(state(&b, &second.packet_id), SyncState::DuplicateRecord);
     // A duplicate is never printed.
-    let e =
-        rekam::workflow::personalisation::PrintOrder::fetch(&b.station, &sync, &second.packet_id)
-            .unwrap_err();
+    let e = rekam::workflow::personalisation::fetch_order(&b.station, &sync, &second.packet_id)
+        .unwrap_err();
     assert_eq!(e.code(), "NOT_PRINT_READY", "{e}");
     running.stop();
 }
@@ -633,7 +632,7 @@ fn handover_matches_the_chip_refuses_forged_and_foreign_fingers_and_guards_dispe
 fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_ready_records() {
     use rekam::workflow::handover::HandoverWorkflow;
     use rekam::workflow::operators::{NewOperator, Role};
-    use rekam::workflow::personalisation::{PrintOrder, personalise};
+    use rekam::workflow::personalisation::{fetch_order, personalise};
     use rekam_drivers::card::DocumentSigner;
     let _g = rekam_sim::card::take_reader().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -660,7 +659,7 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
     // The Dinas station: an administrator enrolled and logged in.
     let mut dinas = unregistered(dir.path(), "DINAS-P-01");
     register(&gw, &url, &mut dinas);
-    let e = PrintOrder::fetch(&dinas.station, &sync, "no-such-packet").unwrap_err();
+    let e = fetch_order(&dinas.station, &sync, "no-such-packet").unwrap_err();
     assert!(e.to_string().contains("UNKNOWN_PACKET"), "{e}");
     dinas
         .devices
@@ -688,7 +687,7 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
         &dinas.devices.fingerprint,
     )
     .unwrap();
-    let order = PrintOrder::fetch(&dinas.station, &sync, &sealed.packet_id).unwrap();
+    let order = fetch_order(&dinas.station, &sync, &sealed.packet_id).unwrap();
     assert_eq!(order.biodata.nik.as_str(), dinas.population.nik(0).unwrap());
 
     let signer = DocumentSigner::from_pem(

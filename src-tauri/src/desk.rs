@@ -735,12 +735,12 @@ pub(crate) fn checklist(case: CaseType, lang: Lang) -> Vec<ChecklistLine> {
         .collect()
 }
 
-/// SIAK at its configured address (the simulator's default one otherwise).
+/// SIAK at its configured address; none configured is a refusal that says so, never a guess.
 pub(crate) fn siak(config: &Config) -> rekam::Result<HttpPopulation> {
-    HttpPopulation::new(
-        config.siak_url.as_deref().unwrap_or(DEFAULT_SIAK),
-        Duration::from_secs(10),
-    )
+    let url = config.siak_url.as_deref().ok_or_else(|| {
+        rekam::Error::Workflow(Box::new(rekam::workflow::WorkflowError::SiakNotConfigured))
+    })?;
+    HttpPopulation::new(url, Duration::from_secs(10))
 }
 
 /// One step that is neither sealing nor cancelling; what it gave, for the screen.
@@ -863,6 +863,3 @@ fn step(
         }
     })
 }
-
-/// SIAK's address when none is configured: the simulator's default port.
-pub const DEFAULT_SIAK: &str = "http://127.0.0.1:4700";

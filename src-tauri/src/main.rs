@@ -17,6 +17,7 @@ mod handover;
 mod personalise;
 mod preview;
 mod reissue;
+mod training;
 
 use desk::{Action, Config, Desk, SessionView, UiError, WizardView};
 
@@ -181,55 +182,6 @@ async fn recording(
     .await
 }
 
-/// Training mode: the generated residents SIAK knows.
-#[tauri::command]
-async fn training_roster(
-    app: tauri::AppHandle,
-    lang: Option<Lang>,
-) -> Result<Vec<rekam::training::TraineeResident>, UiError> {
-    off_main(app, lang, |state, lang| {
-        training(state, lang)?
-            .roster()
-            .map_err(|e| UiError::from_core(&e, lang))
-    })
-    .await
-}
-
-/// Training mode: resident `index` steps up to the devices (`operator` and `supervisor` are
-/// the trainees' own fingers).
-#[tauri::command]
-async fn training_present(
-    app: tauri::AppHandle,
-    lang: Option<Lang>,
-    index: u64,
-) -> Result<(), UiError> {
-    off_main(app, lang, move |state, lang| {
-        training(state, lang)?
-            .present(index)
-            .map_err(|e| UiError::from_core(&e, lang))
-    })
-    .await
-}
-
-fn training(state: &AppState, lang: Lang) -> Result<rekam::training::Training, UiError> {
-    let Some((siak, sbi)) = &state.config.training else {
-        return Err(UiError {
-            code: "NOT_TRAINING",
-            message: lang
-                .pick(
-                    "Mode latihan tidak aktif di stasiun ini",
-                    "Training mode is off on this station",
-                )
-                .into(),
-        });
-    };
-    rekam::training::Training::new(siak, sbi, TRAINING_SEED)
-        .map_err(|e| UiError::from_core(&e, lang))
-}
-
-/// The seed of the simulators' generated residents (`rekam-sim-sbi --seed`).
-const TRAINING_SEED: u64 = 20261122;
-
 /// One device as the device bar shows it.
 #[derive(Debug, Serialize)]
 struct DeviceView {
@@ -304,7 +256,7 @@ async fn device_status(
 fn ui_config(state: tauri::State<'_, AppState>) -> serde_json::Value {
     serde_json::json!({
         "lang": state.default_lang,
-        "training": state.config.training.is_some(),
+        "training": cfg!(feature = "training") && state.config.training.is_some(),
     })
 }
 
@@ -408,8 +360,8 @@ fn main() -> anyhow::Result<()> {
             recording_current,
             recording_close,
             recording,
-            training_roster,
-            training_present,
+            training::training_roster,
+            training::training_present,
             ui_config,
             ui_rendered,
             back_office::handover,

@@ -11,7 +11,7 @@ use base64::Engine;
 use rekam::i18n::Lang;
 use rekam::sync::SyncConfig;
 use rekam::workflow::operators::Action as Permission;
-use rekam::workflow::personalisation::{PrintOrder, personalise as write_card};
+use rekam::workflow::personalisation::{fetch_order, personalise as write_card};
 use rekam_drivers::card::DocumentSigner;
 use serde::Serialize;
 
@@ -87,8 +87,7 @@ pub async fn print_order(
             ));
         };
         let station = desk.station(&state.config, &state.clock, lang)?;
-        let order =
-            PrintOrder::fetch(station, &SyncConfig::new(url), packet_id.trim()).map_err(core)?;
+        let order = fetch_order(station, &SyncConfig::new(url), packet_id.trim()).map_err(core)?;
         let view = PrintOrderView {
             packet_id: order.packet_id.clone(),
             biodata: BiodataView::of(&order.biodata, station),

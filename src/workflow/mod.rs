@@ -180,6 +180,12 @@ pub enum WorkflowError {
     /// The population database did not answer.
     #[error("the population database (SIAK) did not answer: {0}")]
     SiakUnavailable(String),
+    /// No population database is configured on this station.
+    #[error(
+        "the population database (SIAK) is not configured on this station: set its address \
+         (REKAM_SIAK_URL) and start the app again"
+    )]
+    SiakNotConfigured,
 }
 
 impl WorkflowError {
@@ -207,6 +213,7 @@ impl WorkflowError {
             WorkflowError::ReissueEvidence(_) => "REISSUE_EVIDENCE_MISSING",
             WorkflowError::NotPrintReady(_) => "NOT_PRINT_READY",
             WorkflowError::SiakUnavailable(_) => "SIAK_UNAVAILABLE",
+            WorkflowError::SiakNotConfigured => "SIAK_NOT_CONFIGURED",
         }
     }
 }
@@ -281,6 +288,10 @@ impl Localized for WorkflowError {
                 "Database kependudukan (SIAK) tidak menjawab ({why}): periksa jaringan ke SIAK, \
                  lalu baca NIK lagi; proses tetap di langkah biodata"
             ),
+            WorkflowError::SiakNotConfigured => "Database kependudukan (SIAK) belum diatur di \
+                                                 stasiun ini: atur alamatnya (REKAM_SIAK_URL), \
+                                                 lalu jalankan aplikasi lagi"
+                .into(),
         }
     }
 }

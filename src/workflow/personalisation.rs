@@ -9,95 +9,29 @@
 
 use super::WorkflowError;
 use super::operators::{Action, Session};
-use crate::domain::biodata::Biodata;
-use crate::packet::{Modality, Recording};
 use crate::station::Station;
 use crate::store::NewVisit;
 use crate::sync::SyncConfig;
 use crate::{Error, Result};
-use rekam_bio::finger::FingerTemplate;
+pub use rekam_domain::print_order::PrintOrder;
 use rekam_drivers::card::pcsc::CardSession;
 use rekam_drivers::card::{DocumentSigner, Personalisation, personalise as write_card};
 use rekam_records::face::{FaceFormat, FaceImage};
 use rekam_sync::SyncError;
-use serde::{Deserialize, Serialize};
 
-/// The clean data of one print-ready record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PrintOrder {
-    /// The record (packet id).
-    pub packet_id: String,
-    /// The biodata as the data center holds it.
-    pub biodata: Biodata,
-    /// The portrait, ISO/IEC 19794-5 record, hex.
-    #[serde(with = "hex::serde")]
-    pub face: Vec<u8>,
-    /// The specimen signature, PNG, hex.
-    #[serde(with = "hex::serde")]
-    pub signature: Vec<u8>,
-    /// Right index, ISO/IEC 19794-2 compact card template, hex (empty when an exception).
-    #[serde(with = "hex::serde")]
-    pub right_index: Vec<u8>,
-    /// Left index, likewise.
-    #[serde(with = "hex::serde")]
-    pub left_index: Vec<u8>,
-}
-
-impl PrintOrder {
-    /// The order of a recording (what the data center builds from a packet it opened).
-    pub fn from_recording(rec: &Recording) -> std::result::Result<PrintOrder, String> {
-        let m = &rec.manifest;
-        let record_of = |modality: Modality| {
-            m.captures
-                .iter()
-                .find(|c| c.modality == modality)
-                .and_then(|c| c.record)
-                .and_then(|i| rec.records.get(i as usize))
-                .map(|b| b.data.clone())
-                .ok_or_else(|| format!("no {modality:?} record"))
-        };
-        let templates = match m.finger_templates {
-            Some(i) => rec
-                .records
-                .get(i as usize)
-                .map(|b| FingerTemplate::from_record(&b.data))
-                .transpose()
-                .map_err(|e| e.to_string())?
-                .unwrap_or_default(),
-            None => Vec::new(),
-        };
-        let card = |position: u8| -> std::result::Result<Vec<u8>, String> {
-            match templates.iter().find(|t| t.position == position) {
-                Some(t) => rekam_records::minutiae::encode(&rekam_bio::verify::card_template(t))
-                    .map_err(|e| e.to_string()),
-                None => Ok(Vec::new()),
+/// Fetches the print order of `packet_id` from the data center, its signature verified against
+/// the pinned identity. A record that is not PRINT_READY_RECORD is refused.
+pub fn fetch_order(station: &Station, cfg: &SyncConfig, packet_id: &str) -> Result<PrintOrder> {
+    let dc = station.data_center()?.ok_or(Error::NotRegistered)?;
+    let bytes = crate::sync::client(station, cfg)?
+        .print_order(packet_id, &dc)
+        .map_err(|e| match e {
+            SyncError::Refused { code, .. } if code == "NOT_PRINT_READY" => {
+                WorkflowError::NotPrintReady(packet_id.to_owned()).into()
             }
-        };
-        Ok(PrintOrder {
-            packet_id: m.packet_id.clone(),
-            biodata: m.biodata.clone(),
-            face: record_of(Modality::Face)?,
-            signature: record_of(Modality::Signature)?,
-            right_index: card(2)?,
-            left_index: card(7)?,
-        })
-    }
-
-    /// Fetches the order of `packet_id` from the data center, its signature verified against
-    /// the pinned identity. A record that is not PRINT_READY_RECORD is refused.
-    pub fn fetch(station: &Station, cfg: &SyncConfig, packet_id: &str) -> Result<PrintOrder> {
-        let dc = station.data_center()?.ok_or(Error::NotRegistered)?;
-        let bytes = crate::sync::client(station, cfg)?
-            .print_order(packet_id, &dc)
-            .map_err(|e| match e {
-                SyncError::Refused { code, .. } if code == "NOT_PRINT_READY" => {
-                    WorkflowError::NotPrintReady(packet_id.to_owned()).into()
-                }
-                other => Error::Sync(other.to_string()),
-            })?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| Error::RecordingInvalid(format!("print order: {e}")))
-    }
+            other => Error::Sync(other.to_string()),
+        })?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::RecordingInvalid(format!("print order: {e}")))
 }
 
 /// A personalised card.

@@ -7,6 +7,10 @@
 //! Every request but registration is signed with the station's key
 //! ([`rekam_packet::protocol::RequestAuth`]).
 
+pub mod siak;
+#[cfg(feature = "training")]
+pub mod training;
+
 use base64::Engine as _;
 use rekam_packet::envelope::SealedPacket;
 use rekam_packet::protocol::{

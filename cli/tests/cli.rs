@@ -283,3 +283,52 @@ fn the_daily_report_is_json_and_pdf() {
     assert_eq!(report["backlog"], 0);
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
 }
+
+/// `rekam demo` honours each flag it accepts or refuses it: it prints text only and makes its
+/// own station, so `--json` and a station's `--data-dir` or `--key-file` on the command line
+/// are refused before anything runs (a `REKAM_DATA_DIR` in the environment is the station's
+/// standing configuration, not a request to the demo).
+#[cfg(feature = "demo")]
+#[test]
+fn demo_refuses_the_flags_it_cannot_honour() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_rekam"))
+            .args(args)
+            .env_remove("REKAM_LANG")
+            .env_remove("REKAM_KEY_FILE")
+            .env_remove("REKAM_DATA_DIR")
+            .output()
+            .unwrap()
+    };
+    let data = dir.path().to_str().unwrap();
+    for args in [
+        vec!["demo", "--json"],
+        vec!["--json", "demo"],
+        vec!["--data-dir", data, "demo"],
+        vec!["demo", "--key-file", data],
+    ] {
+        let out = demo(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("rekam demo"),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+    assert!(text(&demo(&["demo", "--json"])).contains("without --json"));
+    assert!(text(&demo(&["--data-dir", data, "demo"])).contains("--keep DIR"));
+    // From the environment, the data directory is not the demo's business: it goes ahead (and
+    // here stops because the simulators' binary is not beside this one, or runs the demo).
+    let out = Command::new(env!("CARGO_BIN_EXE_rekam"))
+        .args(["demo", "--residents", "0"])
+        .env("REKAM_DATA_DIR", data)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "the demo wrote into REKAM_DATA_DIR"
+    );
+}

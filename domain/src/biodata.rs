@@ -5,7 +5,7 @@ use super::kk::KkNumber;
 use super::nik::{Nik, NikWarning, Sex};
 use super::pekerjaan::Pekerjaan;
 use super::region::{RegionCode, RegionDirectory, RegionLevel};
-use crate::i18n::{Lang, Localized};
+use rekam_i18n::{Lang, Localized};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use time::Date;

@@ -12,7 +12,7 @@
 
 use super::digits::{self, DigitProblem};
 use super::region::{RegionCode, RegionDirectory, RegionLevel};
-use crate::i18n::{Lang, Localized};
+use rekam_i18n::{Lang, Localized};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::{Date, Month};

@@ -1,7 +1,7 @@
 //! Application cases (jenis permohonan) and the documents each requires (SOP 7.2.1.1 item 7,
 //! seed 004; seed 003 step 2; seed 000 for foreign residents).
 
-use crate::i18n::{Lang, Localized};
+use rekam_i18n::{Lang, Localized};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;

@@ -32,6 +32,13 @@ impl Clock for SystemClock {
     }
 }
 
+/// How far `clock` is ahead of the operating system's clock, in seconds (negative when
+/// behind): what a client that stamps its requests with the system time adds to give the
+/// station's time instead.
+pub fn offset_from_system(clock: &dyn Clock) -> i64 {
+    clock.now().unix_timestamp() - OffsetDateTime::now_utc().unix_timestamp()
+}
+
 /// A clock that always says the same instant: for tests and reproducible runs.
 #[derive(Debug, Clone, Copy)]
 pub struct FixedClock(pub OffsetDateTime);

@@ -6,7 +6,7 @@
 //! Papua provinces 93-96 appeared in 2022), so an unknown code in a NIK is a warning, never a
 //! refusal (domain digest, "Facts from public sources").
 
-use crate::i18n::{Lang, Localized};
+use rekam_i18n::{Lang, Localized};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;

@@ -11,7 +11,7 @@
 
 use super::biodata::{Biodata, Kewarganegaraan, age_on};
 use super::case::CaseType;
-use crate::i18n::{Lang, Localized};
+use rekam_i18n::{Lang, Localized};
 use serde::Serialize;
 use time::Date;
 

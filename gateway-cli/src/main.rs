@@ -10,7 +10,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use rekam::clock::SystemClock;
+use rekam_domain::clock::SystemClock;
 use rekam_gateway::{Config, Gateway};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -62,7 +62,7 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         results_delay: u64,
         /// The largest packet accepted, in bytes.
-        #[arg(long, default_value_t = rekam::packet::DEFAULT_BUDGET as u64)]
+        #[arg(long, default_value_t = rekam_domain::manifest::DEFAULT_BUDGET as u64)]
         max_packet: u64,
         /// The largest clock difference accepted, in seconds.
         #[arg(long, default_value_t = 300)]

@@ -1,0 +1,67 @@
+//! `rekam demo`: runs `rekam-demo` (built with the simulators) beside this binary.
+//!
+//! The demo makes its own station and data center in a temporary directory (or in `--keep
+//! DIR`) and prints text: it refuses `--json`, and `--data-dir` or `--key-file` given on the
+//! command line, rather than ignoring them (a station's own directory is never the demo's).
+
+use crate::Ctx;
+use crate::output::Exit;
+use anyhow::Context;
+use clap::parser::ValueSource;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// How many residents come to the counter
+    #[arg(long, default_value_t = 10)]
+    residents: u64,
+    /// Keep the demo's station and data center in this directory
+    #[arg(long)]
+    keep: Option<PathBuf>,
+}
+
+/// Why the demo refuses what the command line asked, if it does. `sources` says where each
+/// global flag came from: set in the environment, it is the station's standing configuration
+/// and not a request to the demo.
+pub fn refusal(
+    json: bool,
+    data_dir: Option<ValueSource>,
+    key_file: Option<ValueSource>,
+) -> Option<&'static str> {
+    if json {
+        return Some("rekam demo prints text only: run it without --json");
+    }
+    let given = |s: Option<ValueSource>| s == Some(ValueSource::CommandLine);
+    if given(data_dir) || given(key_file) {
+        return Some(
+            "rekam demo makes its own station and never uses a station's --data-dir or \
+             --key-file: keep what it makes with --keep DIR",
+        );
+    }
+    None
+}
+
+pub fn run(args: &Args, ctx: &Ctx) -> anyhow::Result<Exit> {
+    let exe = std::env::current_exe()?;
+    let demo = exe.with_file_name("rekam-demo");
+    if !demo.exists() {
+        anyhow::bail!(
+            "{} is missing: build the simulators first (cargo build -p rekam-sim)",
+            demo.display()
+        );
+    }
+    let mut cmd = std::process::Command::new(&demo);
+    cmd.args(["--residents", &args.residents.to_string()])
+        .args(["--lang", ctx.lang.pick("id", "en")]);
+    if let Some(dir) = &args.keep {
+        cmd.arg("--dir").arg(dir).arg("--keep");
+    }
+    let status = cmd
+        .status()
+        .with_context(|| format!("running {}", demo.display()))?;
+    Ok(if status.success() {
+        Exit::Ok
+    } else {
+        Exit::Internal
+    })
+}
