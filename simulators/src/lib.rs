@@ -5,6 +5,7 @@ pub mod counter;
 #[cfg(target_os = "linux")]
 pub mod lossy_disk;
 pub mod sbi;
+pub mod skip;
 
 use rekam_drivers::signature_pad::PenSample;
 

@@ -19,7 +19,7 @@
 //! still be there: the seal returns only after its commit is on the disk.
 //!
 //! Short form in the test command: `REKAM_CRASH_TRIALS` kills (default 8) and
-//! `REKAM_POWER_CUT_TRIALS` power cuts (default 4; skipped where FUSE cannot be mounted). Full
+//! `REKAM_POWER_CUT_TRIALS` power cuts (default 4; where FUSE cannot be mounted it fails unless `REKAM_ALLOW_SKIP=fuse`). Full
 //! form: `scripts/crash-campaign 1000`. `REKAM_CRASH_SEED` replays a run (each run prints its
 //! seed).
 
@@ -155,7 +155,7 @@ fn every_sealed_recording_survives_a_power_cut_that_drops_unsynced_writes() {
     let mut disk = match LossyDisk::mount(&mount) {
         Ok(disk) => disk,
         Err(e) => {
-            eprintln!("power-cut campaign skipped: cannot mount FUSE here ({e}); it needs root");
+            rekam_sim::skip::or_fail("fuse", &format!("cannot mount FUSE ({e})"));
             return;
         }
     };

@@ -1,6 +1,6 @@
 //! The lossy disk the power-cut campaign runs the station on keeps exactly what `fsync` made
 //! durable: a file's bytes at its last `fsync`, a directory's names at the directory's last
-//! `fsync`. Needs root to mount FUSE; elsewhere it says it was skipped.
+//! `fsync`. Needs root to mount FUSE; elsewhere it fails unless `REKAM_ALLOW_SKIP=fuse`.
 
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
@@ -20,7 +20,7 @@ fn a_cut_keeps_what_fsync_made_durable_and_nothing_else() {
     let mut disk = match LossyDisk::mount(mount.path()) {
         Ok(disk) => disk,
         Err(e) => {
-            eprintln!("skipped: cannot mount FUSE here ({e}); the power-cut campaign needs root");
+            rekam_sim::skip::or_fail("fuse", &format!("cannot mount FUSE ({e})"));
             return;
         }
     };
@@ -90,9 +90,12 @@ fn a_station_set_up_and_cut_at_once_opens_with_its_keys() {
     use std::sync::Arc;
 
     let mount = tempfile::tempdir().unwrap();
-    let Ok(mut disk) = LossyDisk::mount(mount.path()) else {
-        eprintln!("skipped: cannot mount FUSE here; the power-cut campaign needs root");
-        return;
+    let mut disk = match LossyDisk::mount(mount.path()) {
+        Ok(disk) => disk,
+        Err(e) => {
+            rekam_sim::skip::or_fail("fuse", &format!("cannot mount FUSE ({e})"));
+            return;
+        }
     };
     let paths = || StationPaths::new(mount.path().join("stations/KEC-PC-01"), None);
     let key_id = {
