@@ -118,9 +118,50 @@ pub enum Error {
     /// A packet could not be sealed or read.
     #[error("packet: {0}")]
     Packet(#[from] rekam_packet::PacketError),
-    /// A recording's manifest does not account for its records.
+    /// A recording's manifest does not account for its records, or a step's result is missing
+    /// at the seal.
     #[error("the recording is incomplete or inconsistent: {0}")]
     RecordingInvalid(String),
+    /// An export asked for a packet that is not waiting at this station.
+    #[error(
+        "packet {0} is not waiting at this station: check its id against `rekam backlog`; \
+         nothing was exported"
+    )]
+    PacketNotWaiting(String),
+    /// A file that is not a data center receipts file.
+    #[error(
+        "{path} is not a data center receipts file ({problem}): bring the receipts.json the \
+         data center wrote for this station; nothing was changed"
+    )]
+    ReceiptsUnreadable {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A receipts file of another station.
+    #[error(
+        "the receipts are for station {found}, not this one ({station}): bring this station's \
+         receipts file; nothing was changed"
+    )]
+    ReceiptsForeign {
+        /// The station the receipts name.
+        found: String,
+        /// This station.
+        station: String,
+    },
+    /// The data center's print order, signature verified, cannot be used.
+    #[error(
+        "the data center's print order cannot be used ({0}): fetch it again; if it repeats, \
+         report the packet id to the data center"
+    )]
+    PrintOrderInvalid(String),
+    /// The card face's fonts compiled into this build do not load.
+    #[error("the card face's fonts do not load: this installation is damaged; reinstall Rekam")]
+    CardFonts,
+    /// A fault of this program, not of the operator's input or the station's data.
+    #[error("internal error ({0}): report it to the technician with the log")]
+    Internal(String),
     /// The data center answered with an identity other than the one pinned.
     #[error(
         "the data center's identity ({found}) is not the pinned one ({pinned}): wrong address, \
@@ -254,6 +295,12 @@ impl Error {
             Error::NotRegistered => "STATION_NOT_REGISTERED",
             Error::Packet(e) => e.code(),
             Error::RecordingInvalid(_) => "RECORDING_INVALID",
+            Error::PacketNotWaiting(_) => "PACKET_NOT_WAITING",
+            Error::ReceiptsUnreadable { .. } => "RECEIPTS_INVALID",
+            Error::ReceiptsForeign { .. } => "RECEIPTS_FOREIGN",
+            Error::PrintOrderInvalid(_) => "PRINT_ORDER_INVALID",
+            Error::CardFonts => "CARD_FONTS",
+            Error::Internal(_) => "INTERNAL",
             Error::DataCenterMismatch { .. } => "DC_IDENTITY_MISMATCH",
             Error::Workflow(e) => e.code(),
             Error::OperatorExists(_) => "OPERATOR_EXISTS",
@@ -362,6 +409,29 @@ impl Localized for Error {
                 "Rekaman belum lengkap atau tidak konsisten ({why}): lengkapi langkah yang \
                  kurang; tidak ada yang disegel"
             ),
+            Error::PacketNotWaiting(id) => format!(
+                "Paket {id} tidak menunggu di stasiun ini: periksa ID-nya di daftar data \
+                 mengendap (`rekam backlog`); tidak ada yang diekspor"
+            ),
+            Error::ReceiptsUnreadable { path, problem } => format!(
+                "{} bukan berkas tanda terima DC ({problem}): bawa receipts.json yang dibuat DC \
+                 untuk stasiun ini; tidak ada yang diubah",
+                path.display()
+            ),
+            Error::ReceiptsForeign { found, station } => format!(
+                "Tanda terima ini untuk stasiun {found}, bukan stasiun ini ({station}): bawa \
+                 berkas tanda terima stasiun ini; tidak ada yang diubah"
+            ),
+            Error::PrintOrderInvalid(why) => format!(
+                "Perintah cetak dari DC tidak dapat dipakai ({why}): ambil lagi; bila berulang, \
+                 laporkan ID paketnya ke DC"
+            ),
+            Error::CardFonts => "Huruf untuk wajah kartu tidak dapat dimuat: instalasi ini \
+                                 rusak; pasang ulang Rekam"
+                .into(),
+            Error::Internal(why) => {
+                format!("Kesalahan program ({why}): laporkan ke teknisi beserta log-nya")
+            }
             Error::DataCenterMismatch { pinned, found } => format!(
                 "Identitas DC ({found}) bukan yang tersimpan ({pinned}): alamat salah atau ada \
                  pihak lain di tengah jalur; tidak ada yang diubah. Hubungi Dinas"

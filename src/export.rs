@@ -90,9 +90,7 @@ pub fn export(
         .iter()
         .find(|id| !rows.iter().any(|r| &r.packet_id == *id))
     {
-        return Err(Error::RecordingInvalid(format!(
-            "packet {missing} is not waiting at this station"
-        )));
+        return Err(Error::PacketNotWaiting(missing.clone()));
     }
     let station_id = station.identity().station_id.clone();
     let bundle = to.join(&station_id);
@@ -106,7 +104,7 @@ pub fn export(
         let payload = station
             .store()
             .enrollment_payload(&row.packet_id)?
-            .ok_or_else(|| Error::RecordingInvalid(format!("packet {} vanished", row.packet_id)))?;
+            .ok_or_else(|| Error::Internal(format!("packet {} vanished", row.packet_id)))?;
         let packet = SealedPacket::parse(&payload)?;
         let file = format!("packets/{}.rkpk", row.packet_id);
         let sha = hex::encode(sha256(&[&payload]));
@@ -134,8 +132,7 @@ pub fn export(
         created_at: crate::clock::rfc3339(station.store().clock().now()),
         packets: entries,
     };
-    let json =
-        serde_json::to_vec_pretty(&manifest).map_err(|e| Error::RecordingInvalid(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
     let sig_path = bundle.join("manifest.sig");
     let signed = match station.signing_key() {
         Ok(key) => {
@@ -232,15 +229,17 @@ pub fn import_receipts(station: &mut Station, file: &Path) -> Result<ReceiptsRep
     let sig_path = file.with_extension("sig");
     let signature = std::fs::read_to_string(&sig_path).map_err(|e| Error::io(&sig_path, e))?;
     rekam_packet::protocol::verify_receipts(&dc, &bytes, &signature)?;
-    let receipts: ReceiptsFile = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::RecordingInvalid(format!("{} is not a receipts file: {e}", file.display()))
-    })?;
+    let receipts: ReceiptsFile =
+        serde_json::from_slice(&bytes).map_err(|e| Error::ReceiptsUnreadable {
+            path: file.to_owned(),
+            problem: e.to_string(),
+        })?;
     let mut report = ReceiptsReport::default();
     if receipts.station_id != station.identity().station_id {
-        return Err(Error::RecordingInvalid(format!(
-            "the receipts are for station {}, not this one",
-            receipts.station_id
-        )));
+        return Err(Error::ReceiptsForeign {
+            found: receipts.station_id,
+            station: station.identity().station_id.clone(),
+        });
     }
     let how = format!("receipt imported from {}", file.display());
     // The records still waiting, read once: packet id -> journal position.
@@ -267,8 +266,7 @@ pub fn import_receipts(station: &mut Station, file: &Path) -> Result<ReceiptsRep
         }
         match waiting.remove(&r.packet_id) {
             Some(seq) => {
-                let json =
-                    serde_json::to_string(r).map_err(|e| Error::RecordingInvalid(e.to_string()))?;
+                let json = serde_json::to_string(r).map_err(|e| Error::Internal(e.to_string()))?;
                 station.store_mut().sync_sent(seq, &json, &how)?;
                 report.accepted += 1;
             }

@@ -8,7 +8,7 @@
 use rekam::clock::{Clock, FixedClock, SystemClock};
 use rekam::domain::nik::Nik;
 use rekam::domain::region::RegionCode;
-use rekam::i18n::Lang;
+use rekam::i18n::{Lang, Localized};
 use rekam::station::{InitOptions, Station, StationPaths};
 use rekam::store::SyncState;
 use rekam::sync::{SyncConfig, sync_once};
@@ -700,4 +700,54 @@ fn the_background_sync_sends_a_waiting_record_at_once_when_a_person_asks() {
     )
     .unwrap();
     assert_eq!(state(&s, &packet), SyncState::SentForEnrollment);
+}
+
+/// The technician's mistakes at the drain each get their own refusal with what to do: a packet
+/// id that is not waiting here, and another station's receipts file (signed by the data center
+/// all the same). Both used to be RECORDING_INVALID, telling the operator to "complete the
+/// missing steps". Nothing changes at the station.
+#[test]
+fn the_wrong_packet_or_another_stations_receipts_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let dc = Dc::start(&dir.path().join("dc"));
+    let url = format!("http://{}", dc.addr());
+    let mut here = station(dir.path(), "KEC-HERE-01", Arc::new(SystemClock));
+    let mut there = station(dir.path(), "KEC-THERE-01", Arc::new(SystemClock));
+    register(&dc, &mut here, &url);
+    register(&dc, &mut there, &url);
+    let waiting = record(&mut here, 1);
+
+    let e = rekam::export::export(
+        &mut here,
+        &dir.path().join("usb"),
+        &["no-such-packet".into()],
+        |_, _, _| {},
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "PACKET_NOT_WAITING", "{e}");
+    assert!(e.to_string().contains("rekam backlog"), "{e}");
+    assert!(e.localized(Lang::Id).contains("no-such-packet"));
+    assert!(
+        !dir.path().join("usb").join("KEC-HERE-01").exists(),
+        "nothing exported"
+    );
+
+    let _ = record(&mut there, 1);
+    let theirs =
+        rekam::export::export(&mut there, &dir.path().join("usb2"), &[], |_, _, _| {}).unwrap();
+    dc.gw.import_bundle(&theirs.bundle).unwrap();
+    let e = rekam::export::import_receipts(&mut here, &theirs.bundle.join("receipts.json"))
+        .unwrap_err();
+    assert_eq!(e.code(), "RECEIPTS_FOREIGN", "{e}");
+    assert!(e.to_string().contains("KEC-THERE-01") && e.to_string().contains("KEC-HERE-01"));
+    assert!(
+        e.localized(Lang::Id).contains("bukan stasiun ini"),
+        "{}",
+        e.localized(Lang::Id)
+    );
+    assert_eq!(
+        state(&here, &waiting[0]),
+        SyncState::BioCaptured,
+        "nothing changed here"
+    );
 }

@@ -787,7 +787,7 @@ fn step(
             password,
         } => {
             let f = Finger::from_code(finger).ok_or_else(|| {
-                rekam::Error::RecordingInvalid(format!("no finger position {finger}"))
+                rekam::Error::Internal(format!("the screen sent finger position {finger}"))
             })?;
             let ok = operators::approve(
                 station,

@@ -31,7 +31,7 @@ pub fn fetch_order(station: &Station, cfg: &SyncConfig, packet_id: &str) -> Resu
             }
             other => Error::Sync(other.to_string()),
         })?;
-    serde_json::from_slice(&bytes).map_err(|e| Error::RecordingInvalid(format!("print order: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| Error::PrintOrderInvalid(e.to_string()))
 }
 
 /// A personalised card.
@@ -48,7 +48,7 @@ pub struct Personalised {
 /// The portrait as the chip holds it: 240 x 320 JPEG at quality 80, within the profile's file
 /// size.
 fn chip_face(record: &[u8]) -> Result<Vec<u8>> {
-    let bad = |e: String| Error::RecordingInvalid(format!("face: {e}"));
+    let bad = |e: String| Error::PrintOrderInvalid(format!("face: {e}"));
     let face = FaceImage::parse(record).map_err(|e| bad(e.to_string()))?;
     let img = image::load_from_memory(&face.data).map_err(|e| bad(e.to_string()))?;
     let small = image::imageops::thumbnail(&img.to_rgb8(), 240, 320);
@@ -81,7 +81,7 @@ pub fn personalise(
     let t0 = station.store().clock().now();
     let face = chip_face(&order.face)?;
     let biodata = serde_json::to_vec(&order.biodata)
-        .map_err(|e| Error::RecordingInvalid(format!("biodata: {e}")))?;
+        .map_err(|e| Error::PrintOrderInvalid(format!("biodata: {e}")))?;
     let data = Personalisation {
         biodata,
         face: face.clone(),
@@ -134,7 +134,7 @@ pub fn personalise(
         },
         station.store(),
     )
-    .ok_or_else(|| Error::RecordingInvalid("the card fonts do not load".into()))?;
+    .ok_or(Error::CardFonts)?;
     let face_pdf = crate::card_face::render_pdf(&face_png);
     let v = visit("personalised", None, Some(&serial), elapsed(station));
     station.store_mut().append_visit(&v)?;
