@@ -3,6 +3,7 @@
 
 use crate::domain::biodata::BiodataError;
 use crate::domain::kk::KkError;
+use crate::domain::nik::MaskedNik;
 use crate::domain::nik::NikError;
 use crate::domain::region::RegionError;
 use crate::i18n::{Lang, Localized};
@@ -75,7 +76,7 @@ pub enum Error {
     #[error("NIK {masked_nik} is already recorded at this station (record {enrollment_id})")]
     AlreadyRecorded {
         /// The masked NIK.
-        masked_nik: String,
+        masked_nik: MaskedNik,
         /// The earlier record.
         enrollment_id: String,
     },
@@ -89,7 +90,7 @@ pub enum Error {
         /// The earlier record.
         enrollment_id: String,
         /// Its masked NIK.
-        masked_nik: String,
+        masked_nik: MaskedNik,
         /// When it was recorded.
         recorded_at: String,
         /// Fingers and irises that matched, of those compared.

@@ -69,15 +69,15 @@ pub fn daily(station: &Station, day: &str, stuck_after: Duration) -> Result<Dail
             per_group.entry(group.to_owned()).or_default().push(seconds);
         }
         *by_workflow
-            .entry(v.workflow.clone())
+            .entry(v.workflow.as_str().to_owned())
             .or_default()
-            .entry(v.outcome.clone())
+            .entry(v.outcome.as_str().to_owned())
             .or_default() += 1;
         if let Some(case) = &v.case {
             *by_case
-                .entry(case.clone())
+                .entry(case.as_str().to_owned())
                 .or_default()
-                .entry(v.outcome.clone())
+                .entry(v.outcome.as_str().to_owned())
                 .or_default() += 1;
         }
         if let Some(code) = &v.code {

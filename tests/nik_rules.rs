@@ -398,7 +398,14 @@ fn region_lines_name_every_level() {
 #[test]
 fn a_nik_never_prints_in_full_by_accident() {
     let n = Nik::parse("3273014101900123").unwrap();
-    for shown in [format!("{n}"), format!("{n:?}"), n.masked()] {
+    let masked = n.masked();
+    for shown in [
+        format!("{n}"),
+        format!("{n:?}"),
+        masked.to_string(),
+        format!("{masked:?}"),
+        serde_json::to_string(&masked).unwrap(),
+    ] {
         assert!(!shown.contains("3273014101900123"), "{shown}");
         assert!(shown.contains("327301********23"), "{shown}");
     }
@@ -409,6 +416,28 @@ fn a_nik_never_prints_in_full_by_accident() {
     let back: Nik = serde_json::from_str("\"3273014101900123\"").unwrap();
     assert_eq!(back, n);
     assert!(serde_json::from_str::<Nik>("\"3273013102900001\"").is_err());
+}
+
+/// A `MaskedNik` (what visits, backlogs and refusals keep) cannot hold a full NIK: it is made
+/// from a `Nik`, and read back only in its masked shape.
+#[test]
+fn a_masked_nik_cannot_hold_a_full_one() {
+    use rekam::domain::nik::MaskedNik;
+    let masked = Nik::parse("3273014101900123").unwrap().masked();
+    assert_eq!(MaskedNik::parse("327301********23"), Some(masked.clone()));
+    for not_masked in [
+        "3273014101900123",
+        "327301*******123",
+        "327301********2",
+        "32730A********23",
+        "",
+    ] {
+        assert_eq!(MaskedNik::parse(not_masked), None, "{not_masked}");
+        let json = format!("{not_masked:?}");
+        assert!(serde_json::from_str::<MaskedNik>(&json).is_err(), "{json}");
+    }
+    let back: MaskedNik = serde_json::from_str("\"327301********23\"").unwrap();
+    assert_eq!(back, masked);
 }
 
 #[test]

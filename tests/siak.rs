@@ -60,7 +60,7 @@ fn assert_no_full_nik(err: &rekam::Error, log: &str) {
     let masked = Nik::parse(NIK).unwrap().masked();
     assert!(log.contains("SIAK did not answer"), "nothing logged: {log}");
     assert!(
-        log.contains(&masked),
+        log.contains(masked.as_str()),
         "the masked NIK is not in the log: {log}"
     );
     assert!(!log.contains(NIK), "a full NIK in the log: {log}");

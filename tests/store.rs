@@ -195,7 +195,7 @@ fn the_journal_is_append_only_monotonic_and_refuses_a_second_recording() {
         .journal_after(1, 10)
         .unwrap()
         .into_iter()
-        .map(|e| (e.seq, e.enrollment_id, e.masked_nik))
+        .map(|e| (e.seq, e.enrollment_id, e.masked_nik.to_string()))
         .collect();
     assert_eq!(
         after,

@@ -333,8 +333,8 @@ impl Nik {
 
     /// First six and last two digits, the rest hidden: `327301********01`. The only form of a
     /// NIK that may appear in logs, backlogs and reports.
-    pub fn masked(&self) -> String {
-        format!("{}********{}", &self.text[..6], &self.text[14..])
+    pub fn masked(&self) -> MaskedNik {
+        MaskedNik(format!("{}********{}", &self.text[..6], &self.text[14..]))
     }
 
     /// The kecamatan where the person was first registered (digits 1-6).
@@ -397,7 +397,64 @@ fn calendar_readings(day: u8, month: u8, yy: u8) -> Vec<Date> {
 
 impl fmt::Display for Nik {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.masked())
+        f.write_str(self.masked().as_str())
+    }
+}
+
+/// A NIK as it may be shown, logged, and kept beside a visit or a backlog line: the first six
+/// and the last two digits, the rest hidden (`327301********01`). Made by [`Nik::masked`], or
+/// read back from its own text by [`MaskedNik::parse`], which takes nothing but that shape: a
+/// `MaskedNik` cannot hold a full NIK.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct MaskedNik(String);
+
+impl MaskedNik {
+    /// A masked NIK from its text: six digits, eight `*`, two digits; anything else is `None`.
+    pub fn parse(text: &str) -> Option<MaskedNik> {
+        let b = text.as_bytes();
+        let shape = b.len() == 16
+            && b[..6].iter().all(u8::is_ascii_digit)
+            && b[6..14].iter().all(|c| *c == b'*')
+            && b[14..].iter().all(u8::is_ascii_digit);
+        shape.then(|| MaskedNik(text.to_owned()))
+    }
+
+    /// The text, `327301********01`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MaskedNik {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for MaskedNik {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MaskedNik({})", self.0)
+    }
+}
+
+impl PartialEq<&str> for MaskedNik {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl TryFrom<String> for MaskedNik {
+    type Error = String;
+    fn try_from(text: String) -> Result<MaskedNik, String> {
+        MaskedNik::parse(&text)
+            .ok_or_else(|| "not a masked NIK (six digits, eight '*', two digits)".to_owned())
+    }
+}
+
+impl From<MaskedNik> for String {
+    fn from(m: MaskedNik) -> String {
+        m.0
     }
 }
 
@@ -424,7 +481,7 @@ impl From<Nik> for String {
 #[derive(Debug, Clone, Serialize)]
 pub struct NikReport {
     /// The masked NIK.
-    pub masked: String,
+    pub masked: MaskedNik,
     /// Sex encoded by the day.
     pub sex: Sex,
     /// Candidate birth dates (19YY and/or 20YY, not after today), oldest first.

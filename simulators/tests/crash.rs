@@ -74,7 +74,7 @@ fn env_u64(name: &str) -> Option<u64> {
 fn check_station(
     dir: &Path,
     sealed: &BTreeSet<String>,
-    masks: &BTreeMap<String, usize>,
+    masks: &BTreeMap<rekam::domain::nik::MaskedNik, usize>,
     bundle: Option<&Path>,
 ) -> usize {
     let station = Station::open(
@@ -94,9 +94,9 @@ fn check_station(
             "sealed {id} lost after a kill (or power cut)"
         );
     }
-    let mut per_mask: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut per_mask: BTreeMap<&rekam::domain::nik::MaskedNik, usize> = BTreeMap::new();
     for e in &journal {
-        *per_mask.entry(e.masked_nik.as_str()).or_default() += 1;
+        *per_mask.entry(&e.masked_nik).or_default() += 1;
     }
     for (mask, n) in per_mask {
         assert!(

@@ -6,6 +6,7 @@ use rekam::clock::Clock;
 use rekam::dedup::Dedup;
 use rekam::domain::biodata::{Biodata, Kewarganegaraan};
 use rekam::domain::case::{CaseType, Document, Need};
+use rekam::domain::nik::MaskedNik;
 use rekam::i18n::{Lang, Localized};
 use rekam::packet::ExceptionReason;
 use rekam::siak::HttpPopulation;
@@ -256,7 +257,7 @@ fn json<T: Serialize>(v: &T) -> serde_json::Value {
 pub struct SealedView {
     queue_number: String,
     packet_id: String,
-    masked_nik: String,
+    masked_nik: MaskedNik,
     name: String,
     qr_svg: String,
     letter_bytes: usize,

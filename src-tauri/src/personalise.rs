@@ -8,6 +8,7 @@ use crate::desk::{BiodataView, Config, UiError};
 use crate::handover::{card_trust, reader};
 use crate::on_desk;
 use base64::Engine;
+use rekam::domain::nik::MaskedNik;
 use rekam::i18n::Lang;
 use rekam::sync::SyncConfig;
 use rekam::workflow::operators::Action as Permission;
@@ -29,7 +30,7 @@ pub struct PrintOrderView {
 #[derive(Debug, Serialize)]
 pub struct PersonalisedView {
     card_serial: String,
-    masked_nik: String,
+    masked_nik: MaskedNik,
     /// The card face, `data:image/png;base64,...`, as the printer gets it.
     face_png: String,
     /// Its PDF's size.

@@ -5,6 +5,7 @@
 use crate::desk::{ChecklistLine, UiError, checklist, siak};
 use crate::on_desk;
 use rekam::domain::case::{CaseType, Document};
+use rekam::domain::nik::MaskedNik;
 use rekam::i18n::Lang;
 use rekam::workflow::reissue::{ReissueRequest, request};
 use serde::{Deserialize, Serialize};
@@ -59,7 +60,7 @@ pub struct ReissueForm {
 #[derive(Debug, Serialize)]
 pub struct ReissuedView {
     request_id: String,
-    masked_nik: String,
+    masked_nik: MaskedNik,
     case_label: &'static str,
     letter_bytes: usize,
 }

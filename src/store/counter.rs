@@ -8,9 +8,12 @@
 use super::{Store, append_audit_tx};
 use crate::audit::AuditEvent;
 use crate::clock::rfc3339;
+use crate::domain::case::CaseType;
+use crate::domain::nik::MaskedNik;
 use crate::{Error, Result};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 /// An operator as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,27 +43,101 @@ pub struct StepTime {
     pub seconds: f64,
 }
 
+/// Which of the counter's workflows a visit went through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitWorkflow {
+    /// Perekaman: biodata, photo, signature, fingers, irises, sealed.
+    Recording,
+    /// Penyerahan: the card handed over after the 1:1 match.
+    Handover,
+    /// Penggantian: a reissue requested.
+    Reissue,
+    /// Personalisasi: a blank card written at the Dinas.
+    Personalisation,
+}
+
+/// How a visit ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitOutcome {
+    /// A recording sealed.
+    Sealed,
+    /// Refused, with a code (not eligible, a duplicate, the chip's data not the resident's).
+    Refused,
+    /// Cancelled by the operator or by the next resident called.
+    Cancelled,
+    /// The card handed over.
+    HandedOver,
+    /// Failed, with a code (fingers did not match the chip, a card write failed).
+    Failed,
+    /// A reissue requested.
+    Requested,
+    /// A card personalised.
+    Personalised,
+}
+
+macro_rules! text_forms {
+    ($t:ty { $($v:ident => $s:literal),+ $(,)? }) => {
+        impl $t {
+            /// Its stored and reported name.
+            pub fn as_str(self) -> &'static str {
+                match self { $(<$t>::$v => $s),+ }
+            }
+
+            /// From its stored name.
+            pub fn parse(text: &str) -> Option<$t> {
+                match text { $($s => Some(<$t>::$v),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_forms!(VisitWorkflow {
+    Recording => "recording",
+    Handover => "handover",
+    Reissue => "reissue",
+    Personalisation => "personalisation",
+});
+
+text_forms!(VisitOutcome {
+    Sealed => "sealed",
+    Refused => "refused",
+    Cancelled => "cancelled",
+    HandedOver => "handed_over",
+    Failed => "failed",
+    Requested => "requested",
+    Personalised => "personalised",
+});
+
 /// A finished visit, to append.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NewVisit {
     /// Unique id (a UUID).
     pub visit_id: String,
-    /// `recording`, `handover`, `reissue`, `personalisation`.
-    pub workflow: String,
+    /// Which workflow.
+    pub workflow: VisitWorkflow,
     /// Its queue number, if it had one.
     pub queue_number: Option<String>,
     /// Who served.
     pub operator_id: String,
-    /// The case (`new_recording`).
-    pub case: Option<String>,
-    /// The resident's NIK, masked.
-    pub masked_nik: Option<String>,
-    /// `sealed`, `refused`, `cancelled`, `handed_over`, `failed`, `requested`, `personalised`.
-    pub outcome: String,
+    /// The case, for the workflows that have one.
+    pub case: Option<CaseType>,
+    /// The resident's NIK, masked (it cannot be a full NIK).
+    pub masked_nik: Option<MaskedNik>,
+    /// How it ended.
+    pub outcome: VisitOutcome,
     /// The refusal or failure code, if any.
     pub code: Option<String>,
-    /// When it started (RFC 3339).
-    pub started_at: String,
+    /// When it started (stored as RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
     /// Each step's time.
     pub steps: Vec<StepTime>,
     /// Anything else worth reporting (no full NIK, no biometric data).
@@ -189,14 +266,23 @@ impl Store {
             Ok(VisitRow {
                 visit: NewVisit {
                     visit_id: r.get(0)?,
-                    workflow: r.get(1)?,
+                    workflow: stored(r, 1, VisitWorkflow::parse)?,
                     queue_number: r.get(2)?,
                     operator_id: r.get(3)?,
-                    case: r.get(4)?,
-                    masked_nik: r.get(5)?,
-                    outcome: r.get(6)?,
+                    case: r
+                        .get::<_, Option<String>>(4)?
+                        .map(|c| c.parse::<CaseType>().map_err(|_| bad_text(4, &c)))
+                        .transpose()?,
+                    masked_nik: r
+                        .get::<_, Option<String>>(5)?
+                        .map(|m| MaskedNik::parse(&m).ok_or_else(|| bad_text(5, "a NIK")))
+                        .transpose()?,
+                    outcome: stored(r, 6, VisitOutcome::parse)?,
                     code: r.get(7)?,
-                    started_at: r.get(8)?,
+                    started_at: stored(r, 8, |t| {
+                        OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                            .ok()
+                    })?,
                     steps: serde_json::from_str(&steps).unwrap_or_default(),
                     detail: serde_json::from_str(&detail).unwrap_or_default(),
                 },
@@ -206,6 +292,26 @@ impl Store {
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// Column `i` of a stored row read by `parse`; text it does not take is a damaged row.
+fn stored<T>(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    let text: String = r.get(i)?;
+    parse(&text).ok_or_else(|| bad_text(i, &text))
+}
+
+/// A stored column whose text is not what this build writes. Never repeats a masked NIK's
+/// neighbour columns in full: the caller passes what to name.
+fn bad_text(i: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        i,
+        rusqlite::types::Type::Text,
+        format!("unexpected stored value {what:?}").into(),
+    )
 }
 
 /// Writes a visit row and its audit entry inside `tx`.
@@ -225,15 +331,15 @@ pub(super) fn insert_visit_tx(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             v.visit_id,
-            v.workflow,
+            v.workflow.as_str(),
             day,
             v.queue_number,
             v.operator_id,
-            v.case,
-            v.masked_nik,
-            v.outcome,
+            v.case.map(CaseType::as_str),
+            v.masked_nik.as_ref().map(MaskedNik::as_str),
+            v.outcome.as_str(),
             v.code,
-            v.started_at,
+            rfc3339(v.started_at),
             finished_at,
             steps,
             v.detail.to_string()

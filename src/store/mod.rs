@@ -16,7 +16,7 @@ mod key;
 mod migrations;
 mod outbox;
 
-pub use counter::{NewVisit, OperatorRow, StepTime, VisitRow};
+pub use counter::{NewVisit, OperatorRow, StepTime, VisitOutcome, VisitRow, VisitWorkflow};
 pub use key::StoreKey;
 pub(crate) use key::{create_private_dir, fill_random, read_secret, write_secret};
 pub use outbox::{BacklogRow, DueItem, SyncEvent, SyncState};
@@ -24,6 +24,7 @@ pub use outbox::{BacklogRow, DueItem, SyncEvent, SyncState};
 use crate::audit::{self, AuditEntry, AuditEvent, AuditHead, AuditReport};
 use crate::clock::{Clock, rfc3339};
 use crate::domain::case::CaseType;
+use crate::domain::nik::MaskedNik;
 use crate::domain::nik::Nik;
 use crate::domain::region::{Region, RegionCode, RegionDirectory, RegionLevel};
 use crate::{Error, Result};
@@ -82,7 +83,7 @@ pub struct JournalEntry {
     /// The recording's id.
     pub enrollment_id: String,
     /// The resident's masked NIK.
-    pub masked_nik: String,
+    pub masked_nik: MaskedNik,
     /// The case.
     pub case: String,
     /// Who recorded it.
@@ -695,9 +696,14 @@ fn journal_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JournalEntry> {
     Ok(JournalEntry {
         seq: r.get(0)?,
         enrollment_id: r.get(1)?,
-        masked_nik: Nik::parse(&nik)
-            .map(|n| n.masked())
-            .unwrap_or_else(|_| "?".into()),
+        // Only parsed NIKs are ever written: anything else is a damaged row.
+        masked_nik: Nik::parse(&nik).map(|n| n.masked()).map_err(|_| {
+            rusqlite::Error::FromSqlConversionFailure(
+                2,
+                rusqlite::types::Type::Text,
+                "a stored NIK that does not parse".into(),
+            )
+        })?,
         case: r.get(3)?,
         operator_id: r.get(4)?,
         recorded_at: r.get(5)?,

@@ -9,6 +9,7 @@
 
 use super::{Store, journal_row};
 use crate::clock::rfc3339;
+use crate::domain::nik::MaskedNik;
 use crate::{Error, Result};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
@@ -135,7 +136,7 @@ pub struct BacklogRow {
     /// The packet id.
     pub packet_id: String,
     /// The resident, masked (first 6 and last 2 digits).
-    pub masked_nik: String,
+    pub masked_nik: MaskedNik,
     /// The case.
     pub case: String,
     /// When it was recorded (RFC 3339).

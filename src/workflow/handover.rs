@@ -11,7 +11,7 @@ use super::operators::{Action, Approval, Session};
 use super::{ATTEMPTS, StepTimer, WorkflowError, capture_finger};
 use crate::domain::biodata::Biodata;
 use crate::station::Station;
-use crate::store::NewVisit;
+use crate::store::{NewVisit, VisitOutcome, VisitWorkflow};
 use crate::{Error, Result};
 use rekam_bio::verify::{from_card, index_fingers};
 use rekam_drivers::DriverError;
@@ -105,16 +105,21 @@ impl HandoverWorkflow {
         super::enter_step(at, step.name(), &mut self.session, &mut self.timer)
     }
 
-    fn end(&mut self, station: &mut Station, outcome: &str, code: Option<&str>) -> Result<()> {
+    fn end(
+        &mut self,
+        station: &mut Station,
+        outcome: VisitOutcome,
+        code: Option<&str>,
+    ) -> Result<()> {
         self.step = Step::Ended;
         station.store_mut().append_visit(&NewVisit {
             visit_id: self.visit_id.clone(),
-            workflow: "handover".into(),
+            workflow: VisitWorkflow::Handover,
             queue_number: self.queue_number.clone(),
             operator_id: self.session.operator_id.clone(),
             case: None,
             masked_nik: self.biodata.as_ref().map(|b| b.nik.masked()),
-            outcome: outcome.into(),
+            outcome,
             code: code.map(str::to_owned),
             started_at: self.timer.started_at(),
             steps: self.timer.finish(),
@@ -133,7 +138,7 @@ impl HandoverWorkflow {
             "cancelled".into(),
             serde_json::json!({ "reason": reason, "at_step": self.step.name() }),
         );
-        self.end(station, "cancelled", Some("CANCELLED"))
+        self.end(station, VisitOutcome::Cancelled, Some("CANCELLED"))
     }
 
     /// Reads the card on the reader and authenticates it. A forged card (altered data, an
@@ -157,7 +162,7 @@ impl HandoverWorkflow {
                     "card".into(),
                     serde_json::json!("held and reported to the Dinas"),
                 );
-                self.end(station, "refused", Some(p.code()))?;
+                self.end(station, VisitOutcome::Refused, Some(p.code()))?;
                 return Err(WorkflowError::Device(DriverError::Card(p)).into());
             }
             Err(e) => return Err(e.into()),
@@ -182,7 +187,7 @@ impl HandoverWorkflow {
     pub fn confirm_chip_data(&mut self, station: &mut Station, confirmed: bool) -> Result<()> {
         self.enter(Step::ChipData)?;
         if !confirmed {
-            self.end(station, "refused", Some("CHIP_DATA_REJECTED"))?;
+            self.end(station, VisitOutcome::Refused, Some("CHIP_DATA_REJECTED"))?;
             return Err(WorkflowError::ChipDataRejected.into());
         }
         self.step = Step::Verification;
@@ -237,7 +242,11 @@ impl HandoverWorkflow {
             "card".into(),
             serde_json::json!("returned to the Ministry for destruction"),
         );
-        self.end(station, "failed", Some("HANDOVER_FINGER_MISMATCH"))?;
+        self.end(
+            station,
+            VisitOutcome::Failed,
+            Some("HANDOVER_FINGER_MISMATCH"),
+        )?;
         Err(WorkflowError::HandoverMismatch {
             right: best.0,
             left: best.1,
@@ -303,7 +312,7 @@ impl HandoverWorkflow {
             at: &at,
             signature_png: &crate::documents::signature_png(&signature),
         });
-        self.end(station, "handed_over", None)?;
+        self.end(station, VisitOutcome::HandedOver, None)?;
         Ok(HandedOver {
             card_serial: card.serial,
             verification,

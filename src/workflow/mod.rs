@@ -22,7 +22,7 @@ pub mod personalisation;
 pub mod recording;
 pub mod reissue;
 
-use crate::clock::{Clock, rfc3339};
+use crate::clock::Clock;
 use crate::domain::biodata::Biodata;
 use crate::domain::eligibility::{RecordingStatus, Refusal};
 use crate::domain::nik::Nik;
@@ -410,9 +410,9 @@ impl StepTimer {
         }
     }
 
-    /// When the workflow started (RFC 3339).
-    pub fn started_at(&self) -> String {
-        rfc3339(self.started_at)
+    /// When the workflow started.
+    pub fn started_at(&self) -> OffsetDateTime {
+        self.started_at
     }
 
     /// Begins `step` (ending the one before).

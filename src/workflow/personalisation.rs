@@ -10,7 +10,7 @@
 use super::WorkflowError;
 use super::operators::{Action, Session};
 use crate::station::Station;
-use crate::store::NewVisit;
+use crate::store::{NewVisit, VisitOutcome, VisitWorkflow};
 use crate::sync::SyncConfig;
 use crate::{Error, Result};
 pub use rekam_domain::print_order::PrintOrder;
@@ -77,7 +77,7 @@ pub fn personalise(
     signer: &DocumentSigner,
 ) -> Result<Personalised> {
     session.require(Action::Personalise)?;
-    let started = crate::clock::rfc3339(station.store().clock().now());
+    let started = station.store().clock().now();
     let t0 = station.store().clock().now();
     let face = chip_face(&order.face)?;
     let biodata = serde_json::to_vec(&order.biodata)
@@ -89,27 +89,28 @@ pub fn personalise(
         left_index: order.left_index.clone(),
         signature: order.signature.clone(),
     };
-    let visit = |outcome: &str, code: Option<&str>, serial: Option<&str>, seconds: f64| NewVisit {
-        visit_id: uuid::Uuid::new_v4().to_string(),
-        workflow: "personalisation".into(),
-        queue_number: None,
-        operator_id: session.operator_id.clone(),
-        case: None,
-        masked_nik: Some(order.biodata.nik.masked()),
-        outcome: outcome.into(),
-        code: code.map(str::to_owned),
-        started_at: started.clone(),
-        steps: vec![crate::store::StepTime {
-            step: "personalisation".into(),
-            seconds,
-        }],
-        detail: serde_json::json!({ "packet_id": order.packet_id, "card_serial": serial }),
-    };
+    let visit =
+        |outcome: VisitOutcome, code: Option<&str>, serial: Option<&str>, seconds: f64| NewVisit {
+            visit_id: uuid::Uuid::new_v4().to_string(),
+            workflow: VisitWorkflow::Personalisation,
+            queue_number: None,
+            operator_id: session.operator_id.clone(),
+            case: None,
+            masked_nik: Some(order.biodata.nik.masked()),
+            outcome,
+            code: code.map(str::to_owned),
+            started_at: started,
+            steps: vec![crate::store::StepTime {
+                step: "personalisation".into(),
+                seconds,
+            }],
+            detail: serde_json::json!({ "packet_id": order.packet_id, "card_serial": serial }),
+        };
     let elapsed = |s: &Station| (s.store().clock().now() - t0).as_seconds_f64();
     let serial = match write_card(card, sam_master, signer, &data) {
         Ok(s) => s,
         Err(e) => {
-            let v = visit("failed", Some(e.code()), None, elapsed(station));
+            let v = visit(VisitOutcome::Failed, Some(e.code()), None, elapsed(station));
             station.store_mut().append_visit(&v)?;
             return Err(WorkflowError::Device(e).into());
         }
@@ -136,7 +137,12 @@ pub fn personalise(
     )
     .ok_or(Error::CardFonts)?;
     let face_pdf = crate::card_face::render_pdf(&face_png);
-    let v = visit("personalised", None, Some(&serial), elapsed(station));
+    let v = visit(
+        VisitOutcome::Personalised,
+        None,
+        Some(&serial),
+        elapsed(station),
+    );
     station.store_mut().append_visit(&v)?;
     Ok(Personalised {
         card_serial: serial,

@@ -17,6 +17,7 @@ use crate::dedup::Dedup;
 use crate::domain::biodata::Biodata;
 use crate::domain::case::{CaseType, Document, DocumentChecklist};
 use crate::domain::eligibility::{Applicant, Eligibility, RecordingStatus, Refusal, assess};
+use crate::domain::nik::MaskedNik;
 use crate::domain::nik::Nik;
 use crate::packet::{
     Capture, CaptureException, DeviceIdentity, DocumentCheck, ExceptionReason, MANIFEST_FORMAT,
@@ -24,7 +25,7 @@ use crate::packet::{
     strokes_to_bytes,
 };
 use crate::station::Station;
-use crate::store::NewVisit;
+use crate::store::{NewVisit, VisitOutcome, VisitWorkflow};
 use crate::{Error, Result};
 use rekam_bio::finger::{FingerTemplate, record_of};
 use rekam_bio::iris::IrisCode;
@@ -142,7 +143,7 @@ pub struct SealedRecording {
     /// The queue number.
     pub queue_number: String,
     /// The masked NIK.
-    pub masked_nik: String,
+    pub masked_nik: MaskedNik,
     /// The summons letter (surat panggilan), PDF.
     pub summons_letter: Vec<u8>,
 }
@@ -289,7 +290,7 @@ impl RecordingWorkflow {
     pub fn cancel(mut self, station: &mut Station, reason: &str) -> Result<()> {
         self.end(
             station,
-            "cancelled",
+            VisitOutcome::Cancelled,
             Some("CANCELLED"),
             serde_json::json!({ "reason": reason, "at_step": self.step.name() }),
         )
@@ -298,7 +299,7 @@ impl RecordingWorkflow {
     fn end(
         &mut self,
         station: &mut Station,
-        outcome: &str,
+        outcome: VisitOutcome,
         code: Option<&str>,
         detail: serde_json::Value,
     ) -> Result<()> {
@@ -308,15 +309,20 @@ impl RecordingWorkflow {
         Ok(())
     }
 
-    fn visit(&mut self, outcome: &str, code: Option<&str>, detail: serde_json::Value) -> NewVisit {
+    fn visit(
+        &mut self,
+        outcome: VisitOutcome,
+        code: Option<&str>,
+        detail: serde_json::Value,
+    ) -> NewVisit {
         NewVisit {
             visit_id: self.visit_id.clone(),
-            workflow: "recording".into(),
+            workflow: VisitWorkflow::Recording,
             queue_number: Some(self.queue_number.clone()),
             operator_id: self.session.operator_id.clone(),
-            case: Some(self.case.as_str().into()),
+            case: Some(self.case),
             masked_nik: self.nik.as_ref().map(Nik::masked),
-            outcome: outcome.into(),
+            outcome,
             code: code.map(str::to_owned),
             started_at: self.timer.started_at(),
             steps: self.timer.finish(),
@@ -326,7 +332,7 @@ impl RecordingWorkflow {
 
     fn refuse(&mut self, station: &mut Station, refusal: Refusal) -> Error {
         let detail = serde_json::json!({ "reason": refusal.reason, "route": refusal.route });
-        if let Err(e) = self.end(station, "refused", Some(refusal.code), detail) {
+        if let Err(e) = self.end(station, VisitOutcome::Refused, Some(refusal.code), detail) {
             return e;
         }
         WorkflowError::Refused(refusal).into()
@@ -401,7 +407,7 @@ impl RecordingWorkflow {
         if !confirmed {
             self.end(
                 station,
-                "refused",
+                VisitOutcome::Refused,
                 Some("BIODATA_NOT_CONFIRMED"),
                 serde_json::Value::Null,
             )?;
@@ -746,7 +752,7 @@ impl RecordingWorkflow {
         if let Err(e) = dedup.check(station.store(), &self.person()) {
             if let Error::BiometricDuplicate { enrollment_id, .. } = &e {
                 let detail = serde_json::json!({ "earlier": enrollment_id });
-                self.end(station, "refused", Some(e.code()), detail)?;
+                self.end(station, VisitOutcome::Refused, Some(e.code()), detail)?;
             }
             return Err(e);
         }
@@ -788,7 +794,7 @@ impl RecordingWorkflow {
         let recording = self.recording(station)?;
         let masked_nik = recording.manifest.biodata.nik.masked();
         let biodata = recording.manifest.biodata.clone();
-        let mut visit = self.visit("sealed", None, serde_json::Value::Null);
+        let mut visit = self.visit(VisitOutcome::Sealed, None, serde_json::Value::Null);
         visit.steps.retain(|s| s.step != "seal");
         let sealed = station.seal_visit(recording, Some(row.clone()), None, Some(visit))?;
         self.step = Step::Ended;

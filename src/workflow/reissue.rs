@@ -9,9 +9,10 @@ use super::{Population, WorkflowError};
 use crate::Result;
 use crate::domain::case::{CaseType, Document, DocumentChecklist};
 use crate::domain::eligibility::{Applicant, Eligibility, RecordingStatus, assess};
+use crate::domain::nik::MaskedNik;
 use crate::domain::nik::Nik;
 use crate::station::Station;
-use crate::store::NewVisit;
+use crate::store::{NewVisit, VisitOutcome, VisitWorkflow};
 
 /// A reissue request to take.
 #[derive(Debug, Clone)]
@@ -34,7 +35,7 @@ pub struct Reissued {
     /// Its id.
     pub request_id: String,
     /// The masked NIK.
-    pub masked_nik: String,
+    pub masked_nik: MaskedNik,
     /// The temporary letter, PDF.
     pub temporary_letter: Vec<u8>,
 }
@@ -64,19 +65,19 @@ pub fn request(
         }
         .into());
     }
-    let started = crate::clock::rfc3339(station.store().clock().now());
+    let started = station.store().clock().now();
     let nik = Nik::parse(req.nik)?;
     let record = population.lookup(&nik)?;
-    let visit = |outcome: &str, code: Option<&str>, detail| NewVisit {
+    let visit = |outcome: VisitOutcome, code: Option<&str>, detail| NewVisit {
         visit_id: uuid::Uuid::new_v4().to_string(),
-        workflow: "reissue".into(),
+        workflow: VisitWorkflow::Reissue,
         queue_number: None,
         operator_id: session.operator_id.clone(),
-        case: Some(req.case.as_str().into()),
+        case: Some(req.case),
         masked_nik: Some(nik.masked()),
-        outcome: outcome.into(),
+        outcome,
         code: code.map(str::to_owned),
-        started_at: started.clone(),
+        started_at: started,
         steps: Vec::new(),
         detail,
     };
@@ -97,7 +98,7 @@ pub fn request(
     };
     if let Eligibility::Refused(r) = assess(req.case, applicant, today) {
         station.store_mut().append_visit(&visit(
-            "refused",
+            VisitOutcome::Refused,
             Some(r.code),
             serde_json::json!({ "route": r.route }),
         ))?;
@@ -117,7 +118,7 @@ pub fn request(
         return Err(WorkflowError::Ended("no biodata".into()).into());
     };
     let v = visit(
-        "requested",
+        VisitOutcome::Requested,
         None,
         serde_json::json!({ "evidence": req.presented, "moved": req.new_address.is_some() }),
     );

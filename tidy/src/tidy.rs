@@ -66,7 +66,14 @@ const MAY_DEPEND_ON: &[(&str, &[&str])] = &[
 const CAPABILITIES: &[(&str, &[&str], &[&str])] = &[
     (
         "HTTP",
-        &["reqwest", "axum", "hyper", "hyper-util", "ureq", "tiny_http"],
+        &[
+            "reqwest",
+            "axum",
+            "hyper",
+            "hyper-util",
+            "ureq",
+            "tiny_http",
+        ],
         // the client of the data center and SIAK; the gateway; the SBI client on loopback;
         // the simulators that answer it
         &["rekam-sync", "rekam-gateway", "rekam-drivers", "rekam-sim"],
@@ -77,9 +84,17 @@ const CAPABILITIES: &[(&str, &[&str], &[&str])] = &[
         &["tauri", "tauri-build", "webkit2gtk", "wry"],
         &["rekam-desktop"],
     ),
-    ("a serial port", &["serialport"], &["rekam-drivers", "rekam-sim"]),
+    (
+        "a serial port",
+        &["serialport"],
+        &["rekam-drivers", "rekam-sim"],
+    ),
     ("PC/SC", &["pcsc"], &["rekam-drivers"]),
-    ("PDF and drawing", &["pdf-writer", "qrcode", "ab_glyph"], &["rekam"]),
+    (
+        "PDF and drawing",
+        &["pdf-writer", "qrcode", "ab_glyph"],
+        &["rekam"],
+    ),
     (
         "anyhow (binaries only)",
         &["anyhow"],
@@ -297,7 +312,9 @@ fn libraries_return_their_own_errors_not_anyhow() {
         }
     }
     for stale in ANYHOW_DEBT.iter().filter(|f| !still_needed.contains(**f)) {
-        problems.push(format!("{stale} no longer uses anyhow: take it off ANYHOW_DEBT"));
+        problems.push(format!(
+            "{stale} no longer uses anyhow: take it off ANYHOW_DEBT"
+        ));
     }
     report(
         "a library uses anyhow",
@@ -395,10 +412,7 @@ fn log_calls_are_found_whole() {
         calls,
         vec![
             (3, "info!(\"{}\", g(h()))"),
-            (
-                2,
-                "warn!(nik = %nik.masked(), error = %f(a, b), \"gone\")"
-            ),
+            (2, "warn!(nik = %nik.masked(), error = %f(a, b), \"gone\")"),
         ]
     );
 }
