@@ -3,7 +3,7 @@
 //! answered with a receipts file the station imports (`rekam receipts import`).
 
 use crate::Gateway;
-use anyhow::Context;
+use crate::{GatewayError, Result};
 use rekam_packet::keys::verifying_key_from_hex;
 use rekam_packet::protocol::{BundleManifest, ReceiptsFile, Refused, sign_receipts, verify_bundle};
 use rekam_packet::sha256;
@@ -22,16 +22,21 @@ impl Gateway {
     /// Imports the bundle in `dir` (`manifest.json`, `manifest.sig`, `packets/`), records each
     /// packet exactly once (a packet that also arrived online gets its existing receipt) and
     /// writes `receipts.json` beside the manifest.
-    pub fn import_bundle(&self, dir: &Path) -> anyhow::Result<Imported> {
+    pub fn import_bundle(&self, dir: &Path) -> Result<Imported> {
+        let refused = |problem: String| GatewayError::Bundle {
+            path: dir.to_owned(),
+            problem,
+        };
         let manifest_bytes = std::fs::read(dir.join("manifest.json"))
-            .with_context(|| format!("{} holds no manifest.json", dir.display()))?;
+            .map_err(|e| refused(format!("no manifest.json ({e})")))?;
         let manifest: BundleManifest = serde_json::from_slice(&manifest_bytes)
-            .context("manifest.json is not a bundle manifest")?;
-        anyhow::ensure!(
-            manifest.format == 1,
-            "bundle format {} is unknown",
-            manifest.format
-        );
+            .map_err(|e| refused(format!("manifest.json is not a bundle manifest ({e})")))?;
+        if manifest.format != 1 {
+            return Err(refused(format!(
+                "bundle format {} is unknown",
+                manifest.format
+            )));
+        }
         let manifest_signed = match std::fs::read_to_string(dir.join("manifest.sig")) {
             Ok(sig) => {
                 let conn = self.db();
@@ -41,7 +46,11 @@ impl Gateway {
                         .flatten()
                         .and_then(|k| verifying_key_from_hex(&k).ok())
                 })
-                .context("the bundle manifest's signature does not verify: refused whole")?;
+                .map_err(|e| {
+                    refused(format!(
+                        "the manifest's signature does not verify ({e}): refused whole"
+                    ))
+                })?;
                 true
             }
             Err(_) => {
@@ -97,9 +106,10 @@ impl Gateway {
             ("receipts.json", bytes.as_slice()),
         ] {
             let tmp = dir.join(format!("{name}.part"));
-            std::fs::write(&tmp, content)?;
-            std::fs::File::open(&tmp)?.sync_all()?;
-            std::fs::rename(&tmp, dir.join(name))?;
+            std::fs::write(&tmp, content)
+                .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
+                .and_then(|()| std::fs::rename(&tmp, dir.join(name)))
+                .map_err(|e| GatewayError::io(&tmp, e))?;
         }
         Ok(Imported {
             receipts: file,

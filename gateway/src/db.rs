@@ -104,7 +104,7 @@ CREATE TABLE IF NOT EXISTS heartbeat (
 "#;
 
 /// Opens (creating when absent) the gateway database with `key`.
-pub fn open(path: &Path, key: &DbKey) -> anyhow::Result<Connection> {
+pub fn open(path: &Path, key: &DbKey) -> crate::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -116,10 +116,9 @@ pub fn open(path: &Path, key: &DbKey) -> anyhow::Result<Connection> {
     let cipher: Option<String> = conn
         .query_row("PRAGMA cipher_version", [], |r| r.get(0))
         .optional()?;
-    anyhow::ensure!(
-        cipher.is_some(),
-        "this build's SQLite cannot encrypt: refusing to store packets"
-    );
+    if cipher.is_none() {
+        return Err(crate::GatewayError::NoEncryption);
+    }
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY; PRAGMA busy_timeout = 5000;",

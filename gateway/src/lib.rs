@@ -18,11 +18,12 @@
 pub mod api;
 pub mod bundle;
 pub mod db;
+pub mod error;
 pub mod results;
 pub mod tls;
 pub mod tus;
 
-use anyhow::Context;
+pub use error::{GatewayError, Result};
 use rekam_domain::clock::Clock;
 use rekam_packet::{DcIdentity, DcKeys};
 use std::path::{Path, PathBuf};
@@ -140,39 +141,38 @@ pub mod paths {
 
 /// Sets up a data directory for a gateway reached at `localhost` or `127.0.0.1`; see
 /// [`init_for`].
-pub fn init(dir: &Path, dc_id: &str) -> anyhow::Result<DcIdentity> {
+pub fn init(dir: &Path, dc_id: &str) -> Result<DcIdentity> {
     init_for(dir, dc_id, &["localhost".into(), "127.0.0.1".into()])
 }
 
 /// Sets up a data directory: fresh DC keys, the database key, a TLS certificate for `names`,
 /// the public identity file (keys, certificate and its pin). Refuses a directory that holds
 /// keys already.
-pub fn init_for(dir: &Path, dc_id: &str, names: &[String]) -> anyhow::Result<DcIdentity> {
+pub fn init_for(dir: &Path, dc_id: &str, names: &[String]) -> Result<DcIdentity> {
     let key_file = paths::dc_keys(dir);
-    anyhow::ensure!(
-        !key_file.exists(),
-        "{} exists: this directory already holds a data center; nothing was changed",
-        key_file.display()
-    );
-    std::fs::create_dir_all(dir.join("keys"))?;
+    if key_file.exists() {
+        return Err(GatewayError::AlreadyInitialised(key_file));
+    }
+    let keys_dir = dir.join("keys");
+    std::fs::create_dir_all(&keys_dir).map_err(|e| GatewayError::io(&keys_dir, e))?;
     let (keys, text) = DcKeys::generate_with_text()?;
     write_private(&key_file, text.as_bytes())?;
-    write_private(
-        &paths::store_key(dir),
-        db::DbKey::generate()?.to_text().as_bytes(),
-    )?;
+    let db_key = db::DbKey::generate().map_err(|e| GatewayError::NoRandomness(e.to_string()))?;
+    write_private(&paths::store_key(dir), db_key.to_text().as_bytes())?;
     let (cert, tls_key, pin) = tls::generate(names)?;
     write_private(&paths::tls_key(dir), tls_key.as_bytes())?;
-    std::fs::write(paths::tls_certificate(dir), &cert)?;
+    let cert_file = paths::tls_certificate(dir);
+    std::fs::write(&cert_file, &cert).map_err(|e| GatewayError::io(&cert_file, e))?;
     let mut identity = keys.identity(dc_id, Some(pin));
     identity.tls_certificate = Some(cert);
     let mut public = serde_json::to_vec_pretty(&identity)?;
     public.push(b'\n');
-    std::fs::write(paths::identity(dir), public)?;
+    let identity_file = paths::identity(dir);
+    std::fs::write(&identity_file, public).map_err(|e| GatewayError::io(&identity_file, e))?;
     Ok(identity)
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -181,12 +181,10 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    Ok(())
+    let mut f = opts.open(path).map_err(|e| GatewayError::io(path, e))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| GatewayError::io(path, e))
 }
 
 /// A running gateway's shared state.
@@ -208,31 +206,37 @@ struct Inner {
 
 impl Gateway {
     /// Opens the gateway of `cfg.data_dir` (set up by [`init`]).
-    pub fn open(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Gateway> {
+    pub fn open(cfg: Config, clock: Arc<dyn Clock>) -> Result<Gateway> {
         let dir = &cfg.data_dir;
         let text = zeroize::Zeroizing::new(
-            std::fs::read_to_string(paths::dc_keys(dir)).with_context(|| {
-                format!(
-                    "no data center keys in {}: run `rekam-gateway init` first",
-                    dir.display()
-                )
-            })?,
+            std::fs::read_to_string(paths::dc_keys(dir))
+                .map_err(|_| GatewayError::NotInitialised(dir.clone()))?,
         );
         let dc = DcKeys::from_text(&text)?;
-        let identity: DcIdentity = serde_json::from_slice(&std::fs::read(paths::identity(dir))?)?;
-        anyhow::ensure!(
-            identity.packet_key.id == dc.packet_key_id()
-                && identity.receipt_key.id == dc.receipt_key_id(),
-            "dc-identity.json does not belong to keys/dc.key"
-        );
+        let identity_file = paths::identity(dir);
+        let identity_bytes =
+            std::fs::read(&identity_file).map_err(|e| GatewayError::io(&identity_file, e))?;
+        let identity: DcIdentity =
+            serde_json::from_slice(&identity_bytes).map_err(|e| GatewayError::BadFile {
+                path: identity_file,
+                problem: format!("not a data center identity: {e}"),
+            })?;
+        if identity.packet_key.id != dc.packet_key_id()
+            || identity.receipt_key.id != dc.receipt_key_id()
+        {
+            return Err(GatewayError::IdentityMismatch);
+        }
         let key_file = paths::store_key(dir);
-        let key = db::DbKey::from_text(&zeroize::Zeroizing::new(
-            std::fs::read_to_string(&key_file)
-                .with_context(|| format!("reading {}", key_file.display()))?,
-        ))
-        .with_context(|| format!("{}: expected 64 hex digits", key_file.display()))?;
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(&key_file).map_err(|e| GatewayError::io(&key_file, e))?,
+        );
+        let key = db::DbKey::from_text(&text).ok_or_else(|| GatewayError::BadFile {
+            path: key_file.clone(),
+            problem: "expected 64 hex digits".into(),
+        })?;
         let conn = db::open(&paths::db(dir), &key)?;
-        std::fs::create_dir_all(paths::uploads(dir))?;
+        let uploads = paths::uploads(dir);
+        std::fs::create_dir_all(&uploads).map_err(|e| GatewayError::io(&uploads, e))?;
         let index = results::Index::load(&conn)?;
         Ok(Gateway {
             inner: Arc::new(Inner {
@@ -271,9 +275,9 @@ impl Gateway {
     }
 
     /// Issues a one-time registration token for `station_id`.
-    pub fn issue_token(&self, station_id: &str) -> anyhow::Result<String> {
+    pub fn issue_token(&self, station_id: &str) -> Result<String> {
         let mut raw = [0u8; 16];
-        getrandom::fill(&mut raw).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        getrandom::fill(&mut raw).map_err(|e| GatewayError::NoRandomness(e.to_string()))?;
         let token = hex::encode(raw);
         self.db().execute(
             "INSERT INTO token (token, station_id, issued_at) VALUES (?1, ?2, ?3)",
@@ -396,7 +400,7 @@ const WAITING_STATES: [&str; 3] = ["BIO_CAPTURED", "UPLOADING", "EXPORTED"];
 impl Gateway {
     /// Every registered station with its heartbeat; `problems` names stuck records (waiting
     /// longer than `stuck_after` seconds), a reported upload failure, or a silent station.
-    pub fn stations(&self, stuck_after: i64) -> anyhow::Result<Vec<StationReport>> {
+    pub fn stations(&self, stuck_after: i64) -> Result<Vec<StationReport>> {
         let now = self.now();
         let conn = self.db();
         let mut stmt = conn.prepare(

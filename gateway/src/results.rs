@@ -14,7 +14,7 @@
 
 use crate::Gateway;
 use crate::api::{Outcome, publish};
-use anyhow::Context;
+use crate::{GatewayError, Result};
 use rekam_bio::finger::FingerTemplate;
 use rekam_bio::index::{DedupIndex, codes_from_bytes, codes_to_bytes};
 use rekam_bio::person::{
@@ -39,14 +39,15 @@ pub struct Index {
 
 impl Index {
     /// Loads the screening codes of every person.
-    pub fn load(conn: &Connection) -> anyhow::Result<Index> {
+    pub fn load(conn: &Connection) -> Result<Index> {
         let mut index = DedupIndex::new();
         let mut stmt = conn.prepare("SELECT receipt_no, codes FROM person")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let seq: i64 = r.get(0)?;
             let bytes: Vec<u8> = r.get(1)?;
-            let c = codes_from_bytes(&bytes).with_context(|| format!("person {seq} damaged"))?;
+            let c = codes_from_bytes(&bytes)
+                .ok_or_else(|| GatewayError::Template(format!("person {seq} damaged")))?;
             index.insert(seq, c);
         }
         Ok(Index { index })
@@ -113,7 +114,7 @@ fn person_of(rec: &Recording) -> PersonTemplate {
 
 impl Gateway {
     /// Decides every packet whose delay has passed; returns how many.
-    pub fn decide_ready(&self) -> anyhow::Result<usize> {
+    pub fn decide_ready(&self) -> Result<usize> {
         let due = self.now() - self.inner.cfg.results_delay.as_secs() as i64;
         let ready: Vec<(i64, String, String, Vec<u8>)> = {
             let conn = self.db();
@@ -135,13 +136,7 @@ impl Gateway {
         Ok(ready.len())
     }
 
-    fn fail(
-        &self,
-        seq: i64,
-        packet_id: &str,
-        station_id: &str,
-        e: &anyhow::Error,
-    ) -> anyhow::Result<()> {
+    fn fail(&self, seq: i64, packet_id: &str, station_id: &str, e: &GatewayError) -> Result<()> {
         let mut conn = self.db();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         self.conclude(
@@ -180,29 +175,20 @@ impl Gateway {
 
     /// Opens a stored packet of `station_id`: its signature against the station's key, then
     /// the recording inside.
-    pub(crate) fn open_recording(
-        &self,
-        station_id: &str,
-        sealed: &[u8],
-    ) -> anyhow::Result<Recording> {
+    pub(crate) fn open_recording(&self, station_id: &str, sealed: &[u8]) -> Result<Recording> {
         let sealed = SealedPacket::parse(sealed)?;
-        let public = crate::db::station_key(
-            &self.db(),
-            station_id,
-            &sealed.header().station_key.to_string(),
-        )?
-        .context("station key vanished")?;
+        let key_id = sealed.header().station_key.to_string();
+        let public = crate::db::station_key(&self.db(), station_id, &key_id)?.ok_or_else(|| {
+            GatewayError::StationKeyMissing {
+                station_id: station_id.to_owned(),
+                key_id,
+            }
+        })?;
         let opened = sealed.open(&verifying_key_from_hex(&public)?, &self.inner.dc)?;
-        Recording::from_contents(&opened.contents).map_err(anyhow::Error::msg)
+        Recording::from_contents(&opened.contents).map_err(GatewayError::Recording)
     }
 
-    fn decide(
-        &self,
-        seq: i64,
-        packet_id: &str,
-        station_id: &str,
-        sealed: &[u8],
-    ) -> anyhow::Result<()> {
+    fn decide(&self, seq: i64, packet_id: &str, station_id: &str, sealed: &[u8]) -> Result<()> {
         let rec = self.open_recording(station_id, sealed)?;
         let nik = rec.manifest.biodata.nik.as_str().to_owned();
         let person = person_of(&rec);
@@ -227,7 +213,10 @@ impl Gateway {
             let minutiae = if fingers.is_empty() {
                 None
             } else {
-                Some(rekam_bio::finger::record_of(&fingers)?)
+                Some(
+                    rekam_bio::finger::record_of(&fingers)
+                        .map_err(|e| GatewayError::Template(e.to_string()))?,
+                )
             };
             tx.execute(
                 "INSERT OR REPLACE INTO person (receipt_no, packet_id, nik, codes, minutiae, irises)

@@ -2,7 +2,7 @@
 //! `dc-identity.json`, so stations trust exactly it), and a listener that completes handshakes
 //! concurrently, so a slow or broken client never holds up the others.
 
-use anyhow::Context;
+use crate::{GatewayError, Result};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::net::SocketAddr;
@@ -18,13 +18,14 @@ const HANDSHAKE: Duration = Duration::from_secs(10);
 
 /// A new self-signed certificate for `names` (DNS names or IP addresses): (certificate PEM,
 /// key PEM, SHA-256 of the certificate's DER, hex).
-pub fn generate(names: &[String]) -> anyhow::Result<(String, zeroize::Zeroizing<String>, String)> {
-    let key = rcgen::KeyPair::generate()?;
-    let mut params = rcgen::CertificateParams::new(names.to_vec())?;
+pub fn generate(names: &[String]) -> Result<(String, zeroize::Zeroizing<String>, String)> {
+    let tls = |e: rcgen::Error| GatewayError::Tls(e.to_string());
+    let key = rcgen::KeyPair::generate().map_err(tls)?;
+    let mut params = rcgen::CertificateParams::new(names.to_vec()).map_err(tls)?;
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, "Rekam reference data center");
-    let cert = params.self_signed(&key)?;
+    let cert = params.self_signed(&key).map_err(tls)?;
     let pin = hex::encode(rekam_packet::sha256(&[cert.der()]));
     Ok((
         cert.pem(),
@@ -34,18 +35,25 @@ pub fn generate(names: &[String]) -> anyhow::Result<(String, zeroize::Zeroizing<
 }
 
 /// The server configuration from the certificate and key files.
-pub fn acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {
+pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor> {
+    let pem = |path: &Path, e: rustls::pki_types::pem::Error| GatewayError::BadFile {
+        path: path.to_owned(),
+        problem: e.to_string(),
+    };
     let certs = CertificateDer::pem_file_iter(cert)
-        .with_context(|| format!("reading {}", cert.display()))?
-        .collect::<Result<Vec<_>, _>>()?;
-    let key =
-        PrivateKeyDer::from_pem_file(key).with_context(|| format!("reading {}", key.display()))?;
+        .map_err(|e| pem(cert, e))?
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| pem(cert, e))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| pem(key, e))?;
+    let tls = |e: rustls::Error| GatewayError::Tls(e.to_string());
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))
-    .with_safe_default_protocol_versions()?
+    .with_safe_default_protocol_versions()
+    .map_err(tls)?
     .with_no_client_auth()
-    .with_single_cert(certs, key)?;
+    .with_single_cert(certs, key)
+    .map_err(tls)?;
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 

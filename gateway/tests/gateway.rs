@@ -416,3 +416,34 @@ fn a_packet_the_data_center_cannot_enroll_is_failed_and_queued_again_when_resent
     }
     assert_eq!(dc.gw.stations(3600).unwrap()[0].packets_received, 1);
 }
+
+/// The library's refusals are typed, each with its code and what to do: a second `init`
+/// changes nothing, `open` where nothing was set up says to run `init`, and a folder that is
+/// not a technician's bundle is refused whole.
+#[test]
+fn setting_up_opening_and_importing_are_refused_by_name() {
+    use rekam_gateway::{Config, Gateway};
+    let dir = tempfile::tempdir().unwrap();
+    let dc = dir.path().join("dc");
+    rekam_gateway::init(&dc, "DC-TEST").unwrap();
+    let identity = std::fs::read(dc.join("dc-identity.json")).unwrap();
+    let again = rekam_gateway::init(&dc, "DC-OTHER").unwrap_err();
+    assert_eq!(again.code(), "ALREADY_INITIALISED", "{again}");
+    assert!(again.to_string().contains("nothing was changed"), "{again}");
+    assert_eq!(
+        std::fs::read(dc.join("dc-identity.json")).unwrap(),
+        identity
+    );
+
+    let clock = std::sync::Arc::new(rekam::clock::SystemClock);
+    let empty = Gateway::open(Config::new(dir.path().join("nothing")), clock.clone()).unwrap_err();
+    assert_eq!(empty.code(), "NOT_INITIALISED", "{empty}");
+    assert!(empty.to_string().contains("rekam-gateway init"), "{empty}");
+
+    let gw = Gateway::open(Config::new(&dc), clock).unwrap();
+    let not_a_bundle = dir.path().join("usb");
+    std::fs::create_dir(&not_a_bundle).unwrap();
+    let e = gw.import_bundle(&not_a_bundle).unwrap_err();
+    assert_eq!(e.code(), "BUNDLE_REFUSED", "{e}");
+    assert!(e.to_string().contains("no manifest.json"), "{e}");
+}
