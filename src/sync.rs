@@ -71,6 +71,7 @@ impl SyncConfig {
 
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PassReport {
     /// Whether the gateway answered with the pinned identity.
     pub link_up: bool,
@@ -271,6 +272,7 @@ enum Event {
 /// The last pass and when it ended, kept in the store so the backlog can say why records wait
 /// (a dead link fails the pass, not a record) and the screen can show sync progress.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LastPass {
     /// When it ended (RFC 3339, station time).
     pub at: String,

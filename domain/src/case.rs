@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 /// Why a resident is at the counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CaseType {
     /// Perekaman baru: first (and only) recording of a citizen.
@@ -169,6 +170,7 @@ impl FromStr for CaseType {
 
 /// A document the counter checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Document {
     /// Fotokopi Kartu Keluarga.

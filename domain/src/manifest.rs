@@ -63,6 +63,7 @@ impl Modality {
 
 /// Why a finger or eye was not captured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ExceptionReason {
     /// Missing since birth.

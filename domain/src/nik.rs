@@ -406,6 +406,7 @@ impl fmt::Display for Nik {
 /// read back from its own text by [`MaskedNik::parse`], which takes nothing but that shape: a
 /// `MaskedNik` cannot hold a full NIK.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 #[serde(try_from = "String", into = "String")]
 pub struct MaskedNik(String);
 

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 /// The kinds of device a station drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceKind {
     /// Ten-print scanner (slaps 4-4-2, single fingers).

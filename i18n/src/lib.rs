@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 /// The language an operator reads.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// Bahasa Indonesia, the default at every counter.

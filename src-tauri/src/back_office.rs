@@ -68,7 +68,7 @@ pub async fn sync_now(app: tauri::AppHandle, lang: Option<Lang>) -> Result<(), U
 }
 
 /// Where the records stand on their way to the data center.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct SyncView {
     /// The data center's address, when the app syncs.
     dc_url: Option<String>,
@@ -146,8 +146,8 @@ pub async fn export_targets(
 }
 
 /// Progress of an export, sent to the screen after each packet.
-#[derive(Debug, Clone, Serialize)]
-struct ExportProgress {
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub(crate) struct ExportProgress {
     done: usize,
     total: usize,
     bytes: u64,

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// An error as the screen shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct UiError {
     /// Stable code.
     pub code: &'static str,
@@ -178,7 +178,7 @@ impl Devices {
 }
 
 /// The logged-in operator, as the header shows them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct SessionView {
     operator_id: String,
     name: String,
@@ -189,7 +189,7 @@ pub struct SessionView {
 }
 
 /// One document of the case's checklist.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ChecklistLine {
     document: Document,
     label: &'static str,
@@ -198,7 +198,7 @@ pub struct ChecklistLine {
 }
 
 /// The biodata as the resident checks it on the screen.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct BiodataView {
     nik: String,
     name: String,
@@ -253,7 +253,7 @@ fn json<T: Serialize>(v: &T) -> serde_json::Value {
 }
 
 /// The summons letter as the screen shows it beside its PDF.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct SealedView {
     queue_number: String,
     packet_id: String,
@@ -264,7 +264,7 @@ pub struct SealedView {
 }
 
 /// Where a recording is, for the wizard.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct WizardView {
     /// Queue number.
     queue_number: String,
@@ -280,14 +280,16 @@ pub struct WizardView {
     checklist: Vec<ChecklistLine>,
     /// The biodata read from SIAK.
     biodata: Option<BiodataView>,
-    /// What the last action gave (a score, a progress), for the screen to show.
+    /// What the last action gave (a score, a progress), for the screen to show. Not typed
+    /// yet: each step gives its own shape (the next step of the screen contract).
+    #[ts(type = "any")]
     last: serde_json::Value,
     /// The sealed recording, once sealed.
     sealed: Option<SealedView>,
 }
 
 /// What the operator asks of the recording in progress.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ts_rs::TS)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// A queue number and the case.
@@ -370,7 +372,7 @@ pub enum Action {
 }
 
 /// An eye, as the screen names it.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum EyeName {
     /// Right.

@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 mod back_office;
+#[cfg(test)]
+mod bindings;
 mod desk;
 mod handover;
 mod personalise;
@@ -183,8 +185,8 @@ async fn recording(
 }
 
 /// One device as the device bar shows it.
-#[derive(Debug, Serialize)]
-struct DeviceView {
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub(crate) struct DeviceView {
     kind: rekam_drivers::DeviceKind,
     label: &'static str,
     /// `ready`, `problem`, or `no_driver`.

@@ -17,7 +17,7 @@ use rekam_drivers::card::DocumentSigner;
 use serde::Serialize;
 
 /// The order on screen, for the administrator to check before writing.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct PrintOrderView {
     packet_id: String,
     biodata: BiodataView,
@@ -27,7 +27,7 @@ pub struct PrintOrderView {
 }
 
 /// The card written.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct PersonalisedView {
     card_serial: String,
     masked_nik: MaskedNik,

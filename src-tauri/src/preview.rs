@@ -19,7 +19,7 @@ use tauri::{Emitter, Manager};
 const LONGEST: Duration = Duration::from_secs(90);
 
 /// The device a step previews.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PreviewDevice {
     /// The face camera (the portrait).
@@ -31,8 +31,8 @@ pub enum PreviewDevice {
 }
 
 /// One frame for the screen.
-#[derive(Debug, Clone, Serialize)]
-struct Frame {
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub(crate) struct Frame {
     device: PreviewDevice,
     /// Which preview it belongs to (the screen drops frames of an older one).
     preview: u64,

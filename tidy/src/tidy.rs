@@ -91,6 +91,18 @@ const CAPABILITIES: &[(&str, &[&str], &[&str])] = &[
     ),
     ("PC/SC", &["pcsc"], &["rekam-drivers"]),
     (
+        "the screen's TypeScript types",
+        &["ts-rs"],
+        // the shell; beneath it only as an optional `ts` feature (see the test below)
+        &[
+            "rekam-desktop",
+            "rekam",
+            "rekam-domain",
+            "rekam-drivers",
+            "rekam-i18n",
+        ],
+    ),
+    (
         "PDF and drawing",
         &["pdf-writer", "qrcode", "ab_glyph"],
         &["rekam"],
@@ -160,6 +172,8 @@ struct Krate {
     dir: PathBuf,
     /// The names of its normal (non-dev, non-build) dependencies.
     normal: BTreeSet<String>,
+    /// Of those, the optional ones (behind a feature).
+    optional: BTreeSet<String>,
     /// Whether it has a library target, and that library's root file.
     lib: Option<PathBuf>,
 }
@@ -188,6 +202,13 @@ fn workspace() -> Vec<Krate> {
                 .unwrap()
                 .iter()
                 .filter(|d| d["kind"].is_null())
+                .map(|d| d["name"].as_str().unwrap().to_owned())
+                .collect(),
+            optional: p["dependencies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["kind"].is_null() && d["optional"] == true)
                 .map(|d| d["name"].as_str().unwrap().to_owned())
                 .collect(),
             lib: p["targets"]
@@ -279,6 +300,22 @@ fn only_the_allowed_crates_speak_http_sql_tauri_serial_pcsc_or_use_anyhow() {
         &problems,
         "ARCHITECTURE.md says who speaks HTTP and SQL, who knows Tauri and the devices' \
          transports, and that only binaries use anyhow: go through the crate that may.",
+    );
+}
+
+#[test]
+fn only_the_shell_knows_the_screen_and_the_rest_only_behind_a_feature() {
+    let problems: Vec<String> = workspace()
+        .into_iter()
+        .filter(|k| k.name != "rekam-desktop")
+        .filter(|k| k.normal.contains("ts-rs") && !k.optional.contains("ts-rs"))
+        .map(|k| format!("{} depends on ts-rs outside a feature", k.name))
+        .collect();
+    report(
+        "the screen's types leak into a library",
+        &problems,
+        "Derive ts_rs::TS beneath the shell only behind the crate's optional `ts` feature \
+         (`#[cfg_attr(feature = \"ts\", derive(ts_rs::TS))]`); the desktop turns it on.",
     );
 }
 

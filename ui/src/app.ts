@@ -8,8 +8,9 @@ import { el, button, row, main } from "./dom.js";
 import * as office from "./office.js";
 import * as issuance from "./issuance.js";
 import { biodataList, checklistForm, tickedDocuments } from "./parts.js";
+import type { DeviceView, SealedView, SessionView, WizardView } from "./bindings.js";
 
-type Json = any; // what the core returns; each view reads the fields it shows
+type Json = any; // what a command returns before it reaches the view typed for it (bindings.ts)
 interface UiError { code: string; message: string }
 
 const invoke: ((cmd: string, args?: Record<string, unknown>) => Promise<Json>) | undefined =
@@ -17,7 +18,7 @@ const invoke: ((cmd: string, args?: Record<string, unknown>) => Promise<Json>) |
 let lang: Lang = resolveLang(localStorage.getItem("rekam.lang"));
 let training = false;
 let screen: Screen = "home";
-let operator: Json = null;
+let operator: SessionView | null = null;
 let busy = false;
 /** The case of the resident last called to the devices in training: the start screen offers it. */
 let presentedCase: string | null = null;
@@ -94,7 +95,7 @@ function renderNav(backlog: Json | null): void {
   nav.replaceChildren(...items);
 }
 
-function renderDevices(devices: Json[]): void {
+function renderDevices(devices: DeviceView[]): void {
   const bar = document.getElementById("devices") as HTMLElement;
   bar.replaceChildren(
     el("span", { class: "devices-title" }, t(lang, "devices.title")),
@@ -261,7 +262,7 @@ async function logout(): Promise<void> {
 // ----- the recording wizard -------------------------------------------------------------------
 
 async function renderRecording(): Promise<void> {
-  let view: Json = null;
+  let view: WizardView | null = null;
   try {
     view = await call("recording_current");
   } catch (err) {
@@ -284,7 +285,7 @@ async function act(action: Record<string, unknown>): Promise<void> {
   }
 }
 
-function drawWizard(view: Json | null): void {
+function drawWizard(view: WizardView | null): void {
   stopPreview();
   if (!view) {
     const cases = el("select", { id: "case" },
@@ -309,7 +310,7 @@ function drawWizard(view: Json | null): void {
   fillPanel(panel, view);
 }
 
-function fillPanel(panel: HTMLElement, view: Json): void {
+function fillPanel(panel: HTMLElement, view: WizardView): void {
   const step = view.step as StepName;
   panel.append(el("h3", { id: "step-title" }, t(lang, `step.${step}`)));
   if (view.last?.refused) {
@@ -321,7 +322,7 @@ function fillPanel(panel: HTMLElement, view: Json): void {
     (panel.querySelector("#next-visit") as HTMLElement).focus();
     return;
   }
-  if (view.sealed) return sealedPanel(panel, view);
+  if (view.sealed) return sealedPanel(panel, view.sealed);
   if (view.last?.cancelled) {
     panel.append(el("p", {}, t(lang, "wizard.cancelled")),
       button("next-visit", t(lang, "wizard.newVisit"), () => closeVisit(), "primary"));
@@ -418,7 +419,7 @@ async function closeVisit(): Promise<void> {
   drawWizard(null);
 }
 
-function documentsForm(panel: HTMLElement, view: Json): HTMLElement {
+function documentsForm(panel: HTMLElement, view: WizardView): HTMLElement {
   const list = checklistForm(lang, "checklist", view.checklist);
   const next = button("documents-next", t(lang, "wizard.next"),
     () => act({ action: "documents", ...tickedDocuments(list, view.checklist) }), "primary");
@@ -485,8 +486,7 @@ function exceptionForm(step: StepName): HTMLElement {
     submit);
 }
 
-function sealedPanel(panel: HTMLElement, view: Json): void {
-  const s = view.sealed;
+function sealedPanel(panel: HTMLElement, s: SealedView): void {
   const qr = el("div", { class: "qr", id: "qr" });
   // The SVG comes from the core (documents::qr_svg), built from the packet id alone.
   qr.innerHTML = s.qr_svg;

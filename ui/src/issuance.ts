@@ -6,14 +6,13 @@ import { t } from "./i18n.js";
 import { el, button, row, main } from "./dom.js";
 import { biodataList, checklistForm, tickedDocuments } from "./parts.js";
 import type { Ctx } from "./office.js";
-
-type Json = any; // what the core returns; each view reads the fields it shows
+import type { PersonalisedView, PrintOrderView, ReissueCase, ReissuedView } from "./bindings.js";
 
 // ----- reissue ---------------------------------------------------------------------------------
 
 export async function renderReissue(ctx: Ctx): Promise<void> {
   const { lang } = ctx;
-  const cases: Json[] = await ctx.call("reissue_checklist").catch((err) => {
+  const cases: ReissueCase[] = await ctx.call("reissue_checklist").catch((err) => {
     ctx.showError(err);
     return [];
   });
@@ -55,7 +54,7 @@ export async function renderReissue(ctx: Ctx): Promise<void> {
   which.focus();
 }
 
-function drawReissued(ctx: Ctx, done: Json): void {
+function drawReissued(ctx: Ctx, done: ReissuedView): void {
   const { lang } = ctx;
   const next = button("reissue-next", t(lang, "reissue.next"), () => ctx.go(), "primary");
   main().replaceChildren(el("h2", {}, t(lang, "reissue.title")),
@@ -90,7 +89,7 @@ export function renderPersonalise(ctx: Ctx): void {
   packet.focus();
 }
 
-function drawOrder(ctx: Ctx, into: HTMLElement, view: Json): void {
+function drawOrder(ctx: Ctx, into: HTMLElement, view: PrintOrderView): void {
   const { lang } = ctx;
   const fingers = [view.right_index, view.left_index].filter(Boolean).length;
   const write = button("personalise-write", t(lang, "personalise.write"), async () => {
@@ -108,7 +107,7 @@ function drawOrder(ctx: Ctx, into: HTMLElement, view: Json): void {
   write.focus();
 }
 
-function drawPersonalised(ctx: Ctx, done: Json): void {
+function drawPersonalised(ctx: Ctx, done: PersonalisedView): void {
   const { lang } = ctx;
   const next = button("personalise-next", t(lang, "personalise.next"), () => ctx.go(), "primary");
   main().replaceChildren(el("h2", {}, t(lang, "personalise.title")),

@@ -6,8 +6,9 @@ import { t, formatCount, type Lang } from "./i18n.js";
 import { percent, formatBytes, minutes } from "./nav.js";
 import { el, button, row, main, table } from "./dom.js";
 import { biodataList } from "./parts.js";
+import type { ExportProgress, HandoverView, SyncView } from "./bindings.js";
 
-type Json = any; // what the core returns; each view reads the fields it shows
+type Json = any; // what a command returns before it reaches the view typed for it (bindings.ts)
 
 /** What a screen needs from the app around it. */
 export interface Ctx {
@@ -61,7 +62,7 @@ async function handoverAct(ctx: Ctx, action: Record<string, unknown>): Promise<v
 
 const HANDOVER_STEPS = ["card", "chip_data", "handover_verification", "receipt"];
 
-function drawHandover(ctx: Ctx, view: Json | null): void {
+function drawHandover(ctx: Ctx, view: HandoverView | null): void {
   const { lang } = ctx;
   const title = el("h2", {}, t(lang, "handover.title"));
   if (!view) {
@@ -172,7 +173,7 @@ export async function renderSync(ctx: Ctx): Promise<void> {
   cleanups.push(() => window.clearInterval(timer));
 }
 
-function drawSync(ctx: Ctx, v: Json): void {
+function drawSync(ctx: Ctx, v: SyncView): void {
   const { lang } = ctx;
   const pass = v.last_pass;
   const waitingForAsked = syncAskedAt > 0 && (!pass || Date.parse(pass.at) < syncAskedAt);
@@ -246,7 +247,7 @@ export async function renderExport(ctx: Ctx): Promise<void> {
     bar.value = 0;
     result.replaceChildren();
     const unlisten = tauri?.event
-      ? await tauri.event.listen("export-progress", (ev: Json) => {
+      ? await tauri.event.listen("export-progress", (ev: { payload: ExportProgress }) => {
         const p = ev.payload;
         bar.value = percent(p.done, p.total);
         barText.textContent = t(lang, "export.progress", { done: p.done, total: p.total, bytes: formatBytes(p.bytes) });

@@ -2,14 +2,13 @@
 // checklist (the recording wizard, the handover, reissue and personalisation).
 
 import { t, type Lang } from "./i18n.js";
-import { defaultPresented, splitDocuments, type ChecklistLine } from "./wizard.js";
+import { defaultPresented, splitDocuments } from "./wizard.js";
 import { el, row } from "./dom.js";
-
-type Json = any; // what the core returns (`BiodataView`)
+import type { BiodataView, ChecklistLine } from "./bindings.js";
 
 /** The biodata as the resident checks it: who they are and where they live; `full` adds
  * religion, marital status and occupation (the recording's confirmation step). */
-export function biodataList(lang: Lang, id: string, b: Json, full = false, ...more: HTMLElement[]): HTMLElement {
+export function biodataList(lang: Lang, id: string, b: BiodataView, full = false, ...more: HTMLElement[]): HTMLElement {
   return el("dl", { class: "biodata", id },
     row("NIK", b.nik),
     row(t(lang, "bio.name"), b.name),

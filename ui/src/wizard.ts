@@ -70,8 +70,8 @@ export function fingerName(lang: "id" | "en", code: number): string {
   return FINGERS[code]?.[lang] ?? String(code);
 }
 
-/** One line of a case's document checklist (`ChecklistLine` in the shell). */
-export interface ChecklistLine { document: string; label: string; required: boolean; condition: string | null }
+/** One line of a case's document checklist, as the shell sends it. */
+export type { ChecklistLine } from "./bindings.js";
 
 /** The documents to tick by default: the case's required ones (the operator unticks what is
  * not presented). */
