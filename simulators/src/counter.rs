@@ -6,6 +6,9 @@
 //!
 //! The population database (SIAK) is the generator's residents, looked up in memory: SIAK's
 //! own interface is not public, and the core only sees the `Population` trait.
+//!
+//! Its recordings take their steps through `rekam::workflow::counter::step`, the one
+//! composition the desktop app's commands use too: a workflow test here tests the app's path.
 
 use anyhow::{Context, anyhow};
 use rekam::clock::{Clock, SystemClock};
@@ -17,6 +20,7 @@ use rekam::domain::nik::Nik;
 use rekam::domain::region::RegionCode;
 use rekam::packet::ExceptionReason;
 use rekam::station::{InitOptions, Station, StationPaths};
+use rekam::workflow::counter::{self, Action, Outcome};
 use rekam::workflow::operators::{self, Approval, NewOperator, Role, Session};
 use rekam::workflow::recording::{RecordingWorkflow, SealedRecording};
 use rekam::workflow::{Population, PopulationRecord, capture_finger};
@@ -395,26 +399,56 @@ impl Counter {
             case
         };
         let mut w = RecordingWorkflow::start(&mut self.station, &self.session, case)?;
-        w.documents(&required_documents(case), &[])?;
-        w.read_biodata(&mut self.station, &self.population, nik.as_deref())?;
-        w.confirm_biodata(&mut self.station, true)?;
+        let presented = required_documents(case);
+        self.step(
+            &mut w,
+            Action::Documents {
+                presented,
+                applicable: Vec::new(),
+            },
+        )?;
+        self.step(&mut w, Action::Biodata { nik })?;
+        self.step(&mut w, Action::Confirm { confirmed: true })?;
         Ok(w)
+    }
+
+    /// Takes `action` on the recording `w` the way the desktop app does: through the core's
+    /// one composition of a counter's steps (`rekam::workflow::counter::step`).
+    pub fn step(&mut self, w: &mut RecordingWorkflow, action: Action) -> rekam::Result<Outcome> {
+        let d = &mut self.devices;
+        let parts = counter::Counter {
+            station: &mut self.station,
+            dedup: &self.dedup,
+            devices: Some(counter::Devices {
+                fingerprint: &d.fingerprint,
+                iris: &d.iris,
+                face: &d.face,
+                pad: &mut d.pad,
+            }),
+            population: Some(&self.population),
+        };
+        counter::step(w, parts, action)
     }
 
     /// Photo, signature, fingers (declaring the resident's missing fingers first, with the
     /// supervisor's approval) and irises.
     pub fn capture(&mut self, w: &mut RecordingWorkflow, i: u64) -> anyhow::Result<()> {
-        w.photo(&self.devices.face)?;
-        w.signature(&mut self.devices.pad)?;
-        let missing = self.population.missing(i);
-        if !missing.is_empty() {
-            let approval = self.approval("finger exception")?;
-            for (finger, reason) in missing {
-                w.finger_exception(finger, reason, &approval)?;
-            }
+        self.step(w, Action::Photo)?;
+        self.step(w, Action::Signature)?;
+        for (finger, reason) in self.population.missing(i) {
+            // As at the counter: the supervisor approves each exception with their password.
+            self.step(
+                w,
+                Action::FingerException {
+                    finger: finger.code(),
+                    reason,
+                    supervisor_id: "SPV-01".into(),
+                    password: PASSWORD.into(),
+                },
+            )?;
         }
-        w.fingers(&self.devices.fingerprint)?;
-        w.irises(&self.devices.iris)?;
+        self.step(w, Action::Fingers)?;
+        self.step(w, Action::Irises)?;
         Ok(())
     }
 
@@ -425,23 +459,22 @@ impl Counter {
         // match its slap is placed again, up to three times; if it still fails, the slaps are
         // taken again (the crash campaign's 1000 trials met a false non-match, then a slap
         // that no placement matched).
-        let scanner = &self.devices.fingerprint;
         'verified: for round in 1..=2 {
             if round > 1 {
-                w.retake_fingers(scanner)?;
+                self.step(w, Action::RetakeFingers)?;
             }
             for attempt in 1..=3 {
-                match w.verify_index(scanner) {
+                match self.step(w, Action::Verify) {
                     Ok(_) => break 'verified,
                     Err(e) if (round, attempt) != (2, 3) && e.code() == "INDEX_MISMATCH" => {}
                     Err(e) => return Err(e.into()),
                 }
             }
         }
-        w.dedup(&mut self.station, &self.dedup)?;
-        w.statement(&mut self.devices.pad)?;
+        self.step(w, Action::Dedup)?;
+        self.step(w, Action::Statement)?;
         self.devices.resident(OPERATOR)?;
-        w.operator_finger(&self.devices.fingerprint)?;
+        self.step(w, Action::OperatorFinger)?;
         Ok(())
     }
 

@@ -750,3 +750,73 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
         .unwrap();
     running.stop();
 }
+
+/// The counter's steps as the desktop takes them (`rekam::workflow::counter::step`): no SIAK
+/// configured and no devices are refusals by name, an exception needs the supervisor's own
+/// password, and the irises' progress is about eyes.
+#[test]
+fn the_counters_steps_refuse_what_is_missing_and_ask_the_supervisor() {
+    use rekam::workflow::counter::{self, Action, Outcome, device_gone};
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = counter(dir.path(), "KEC-S-01");
+    c.devices.resident(0).unwrap();
+    let mut w = rekam::workflow::recording::RecordingWorkflow::start(
+        &mut c.station,
+        &c.session,
+        rekam::domain::case::CaseType::NewRecording,
+    )
+    .unwrap();
+    let presented = rekam_sim::counter::required_documents(w.case());
+    c.step(
+        &mut w,
+        Action::Documents {
+            presented,
+            applicable: Vec::new(),
+        },
+    )
+    .unwrap();
+    let nik = c.population.nik(0).map(str::to_owned);
+    // Neither SIAK nor devices: each step that needs one says which.
+    fn bare(c: &mut Counter) -> counter::Counter<'_> {
+        counter::Counter {
+            station: &mut c.station,
+            dedup: &c.dedup,
+            devices: None,
+            population: None,
+        }
+    }
+    let e = counter::step(&mut w, bare(&mut c), Action::Biodata { nik: nik.clone() }).unwrap_err();
+    assert_eq!(e.code(), "SIAK_NOT_CONFIGURED", "{e}");
+    c.step(&mut w, Action::Biodata { nik }).unwrap();
+    c.step(&mut w, Action::Confirm { confirmed: true }).unwrap();
+    let e = counter::step(&mut w, bare(&mut c), Action::Photo).unwrap_err();
+    assert_eq!(e.code(), "DEVICE_NOT_CONNECTED", "{e}");
+    assert!(device_gone(e.code()));
+    assert!(matches!(
+        c.step(&mut w, Action::Photo).unwrap(),
+        Outcome::Score(_)
+    ));
+    c.step(&mut w, Action::Signature).unwrap();
+    // An exception on the supervisor's word only: a wrong password changes nothing.
+    let exception = |password: &str| Action::FingerException {
+        finger: 10,
+        reason: ExceptionReason::Bandaged,
+        supervisor_id: "SPV-01".into(),
+        password: password.into(),
+    };
+    let e = c.step(&mut w, exception("tebakan-salah-123")).unwrap_err();
+    assert_eq!(e.code(), "APPROVAL_REQUIRED", "{e}");
+    assert_eq!(
+        c.step(&mut w, exception(PASSWORD)).unwrap(),
+        Outcome::FingerException(10)
+    );
+    match c.step(&mut w, Action::Fingers).unwrap() {
+        Outcome::Fingers(p) => assert!(p.exceptions.contains(&10), "{p:?}"),
+        other => panic!("the slaps gave {other:?}"),
+    }
+    match c.step(&mut w, Action::Irises).unwrap() {
+        Outcome::Irises(p) => assert_eq!(p.captured, [1, 2], "{p:?}"),
+        other => panic!("the irises gave {other:?}"),
+    }
+    w.cancel(&mut c.station, "test over").unwrap();
+}

@@ -8,16 +8,17 @@ use rekam::domain::biodata::{Biodata, Kewarganegaraan};
 use rekam::domain::case::{CaseType, Document, Need};
 use rekam::domain::nik::MaskedNik;
 use rekam::i18n::{Lang, Localized};
-use rekam::packet::ExceptionReason;
 use rekam::siak::HttpPopulation;
 use rekam::station::{Station, StationPaths};
+pub use rekam::workflow::counter::Action;
+use rekam::workflow::counter::{self, Outcome};
 use rekam::workflow::operators::{self, Session};
 use rekam::workflow::recording::{RecordingWorkflow, Step};
 use rekam_drivers::DeviceKind;
-use rekam_drivers::sbi::{BiometricDevice, Eye, Finger, SbiClient, SbiDevice};
+use rekam_drivers::sbi::{BiometricDevice, SbiClient, SbiDevice};
 use rekam_drivers::signature_pad::SerialPad;
 use rekam_drivers::trust::TrustRoots;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -288,99 +289,6 @@ pub struct WizardView {
     sealed: Option<SealedView>,
 }
 
-/// What the operator asks of the recording in progress.
-#[derive(Debug, Deserialize, ts_rs::TS)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum Action {
-    /// A queue number and the case.
-    Start {
-        /// The case.
-        case: CaseType,
-    },
-    /// The documents presented.
-    Documents {
-        /// Presented.
-        presented: Vec<Document>,
-        /// Conditional documents that apply.
-        #[serde(default)]
-        applicable: Vec<Document>,
-    },
-    /// The NIK on the family card (none: the resident has no NIK).
-    Biodata {
-        /// The NIK.
-        nik: Option<String>,
-    },
-    /// The resident's answer on the biodata.
-    Confirm {
-        /// Whether it is theirs and right.
-        confirmed: bool,
-    },
-    /// The portrait.
-    Photo,
-    /// The specimen signature.
-    Signature,
-    /// The slaps.
-    Fingers,
-    /// A finger that cannot be captured, with the supervisor's approval.
-    FingerException {
-        /// ISO finger position (1-10).
-        finger: u8,
-        /// Why.
-        reason: ExceptionReason,
-        /// The supervisor.
-        supervisor_id: String,
-        /// Their password.
-        password: String,
-    },
-    /// Both irises.
-    Irises,
-    /// An eye that cannot be captured, with the supervisor's approval.
-    IrisException {
-        /// Which eye.
-        eye: EyeName,
-        /// Why.
-        reason: ExceptionReason,
-        /// The supervisor.
-        supervisor_id: String,
-        /// Their password.
-        password: String,
-    },
-    /// Index fingers against the slaps.
-    Verify,
-    /// The slaps again, after index fingers that did not match them.
-    RetakeFingers,
-    /// The station's de-duplication.
-    Dedup,
-    /// The statement signature.
-    Statement,
-    /// The operator's own finger.
-    OperatorFinger,
-    /// Seal and store.
-    Seal,
-    /// Pause (the resident steps away).
-    Pause {
-        /// Why.
-        reason: String,
-    },
-    /// Resume.
-    Resume,
-    /// Cancel, with a reason: nothing is sealed.
-    Cancel {
-        /// Why.
-        reason: String,
-    },
-}
-
-/// An eye, as the screen names it.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-pub enum EyeName {
-    /// Right.
-    Right,
-    /// Left.
-    Left,
-}
-
 /// Everything the counter holds.
 #[derive(Debug, Default)]
 pub struct Desk {
@@ -434,10 +342,7 @@ impl Desk {
     /// again on the next step (a replugged pad, a restarted SBI service) instead of keeping a
     /// dead handle.
     pub(crate) fn forget_devices_after(&mut self, code: &str) {
-        if matches!(
-            code,
-            "DEVICE_NOT_CONNECTED" | "DEVICE_DISCONNECTED" | "DEVICE_IO"
-        ) {
+        if counter::device_gone(code) {
             self.devices = None;
         }
     }
@@ -746,7 +651,8 @@ pub(crate) fn siak(config: &Config) -> rekam::Result<HttpPopulation> {
     HttpPopulation::new(url, Duration::from_secs(10))
 }
 
-/// One step that is neither sealing nor cancelling; what it gave, for the screen.
+/// One step that is neither sealing nor cancelling, through the core's one composition of a
+/// counter's steps; what it gave, as the screen shows it.
 fn step(
     w: &mut RecordingWorkflow,
     station: &mut Station,
@@ -755,114 +661,36 @@ fn step(
     config: &Config,
     action: Action,
 ) -> rekam::Result<serde_json::Value> {
-    let none = serde_json::Value::Null;
-    let subject = w.queue_number().to_owned();
-    Ok(match action {
-        // Handled by `Desk::recording` before a step is taken.
-        Action::Start { .. } | Action::Seal | Action::Cancel { .. } => none,
-        Action::Documents {
-            presented,
-            applicable,
-        } => {
-            w.documents(&presented, &applicable)?;
-            none
+    let population = match action {
+        Action::Biodata { .. } => Some(siak(config)?),
+        _ => None,
+    };
+    let devices = devices.map(|d| counter::Devices {
+        fingerprint: &d.fingerprint,
+        iris: &d.iris,
+        face: &d.face,
+        pad: &mut d.pad,
+    });
+    let parts = counter::Counter {
+        station,
+        dedup,
+        devices,
+        population: population
+            .as_ref()
+            .map(|p| p as &dyn rekam::workflow::Population),
+    };
+    Ok(match counter::step(w, parts, action)? {
+        Outcome::Done => serde_json::Value::Null,
+        Outcome::Score(score) => serde_json::json!({ "score": score }),
+        Outcome::Fingers(progress) => json(&progress),
+        Outcome::Irises(progress) => {
+            // Positions 1 and 2 are eyes here: the screen must not name them fingers.
+            let mut progress = json(&progress);
+            progress["of"] = "irises".into();
+            progress
         }
-        Action::Biodata { nik } => {
-            w.read_biodata(station, &siak(config)?, nik.as_deref())?;
-            none
-        }
-        Action::Confirm { confirmed } => {
-            w.confirm_biodata(station, confirmed)?;
-            none
-        }
-        Action::Pause { reason } => {
-            w.pause(station, &reason)?;
-            none
-        }
-        Action::Resume => {
-            w.resume(station)?;
-            none
-        }
-        Action::FingerException {
-            finger,
-            reason,
-            supervisor_id,
-            password,
-        } => {
-            let f = Finger::from_code(finger).ok_or_else(|| {
-                rekam::Error::Internal(format!("the screen sent finger position {finger}"))
-            })?;
-            let ok = operators::approve(
-                station,
-                &supervisor_id,
-                &password,
-                "finger exception",
-                &subject,
-            )?;
-            w.finger_exception(f, reason, &ok)?;
-            serde_json::json!({ "exception": finger })
-        }
-        Action::IrisException {
-            eye,
-            reason,
-            supervisor_id,
-            password,
-        } => {
-            let ok = operators::approve(
-                station,
-                &supervisor_id,
-                &password,
-                "iris exception",
-                &subject,
-            )?;
-            w.iris_exception(
-                match eye {
-                    EyeName::Right => Eye::Right,
-                    EyeName::Left => Eye::Left,
-                },
-                reason,
-                &ok,
-            )?;
-            serde_json::json!({ "exception": eye })
-        }
-        Action::Dedup => {
-            w.dedup(station, dedup)?;
-            none
-        }
-        device_action => {
-            let d = devices.ok_or_else(|| {
-                rekam::Error::from(rekam_drivers::DriverError::NotConnected {
-                    kind: DeviceKind::Fingerprint,
-                    address: "SBI".into(),
-                })
-            })?;
-            match device_action {
-                Action::Photo => serde_json::json!({ "score": w.photo(&d.face)? }),
-                Action::Signature => {
-                    w.signature(&mut d.pad)?;
-                    none
-                }
-                Action::Fingers => json(&w.fingers(&d.fingerprint)?),
-                Action::Irises => {
-                    // Positions 1 and 2 are eyes here: the screen must not name them fingers.
-                    let mut progress = json(&w.irises(&d.iris)?);
-                    progress["of"] = "irises".into();
-                    progress
-                }
-                Action::Verify => {
-                    let (right, left) = w.verify_index(&d.fingerprint)?;
-                    serde_json::json!({ "right": right, "left": left })
-                }
-                Action::RetakeFingers => json(&w.retake_fingers(&d.fingerprint)?),
-                Action::Statement => {
-                    w.statement(&mut d.pad)?;
-                    none
-                }
-                Action::OperatorFinger => {
-                    serde_json::json!({ "score": w.operator_finger(&d.fingerprint)? })
-                }
-                _ => none,
-            }
-        }
+        Outcome::Verified { right, left } => serde_json::json!({ "right": right, "left": left }),
+        Outcome::FingerException(finger) => serde_json::json!({ "exception": finger }),
+        Outcome::IrisException(eye) => serde_json::json!({ "exception": eye }),
     })
 }

@@ -15,6 +15,7 @@
 //! which seals all of them or nothing); a workflow that ends for any reason writes exactly one
 //! visit row; no full NIK in a visit row or an audit entry.
 
+pub mod counter;
 pub mod handover;
 pub mod operators;
 pub mod personalisation;
