@@ -23,6 +23,7 @@ fn declarations() -> Vec<String> {
         rekam::packet::ExceptionReason,
         rekam::domain::nik::MaskedNik,
         rekam_drivers::DeviceKind,
+        rekam::workflow::recording::Step,
         rekam::sync::PassReport,
         rekam::sync::LastPass,
         crate::desk::UiError,
@@ -49,6 +50,34 @@ fn declarations() -> Vec<String> {
     ]
 }
 
+/// Values the screen needs from the same source as the core: the steps' order and the cases'
+/// names in both languages (they had drifted when the screen kept its own copies).
+fn constants() -> String {
+    use rekam::domain::case::CaseType;
+    use rekam::i18n::Lang;
+    use rekam::workflow::recording::Step;
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let steps: Vec<String> = Step::ALL.iter().map(|s| quoted(s.name())).collect();
+    let cases: Vec<String> = CaseType::ALL
+        .iter()
+        .map(|c| {
+            format!(
+                "  {}: {{ id: {}, en: {} }},",
+                c.as_str(),
+                quoted(c.label(Lang::Id)),
+                quoted(c.label(Lang::En))
+            )
+        })
+        .collect();
+    format!(
+        "\n/** The recording's steps in the SOP's order (`Step::ALL`). */\nexport const STEPS: \
+         readonly Step[] = [{}];\n\n/** The cases' names (`CaseType::label`). */\nexport const \
+         CASE_LABELS: Record<CaseType, Record<Lang, string>> = {{\n{}\n}};\n",
+        steps.join(", "),
+        cases.join("\n")
+    )
+}
+
 /// The file's text.
 pub fn render() -> String {
     let mut out = String::from(
@@ -63,6 +92,7 @@ pub fn render() -> String {
         }
         out.push('\n');
     }
+    out.push_str(&constants());
     out
 }
 

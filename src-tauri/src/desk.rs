@@ -274,7 +274,7 @@ pub struct WizardView {
     /// The case's name.
     case_label: &'static str,
     /// The step to do next (`ended` when over).
-    step: &'static str,
+    step: Step,
     /// Whether the recording is paused.
     paused: bool,
     /// The case's document checklist.
@@ -618,7 +618,7 @@ fn view(
         queue_number: w.queue_number().to_owned(),
         case,
         case_label: case.label(lang),
-        step: w.step().name(),
+        step: w.step(),
         paused: w.is_paused(),
         checklist: checklist(case, lang),
         biodata: w.biodata().map(|b| BiodataView::of(b, station)),

@@ -40,14 +40,18 @@ use rekam_records::cbeff::{BiometricType, Bir, Format, Purpose, eye_subtype, fin
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// The steps, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// The steps, in order. Their names ([`Step::name`], also how the screen receives them) are
+/// the steps' timing names in the visit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
 pub enum Step {
     /// The case's document checklist.
     Documents,
     /// Biodata read from SIAK by NIK.
     Biodata,
     /// The resident confirms the biodata; eligibility is decided.
+    #[serde(rename = "eligibility")]
     Confirm,
     /// The portrait.
     Photo,
@@ -72,6 +76,22 @@ pub enum Step {
 }
 
 impl Step {
+    /// Every step a recording goes through, in the SOP's order (not [`Step::Ended`]).
+    pub const ALL: [Step; 12] = [
+        Step::Documents,
+        Step::Biodata,
+        Step::Confirm,
+        Step::Photo,
+        Step::Signature,
+        Step::Fingers,
+        Step::Irises,
+        Step::IndexVerification,
+        Step::Dedup,
+        Step::Statement,
+        Step::OperatorFinger,
+        Step::Seal,
+    ];
+
     /// Stable name (also the step's timing name).
     pub fn name(self) -> &'static str {
         match self {
@@ -1054,4 +1074,23 @@ fn unreadable_error(unreadable: &[Finger]) -> Result<()> {
         attempts: ATTEMPTS,
     }
     .into())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::Step;
+
+    /// The screen receives a step by its serialised name and the visit log keeps `name()`: the
+    /// two are one, and `ALL` is the order `next` walks.
+    #[test]
+    fn a_step_has_one_name_and_all_is_the_sops_order() {
+        for s in Step::ALL.into_iter().chain([Step::Ended]) {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.name());
+        }
+        for pair in Step::ALL.windows(2) {
+            assert_eq!(pair[0].next(), pair[1]);
+        }
+        assert_eq!(Step::ALL[0], Step::Documents);
+    }
 }

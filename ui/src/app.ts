@@ -8,7 +8,7 @@ import { el, button, row, main } from "./dom.js";
 import * as office from "./office.js";
 import * as issuance from "./issuance.js";
 import { biodataList, checklistForm, tickedDocuments } from "./parts.js";
-import type { DeviceView, SealedView, SessionView, WizardView } from "./bindings.js";
+import { CASE_LABELS, type CaseType, type DeviceView, type SealedView, type SessionView, type WizardView } from "./bindings.js";
 
 type Json = any; // what a command returns before it reaches the view typed for it (bindings.ts)
 interface UiError { code: string; message: string }
@@ -289,7 +289,7 @@ function drawWizard(view: WizardView | null): void {
   stopPreview();
   if (!view) {
     const cases = el("select", { id: "case" },
-      ...["new_recording", "foreign_resident", "home_visit"].map((c) => el("option", { value: c }, t(lang, `case.${c}`)))) as HTMLSelectElement;
+      ...(["new_recording", "foreign_resident", "home_visit"] as const).map((c) => el("option", { value: c }, CASE_LABELS[c][lang]))) as HTMLSelectElement;
     if (presentedCase) cases.value = presentedCase;
     else if (homeVisit) cases.value = "home_visit";
     const start = button("start", t(lang, "wizard.start"), () => act({ action: "start", case: cases.value }), "primary");
@@ -558,7 +558,7 @@ async function renderTraining(): Promise<void> {
         el("td", {}, r.name),
         el("td", {}, r.birth_date),
         el("td", {}, r.edge_case ?? ""),
-        el("td", {}, r.case ? t(lang, `case.${r.case}`) : ""),
+        el("td", {}, r.case ? CASE_LABELS[r.case as CaseType][lang] : ""),
         el("td", {}, button(`present-${r.index}`, t(lang, "training.present"), present(r.index, r.name, r.case ?? null))))))));
 }
 

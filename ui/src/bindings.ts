@@ -13,6 +13,8 @@ export type MaskedNik = string;
 
 export type DeviceKind = "fingerprint" | "iris" | "face" | "signature_pad" | "card_reader";
 
+export type Step = "documents" | "biodata" | "eligibility" | "photo" | "signature" | "fingers" | "irises" | "index_verification" | "dedup" | "statement" | "operator_finger" | "seal" | "ended";
+
 export type PassReport = { 
 /**
  * Whether the gateway answered with the pinned identity.
@@ -88,7 +90,7 @@ case_label: string,
 /**
  * The step to do next (`ended` when over).
  */
-step: string, 
+step: Step, 
 /**
  * Whether the recording is paused.
  */
@@ -312,3 +314,17 @@ preview: number,
  * `data:image/jpeg;base64,...`.
  */
 src: string, };
+
+/** The recording's steps in the SOP's order (`Step::ALL`). */
+export const STEPS: readonly Step[] = ["documents", "biodata", "eligibility", "photo", "signature", "fingers", "irises", "index_verification", "dedup", "statement", "operator_finger", "seal"];
+
+/** The cases' names (`CaseType::label`). */
+export const CASE_LABELS: Record<CaseType, Record<Lang, string>> = {
+  new_recording: { id: "Perekaman baru", en: "New recording" },
+  home_visit: { id: "Perekaman di rumah (tim keliling)", en: "Home-visit recording (mobile team)" },
+  replace_damaged: { id: "Penggantian KTP-el rusak", en: "Replacement of a damaged card" },
+  lost_card: { id: "Penggantian KTP-el hilang", en: "Replacement of a lost card" },
+  data_change: { id: "Perubahan data", en: "Data change" },
+  moving_in: { id: "Pindah datang", en: "Moving in" },
+  foreign_resident: { id: "KTP-el orang asing (KITAP)", en: "Foreign resident with a permanent stay permit (KITAP)" },
+};

@@ -2,29 +2,19 @@
 // steps, what the main button does at each step, the keyboard map. The core decides; this only
 // says what to ask it next.
 
-/** The steps the core reports, in the SOP's order (`rekam::workflow::recording::Step`). */
-export const STEPS = [
-  "documents",
-  "biodata",
-  "eligibility",
-  "photo",
-  "signature",
-  "fingers",
-  "irises",
-  "index_verification",
-  "dedup",
-  "statement",
-  "operator_finger",
-  "seal",
-] as const;
+import { STEPS, type Step } from "./bindings.js";
 
-export type StepName = (typeof STEPS)[number] | "ended";
+/** The steps the core reports, in the SOP's order (`rekam::workflow::recording::Step::ALL`,
+ * generated into bindings.ts). */
+export { STEPS };
+
+export type StepName = Step;
 
 /** Where a step stands against the current one, for the step list. */
 export function stepState(step: StepName, current: StepName): "done" | "current" | "todo" {
   if (current === "ended") return "done";
-  const a = STEPS.indexOf(step as (typeof STEPS)[number]);
-  const b = STEPS.indexOf(current as (typeof STEPS)[number]);
+  const a = STEPS.indexOf(step);
+  const b = STEPS.indexOf(current);
   return a < b ? "done" : a === b ? "current" : "todo";
 }
 
