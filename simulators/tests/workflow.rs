@@ -707,12 +707,11 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
     let _card = insert(&["--card", "blank", "--resident", "9"]);
     let reader = PcscReader::open(READER).unwrap();
     // An operator may not personalise.
-    let mut session = reader.connect().unwrap();
     let e = personalise(
         &mut dinas.station,
         &dinas.session,
         &order,
-        &mut session,
+        &reader,
         &trust.sam_master,
         &signer,
     )
@@ -722,12 +721,11 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
         &mut dinas.station,
         &admin,
         &order,
-        &mut session,
+        &reader,
         &trust.sam_master,
         &signer,
     )
     .unwrap();
-    drop(session);
     let png = image::load_from_memory(&done.face_png).unwrap();
     assert_eq!((png.width(), png.height()), (1011, 638));
     let corner = png.to_rgb8().get_pixel(5, 5).0;

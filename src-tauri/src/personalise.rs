@@ -58,14 +58,7 @@ fn signer(config: &Config, lang: Lang) -> Result<DocumentSigner, UiError> {
             "REKAM_CARD_DS_KEY, REKAM_CARD_DS_CERT",
         ));
     };
-    let broken = |path: &std::path::Path, e: &dyn std::fmt::Display| UiError {
-        code: NOT_CONFIGURED,
-        message: format!("{}: {e}", path.display()),
-    };
-    let read = |path: &std::path::Path| std::fs::read_to_string(path).map_err(|e| broken(path, &e));
-    // The private key's text is wiped from memory once parsed.
-    let key_pem = zeroize::Zeroizing::new(read(key)?);
-    DocumentSigner::from_pem(&key_pem, &read(cert)?).map_err(|e| broken(cert, &e))
+    DocumentSigner::from_pem_files(key, cert).map_err(|e| UiError::from_core(&e.into(), lang))
 }
 
 /// Fetches the print order of `packet_id` (typed, or scanned from the summons letter's QR
@@ -113,9 +106,6 @@ pub async fn personalise(
         let signer = signer(&state.config, lang)?;
         let trust = card_trust(&state.config, lang)?;
         let reader = reader(&state.config).map_err(core)?;
-        let mut card = reader
-            .connect()
-            .map_err(|e| UiError::from_core(&e.into(), lang))?;
         let order = desk.print_order.take().ok_or_else(|| UiError {
             code: "NO_PRINT_ORDER",
             message: lang
@@ -130,7 +120,7 @@ pub async fn personalise(
             station,
             session,
             &order,
-            &mut card,
+            &reader,
             &trust.sam_master,
             &signer,
         );

@@ -14,8 +14,7 @@ use crate::store::{NewVisit, VisitOutcome, VisitWorkflow};
 use crate::sync::SyncConfig;
 use crate::{Error, Result};
 pub use rekam_domain::print_order::PrintOrder;
-use rekam_drivers::card::pcsc::CardSession;
-use rekam_drivers::card::{DocumentSigner, Personalisation, personalise as write_card};
+use rekam_drivers::card::{CardReader, DocumentSigner, Personalisation};
 use rekam_records::face::{FaceFormat, FaceImage};
 use rekam_sync::SyncError;
 
@@ -67,12 +66,12 @@ fn chip_face(record: &[u8]) -> Result<Vec<u8>> {
     .map_err(|e| bad(e.to_string()))
 }
 
-/// Writes `order` to the blank card in `card`, locks it, and renders its face.
+/// Writes `order` to the blank card on `reader`, locks it, and renders its face.
 pub fn personalise(
     station: &mut Station,
     session: &Session,
     order: &PrintOrder,
-    card: &mut CardSession,
+    reader: &dyn CardReader,
     sam_master: &[u8; 32],
     signer: &DocumentSigner,
 ) -> Result<Personalised> {
@@ -107,7 +106,7 @@ pub fn personalise(
             detail: serde_json::json!({ "packet_id": order.packet_id, "card_serial": serial }),
         };
     let elapsed = |s: &Station| (s.store().clock().now() - t0).as_seconds_f64();
-    let serial = match write_card(card, sam_master, signer, &data) {
+    let serial = match reader.personalise(sam_master, signer, &data) {
         Ok(s) => s,
         Err(e) => {
             let v = visit(VisitOutcome::Failed, Some(e.code()), None, elapsed(station));

@@ -213,6 +213,21 @@ impl DocumentSigner {
         })
     }
 
+    /// From the key's and the certificate chain's PEM files; the key's text is wiped from memory
+    /// once parsed.
+    pub fn from_pem_files(key: &Path, chain: &Path) -> Result<DocumentSigner, DriverError> {
+        let io = |path: &Path, detail: String| DriverError::Io {
+            kind: KIND,
+            address: path.display().to_string(),
+            detail,
+        };
+        let key_pem = zeroize::Zeroizing::new(
+            std::fs::read_to_string(key).map_err(|e| io(key, e.to_string()))?,
+        );
+        let chain_pem = std::fs::read_to_string(chain).map_err(|e| io(chain, e.to_string()))?;
+        DocumentSigner::from_pem(&key_pem, &chain_pem).map_err(|e| io(chain, e.to_string()))
+    }
+
     /// The security object for `files` on chip `serial`.
     pub fn security_object(&self, serial: &[u8; 8], files: &[(u16, &[u8])]) -> Vec<u8> {
         let content = SodContent::for_files(serial, files);
@@ -453,6 +468,13 @@ pub trait CardReader {
     fn status(&self) -> DeviceStatus;
     /// Reads and authenticates the card in it.
     fn read(&self, trust: &CardTrust) -> Result<CardData, DriverError>;
+    /// Personalises the blank card in it ([`personalise`]); the chip serial (hex).
+    fn personalise(
+        &self,
+        sam_master: &[u8; 32],
+        signer: &DocumentSigner,
+        data: &Personalisation,
+    ) -> Result<String, DriverError>;
 }
 
 impl CardReader for PcscReader {
@@ -466,5 +488,14 @@ impl CardReader for PcscReader {
 
     fn read(&self, trust: &CardTrust) -> Result<CardData, DriverError> {
         read_card(&mut self.connect()?, trust)
+    }
+
+    fn personalise(
+        &self,
+        sam_master: &[u8; 32],
+        signer: &DocumentSigner,
+        data: &Personalisation,
+    ) -> Result<String, DriverError> {
+        personalise(&mut self.connect()?, sam_master, signer, data)
     }
 }
