@@ -111,7 +111,12 @@ impl Chip {
     }
 
     /// The chip of `kind` for resident `index` of `seed`.
-    pub fn for_resident(kind: CardKind, seed: u64, index: u64, talk: Talk) -> anyhow::Result<Chip> {
+    pub fn for_resident(
+        kind: CardKind,
+        seed: u64,
+        index: u64,
+        talk: Talk,
+    ) -> crate::error::Result<Chip> {
         let serial = derived::<8>(&format!("rekam-sim-card-{seed}-{index}"), &[0; 8]);
         let mut chip = Chip::manufacture(serial, talk);
         if kind == CardKind::Blank {
@@ -337,7 +342,7 @@ impl Chip {
 
 /// What the Dinas writes to resident `index`'s card: biodata, a card-sized portrait, both
 /// index fingers as compact minutiae, the signature.
-pub fn personalisation(seed: u64, index: u64) -> anyhow::Result<Personalisation> {
+pub fn personalisation(seed: u64, index: u64) -> crate::error::Result<Personalisation> {
     let pool = rekam_synth::resident::RegionPool::load()?;
     let s = Seed::from_u64(seed);
     let r =
@@ -363,7 +368,7 @@ pub fn personalisation(seed: u64, index: u64) -> anyhow::Result<Personalisation>
     .to_bytes()?;
 
     let masters = rekam_synth::set::masters(s, index);
-    let template = |code: u8| -> anyhow::Result<Vec<u8>> {
+    let template = |code: u8| -> crate::error::Result<Vec<u8>> {
         let Some(m) = masters.iter().find(|m| m.position.code() == code) else {
             return Ok(Vec::new());
         };
@@ -393,7 +398,7 @@ pub fn personalisation(seed: u64, index: u64) -> anyhow::Result<Personalisation>
 }
 
 /// Draws pen-down strokes into a small black-on-white PNG.
-fn signature_png(events: &[rekam_synth::signature::PenEvent]) -> anyhow::Result<Vec<u8>> {
+fn signature_png(events: &[rekam_synth::signature::PenEvent]) -> crate::error::Result<Vec<u8>> {
     const W: u32 = 300;
     const H: u32 = 100;
     let max_x = events.iter().map(|e| e.x).max().unwrap_or(1).max(1) as f64;

@@ -10,7 +10,7 @@
 //! Its recordings take their steps through `rekam::workflow::counter::step`, the one
 //! composition the desktop app's commands use too: a workflow test here tests the app's path.
 
-use anyhow::{Context, anyhow};
+use crate::error::{Result, SimError};
 use rekam::clock::{Clock, SystemClock};
 use rekam::dedup::Dedup;
 use rekam::domain::biodata::Kewarganegaraan;
@@ -81,7 +81,7 @@ pub struct RosterEntry {
 impl SynthPopulation {
     /// Residents `0..n` of [`SEED`], as the simulators generate them (as of `as_of`, the
     /// generator's reference date).
-    pub fn generate(n: u64, as_of: time::Date) -> anyhow::Result<SynthPopulation> {
+    pub fn generate(n: u64, as_of: time::Date) -> Result<SynthPopulation> {
         let pool = RegionPool::load()?;
         let mut p = SynthPopulation::default();
         for i in 0..n {
@@ -174,7 +174,7 @@ pub struct Devices {
 
 impl Devices {
     /// Starts `rekam-sim-sbi` and `rekam-sim-pad` from `bin_dir` and opens every device.
-    pub fn start(bin_dir: &Path) -> anyhow::Result<Devices> {
+    pub fn start(bin_dir: &Path) -> Result<Devices> {
         let (sbi, port) =
             crate::spawn_ready(Command::new(bin_dir.join("rekam-sim-sbi")).args(["--port", "0"]));
         let sbi = Process(sbi);
@@ -187,20 +187,20 @@ impl Devices {
 
     /// Opens every device on simulators already running: the SBI service on `sbi_port`, the
     /// pad at `pad_path` (a worker that may be killed leaves them to its parent).
-    pub fn connect(port: u16, path: &str) -> anyhow::Result<Devices> {
+    pub fn connect(port: u16, path: &str) -> Result<Devices> {
         let roots = TrustRoots::from_pem(SBI_CA.as_bytes())?;
         let found = SbiClient::new(roots).discover(port..=port);
         let devices = found
             .into_iter()
             .next()
-            .ok_or_else(|| anyhow!("no SBI service on port {port}"))?
+            .ok_or_else(|| SimError::Setup(format!("no SBI service on port {port}")))?
             .1?;
         let take = |kind: DeviceKind| {
             devices
                 .iter()
                 .find(|d| d.info().kind == kind)
                 .cloned()
-                .ok_or_else(|| anyhow!("the SBI service has no {kind:?} device"))
+                .ok_or_else(|| SimError::Setup(format!("the SBI service has no {kind:?} device")))
         };
         Ok(Devices {
             fingerprint: take(DeviceKind::Fingerprint)?,
@@ -214,7 +214,7 @@ impl Devices {
 
     /// Sets the SBI simulator's scenario (see `rekam_sim::sbi::Scenario`): who is at the
     /// devices and how captures go. Fields not given take their defaults.
-    pub fn scenario(&self, json: serde_json::Value) -> anyhow::Result<()> {
+    pub fn scenario(&self, json: serde_json::Value) -> Result<()> {
         let mut full = serde_json::json!({ "seed": SEED });
         if let (Some(f), Some(j)) = (full.as_object_mut(), json.as_object()) {
             f.extend(j.clone());
@@ -224,13 +224,16 @@ impl Devices {
             .json(&full)
             .send()?;
         if !resp.status().is_success() {
-            return Err(anyhow!("scenario refused: {}", resp.text()?));
+            return Err(SimError::Setup(format!(
+                "scenario refused: {}",
+                resp.text()?
+            )));
         }
         Ok(())
     }
 
     /// Resident `i` steps up to the devices.
-    pub fn resident(&self, i: u64) -> anyhow::Result<()> {
+    pub fn resident(&self, i: u64) -> Result<()> {
         self.scenario(serde_json::json!({ "resident": i }))
     }
 }
@@ -252,17 +255,17 @@ pub struct Counter {
 
 /// Finds the simulators' binaries: beside the running executable, or one level up (test
 /// executables live in `target/<profile>/deps`).
-pub fn bin_dir() -> anyhow::Result<PathBuf> {
+pub fn bin_dir() -> Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
     if !dir.join("rekam-sim-sbi").exists() {
         dir.pop();
     }
     if !dir.join("rekam-sim-sbi").exists() {
-        return Err(anyhow!(
+        return Err(SimError::Setup(format!(
             "rekam-sim-sbi is not beside {}: build the simulators first (cargo build -p rekam-sim)",
             exe.display()
-        ));
+        )));
     }
     Ok(dir)
 }
@@ -271,7 +274,7 @@ impl Counter {
     /// A fresh station `station_id` in `dir`, its devices, a population of `residents`
     /// generated residents, the operator `OP-01`, supervisor `SPV-01` and technician `TEK-01`
     /// enrolled through the fingerprint scanner, and the operator logged in.
-    pub fn open(dir: &Path, station_id: &str, residents: u64) -> anyhow::Result<Counter> {
+    pub fn open(dir: &Path, station_id: &str, residents: u64) -> Result<Counter> {
         let devices = Devices::start(&bin_dir()?)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let mut station = Station::init(
@@ -301,7 +304,7 @@ impl Counter {
         station_id: &str,
         residents: u64,
         devices: Devices,
-    ) -> anyhow::Result<Counter> {
+    ) -> Result<Counter> {
         let station = Station::open(
             StationPaths::new(dir.join(station_id), None),
             Arc::new(SystemClock),
@@ -314,10 +317,10 @@ impl Counter {
         mut station: Station,
         devices: Devices,
         population: SynthPopulation,
-    ) -> anyhow::Result<Counter> {
+    ) -> Result<Counter> {
         devices.resident(OPERATOR)?;
-        let session = operators::login(&mut station, "OP-01", PASSWORD, &devices.fingerprint)
-            .context("the operator's login")?;
+        // A refused login keeps the core's code (the test reads it), so no context is added.
+        let session = operators::login(&mut station, "OP-01", PASSWORD, &devices.fingerprint)?;
         let dedup = Dedup::load(station.store())?;
         Ok(Counter {
             station,
@@ -338,7 +341,7 @@ fn enrol(
     name: &str,
     role: Role,
     who: u64,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     devices.resident(who)?;
     let (finger, _) = capture_finger(&devices.fingerprint, Finger::RightIndex, "ENROL")?;
     operators::add(
@@ -357,7 +360,7 @@ fn enrol(
 
 impl Counter {
     /// Enrols one more operator (a Dinas administrator) with resident `who`'s finger.
-    pub fn enrol(&mut self, id: &str, name: &str, role: Role, who: u64) -> anyhow::Result<()> {
+    pub fn enrol(&mut self, id: &str, name: &str, role: Role, who: u64) -> Result<()> {
         enrol(&mut self.station, &self.devices, id, name, role, who)
     }
 }
@@ -379,13 +382,13 @@ impl Counter {
 
     /// Starts a recording of resident `i` (at the devices) and takes it through documents,
     /// biodata and eligibility: the case is the one their citizenship calls for.
-    pub fn begin(&mut self, i: u64) -> anyhow::Result<RecordingWorkflow> {
+    pub fn begin(&mut self, i: u64) -> Result<RecordingWorkflow> {
         self.begin_as(i, CaseType::NewRecording)
     }
 
     /// [`Counter::begin`] under `case` (a home visit), or the foreign resident's case when
     /// SIAK says so.
-    pub fn begin_as(&mut self, i: u64, case: CaseType) -> anyhow::Result<RecordingWorkflow> {
+    pub fn begin_as(&mut self, i: u64, case: CaseType) -> Result<RecordingWorkflow> {
         self.devices.resident(i)?;
         let nik = self.population.nik(i).map(str::to_owned);
         let foreign = nik
@@ -432,7 +435,7 @@ impl Counter {
 
     /// Photo, signature, fingers (declaring the resident's missing fingers first, with the
     /// supervisor's approval) and irises.
-    pub fn capture(&mut self, w: &mut RecordingWorkflow, i: u64) -> anyhow::Result<()> {
+    pub fn capture(&mut self, w: &mut RecordingWorkflow, i: u64) -> Result<()> {
         self.step(w, Action::Photo)?;
         self.step(w, Action::Signature)?;
         for (finger, reason) in self.population.missing(i) {
@@ -454,7 +457,7 @@ impl Counter {
 
     /// Index verification, de-duplication, statement, the operator's finger: everything up to
     /// the seal.
-    pub fn confirm(&mut self, w: &mut RecordingWorkflow) -> anyhow::Result<()> {
+    pub fn confirm(&mut self, w: &mut RecordingWorkflow) -> Result<()> {
         // As at a counter, and as the mismatch's advice says: an index finger that does not
         // match its slap is placed again, up to three times; if it still fails, the slaps are
         // taken again (the crash campaign's 1000 trials met a false non-match, then a slap
@@ -479,20 +482,20 @@ impl Counter {
     }
 
     /// [`Counter::confirm`], then the seal.
-    pub fn finish(&mut self, mut w: RecordingWorkflow) -> anyhow::Result<SealedRecording> {
+    pub fn finish(&mut self, mut w: RecordingWorkflow) -> Result<SealedRecording> {
         self.confirm(&mut w)?;
         Ok(w.seal(&mut self.station, &mut self.dedup)?)
     }
 
     /// Records resident `i` from queue number to summons letter.
-    pub fn record(&mut self, i: u64) -> anyhow::Result<SealedRecording> {
+    pub fn record(&mut self, i: u64) -> Result<SealedRecording> {
         let mut w = self.begin(i)?;
         self.capture(&mut w, i)?;
         self.finish(w)
     }
 }
 
-/// The core's error inside an `anyhow` error, if that is what it is: its stable code.
-pub fn code(e: &anyhow::Error) -> Option<&'static str> {
-    e.downcast_ref::<rekam::Error>().map(rekam::Error::code)
+/// The core's or the driver's stable code of `e`, if it is one of theirs.
+pub fn code(e: &SimError) -> Option<&'static str> {
+    e.code()
 }

@@ -2,6 +2,7 @@
 
 pub mod card;
 pub mod counter;
+pub mod error;
 #[cfg(target_os = "linux")]
 pub mod lossy_disk;
 pub mod sbi;

@@ -174,7 +174,7 @@ fn failure(code: &str, info: &str) -> CaptureResponseWire {
 
 impl Service {
     /// A service on `port` signing with the TEST device key, or the rogue one.
-    pub fn new(port: u16, rogue: bool) -> anyhow::Result<Service> {
+    pub fn new(port: u16, rogue: bool) -> crate::error::Result<Service> {
         let (key, cert) = if rogue {
             (ROGUE_KEY, ROGUE_CERT)
         } else {

@@ -99,10 +99,10 @@ fn a_full_disk_refuses_a_recording_at_its_start_and_never_leaves_half_a_seal() {
     fill(&filler, RECORDING_RESERVE - 2 * 1024 * 1024);
     let e = c.begin(8).map(|_| ()).unwrap_err();
     assert_eq!(code(&e), Some("DISK_FULL"), "{e:#}");
-    let message = e
-        .downcast_ref::<rekam::Error>()
-        .unwrap()
-        .localized(Lang::Id);
+    let rekam_sim::error::SimError::Core(core) = &e else {
+        panic!("not the core's refusal: {e}");
+    };
+    let message = core.localized(Lang::Id);
     assert!(message.contains("Ruang disk stasiun tinggal"), "{message}");
     println!("disk full at the start: {message}");
 

@@ -187,10 +187,10 @@ fn residents_who_may_not_be_recorded_are_refused_with_where_to_go_next() {
     ] {
         let e = c.begin(i).unwrap_err();
         assert_eq!(code(&e), Some(expected), "resident {i}: {e}");
-        let id = e
-            .downcast_ref::<rekam::Error>()
-            .unwrap()
-            .localized(Lang::Id);
+        let rekam_sim::error::SimError::Core(core) = &e else {
+            panic!("resident {i}: not the core's refusal: {e}");
+        };
+        let id = core.localized(Lang::Id);
         assert!(id.contains("Langkah berikut"), "{id}");
     }
     let today = c.station.store().clock().today().to_string();

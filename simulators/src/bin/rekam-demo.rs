@@ -85,9 +85,9 @@ fn main() -> anyhow::Result<()> {
                 sealed.push(s);
             }
             Err(e) => {
-                let text = match e.downcast_ref::<rekam::Error>() {
-                    Some(e) => e.localized(lang),
-                    None => e.to_string(),
+                let text = match &e {
+                    rekam_sim::error::SimError::Core(e) => e.localized(lang),
+                    other => other.to_string(),
                 };
                 println!("{queue}  R{i:04}  {}", text);
             }
