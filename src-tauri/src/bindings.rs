@@ -33,6 +33,7 @@ fn declarations() -> Vec<String> {
         crate::desk::SealedView,
         crate::desk::WizardView,
         rekam::workflow::counter::EyeName,
+        rekam::workflow::counter::Password,
         rekam::workflow::counter::Action,
         crate::handover::HandoverAction,
         crate::handover::HandedOverView,

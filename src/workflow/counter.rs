@@ -64,7 +64,7 @@ pub enum Action {
         /// The supervisor.
         supervisor_id: String,
         /// Their password.
-        password: String,
+        password: Password,
     },
     /// Both irises.
     Irises,
@@ -77,7 +77,7 @@ pub enum Action {
         /// The supervisor.
         supervisor_id: String,
         /// Their password.
-        password: String,
+        password: Password,
     },
     /// Index fingers against the slaps.
     Verify,
@@ -103,6 +103,38 @@ pub enum Action {
         /// Why.
         reason: String,
     },
+}
+
+/// A password typed at the counter (a supervisor's approval): `Debug` never shows it, and it
+/// is wiped from memory when dropped.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
+#[serde(transparent)]
+pub struct Password(String);
+
+impl Password {
+    /// The password's text, for checking it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Password {
+    fn from(text: &str) -> Password {
+        Password(text.to_owned())
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+impl Drop for Password {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
 }
 
 /// An eye, as the operator names it.
@@ -252,7 +284,7 @@ pub fn step(w: &mut RecordingWorkflow, counter: Counter<'_>, action: Action) -> 
             let ok = operators::approve(
                 station,
                 &supervisor_id,
-                &password,
+                password.as_str(),
                 "finger exception",
                 &subject,
             )?;
@@ -268,7 +300,7 @@ pub fn step(w: &mut RecordingWorkflow, counter: Counter<'_>, action: Action) -> 
             let ok = operators::approve(
                 station,
                 &supervisor_id,
-                &password,
+                password.as_str(),
                 "iris exception",
                 &subject,
             )?;
@@ -320,4 +352,23 @@ fn capture(w: &mut RecordingWorkflow, d: Devices<'_>, action: Action) -> Result<
         Action::OperatorFinger => Outcome::Score(w.operator_finger(d.fingerprint)?),
         _ => Outcome::Done,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Action, Password};
+    use crate::packet::ExceptionReason;
+
+    #[test]
+    fn a_supervisors_password_never_shows_in_a_log() {
+        let action = Action::FingerException {
+            finger: 10,
+            reason: ExceptionReason::Bandaged,
+            supervisor_id: "SPV-01".into(),
+            password: Password::from("rahasia-uji-123"),
+        };
+        let shown = format!("{action:?}");
+        assert!(!shown.contains("rahasia"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
 }

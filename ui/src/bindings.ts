@@ -115,6 +115,8 @@ sealed: SealedView | null, };
 
 export type EyeName = "right" | "left";
 
+export type Password = string;
+
 export type Action = { "action": "start", 
 /**
  * The case.
@@ -151,7 +153,7 @@ supervisor_id: string,
 /**
  * Their password.
  */
-password: string, } | { "action": "irises" } | { "action": "iris_exception", 
+password: Password, } | { "action": "irises" } | { "action": "iris_exception", 
 /**
  * Which eye.
  */
@@ -167,7 +169,7 @@ supervisor_id: string,
 /**
  * Their password.
  */
-password: string, } | { "action": "verify" } | { "action": "retake_fingers" } | { "action": "dedup" } | { "action": "statement" } | { "action": "operator_finger" } | { "action": "seal" } | { "action": "pause", 
+password: Password, } | { "action": "verify" } | { "action": "retake_fingers" } | { "action": "dedup" } | { "action": "statement" } | { "action": "operator_finger" } | { "action": "seal" } | { "action": "pause", 
 /**
  * Why.
  */

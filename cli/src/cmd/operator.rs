@@ -67,10 +67,11 @@ pub fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
         },
         None,
     )?;
-    println!(
+    // `--json` too: one document on stdout, like every other command.
+    ctx.out.message(&format!(
         "{} {id} ({})",
         ctx.lang.pick("Operator ditambahkan:", "Operator added:"),
         role.as_str()
-    );
+    ));
     Ok(Exit::Ok)
 }
