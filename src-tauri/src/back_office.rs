@@ -68,7 +68,8 @@ pub async fn sync_now(app: tauri::AppHandle, lang: Option<Lang>) -> Result<(), U
 }
 
 /// Where the records stand on their way to the data center.
-#[derive(Debug, Serialize, ts_rs::TS)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SyncView {
     /// The data center's address, when the app syncs.
     dc_url: Option<String>,
@@ -146,7 +147,8 @@ pub async fn export_targets(
 }
 
 /// Progress of an export, sent to the screen after each packet.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub(crate) struct ExportProgress {
     done: usize,
     total: usize,

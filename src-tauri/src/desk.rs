@@ -25,7 +25,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// An error as the screen shows it.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct UiError {
     /// Stable code.
     pub code: &'static str,
@@ -179,7 +180,8 @@ impl Devices {
 }
 
 /// The logged-in operator, as the header shows them.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SessionView {
     operator_id: String,
     name: String,
@@ -190,7 +192,8 @@ pub struct SessionView {
 }
 
 /// One document of the case's checklist.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ChecklistLine {
     document: Document,
     label: &'static str,
@@ -199,7 +202,8 @@ pub struct ChecklistLine {
 }
 
 /// The biodata as the resident checks it on the screen.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct BiodataView {
     nik: String,
     name: String,
@@ -254,7 +258,8 @@ fn json<T: Serialize>(v: &T) -> serde_json::Value {
 }
 
 /// The summons letter as the screen shows it beside its PDF.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SealedView {
     queue_number: String,
     packet_id: String,
@@ -265,7 +270,8 @@ pub struct SealedView {
 }
 
 /// Where a recording is, for the wizard.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct WizardView {
     /// Queue number.
     queue_number: String,
@@ -283,7 +289,7 @@ pub struct WizardView {
     biodata: Option<BiodataView>,
     /// What the last action gave (a score, a progress), for the screen to show. Not typed
     /// yet: each step gives its own shape (the next step of the screen contract).
-    #[ts(type = "any")]
+    #[cfg_attr(test, ts(type = "any"))]
     last: serde_json::Value,
     /// The sealed recording, once sealed.
     sealed: Option<SealedView>,

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// What the operator asks of the handover in progress.
-#[derive(Debug, Deserialize, ts_rs::TS)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum HandoverAction {
     /// A resident brings their summons letter (its queue number, when they have it).
@@ -49,7 +50,8 @@ pub enum HandoverAction {
 }
 
 /// The card handed over.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct HandedOverView {
     card_serial: String,
     /// `berhasil` or `dispensasi`.
@@ -58,7 +60,8 @@ pub struct HandedOverView {
 }
 
 /// Where a handover is, for its screen.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct HandoverView {
     queue_number: Option<String>,
     /// The step to do next: `card`, `chip_data`, `handover_verification`, `receipt`, `ended`.

@@ -185,7 +185,8 @@ async fn recording(
 }
 
 /// One device as the device bar shows it.
-#[derive(Debug, Serialize, ts_rs::TS)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub(crate) struct DeviceView {
     kind: rekam_drivers::DeviceKind,
     label: &'static str,

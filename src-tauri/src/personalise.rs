@@ -17,7 +17,8 @@ use rekam_drivers::card::DocumentSigner;
 use serde::Serialize;
 
 /// The order on screen, for the administrator to check before writing.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PrintOrderView {
     packet_id: String,
     biodata: BiodataView,
@@ -27,7 +28,8 @@ pub struct PrintOrderView {
 }
 
 /// The card written.
-#[derive(Debug, Serialize, ts_rs::TS)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PersonalisedView {
     card_serial: String,
     masked_nik: MaskedNik,

@@ -19,7 +19,8 @@ use tauri::{Emitter, Manager};
 const LONGEST: Duration = Duration::from_secs(90);
 
 /// The device a step previews.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum PreviewDevice {
     /// The face camera (the portrait).
@@ -31,7 +32,8 @@ pub enum PreviewDevice {
 }
 
 /// One frame for the screen.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub(crate) struct Frame {
     device: PreviewDevice,
     /// Which preview it belongs to (the screen drops frames of an older one).

@@ -19,7 +19,8 @@ const CASES: [CaseType; 4] = [
 ];
 
 /// One case the screen offers, with its checklist.
-#[derive(Debug, Serialize, ts_rs::TS)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ReissueCase {
     case: CaseType,
     label: &'static str,
@@ -44,7 +45,8 @@ pub fn reissue_checklist(lang: Option<Lang>) -> Vec<ReissueCase> {
 }
 
 /// What the operator filled in.
-#[derive(Debug, Deserialize, ts_rs::TS)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ReissueForm {
     case: CaseType,
     nik: String,
@@ -57,7 +59,8 @@ pub struct ReissueForm {
 }
 
 /// The request taken, as the temporary letter's screen shows it.
-#[derive(Debug, Serialize, ts_rs::TS)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ReissuedView {
     request_id: String,
     masked_nik: MaskedNik,

@@ -93,7 +93,7 @@ const CAPABILITIES: &[(&str, &[&str], &[&str])] = &[
     (
         "the screen's TypeScript types",
         &["ts-rs"],
-        // the shell; beneath it only as an optional `ts` feature (see the test below)
+        // the shell (its tests); beneath it only as an optional `ts` feature (the test below)
         &[
             "rekam-desktop",
             "rekam",
