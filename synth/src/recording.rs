@@ -9,21 +9,21 @@ use crate::resident::{MissingReason, RegionPool};
 use crate::seed::Seed;
 use crate::set::{SetOptions, generate_resident};
 use crate::signature::{PenEvent, render};
-use rekam::domain::case::CaseType;
-use rekam::packet::{
-    Capture, CaptureException, DeviceIdentity, DocumentCheck, ExceptionReason, MANIFEST_FORMAT,
-    Manifest, Modality, Recording, StepTiming,
-};
 use rekam_bio::finger::extract::{Gray, extract};
 use rekam_bio::finger::{FingerTemplate, record_of};
 use rekam_bio::person::PersonTemplate;
+use rekam_domain::case::CaseType;
+use rekam_domain::manifest::{
+    Capture, CaptureException, DeviceIdentity, DocumentCheck, ExceptionReason, MANIFEST_FORMAT,
+    Manifest, Modality, Recording, StepTiming,
+};
 use rekam_records::cbeff::{BiometricType, Bir, Format, Purpose, eye_subtype, finger_subtype};
 use rekam_records::face::{FaceFormat, FaceImage};
 use rekam_records::finger::{Compression, FingerImage};
 use rekam_records::iris::{Eye, IrisFormat, IrisImage};
 use time::Date;
 
-pub use rekam::packet::{OWNER_REKAM, PEN_STROKES, SIGNATURE_IMAGE};
+pub use rekam_domain::manifest::{OWNER_REKAM, PEN_STROKES, SIGNATURE_IMAGE};
 
 /// A generated recording and the person template its fingers and irises give.
 #[derive(Debug)]

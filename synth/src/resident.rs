@@ -6,13 +6,13 @@ use crate::names;
 use crate::seed::Seed;
 use rand::Rng;
 use rand::seq::IndexedRandom;
-use rekam::domain::biodata::{
+use rekam_domain::biodata::{
     AboGroup, Agama, Alamat, Biodata, GolonganDarah, Kewarganegaraan, Kitap, StatusPerkawinan,
 };
-use rekam::domain::kk::KkNumber;
-use rekam::domain::nik::{Nik, Sex};
-use rekam::domain::pekerjaan::Pekerjaan;
-use rekam::domain::region::{EmbeddedRegions, Region, RegionCode, RegionLevel};
+use rekam_domain::kk::KkNumber;
+use rekam_domain::nik::{Nik, Sex};
+use rekam_domain::pekerjaan::Pekerjaan;
+use rekam_domain::region::{EmbeddedRegions, Region, RegionCode, RegionLevel};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use time::{Date, Duration, Month};
@@ -89,7 +89,7 @@ pub struct RegionPool {
 
 impl RegionPool {
     /// Loads the region master data compiled into `rekam`.
-    pub fn load() -> Result<RegionPool, rekam::domain::region::RegionError> {
+    pub fn load() -> Result<RegionPool, rekam_domain::region::RegionError> {
         let kecamatan = EmbeddedRegions::iter(RegionLevel::Kecamatan)?;
         let mut villages: HashMap<RegionCode, Vec<Region>> = HashMap::new();
         for v in EmbeddedRegions::iter(RegionLevel::Village)? {

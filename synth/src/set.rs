@@ -154,7 +154,7 @@ pub enum SetError {
     },
     /// The region data could not be loaded.
     #[error(transparent)]
-    Region(#[from] rekam::domain::region::RegionError),
+    Region(#[from] rekam_domain::region::RegionError),
 }
 
 /// Files of a set: path inside the set, and bytes.

@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
-use rekam::domain::eligibility::{self, Applicant, Eligibility, RecordingStatus};
-use rekam::domain::region::{EmbeddedRegions, RegionIndex, RegionLevel};
+use rekam_domain::eligibility::{self, Applicant, Eligibility, RecordingStatus};
+use rekam_domain::region::{EmbeddedRegions, RegionIndex, RegionLevel};
 use rekam_synth::face::{self, FaceShot};
 use rekam_synth::finger::impression::{Capture, Quality, impression};
 use rekam_synth::iris::{IrisCapture, IrisTexture, IrisTruth, iris_image};
@@ -122,7 +122,7 @@ fn residents_pass_rekams_rules_and_edge_cases_meet_their_refusals() {
         let Some(b) = &r.biodata else {
             assert_eq!(r.edge_case, Some(EdgeCase::NoNik), "{}", r.id);
             let got = eligibility::assess(
-                rekam::domain::case::CaseType::NewRecording,
+                rekam_domain::case::CaseType::NewRecording,
                 Applicant::NoNik,
                 today,
             );
@@ -136,7 +136,7 @@ fn residents_pass_rekams_rules_and_edge_cases_meet_their_refusals() {
         assert!(
             warnings.iter().all(|w| matches!(
                 w,
-                rekam::domain::biodata::BiodataWarning::BirthDateDiffersFromNik
+                rekam_domain::biodata::BiodataWarning::BirthDateDiffersFromNik
             )),
             "{}: {warnings:?}",
             r.id
@@ -148,11 +148,11 @@ fn residents_pass_rekams_rules_and_edge_cases_meet_their_refusals() {
         );
         let case = if matches!(
             b.citizenship,
-            rekam::domain::biodata::Kewarganegaraan::Wna { .. }
+            rekam_domain::biodata::Kewarganegaraan::Wna { .. }
         ) {
-            rekam::domain::case::CaseType::ForeignResident
+            rekam_domain::case::CaseType::ForeignResident
         } else {
-            rekam::domain::case::CaseType::NewRecording
+            rekam_domain::case::CaseType::NewRecording
         };
         let got = eligibility::assess(
             case,

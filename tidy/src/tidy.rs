@@ -45,7 +45,10 @@ const MAY_DEPEND_ON: &[(&str, &[&str])] = &[
     ),
     ("rekam-desktop", &["rekam", "rekam-drivers"]),
     ("rekam-gateway-cli", &["rekam-domain", "rekam-gateway"]),
-    ("rekam-synth", &["rekam", "rekam-bio", "rekam-records"]),
+    (
+        "rekam-synth",
+        &["rekam-bio", "rekam-domain", "rekam-records"],
+    ),
     (
         "rekam-sim",
         &[
