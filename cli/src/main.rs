@@ -134,7 +134,6 @@ fn main() -> ExitCode {
     let ctx = Ctx {
         global: &cli.global,
         out: &out,
-        lang: cli.global.lang,
         clock: Arc::new(SystemClock),
     };
     match run(&cli.command, &ctx) {
@@ -168,16 +167,20 @@ fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
     }
 }
 
-/// What every subcommand runs with: the global flags, the output, the language and the clock.
+/// What every subcommand runs with: the global flags, the output and the clock.
 #[derive(Debug)]
 pub(crate) struct Ctx<'a> {
     pub global: &'a Global,
     pub out: &'a Out,
-    pub lang: Lang,
     pub clock: Arc<dyn Clock>,
 }
 
 impl Ctx<'_> {
+    /// The operator's language (`--lang`).
+    pub fn lang(&self) -> Lang {
+        self.global.lang
+    }
+
     /// The station's paths from `--data-dir` and `--key-file`.
     pub fn paths(&self) -> anyhow::Result<StationPaths> {
         let data_dir = match &self.global.data_dir {

@@ -494,8 +494,3 @@ impl Counter {
         self.finish(w)
     }
 }
-
-/// The core's or the driver's stable code of `e`, if it is one of theirs.
-pub fn code(e: &SimError) -> Option<&'static str> {
-    e.code()
-}

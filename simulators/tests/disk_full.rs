@@ -15,7 +15,7 @@ use common::{DataCenter, assert_sound};
 use rekam::clock::SystemClock;
 use rekam::i18n::{Lang, Localized};
 use rekam::station::{RECORDING_RESERVE, Station, StationPaths};
-use rekam_sim::counter::{Counter, code};
+use rekam_sim::counter::Counter;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -98,7 +98,7 @@ fn a_full_disk_refuses_a_recording_at_its_start_and_never_leaves_half_a_seal() {
     // queue number is issued or a device is used.
     fill(&filler, RECORDING_RESERVE - 2 * 1024 * 1024);
     let e = c.begin(8).map(|_| ()).unwrap_err();
-    assert_eq!(code(&e), Some("DISK_FULL"), "{e:#}");
+    assert_eq!(e.code(), Some("DISK_FULL"), "{e:#}");
     let rekam_sim::error::SimError::Core(core) = &e else {
         panic!("not the core's refusal: {e}");
     };

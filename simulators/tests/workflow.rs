@@ -21,7 +21,7 @@ use rekam_drivers::card::pcsc::PcscReader;
 use rekam_drivers::sbi::Finger;
 use rekam_gateway::{Config, Gateway};
 use rekam_packet::DcKeys;
-use rekam_sim::counter::{Counter, OPERATOR, PASSWORD, code};
+use rekam_sim::counter::{Counter, OPERATOR, PASSWORD};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
@@ -186,7 +186,7 @@ fn residents_who_may_not_be_recorded_are_refused_with_where_to_go_next() {
         (5, "ELIG_ALREADY_RECORDED"),
     ] {
         let e = c.begin(i).unwrap_err();
-        assert_eq!(code(&e), Some(expected), "resident {i}: {e}");
+        assert_eq!(e.code(), Some(expected), "resident {i}: {e}");
         let rekam_sim::error::SimError::Core(core) = &e else {
             panic!("resident {i}: not the core's refusal: {e}");
         };
@@ -224,7 +224,7 @@ fn a_person_recorded_here_is_refused_by_nik_and_by_fingers_under_another_nik() {
     let first = c.record(0).unwrap();
 
     let e = c.begin(0).unwrap_err();
-    assert_eq!(code(&e), Some("ELIG_ALREADY_RECORDED"), "{e}");
+    assert_eq!(e.code(), Some("ELIG_ALREADY_RECORDED"), "{e}");
     assert!(
         e.to_string().contains(&first.packet_id),
         "names the record: {e}"

@@ -304,8 +304,8 @@ fn stored<T>(
     parse(&text).ok_or_else(|| bad_text(i, &text))
 }
 
-/// A stored column whose text is not what this build writes. Never repeats a masked NIK's
-/// neighbour columns in full: the caller passes what to name.
+/// A stored column whose text is not what this build writes: a damaged row. `what` is what
+/// the error may name (the masked NIK column passes a word, not its text).
 fn bad_text(i: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
         i,

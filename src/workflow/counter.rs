@@ -235,9 +235,9 @@ pub fn device_gone(code: &str) -> bool {
     )
 }
 
-/// Takes `action` on the recording `w`. Starting, sealing and cancelling end or begin the
-/// recording itself and are the caller's ([`RecordingWorkflow::start`], `seal`, `cancel`);
-/// asked here, they do nothing.
+/// Takes `action` on the recording `w`. Starting, sealing and cancelling begin or end the
+/// recording itself and are the caller's ([`RecordingWorkflow::start`], `seal`, `cancel`):
+/// asked here, they are refused, never taken as done.
 pub fn step(w: &mut RecordingWorkflow, counter: Counter<'_>, action: Action) -> Result<Outcome> {
     let Counter {
         station,
@@ -246,8 +246,21 @@ pub fn step(w: &mut RecordingWorkflow, counter: Counter<'_>, action: Action) -> 
         population,
     } = counter;
     let subject = w.queue_number().to_owned();
+    // The devices, for the one step that needs them.
+    let devices = move || {
+        devices.ok_or_else(|| {
+            Error::from(DriverError::NotConnected {
+                kind: DeviceKind::Fingerprint,
+                address: "SBI".into(),
+            })
+        })
+    };
     Ok(match action {
-        Action::Start { .. } | Action::Seal | Action::Cancel { .. } => Outcome::Done,
+        Action::Start { .. } | Action::Seal | Action::Cancel { .. } => {
+            return Err(Error::Internal(format!(
+                "{action:?} begins or ends the recording: the caller takes it, not a step"
+            )));
+        }
         Action::Documents {
             presented,
             applicable,
@@ -311,46 +324,23 @@ pub fn step(w: &mut RecordingWorkflow, counter: Counter<'_>, action: Action) -> 
             w.dedup(station, dedup)?;
             Outcome::Done
         }
-        Action::Photo
-        | Action::Signature
-        | Action::Fingers
-        | Action::Irises
-        | Action::Verify
-        | Action::RetakeFingers
-        | Action::Statement
-        | Action::OperatorFinger => {
-            let d = devices.ok_or_else(|| {
-                Error::from(DriverError::NotConnected {
-                    kind: DeviceKind::Fingerprint,
-                    address: "SBI".into(),
-                })
-            })?;
-            capture(w, d, action)?
-        }
-    })
-}
-
-/// A step at a device.
-fn capture(w: &mut RecordingWorkflow, d: Devices<'_>, action: Action) -> Result<Outcome> {
-    Ok(match action {
-        Action::Photo => Outcome::Score(w.photo(d.face)?),
+        Action::Photo => Outcome::Score(w.photo(devices()?.face)?),
         Action::Signature => {
-            w.signature(d.pad)?;
+            w.signature(devices()?.pad)?;
             Outcome::Done
         }
-        Action::Fingers => Outcome::Fingers(w.fingers(d.fingerprint)?),
-        Action::Irises => Outcome::Irises(w.irises(d.iris)?),
+        Action::Fingers => Outcome::Fingers(w.fingers(devices()?.fingerprint)?),
+        Action::Irises => Outcome::Irises(w.irises(devices()?.iris)?),
         Action::Verify => {
-            let (right, left) = w.verify_index(d.fingerprint)?;
+            let (right, left) = w.verify_index(devices()?.fingerprint)?;
             Outcome::Verified { right, left }
         }
-        Action::RetakeFingers => Outcome::Fingers(w.retake_fingers(d.fingerprint)?),
+        Action::RetakeFingers => Outcome::Fingers(w.retake_fingers(devices()?.fingerprint)?),
         Action::Statement => {
-            w.statement(d.pad)?;
+            w.statement(devices()?.pad)?;
             Outcome::Done
         }
-        Action::OperatorFinger => Outcome::Score(w.operator_finger(d.fingerprint)?),
-        _ => Outcome::Done,
+        Action::OperatorFinger => Outcome::Score(w.operator_finger(devices()?.fingerprint)?),
     })
 }
 

@@ -134,11 +134,6 @@ const CAPABILITIES: &[(&str, &[&str], &[&str])] = &[
     ),
 ];
 
-/// Library sources that still use `anyhow` although only binaries should: known debt, each
-/// to become a typed error. The test fails when one of these no longer needs its place, so the
-/// list only shrinks.
-const ANYHOW_DEBT: &[&str] = &[];
-
 /// The repository's root.
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -321,7 +316,6 @@ fn only_the_shell_knows_the_screen_and_the_rest_only_behind_a_feature() {
 #[test]
 fn libraries_return_their_own_errors_not_anyhow() {
     let mut problems = Vec::new();
-    let mut still_needed = BTreeSet::new();
     // The tidy crate names anyhow to look for it.
     for k in workspace().into_iter().filter(|k| k.name != "rekam-tidy") {
         let Some(lib) = &k.lib else { continue };
@@ -333,17 +327,8 @@ fn libraries_return_their_own_errors_not_anyhow() {
             if in_binary || !read(&file).contains("anyhow") {
                 continue;
             }
-            if ANYHOW_DEBT.contains(&rel.as_str()) {
-                still_needed.insert(rel);
-            } else {
-                problems.push(format!("{rel} (library of {})", k.name));
-            }
+            problems.push(format!("{rel} (library of {})", k.name));
         }
-    }
-    for stale in ANYHOW_DEBT.iter().filter(|f| !still_needed.contains(**f)) {
-        problems.push(format!(
-            "{stale} no longer uses anyhow: take it off ANYHOW_DEBT"
-        ));
     }
     report(
         "a library uses anyhow",

@@ -19,7 +19,7 @@ pub fn run(args: &Args, ctx: &Ctx) -> anyhow::Result<Exit> {
     let lines = rekam::sync::backlog(
         &station,
         Duration::from_secs(args.stuck_hours * 3600),
-        ctx.lang,
+        ctx.lang(),
     )?;
     if args.summary {
         ctx.out

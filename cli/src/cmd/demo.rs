@@ -52,7 +52,7 @@ pub fn run(args: &Args, ctx: &Ctx) -> anyhow::Result<Exit> {
     }
     let mut cmd = std::process::Command::new(&demo);
     cmd.args(["--residents", &args.residents.to_string()])
-        .args(["--lang", ctx.lang.pick("id", "en")]);
+        .args(["--lang", ctx.lang().pick("id", "en")]);
     if let Some(dir) = &args.keep {
         cmd.arg("--dir").arg(dir).arg("--keep");
     }

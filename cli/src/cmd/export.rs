@@ -17,7 +17,7 @@ pub struct Args {
 pub fn run(args: &Args, ctx: &Ctx) -> anyhow::Result<Exit> {
     let mut station = ctx.open()?;
     let quiet = ctx.global.json;
-    let lang = ctx.lang;
+    let lang = ctx.lang();
     let report = rekam::export::export(
         &mut station,
         &args.to,

@@ -31,7 +31,9 @@ pub fn run(args: &Args, ctx: &Ctx) -> anyhow::Result<Exit> {
         ctx.clock.clone(),
     )?;
     let status = station.status()?;
-    ctx.out
-        .status(&status, ctx.lang.pick("Stasiun dibuat", "Station created"));
+    ctx.out.status(
+        &status,
+        ctx.lang().pick("Stasiun dibuat", "Station created"),
+    );
     Ok(Exit::Ok)
 }

@@ -26,7 +26,7 @@ pub fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
     station.finish_key_rotation(actor)?;
     ctx.out.message(&format!(
         "{} {}",
-        ctx.lang
+        ctx.lang()
             .pick("Kunci stasiun diganti:", "Station key rotated:"),
         station.signing_key()?.id()
     ));

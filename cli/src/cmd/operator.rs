@@ -70,7 +70,7 @@ pub fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
     // `--json` too: one document on stdout, like every other command.
     ctx.out.message(&format!(
         "{} {id} ({})",
-        ctx.lang.pick("Operator ditambahkan:", "Operator added:"),
+        ctx.lang().pick("Operator ditambahkan:", "Operator added:"),
         role.as_str()
     ));
     Ok(Exit::Ok)

@@ -22,7 +22,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, ctx: &Ctx) -> anyhow::Result<Exit> {
-    let lang = ctx.lang;
+    let lang = ctx.lang();
     let mut station = ctx.open()?;
     let file = &args.dc_identity;
     let expected: rekam_packet::DcIdentity = serde_json::from_slice(

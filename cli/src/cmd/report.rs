@@ -19,7 +19,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, ctx: &Ctx) -> anyhow::Result<Exit> {
-    let lang = ctx.lang;
+    let lang = ctx.lang();
     let station = ctx.open()?;
     let day = args
         .day

@@ -7,7 +7,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Exit> {
     let station = ctx.open()?;
     ctx.out.status(
         &station.status()?,
-        ctx.lang.pick("Status stasiun", "Station status"),
+        ctx.lang().pick("Status stasiun", "Station status"),
     );
     Ok(Exit::Ok)
 }

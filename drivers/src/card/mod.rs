@@ -225,7 +225,12 @@ impl DocumentSigner {
             std::fs::read_to_string(key).map_err(|e| io(key, e.to_string()))?,
         );
         let chain_pem = std::fs::read_to_string(chain).map_err(|e| io(chain, e.to_string()))?;
-        DocumentSigner::from_pem(&key_pem, &chain_pem).map_err(|e| io(chain, e.to_string()))
+        // The parse names which of the two it refused ("signer key: ..." or the certificate).
+        DocumentSigner::from_pem(&key_pem, &chain_pem).map_err(|e| DriverError::Io {
+            kind: KIND,
+            address: format!("{}, {}", key.display(), chain.display()),
+            detail: e.to_string(),
+        })
     }
 
     /// The security object for `files` on chip `serial`.
