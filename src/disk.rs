@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// Space on the filesystem holding a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Space {
     /// Bytes an unprivileged writer may still use.
     pub free_bytes: u64,
@@ -25,6 +26,7 @@ pub fn space(path: &Path) -> Result<Space> {
 
 /// A place an export can go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Target {
     /// The mount point.
     pub path: PathBuf,

@@ -34,6 +34,7 @@ use std::path::{Path, PathBuf};
 
 /// What an export did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ExportReport {
     /// The bundle directory.
     pub bundle: PathBuf,
@@ -208,6 +209,7 @@ fn interim_signature(
 
 /// What a receipts import did.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReceiptsReport {
     /// Packets now SENT_FOR_ENROLLMENT.
     pub accepted: usize,

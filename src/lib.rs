@@ -11,6 +11,7 @@ pub mod audit;
 pub mod backup;
 pub mod card_face;
 pub mod dedup;
+pub mod desk;
 pub mod disk;
 pub mod documents;
 mod durable;
@@ -22,7 +23,6 @@ pub mod siak;
 pub mod station;
 pub mod store;
 pub mod sync;
-#[cfg(feature = "training")]
 pub mod training;
 pub mod workflow;
 

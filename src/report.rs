@@ -14,6 +14,7 @@ use std::time::Duration;
 
 /// One SOP standard and how the day's visits fared against it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StepLine {
     /// The standard's name (`queue`, `documents`, `recording`, `handover`, ...).
     pub step: String,
@@ -31,6 +32,7 @@ pub struct StepLine {
 
 /// The day's report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DailyReport {
     /// The station.
     pub station_id: String,

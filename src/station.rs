@@ -478,6 +478,7 @@ pub struct Sealed {
 
 /// A station's state at a glance.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StationStatus {
     /// Station id.
     pub station_id: String,
@@ -511,6 +512,7 @@ pub struct StationStatus {
 
 /// Regions of one level.
 #[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RegionCount {
     /// The level.
     pub level: RegionLevel,

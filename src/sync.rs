@@ -668,6 +668,7 @@ fn run_asked(
 
 /// One line of `rekam backlog`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BacklogLine {
     /// The record.
     #[serde(flatten)]

@@ -22,6 +22,7 @@ pub const ATTRIBUTION: &str = "Region codes: idn-area-data 4.0.1, Open Database 
 
 /// The administrative level of a region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum RegionLevel {
     /// Provinsi.

@@ -149,6 +149,12 @@ impl Population for SynthPopulation {
 #[derive(Debug)]
 pub struct Process(Child);
 
+impl From<Child> for Process {
+    fn from(child: Child) -> Process {
+        Process(child)
+    }
+}
+
 impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -162,6 +168,8 @@ pub struct Devices {
     /// The simulators this handle started (none when it connected to running ones).
     _processes: Vec<Process>,
     sbi_port: u16,
+    /// Where the pad is.
+    pad_path: String,
     /// The slap scanner.
     pub fingerprint: SbiDevice,
     /// The iris camera.
@@ -207,6 +215,7 @@ impl Devices {
             iris: take(DeviceKind::Iris)?,
             face: take(DeviceKind::Face)?,
             pad: SerialPad::open(path)?,
+            pad_path: path.to_owned(),
             sbi_port: port,
             _processes: Vec::new(),
         })
@@ -215,27 +224,60 @@ impl Devices {
     /// Sets the SBI simulator's scenario (see `rekam_sim::sbi::Scenario`): who is at the
     /// devices and how captures go. Fields not given take their defaults.
     pub fn scenario(&self, json: serde_json::Value) -> Result<()> {
-        let mut full = serde_json::json!({ "seed": SEED });
-        if let (Some(f), Some(j)) = (full.as_object_mut(), json.as_object()) {
-            f.extend(j.clone());
-        }
-        let resp = reqwest::blocking::Client::new()
-            .post(format!("http://127.0.0.1:{}/admin/scenario", self.sbi_port))
-            .json(&full)
-            .send()?;
-        if !resp.status().is_success() {
-            return Err(SimError::Setup(format!(
-                "scenario refused: {}",
-                resp.text()?
-            )));
-        }
-        Ok(())
+        scenario(self.sbi_port, json)
     }
 
     /// Resident `i` steps up to the devices.
     pub fn resident(&self, i: u64) -> Result<()> {
         self.scenario(serde_json::json!({ "resident": i }))
     }
+
+    /// Closes every device and hands the simulators over to a client that finds them itself
+    /// (the core's `rekam::desk::Desk`): they keep running until the result is dropped.
+    pub fn release(self) -> Simulators {
+        Simulators {
+            _processes: self._processes,
+            sbi_port: self.sbi_port,
+            pad_path: self.pad_path,
+        }
+    }
+}
+
+/// Device simulators running with no device open here ([`Devices::release`]).
+#[derive(Debug)]
+pub struct Simulators {
+    _processes: Vec<Process>,
+    /// The SBI service's port.
+    pub sbi_port: u16,
+    /// The signature pad's serial port.
+    pub pad_path: String,
+}
+
+impl Simulators {
+    /// Resident `i` steps up to the devices.
+    pub fn resident(&self, i: u64) -> Result<()> {
+        scenario(self.sbi_port, serde_json::json!({ "resident": i }))
+    }
+}
+
+/// The SBI simulator's scenario on `port` (see `rekam_sim::sbi::Scenario`); fields not given
+/// take their defaults.
+fn scenario(port: u16, json: serde_json::Value) -> Result<()> {
+    let mut full = serde_json::json!({ "seed": SEED });
+    if let (Some(f), Some(j)) = (full.as_object_mut(), json.as_object()) {
+        f.extend(j.clone());
+    }
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("http://127.0.0.1:{port}/admin/scenario"))
+        .json(&full)
+        .send()?;
+    if !resp.status().is_success() {
+        return Err(SimError::Setup(format!(
+            "scenario refused: {}",
+            resp.text()?
+        )));
+    }
+    Ok(())
 }
 
 /// A station with its operator and supervisor, its population and its de-duplication index.

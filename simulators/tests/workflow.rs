@@ -278,7 +278,13 @@ fn a_slap_of_three_fingers_and_poor_quality_are_retried_then_excepted_with_appro
         .unwrap();
     let e = w.fingers(&c.devices.fingerprint).unwrap_err();
     assert_eq!(e.code(), "QUALITY_EXCEPTION_NEEDED", "{e}");
-    assert!(e.to_string().contains("Left IndexFinger"), "{e}");
+    // Named as the operator knows them, in their language (not SBI's `Left IndexFinger`).
+    assert!(e.to_string().contains("left index"), "{e}");
+    assert!(
+        e.localized(Lang::Id).contains("telunjuk kiri"),
+        "{}",
+        e.localized(Lang::Id)
+    );
     let e = operators::approve(&mut c.station, "SPV-01", "wrong-password", "x", "y").unwrap_err();
     assert_eq!(e.code(), "APPROVAL_REQUIRED");
     let e = operators::approve(&mut c.station, "OP-01", PASSWORD, "x", "y").unwrap_err();

@@ -5,8 +5,10 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 use rekam::clock::{Clock, SystemClock};
-use rekam::i18n::{Lang, Localized};
+use rekam::desk::{Config, Desk, DeviceView, HomeView, SessionView, WizardView};
+use rekam::i18n::Lang;
 use rekam::station::{Station, StationPaths};
+use rekam::workflow::counter::Action;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -14,19 +16,19 @@ use std::sync::{Arc, Mutex};
 mod back_office;
 #[cfg(test)]
 mod bindings;
-mod desk;
-mod handover;
-mod personalise;
+mod issuance;
 mod preview;
-mod reissue;
+mod problem;
 mod training;
 
-use desk::{Action, Config, Desk, SessionView, UiError, WizardView};
+use problem::UiError;
 
 /// What the shell keeps between commands.
 struct AppState {
+    /// Where everything is (the desk has its own copy).
     config: Config,
     clock: Arc<dyn Clock>,
+    /// The counter: station, devices, operator, the recording or handover in progress.
     desk: Mutex<Desk>,
     /// Where to write the rendered screen and then quit (the start-up smoke test).
     smoke_file: Option<PathBuf>,
@@ -51,20 +53,21 @@ async fn off_main<T: Send + 'static>(
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "a command failed");
-            UiError::internal(lang)
+            problem::internal(lang)
         })?
 }
 
-/// [`off_main`] with the counter locked; a poisoned lock (a panic in an earlier command) asks
-/// for a restart instead of going on with half-updated state.
+/// [`off_main`] with the counter locked, the core's error shown in the operator's language;
+/// a poisoned lock (a panic in an earlier command) asks for a restart instead of going on
+/// with half-updated state.
 pub(crate) async fn on_desk<T: Send + 'static>(
     app: tauri::AppHandle,
     lang: Option<Lang>,
-    f: impl FnOnce(&mut Desk, &AppState, Lang) -> Result<T, UiError> + Send + 'static,
+    f: impl FnOnce(&mut Desk, &AppState, Lang) -> rekam::Result<T> + Send + 'static,
 ) -> Result<T, UiError> {
     off_main(app, lang, move |state, lang| {
-        let mut desk = state.desk.lock().map_err(|_| UiError::internal(lang))?;
-        f(&mut desk, state, lang)
+        let mut desk = state.desk.lock().map_err(|_| problem::internal(lang))?;
+        f(&mut desk, state, lang).map_err(problem::core(lang))
     })
     .await
 }
@@ -72,27 +75,9 @@ pub(crate) async fn on_desk<T: Send + 'static>(
 /// The home screen's data: the station's status and its backlog, opening the station on
 /// first use.
 #[tauri::command]
-async fn station_status(
-    app: tauri::AppHandle,
-    lang: Option<Lang>,
-) -> Result<serde_json::Value, UiError> {
-    on_desk(app, lang, |desk, state, lang| {
-        let station = desk.station(&state.config, &state.clock, lang)?;
-        let core = |e: rekam::Error| UiError::from_core(&e, lang);
-        let status = station.status().map_err(core)?;
-        let lines = rekam::sync::backlog(station, STUCK_AFTER, lang).map_err(core)?;
-        let waiting = lines.iter().filter(|l| l.row.state.unsent()).count();
-        let stuck = lines.iter().filter(|l| l.stuck).count();
-        Ok(serde_json::json!({
-            "status": status,
-            "backlog": { "open": lines.len(), "unsent": waiting, "stuck": stuck },
-        }))
-    })
-    .await
+async fn station_status(app: tauri::AppHandle, lang: Option<Lang>) -> Result<HomeView, UiError> {
+    on_desk(app, lang, |desk, _, lang| desk.home(lang)).await
 }
-
-/// A record is stuck when not at the data center this long after recording (the SOP's 24 h).
-pub(crate) const STUCK_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// The backlog ("Data mengendap"): every record not yet final, with its reason, age and next
 /// step.
@@ -101,11 +86,7 @@ async fn backlog(
     app: tauri::AppHandle,
     lang: Option<Lang>,
 ) -> Result<Vec<rekam::sync::BacklogLine>, UiError> {
-    on_desk(app, lang, |desk, state, lang| {
-        let station = desk.station(&state.config, &state.clock, lang)?;
-        rekam::sync::backlog(station, STUCK_AFTER, lang).map_err(|e| UiError::from_core(&e, lang))
-    })
-    .await
+    on_desk(app, lang, |desk, _, lang| desk.backlog(lang)).await
 }
 
 /// Login with password and the right index finger on the scanner.
@@ -117,8 +98,8 @@ async fn login(
     password: String,
 ) -> Result<SessionView, UiError> {
     let password = zeroize::Zeroizing::new(password);
-    on_desk(app, lang, move |desk, state, lang| {
-        desk.login(&state.config, &state.clock, lang, &operator_id, &password)
+    on_desk(app, lang, move |desk, _, _| {
+        desk.login(&operator_id, &password)
     })
     .await
 }
@@ -131,16 +112,13 @@ async fn unlock(
     password: String,
 ) -> Result<SessionView, UiError> {
     let password = zeroize::Zeroizing::new(password);
-    on_desk(app, lang, move |desk, state, lang| {
-        desk.unlock(&state.config, &state.clock, lang, &password)
-    })
-    .await
+    on_desk(app, lang, move |desk, _, _| desk.unlock(&password)).await
 }
 
-/// The operator leaves (a recording in progress is cancelled).
+/// The operator leaves (a recording or handover in progress is cancelled).
 #[tauri::command]
 async fn logout(app: tauri::AppHandle, lang: Option<Lang>) -> Result<(), UiError> {
-    on_desk(app, lang, |desk, _, lang| desk.logout(lang)).await
+    on_desk(app, lang, |desk, _, _| desk.logout()).await
 }
 
 /// Who is logged in (none, or an error when the idle lock closed the session).
@@ -149,7 +127,7 @@ async fn session(
     app: tauri::AppHandle,
     lang: Option<Lang>,
 ) -> Result<Option<SessionView>, UiError> {
-    on_desk(app, lang, |desk, _, lang| desk.session(lang)).await
+    on_desk(app, lang, |desk, _, _| desk.session()).await
 }
 
 /// The recording in progress, or the one that just ended (its summons or its refusal).
@@ -178,89 +156,52 @@ async fn recording(
     lang: Option<Lang>,
     action: Action,
 ) -> Result<WizardView, UiError> {
-    on_desk(app, lang, move |desk, state, lang| {
-        desk.recording(&state.config, &state.clock, lang, action)
-    })
-    .await
-}
-
-/// One device as the device bar shows it.
-#[derive(Debug, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub(crate) struct DeviceView {
-    kind: rekam_drivers::DeviceKind,
-    label: &'static str,
-    /// `ready`, `problem`, or `no_driver`.
-    state: &'static str,
-    /// Identity when ready, what to do otherwise.
-    detail: String,
+    on_desk(app, lang, move |desk, _, lang| desk.recording(action, lang)).await
 }
 
 /// The device bar: every kind of device, found or not, and what is wrong. Runs off the main
-/// thread: a silent port takes two seconds to give up, and the window must not freeze.
+/// thread and outside the desk's lock: a silent port takes two seconds to give up, and neither
+/// the window nor a capture may wait for it.
 #[tauri::command]
 async fn device_status(
     app: tauri::AppHandle,
     lang: Option<Lang>,
 ) -> Result<Vec<DeviceView>, UiError> {
     off_main(app, lang, |state, lang| {
-        let config = &state.config;
-        // A pad this station holds open cannot be opened again by the survey: it is in use
-        // here. A busy counter (a capture under way) is not waited for.
+        // A busy counter (a capture under way) is not waited for: its pad is then not shown
+        // as held here.
         let pad_in_use = state
             .desk
             .try_lock()
             .ok()
             .and_then(|d| d.pad_in_use().map(str::to_owned));
-        let survey = rekam_drivers::survey::SurveyConfig {
-            pads: config.pad_ports.clone(),
-            sbi_ports: config.sbi_ports.clone(),
-            sbi_trust: config
-                .sbi_trust
-                .as_ref()
-                .and_then(|p| rekam_drivers::trust::TrustRoots::from_pem_file(p).ok()),
-        };
-        Ok(rekam_drivers::survey::survey(&survey)
-            .into_iter()
-            .map(|f| {
-                let held_here = pad_in_use
-                    .as_ref()
-                    .filter(|_| f.kind == rekam_drivers::DeviceKind::SignaturePad);
-                let (state, detail) = match (held_here, &f.problem, &f.info) {
-                    (Some(port), _, _) => (
-                        "ready",
-                        format!(
-                            "{} ({port})",
-                            lang.pick("dipakai stasiun ini", "in use by this station")
-                        ),
-                    ),
-                    (None, Some(e), _) => ("problem", e.localized(lang)),
-                    (None, None, Some(info)) => (
-                        "ready",
-                        format!("{} {} ({})", info.model, info.serial, f.address),
-                    ),
-                    (None, None, None) => ("ready", f.address.clone()),
-                };
-                DeviceView {
-                    kind: f.kind,
-                    label: f.kind.label(lang),
-                    state,
-                    detail,
-                }
-            })
-            .collect())
+        Ok(rekam::desk::survey(
+            &state.config,
+            pad_in_use.as_deref(),
+            lang,
+        ))
     })
     .await
 }
 
-/// Start-up settings for the screen: the station's default language (`REKAM_LANG`, else
-/// Bahasa Indonesia). An operator's own choice on the screen overrides it.
+/// Start-up settings for the screen.
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub(crate) struct UiConfig {
+    /// The station's default language (`REKAM_LANG`, else Bahasa Indonesia); an operator's own
+    /// choice on the screen overrides it.
+    lang: Lang,
+    /// Whether training mode is on (the screen then offers its panel).
+    training: bool,
+}
+
+/// Start-up settings for the screen.
 #[tauri::command]
-fn ui_config(state: tauri::State<'_, AppState>) -> serde_json::Value {
-    serde_json::json!({
-        "lang": state.default_lang,
-        "training": cfg!(feature = "training") && state.config.training.is_some(),
-    })
+fn ui_config(state: tauri::State<'_, AppState>) -> UiConfig {
+    UiConfig {
+        lang: state.default_lang,
+        training: cfg!(feature = "training") && state.config.training.is_some(),
+    }
 }
 
 /// Called by the screen once it has rendered. In smoke-test mode, writes what the screen shows
@@ -302,31 +243,33 @@ fn main() -> anyhow::Result<()> {
         None => 4501..=4600,
     };
     let siak_url = env("REKAM_SIAK_URL");
-    let state = AppState {
-        config: Config {
-            paths: StationPaths::new(data_dir, key_file),
-            pad_ports: match env("REKAM_PAD") {
-                Some(list) => list
-                    .split(',')
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                None => rekam_drivers::signature_pad::default_ports(),
-            },
-            sbi_ports,
-            sbi_trust: env("REKAM_SBI_TRUST").map(PathBuf::from),
-            training: match (&siak_url, env("REKAM_TRAINING_SBI")) {
-                (Some(siak), Some(sbi)) => Some((siak.clone(), sbi)),
-                _ => None,
-            },
-            siak_url,
-            card_reader: env("REKAM_CARD_READER"),
-            card_trust: files("REKAM_CARD_CSCA", "REKAM_CARD_SAM"),
-            dc_url: env("REKAM_DC_URL"),
-            document_signer: files("REKAM_CARD_DS_KEY", "REKAM_CARD_DS_CERT"),
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let config = Config {
+        paths: StationPaths::new(data_dir, key_file),
+        pad_ports: match env("REKAM_PAD") {
+            Some(list) => list
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            None => rekam_drivers::signature_pad::default_ports(),
         },
-        clock: Arc::new(SystemClock),
-        desk: Mutex::new(Desk::default()),
+        sbi_ports,
+        sbi_trust: env("REKAM_SBI_TRUST").map(PathBuf::from),
+        training: match (&siak_url, env("REKAM_TRAINING_SBI")) {
+            (Some(siak), Some(sbi)) => Some((siak.clone(), sbi)),
+            _ => None,
+        },
+        siak_url,
+        card_reader: env("REKAM_CARD_READER"),
+        card_trust: files("REKAM_CARD_CSCA", "REKAM_CARD_SAM"),
+        dc_url: env("REKAM_DC_URL"),
+        document_signer: files("REKAM_CARD_DS_KEY", "REKAM_CARD_DS_CERT"),
+    };
+    let state = AppState {
+        config: config.clone(),
+        clock: clock.clone(),
+        desk: Mutex::new(Desk::new(config.clone(), clock.clone())),
         smoke_file: std::env::var_os("REKAM_SMOKE_FILE").map(PathBuf::from),
         default_lang: match std::env::var("REKAM_LANG") {
             Ok(tag) => tag.parse().map_err(|e: String| anyhow::anyhow!(e))?,
@@ -367,9 +310,9 @@ fn main() -> anyhow::Result<()> {
             training::training_present,
             ui_config,
             ui_rendered,
-            back_office::handover,
-            back_office::handover_current,
-            back_office::handover_close,
+            issuance::handover,
+            issuance::handover_current,
+            issuance::handover_close,
             back_office::sync_status,
             back_office::sync_now,
             back_office::export_targets,
@@ -379,10 +322,10 @@ fn main() -> anyhow::Result<()> {
             back_office::settings,
             preview::preview_start,
             preview::preview_stop,
-            reissue::reissue_checklist,
-            reissue::reissue,
-            personalise::print_order,
-            personalise::personalise
+            issuance::reissue_checklist,
+            issuance::reissue,
+            issuance::print_order,
+            issuance::personalise
         ])
         .run(tauri::generate_context!())
         .map_err(|e| anyhow::anyhow!("the desktop shell stopped: {e}"))

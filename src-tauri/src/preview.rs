@@ -6,7 +6,7 @@
 //! frames only cross to the screen and are never stored; the capture itself never depends on
 //! the preview (a failed stream leaves the capture button as it is).
 
-use crate::desk::UiError;
+use crate::problem::UiError;
 use crate::{AppState, on_desk};
 use base64::Engine;
 use rekam::i18n::Lang;
@@ -76,12 +76,11 @@ pub async fn preview_start(
 ) -> Result<u64, UiError> {
     let handle = app.clone();
     let lang = lang.unwrap_or_default();
-    let sbi = on_desk(app, Some(lang), move |desk, state, lang| {
-        let devices = desk.devices(&state.config, lang)?;
-        Ok(match device {
-            PreviewDevice::Face => devices.face.clone(),
-            PreviewDevice::Finger => devices.fingerprint.clone(),
-            PreviewDevice::Iris => devices.iris.clone(),
+    let sbi = on_desk(app, Some(lang), move |desk, _, _| {
+        desk.sbi_device(match device {
+            PreviewDevice::Face => rekam_drivers::DeviceKind::Face,
+            PreviewDevice::Finger => rekam_drivers::DeviceKind::Fingerprint,
+            PreviewDevice::Iris => rekam_drivers::DeviceKind::Iris,
         })
     })
     .await?;
@@ -113,7 +112,7 @@ pub async fn preview_start(
                 }
                 Err(e) => {
                     tracing::warn!(?device, error = %e, "preview failed");
-                    Some(UiError::from_core(&e.into(), lang))
+                    Some(UiError::of(&e.into(), lang))
                 }
             };
             let _ = handle.emit(
@@ -123,7 +122,7 @@ pub async fn preview_start(
         })
         .map_err(|e| {
             tracing::error!(error = %e, "no thread for the preview");
-            UiError::internal(lang)
+            crate::problem::internal(lang)
         })?;
     Ok(id)
 }

@@ -2,16 +2,17 @@
 //! `training` feature (`scripts/run-app`, the tests), and a refusal that says so in the build a
 //! station is installed from, where the screen shows no training panel.
 
-use crate::desk::UiError;
 use crate::off_main;
+use crate::problem::UiError;
 use rekam::i18n::Lang;
+pub(crate) use rekam::training::TraineeResident;
 
 /// Training mode: the generated residents SIAK knows.
 #[tauri::command]
 pub async fn training_roster(
     app: tauri::AppHandle,
     lang: Option<Lang>,
-) -> Result<Vec<imp::Resident>, UiError> {
+) -> Result<Vec<TraineeResident>, UiError> {
     off_main(app, lang, imp::roster).await
 }
 
@@ -32,11 +33,11 @@ pub async fn training_present(
 #[cfg(feature = "training")]
 mod imp {
     use crate::AppState;
-    use crate::desk::UiError;
+    use crate::problem::UiError;
     use rekam::i18n::Lang;
     use rekam::training::Training;
 
-    pub type Resident = rekam::training::TraineeResident;
+    use rekam::training::TraineeResident as Resident;
 
     /// The seed of the simulators' generated residents (`rekam-sim-sbi --seed`).
     const TRAINING_SEED: u64 = 20261122;
@@ -44,13 +45,13 @@ mod imp {
     pub fn roster(state: &AppState, lang: Lang) -> Result<Vec<Resident>, UiError> {
         training(state, lang)?
             .roster()
-            .map_err(|e| UiError::from_core(&e, lang))
+            .map_err(crate::problem::core(lang))
     }
 
     pub fn present(state: &AppState, lang: Lang, index: u64) -> Result<(), UiError> {
         training(state, lang)?
             .present(index)
-            .map_err(|e| UiError::from_core(&e, lang))
+            .map_err(crate::problem::core(lang))
     }
 
     fn training(state: &AppState, lang: Lang) -> Result<Training, UiError> {
@@ -65,17 +66,17 @@ mod imp {
                     .into(),
             });
         };
-        Training::new(siak, sbi, TRAINING_SEED).map_err(|e| UiError::from_core(&e, lang))
+        Training::new(siak, sbi, TRAINING_SEED).map_err(crate::problem::core(lang))
     }
 }
 
 #[cfg(not(feature = "training"))]
 mod imp {
     use crate::AppState;
-    use crate::desk::UiError;
+    use crate::problem::UiError;
     use rekam::i18n::Lang;
 
-    pub type Resident = serde_json::Value;
+    use rekam::training::TraineeResident as Resident;
 
     pub fn roster(_: &AppState, lang: Lang) -> Result<Vec<Resident>, UiError> {
         Err(not_in_build(lang))

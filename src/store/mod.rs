@@ -96,6 +96,7 @@ pub struct JournalEntry {
 
 /// Counts of the journal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct JournalStats {
     /// Rows.
     pub entries: i64,

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 
 /// Where a recording stands, in the field's words (`../shared/docs/domain.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SyncState {
     /// Sealed, not yet at the data center ("mengendap" when it stays).
@@ -130,6 +131,7 @@ pub struct SyncEvent {
 
 /// One line of the backlog: a recording not yet final.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BacklogRow {
     /// Journal position.
     pub seq: i64,

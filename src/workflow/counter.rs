@@ -148,6 +148,16 @@ pub enum EyeName {
     Left,
 }
 
+impl EyeName {
+    /// Its name for an operator.
+    pub fn label(self, lang: crate::i18n::Lang) -> &'static str {
+        match self {
+            EyeName::Right => lang.pick("iris kanan", "right iris"),
+            EyeName::Left => lang.pick("iris kiri", "left iris"),
+        }
+    }
+}
+
 impl From<EyeName> for Eye {
     fn from(e: EyeName) -> Eye {
         match e {
@@ -157,8 +167,10 @@ impl From<EyeName> for Eye {
     }
 }
 
-/// What a step gave, for the operator to see.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a step gave, for the operator to see (on the screen as `{kind, value}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Outcome {
     /// Nothing to show but the next step.
     Done,

@@ -10,6 +10,7 @@
 use super::operators::{Action, Approval, Session};
 use super::{ATTEMPTS, StepTimer, WorkflowError, capture_finger};
 use crate::domain::biodata::Biodata;
+use crate::i18n::Lang;
 use crate::station::Station;
 use crate::store::{NewVisit, VisitOutcome, VisitWorkflow};
 use crate::{Error, Result};
@@ -43,6 +44,26 @@ impl Step {
             Step::Verification => "handover_verification",
             Step::Receipt => "receipt",
             Step::Ended => "ended",
+        }
+    }
+
+    /// Every step, in order.
+    pub const ALL: [Step; 5] = [
+        Step::Card,
+        Step::ChipData,
+        Step::Verification,
+        Step::Receipt,
+        Step::Ended,
+    ];
+
+    /// Its name for an operator.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Step::Card => lang.pick("Baca kartu", "Read the card"),
+            Step::ChipData => lang.pick("Cek data chip", "Check the chip's data"),
+            Step::Verification => lang.pick("Verifikasi sidik jari", "Fingerprint check"),
+            Step::Receipt => lang.pick("Tanda terima", "Receipt"),
+            Step::Ended => lang.pick("Selesai", "Done"),
         }
     }
 }

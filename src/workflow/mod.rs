@@ -25,6 +25,7 @@ pub mod reissue;
 
 use crate::clock::Clock;
 use crate::domain::biodata::Biodata;
+use crate::domain::case::CaseType;
 use crate::domain::eligibility::{RecordingStatus, Refusal};
 use crate::domain::nik::Nik;
 use crate::i18n::{Lang, Localized};
@@ -85,7 +86,11 @@ pub fn sop_group(step: &str) -> &str {
 #[non_exhaustive]
 pub enum WorkflowError {
     /// A step asked for out of the SOP's order.
-    #[error("step {got} asked for while the workflow is at {expected}")]
+    #[error(
+        "step \"{}\" asked for while the workflow is at \"{}\"",
+        step_label(got, Lang::En),
+        step_label(expected, Lang::En)
+    )]
     OutOfOrder {
         /// Where the workflow is.
         expected: &'static str,
@@ -108,10 +113,10 @@ pub enum WorkflowError {
     #[error("the resident did not confirm the biodata: correct it in SIAK first (data change)")]
     BiodataNotConfirmed,
     /// Fingers or eyes stayed below the quality gate after every attempt.
-    #[error("quality still too low after {attempts} attempts: {what}")]
+    #[error("quality still too low after {attempts} attempts: {}", .what.names(Lang::En))]
     StillUnreadable {
         /// Which fingers or eyes.
-        what: String,
+        what: Unreadable,
         /// Attempts made.
         attempts: u32,
     },
@@ -187,6 +192,100 @@ pub enum WorkflowError {
          (REKAM_SIAK_URL) and start the app again"
     )]
     SiakNotConfigured,
+    /// A case this workflow does not serve (a reissue case at a recording, or the reverse).
+    #[error("{} is not served here: a recording and a reissue each have their own screen", .0.label(Lang::En))]
+    WrongCase(CaseType),
+    /// A command that needs an operator while nobody is logged in.
+    #[error("log in first with your id, password and finger")]
+    NotLoggedIn,
+    /// A recording step while no recording is in progress.
+    #[error("no recording in progress: start from a queue number")]
+    NoRecording,
+    /// A handover step while no handover is in progress.
+    #[error("no handover in progress: start from the summons letter")]
+    NoHandover,
+    /// Personalisation before a print order was fetched and checked.
+    #[error("no print order yet: enter the packet id from the summons letter")]
+    NoPrintOrder,
+    /// Something this station was not given at set-up.
+    #[error("{} is not configured ({}): call a technician", .0.what(Lang::En), .0.variables())]
+    NotConfigured(Setting),
+    /// An export to a folder that does not exist (the disk not plugged in).
+    #[error(
+        "the destination folder does not exist: plug in the external disk and choose its folder"
+    )]
+    ExportTargetMissing,
+}
+
+/// Fingers or eyes that stayed below the quality gate, for [`WorkflowError::StillUnreadable`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreadable {
+    /// These fingers.
+    Fingers(Vec<Finger>),
+    /// These eyes.
+    Eyes(Vec<counter::EyeName>),
+}
+
+impl Unreadable {
+    /// Their names for an operator, in `lang`.
+    pub fn names(&self, lang: Lang) -> String {
+        let names: Vec<&str> = match self {
+            Unreadable::Fingers(f) => f.iter().map(|f| f.label(lang)).collect(),
+            Unreadable::Eyes(e) => e.iter().map(|e| e.label(lang)).collect(),
+        };
+        names.join(", ")
+    }
+}
+
+/// A step's name for an operator, from its stable name (a recording's or a handover's); an
+/// unknown name is shown as it is.
+pub fn step_label(name: &str, lang: Lang) -> &str {
+    recording::Step::ALL
+        .iter()
+        .map(|s| (s.name(), s.label(lang)))
+        .chain(
+            handover::Step::ALL
+                .iter()
+                .map(|s| (s.name(), s.label(lang))),
+        )
+        .find(|(n, _)| *n == name)
+        .map_or(name, |(_, label)| label)
+}
+
+/// What a station may lack at set-up, for [`WorkflowError::NotConfigured`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// The CSCA certificate and SAM key cards are checked against.
+    CardTrust,
+    /// The Dinas's document signer, for personalisation.
+    DocumentSigner,
+    /// The data center's address.
+    DataCenter,
+}
+
+impl Setting {
+    /// What is missing, in `lang`.
+    pub fn what(self, lang: Lang) -> &'static str {
+        match self {
+            Setting::CardTrust => lang.pick(
+                "Sertifikat CSCA dan kunci SAM",
+                "The CSCA certificate and SAM key",
+            ),
+            Setting::DocumentSigner => {
+                lang.pick("Penanda tangan dokumen Dinas", "The Dinas document signer")
+            }
+            Setting::DataCenter => lang.pick("Alamat pusat data", "The data center's address"),
+        }
+    }
+
+    /// The settings that give it.
+    pub fn variables(self) -> &'static str {
+        match self {
+            Setting::CardTrust => "REKAM_CARD_CSCA, REKAM_CARD_SAM",
+            Setting::DocumentSigner => "REKAM_CARD_DS_KEY, REKAM_CARD_DS_CERT",
+            Setting::DataCenter => "REKAM_DC_URL",
+        }
+    }
 }
 
 impl WorkflowError {
@@ -194,6 +293,7 @@ impl WorkflowError {
     pub fn code(&self) -> &'static str {
         match self {
             WorkflowError::OutOfOrder { .. } => "WORKFLOW_ORDER",
+            WorkflowError::WrongCase(_) => "WRONG_CASE",
             WorkflowError::Paused => "WORKFLOW_PAUSED",
             WorkflowError::Ended(_) => "WORKFLOW_ENDED",
             WorkflowError::MissingDocuments(_) => "DOCUMENTS_MISSING",
@@ -215,6 +315,13 @@ impl WorkflowError {
             WorkflowError::NotPrintReady(_) => "NOT_PRINT_READY",
             WorkflowError::SiakUnavailable(_) => "SIAK_UNAVAILABLE",
             WorkflowError::SiakNotConfigured => "SIAK_NOT_CONFIGURED",
+            WorkflowError::NotLoggedIn => "NOT_LOGGED_IN",
+            WorkflowError::NoRecording => "NO_RECORDING",
+            WorkflowError::NoHandover => "NO_HANDOVER",
+            WorkflowError::NoPrintOrder => "NO_PRINT_ORDER",
+            WorkflowError::NotConfigured(Setting::CardTrust) => "CARD_TRUST_MISSING",
+            WorkflowError::NotConfigured(_) => "PERSONALISATION_NOT_CONFIGURED",
+            WorkflowError::ExportTargetMissing => "EXPORT_TARGET_MISSING",
         }
     }
 }
@@ -226,7 +333,14 @@ impl Localized for WorkflowError {
         }
         match self {
             WorkflowError::OutOfOrder { expected, got } => format!(
-                "Langkah {got} belum boleh: proses sedang di langkah {expected}; ikuti urutan SOP"
+                "Langkah \"{}\" belum boleh: proses sedang di langkah \"{}\"; ikuti urutan SOP",
+                step_label(got, lang),
+                step_label(expected, lang)
+            ),
+            WorkflowError::WrongCase(case) => format!(
+                "{} tidak dilayani di sini: perekaman dan penggantian KTP-el punya layarnya \
+                 sendiri",
+                case.label(lang)
             ),
             WorkflowError::Paused => "Proses sedang dijeda: lanjutkan terlebih dahulu".into(),
             WorkflowError::Ended(how) => format!("Proses sudah selesai ({how})"),
@@ -239,8 +353,9 @@ impl Localized for WorkflowError {
                                                    data); perekaman tidak dilanjutkan"
                 .into(),
             WorkflowError::StillUnreadable { what, attempts } => format!(
-                "Kualitas masih kurang setelah {attempts} kali ({what}): catat sebagai \
-                 pengecualian (tidak terbaca) dengan persetujuan supervisor"
+                "Kualitas masih kurang setelah {attempts} kali ({}): catat sebagai \
+                 pengecualian (tidak terbaca) dengan persetujuan supervisor",
+                what.names(lang)
             ),
             WorkflowError::ApprovalRequired => {
                 "Pengecualian memerlukan persetujuan supervisor (ID dan kata sandi)".into()
@@ -292,6 +407,24 @@ impl Localized for WorkflowError {
             WorkflowError::SiakNotConfigured => "Database kependudukan (SIAK) belum diatur di \
                                                  stasiun ini: atur alamatnya (REKAM_SIAK_URL), \
                                                  lalu jalankan aplikasi lagi"
+                .into(),
+            WorkflowError::NotLoggedIn => "Masuk dulu dengan ID, kata sandi dan sidik jari".into(),
+            WorkflowError::NoRecording => {
+                "Tidak ada perekaman berjalan: mulai dari nomor antrean".into()
+            }
+            WorkflowError::NoHandover => {
+                "Tidak ada pengambilan berjalan: mulai dari surat panggilan".into()
+            }
+            WorkflowError::NoPrintOrder => {
+                "Belum ada data cetak: masukkan nomor paket dari surat panggilan".into()
+            }
+            WorkflowError::NotConfigured(s) => format!(
+                "{} belum diatur ({}): hubungi teknisi",
+                s.what(lang),
+                s.variables()
+            ),
+            WorkflowError::ExportTargetMissing => "Folder tujuan tidak ada: pasang disk eksternal \
+                                                   dan pilih foldernya"
                 .into(),
         }
     }
@@ -533,4 +666,52 @@ pub const CAPTURE_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) fn transaction_id(prefix: &str) -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
     format!("{prefix}-{}", &id[..12])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Unreadable, WorkflowError};
+    use crate::domain::case::CaseType;
+    use crate::i18n::{Lang, Localized};
+    use rekam_drivers::sbi::Finger;
+
+    #[test]
+    fn a_step_out_of_order_is_named_as_the_operator_knows_it() {
+        let e = crate::Error::from(WorkflowError::OutOfOrder {
+            expected: "documents",
+            got: "photo",
+        });
+        assert_eq!(
+            e.localized(Lang::Id),
+            "Langkah \"Foto\" belum boleh: proses sedang di langkah \"Dokumen\"; ikuti urutan SOP"
+        );
+        assert!(e.localized(Lang::En).contains("\"Photo\""), "{e}");
+        let e = WorkflowError::OutOfOrder {
+            expected: "card",
+            got: "receipt",
+        };
+        assert!(e.localized(Lang::Id).contains("\"Baca kartu\""), "{e}");
+    }
+
+    #[test]
+    fn unreadable_fingers_and_a_wrong_case_speak_the_operators_language() {
+        let e = WorkflowError::StillUnreadable {
+            what: Unreadable::Fingers(vec![Finger::LeftIndex, Finger::RightThumb]),
+            attempts: 3,
+        };
+        assert!(
+            e.localized(Lang::Id)
+                .contains("(telunjuk kiri, ibu jari kanan)"),
+            "{}",
+            e.localized(Lang::Id)
+        );
+        let e = crate::Error::from(WorkflowError::WrongCase(CaseType::LostCard));
+        assert_eq!(e.code(), "WRONG_CASE");
+        assert!(
+            e.localized(Lang::Id)
+                .starts_with("Penggantian KTP-el hilang tidak dilayani di sini"),
+            "{}",
+            e.localized(Lang::Id)
+        );
+    }
 }

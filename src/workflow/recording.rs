@@ -8,10 +8,12 @@
 //! nothing; pausing stops the step clock; cancelling, a refusal and the seal each write the
 //! visit row once.
 
+use super::counter::EyeName;
 use super::operators::{Action, Approval, Session};
 use super::{
     ATTEMPTS, CAPTURE_TIMEOUT, FACE_THRESHOLD, FINGER_THRESHOLD, IRIS_THRESHOLD, Population,
-    PopulationRecord, StepTimer, WorkflowError, capture_finger, finger_template, transaction_id,
+    PopulationRecord, StepTimer, Unreadable, WorkflowError, capture_finger, finger_template,
+    transaction_id,
 };
 use crate::dedup::Dedup;
 use crate::domain::biodata::Biodata;
@@ -19,6 +21,7 @@ use crate::domain::case::{CaseType, Document, DocumentChecklist};
 use crate::domain::eligibility::{Applicant, Eligibility, RecordingStatus, Refusal, assess};
 use crate::domain::nik::MaskedNik;
 use crate::domain::nik::Nik;
+use crate::i18n::Lang;
 use crate::packet::{
     Capture, CaptureException, DeviceIdentity, DocumentCheck, ExceptionReason, MANIFEST_FORMAT,
     Manifest, Modality, OWNER_REKAM, PEN_STROKES, Recording, SIGNATURE_IMAGE, StepTiming,
@@ -111,6 +114,25 @@ impl Step {
         }
     }
 
+    /// Its name for an operator.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Step::Documents => lang.pick("Dokumen", "Documents"),
+            Step::Biodata => lang.pick("Biodata (NIK)", "Biodata (NIK)"),
+            Step::Confirm => lang.pick("Konfirmasi & kelayakan", "Confirmation & eligibility"),
+            Step::Photo => lang.pick("Foto", "Photo"),
+            Step::Signature => lang.pick("Tanda tangan", "Signature"),
+            Step::Fingers => lang.pick("Sidik jari 4-4-2", "Fingerprints 4-4-2"),
+            Step::Irises => lang.pick("Iris", "Irises"),
+            Step::IndexVerification => lang.pick("Verifikasi telunjuk", "Index verification"),
+            Step::Dedup => lang.pick("Cek data ganda", "Duplicate check"),
+            Step::Statement => lang.pick("Tanda tangan pernyataan", "Statement signature"),
+            Step::OperatorFinger => lang.pick("Sidik jari operator", "Operator's finger"),
+            Step::Seal => lang.pick("Segel & simpan", "Seal & store"),
+            Step::Ended => lang.pick("Selesai", "Done"),
+        }
+    }
+
     fn next(self) -> Step {
         match self {
             Step::Documents => Step::Biodata,
@@ -146,6 +168,7 @@ enum Slot<T> {
 
 /// What the counter sees after a finger or iris pass.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Progress {
     /// Positions captured at the quality gate.
     pub captured: Vec<u8>,
@@ -210,11 +233,7 @@ impl RecordingWorkflow {
     pub fn start(station: &mut Station, session: &Session, case: CaseType) -> Result<Self> {
         session.require(Action::Serve)?;
         if !case.is_recording() {
-            return Err(WorkflowError::OutOfOrder {
-                expected: "a recording case",
-                got: "a reissue case",
-            }
-            .into());
+            return Err(WorkflowError::WrongCase(case).into());
         }
         station.room_for_recording()?;
         let clock = station.store().clock().clone();
@@ -703,7 +722,7 @@ impl RecordingWorkflow {
                 }
             }
             let mut unreadable = Vec::new();
-            for (pos, name) in [(1u8, "Right"), (2, "Left")] {
+            for (pos, eye) in [(1u8, EyeName::Right), (2, EyeName::Left)] {
                 if self.irises.contains_key(&pos) {
                     continue;
                 }
@@ -712,12 +731,12 @@ impl RecordingWorkflow {
                         let code = iris_code(&img.data);
                         self.irises.insert(pos, Slot::Captured(kept, code));
                     }
-                    _ => unreadable.push(name),
+                    _ => unreadable.push(eye),
                 }
             }
             if !unreadable.is_empty() {
                 return Err(WorkflowError::StillUnreadable {
-                    what: format!("iris {}", unreadable.join(", ")),
+                    what: Unreadable::Eyes(unreadable),
                     attempts: ATTEMPTS,
                 }
                 .into());
@@ -1068,9 +1087,8 @@ fn unreadable_error(unreadable: &[Finger]) -> Result<()> {
     if unreadable.is_empty() {
         return Ok(());
     }
-    let names: Vec<&str> = unreadable.iter().map(|f| f.sbi_name()).collect();
     Err(WorkflowError::StillUnreadable {
-        what: names.join(", "),
+        what: Unreadable::Fingers(unreadable.to_vec()),
         attempts: ATTEMPTS,
     }
     .into())

@@ -59,11 +59,7 @@ pub fn request(
 ) -> Result<Reissued> {
     session.require(Action::Serve)?;
     if req.case.is_recording() {
-        return Err(WorkflowError::OutOfOrder {
-            expected: "a reissue case",
-            got: "a recording case",
-        }
-        .into());
+        return Err(WorkflowError::WrongCase(req.case).into());
     }
     let started = station.store().clock().now();
     let nik = Nik::parse(req.nik)?;

@@ -386,6 +386,33 @@ fn nothing_in_the_core_reads_the_system_time_but_the_clock() {
     );
 }
 
+#[test]
+fn the_shell_forwards_and_holds_no_workflow() {
+    // The desk (`rekam::desk`) holds the counter and drives the workflows; the shell only
+    // forwards to it. Its generated contract (bindings.rs, test-only) names the views.
+    let shell = root().join("src-tauri/src");
+    let mut problems = Vec::new();
+    for file in rust_files(&shell) {
+        if file == shell.join("bindings.rs") {
+            continue;
+        }
+        for (n, line) in read(&file).lines().enumerate() {
+            let reaches_in = ["rekam::workflow::", "rekam::store", "rekam::dedup"]
+                .iter()
+                .any(|p| line.contains(p));
+            // The recording's action is the one workflow type a command takes as it is.
+            if reaches_in && !line.contains("rekam::workflow::counter::Action") {
+                problems.push(format!("{}:{}: {}", relative(&file), n + 1, line.trim()));
+            }
+        }
+    }
+    report(
+        "the desktop shell reaches past the desk into the workflows or the store",
+        &problems,
+        "Add a method to rekam::desk::Desk and forward the command to it in one line.",
+    );
+}
+
 /// The spans of `tracing` macro calls in `text`: from `tracing::level!(` or `level!(` to the
 /// closing parenthesis.
 fn log_calls(text: &str) -> Vec<(usize, &str)> {

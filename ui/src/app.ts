@@ -8,12 +8,11 @@ import { el, button, row, main } from "./dom.js";
 import * as office from "./office.js";
 import * as issuance from "./issuance.js";
 import { biodataList, checklistForm, tickedDocuments } from "./parts.js";
-import { CASE_LABELS, type CaseType, type DeviceView, type SealedView, type SessionView, type WizardView } from "./bindings.js";
+import { CASE_LABELS, EYE_LABELS, STEP_LABELS, type CaseType, type Commands, type DeviceView, type Outcome, type Problem, type BacklogCounts, type BacklogLine, type HomeView, type TraineeResident, type Progress, type SealedView, type SessionView, type WizardView } from "./bindings.js";
 
-type Json = any; // what a command returns before it reaches the view typed for it (bindings.ts)
-interface UiError { code: string; message: string }
+type Json = any; // what arrives untyped: the shell's global object, its events, a rejection
 
-const invoke: ((cmd: string, args?: Record<string, unknown>) => Promise<Json>) | undefined =
+const invoke: ((cmd: string, args?: Record<string, unknown>) => Promise<unknown>) | undefined =
   (window as Json).__TAURI__?.core?.invoke;
 let lang: Lang = resolveLang(localStorage.getItem("rekam.lang"));
 let training = false;
@@ -30,19 +29,21 @@ let homeVisit = localStorage.getItem("rekam.homeVisit") === "1";
 let preview = 0;
 let previewRequest = 0;
 
-function call(cmd: string, args: Record<string, unknown> = {}): Promise<Json> {
+/** Runs command `cmd` in the shell; it answers the command's own type (`Commands`), or
+ * rejects with a `Problem`. */
+function call<K extends keyof Commands>(cmd: K, args: Record<string, unknown> = {}): Promise<Commands[K]> {
   if (!invoke) return Promise.reject({ code: "NO_SHELL", message: "window.__TAURI__ missing" });
-  return invoke(cmd, { lang, ...args });
+  return invoke(cmd, { lang, ...args }) as Promise<Commands[K]>;
 }
 
-function errorBox(err: UiError | Json): HTMLElement {
+function errorBox(err: Problem | Json): HTMLElement {
   return el("section", { class: "error", role: "alert", id: "error" },
     el("p", {}, err?.message ?? String(err)),
     el("p", { class: "code" }, `${t(lang, "error.code")}: ${err?.code ?? "?"}`));
 }
 
 /** Shows `err` above the current screen's content without losing what was typed. */
-function showError(err: UiError | Json): void {
+function showError(err: Problem | Json): void {
   document.getElementById("error")?.remove();
   main().prepend(errorBox(err));
 }
@@ -62,7 +63,7 @@ async function working<T>(what: string, run: () => Promise<T>): Promise<T | unde
     note.remove();
     for (const b of main().querySelectorAll("button")) (b as HTMLButtonElement).disabled = false;
     showError(err);
-    if ((err as UiError)?.code === "SESSION_LOCKED") renderUnlock();
+    if ((err as Problem)?.code === "SESSION_LOCKED") renderUnlock();
     return undefined;
   } finally {
     busy = false;
@@ -79,7 +80,7 @@ function applyStaticText(): void {
   (document.getElementById("lang-toggle") as HTMLElement).textContent = t(lang, "lang.switch");
 }
 
-function renderNav(backlog: Json | null): void {
+function renderNav(backlog: BacklogCounts | null): void {
   const nav = document.getElementById("nav") as HTMLElement;
   const items: HTMLElement[] = offered(operator?.may ?? null, training).map((name) => {
     const b = button(`nav-${name}`, t(lang, `nav.${name}`), () => go(name), name === screen ? "current" : "");
@@ -106,11 +107,11 @@ function renderDevices(devices: DeviceView[]): void {
 
 /** The header, the navigation and the device bar; the station's status, or why it cannot be
  * read. The device survey runs beside the screen's own work. */
-async function refreshFrame(): Promise<{ status: Json | null; error: Json; devices: Promise<void> }> {
+async function refreshFrame(): Promise<{ status: HomeView | null; error: unknown; devices: Promise<void> }> {
   applyStaticText();
   const devices = call("device_status").then(renderDevices, () => renderDevices([]));
-  let status: Json | null = null;
-  let error: Json = null;
+  let status: HomeView | null = null;
+  let error: unknown = null;
   try {
     status = await call("station_status");
     (document.getElementById("station-id") as HTMLElement).textContent = status.status.station_id;
@@ -153,7 +154,7 @@ async function go(next: Screen): Promise<void> {
 
 // ----- home and login --------------------------------------------------------------------------
 
-function renderHome(status: Json | null, err: Json): void {
+function renderHome(status: HomeView | null, err: Problem | Json): void {
   if (!status) {
     const retry = button("retry", t(lang, "error.retry"), () => go("home"));
     main().replaceChildren(el("section", { class: "error", role: "alert" },
@@ -166,7 +167,7 @@ function renderHome(status: Json | null, err: Json): void {
   }
   const s = status.status;
   const regions = s.regions
-    .map((r: Json) => `${formatCount(lang, r.count)} ${t(lang, `level.${r.level}`)}`)
+    .map((r) => `${formatCount(lang, r.count)} ${t(lang, `level.${r.level}`)}`)
     .join(" · ");
   const cards = el("section", { class: "cards" },
     el("article", { class: "card", id: "card-station" },
@@ -277,7 +278,7 @@ async function act(action: Record<string, unknown>): Promise<void> {
   else {
     // A refusal ends the visit: show what the core kept of it.
     const current = await call("recording_current").catch(() => null);
-    if (current?.last?.refused) {
+    if (current?.refused) {
       const err = document.getElementById("error");
       drawWizard(current);
       if (err) main().prepend(err);
@@ -300,7 +301,7 @@ function drawWizard(view: WizardView | null): void {
   }
   const current = view.step as StepName;
   const steps = el("ol", { class: "steps", id: "steps" },
-    ...STEPS.map((s) => el("li", { class: stepState(s, current), "data-step": s }, t(lang, `step.${s}`))));
+    ...STEPS.map((s) => el("li", { class: stepState(s, current), "data-step": s }, STEP_LABELS[s][lang])));
   const head = el("div", { class: "wizard-head" },
     el("span", { class: "queue", id: "queue" }, `${t(lang, "wizard.queue")} ${view.queue_number}`),
     el("span", {}, view.case_label));
@@ -312,18 +313,18 @@ function drawWizard(view: WizardView | null): void {
 
 function fillPanel(panel: HTMLElement, view: WizardView): void {
   const step = view.step as StepName;
-  panel.append(el("h3", { id: "step-title" }, t(lang, `step.${step}`)));
-  if (view.last?.refused) {
+  panel.append(el("h3", { id: "step-title" }, STEP_LABELS[step][lang]));
+  if (view.refused) {
     panel.append(el("div", { class: "refused", id: "refused" },
       el("strong", {}, t(lang, "wizard.refused")),
-      el("p", {}, view.last.refused.message),
-      el("p", { class: "code" }, view.last.refused.code)));
+      el("p", {}, view.refused.message),
+      el("p", { class: "code" }, view.refused.code)));
     panel.append(button("next-visit", t(lang, "wizard.newVisit"), () => closeVisit(), "primary"));
     (panel.querySelector("#next-visit") as HTMLElement).focus();
     return;
   }
   if (view.sealed) return sealedPanel(panel, view.sealed);
-  if (view.last?.cancelled) {
+  if (view.cancelled) {
     panel.append(el("p", {}, t(lang, "wizard.cancelled")),
       button("next-visit", t(lang, "wizard.newVisit"), () => closeVisit(), "primary"));
     return;
@@ -332,7 +333,7 @@ function fillPanel(panel: HTMLElement, view: WizardView): void {
   const device = view.paused ? undefined : PREVIEW[step];
   if (device) panel.append(previewFigure(device));
   if (view.biodata && step !== "biodata") panel.append(biodataList(lang, "biodata", view.biodata, true));
-  if (view.last && typeof view.last === "object") panel.append(lastResult(view.last));
+  if (view.last && view.last.kind !== "done") panel.append(lastResult(view.last));
   let primary: HTMLElement | null = null;
   if (view.paused) {
     panel.append(el("p", { class: "hint" }, t(lang, "wizard.paused")));
@@ -442,21 +443,34 @@ function biodataForm(panel: HTMLElement): HTMLElement {
   return nik;
 }
 
-function lastResult(last: Json): HTMLElement {
+function lastResult(last: Outcome): HTMLElement {
   const out = el("div", { class: "last", id: "last" });
-  if (typeof last.score === "number") {
-    out.append(el("span", {}, `${t(lang, "cap.score")} `),
-      el("meter", { min: "0", max: "100", low: "40", optimum: "80", value: String(last.score) }), ` ${last.score}`);
-  }
-  if (Array.isArray(last.captured)) {
-    const name = (c: number) => last.of === "irises" ? t(lang, `cap.iris.${c}`) : fingerName(lang, c);
+  const progress = (p: Progress, name: (c: number) => string) => {
     const names = (codes: number[]) => codes.map(name).join(", ") || "–";
     out.append(el("dl", {},
-      row(t(lang, "cap.captured"), names(last.captured)),
-      row(t(lang, "cap.exceptions"), names(last.exceptions)),
-      row(t(lang, "cap.pending"), names(last.pending))));
+      row(t(lang, "cap.captured"), names(p.captured)),
+      row(t(lang, "cap.exceptions"), names(p.exceptions)),
+      row(t(lang, "cap.pending"), names(p.pending))));
+  };
+  switch (last.kind) {
+    case "score":
+      out.append(el("span", {}, `${t(lang, "cap.score")} `),
+        el("meter", { min: "0", max: "100", low: "40", optimum: "80", value: String(last.value) }), ` ${last.value}`);
+      break;
+    case "fingers":
+      progress(last.value, (c) => fingerName(lang, c));
+      break;
+    case "irises":
+      progress(last.value, (c) => EYE_LABELS[c]?.[lang] ?? String(c));
+      break;
+    case "verified":
+      out.append(`${t(lang, "cap.score")}: ${last.value.right} / ${last.value.left}`);
+      break;
+    case "finger_exception":
+    case "iris_exception":
+    case "done":
+      break;
   }
-  if (typeof last.right === "number") out.append(`${t(lang, "cap.score")}: ${last.right} / ${last.left}`);
   return out;
 }
 
@@ -508,7 +522,7 @@ function sealedPanel(panel: HTMLElement, s: SealedView): void {
 // ----- backlog and training -------------------------------------------------------------------
 
 async function renderBacklog(): Promise<void> {
-  let lines: Json[] = [];
+  let lines: BacklogLine[] = [];
   try {
     lines = await call("backlog");
   } catch (err) {
@@ -530,7 +544,7 @@ async function renderBacklog(): Promise<void> {
 }
 
 async function renderTraining(): Promise<void> {
-  let roster: Json[] = [];
+  let roster: TraineeResident[] = [];
   try {
     roster = await call("training_roster");
   } catch (err) {
@@ -574,8 +588,8 @@ async function start(): Promise<void> {
   listenToPreviews();
   if (invoke) {
     try {
-      const config = await invoke("ui_config");
-      training = Boolean(config.training);
+      const config = await call("ui_config");
+      training = config.training;
       // The station's default language applies until the operator picks one on this screen.
       if (localStorage.getItem("rekam.lang") === null) lang = resolveLang(config.lang);
       operator = await call("session").catch(() => null);

@@ -6,6 +6,7 @@ import { t } from "./i18n.js";
 import { el, button, row, main } from "./dom.js";
 import { biodataList, checklistForm, tickedDocuments } from "./parts.js";
 import type { Ctx } from "./office.js";
+import { STEP_LABELS } from "./bindings.js";
 import type { PersonalisedView, PrintOrderView, ReissueCase, ReissuedView } from "./bindings.js";
 
 // ----- reissue ---------------------------------------------------------------------------------
@@ -35,7 +36,7 @@ export async function renderReissue(ctx: Ctx): Promise<void> {
     el("p", { class: "hint" }, t(lang, "reissue.hint")),
     el("label", {}, t(lang, "reissue.case"), which),
     el("label", {}, t(lang, "bio.nik"), nik),
-    el("h3", {}, t(lang, "step.documents")), docs,
+    el("h3", {}, STEP_LABELS.documents[lang]), docs,
     addressLabel,
     el("button", { type: "submit", id: "reissue-submit", class: "primary" }, t(lang, "reissue.submit")));
   form.addEventListener("submit", async (e) => {

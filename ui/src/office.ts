@@ -6,14 +6,15 @@ import { t, formatCount, type Lang } from "./i18n.js";
 import { percent, formatBytes, minutes } from "./nav.js";
 import { el, button, row, main, table } from "./dom.js";
 import { biodataList } from "./parts.js";
-import type { ExportProgress, HandoverView, SyncView } from "./bindings.js";
+import { HANDOVER_STEP_LABELS } from "./bindings.js";
+import type { Commands, DailyReport, ExportProgress, HandoverView, SettingsView, StepLine, SyncView, Target } from "./bindings.js";
 
-type Json = any; // what a command returns before it reaches the view typed for it (bindings.ts)
+type Json = any; // what arrives untyped: the shell's global object, its events, a rejection
 
 /** What a screen needs from the app around it. */
 export interface Ctx {
   lang: Lang;
-  call: (cmd: string, args?: Record<string, unknown>) => Promise<Json>;
+  call: <K extends keyof Commands>(cmd: K, args?: Record<string, unknown>) => Promise<Commands[K]>;
   working: <T>(what: string, run: () => Promise<T>) => Promise<T | undefined>;
   showError: (err: Json) => void;
   /** Draws the current screen again. */
@@ -83,9 +84,9 @@ function drawHandover(ctx: Ctx, view: HandoverView | null): void {
   const steps = el("ol", { class: "steps", id: "handover-steps" },
     ...HANDOVER_STEPS.map((s, i) => el("li", {
       class: view.step === "ended" || i < at ? "done" : i === at ? "current" : "todo",
-    }, t(lang, `handover.step.${s}`))));
+    }, HANDOVER_STEP_LABELS[s]?.[lang] ?? s)));
   const panel = el("section", { class: "card panel", id: "panel" },
-    el("h3", { id: "step-title" }, t(lang, `handover.step.${view.step}`)));
+    el("h3", { id: "step-title" }, HANDOVER_STEP_LABELS[view.step]?.[lang] ?? view.step));
   main().replaceChildren(title, el("div", { class: "wizard" }, steps, panel));
   if (view.biodata) panel.append(biodataList(lang, "chip-biodata", view.biodata));
   if (view.scores) panel.append(el("p", { id: "handover-scores" }, `${t(lang, "cap.score")}: ${view.scores[0]} / ${view.scores[1]}`));
@@ -157,7 +158,7 @@ let syncAskedAt = 0;
 
 export async function renderSync(ctx: Ctx): Promise<void> {
   const draw = async () => {
-    let v: Json;
+    let v: SyncView;
     try {
       v = await ctx.call("sync_status");
     } catch (err) {
@@ -222,7 +223,7 @@ function drawSync(ctx: Ctx, v: SyncView): void {
 
 export async function renderExport(ctx: Ctx): Promise<void> {
   const { lang } = ctx;
-  const targets: Json[] = await ctx.call("export_targets").catch((err) => {
+  const targets: Target[] = await ctx.call("export_targets").catch((err) => {
     ctx.showError(err);
     return [];
   });
@@ -298,7 +299,7 @@ function receiptsForm(ctx: Ctx): HTMLElement {
 
 export async function renderReport(ctx: Ctx, day?: string): Promise<void> {
   const { lang } = ctx;
-  let r: Json;
+  let r: DailyReport;
   try {
     r = await ctx.call("daily_report", { day: day ?? null });
   } catch (err) {
@@ -308,8 +309,8 @@ export async function renderReport(ctx: Ctx, day?: string): Promise<void> {
   }
   const pick = el("input", { type: "date", id: "report-day", value: r.day }) as HTMLInputElement;
   pick.addEventListener("change", () => renderReport(ctx, pick.value));
-  const std = (s: Json) => (s.standard_seconds == null ? "–" : minutes(s.standard_seconds));
-  const outcomes = (m: Json) => Object.entries(m).map(([k, v]) => `${k} ${v}`).join(" · ");
+  const std = (s: StepLine) => (s.standard_seconds == null ? "–" : minutes(s.standard_seconds));
+  const outcomes = (m: Record<string, number | undefined>) => Object.entries(m).map(([k, v]) => `${k} ${v}`).join(" · ");
   main().replaceChildren(
     el("h2", {}, t(lang, "report.title")),
     el("p", {}, el("label", {}, t(lang, "report.day"), pick), " ",
@@ -318,7 +319,7 @@ export async function renderReport(ctx: Ctx, day?: string): Promise<void> {
       el("h3", {}, t(lang, "report.steps")),
       table("report-steps",
         ["step", "visits", "median", "max", "standard", "within"].map((c) => t(lang, `report.col.${c}`)),
-        r.steps.map((s: Json) => [s.step, String(s.visits), minutes(s.median_seconds), minutes(s.max_seconds), std(s), `${s.within_standard}/${s.visits}`]),
+        r.steps.map((s) => [s.step, String(s.visits), minutes(s.median_seconds), minutes(s.max_seconds), std(s), `${s.within_standard}/${s.visits}`]),
         (i) => (r.steps[i].within_standard < r.steps[i].visits ? "late" : ""))),
     el("section", { class: "cards" },
       el("article", { class: "card", id: "report-visits" },
@@ -342,7 +343,7 @@ export async function renderReport(ctx: Ctx, day?: string): Promise<void> {
 
 export async function renderSettings(ctx: Ctx): Promise<void> {
   const { lang } = ctx;
-  let s: Json;
+  let s: SettingsView;
   try {
     s = await ctx.call("settings");
   } catch (err) {

@@ -2,7 +2,7 @@
 // steps, what the main button does at each step, the keyboard map. The core decides; this only
 // says what to ask it next.
 
-import { STEPS, type Step } from "./bindings.js";
+import { FINGER_LABELS, STEPS, type Step } from "./bindings.js";
 
 /** The steps the core reports, in the SOP's order (`rekam::workflow::recording::Step::ALL`,
  * generated into bindings.ts). */
@@ -41,23 +41,9 @@ export const PREVIEW: Partial<Record<StepName, "face" | "finger" | "iris">> = {
   operator_finger: "finger",
 };
 
-/** ISO/IEC 19794 finger positions 1-10 and their names. */
-export const FINGERS: Record<number, { id: string; en: string }> = {
-  1: { id: "ibu jari kanan", en: "right thumb" },
-  2: { id: "telunjuk kanan", en: "right index" },
-  3: { id: "jari tengah kanan", en: "right middle" },
-  4: { id: "jari manis kanan", en: "right ring" },
-  5: { id: "kelingking kanan", en: "right little" },
-  6: { id: "ibu jari kiri", en: "left thumb" },
-  7: { id: "telunjuk kiri", en: "left index" },
-  8: { id: "jari tengah kiri", en: "left middle" },
-  9: { id: "jari manis kiri", en: "left ring" },
-  10: { id: "kelingking kiri", en: "left little" },
-};
-
 /** A finger position's name, or the number itself for an unknown one. */
 export function fingerName(lang: "id" | "en", code: number): string {
-  return FINGERS[code]?.[lang] ?? String(code);
+  return FINGER_LABELS[code]?.[lang] ?? String(code);
 }
 
 /** One line of a case's document checklist, as the shell sends it. */

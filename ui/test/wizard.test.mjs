@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { STEPS, stepState, CAPTURE_STEPS, PREVIEW, fingerName, defaultPresented, splitDocuments } from "../dist/wizard.js";
 import { MESSAGES } from "../dist/i18n.js";
+import { STEP_LABELS } from "../dist/bindings.js";
 
 test("the steps follow the SOP's order and each has a name in both languages", () => {
   assert.deepEqual(STEPS.slice(0, 4), ["documents", "biodata", "eligibility", "photo"]);
@@ -10,7 +11,7 @@ test("the steps follow the SOP's order and each has a name in both languages", (
   assert.ok(STEPS.indexOf("irises") < STEPS.indexOf("index_verification"));
   assert.equal(STEPS.at(-1), "seal");
   for (const s of [...STEPS, "ended"]) {
-    assert.ok(MESSAGES.id[`step.${s}`] && MESSAGES.en[`step.${s}`], s);
+    assert.ok(STEP_LABELS[s].id && STEP_LABELS[s].en, s);
   }
 });
 

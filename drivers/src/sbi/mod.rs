@@ -73,6 +73,22 @@ impl Finger {
         Finger::ALL.get(usize::from(code).checked_sub(1)?).copied()
     }
 
+    /// Its name for an operator.
+    pub fn label(self, lang: rekam_i18n::Lang) -> &'static str {
+        match self {
+            Finger::RightThumb => lang.pick("ibu jari kanan", "right thumb"),
+            Finger::RightIndex => lang.pick("telunjuk kanan", "right index"),
+            Finger::RightMiddle => lang.pick("jari tengah kanan", "right middle"),
+            Finger::RightRing => lang.pick("jari manis kanan", "right ring"),
+            Finger::RightLittle => lang.pick("kelingking kanan", "right little"),
+            Finger::LeftThumb => lang.pick("ibu jari kiri", "left thumb"),
+            Finger::LeftIndex => lang.pick("telunjuk kiri", "left index"),
+            Finger::LeftMiddle => lang.pick("jari tengah kiri", "left middle"),
+            Finger::LeftRing => lang.pick("jari manis kiri", "left ring"),
+            Finger::LeftLittle => lang.pick("kelingking kiri", "left little"),
+        }
+    }
+
     /// The name SBI uses in `bioSubType`.
     pub fn sbi_name(self) -> &'static str {
         match self {

@@ -1,0 +1,154 @@
+//! A card's issuance at a desk: reissue requests at the counter (a lost or damaged card, a data
+//! change, a move) with the temporary letter the resident leaves with, and personalisation at
+//! the Dinas (the print order fetched and checked, then written to the blank card on the
+//! reader). Eligibility, evidence, signatures, the card protocol and the visit rows are the
+//! workflows' (`crate::workflow::reissue`, `crate::workflow::personalisation`).
+
+use super::view::{
+    BiodataView, PersonalisedView, PrintOrderView, ReissueCase, ReissuedView, checklist,
+};
+use super::{Desk, devices};
+use crate::Result;
+use crate::domain::case::{CaseType, Document};
+use crate::i18n::Lang;
+use crate::sync::SyncConfig;
+use crate::workflow::operators::Action as Permission;
+use crate::workflow::personalisation::{fetch_order, personalise};
+use crate::workflow::reissue::{ReissueRequest, request};
+use crate::workflow::{Setting, WorkflowError};
+use base64::Engine;
+use rekam_drivers::card::DocumentSigner;
+use serde::Deserialize;
+
+/// The cases the reissue screen offers, in its order.
+const CASES: [CaseType; 4] = [
+    CaseType::LostCard,
+    CaseType::ReplaceDamaged,
+    CaseType::DataChange,
+    CaseType::MovingIn,
+];
+
+/// A reissue request as the operator filled it in.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReissueForm {
+    /// The case.
+    pub case: CaseType,
+    /// The NIK as typed (separators allowed).
+    pub nik: String,
+    /// Documents presented.
+    #[serde(default)]
+    pub presented: Vec<Document>,
+    /// Conditional documents that apply.
+    #[serde(default)]
+    pub applicable: Vec<Document>,
+    /// The new address, for a move.
+    #[serde(default)]
+    pub new_address: Option<String>,
+}
+
+/// The reissue cases and what each asks for.
+pub fn reissue_cases(lang: Lang) -> Vec<ReissueCase> {
+    CASES
+        .iter()
+        .map(|&case| ReissueCase {
+            case,
+            label: case.label(lang),
+            checklist: checklist(case, lang),
+            needs_address: case == CaseType::MovingIn,
+        })
+        .collect()
+}
+
+impl Desk {
+    /// Takes a reissue request; a refusal (never recorded, missing evidence) is recorded by
+    /// the workflow and comes back as its error.
+    pub fn reissue(&mut self, form: &ReissueForm, lang: Lang) -> Result<ReissuedView> {
+        let population = self.population()?;
+        let (station, session) = self.station_and_session()?;
+        let nik: String = form.nik.chars().filter(char::is_ascii_digit).collect();
+        let new_address = form
+            .new_address
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty());
+        let done = request(
+            station,
+            session,
+            &population,
+            &ReissueRequest {
+                case: form.case,
+                nik: &nik,
+                presented: &form.presented,
+                applicable: &form.applicable,
+                new_address,
+            },
+        )?;
+        Ok(ReissuedView {
+            request_id: done.request_id,
+            masked_nik: done.masked_nik,
+            case_label: form.case.label(lang),
+            letter_bytes: done.temporary_letter.len(),
+        })
+    }
+
+    /// Fetches the print order of `packet_id` from the data center and keeps it for
+    /// [`Desk::personalise`]; what it shows is for the administrator to check first.
+    pub fn print_order(&mut self, packet_id: &str) -> Result<PrintOrderView> {
+        self.print_order = None;
+        self.live_session()?.require(Permission::Personalise)?;
+        let url = self
+            .config
+            .dc_url
+            .clone()
+            .ok_or(WorkflowError::NotConfigured(Setting::DataCenter))?;
+        let station = self.station()?;
+        let order = fetch_order(station, &SyncConfig::new(&url), packet_id.trim())?;
+        let view = PrintOrderView {
+            packet_id: order.packet_id.clone(),
+            biodata: BiodataView::of(&order.biodata, station),
+            right_index: !order.right_index.is_empty(),
+            left_index: !order.left_index.is_empty(),
+        };
+        self.print_order = Some(order);
+        Ok(view)
+    }
+
+    /// Writes the checked print order to the blank card on the reader, locks it and renders
+    /// the card face. A card that fails (not blank, pulled out) leaves the order for another.
+    pub fn personalise(&mut self) -> Result<PersonalisedView> {
+        let Some((key, cert)) = &self.config.document_signer else {
+            return Err(WorkflowError::NotConfigured(Setting::DocumentSigner).into());
+        };
+        let signer = DocumentSigner::from_pem_files(key, cert)?;
+        let trust = devices::card_trust(&self.config)?;
+        let reader = devices::card_reader(&self.config)?;
+        let order = self.print_order.take().ok_or(WorkflowError::NoPrintOrder)?;
+        let done = self.station_and_session().and_then(|(station, session)| {
+            personalise(
+                station,
+                session,
+                &order,
+                &reader,
+                &trust.sam_master,
+                &signer,
+            )
+        });
+        let done = match done {
+            Ok(done) => done,
+            Err(e) => {
+                self.print_order = Some(order);
+                return Err(e);
+            }
+        };
+        Ok(PersonalisedView {
+            card_serial: done.card_serial,
+            masked_nik: order.biodata.nik.masked(),
+            face_png: format!(
+                "data:image/png;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(&done.face_png)
+            ),
+            pdf_bytes: done.face_pdf.len(),
+        })
+    }
+}
