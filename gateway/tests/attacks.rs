@@ -193,12 +193,19 @@ fn hostile_clients_are_cut_off_and_the_gateway_goes_on_serving() {
     );
 
     // The honest station resumes from what the gateway holds and its packet is recorded once.
+    // A machine so loaded that even the honest PATCH outlasts the test's short request limit
+    // gets 408 like any station would, and resumes again, as the sync does.
     let mut first = None;
-    let resumed = c
-        .upload(&id, &bytes, |at, _| {
+    let mut attempts = 0;
+    let resumed = loop {
+        attempts += 1;
+        match c.upload(&id, &bytes, |at, _| {
             first.get_or_insert(at);
-        })
-        .unwrap();
+        }) {
+            Err(e) if attempts < 4 && format!("{e:?}").contains("REQUEST_TIMEOUT") => continue,
+            other => break other.unwrap(),
+        }
+    };
     assert_eq!((resumed.as_str(), first), (upload.as_str(), Some(held)));
     let receipt = c.commit(&id, &upload).unwrap();
     receipt
