@@ -5,6 +5,7 @@ use crate::domain::biodata::BiodataError;
 use crate::domain::kk::KkError;
 use crate::domain::nik::MaskedNik;
 use crate::domain::nik::NikError;
+use crate::domain::population::ExtractError;
 use crate::domain::region::RegionError;
 use crate::i18n::{Lang, Localized};
 use std::path::PathBuf;
@@ -174,6 +175,32 @@ pub enum Error {
         /// Key ids found.
         found: String,
     },
+    /// A population extract refused (see [`ExtractError`]).
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+    /// A Dinas key to trust while another one is pinned.
+    #[error(
+        "this station already trusts Dinas key {pinned}, not {offered}: a Dinas changes its key \
+         through a technician who sets the station up again; nothing was changed"
+    )]
+    PopulationSignerPinned {
+        /// The key pinned.
+        pinned: String,
+        /// The key offered.
+        offered: String,
+    },
+    /// A Dinas key file that does not hold a public key.
+    #[error(
+        "this is not a Dinas public key (64 hex digits of an Ed25519 key): bring the key file the \
+         Dinas handed over; nothing was changed"
+    )]
+    PopulationSignerInvalid,
+    /// The repository's TEST Dinas key, offered to a build without training mode.
+    #[error(
+        "this is the TEST Dinas key from the Rekam sources: an installed station trusts only the \
+         Dinas's own key; nothing was changed"
+    )]
+    TestPopulationSigner,
     /// A counter workflow refused a step (see [`crate::workflow::WorkflowError`]).
     #[error(transparent)]
     Workflow(Box<crate::workflow::WorkflowError>),
@@ -303,6 +330,10 @@ impl Error {
             Error::CardFonts => "CARD_FONTS",
             Error::Internal(_) => "INTERNAL",
             Error::DataCenterMismatch { .. } => "DC_IDENTITY_MISMATCH",
+            Error::Extract(e) => e.code(),
+            Error::PopulationSignerPinned { .. } => "POPULATION_SIGNER_PINNED",
+            Error::TestPopulationSigner => "POPULATION_TEST_SIGNER",
+            Error::PopulationSignerInvalid => "POPULATION_SIGNER_INVALID",
             Error::Workflow(e) => e.code(),
             Error::OperatorExists(_) => "OPERATOR_EXISTS",
             Error::WeakPassword(_) => "WEAK_PASSWORD",
@@ -437,6 +468,22 @@ impl Localized for Error {
                 "Identitas DC ({found}) bukan yang tersimpan ({pinned}): alamat salah atau ada \
                  pihak lain di tengah jalur; tidak ada yang diubah. Hubungi Dinas"
             ),
+            Error::Extract(e) => e.localized(lang),
+            Error::PopulationSignerPinned { pinned, offered } => format!(
+                "Stasiun ini sudah memercayai kunci Dinas {pinned}, bukan {offered}: pergantian \
+                 kunci Dinas dilakukan teknisi dengan menyiapkan ulang stasiun; tidak ada yang \
+                 diubah"
+            ),
+            Error::PopulationSignerInvalid => {
+                "Ini bukan kunci publik Dinas (64 digit heksadesimal \
+                                               kunci Ed25519): bawa berkas kunci dari Dinas; \
+                                               tidak ada yang diubah"
+                    .into()
+            }
+            Error::TestPopulationSigner => "Ini kunci UJI Dinas dari kode sumber Rekam: stasiun \
+                                            terpasang hanya memercayai kunci Dinas sendiri; \
+                                            tidak ada yang diubah"
+                .into(),
             Error::Workflow(e) => e.localized(lang),
             Error::OperatorExists(id) => format!("Operator {id} sudah ada: pilih ID lain"),
             Error::WeakPassword(n) => format!("Kata sandi minimal {n} karakter"),

@@ -18,6 +18,7 @@ mod durable;
 pub mod error;
 pub mod export;
 pub mod packet;
+pub mod population;
 pub mod report;
 pub mod siak;
 pub mod station;

@@ -6,7 +6,7 @@
 //! never carry the URL.
 
 use crate::domain::nik::Nik;
-use crate::workflow::{Population, PopulationRecord, WorkflowError};
+use crate::workflow::{Found, Population, PopulationRecord, Source, WorkflowError};
 use rekam_sync::siak::{SiakClient, SiakError};
 use std::time::Duration;
 
@@ -29,7 +29,7 @@ fn unavailable(why: &str) -> crate::Error {
 }
 
 impl Population for HttpPopulation {
-    fn lookup(&self, nik: &Nik) -> crate::Result<Option<PopulationRecord>> {
+    fn lookup(&self, nik: &Nik) -> crate::Result<Option<Found>> {
         let answer = self.client.penduduk(nik.as_str()).map_err(|e: SiakError| {
             tracing::warn!(nik = %nik.masked(), error = %e, "SIAK did not answer");
             unavailable(&e.to_string())
@@ -38,5 +38,11 @@ impl Population for HttpPopulation {
             .map(|bytes| serde_json::from_slice::<PopulationRecord>(&bytes))
             .transpose()
             .map_err(|_| unavailable("an answer that is not a population record"))
+            .map(|record| {
+                record.map(|record| Found {
+                    record,
+                    source: Source::Siak,
+                })
+            })
     }
 }

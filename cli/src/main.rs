@@ -95,6 +95,11 @@ enum Command {
     /// data directory without a station, or with --keys-only only the keys beside a database
     /// whose key file is lost (recordings made since the backup are kept)
     Restore(cmd::restore::Args),
+    /// The Dinas's population extract: biodata by NIK with no network
+    Population {
+        #[command(subcommand)]
+        command: cmd::population::Command,
+    },
     /// Receipts from the data center
     Receipts {
         #[command(subcommand)]
@@ -161,6 +166,7 @@ fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
         Command::Check => check::run(ctx),
         Command::Backup(args) => backup::run(args, ctx),
         Command::Restore(args) => restore::run(args, ctx),
+        Command::Population { command } => population::run(command, ctx),
         Command::Receipts { command } => receipts::run(command, ctx),
         Command::Keys { command } => keys::run(command, ctx),
         Command::Doctor(args) => doctor::run(args, ctx),
@@ -220,7 +226,10 @@ fn describe(err: &anyhow::Error, lang: Lang) -> (&'static str, String, Exit) {
                 | Error::AlreadyRecorded { .. }
                 | Error::WeakPassword(_)
                 | Error::BackupPassphrase(_)
-                | Error::BackupDamaged { .. } => Exit::Invalid,
+                | Error::BackupDamaged { .. }
+                | Error::Extract(_)
+                | Error::TestPopulationSigner
+                | Error::PopulationSignerInvalid => Exit::Invalid,
                 Error::NotInitialised(_)
                 | Error::AlreadyInitialised(_)
                 | Error::WrongKey(_)
@@ -229,6 +238,7 @@ fn describe(err: &anyhow::Error, lang: Lang) -> (&'static str, String, Exit) {
                 | Error::NoEncryption
                 | Error::NotRegistered
                 | Error::DataCenterMismatch { .. }
+                | Error::PopulationSignerPinned { .. }
                 | Error::DatabaseDamaged { .. } => Exit::Station,
                 _ => Exit::Internal,
             };

@@ -534,6 +534,68 @@ impl Out {
         }
     }
 
+    pub fn population_import(&self, r: &rekam::population::ImportReport) {
+        if self.json {
+            self.emit_json(json!({ "ok": true, "import": r }));
+            return;
+        }
+        let kind = match r.kind {
+            rekam::domain::population::ExtractKind::Base => self.t("ekstrak dasar", "base extract"),
+            rekam::domain::population::ExtractKind::Delta => self.t("perubahan", "delta"),
+        };
+        println!(
+            "{} {kind} no. {} ({} {}, {} {}): {} {}",
+            self.t("Terpasang:", "Imported:"),
+            r.sequence,
+            self.t("per", "as of"),
+            r.as_of,
+            r.entries,
+            self.t("entri", "entries"),
+            r.residents,
+            self.t("penduduk di stasiun", "residents on this station"),
+        );
+    }
+
+    pub fn population_status(&self, s: Option<&rekam::population::ExtractStatus>) {
+        if self.json {
+            self.emit_json(json!({ "ok": true, "population": s }));
+            return;
+        }
+        let Some(s) = s else {
+            println!(
+                "{}",
+                self.t(
+                    "Belum ada ekstrak data kependudukan: tanpa SIAK daring, biodata tidak bisa dibaca (rekam population import BERKAS)",
+                    "No population extract yet: without SIAK online no biodata can be read (rekam population import FILE)"
+                )
+            );
+            return;
+        };
+        println!("{}: {}", self.t("Wilayah", "Region"), s.region);
+        if !s.villages.is_empty() {
+            println!("{}: {}", self.t("Desa", "Villages"), s.villages.join(", "));
+        }
+        println!("{}: {}", self.t("Nomor", "Number"), s.sequence);
+        println!("{}: {}", self.t("Penerbit", "Issuer"), s.issuer);
+        println!(
+            "{}: {} ({} {}{})",
+            self.t("Data per", "As of"),
+            s.as_of,
+            s.age_days,
+            self.t("hari", "days"),
+            if s.stale {
+                self.t(
+                    ", KEDALUWARSA: minta ekstrak baru",
+                    ", STALE: ask for a new extract",
+                )
+            } else {
+                ""
+            }
+        );
+        println!("{}: {}", self.t("Penduduk", "Residents"), s.residents);
+        println!("{}: {}", self.t("Diimpor", "Imported"), s.imported_at);
+    }
+
     /// A one-line result.
     pub fn message(&self, text: &str) {
         if self.json {

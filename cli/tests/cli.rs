@@ -332,3 +332,59 @@ fn demo_refuses_the_flags_it_cannot_honour() {
         "the demo wrote into REKAM_DATA_DIR"
     );
 }
+
+#[test]
+fn population_trust_import_and_status_with_their_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("station");
+    let out = rekam(&data, &["init", "--kecamatan", "32.73.01"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    let out = rekam(&data, &["population", "status", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(json(&out)["population"].is_null());
+
+    // Not a key: exit 1 with what to do.
+    let bad = dir.path().join("bad.pub");
+    std::fs::write(&bad, "not a key").unwrap();
+    let out = rekam(
+        &data,
+        &["population", "trust", bad.to_str().unwrap(), "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(json(&out)["error"]["code"], "POPULATION_SIGNER_INVALID");
+
+    // A file that is no extract, before and after a key is trusted.
+    let junk = dir.path().join("junk.rkp");
+    std::fs::write(&junk, b"PK\x03\x04").unwrap();
+    let out = rekam(
+        &data,
+        &["population", "import", junk.to_str().unwrap(), "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(json(&out)["error"]["code"], "EXTRACT_NO_SIGNER");
+    let key = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/test-keys/test-dinas-population.pub");
+    let out = rekam(&data, &["population", "trust", key.to_str().unwrap()]);
+    // A build with training mode trusts the TEST key; any other refuses it by name, and a
+    // Dinas key (RFC 8032's first test vector here) stands in.
+    if out.status.code() != Some(0) {
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(
+            text(&out).contains("POPULATION_TEST_SIGNER"),
+            "{}",
+            text(&out)
+        );
+        let other = dir.path().join("dinas.pub");
+        std::fs::write(
+            &other,
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a\n",
+        )
+        .unwrap();
+        let out = rekam(&data, &["population", "trust", other.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
+    let out = rekam(&data, &["population", "import", junk.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("bukan ekstrak"), "{}", text(&out));
+}

@@ -16,6 +16,7 @@ pub mod kk;
 pub mod manifest;
 pub mod nik;
 pub mod pekerjaan;
+pub mod population;
 pub mod print_order;
 pub mod region;
 

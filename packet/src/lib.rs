@@ -13,7 +13,8 @@
 //! - [`keys`]: the station's signing key, the DC's keys and its public identity that a station
 //!   pins at registration;
 //! - [`protocol`]: receipts, result events, request signatures and the JSON bodies of the
-//!   gateway API (`docs/gateway-api.yaml`), each signed over a fixed canonical text.
+//!   gateway API (`docs/gateway-api.yaml`), each signed over a fixed canonical text;
+//! - [`population`]: the Dinas's key and its signature on a population extract.
 //!
 //! Pure: bytes in, bytes out, no files, no network, no clock (callers pass the time). Every
 //! parser takes untrusted bytes and refuses with a typed error, never a panic (fuzzed:
@@ -22,6 +23,7 @@
 pub mod contents;
 pub mod envelope;
 pub mod keys;
+pub mod population;
 pub mod protocol;
 
 pub use contents::Contents;

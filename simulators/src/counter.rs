@@ -23,7 +23,7 @@ use rekam::station::{InitOptions, Station, StationPaths};
 use rekam::workflow::counter::{self, Action, Outcome};
 use rekam::workflow::operators::{self, Approval, NewOperator, Role, Session};
 use rekam::workflow::recording::{RecordingWorkflow, SealedRecording};
-use rekam::workflow::{Population, PopulationRecord, capture_finger};
+use rekam::workflow::{Found, Population, PopulationRecord, Source, capture_finger};
 use rekam_drivers::DeviceKind;
 use rekam_drivers::sbi::{BiometricDevice, Finger, SbiClient, SbiDevice};
 use rekam_drivers::signature_pad::SerialPad;
@@ -139,9 +139,24 @@ impl SynthPopulation {
     }
 }
 
+impl SynthPopulation {
+    /// The record of `nik`, if generated.
+    pub fn get(&self, nik: &Nik) -> Option<&PopulationRecord> {
+        self.by_nik.get(nik.as_str())
+    }
+
+    /// Every generated record (residents with a NIK), in no particular order.
+    pub fn records(&self) -> impl Iterator<Item = &PopulationRecord> {
+        self.by_nik.values()
+    }
+}
+
 impl Population for SynthPopulation {
-    fn lookup(&self, nik: &Nik) -> rekam::Result<Option<PopulationRecord>> {
-        Ok(self.by_nik.get(nik.as_str()).cloned())
+    fn lookup(&self, nik: &Nik) -> rekam::Result<Option<Found>> {
+        Ok(self.get(nik).map(|record| Found {
+            record: record.clone(),
+            source: Source::Siak,
+        }))
     }
 }
 
@@ -436,7 +451,7 @@ impl Counter {
         let foreign = nik
             .as_deref()
             .and_then(|n| Nik::parse(n).ok())
-            .and_then(|n| self.population.lookup(&n).ok().flatten())
+            .and_then(|n| self.population.get(&n))
             .is_some_and(|r| !matches!(r.biodata.citizenship, Kewarganegaraan::Wni));
         let case = if foreign {
             CaseType::ForeignResident

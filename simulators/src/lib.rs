@@ -3,6 +3,7 @@
 pub mod card;
 pub mod counter;
 pub mod error;
+pub mod extract;
 #[cfg(target_os = "linux")]
 pub mod lossy_disk;
 pub mod sbi;

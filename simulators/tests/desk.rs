@@ -2,7 +2,9 @@
 //! forward to, driven here as any other front end would, against the simulators on their real
 //! transports (SBI over loopback HTTP, the pad on a pty, SIAK over HTTP). A recording from
 //! queue number to summons letter with the typed outcome of each step, a refusal kept on screen
-//! until closed, a cancel, and a logout that cancels what was in progress.
+//! until closed, a cancel, and a logout that cancels what was in progress; biodata from the
+//! Dinas's extract with no SIAK, or with SIAK down; and the whole recording inside a network
+//! namespace with no network at all.
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
@@ -24,33 +26,82 @@ const RESIDENTS: u64 = 40;
 const STATION: &str = "KEC-DESK-01";
 
 /// A set-up station (operators enrolled, a data center pinned) left closed, the simulators
-/// running, SIAK on loopback, and a desk over all of it with nobody logged in.
+/// running, and a desk over all of it with nobody logged in.
 struct Bench {
     desk: Desk,
     sims: Simulators,
     /// Kept for the residents' NIKs and missing fingers.
     roster: Vec<rekam_sim::counter::RosterEntry>,
     missing: Vec<Vec<(rekam_drivers::sbi::Finger, rekam::packet::ExceptionReason)>>,
-    _siak: rekam_sim::counter::Process,
+    _siak: Option<rekam_sim::counter::Process>,
+}
+
+/// Where the counter reads biodata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Biodata {
+    /// SIAK on loopback.
+    Siak,
+    /// The Dinas's extract only: no SIAK configured.
+    Extract,
+    /// SIAK configured at an address where nothing answers, and the extract.
+    SiakDownAndExtract,
 }
 
 fn bench(dir: &Path) -> Bench {
+    bench_with(dir, Biodata::Siak)
+}
+
+fn bench_with(dir: &Path, biodata: Biodata) -> Bench {
     let mut c = Counter::open(dir, STATION, RESIDENTS).unwrap();
     let identity = DcKeys::from_seeds(&[1; 32], &[2; 32]).identity("DC-TEST", None);
     c.station
         .pin_data_center(&identity, &identity, "test")
         .unwrap();
+    if biodata != Biodata::Siak {
+        rekam::population::trust(
+            &mut c.station,
+            rekam_sim::extract::TEST_DINAS_PUBLIC,
+            "test",
+        )
+        .unwrap();
+        let extract = rekam_sim::extract::base(
+            &c.population,
+            "32.73.01",
+            1,
+            time::OffsetDateTime::now_utc() - time::Duration::days(3),
+        );
+        rekam::population::import(&mut c.station, &extract, "test", |_, _| {}).unwrap();
+    }
     let roster = c.population.roster().to_vec();
     let missing = (0..RESIDENTS).map(|i| c.population.missing(i)).collect();
     let Counter { devices, .. } = c;
     let sims = devices.release();
-    let bin = rekam_sim::counter::bin_dir().unwrap();
-    let (siak, port) = rekam_sim::spawn_ready(Command::new(bin.join("rekam-sim-siak")).args([
-        "--port",
-        "0",
-        "--residents",
-        &RESIDENTS.to_string(),
-    ]));
+    let (siak, siak_url) = match biodata {
+        Biodata::Siak => {
+            let bin = rekam_sim::counter::bin_dir().unwrap();
+            let (siak, port) =
+                rekam_sim::spawn_ready(Command::new(bin.join("rekam-sim-siak")).args([
+                    "--port",
+                    "0",
+                    "--residents",
+                    &RESIDENTS.to_string(),
+                ]));
+            (
+                Some(rekam_sim::counter::Process::from(siak)),
+                Some(format!("http://127.0.0.1:{port}")),
+            )
+        }
+        Biodata::Extract => (None, None),
+        // A port just freed: nothing listens there.
+        Biodata::SiakDownAndExtract => {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            (None, Some(format!("http://127.0.0.1:{port}")))
+        }
+    };
     let config = Config {
         paths: StationPaths::new(dir.join(STATION), None),
         pad_ports: vec![sims.pad_path.clone()],
@@ -59,7 +110,7 @@ fn bench(dir: &Path) -> Bench {
             Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("../fixtures/test-keys/test-sbi-provider-ca.crt.pem"),
         ),
-        siak_url: Some(format!("http://127.0.0.1:{port}")),
+        siak_url,
         training: None,
         card_reader: None,
         card_trust: None,
@@ -71,7 +122,7 @@ fn bench(dir: &Path) -> Bench {
         sims,
         roster,
         missing,
-        _siak: rekam_sim::counter::Process::from(siak),
+        _siak: siak,
     }
 }
 
@@ -293,5 +344,122 @@ fn a_refusal_stays_on_screen_and_a_logout_cancels_the_recording_in_progress() {
             VisitOutcome::Cancelled
         ],
         "every visit leaves its row"
+    );
+}
+
+/// Logs in and records resident `i` to the seal; the biodata's source as the screen showed it.
+fn record_one(b: &mut Bench, i: u64) -> rekam::desk::SourceView {
+    b.sims.resident(OPERATOR).unwrap();
+    if b.desk.session().unwrap().is_none() {
+        b.desk.login("OP-01", PASSWORD).unwrap();
+    }
+    b.begin(i);
+    let source = b
+        .desk
+        .current(Lang::Id)
+        .unwrap()
+        .biodata_source
+        .expect("the biodata step says where the biodata came from");
+    b.act(Action::Confirm { confirmed: true });
+    b.act(Action::Photo);
+    b.act(Action::Signature);
+    for (finger, reason) in b.missing[i as usize].clone() {
+        b.act(Action::FingerException {
+            finger: finger.code(),
+            reason,
+            supervisor_id: "SPV-01".into(),
+            password: PASSWORD.into(),
+        });
+    }
+    b.act(Action::Fingers);
+    b.act(Action::Irises);
+    let mut tries = 0;
+    while let Err(e) = b.desk.recording(Action::Verify, Lang::Id) {
+        tries += 1;
+        assert!(e.code() == "INDEX_MISMATCH" && tries < 3, "verify: {e}");
+    }
+    b.act(Action::Dedup);
+    b.act(Action::Statement);
+    b.sims.resident(OPERATOR).unwrap();
+    b.act(Action::OperatorFinger);
+    let v = b.act(Action::Seal);
+    assert!(v.sealed.is_some());
+    b.desk.close();
+    source
+}
+
+#[test]
+fn with_no_siak_the_dinas_extract_answers_and_the_screen_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = bench_with(dir.path(), Biodata::Extract);
+    let i = b.ordinary();
+    let source = record_one(&mut b, i);
+    assert!(source.offline, "{source:?}");
+    assert_eq!(source.age_days, Some(3));
+    assert!(!source.stale);
+    assert!(source.label.contains("32.73.01 no. 1"), "{}", source.label);
+    let home = b.desk.home(Lang::Id).unwrap();
+    assert_eq!(home.population.map(|p| p.sequence), Some(1));
+}
+
+#[test]
+fn with_siak_down_the_extract_answers_within_a_short_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = bench_with(dir.path(), Biodata::SiakDownAndExtract);
+    let i = b.ordinary();
+    let source = record_one(&mut b, i);
+    assert!(source.offline, "SIAK is down: {source:?}");
+}
+
+/// Run by [`a_counter_records_inside_a_network_namespace_with_no_network`] inside `unshare -n`
+/// (only the loopback interface, up): the devices on loopback, no SIAK, no data center.
+#[test]
+#[ignore = "run inside a network namespace by the test below"]
+fn records_with_no_network() {
+    if std::env::var_os("REKAM_IN_NETNS").is_none() {
+        return;
+    }
+    // Nothing but loopback: no route anywhere else.
+    let links = Command::new("ip").args(["-o", "link"]).output().unwrap();
+    let links = String::from_utf8_lossy(&links.stdout);
+    assert_eq!(
+        links.lines().count(),
+        1,
+        "interfaces besides loopback:\n{links}"
+    );
+    assert!(std::net::TcpStream::connect("1.1.1.1:443").is_err());
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = bench_with(dir.path(), Biodata::Extract);
+    let i = b.ordinary();
+    let source = record_one(&mut b, i);
+    assert!(source.offline);
+    let backlog = b.desk.backlog(Lang::Id).unwrap();
+    assert_eq!(backlog.len(), 1, "the sealed recording waits for the link");
+    println!("RECORDED OFFLINE");
+}
+
+#[test]
+fn a_counter_records_inside_a_network_namespace_with_no_network() {
+    let exe = std::env::current_exe().unwrap();
+    let script = format!(
+        "ip link set lo up && exec {} --exact records_with_no_network --ignored --nocapture",
+        exe.display()
+    );
+    let out = match Command::new("unshare")
+        .args(["-n", "sh", "-c", &script])
+        .env("REKAM_IN_NETNS", "1")
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => return rekam_sim::skip::or_fail("netns", &format!("unshare: {e}")),
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && err.contains("unshare failed") {
+        return rekam_sim::skip::or_fail("netns", &err.trim());
+    }
+    assert!(
+        out.status.success() && text.contains("RECORDED OFFLINE"),
+        "{text}\n{err}"
     );
 }

@@ -234,7 +234,7 @@ fn a_person_recorded_here_is_refused_by_nik_and_by_fingers_under_another_nik() {
     // the same parity (the photo's backdrop colour follows the birth year).
     let year = |c: &Counter, i: u64| {
         let nik = rekam::domain::nik::Nik::parse(c.population.nik(i)?).ok()?;
-        let r = rekam::workflow::Population::lookup(&c.population, &nik).ok()??;
+        let r = c.population.get(&nik)?;
         let citizen = matches!(
             r.biodata.citizenship,
             rekam::domain::biodata::Kewarganegaraan::Wni

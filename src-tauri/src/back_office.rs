@@ -95,6 +95,33 @@ pub async fn import_receipts(
     .await
 }
 
+/// A population import's progress, as `population-progress` events.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub(crate) struct ImportProgress {
+    done: u64,
+    total: u64,
+}
+
+/// Imports the Dinas's population extract (or its next delta) from a removable disk, with
+/// progress.
+#[tauri::command]
+pub async fn population_import(
+    app: tauri::AppHandle,
+    lang: Option<Lang>,
+    file: String,
+) -> Result<rekam::population::ImportReport, UiError> {
+    let events = app.clone();
+    on_desk(app, lang, move |desk, _, _| {
+        desk.import_population(Path::new(file.trim()), |done, total| {
+            if let Err(e) = events.emit("population-progress", ImportProgress { done, total }) {
+                tracing::warn!(error = %e, "import progress not shown");
+            }
+        })
+    })
+    .await
+}
+
 /// The daily report (today when no day is given).
 #[tauri::command]
 pub async fn daily_report(

@@ -64,8 +64,15 @@ impl Desk {
     /// Takes a reissue request; a refusal (never recorded, missing evidence) is recorded by
     /// the workflow and comes back as its error.
     pub fn reissue(&mut self, form: &ReissueForm, lang: Lang) -> Result<ReissuedView> {
-        let population = self.population()?;
-        let (station, session) = self.station_and_session()?;
+        self.population()?;
+        self.live_session()?;
+        let (Some(station), Some(session), Some(population)) = (
+            self.station.as_mut(),
+            self.session.as_ref(),
+            self.population.as_ref(),
+        ) else {
+            return Err(crate::Error::Internal("opened just before".into()));
+        };
         let nik: String = form.nik.chars().filter(char::is_ascii_digit).collect();
         let new_address = form
             .new_address
@@ -75,7 +82,7 @@ impl Desk {
         let done = request(
             station,
             session,
-            &population,
+            population,
             &ReissueRequest {
                 case: form.case,
                 nik: &nik,

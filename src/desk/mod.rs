@@ -25,12 +25,13 @@ pub use office::{
 };
 pub use view::{
     BiodataView, ChecklistLine, HandedOverView, HandoverView, PersonalisedView, PrintOrderView,
-    Problem, ReissueCase, ReissuedView, SealedView, SessionView, WizardView, checklist,
+    Problem, ReissueCase, ReissuedView, SealedView, SessionView, SourceView, WizardView, checklist,
 };
 
 use crate::clock::Clock;
 use crate::dedup::Dedup;
 use crate::i18n::Lang;
+use crate::population::CounterPopulation;
 use crate::siak::HttpPopulation;
 use crate::station::{Station, StationPaths};
 use crate::workflow::counter::{self, Action};
@@ -46,6 +47,9 @@ use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// How long a lookup waits for SIAK before the Dinas's extract answers instead.
+const SIAK_WAIT: Duration = Duration::from_secs(4);
 
 /// A record is stuck when not at the data center this long after recording (the SOP's 24 h).
 pub const STUCK_AFTER: Duration = Duration::from_secs(24 * 3600);
@@ -91,6 +95,8 @@ pub struct Desk {
     handover: handover::Handover,
     /// The print order on the personalisation screen, checked and not yet written.
     print_order: Option<PrintOrder>,
+    /// SIAK and the Dinas's extract, opened on the first lookup.
+    population: Option<CounterPopulation>,
 }
 
 impl Desk {
@@ -108,6 +114,7 @@ impl Desk {
             ended: None,
             handover: handover::Handover::default(),
             print_order: None,
+            population: None,
         }
     }
 
@@ -203,15 +210,20 @@ impl Desk {
         self.station()
     }
 
-    /// SIAK at its configured address; none configured is a refusal that says so, never a
-    /// guess.
-    fn population(&self) -> Result<HttpPopulation> {
-        let url = self
-            .config
-            .siak_url
-            .as_deref()
-            .ok_or(WorkflowError::SiakNotConfigured)?;
-        HttpPopulation::new(url, Duration::from_secs(10))
+    /// The population the counter reads biodata from: SIAK at its configured address first
+    /// (a short wait), the Dinas's extract on the station otherwise; opened on first use.
+    fn population(&mut self) -> Result<&CounterPopulation> {
+        if self.population.is_none() {
+            let siak = match self.config.siak_url.as_deref() {
+                Some(url) => Some(HttpPopulation::new(url, SIAK_WAIT)?),
+                None => None,
+            };
+            let population = CounterPopulation::new(self.station()?, siak)?;
+            self.population = Some(population);
+        }
+        self.population
+            .as_ref()
+            .ok_or_else(|| Error::Internal("the population was just opened".into()))
     }
 
     /// Password and right index finger.
@@ -288,7 +300,7 @@ impl Desk {
             self.devices()?;
         }
         let population = match action {
-            Action::Biodata { .. } => Some(self.population()),
+            Action::Biodata { .. } => Some(self.population().map(|_| ())),
             _ => None,
         };
         let (Some(station), Some(session), Some(dedup)) = (
@@ -323,12 +335,12 @@ impl Desk {
         // From here on every error keeps the recording (below): nothing captured is lost.
         let result = match action {
             Action::Seal => seal(&mut w, station, dedup, lang),
-            other => population.transpose().and_then(|population| {
+            other => population.transpose().and_then(|_| {
                 let parts = counter::Counter {
                     station: &mut *station,
                     dedup: &*dedup,
                     devices: self.devices.as_mut().map(Devices::for_step),
-                    population: population.as_ref().map(|p| p as &dyn Population),
+                    population: self.population.as_ref().map(|p| p as &dyn Population),
                 };
                 let last = counter::step(&mut w, parts, other)?;
                 Ok(WizardView {

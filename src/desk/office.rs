@@ -8,6 +8,7 @@ use crate::Result;
 use crate::disk::{Space, Target};
 use crate::export::{ExportReport, ReceiptsReport};
 use crate::i18n::Lang;
+use crate::population::{ExtractStatus, ImportReport};
 use crate::report::DailyReport;
 use crate::station::StationStatus;
 use crate::store::SyncState;
@@ -26,6 +27,8 @@ pub struct HomeView {
     pub status: StationStatus,
     /// The backlog's counts.
     pub backlog: BacklogCounts,
+    /// The Dinas's population extract in force, if any.
+    pub population: Option<ExtractStatus>,
 }
 
 /// How many records are open, not yet sent, and stuck.
@@ -74,6 +77,8 @@ pub struct SettingsView {
     pub devices: DeviceSettings,
     /// SIAK's address.
     pub siak_url: Option<String>,
+    /// The Dinas's population extract in force, if any.
+    pub population: Option<ExtractStatus>,
     /// Whether training mode is on.
     pub training: bool,
     /// The station's default language.
@@ -132,6 +137,7 @@ impl Desk {
         let station = self.station()?;
         let lines = crate::sync::backlog(station, STUCK_AFTER, lang)?;
         Ok(HomeView {
+            population: crate::population::status(station)?,
             status: station.status()?,
             backlog: BacklogCounts {
                 open: lines.len(),
@@ -203,6 +209,19 @@ impl Desk {
         crate::export::import_receipts(self.station_for(Permission::Maintain)?, file)
     }
 
+    /// Imports the Dinas's population extract (or its next delta) from `file` on a removable
+    /// disk, telling `progress` (done, total) as residents are applied.
+    pub fn import_population(
+        &mut self,
+        file: &Path,
+        progress: impl FnMut(u64, u64),
+    ) -> Result<ImportReport> {
+        let actor = self.live_session()?.operator_id.clone();
+        let station = self.station_for(Permission::Maintain)?;
+        let bytes = std::fs::read(file).map_err(|e| crate::Error::io(file, e))?;
+        crate::population::import(station, &bytes, &actor, progress)
+    }
+
     /// The daily report of `day` (`YYYY-MM-DD`; today when none).
     pub fn daily_report(&mut self, day: Option<&str>) -> Result<DailyReport> {
         let station = self.station_for(Permission::Report)?;
@@ -244,6 +263,7 @@ impl Desk {
                 pad_ports: c.pad_ports,
             },
             siak_url: c.siak_url,
+            population: crate::population::status(station)?,
             training: c.training.is_some(),
             lang,
         })

@@ -6,6 +6,7 @@
 use crate::domain::biodata::{Biodata, Kewarganegaraan};
 use crate::domain::case::{CaseType, Document, Need};
 use crate::domain::nik::MaskedNik;
+use crate::domain::population::Source;
 use crate::i18n::{Lang, Localized};
 use crate::station::Station;
 use crate::workflow::counter::Outcome;
@@ -196,8 +197,10 @@ pub struct WizardView {
     pub paused: bool,
     /// The case's document checklist.
     pub checklist: Vec<ChecklistLine>,
-    /// The biodata read from SIAK.
+    /// The biodata read by NIK.
     pub biodata: Option<BiodataView>,
+    /// Who answered for the biodata (SIAK online, or the Dinas's extract and how old).
+    pub biodata_source: Option<SourceView>,
     /// What the last step gave (a score, where the fingers stand), for the screen to show.
     pub last: Option<Outcome>,
     /// Why the visit ended without a recording (the resident refused at eligibility or
@@ -221,10 +224,40 @@ impl WizardView {
             paused: w.is_paused(),
             checklist: checklist(case, lang),
             biodata: w.biodata().map(|b| BiodataView::of(b, station)),
+            biodata_source: w
+                .biodata_source()
+                .map(|s| SourceView::of(s, station.store().clock().now(), lang)),
             last: None,
             refused: None,
             cancelled: false,
             sealed: None,
+        }
+    }
+}
+
+/// Where biodata came from, as the biodata step shows it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SourceView {
+    /// In the operator's language, with the data's age.
+    pub label: String,
+    /// Whether it came from the station's extract, not SIAK online.
+    pub offline: bool,
+    /// Whole days since the extract's data (none for SIAK online).
+    pub age_days: Option<i64>,
+    /// Whether the extract is older than the station allows without a flag.
+    pub stale: bool,
+}
+
+impl SourceView {
+    /// `source` as of `now`.
+    pub fn of(source: &Source, now: time::OffsetDateTime, lang: Lang) -> SourceView {
+        let (label, stale) = crate::population::describe(source, now, lang);
+        SourceView {
+            label,
+            offline: !matches!(source, Source::Siak),
+            age_days: source.age_days(now),
+            stale,
         }
     }
 }

@@ -198,6 +198,31 @@ CREATE TRIGGER visit_no_delete BEFORE DELETE ON visit
 BEGIN SELECT RAISE(ABORT, 'the visit log is append-only'); END;
 "#,
     },
+    Migration {
+        version: 6,
+        name: "the Dinas's population extract",
+        sql: r#"
+-- The population extract in force (one row): which region, which number in the Dinas's
+-- series, as of when, signed by which key. Replaced with its residents in one transaction.
+CREATE TABLE population_extract (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    region      TEXT NOT NULL,
+    villages    TEXT NOT NULL,
+    sequence    INTEGER NOT NULL,
+    as_of       TEXT NOT NULL,
+    issuer      TEXT NOT NULL,
+    signer      TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    residents   INTEGER NOT NULL
+);
+-- The residents as the counter reads them by NIK (the record as JSON). Inside the encrypted
+-- store like everything else; never a file of its own.
+CREATE TABLE population (
+    nik    TEXT PRIMARY KEY,
+    record TEXT NOT NULL
+) WITHOUT ROWID;
+"#,
+    },
 ];
 
 /// The newest schema this build knows.

@@ -15,11 +15,13 @@ mod counter;
 mod key;
 mod migrations;
 mod outbox;
+mod population;
 
 pub use counter::{NewVisit, OperatorRow, StepTime, VisitOutcome, VisitRow, VisitWorkflow};
 pub use key::StoreKey;
 pub(crate) use key::{create_private_dir, fill_random, read_secret, write_secret};
 pub use outbox::{BacklogRow, DueItem, SyncEvent, SyncState};
+pub use population::{ExtractState, PopulationReader};
 
 use crate::audit::{self, AuditEntry, AuditEvent, AuditHead, AuditReport};
 use crate::clock::{Clock, rfc3339};

@@ -24,9 +24,8 @@ pub mod recording;
 pub mod reissue;
 
 use crate::clock::Clock;
-use crate::domain::biodata::Biodata;
 use crate::domain::case::CaseType;
-use crate::domain::eligibility::{RecordingStatus, Refusal};
+use crate::domain::eligibility::Refusal;
 use crate::domain::nik::Nik;
 use crate::i18n::{Lang, Localized};
 use crate::store::StepTime;
@@ -40,19 +39,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
-/// What the population database (SIAK) holds about a NIK.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PopulationRecord {
-    /// The biodata.
-    pub biodata: Biodata,
-    /// Whether the resident's biometrics were recorded before, anywhere (SIAK knows).
-    pub recording: RecordingStatus,
-}
+pub use crate::domain::population::{Found, PopulationRecord, Source};
 
-/// The population database, looked up by NIK.
+/// The population data, looked up by NIK: SIAK online, the Dinas's extract on the station
+/// (`crate::population`), or both in turn.
 pub trait Population {
-    /// The record of `nik`, or `None` when SIAK does not know it.
-    fn lookup(&self, nik: &Nik) -> crate::Result<Option<PopulationRecord>>;
+    /// The record of `nik` and who answered, or `None` when the source does not know the NIK.
+    fn lookup(&self, nik: &Nik) -> crate::Result<Option<Found>>;
 }
 
 /// The SOP's service standard for a step, in seconds (`../shared/docs/domain.md`, "Service
@@ -195,6 +188,12 @@ pub enum WorkflowError {
     /// A case this workflow does not serve (a reissue case at a recording, or the reverse).
     #[error("{} is not served here: a recording and a reissue each have their own screen", .0.label(Lang::En))]
     WrongCase(CaseType),
+    /// Neither SIAK nor a Dinas extract can answer on this station.
+    #[error(
+        "this station has no population data: import the Dinas's extract (`rekam population \
+         import FILE`, or Import on the settings screen) or configure SIAK (REKAM_SIAK_URL)"
+    )]
+    NoPopulationData,
     /// A command that needs an operator while nobody is logged in.
     #[error("log in first with your id, password and finger")]
     NotLoggedIn,
@@ -315,6 +314,7 @@ impl WorkflowError {
             WorkflowError::NotPrintReady(_) => "NOT_PRINT_READY",
             WorkflowError::SiakUnavailable(_) => "SIAK_UNAVAILABLE",
             WorkflowError::SiakNotConfigured => "SIAK_NOT_CONFIGURED",
+            WorkflowError::NoPopulationData => "NO_POPULATION_DATA",
             WorkflowError::NotLoggedIn => "NOT_LOGGED_IN",
             WorkflowError::NoRecording => "NO_RECORDING",
             WorkflowError::NoHandover => "NO_HANDOVER",
@@ -407,6 +407,10 @@ impl Localized for WorkflowError {
             WorkflowError::SiakNotConfigured => "Database kependudukan (SIAK) belum diatur di \
                                                  stasiun ini: atur alamatnya (REKAM_SIAK_URL), \
                                                  lalu jalankan aplikasi lagi"
+                .into(),
+            WorkflowError::NoPopulationData => "Stasiun ini belum punya data kependudukan: \
+                                                impor ekstrak dari Dinas (`rekam population \
+                                                import BERKAS`) atau atur SIAK (REKAM_SIAK_URL)"
                 .into(),
             WorkflowError::NotLoggedIn => "Masuk dulu dengan ID, kata sandi dan sidik jari".into(),
             WorkflowError::NoRecording => {

@@ -8,12 +8,13 @@
 //! nothing; pausing stops the step clock; cancelling, a refusal and the seal each write the
 //! visit row once.
 
+use super::Found;
 use super::counter::EyeName;
 use super::operators::{Action, Approval, Session};
 use super::{
     ATTEMPTS, CAPTURE_TIMEOUT, FACE_THRESHOLD, FINGER_THRESHOLD, IRIS_THRESHOLD, Population,
-    PopulationRecord, StepTimer, Unreadable, WorkflowError, capture_finger, finger_template,
-    transaction_id,
+    PopulationRecord, Source, StepTimer, Unreadable, WorkflowError, capture_finger,
+    finger_template, transaction_id,
 };
 use crate::dedup::Dedup;
 use crate::domain::biodata::Biodata;
@@ -203,6 +204,8 @@ pub struct RecordingWorkflow {
     documents: Vec<DocumentCheck>,
     nik: Option<Nik>,
     record: Option<PopulationRecord>,
+    /// Who answered for the biodata (SIAK online, or the extract and how old).
+    source: Option<Source>,
     face: Option<Kept>,
     signature: Option<Signature>,
     fingers: BTreeMap<u8, Slot<FingerTemplate>>,
@@ -251,6 +254,7 @@ impl RecordingWorkflow {
             documents: Vec::new(),
             nik: None,
             record: None,
+            source: None,
             face: None,
             signature: None,
             fingers: BTreeMap::new(),
@@ -279,6 +283,11 @@ impl RecordingWorkflow {
     /// The biodata read from SIAK, once read.
     pub fn biodata(&self) -> Option<&Biodata> {
         self.record.as_ref().map(|r| &r.biodata)
+    }
+
+    /// Who answered for the biodata, once read.
+    pub fn biodata_source(&self) -> Option<&Source> {
+        self.source.as_ref()
     }
 
     /// Whether paused.
@@ -425,7 +434,7 @@ impl RecordingWorkflow {
             }
             None => None,
         };
-        let Some(record) = found else {
+        let Some(Found { record, source }) = found else {
             let today = station.store().clock().today();
             let Eligibility::Refused(r) = assess(self.case, Applicant::NoNik, today) else {
                 return Err(WorkflowError::Ended("no NIK".into()).into());
@@ -433,6 +442,7 @@ impl RecordingWorkflow {
             return Err(self.refuse(station, r));
         };
         self.record = Some(record);
+        self.source = Some(source);
         self.advance();
         self.biodata()
             .ok_or_else(|| WorkflowError::Ended("no biodata".into()).into())

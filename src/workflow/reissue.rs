@@ -63,7 +63,7 @@ pub fn request(
     }
     let started = station.store().clock().now();
     let nik = Nik::parse(req.nik)?;
-    let record = population.lookup(&nik)?;
+    let record = population.lookup(&nik)?.map(|found| found.record);
     let visit = |outcome: VisitOutcome, code: Option<&str>, detail| NewVisit {
         visit_id: uuid::Uuid::new_v4().to_string(),
         workflow: VisitWorkflow::Reissue,

@@ -56,6 +56,7 @@ const MAY_DEPEND_ON: &[(&str, &[&str])] = &[
             "rekam-bio",
             "rekam-drivers",
             "rekam-gateway",
+            "rekam-packet",
             "rekam-records",
             "rekam-sync",
             "rekam-synth",

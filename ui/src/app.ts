@@ -8,7 +8,7 @@ import { el, button, row, main } from "./dom.js";
 import * as office from "./office.js";
 import * as issuance from "./issuance.js";
 import { biodataList, checklistForm, tickedDocuments } from "./parts.js";
-import { CASE_LABELS, EYE_LABELS, STEP_LABELS, type CaseType, type Commands, type DeviceView, type Outcome, type Problem, type BacklogCounts, type BacklogLine, type HomeView, type TraineeResident, type Progress, type SealedView, type SessionView, type WizardView } from "./bindings.js";
+import { CASE_LABELS, EYE_LABELS, STEP_LABELS, type CaseType, type Commands, type DeviceView, type Outcome, type Problem, type BacklogCounts, type BacklogLine, type ExtractStatus, type HomeView, type TraineeResident, type Progress, type SealedView, type SessionView, type WizardView } from "./bindings.js";
 
 type Json = any; // what arrives untyped: the shell's global object, its events, a rejection
 
@@ -193,12 +193,28 @@ function renderHome(status: HomeView | null, err: Problem | Json): void {
     el("article", { class: "card", id: "card-regions" },
       el("h3", {}, t(lang, "status.regions")),
       el("p", {}, regions)),
+    populationCard(status.population),
     mobileCard());
   const content: HTMLElement[] = [el("h2", {}, t(lang, "status.title"))];
   if (!operator) content.push(loginForm());
   content.push(cards);
   main().replaceChildren(...content);
   (document.getElementById("login-id") as HTMLInputElement | null)?.focus();
+}
+
+/** The Dinas's population extract in force: what a counter reads biodata from offline. */
+function populationCard(p: ExtractStatus | null): HTMLElement {
+  const card = el("article", { class: "card", id: "card-population" }, el("h3", {}, t(lang, "pop.title")));
+  if (!p) {
+    card.append(el("p", { class: "warn" }, t(lang, "pop.none")));
+    return card;
+  }
+  card.append(el("p", {}, t(lang, "pop.summary", {
+    region: p.region, sequence: p.sequence, residents: formatCount(lang, p.residents),
+    asOf: new Date(p.as_of).toLocaleDateString(lang === "id" ? "id-ID" : "en-GB"), age: p.age_days,
+  })));
+  if (p.stale) card.append(el("p", { class: "warn" }, t(lang, "pop.stale")));
+  return card;
 }
 
 /** The switch of mobile-team mode, kept on this laptop. */
@@ -333,6 +349,11 @@ function fillPanel(panel: HTMLElement, view: WizardView): void {
   const device = view.paused ? undefined : PREVIEW[step];
   if (device) panel.append(previewFigure(device));
   if (view.biodata && step !== "biodata") panel.append(biodataList(lang, "biodata", view.biodata, true));
+  if (view.biodata_source && step !== "biodata") {
+    const s = view.biodata_source;
+    panel.append(el("p", { class: s.stale ? "warn" : "hint", id: "biodata-source" }, `${t(lang, "bio.source")}: ${s.label}`),
+      ...(s.stale ? [el("p", { class: "warn" }, t(lang, "pop.stale"))] : []));
+  }
   if (view.last && view.last.kind !== "done") panel.append(lastResult(view.last));
   let primary: HTMLElement | null = null;
   if (view.paused) {

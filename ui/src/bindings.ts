@@ -141,6 +141,44 @@ regions: Array<RegionCount>,
  */
 regions_attribution: string, };
 
+export type ExtractStatus = { 
+/**
+ * Its kecamatan.
+ */
+region: string, 
+/**
+ * The desa it is limited to; empty: the whole kecamatan.
+ */
+villages: Array<string>, 
+/**
+ * Its number in the series.
+ */
+sequence: number, 
+/**
+ * The time its data is as of (RFC 3339).
+ */
+as_of: string, 
+/**
+ * Who issued it.
+ */
+issuer: string, 
+/**
+ * When it was imported here (RFC 3339).
+ */
+imported_at: string, 
+/**
+ * Residents it holds.
+ */
+residents: number, 
+/**
+ * Whole days since its data's time.
+ */
+age_days: number, 
+/**
+ * Whether it is older than [`STALE_AFTER_DAYS`].
+ */
+stale: boolean, };
+
 export type BacklogCounts = { 
 /**
  * Not yet final.
@@ -163,7 +201,11 @@ status: StationStatus,
 /**
  * The backlog's counts.
  */
-backlog: BacklogCounts, };
+backlog: BacklogCounts, 
+/**
+ * The Dinas's population extract in force, if any.
+ */
+population: ExtractStatus | null, };
 
 export type SyncState = "BIO_CAPTURED" | "UPLOADING" | "EXPORTED" | "SENT_FOR_ENROLLMENT" | "PRINT_READY_RECORD" | "DUPLICATE_RECORD" | "ADJUDICATE_RECORD";
 
@@ -493,6 +535,10 @@ devices: DeviceSettings,
  */
 siak_url: string | null, 
 /**
+ * The Dinas's population extract in force, if any.
+ */
+population: ExtractStatus | null, 
+/**
  * Whether training mode is on.
  */
 training: boolean, 
@@ -639,6 +685,24 @@ qr_svg: string,
  */
 letter_bytes: number, };
 
+export type SourceView = { 
+/**
+ * In the operator's language, with the data's age.
+ */
+label: string, 
+/**
+ * Whether it came from the station's extract, not SIAK online.
+ */
+offline: boolean, 
+/**
+ * Whole days since the extract's data (none for SIAK online).
+ */
+age_days: number | null, 
+/**
+ * Whether the extract is older than the station allows without a flag.
+ */
+stale: boolean, };
+
 export type Progress = { 
 /**
  * Positions captured at the quality gate.
@@ -691,9 +755,13 @@ paused: boolean,
  */
 checklist: Array<ChecklistLine>, 
 /**
- * The biodata read from SIAK.
+ * The biodata read by NIK.
  */
 biodata: BiodataView | null, 
+/**
+ * Who answered for the biodata (SIAK online, or the Dinas's extract and how old).
+ */
+biodata_source: SourceView | null, 
 /**
  * What the last step gave (a score, where the fingers stand), for the screen to show.
  */
@@ -878,6 +946,8 @@ exported: number, };
 
 export type ExportProgress = { done: number, total: number, bytes: number, };
 
+export type ImportProgress = { done: number, total: number, };
+
 export type DeviceView = { 
 /**
  * What kind of device.
@@ -990,6 +1060,30 @@ case_label: string,
  */
 letter_bytes: number, };
 
+export type ExtractKind = "base" | "delta";
+
+export type ImportReport = { 
+/**
+ * Base or delta.
+ */
+kind: ExtractKind, 
+/**
+ * Its number.
+ */
+sequence: number, 
+/**
+ * Entries applied.
+ */
+entries: number, 
+/**
+ * Residents held afterwards.
+ */
+residents: number, 
+/**
+ * The time its data is as of (RFC 3339).
+ */
+as_of: string, };
+
 export type PreviewDevice = "face" | "finger" | "iris";
 
 export type Frame = { device: PreviewDevice, 
@@ -1086,6 +1180,7 @@ export interface Commands {
   export_targets: Array<Target>;
   export: ExportReport;
   import_receipts: ReceiptsReport;
+  population_import: ImportReport;
   daily_report: DailyReport;
   settings: SettingsView;
   preview_start: number;

@@ -7,7 +7,7 @@ import { percent, formatBytes, minutes } from "./nav.js";
 import { el, button, row, main, table } from "./dom.js";
 import { biodataList } from "./parts.js";
 import { HANDOVER_STEP_LABELS } from "./bindings.js";
-import type { Commands, DailyReport, ExportProgress, HandoverView, SettingsView, StepLine, SyncView, Target } from "./bindings.js";
+import type { Commands, DailyReport, ExportProgress, ImportProgress, HandoverView, SettingsView, StepLine, SyncView, Target } from "./bindings.js";
 
 type Json = any; // what arrives untyped: the shell's global object, its events, a rejection
 
@@ -268,7 +268,7 @@ export async function renderExport(ctx: Ctx): Promise<void> {
         row(t(lang, "export.signed"), yesNo(lang, r.signed))),
       el("p", { class: "hint" }, t(lang, "export.after"))));
   });
-  main().replaceChildren(el("h2", {}, t(lang, "export.title")), el("p", { class: "hint" }, t(lang, "export.hint")), form, receiptsForm(ctx));
+  main().replaceChildren(el("h2", {}, t(lang, "export.title")), el("p", { class: "hint" }, t(lang, "export.hint")), form, receiptsForm(ctx), populationForm(ctx));
   to.focus();
 }
 
@@ -291,6 +291,42 @@ function receiptsForm(ctx: Ctx): HTMLElement {
       row(t(lang, "receipts.already"), String(r.already)),
       row(t(lang, "receipts.invalid"), String(r.invalid.length)),
       row(t(lang, "receipts.refused"), String(r.refused_by_dc.length))));
+  });
+  return form;
+}
+
+/** The Dinas's population extract from a removable disk, with a progress bar. */
+function populationForm(ctx: Ctx): HTMLElement {
+  const { lang } = ctx;
+  const file = el("input", { id: "population-file", autocomplete: "off", size: "48", placeholder: "/media/…/ekstrak-32.73.01.rkp" }) as HTMLInputElement;
+  const bar = el("progress", { id: "population-progress", max: "100", value: "0", hidden: "" }) as HTMLProgressElement;
+  const barText = el("p", { id: "population-progress-text", role: "status" });
+  const result = el("div", { id: "population-result" });
+  const form = el("form", { class: "card", id: "population-form" },
+    el("h3", {}, t(lang, "pop.import.title")),
+    el("p", { class: "hint" }, t(lang, "pop.import.hint")),
+    el("label", {}, t(lang, "pop.import.file"), file),
+    el("button", { type: "submit", id: "population-import" }, t(lang, "pop.import.run")),
+    bar, barText, result);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    bar.hidden = false;
+    bar.value = 0;
+    result.replaceChildren();
+    const unlisten = tauri?.event
+      ? await tauri.event.listen("population-progress", (ev: { payload: ImportProgress }) => {
+        const p = ev.payload;
+        bar.value = percent(p.done, p.total);
+        barText.textContent = t(lang, "pop.import.progress", { done: formatCount(lang, p.done), total: formatCount(lang, p.total) });
+      })
+      : () => undefined;
+    cleanups.push(unlisten);
+    const r = await ctx.working(t(lang, "pop.import.working"), () => ctx.call("population_import", { file: file.value }));
+    unlisten();
+    if (!r) return;
+    bar.value = 100;
+    result.replaceChildren(el("p", { class: "ok", id: "population-done" },
+      t(lang, "pop.import.done", { sequence: r.sequence, residents: formatCount(lang, r.residents) })));
   });
   return form;
 }

@@ -12,6 +12,7 @@ pub mod init;
 pub mod keys;
 pub mod nik;
 pub mod operator;
+pub mod population;
 pub mod receipts;
 pub mod region;
 pub mod register;

@@ -1,0 +1,309 @@
+//! The Dinas's population extract on the station, so a counter or a mobile team reads biodata
+//! by NIK with no network at all: trusting the Dinas's key, importing a base extract or a
+//! delta, what is in force and how old, and the counter's population that asks SIAK first
+//! (when one is configured and answers) and the extract otherwise.
+//!
+//! Invariants: an extract is applied only after its signature verified against the key the
+//! station pinned, only for the station's own kecamatan, and only in the Dinas's order (a base
+//! newer than what is held, a delta on exactly the extract it was made from); an import is one
+//! transaction, so a refusal or a kill leaves the extract before it whole. The residents live
+//! only inside the encrypted store. The repository's TEST Dinas key is trusted only by a build
+//! with training mode.
+
+use crate::audit::AuditEvent;
+use crate::domain::nik::Nik;
+use crate::domain::population::{Extract, ExtractError, ExtractKind, Found, Source};
+use crate::siak::HttpPopulation;
+use crate::station::Station;
+use crate::store::{ExtractState, PopulationReader, StoreKey};
+use crate::workflow::{Population, WorkflowError};
+use crate::{Error, Result};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// The public key of the repository's TEST Dinas key (`fixtures/test-keys`): trusted only by
+/// builds with training mode (the simulators and the tests).
+const TEST_SIGNER: &str = include_str!("../fixtures/test-keys/test-dinas-population.pub");
+
+/// After how many days an extract's data counts as stale (still used, and said so).
+pub const STALE_AFTER_DAYS: i64 = 30;
+
+/// Pins the Dinas key extracts must be signed with (its public key, hex). The same key again
+/// is no change; another key once one is pinned is refused.
+pub fn trust(station: &mut Station, public_hex: &str, actor: &str) -> Result<()> {
+    let public_hex = public_hex.trim().to_ascii_lowercase();
+    let key = rekam_packet::keys::verifying_key_from_hex(&public_hex)
+        .map_err(|_| Error::PopulationSignerInvalid)?;
+    if public_hex == TEST_SIGNER.trim() && !cfg!(feature = "training") {
+        return Err(Error::TestPopulationSigner);
+    }
+    let id = rekam_packet::KeyId::of(key.as_bytes()).to_string();
+    if let Some(pinned) = station.store().population_signer()? {
+        if pinned == public_hex {
+            return Ok(());
+        }
+        let pinned = rekam_packet::keys::verifying_key_from_hex(&pinned)?;
+        return Err(Error::PopulationSignerPinned {
+            pinned: rekam_packet::KeyId::of(pinned.as_bytes()).to_string(),
+            offered: id,
+        });
+    }
+    let event = AuditEvent::new(actor, "population.trust", &station.identity().station_id)
+        .with_detail(serde_json::json!({ "key": id }));
+    station
+        .store_mut()
+        .pin_population_signer(&public_hex, &event)?;
+    Ok(())
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ImportReport {
+    /// Base or delta.
+    pub kind: ExtractKind,
+    /// Its number.
+    pub sequence: u64,
+    /// Entries applied.
+    pub entries: u64,
+    /// Residents held afterwards.
+    pub residents: u64,
+    /// The time its data is as of (RFC 3339).
+    pub as_of: String,
+}
+
+/// Imports the extract `bytes` (a base or the next delta), telling `progress` (done, total)
+/// as entries are applied.
+pub fn import(
+    station: &mut Station,
+    bytes: &[u8],
+    actor: &str,
+    progress: impl FnMut(u64, u64),
+) -> Result<ImportReport> {
+    let pinned = station
+        .store()
+        .population_signer()?
+        .ok_or(ExtractError::NoSigner)?;
+    let key = rekam_packet::keys::verifying_key_from_hex(&pinned)?;
+    let extract = Extract::open(bytes, &key)?;
+    let header = &extract.header;
+    let kecamatan = station.identity().kecamatan.dotted();
+    if header.region != kecamatan {
+        return Err(ExtractError::ForeignRegion {
+            found: header.region.clone(),
+            station: kecamatan,
+        }
+        .into());
+    }
+    let current = station.store().extract_state()?.map_or(0, |s| s.sequence);
+    in_order(header.kind, header.sequence, header.base_sequence, current)?;
+    // Room for the residents and the transaction's journal: refused before anything is written.
+    let needed = header.body_bytes.saturating_mul(3);
+    let free = crate::disk::space(&station.paths().data_dir)?.free_bytes;
+    if free < needed.saturating_add(crate::station::RECORDING_RESERVE) {
+        return Err(Error::DiskFull {
+            free_mb: free / (1024 * 1024),
+            needed_mb: needed.saturating_add(crate::station::RECORDING_RESERVE) / (1024 * 1024),
+        });
+    }
+    let event = AuditEvent::new(actor, "population.import", &station.identity().station_id)
+        .with_detail(serde_json::json!({
+            "kind": header.kind,
+            "sequence": header.sequence,
+            "entries": header.entries,
+            "as_of": crate::clock::rfc3339(header.as_of),
+        }));
+    station
+        .store_mut()
+        .apply_extract(header, &extract.entries, &event, progress)?;
+    let residents = station.store().extract_state()?.map_or(0, |s| s.residents);
+    tracing::info!(
+        kind = ?header.kind,
+        sequence = header.sequence,
+        entries = header.entries,
+        residents,
+        "population extract imported"
+    );
+    Ok(ImportReport {
+        kind: header.kind,
+        sequence: header.sequence,
+        entries: header.entries,
+        residents,
+        as_of: crate::clock::rfc3339(header.as_of),
+    })
+}
+
+/// Whether an extract numbered `sequence` may apply on the one numbered `current` (0: none).
+fn in_order(kind: ExtractKind, sequence: u64, base: Option<u64>, current: u64) -> Result<()> {
+    let refuse = |kind, advice| {
+        Err(ExtractError::OutOfSequence {
+            kind,
+            found: sequence,
+            current,
+            advice,
+        }
+        .into())
+    };
+    match kind {
+        ExtractKind::Base if sequence <= current => refuse(
+            "base",
+            "it is already in force or older; nothing was changed",
+        ),
+        ExtractKind::Base => Ok(()),
+        ExtractKind::Delta if current == 0 => refuse(
+            "delta",
+            "this station holds no extract yet; import the Dinas's base extract first",
+        ),
+        ExtractKind::Delta if sequence <= current => {
+            refuse("delta", "it is already applied; nothing was changed")
+        }
+        ExtractKind::Delta if base != Some(current) || sequence != current + 1 => refuse(
+            "delta",
+            "an extract in between is missing; import them in order, or the Dinas's latest base \
+             extract",
+        ),
+        ExtractKind::Delta => Ok(()),
+    }
+}
+
+/// The extract in force, as the screens and `rekam population status` show it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ExtractStatus {
+    /// Its kecamatan.
+    pub region: String,
+    /// The desa it is limited to; empty: the whole kecamatan.
+    pub villages: Vec<String>,
+    /// Its number in the series.
+    pub sequence: u64,
+    /// The time its data is as of (RFC 3339).
+    pub as_of: String,
+    /// Who issued it.
+    pub issuer: String,
+    /// When it was imported here (RFC 3339).
+    pub imported_at: String,
+    /// Residents it holds.
+    pub residents: u64,
+    /// Whole days since its data's time.
+    pub age_days: i64,
+    /// Whether it is older than [`STALE_AFTER_DAYS`].
+    pub stale: bool,
+}
+
+impl ExtractStatus {
+    fn of(s: ExtractState, now: OffsetDateTime) -> ExtractStatus {
+        let age_days = (now - s.as_of).whole_days().max(0);
+        ExtractStatus {
+            region: s.region,
+            villages: s.villages,
+            sequence: s.sequence,
+            as_of: crate::clock::rfc3339(s.as_of),
+            issuer: s.issuer,
+            imported_at: s.imported_at,
+            residents: s.residents,
+            age_days,
+            stale: age_days > STALE_AFTER_DAYS,
+        }
+    }
+}
+
+/// The extract in force on `station`, if any.
+pub fn status(station: &Station) -> Result<Option<ExtractStatus>> {
+    let now = station.store().clock().now();
+    Ok(station
+        .store()
+        .extract_state()?
+        .map(|s| ExtractStatus::of(s, now)))
+}
+
+/// The counter's population: SIAK online first when one is configured (a short wait), the
+/// Dinas's extract on the station when SIAK does not answer or is not configured.
+#[derive(Debug)]
+pub struct CounterPopulation {
+    siak: Option<HttpPopulation>,
+    extract: Option<PopulationReader>,
+}
+
+impl CounterPopulation {
+    /// SIAK at `siak` (if any) and the extract of `station` (on a connection of its own, so a
+    /// lookup never waits on the station's).
+    pub fn new(station: &Station, siak: Option<HttpPopulation>) -> Result<CounterPopulation> {
+        let key = StoreKey::read(&station.paths().key_file)?;
+        let extract = PopulationReader::open(&station.paths().db(), &key)?;
+        Ok(CounterPopulation {
+            siak,
+            extract: Some(extract),
+        })
+    }
+
+    /// SIAK only (a station without a store of its own to read, e.g. a test).
+    pub fn siak_only(siak: HttpPopulation) -> CounterPopulation {
+        CounterPopulation {
+            siak: Some(siak),
+            extract: None,
+        }
+    }
+
+    /// The extract's answer: `None` when there is no extract to ask.
+    fn in_extract(&self, nik: &Nik) -> Result<Option<Option<Found>>> {
+        let Some(reader) = &self.extract else {
+            return Ok(None);
+        };
+        let Some(state) = reader.state()? else {
+            return Ok(None);
+        };
+        Ok(Some(reader.lookup(nik)?.map(|record| Found {
+            record,
+            source: state.source(),
+        })))
+    }
+}
+
+impl Population for CounterPopulation {
+    fn lookup(&self, nik: &Nik) -> Result<Option<Found>> {
+        if let Some(siak) = &self.siak {
+            match siak.lookup(nik) {
+                Ok(found) => return Ok(found),
+                Err(e) if e.code() == "SIAK_UNAVAILABLE" => {
+                    // Offline: the extract answers if there is one; else SIAK's own refusal.
+                    tracing::info!("SIAK did not answer: the Dinas's extract answers instead");
+                    return self.in_extract(nik)?.ok_or(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.in_extract(nik)?
+            .ok_or_else(|| WorkflowError::NoPopulationData.into())
+    }
+}
+
+/// Where the biodata came from, for the screen: `Source`'s label and whether it is stale.
+pub fn describe(source: &Source, now: OffsetDateTime, lang: crate::i18n::Lang) -> (String, bool) {
+    let stale = source.age_days(now).is_some_and(|d| d > STALE_AFTER_DAYS);
+    (source.label(lang, now), stale)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::in_order;
+    use crate::domain::population::ExtractKind::{Base, Delta};
+
+    #[test]
+    fn extracts_apply_only_in_the_dinas_order() {
+        assert!(in_order(Base, 1, None, 0).is_ok());
+        assert!(in_order(Base, 5, None, 3).is_ok(), "a newer base replaces");
+        for (kind, seq, base, current, code) in [
+            (Base, 3, None, 3, "replay"),
+            (Base, 2, None, 3, "older"),
+            (Delta, 4, Some(2), 3, "gap"),
+            (Delta, 5, Some(4), 3, "gap"),
+            (Delta, 3, Some(2), 3, "replay"),
+            (Delta, 1, Some(0), 0, "a delta before any base"),
+        ] {
+            let e = in_order(kind, seq, base, current).unwrap_err();
+            assert_eq!(e.code(), "EXTRACT_OUT_OF_SEQUENCE", "{code}: {e}");
+        }
+        assert!(in_order(Delta, 4, Some(3), 3).is_ok());
+    }
+}
