@@ -168,6 +168,11 @@ pub struct Manifest {
     pub recorded_at: String,
     /// The resident's biodata, as confirmed by the resident.
     pub biodata: Biodata,
+    /// Where the biodata came from: SIAK online, or the Dinas's extract on the station with its
+    /// number and date, so the data center sees a recording made on stale data. Absent in
+    /// recordings sealed before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub biodata_source: Option<crate::population::Source>,
     /// The case's checklist.
     pub documents: Vec<DocumentCheck>,
     /// Every capture.

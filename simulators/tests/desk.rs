@@ -400,6 +400,29 @@ fn with_no_siak_the_dinas_extract_answers_and_the_screen_says_so() {
     assert!(source.label.contains("32.73.01 no. 1"), "{}", source.label);
     let home = b.desk.home(Lang::Id).unwrap();
     assert_eq!(home.population.map(|p| p.sequence), Some(1));
+    // The data center learns it too: the sealed packet's manifest names the extract.
+    let backlog = b.desk.backlog(Lang::Id).unwrap();
+    let station = b.desk.station().unwrap();
+    let bytes = station
+        .store()
+        .enrollment_payload(&backlog[0].row.packet_id)
+        .unwrap()
+        .unwrap();
+    let signer = station.signing_key().unwrap().public();
+    let dc = DcKeys::from_seeds(&[1; 32], &[2; 32]);
+    let opened = rekam_packet::SealedPacket::parse(&bytes)
+        .unwrap()
+        .open(&signer, &dc)
+        .unwrap();
+    let recording = rekam::packet::Recording::from_contents(&opened.contents).unwrap();
+    assert!(
+        matches!(
+            recording.manifest.biodata_source,
+            Some(rekam::domain::population::Source::Extract { sequence: 1, .. })
+        ),
+        "{:?}",
+        recording.manifest.biodata_source
+    );
 }
 
 #[test]

@@ -1049,6 +1049,7 @@ impl RecordingWorkflow {
                 queue_number: Some(self.queue_number.clone()),
                 recorded_at: crate::clock::rfc3339(now),
                 biodata,
+                biodata_source: self.source.clone(),
                 documents: self.documents.clone(),
                 captures,
                 finger_templates,

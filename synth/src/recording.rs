@@ -366,6 +366,7 @@ pub fn recording(
                 queue_number: Some(format!("A-{:03}", index + 1)),
                 recorded_at: format!("{as_of}T09:00:00Z"),
                 biodata,
+                biodata_source: None,
                 documents,
                 captures,
                 finger_templates,
