@@ -308,6 +308,9 @@ pub struct Counter {
     pub session: Session,
     /// The de-duplication index.
     pub dedup: Dedup,
+    /// The Dinas's extract of the population, imported into the station, when the counter
+    /// reads biodata from it instead of SIAK ([`Counter::read_from_extract`]).
+    pub extract: Option<rekam::population::CounterPopulation>,
 }
 
 /// Finds the simulators' binaries: beside the running executable, or one level up (test
@@ -385,6 +388,7 @@ impl Counter {
             population,
             session,
             dedup,
+            extract: None,
         })
     }
 }
@@ -472,9 +476,32 @@ impl Counter {
         Ok(w)
     }
 
+    /// From now on the counter reads biodata as a station with no network does: from the
+    /// Dinas's extract of its population (written with the TEST Dinas key, as of `as_of`),
+    /// trusted and imported into the station's store.
+    pub fn read_from_extract(&mut self, as_of: time::OffsetDateTime) -> Result<()> {
+        let region = self.station.identity().kecamatan.dotted();
+        rekam::population::trust(
+            &mut self.station,
+            crate::extract::TEST_DINAS_PUBLIC,
+            "setup",
+        )?;
+        let file = crate::extract::base(&self.population, &region, 1, as_of);
+        rekam::population::import(&mut self.station, &file, "setup", |_, _| {})?;
+        self.extract = Some(rekam::population::CounterPopulation::new(
+            &self.station,
+            None,
+        )?);
+        Ok(())
+    }
+
     /// Takes `action` on the recording `w` the way the desktop app does: through the core's
     /// one composition of a counter's steps (`rekam::workflow::counter::step`).
     pub fn step(&mut self, w: &mut RecordingWorkflow, action: Action) -> rekam::Result<Outcome> {
+        let population: &dyn Population = match &self.extract {
+            Some(extract) => extract,
+            None => &self.population,
+        };
         let d = &mut self.devices;
         let parts = counter::Counter {
             station: &mut self.station,
@@ -485,7 +512,7 @@ impl Counter {
                 face: &d.face,
                 pad: &mut d.pad,
             }),
-            population: Some(&self.population),
+            population: Some(population),
         };
         counter::step(w, parts, action)
     }

@@ -518,6 +518,36 @@ fn the_demo_enrolls_syncs_and_reports() {
     assert!(text.contains("audit chain: intact"), "{text}");
 }
 
+#[test]
+fn the_offline_demo_records_inside_a_network_namespace_and_leaves_every_recording_waiting() {
+    let script = format!(
+        "ip link set lo up && [ \"$(ip -o link | wc -l)\" = 1 ] && exec {} --offline \
+         --residents 6 --lang en",
+        env!("CARGO_BIN_EXE_rekam-demo")
+    );
+    let out = match Command::new("unshare")
+        .args(["-n", "sh", "-c", &script])
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => return rekam_sim::skip::or_fail("netns", &format!("unshare: {e}")),
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && err.contains("unshare failed") {
+        return rekam_sim::skip::or_fail("netns", &err.trim());
+    }
+    assert!(out.status.success(), "{text}\n{err}");
+    assert!(text.contains("biodata from the Dinas's extract"), "{text}");
+    assert_eq!(text.matches("  recorded  ").count(), 3, "{text}");
+    assert!(
+        text.contains("Refused (ELIG_NO_NIK): the resident has no NIK yet"),
+        "{text}"
+    );
+    assert!(text.contains("BIO_CAPTURED           3"), "{text}");
+    assert!(text.contains("audit chain: intact"), "{text}");
+}
+
 // ----- handover: the card in pcscd ------------------------------------------------------------
 
 const READER: &str = rekam_sim::card::VIRTUAL_READER;

@@ -100,7 +100,7 @@ pub enum WorkflowError {
     #[error("documents missing: {0}")]
     MissingDocuments(String),
     /// The applicant cannot be served under this case.
-    #[error("refused ({}): {:?}", .0.code, .0.reason)]
+    #[error("{}", refusal_text(.0, Lang::En))]
     Refused(Refusal),
     /// The resident did not confirm the biodata.
     #[error("the resident did not confirm the biodata: correct it in SIAK first (data change)")]
@@ -347,7 +347,7 @@ impl Localized for WorkflowError {
             WorkflowError::MissingDocuments(d) => format!(
                 "Dokumen belum lengkap: {d}. Minta penduduk melengkapi, lalu ambil antrean lagi"
             ),
-            WorkflowError::Refused(r) => refusal_text(r),
+            WorkflowError::Refused(r) => refusal_text(r, lang),
             WorkflowError::BiodataNotConfirmed => "Penduduk tidak membenarkan biodatanya: \
                                                    perbaiki dulu di SIAK (layanan perubahan \
                                                    data); perekaman tidak dilanjutkan"
@@ -450,28 +450,59 @@ fn evidence_text(what: &str) -> &'static str {
     }
 }
 
-/// A refusal in the operator's words (Bahasa Indonesia).
-pub fn refusal_text(r: &Refusal) -> String {
+/// A refusal in the operator's words: why, and where the resident goes next.
+pub fn refusal_text(r: &Refusal, lang: Lang) -> String {
     use crate::domain::eligibility::{RefusalReason as R, Route};
-    let why = match &r.reason {
-        R::NoNik => "penduduk belum memiliki NIK".to_owned(),
-        R::UnderAge { age } => format!("umur {age} tahun, belum 17 dan belum pernah kawin"),
-        R::AlreadyRecorded { reference } => {
+    let why = match (&r.reason, lang) {
+        (R::NoNik, Lang::Id) => "penduduk belum memiliki NIK".to_owned(),
+        (R::NoNik, Lang::En) => "the resident has no NIK yet".to_owned(),
+        (R::UnderAge { age }, Lang::Id) => {
+            format!("umur {age} tahun, belum 17 dan belum pernah kawin")
+        }
+        (R::UnderAge { age }, Lang::En) => {
+            format!("{age} years old, under 17 and never married")
+        }
+        (R::AlreadyRecorded { reference }, Lang::Id) => {
             format!("sudah pernah direkam ({reference}); perekaman hanya sekali seumur hidup")
         }
-        R::NotRecorded => "belum pernah direkam".to_owned(),
-        R::ForeignResidentCase => "orang asing dilayani dengan jenis KTP-el orang asing".into(),
-        R::CitizenCase => "WNI dilayani dengan perekaman biasa".into(),
-        R::KitapExpired { expired_on } => format!("KITAP habis berlaku {expired_on}"),
+        (R::AlreadyRecorded { reference }, Lang::En) => {
+            format!("already recorded ({reference}); a person is recorded once in a lifetime")
+        }
+        (R::NotRecorded, Lang::Id) => "belum pernah direkam".to_owned(),
+        (R::NotRecorded, Lang::En) => "never recorded".to_owned(),
+        (R::ForeignResidentCase, Lang::Id) => {
+            "orang asing dilayani dengan jenis KTP-el orang asing".into()
+        }
+        (R::ForeignResidentCase, Lang::En) => {
+            "a foreign resident is served under the foreign resident's case".into()
+        }
+        (R::CitizenCase, Lang::Id) => "WNI dilayani dengan perekaman biasa".into(),
+        (R::CitizenCase, Lang::En) => "a citizen is served as a new recording".into(),
+        (R::KitapExpired { expired_on }, Lang::Id) => format!("KITAP habis berlaku {expired_on}"),
+        (R::KitapExpired { expired_on }, Lang::En) => format!("the KITAP expired on {expired_on}"),
     };
-    let next = match &r.route {
-        Route::BiodataRegistration => "daftarkan biodata di SIAK dengan formulir F-1.07".into(),
-        Route::ComeBackOn { date } => format!("datang kembali pada {date}"),
-        Route::Case { case } => format!("layani sebagai {}", case.label(Lang::Id)),
-        Route::RenewKitap => "perpanjang KITAP di kantor imigrasi".into(),
-        Route::Reissue => "layani sebagai penggantian KTP-el tanpa perekaman ulang".into(),
+    let next = match (&r.route, lang) {
+        (Route::BiodataRegistration, Lang::Id) => {
+            "daftarkan biodata di SIAK dengan formulir F-1.07".into()
+        }
+        (Route::BiodataRegistration, Lang::En) => {
+            "register the biodata in SIAK with form F-1.07".into()
+        }
+        (Route::ComeBackOn { date }, Lang::Id) => format!("datang kembali pada {date}"),
+        (Route::ComeBackOn { date }, Lang::En) => format!("come back on {date}"),
+        (Route::Case { case }, Lang::Id) => format!("layani sebagai {}", case.label(lang)),
+        (Route::Case { case }, Lang::En) => format!("serve as {}", case.label(lang)),
+        (Route::RenewKitap, Lang::Id) => "perpanjang KITAP di kantor imigrasi".into(),
+        (Route::RenewKitap, Lang::En) => "renew the KITAP at the immigration office".into(),
+        (Route::Reissue, Lang::Id) => {
+            "layani sebagai penggantian KTP-el tanpa perekaman ulang".into()
+        }
+        (Route::Reissue, Lang::En) => "serve as a card replacement, without recording again".into(),
     };
-    format!("Ditolak ({}): {why}. Langkah berikut: {next}", r.code)
+    match lang {
+        Lang::Id => format!("Ditolak ({}): {why}. Langkah berikut: {next}", r.code),
+        Lang::En => format!("Refused ({}): {why}. Next: {next}", r.code),
+    }
 }
 
 impl From<WorkflowError> for crate::Error {
@@ -695,6 +726,22 @@ mod tests {
             got: "receipt",
         };
         assert!(e.localized(Lang::Id).contains("\"Baca kartu\""), "{e}");
+    }
+
+    #[test]
+    fn a_refusal_says_why_and_where_to_go_in_both_languages() {
+        use crate::domain::eligibility::{Refusal, RefusalReason, Route};
+        let e = WorkflowError::Refused(Refusal {
+            code: "ELIG_NO_NIK",
+            reason: RefusalReason::NoNik,
+            route: Route::BiodataRegistration,
+        });
+        assert_eq!(
+            e.localized(Lang::En),
+            "Refused (ELIG_NO_NIK): the resident has no NIK yet. Next: register the biodata in \
+             SIAK with form F-1.07"
+        );
+        assert!(e.localized(Lang::Id).contains("formulir F-1.07"), "{e}");
     }
 
     #[test]

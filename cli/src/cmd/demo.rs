@@ -18,6 +18,10 @@ pub struct Args {
     /// Keep the demo's station and data center in this directory
     #[arg(long)]
     keep: Option<PathBuf>,
+    /// No network: biodata from an extract the demo issues itself, no data center; every
+    /// recording sealed and left waiting (runs inside `unshare -n`)
+    #[arg(long)]
+    offline: bool,
 }
 
 /// Why the demo refuses what the command line asked, if it does. `sources` says where each
@@ -53,6 +57,9 @@ pub fn run(args: &Args, ctx: &Ctx) -> anyhow::Result<Exit> {
     let mut cmd = std::process::Command::new(&demo);
     cmd.args(["--residents", &args.residents.to_string()])
         .args(["--lang", ctx.lang().pick("id", "en")]);
+    if args.offline {
+        cmd.arg("--offline");
+    }
     if let Some(dir) = &args.keep {
         cmd.arg("--dir").arg(dir).arg("--keep");
     }

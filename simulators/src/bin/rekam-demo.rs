@@ -3,6 +3,11 @@
 //! to a reference data center on loopback, and prints what happened: each visit with its queue
 //! number, outcome and time, the data center's results, and the day's report.
 //!
+//! With `--offline` there is no SIAK and no data center: the station reads biodata from an
+//! extract of the residents that the demo issues itself (signed with the TEST Dinas key), seals
+//! every recording to a data center it never reaches, and leaves them waiting in the backlog;
+//! it runs inside `unshare -n` with only the loopback interface up (the devices' simulators).
+//!
 //! Everything lives in a fresh directory (a temporary one unless `--dir`), removed at the end
 //! unless `--keep`. Summons letters are not written to disk: they name the resident, and a
 //! letter goes to the printer, not into a file nobody encrypted.
@@ -36,6 +41,9 @@ struct Args {
     /// Language of messages: id or en
     #[arg(long, env = "REKAM_LANG", default_value = "id")]
     lang: Lang,
+    /// No network: biodata from the Dinas's extract, no data center; recordings stay waiting
+    #[arg(long)]
+    offline: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -45,21 +53,43 @@ fn main() -> anyhow::Result<()> {
     let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_owned());
     std::fs::create_dir_all(&dir)?;
 
-    let dc_dir = dir.join("dc");
-    rekam_gateway::init(&dc_dir, "DC-DEMO").context("the data center")?;
-    let mut cfg = Config::new(&dc_dir);
-    cfg.results_delay = Duration::ZERO;
-    let gw = Gateway::open(cfg, Arc::new(SystemClock))?;
-    let running = gw.clone().spawn("127.0.0.1:0")?;
-    let url = format!("http://{}", running.addr);
-    println!("data center gateway: {url}");
-
     let started = Instant::now();
     let mut c = Counter::open(&dir, "KEC-DEMO-01", args.residents.max(8))?;
-    let token = gw.issue_token(&c.station.identity().station_id)?;
-    let answered = rekam_sync::register(&url, None, &c.station.registration(&token)?)?;
-    c.station
-        .pin_data_center(gw.identity(), &answered, "demo")?;
+    let running = if args.offline {
+        // A data center the station was registered with once and cannot reach now (TEST keys).
+        let identity =
+            rekam_packet::DcKeys::from_seeds(&[1; 32], &[2; 32]).identity("DC-TEST", None);
+        c.station.pin_data_center(&identity, &identity, "demo")?;
+        c.read_from_extract(time::OffsetDateTime::now_utc() - time::Duration::days(2))?;
+        let status =
+            rekam::population::status(&c.station)?.context("the extract was just imported")?;
+        println!(
+            "{}: {} no. {}, {} {}",
+            lang.pick(
+                "tanpa jaringan; biodata dari ekstrak Dinas",
+                "no network; biodata from the Dinas's extract"
+            ),
+            status.region,
+            status.sequence,
+            status.residents,
+            lang.pick("penduduk", "residents")
+        );
+        None
+    } else {
+        let dc_dir = dir.join("dc");
+        rekam_gateway::init(&dc_dir, "DC-DEMO").context("the data center")?;
+        let mut cfg = Config::new(&dc_dir);
+        cfg.results_delay = Duration::ZERO;
+        let gw = Gateway::open(cfg, Arc::new(SystemClock))?;
+        let running = gw.clone().spawn("127.0.0.1:0")?;
+        let url = format!("http://{}", running.addr);
+        println!("data center gateway: {url}");
+        let token = gw.issue_token(&c.station.identity().station_id)?;
+        let answered = rekam_sync::register(&url, None, &c.station.registration(&token)?)?;
+        c.station
+            .pin_data_center(gw.identity(), &answered, "demo")?;
+        Some((running, url))
+    };
     println!(
         "station {} ready: devices on the simulators, operator OP-01 logged in by password and finger ({:.1} s)",
         c.station.identity().station_id,
@@ -95,33 +125,19 @@ fn main() -> anyhow::Result<()> {
     }
 
     println!();
-    let sync = SyncConfig {
-        backoff_base: Duration::ZERO,
-        ..SyncConfig::new(&url)
-    };
-    let t = Instant::now();
-    let mut states = Default::default();
-    for _ in 0..100 {
-        sync_once(&mut c.station, &sync)?;
-        states = c.station.store().sync_counts()?;
-        let waiting: i64 = [
-            SyncState::BioCaptured,
-            SyncState::Uploading,
-            SyncState::SentForEnrollment,
-        ]
-        .iter()
-        .filter_map(|s| states.get(s))
-        .sum();
-        if waiting == 0 {
-            break;
+    let states = match &running {
+        Some((_, url)) => sync_all(&mut c, url, lang)?,
+        None => {
+            println!(
+                "{}:",
+                lang.pick(
+                    "menunggu jaringan (tidak ada yang hilang)",
+                    "waiting for the link (nothing is lost)"
+                )
+            );
+            c.station.store().sync_counts()?
         }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    println!(
-        "{} ({:.1} s):",
-        lang.pick("sinkronisasi ke DC", "sync to the data center"),
-        t.elapsed().as_secs_f64()
-    );
+    };
     for (state, n) in &states {
         println!("  {:<22} {n}", state.as_str());
     }
@@ -152,10 +168,48 @@ fn main() -> anyhow::Result<()> {
             "BROKEN"
         }
     );
-    running.stop();
+    if let Some((running, _)) = running {
+        running.stop();
+    }
     if args.keep {
         println!("kept: {}", dir.display());
         let _ = tmp.keep();
     }
     Ok(())
+}
+
+/// Syncs until nothing waits on the data center (or 100 passes); the records per state.
+fn sync_all(
+    c: &mut Counter,
+    url: &str,
+    lang: Lang,
+) -> anyhow::Result<std::collections::BTreeMap<SyncState, i64>> {
+    let sync = SyncConfig {
+        backoff_base: Duration::ZERO,
+        ..SyncConfig::new(url)
+    };
+    let t = Instant::now();
+    let mut states = Default::default();
+    for _ in 0..100 {
+        sync_once(&mut c.station, &sync)?;
+        states = c.station.store().sync_counts()?;
+        let waiting: i64 = [
+            SyncState::BioCaptured,
+            SyncState::Uploading,
+            SyncState::SentForEnrollment,
+        ]
+        .iter()
+        .filter_map(|s| states.get(s))
+        .sum();
+        if waiting == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    println!(
+        "{} ({:.1} s):",
+        lang.pick("sinkronisasi ke DC", "sync to the data center"),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(states)
 }
