@@ -49,6 +49,35 @@ impl Clock for FixedClock {
     }
 }
 
+/// The operating system's clock shifted by a settable amount: days passing in a test or a
+/// demo (a mobile team's week away) without waiting for them.
+#[derive(Debug, Default)]
+pub struct ShiftedClock {
+    seconds: std::sync::atomic::AtomicI64,
+}
+
+impl ShiftedClock {
+    /// The system clock shifted by `by` (negative: in the past).
+    pub fn new(by: time::Duration) -> ShiftedClock {
+        let c = ShiftedClock::default();
+        c.set(by);
+        c
+    }
+
+    /// Shifts it by `by` from the system clock from now on.
+    pub fn set(&self, by: time::Duration) {
+        self.seconds
+            .store(by.whole_seconds(), std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> OffsetDateTime {
+        let by = self.seconds.load(std::sync::atomic::Ordering::SeqCst);
+        OffsetDateTime::now_utc() + time::Duration::seconds(by)
+    }
+}
+
 /// Formats an instant as RFC 3339 in UTC, the one textual timestamp form in the store.
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.to_offset(UtcOffset::UTC)

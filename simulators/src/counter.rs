@@ -335,8 +335,17 @@ impl Counter {
     /// generated residents, the operator `OP-01`, supervisor `SPV-01` and technician `TEK-01`
     /// enrolled through the fingerprint scanner, and the operator logged in.
     pub fn open(dir: &Path, station_id: &str, residents: u64) -> Result<Counter> {
+        Self::open_with_clock(dir, station_id, residents, Arc::new(SystemClock))
+    }
+
+    /// [`Counter::open`] with the station on `clock` (days passing, in a test).
+    pub fn open_with_clock(
+        dir: &Path,
+        station_id: &str,
+        residents: u64,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Counter> {
         let devices = Devices::start(&bin_dir()?)?;
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let mut station = Station::init(
             InitOptions {
                 paths: StationPaths::new(dir.join(station_id), None),

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 #[cfg(target_os = "linux")]
 pub mod lossy_disk;
+pub mod netns;
 pub mod sbi;
 pub mod skip;
 

@@ -439,18 +439,9 @@ fn with_siak_down_the_extract_answers_within_a_short_wait() {
 #[test]
 #[ignore = "run inside a network namespace by the test below"]
 fn records_with_no_network() {
-    if std::env::var_os("REKAM_IN_NETNS").is_none() {
+    if !rekam_sim::netns::inside() {
         return;
     }
-    // Nothing but loopback: no route anywhere else.
-    let links = Command::new("ip").args(["-o", "link"]).output().unwrap();
-    let links = String::from_utf8_lossy(&links.stdout);
-    assert_eq!(
-        links.lines().count(),
-        1,
-        "interfaces besides loopback:\n{links}"
-    );
-    assert!(std::net::TcpStream::connect("1.1.1.1:443").is_err());
     let dir = tempfile::tempdir().unwrap();
     let mut b = bench_with(dir.path(), Biodata::Extract);
     let i = b.ordinary();
@@ -458,31 +449,9 @@ fn records_with_no_network() {
     assert!(source.offline);
     let backlog = b.desk.backlog(Lang::Id).unwrap();
     assert_eq!(backlog.len(), 1, "the sealed recording waits for the link");
-    println!("RECORDED OFFLINE");
 }
 
 #[test]
 fn a_counter_records_inside_a_network_namespace_with_no_network() {
-    let exe = std::env::current_exe().unwrap();
-    let script = format!(
-        "ip link set lo up && exec {} --exact records_with_no_network --ignored --nocapture",
-        exe.display()
-    );
-    let out = match Command::new("unshare")
-        .args(["-n", "sh", "-c", &script])
-        .env("REKAM_IN_NETNS", "1")
-        .output()
-    {
-        Ok(out) => out,
-        Err(e) => return rekam_sim::skip::or_fail("netns", &format!("unshare: {e}")),
-    };
-    let text = String::from_utf8_lossy(&out.stdout);
-    let err = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() && err.contains("unshare failed") {
-        return rekam_sim::skip::or_fail("netns", &err.trim());
-    }
-    assert!(
-        out.status.success() && text.contains("RECORDED OFFLINE"),
-        "{text}\n{err}"
-    );
+    rekam_sim::netns::run("records_with_no_network");
 }
