@@ -145,8 +145,11 @@ async function go(next: Screen): Promise<void> {
     case "training": await renderTraining(); break;
   }
   if (homeVisit && frame.status && (screen === "home" || screen === "record")) {
+    // Before leaving: how old the residents' data is that the team will read offline.
+    const p = frame.status.population;
     main().prepend(el("p", { class: "warn banner", id: "mobile-banner", role: "status" },
-      t(lang, "mobile.banner", { unsent: formatCount(lang, frame.status.backlog.unsent) })));
+      t(lang, "mobile.banner", { unsent: formatCount(lang, frame.status.backlog.unsent) }), " ",
+      p ? t(lang, "mobile.extract", { region: p.region, age: p.age_days }) : t(lang, "mobile.noExtract")));
   }
   await frame.devices;
   if (invoke) await invoke("ui_rendered", { text: document.body.innerText });

@@ -420,5 +420,12 @@ export async function renderSettings(ctx: Ctx): Promise<void> {
           row(t(lang, "settings.cardTrust"), s.devices.card_csca ?? none),
           row(t(lang, "settings.documentSigner"), s.devices.document_signer ?? none),
           row("SIAK", s.siak_url ?? none),
+          row(t(lang, "pop.title"), s.population
+            ? t(lang, "pop.summary", {
+              region: s.population.region, sequence: s.population.sequence,
+              residents: formatCount(lang, s.population.residents),
+              asOf: s.population.as_of.slice(0, 10), age: s.population.age_days,
+            })
+            : t(lang, "pop.none")),
           row(t(lang, "nav.training"), yesNo(lang, s.training))))));
 }
