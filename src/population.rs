@@ -221,7 +221,7 @@ pub fn status(station: &Station) -> Result<Option<ExtractStatus>> {
 #[derive(Debug)]
 pub struct CounterPopulation {
     siak: Option<HttpPopulation>,
-    extract: Option<PopulationReader>,
+    extract: PopulationReader,
 }
 
 impl CounterPopulation {
@@ -230,29 +230,15 @@ impl CounterPopulation {
     pub fn new(station: &Station, siak: Option<HttpPopulation>) -> Result<CounterPopulation> {
         let key = StoreKey::read(&station.paths().key_file)?;
         let extract = PopulationReader::open(&station.paths().db(), &key)?;
-        Ok(CounterPopulation {
-            siak,
-            extract: Some(extract),
-        })
+        Ok(CounterPopulation { siak, extract })
     }
 
-    /// SIAK only (a station without a store of its own to read, e.g. a test).
-    pub fn siak_only(siak: HttpPopulation) -> CounterPopulation {
-        CounterPopulation {
-            siak: Some(siak),
-            extract: None,
-        }
-    }
-
-    /// The extract's answer: `None` when there is no extract to ask.
+    /// The extract's answer: `None` when no extract was imported.
     fn in_extract(&self, nik: &Nik) -> Result<Option<Option<Found>>> {
-        let Some(reader) = &self.extract else {
+        let Some(state) = self.extract.state()? else {
             return Ok(None);
         };
-        let Some(state) = reader.state()? else {
-            return Ok(None);
-        };
-        Ok(Some(reader.lookup(nik)?.map(|record| Found {
+        Ok(Some(self.extract.lookup(nik)?.map(|record| Found {
             record,
             source: state.source(),
         })))
