@@ -61,9 +61,61 @@ pub fn removable_targets() -> Vec<Target> {
         .collect()
 }
 
+/// The Dinas's population extracts on the disks under `roots` (each root and the folders just
+/// under it), known by their first bytes, not their names; sorted.
+pub fn extract_files(roots: &[PathBuf]) -> Vec<PathBuf> {
+    let files = |dir: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default()
+    };
+    let is_extract = |path: &Path| {
+        use std::io::Read;
+        let mut magic = [0u8; 8];
+        path.is_file()
+            && std::fs::File::open(path)
+                .and_then(|mut f| f.read_exact(&mut magic))
+                .is_ok()
+            && &magic == crate::domain::population::MAGIC
+    };
+    let mut found: Vec<PathBuf> = roots
+        .iter()
+        .flat_map(|root| {
+            let below = files(root);
+            let deeper: Vec<PathBuf> = below
+                .iter()
+                .filter(|p| p.is_dir())
+                .flat_map(|d| files(d))
+                .collect();
+            below.into_iter().chain(deeper)
+        })
+        .filter(|p| is_extract(p))
+        .collect();
+    found.sort();
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extracts_are_found_by_their_first_bytes_one_folder_deep() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("dinas");
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::create_dir(sub.join("deeper")).unwrap();
+        let mut extract = crate::domain::population::MAGIC.to_vec();
+        extract.extend_from_slice(b"\x01 the rest");
+        std::fs::write(sub.join("ekstrak-32.73.01.bin"), &extract).unwrap();
+        std::fs::write(sub.join("deeper").join("too-deep.rkp"), &extract).unwrap();
+        std::fs::write(dir.path().join("ekstrak.rkp"), b"REKAM").unwrap();
+        std::fs::write(dir.path().join("receipts.json"), b"{}").unwrap();
+        assert_eq!(
+            extract_files(&[dir.path().to_owned()]),
+            [sub.join("ekstrak-32.73.01.bin")]
+        );
+    }
 
     #[test]
     fn space_of_a_real_directory_is_within_its_size() {

@@ -95,6 +95,15 @@ pub async fn import_receipts(
     .await
 }
 
+/// The Dinas's population extracts found on the mounted removable disks.
+#[tauri::command]
+pub async fn population_files(
+    app: tauri::AppHandle,
+    lang: Option<Lang>,
+) -> Result<Vec<std::path::PathBuf>, UiError> {
+    on_desk(app, lang, |desk, _, _| desk.population_files()).await
+}
+
 /// A population import's progress, as `population-progress` events.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]

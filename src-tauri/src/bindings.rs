@@ -183,6 +183,7 @@ fn commands() -> Vec<(&'static str, String)> {
         export_targets: Vec<rekam::disk::Target>,
         export: rekam::export::ExportReport,
         import_receipts: rekam::export::ReceiptsReport,
+        population_files: Vec<std::path::PathBuf>,
         population_import: rekam::population::ImportReport,
         daily_report: rekam::report::DailyReport,
         settings: SettingsView,

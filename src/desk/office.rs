@@ -209,6 +209,16 @@ impl Desk {
         crate::export::import_receipts(self.station_for(Permission::Maintain)?, file)
     }
 
+    /// The Dinas's population extracts found on the mounted removable disks.
+    pub fn population_files(&mut self) -> Result<Vec<PathBuf>> {
+        self.live_session()?.require(Permission::Maintain)?;
+        let roots: Vec<PathBuf> = crate::disk::removable_targets()
+            .into_iter()
+            .map(|t| t.path)
+            .collect();
+        Ok(crate::disk::extract_files(&roots))
+    }
+
     /// Imports the Dinas's population extract (or its next delta) from `file` on a removable
     /// disk, telling `progress` (done, total) as residents are applied.
     pub fn import_population(

@@ -1180,6 +1180,7 @@ export interface Commands {
   export_targets: Array<Target>;
   export: ExportReport;
   import_receipts: ReceiptsReport;
+  population_files: Array<string>;
   population_import: ImportReport;
   daily_report: DailyReport;
   settings: SettingsView;

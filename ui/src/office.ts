@@ -295,16 +295,24 @@ function receiptsForm(ctx: Ctx): HTMLElement {
   return form;
 }
 
-/** The Dinas's population extract from a removable disk, with a progress bar. */
+/** The Dinas's population extract from a removable disk, with a progress bar. The extracts
+ * found on the mounted disks are offered; another path can be typed. */
 function populationForm(ctx: Ctx): HTMLElement {
   const { lang } = ctx;
   const file = el("input", { id: "population-file", autocomplete: "off", size: "48", placeholder: "/media/…/ekstrak-32.73.01.rkp" }) as HTMLInputElement;
+  const found = el("ul", { id: "population-found" });
+  ctx.call("population_files").then((files) => {
+    if (files.length > 0 && !file.value) file.value = files[0];
+    found.replaceChildren(...files.map((f, i) =>
+      el("li", {}, button(`population-found-${i}`, f, () => { file.value = f; file.focus(); }))));
+  }).catch(() => undefined);
   const bar = el("progress", { id: "population-progress", max: "100", value: "0", hidden: "" }) as HTMLProgressElement;
   const barText = el("p", { id: "population-progress-text", role: "status" });
   const result = el("div", { id: "population-result" });
   const form = el("form", { class: "card", id: "population-form" },
     el("h3", {}, t(lang, "pop.import.title")),
     el("p", { class: "hint" }, t(lang, "pop.import.hint")),
+    found,
     el("label", {}, t(lang, "pop.import.file"), file),
     el("button", { type: "submit", id: "population-import" }, t(lang, "pop.import.run")),
     bar, barText, result);
