@@ -194,7 +194,15 @@ fn apply_entries(
     )?;
     let mut remove = tx.prepare("DELETE FROM population WHERE nik = ?1")?;
     let total = entries.len() as u64;
-    for (i, e) in entries.iter().enumerate() {
+    // In NIK order, the residents go into the table's B-tree as appends instead of scattered
+    // page writes. The sort is stable: a NIK named twice in a delta keeps its order.
+    let nik = |e: &Entry| match e {
+        Entry::Upsert { record } => record.biodata.nik.as_str().to_owned(),
+        Entry::Remove { nik } => nik.as_str().to_owned(),
+    };
+    let mut ordered: Vec<&Entry> = entries.iter().collect();
+    ordered.sort_by_cached_key(|e| nik(e));
+    for (i, e) in ordered.into_iter().enumerate() {
         match e {
             Entry::Upsert { record } => {
                 let json =
