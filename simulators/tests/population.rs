@@ -52,6 +52,22 @@ fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
+/// A station that trusts the TEST Dinas key and holds base extract no. 1 of the generated
+/// residents.
+fn with_base_extract(dir: &Path) -> (Station, SynthPopulation) {
+    let mut s = station(dir);
+    trust(&mut s, TEST_DINAS_PUBLIC, "test").unwrap();
+    let p = population();
+    import(
+        &mut s,
+        &extract::base(&p, REGION, 1, now()),
+        "test",
+        |_, _| {},
+    )
+    .unwrap();
+    (s, p)
+}
+
 /// What the station holds: (number, residents), or none.
 fn held(s: &Station) -> Option<(u64, u64)> {
     status(s).unwrap().map(|x| (x.sequence, x.residents))
@@ -225,16 +241,7 @@ fn assemble(header: &rekam::domain::population::ExtractHeader, body: &[u8]) -> V
 #[test]
 fn deltas_add_change_remove_and_record_elsewhere_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = station(dir.path());
-    trust(&mut s, TEST_DINAS_PUBLIC, "test").unwrap();
-    let p = population();
-    import(
-        &mut s,
-        &extract::base(&p, REGION, 1, now()),
-        "test",
-        |_, _| {},
-    )
-    .unwrap();
+    let (mut s, p) = with_base_extract(dir.path());
     let n = p.records().count() as u64;
     let mut all: Vec<_> = p.records().cloned().collect();
     all.sort_by(|a, b| a.biodata.nik.as_str().cmp(b.biodata.nik.as_str()));
@@ -359,16 +366,7 @@ fn import_child() {
 fn an_import_killed_midway_leaves_the_extract_before_it() {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
-    let mut s = station(dir.path());
-    trust(&mut s, TEST_DINAS_PUBLIC, "test").unwrap();
-    let p = population();
-    import(
-        &mut s,
-        &extract::base(&p, REGION, 1, now()),
-        "test",
-        |_, _| {},
-    )
-    .unwrap();
+    let (s, p) = with_base_extract(dir.path());
     let before = held(&s).unwrap();
     drop(s);
     let file = dir.path().join("extract-2.rkp");

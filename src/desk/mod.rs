@@ -118,11 +118,6 @@ impl Desk {
         }
     }
 
-    /// Where this desk finds everything.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
     /// The station, opened on first use.
     pub fn station(&mut self) -> Result<&mut Station> {
         if self.station.is_none() {

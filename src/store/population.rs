@@ -112,18 +112,7 @@ impl Store {
         public_hex: &str,
         event: &AuditEvent,
     ) -> Result<AuditEntry> {
-        let station_id = self.station_id()?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('population_signer', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [public_hex],
-        )?;
-        let entry = append_audit_tx(&tx, &station_id, event, self.clock.as_ref())?;
-        tx.commit()?;
-        Ok(entry)
+        self.set_meta_audited("population_signer", public_hex, event)
     }
 
     /// The extract in force, if any.

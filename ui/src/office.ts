@@ -219,6 +219,21 @@ function drawSync(ctx: Ctx, v: SyncView): void {
         Object.entries(v.by_state).map(([s, n]) => [s, String(n)]))));
 }
 
+/** Shows a long command's `event` progress in `bar` and `text` until the returned function is
+ * called (or the operator leaves the screen). */
+async function onProgress<P extends { done: number; total: number }>(
+  event: string, bar: HTMLProgressElement, text: HTMLElement, say: (p: P) => string,
+): Promise<() => void> {
+  const unlisten: () => void = tauri?.event
+    ? await tauri.event.listen(event, (ev: { payload: P }) => {
+      bar.value = percent(ev.payload.done, ev.payload.total);
+      text.textContent = say(ev.payload);
+    })
+    : () => undefined;
+  cleanups.push(unlisten);
+  return unlisten;
+}
+
 // ----- the technician's export -----------------------------------------------------------------
 
 export async function renderExport(ctx: Ctx): Promise<void> {
@@ -247,14 +262,8 @@ export async function renderExport(ctx: Ctx): Promise<void> {
     bar.hidden = false;
     bar.value = 0;
     result.replaceChildren();
-    const unlisten = tauri?.event
-      ? await tauri.event.listen("export-progress", (ev: { payload: ExportProgress }) => {
-        const p = ev.payload;
-        bar.value = percent(p.done, p.total);
-        barText.textContent = t(lang, "export.progress", { done: p.done, total: p.total, bytes: formatBytes(p.bytes) });
-      })
-      : () => undefined;
-    cleanups.push(unlisten);
+    const unlisten = await onProgress<ExportProgress>("export-progress", bar, barText, (p) =>
+      t(lang, "export.progress", { done: p.done, total: p.total, bytes: formatBytes(p.bytes) }));
     const r = await ctx.working(t(lang, "export.working"), () => ctx.call("export", { to: to.value }));
     unlisten();
     if (!r) return;
@@ -321,14 +330,8 @@ function populationForm(ctx: Ctx): HTMLElement {
     bar.hidden = false;
     bar.value = 0;
     result.replaceChildren();
-    const unlisten = tauri?.event
-      ? await tauri.event.listen("population-progress", (ev: { payload: ImportProgress }) => {
-        const p = ev.payload;
-        bar.value = percent(p.done, p.total);
-        barText.textContent = t(lang, "pop.import.progress", { done: formatCount(lang, p.done), total: formatCount(lang, p.total) });
-      })
-      : () => undefined;
-    cleanups.push(unlisten);
+    const unlisten = await onProgress<ImportProgress>("population-progress", bar, barText, (p) =>
+      t(lang, "pop.import.progress", { done: formatCount(lang, p.done), total: formatCount(lang, p.total) }));
     const r = await ctx.working(t(lang, "pop.import.working"), () => ctx.call("population_import", { file: file.value }));
     unlisten();
     if (!r) return;
