@@ -8,7 +8,8 @@
 //!   and deliberate eligibility edge cases;
 //! - [`finger`]: master prints grown by iterative contextual Gabor filtering (the SFinGe approach
 //!   of Cappelli, Maio and Maltoni), impressions with distortion, contact, pressure, noise and a
-//!   quality knob, flat slaps 4-4-2;
+//!   quality knob, flat slaps 4-4-2, and the same fingers in other capture styles (optical,
+//!   capacitive, plain and rolled ink) for calibrating the engine beyond one renderer;
 //! - [`iris`], [`face`], [`signature`]: the other modalities;
 //! - [`report`]: the realism report against NIST NBIS (MINDTCT, BOZORTH3).
 //!

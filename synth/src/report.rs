@@ -7,7 +7,8 @@
 //! direction map, so the generator's parameters are not taken on trust.
 
 use crate::finger::PPI;
-use crate::finger::impression::{Capture, Quality, impression};
+use crate::finger::impression::Quality;
+use crate::finger::style::{Style, StyledCapture, styled_impression};
 use crate::gray::Gray8;
 use crate::seed::Seed;
 use crate::set::masters;
@@ -23,6 +24,8 @@ pub struct ReportOptions {
     pub seed: u64,
     /// Quality of the impressions.
     pub quality: Quality,
+    /// How the impressions are taken.
+    pub style: Style,
 }
 
 /// Summary statistics.
@@ -75,6 +78,8 @@ impl Stats {
 /// The report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// How the impressions were taken.
+    pub style: Style,
     /// Residents measured.
     pub residents: u64,
     /// Impressions measured (two per finger).
@@ -181,8 +186,8 @@ pub fn run(opts: ReportOptions, mut progress: impl FnMut(u64, u64)) -> Report {
             .map(|m| {
                 let one = |k: u64| {
                     let s = cseed.child_n("capture", u64::from(m.position.code()) * 10 + k);
-                    let cap = Capture::draw(&mut s.rng(), opts.quality);
-                    measure(&impression(m, &cap, s.child("sensor")))
+                    let cap = StyledCapture::draw(&mut s.rng(), opts.quality, opts.style);
+                    measure(&styled_impression(m, &cap, s.child("sensor")))
                 };
                 (one(1), one(2))
             })
@@ -231,6 +236,7 @@ pub fn run(opts: ReportOptions, mut progress: impl FnMut(u64, u64)) -> Report {
         .map(|t| (fnmr(t) + fmr(t)) / 2.0)
         .unwrap_or(0.0);
     Report {
+        style: opts.style,
         residents: opts.residents,
         impressions: all.len(),
         minutiae: Stats::of(&counts),

@@ -335,3 +335,37 @@ fn a_resident_signs_alike_but_not_like_another() {
         ev.iter().any(|e| !e.pen_down) && ev.iter().filter(|e| e.pen_down).all(|e| e.pressure > 0)
     );
 }
+
+#[test]
+fn every_capture_style_prints_a_finger_nist_tools_read_and_match() {
+    use rekam_synth::finger::style::Style;
+    use rekam_synth::report::{ReportOptions, run};
+    for style in Style::ALL {
+        let r = run(
+            ReportOptions {
+                residents: 1,
+                seed: 5,
+                quality: Quality::GOOD,
+                style,
+            },
+            |_, _| {},
+        );
+        let name = style.as_str();
+        assert!(
+            (25.0..=90.0).contains(&r.minutiae.p50),
+            "{name}: MINDTCT finds {} minutiae",
+            r.minutiae.p50
+        );
+        assert!(
+            (7.0..=12.5).contains(&r.ridge_period.p50),
+            "{name}: ridge period {} px",
+            r.ridge_period.p50
+        );
+        assert!(
+            r.genuine.p50 > r.impostor.p95,
+            "{name}: genuine {:?} impostor {:?}",
+            r.genuine,
+            r.impostor
+        );
+    }
+}

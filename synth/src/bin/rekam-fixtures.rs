@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use rekam_synth::finger::impression::Quality;
+use rekam_synth::finger::style::Style;
 use rekam_synth::report::{self, ReportOptions};
 use rekam_synth::set::{SetOptions, write_set};
 use std::io::Write;
@@ -63,10 +64,20 @@ enum Command {
         /// Quality knob of the impressions, 0 (unusable) to 1 (excellent)
         #[arg(long, default_value_t = 0.75)]
         quality: f32,
+        /// How the impressions are taken: live_scan, optical, capacitive, ink_plain, ink_rolled
+        #[arg(long, default_value = "live_scan", value_parser = parse_style)]
+        style: Style,
         /// Machine-readable output
         #[arg(long)]
         json: bool,
     },
+}
+
+fn parse_style(s: &str) -> Result<Style, String> {
+    Style::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = Style::ALL.iter().map(|s| s.as_str()).collect();
+        format!("no style {s:?}; one of {}", names.join(", "))
+    })
 }
 
 fn parse_date(s: &str) -> Result<Date, String> {
@@ -131,6 +142,7 @@ fn main() -> anyhow::Result<()> {
             residents,
             seed,
             quality,
+            style,
             json,
         } => {
             let r = report::run(
@@ -138,6 +150,7 @@ fn main() -> anyhow::Result<()> {
                     residents,
                     seed,
                     quality: Quality(quality),
+                    style,
                 },
                 progress("resident"),
             );
@@ -159,8 +172,10 @@ fn print_report(r: &report::Report) {
         )
     };
     println!(
-        "{} residents, {} impressions measured with MINDTCT / BOZORTH3",
-        r.residents, r.impressions
+        "{} residents, {} impressions ({}) measured with MINDTCT / BOZORTH3",
+        r.residents,
+        r.impressions,
+        r.style.as_str()
     );
     line("minutiae per impression", &r.minutiae);
     println!(

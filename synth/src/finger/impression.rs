@@ -9,6 +9,7 @@
 //! the retry.
 
 use super::master::{MASTER_H, MASTER_W, MasterPrint};
+use super::style::Shape;
 use crate::gray::{Field, Gray8, smooth_noise};
 use crate::seed::Seed;
 use rand::Rng;
@@ -114,6 +115,17 @@ pub fn impression(master: &MasterPrint, capture: &Capture, seed: Seed) -> Gray8 
 
 /// How much ink the finger leaves at each pixel (0-1), before the sensor's levels and noise.
 pub(crate) fn ink(master: &MasterPrint, capture: &Capture, rng: &mut impl Rng) -> Field {
+    ink_shaped(master, capture, &Shape::PLAIN, rng)
+}
+
+/// [`ink`] with what a capture style adds to the finger's placement and skin ([`Shape`]);
+/// with [`Shape::PLAIN`] it is [`ink`], to the bit.
+pub(crate) fn ink_shaped(
+    master: &MasterPrint,
+    capture: &Capture,
+    shape: &Shape,
+    rng: &mut impl Rng,
+) -> Field {
     let (w, h) = (IMPRESSION_W, IMPRESSION_H);
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0 + 10.0);
     let (sin_r, cos_r) = capture.rotation_deg.to_radians().sin_cos();
@@ -121,8 +133,8 @@ pub(crate) fn ink(master: &MasterPrint, capture: &Capture, rng: &mut impl Rng) -
     let core_r = 70.0 + 40.0 * capture.contact;
     let ramp = 90.0;
     let (ccx, ccy) = (cx + capture.contact_offset.0, cy + capture.contact_offset.1);
-    let contact_ax = 150.0 * capture.contact.sqrt();
-    let contact_ay = 205.0 * capture.contact.sqrt();
+    let contact_ax = 150.0 * capture.contact.sqrt() * shape.contact_stretch.0;
+    let contact_ay = 205.0 * capture.contact.sqrt() * shape.contact_stretch.1;
 
     // A ragged contact edge always; fine speckle only for a dry print, coarse blotches only
     // for a wet one.
@@ -134,7 +146,7 @@ pub(crate) fn ink(master: &MasterPrint, capture: &Capture, rng: &mut impl Rng) -
     for y in 0..h {
         for x in 0..w {
             // Output pixel -> finger coordinates: undo the placement, then the elastic drag.
-            let (ox, oy) = (
+            let (ox, oy) = shape.distortion.undo(
                 x as f32 - cx - capture.shift.0,
                 y as f32 - cy - capture.shift.1,
             );
@@ -146,7 +158,7 @@ pub(crate) fn ink(master: &MasterPrint, capture: &Capture, rng: &mut impl Rng) -
             let (tx, ty) = (dx * cos_t - dy * sin_t - dx, dx * sin_t + dy * cos_t - dy);
             fx += s * (capture.drag.0 + tx);
             fy += s * (capture.drag.1 + ty);
-            let (sx, sy) = (fx + cx, fy + cy);
+            let (sx, sy) = (fx / shape.scale + cx, fy / shape.scale + cy);
             let ridge = master.ridges.sample(sx, sy, 0.0);
             let sil = master.silhouette.sample(sx, sy, 0.0);
 
@@ -162,7 +174,7 @@ pub(crate) fn ink(master: &MasterPrint, capture: &Capture, rng: &mut impl Rng) -
             // a wet one spreads ink into the valleys.
             let i = y * w + x;
             let depth = -ridge; // 1 on a ridge crest
-            let threshold = -0.55 * capture.moisture;
+            let threshold = -0.55 * capture.moisture + shape.ridge_bias;
             let mut v = ((depth - threshold) * 2.2).clamp(-1.0, 1.0) * 0.5 + 0.5;
             if let Some(speckle) = &speckle {
                 let dryness = -capture.moisture;
@@ -170,6 +182,9 @@ pub(crate) fn ink(master: &MasterPrint, capture: &Capture, rng: &mut impl Rng) -
                 v *= breaks.max(0.1);
             } else if let Some(blotch) = &blotch {
                 v = v.max(capture.moisture * 0.9 * (blotch.data[i] * 0.5 + 0.5));
+            }
+            if !shape.marks.is_empty() {
+                v *= shape.skin_at(sx, sy);
             }
             ink.data[i] = v * contact;
         }

@@ -7,6 +7,7 @@
 pub mod impression;
 mod master;
 pub mod slap;
+pub mod style;
 
 pub use master::{MasterPrint, PatternClass, SingularPoint, master_print};
 
