@@ -12,9 +12,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::{Sample, rates, sample};
 use rayon::prelude::*;
 use rekam_bio::finger::FingerTemplate;
-use rekam_bio::finger::extract::from_mindtct;
 use rekam_bio::finger::matcher::{Prepared, Probe, Scratch};
 use rekam_bio::index::DedupIndex;
 use rekam_bio::person::{self, Decision, PersonGallery, PersonProbe, PersonTemplate};
@@ -47,11 +49,8 @@ fn args() -> Args {
         eyes: 100,
         iris_captures: 4,
     };
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < argv.len() {
-        let v = argv.get(i + 1).cloned().unwrap_or_default();
-        match argv[i].as_str() {
+    for (name, v) in common::flags() {
+        match name.as_str() {
             "--residents" => a.residents = v.parse().unwrap(),
             "--impressions" => a.impressions = v.parse().unwrap(),
             "--seed" => a.seed = v.parse().unwrap(),
@@ -59,69 +58,11 @@ fn args() -> Args {
             "--gallery" => a.galleries = v.split(',').map(|n| n.parse().unwrap()).collect(),
             "--eyes" => a.eyes = v.parse().unwrap(),
             "--iris-captures" => a.iris_captures = v.parse().unwrap(),
-            "--nbis-steps" => {
-                let (g, i) = v.split_once(',').unwrap();
-                a.nbis_steps = (g.parse().unwrap(), i.parse().unwrap());
-            }
-            "--bench" => {
-                i += 1;
-                continue;
-            }
+            "--nbis-steps" => a.nbis_steps = common::steps(&v),
             other => panic!("unknown argument {other}"),
         }
-        i += 2;
     }
     a
-}
-
-/// One impression: our template and BOZORTH3's minutiae.
-struct Sample {
-    ours: FingerTemplate,
-    nbis: Vec<fprint_bozorth3::Minutia>,
-    extract_ms: f64,
-}
-
-fn sample(img: &rekam_synth::gray::Gray8, position: u8) -> Sample {
-    let t0 = Instant::now();
-    let gray = fprint_mindtct::GrayImage::new(&img.data, img.width, img.height, 500).unwrap();
-    let detected = fprint_mindtct::detect_minutiae(gray);
-    let ours = from_mindtct(&detected, img.width, img.height, position);
-    let extract_ms = t0.elapsed().as_secs_f64() * 1e3;
-    let nbis = detected
-        .iter()
-        .map(|m| fprint_bozorth3::Minutia::from_xyt(m.x, m.y, m.theta))
-        .collect();
-    Sample {
-        ours,
-        nbis,
-        extract_ms,
-    }
-}
-
-/// EER and FNMR at a target FMR from score lists (higher is more alike).
-fn rates(genuine: &[f64], impostor: &[f64], target_fmr: f64) -> (f64, f64, f64) {
-    let mut g = genuine.to_vec();
-    let mut im = impostor.to_vec();
-    g.sort_by(f64::total_cmp);
-    im.sort_by(f64::total_cmp);
-    let fnmr_at = |t: f64| g.partition_point(|&s| s < t) as f64 / g.len() as f64;
-    let fmr_at = |t: f64| (im.len() - im.partition_point(|&s| s < t)) as f64 / im.len() as f64;
-    let mut thresholds: Vec<f64> = g.iter().chain(im.iter()).copied().collect();
-    thresholds.sort_by(f64::total_cmp);
-    thresholds.dedup();
-    thresholds.push(f64::INFINITY);
-    let mut eer = 1.0;
-    let mut fnmr_target = 1.0;
-    let mut threshold = f64::INFINITY;
-    for &t in &thresholds {
-        let (a, r) = (fmr_at(t), fnmr_at(t));
-        eer = f64::min(eer, f64::max(a, r));
-        if a <= target_fmr && r < fnmr_target {
-            fnmr_target = r;
-            threshold = t;
-        }
-    }
-    (eer, fnmr_target, threshold)
 }
 
 fn per_second(n: usize, secs: f64) -> f64 {
