@@ -4,6 +4,7 @@
 //!   compact template, our own matcher (local neighbourhood structures voted through a hash
 //!   table of the probe, then consolidated under one rigid alignment), and a fixed-length
 //!   screening code for the fast first stage of 1:N;
+//! - [`calibration`]: what the finger threshold does on a set of captures, before go-live;
 //! - [`person`]: a person's templates and the person-level decision that fuses fingers;
 //! - [`index`]: the local de-duplication index: screening codes of every enrolled person in
 //!   memory, full templates fetched only for the best candidates.
@@ -11,6 +12,7 @@
 //! Everything here is pure computation on bytes and pixels: no I/O, no clock, no logging, so
 //! nothing here can leak a template to disk. Persistence belongs to the store.
 
+pub mod calibration;
 pub mod face;
 pub mod finger;
 pub mod index;
