@@ -201,6 +201,31 @@ pub enum Error {
          Dinas's own key; nothing was changed"
     )]
     TestPopulationSigner,
+    /// A file of a calibration set not named as the procedure says.
+    #[error(
+        "{file}: a calibration capture is named <person>_<finger 1-10>_<session>.png (for \
+         example relawan07_2_hari1.png); rename it or take it out of the folder"
+    )]
+    CalibrationName {
+        /// The file's name.
+        file: String,
+    },
+    /// A calibration capture that is not a finger image the engine reads.
+    #[error(
+        "{file} is not a readable 500 ppi grey finger image ({reason}): export it again from the \
+         scanner's tool or take it out of the folder"
+    )]
+    CalibrationImage {
+        /// The file's name.
+        file: String,
+        /// Why.
+        reason: String,
+    },
+    /// A calibration folder with no captures.
+    #[error(
+        "{0}: no .png captures in this folder; see docs/biometric-engine.md, \"Before go-live\""
+    )]
+    CalibrationEmpty(PathBuf),
     /// A counter workflow refused a step (see [`crate::workflow::WorkflowError`]).
     #[error(transparent)]
     Workflow(Box<crate::workflow::WorkflowError>),
@@ -333,6 +358,9 @@ impl Error {
             Error::Extract(e) => e.code(),
             Error::PopulationSignerPinned { .. } => "POPULATION_SIGNER_PINNED",
             Error::TestPopulationSigner => "POPULATION_TEST_SIGNER",
+            Error::CalibrationName { .. } => "CALIBRATION_NAME",
+            Error::CalibrationImage { .. } => "CALIBRATION_IMAGE",
+            Error::CalibrationEmpty(_) => "CALIBRATION_EMPTY",
             Error::PopulationSignerInvalid => "POPULATION_SIGNER_INVALID",
             Error::Workflow(e) => e.code(),
             Error::OperatorExists(_) => "OPERATOR_EXISTS",
@@ -484,6 +512,19 @@ impl Localized for Error {
                                             terpasang hanya memercayai kunci Dinas sendiri; \
                                             tidak ada yang diubah"
                 .into(),
+            Error::CalibrationName { file } => format!(
+                "{file}: rekaman kalibrasi dinamai <orang>_<jari 1-10>_<sesi>.png (misalnya \
+                 relawan07_2_hari1.png); ganti namanya atau keluarkan dari folder"
+            ),
+            Error::CalibrationImage { file, reason } => format!(
+                "{file} bukan citra sidik jari abu-abu 500 ppi yang dapat dibaca ({reason}): \
+                 ekspor ulang dari perangkat lunak pemindai atau keluarkan dari folder"
+            ),
+            Error::CalibrationEmpty(dir) => format!(
+                "{}: tidak ada rekaman .png di folder ini; lihat docs/biometric-engine.md, \
+                 \"Before go-live\"",
+                dir.display()
+            ),
             Error::Workflow(e) => e.localized(lang),
             Error::OperatorExists(id) => format!("Operator {id} sudah ada: pilih ID lain"),
             Error::WeakPassword(n) => format!("Kata sandi minimal {n} karakter"),

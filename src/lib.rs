@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod calibration;
 pub mod card_face;
 pub mod dedup;
 pub mod desk;

@@ -95,6 +95,9 @@ enum Command {
     /// data directory without a station, or with --keys-only only the keys beside a database
     /// whose key file is lost (recordings made since the backup are kept)
     Restore(cmd::restore::Args),
+    /// Before go-live: what the finger threshold does on the Dinas's own captures of its
+    /// volunteers (exit 0 only when it may go live)
+    Calibrate(cmd::calibrate::Args),
     /// The Dinas's population extract: biodata by NIK with no network
     Population {
         #[command(subcommand)]
@@ -167,6 +170,7 @@ fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
         Command::Backup(args) => backup::run(args, ctx),
         Command::Restore(args) => restore::run(args, ctx),
         Command::Population { command } => population::run(command, ctx),
+        Command::Calibrate(args) => calibrate::run(args, ctx),
         Command::Receipts { command } => receipts::run(command, ctx),
         Command::Keys { command } => keys::run(command, ctx),
         Command::Doctor(args) => doctor::run(args, ctx),
@@ -229,7 +233,10 @@ fn describe(err: &anyhow::Error, lang: Lang) -> (&'static str, String, Exit) {
                 | Error::BackupDamaged { .. }
                 | Error::Extract(_)
                 | Error::TestPopulationSigner
-                | Error::PopulationSignerInvalid => Exit::Invalid,
+                | Error::PopulationSignerInvalid
+                | Error::CalibrationName { .. }
+                | Error::CalibrationImage { .. }
+                | Error::CalibrationEmpty(_) => Exit::Invalid,
                 Error::NotInitialised(_)
                 | Error::AlreadyInitialised(_)
                 | Error::WrongKey(_)

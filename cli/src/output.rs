@@ -596,6 +596,112 @@ impl Out {
         println!("{}: {}", self.t("Diimpor", "Imported"), s.imported_at);
     }
 
+    pub fn calibration(&self, c: &rekam::calibration::Calibration) {
+        use rekam::calibration::{MAX_FNMR, TARGET_FMR, Verdict};
+        let (verdict, needed) = match c.verdict {
+            Verdict::Ready => ("ready", None),
+            Verdict::TooFewPairs {
+                genuine_needed,
+                impostors_needed,
+            } => ("too_few_pairs", Some((genuine_needed, impostors_needed))),
+            Verdict::TooManyRefused => ("too_many_refused", None),
+            Verdict::TooManyAccepted => ("too_many_accepted", None),
+        };
+        if self.json {
+            self.emit_json(json!({ "ok": c.verdict == Verdict::Ready, "calibration": {
+                "verdict": verdict,
+                "people": c.people, "captures": c.captures, "below_gate": c.below_gate,
+                "gate": c.gate, "threshold": c.threshold,
+                "genuine": c.genuine, "refused": c.refused, "fnmr": c.fnmr,
+                "impostors": c.impostors, "accepted": c.accepted, "fmr": c.fmr,
+                "fmr_upper_95": c.fmr_upper,
+                "derived_threshold": c.derived, "fnmr_at_derived": c.fnmr_at_derived,
+                "genuine_needed": needed.map(|n| n.0), "impostors_needed": needed.map(|n| n.1),
+            }}));
+            return;
+        }
+        println!(
+            "{} {}, {} {} ({} {} {})",
+            c.people,
+            self.t("relawan", "volunteers"),
+            c.captures,
+            self.t("rekaman", "captures"),
+            c.below_gate,
+            self.t("di bawah ambang mutu", "below the quality gate"),
+            c.gate
+        );
+        println!(
+            "{} {}: {} {} {} {} ({:.2}%)",
+            self.t("Ambang jari", "Finger threshold"),
+            c.threshold,
+            c.refused,
+            self.t("dari", "of"),
+            c.genuine,
+            self.t("pasangan asli ditolak", "genuine pairs refused"),
+            100.0 * c.fnmr
+        );
+        println!(
+            "{} {} {} {} ({:.1e}; {} {:.1e})",
+            c.accepted,
+            self.t("dari", "of"),
+            c.impostors,
+            self.t("pasangan orang berbeda diterima", "impostor pairs accepted"),
+            c.fmr,
+            self.t("paling tinggi, 95%:", "at most, 95%:"),
+            c.fmr_upper
+        );
+        if let (Some(t), Some(f)) = (c.derived, c.fnmr_at_derived) {
+            println!(
+                "{} {TARGET_FMR:e}: {t} ({:.2}% {})",
+                self.t(
+                    "Ambang dari rekaman ini pada FMR",
+                    "Threshold these captures give at FMR"
+                ),
+                100.0 * f,
+                self.t("pasangan asli ditolak", "genuine refused")
+            );
+        }
+        let advice = match c.verdict {
+            Verdict::Ready => self
+                .t(
+                    "SIAP: ambang bekerja pada pemindai ini; simpan hasil ini dengan berita acara",
+                    "READY: the threshold works on these scanners; keep this result with the minutes",
+                )
+                .to_string(),
+            Verdict::TooFewPairs {
+                genuine_needed,
+                impostors_needed,
+            } => format!(
+                "{} {genuine_needed} {} {impostors_needed} {}",
+                self.t("BELUM CUKUP: perlu", "NOT ENOUGH YET: need"),
+                self.t(
+                    "pasangan asli dan",
+                    "more genuine pairs and"
+                ),
+                self.t(
+                    "pasangan orang berbeda lagi; rekam lebih banyak relawan, dua sesi",
+                    "more impostor pairs; capture more volunteers, two sessions each"
+                )
+            ),
+            Verdict::TooManyRefused => format!(
+                "{} {:.0}%: {}",
+                self.t("JANGAN LIVE: lebih dari", "DO NOT GO LIVE: more than"),
+                100.0 * MAX_FNMR,
+                self.t(
+                    "jari asli ditolak; periksa pemindai dan cara perekaman, laporkan hasil ini ke Dinas",
+                    "of genuine fingers refused; check the scanners and the capture practice, report this to the Dinas"
+                )
+            ),
+            Verdict::TooManyAccepted => self
+                .t(
+                    "JANGAN LIVE: sidik jari orang berbeda lolos terlalu sering; laporkan hasil ini ke Dinas",
+                    "DO NOT GO LIVE: different people's fingers pass too often; report this to the Dinas",
+                )
+                .to_string(),
+        };
+        println!("{advice}");
+    }
+
     /// A one-line result.
     pub fn message(&self, text: &str) {
         if self.json {

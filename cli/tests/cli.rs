@@ -388,3 +388,65 @@ fn population_trust_import_and_status_with_their_exit_codes() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("bukan ekstrak"), "{}", text(&out));
 }
+
+#[test]
+fn calibrate_reads_a_folder_of_captures_and_says_whether_to_go_live() {
+    use rekam_synth::finger::impression::Quality;
+    use rekam_synth::finger::style::{Style, StyledCapture, styled_impression};
+    use rekam_synth::seed::Seed;
+    let dir = tempfile::tempdir().unwrap();
+    let captures = dir.path().join("captures");
+    std::fs::create_dir(&captures).unwrap();
+    // Four volunteers, both index fingers, two sessions each, on an optical scanner.
+    for person in 0..4u64 {
+        let fingers = rekam_synth::set::masters(Seed::from_u64(77), person);
+        for m in fingers
+            .iter()
+            .filter(|m| [2, 7].contains(&m.position.code()))
+        {
+            for session in 1..=2u64 {
+                let s = Seed::from_u64(78).child_n("capture", person * 100 + session);
+                let cap = StyledCapture::draw(&mut s.rng(), Quality::EXCELLENT, Style::Optical);
+                let img = styled_impression(m, &cap, s.child("sensor"));
+                let name = format!("relawan{person}_{}_hari{session}.png", m.position.code());
+                std::fs::write(captures.join(name), img.to_png()).unwrap();
+            }
+        }
+    }
+    let data = dir.path().join("station");
+    let dir_arg = captures.to_str().unwrap();
+    let out = rekam(&data, &["calibrate", dir_arg, "--json"]);
+    let v = json(&out);
+    let c = &v["calibration"];
+    // 16 captures: 8 genuine pairs (a finger across sessions), 96 pairs of different people;
+    // far too few to show an FMR of 1e-4, so the verdict asks for more and the exit is 1.
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        (c["people"].as_u64(), c["captures"].as_u64()),
+        (Some(4), Some(16))
+    );
+    let kept = 16 - c["below_gate"].as_u64().unwrap();
+    assert!(kept >= 14, "{c}");
+    assert!(c["genuine"].as_u64().unwrap() >= 6, "{c}");
+    assert_eq!(c["verdict"], "too_few_pairs", "{c}");
+    assert_eq!(c["accepted"], 0, "{c}");
+    assert_eq!(c["threshold"], 11);
+
+    // Spoken to the technician, in Indonesian by default.
+    let out = rekam(&data, &["calibrate", dir_arg]);
+    assert!(text(&out).contains("BELUM CUKUP"), "{}", text(&out));
+
+    // A file not named as the procedure says is refused by name, with the form to use.
+    std::fs::write(captures.join("scan001.png"), b"not even a png").unwrap();
+    let out = rekam(&data, &["calibrate", dir_arg, "--json", "--lang", "en"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let v = json(&out);
+    assert_eq!(v["error"]["code"], "CALIBRATION_NAME", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("scan001.png"),
+        "{v}"
+    );
+}

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod backlog;
 pub mod backup;
+pub mod calibrate;
 pub mod check;
 #[cfg(feature = "demo")]
 pub mod demo;
