@@ -28,7 +28,7 @@ use rayon::prelude::*;
 use rekam_bio::calibration::upper_95;
 use rekam_bio::finger::extract::Gray;
 use rekam_bio::finger::matcher::{Prepared, Probe, Scratch};
-use rekam_bio::finger::quality::assess;
+use rekam_bio::finger::quality::{FingerQuality, assess};
 use rekam_bio::person::{Decision, PersonGallery, PersonProbe, PersonTemplate};
 use rekam_bio::verify;
 use rekam_synth::finger::MasterPrint;
@@ -100,7 +100,7 @@ struct Scores {
     minutiae: Vec<f64>,
     quality: Vec<f64>,
     /// Impressions written for NFIQ 2, with our quality score of each.
-    nfiq2: Vec<(PathBuf, u8)>,
+    nfiq2: Vec<(PathBuf, FingerQuality)>,
     /// A resident's first impressions against each of their later ones, finger by finger.
     person_genuine: Vec<[Option<u8>; 12]>,
 }
@@ -111,7 +111,7 @@ fn score_style(a: &Args, fingers: &[MasterPrint], style: Style, images: &Path) -
     let png = |f: usize, k: u64| images.join(format!("{}-{f}-{k}.png", style.as_str()));
     let for_nfiq2 = |f: usize, k: u64| f as u64 * a.impressions + k < a.nfiq2 as u64;
     // samples[finger][impression], with our quality score of each
-    let samples: Vec<Vec<(Sample, u8)>> = fingers
+    let samples: Vec<Vec<(Sample, FingerQuality)>> = fingers
         .par_iter()
         .enumerate()
         .map(|(f, m)| {
@@ -126,7 +126,7 @@ fn score_style(a: &Args, fingers: &[MasterPrint], style: Style, images: &Path) -
                         width: img.width,
                         height: img.height,
                     };
-                    let quality = assess(g, &smp.ours).score;
+                    let quality = assess(g, &smp.ours);
                     if for_nfiq2(f, k) {
                         std::fs::write(png(f, k), img.to_png()).unwrap();
                     }
@@ -142,7 +142,7 @@ fn score_style(a: &Args, fingers: &[MasterPrint], style: Style, images: &Path) -
     let probes: Vec<Probe> = samples.iter().map(|f| Probe::new(&f[0].0.ours)).collect();
     let k = a.impressions as usize;
     let nf = samples.len();
-    let passes = |f: usize, i: usize| samples[f][i].1 >= a.gate;
+    let passes = |f: usize, i: usize| samples[f][i].1.score >= a.gate;
     let genuine_pairs: Vec<(usize, usize, usize)> = (0..nf)
         .flat_map(|f| (0..k).flat_map(move |i| (i + 1..k).map(move |j| (f, i, j))))
         .filter(|&(f, i, j)| passes(f, i) && passes(f, j))
@@ -200,9 +200,9 @@ fn score_style(a: &Args, fingers: &[MasterPrint], style: Style, images: &Path) -
     let nfiq2 = samples
         .iter()
         .enumerate()
-        .flat_map(|(f, ks)| ks.iter().zip(0..).map(move |((_, q), k)| (f, k, *q)))
+        .flat_map(|(f, ks)| ks.iter().zip(0..).map(move |((_, q), k)| (f, k, q)))
         .filter(|&(f, k, _)| for_nfiq2(f, k))
-        .map(|(f, k, q)| (png(f, k), q))
+        .map(|(f, k, q)| (png(f, k), *q))
         .collect();
     let flat = samples.iter().flatten();
     Scores {
@@ -212,7 +212,7 @@ fn score_style(a: &Args, fingers: &[MasterPrint], style: Style, images: &Path) -
         both_genuine,
         both_impostor,
         minutiae: flat.clone().map(|(s, _)| s.nbis.len() as f64).collect(),
-        quality: flat.map(|(_, q)| f64::from(*q)).collect(),
+        quality: flat.map(|(_, q)| f64::from(q.score)).collect(),
         nfiq2,
         person_genuine,
     }
@@ -292,7 +292,7 @@ fn spearman(a: &[f64], b: &[f64]) -> f64 {
 
 /// Our quality score against NFIQ 2's, per style and overall.
 fn quality_against_nfiq2(scores: &[Scores]) {
-    let all: Vec<(Style, PathBuf, u8)> = scores
+    let all: Vec<(Style, PathBuf, FingerQuality)> = scores
         .iter()
         .flat_map(|s| s.nfiq2.iter().map(|(p, q)| (s.style, p.clone(), *q)))
         .collect();
@@ -312,7 +312,7 @@ fn quality_against_nfiq2(scores: &[Scores]) {
             .iter()
             .zip(&nfiq2)
             .filter(|((style, _, _), n)| keep(*style) && n.is_some())
-            .map(|((_, _, q), n)| (f64::from(*q), f64::from(n.unwrap())))
+            .map(|((_, _, q), n)| (f64::from(q.score), f64::from(n.unwrap())))
             .unzip();
         println!(
             "| {name} | {} of {} | {:.2} | {:.0} | {:.0} |",
@@ -327,6 +327,31 @@ fn quality_against_nfiq2(scores: &[Scores]) {
         line(s.style.as_str(), &|style| style == s.style);
     }
     line("all styles", &|_| true);
+    // Which of the score's features rank as NFIQ 2 does, all styles together.
+    let scored: Vec<(&FingerQuality, f64)> = all
+        .iter()
+        .zip(&nfiq2)
+        .filter_map(|((_, _, q), n)| n.map(|n| (q, f64::from(n))))
+        .collect();
+    let theirs: Vec<f64> = scored.iter().map(|(_, n)| *n).collect();
+    type Feature = fn(&FingerQuality) -> f64;
+    let features: [(&str, Feature); 7] = [
+        ("foreground", |q| f64::from(q.foreground)),
+        ("coherence", |q| f64::from(q.coherence)),
+        ("frequency", |q| f64::from(q.frequency)),
+        ("contrast", |q| f64::from(q.contrast)),
+        ("darkness", |q| f64::from(q.darkness)),
+        ("minutiae", |q| q.minutiae as f64),
+        ("reliability", |q| f64::from(q.reliability)),
+    ];
+    let each: Vec<String> = features
+        .iter()
+        .map(|(name, f)| {
+            let ours: Vec<f64> = scored.iter().map(|(q, _)| f(q)).collect();
+            format!("{name} {:.2}", spearman(&ours, &theirs))
+        })
+        .collect();
+    println!("Spearman of each feature with NFIQ 2: {}", each.join(", "));
 }
 
 /// False duplicates one recording may cause at this gallery size: the derived person rule keeps

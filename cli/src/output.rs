@@ -685,7 +685,7 @@ impl Out {
             ),
             Verdict::TooManyRefused => format!(
                 "{} {:.0}%: {}",
-                self.t("JANGAN LIVE: lebih dari", "DO NOT GO LIVE: more than"),
+                self.t("JANGAN MULAI OPERASI: lebih dari", "DO NOT GO LIVE: more than"),
                 100.0 * MAX_FNMR,
                 self.t(
                     "jari asli ditolak; periksa pemindai dan cara perekaman, laporkan hasil ini ke Dinas",
@@ -694,7 +694,7 @@ impl Out {
             ),
             Verdict::TooManyAccepted => self
                 .t(
-                    "JANGAN LIVE: sidik jari orang berbeda lolos terlalu sering; laporkan hasil ini ke Dinas",
+                    "JANGAN MULAI OPERASI: sidik jari orang berbeda lolos terlalu sering; laporkan hasil ini ke Dinas",
                     "DO NOT GO LIVE: different people's fingers pass too often; report this to the Dinas",
                 )
                 .to_string(),
