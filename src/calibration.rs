@@ -12,33 +12,56 @@ use rekam_bio::finger::extract::{Gray, extract};
 use rekam_bio::finger::quality::assess;
 use std::path::Path;
 
-/// What the shipped finger threshold does on the captures in `dir`, leaving out those the
-/// quality gate scores below `gate`.
-pub fn calibrate(dir: &Path, gate: u8, progress: impl FnMut(usize, usize)) -> Result<Calibration> {
-    let captures = read_captures(dir, progress)?;
-    Ok(evaluate(&captures, rekam_bio::verify::THRESHOLD, gate))
+/// A calibration, and the files of the folder that were not read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calibrated {
+    /// What the threshold does.
+    pub result: Calibration,
+    /// Names of the files that are not `.png` captures (a scanner tool's `.bmp`, the minutes),
+    /// so the technician sees what was left out.
+    pub skipped: Vec<String>,
 }
 
-/// Reads every `.png` capture in `dir`, in name order. `progress(done, total)` after each.
-pub fn read_captures(dir: &Path, mut progress: impl FnMut(usize, usize)) -> Result<Vec<Capture>> {
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+/// What the shipped finger threshold does on the captures in `dir`, leaving out those the
+/// quality gate scores below `gate`.
+pub fn calibrate(dir: &Path, gate: u8, progress: impl FnMut(usize, usize)) -> Result<Calibrated> {
+    let (captures, skipped) = read_captures(dir, progress)?;
+    Ok(Calibrated {
+        result: evaluate(&captures, rekam_bio::verify::THRESHOLD, gate),
+        skipped,
+    })
+}
+
+/// Reads every `.png` capture in `dir`, in name order, and names the other files.
+/// `progress(done, total)` after each capture.
+pub fn read_captures(
+    dir: &Path,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<(Vec<Capture>, Vec<String>)> {
+    let entries: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .map(|entry| entry.map(|e| e.path()).map_err(|e| Error::io(dir, e)))
-        .collect::<Result<Vec<_>>>()?
+        .collect::<Result<Vec<_>>>()?;
+    let (mut files, others): (Vec<_>, Vec<_>) = entries
         .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")))
-        .collect();
+        .partition(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")));
     if files.is_empty() {
         return Err(Error::CalibrationEmpty(dir.to_path_buf()));
     }
     files.sort();
+    let mut skipped: Vec<String> = others
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|f| f.to_string_lossy().into_owned())
+        .collect();
+    skipped.sort();
     let total = files.len();
     let mut out = Vec::with_capacity(total);
     for (i, path) in files.iter().enumerate() {
         out.push(read_one(path)?);
         progress(i + 1, total);
     }
-    Ok(out)
+    Ok((out, skipped))
 }
 
 /// `relawan07_2_hari1.png` -> ("relawan07", 2, "hari1").

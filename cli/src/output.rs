@@ -596,8 +596,9 @@ impl Out {
         println!("{}: {}", self.t("Diimpor", "Imported"), s.imported_at);
     }
 
-    pub fn calibration(&self, c: &rekam::calibration::Calibration) {
+    pub fn calibration(&self, calibrated: &rekam::calibration::Calibrated) {
         use rekam::calibration::{MAX_FNMR, TARGET_FMR, Verdict};
+        let (c, skipped) = (&calibrated.result, &calibrated.skipped);
         let (verdict, needed) = match c.verdict {
             Verdict::Ready => ("ready", None),
             Verdict::TooFewPairs {
@@ -617,6 +618,7 @@ impl Out {
                 "fmr_upper_95": c.fmr_upper,
                 "derived_threshold": c.derived, "fnmr_at_derived": c.fnmr_at_derived,
                 "genuine_needed": needed.map(|n| n.0), "impostors_needed": needed.map(|n| n.1),
+                "skipped": skipped,
             }}));
             return;
         }
@@ -630,6 +632,13 @@ impl Out {
             self.t("di bawah ambang mutu", "below the quality gate"),
             c.gate
         );
+        if !skipped.is_empty() {
+            println!(
+                "{}: {}",
+                self.t("Tidak dibaca (bukan .png)", "Not read (not .png)"),
+                skipped.join(", ")
+            );
+        }
         println!(
             "{} {}: {} {} {} {} ({:.2}%)",
             self.t("Ambang jari", "Finger threshold"),

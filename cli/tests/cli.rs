@@ -413,6 +413,8 @@ fn calibrate_reads_a_folder_of_captures_and_says_whether_to_go_live() {
             }
         }
     }
+    // The scanner tool's own export is not read, and said so.
+    std::fs::write(captures.join("relawan0_2_hari1.bmp"), b"BM").unwrap();
     let data = dir.path().join("station");
     let dir_arg = captures.to_str().unwrap();
     let out = rekam(&data, &["calibrate", dir_arg, "--json"]);
@@ -431,10 +433,16 @@ fn calibrate_reads_a_folder_of_captures_and_says_whether_to_go_live() {
     assert_eq!(c["verdict"], "too_few_pairs", "{c}");
     assert_eq!(c["accepted"], 0, "{c}");
     assert_eq!(c["threshold"], 11);
+    assert_eq!(c["skipped"], serde_json::json!(["relawan0_2_hari1.bmp"]));
 
     // Spoken to the technician, in Indonesian by default.
     let out = rekam(&data, &["calibrate", dir_arg]);
     assert!(text(&out).contains("BELUM CUKUP"), "{}", text(&out));
+    assert!(
+        text(&out).contains("relawan0_2_hari1.bmp"),
+        "{}",
+        text(&out)
+    );
 
     // A file not named as the procedure says is refused by name, with the form to use.
     std::fs::write(captures.join("scan001.png"), b"not even a png").unwrap();

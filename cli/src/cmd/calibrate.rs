@@ -28,7 +28,7 @@ pub fn run(args: &Args, ctx: &Ctx) -> anyhow::Result<Exit> {
         }
     })?;
     ctx.out.calibration(&c);
-    Ok(match c.verdict {
+    Ok(match c.result.verdict {
         Verdict::Ready => Exit::Ok,
         _ => Exit::Invalid,
     })
