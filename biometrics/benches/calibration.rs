@@ -552,10 +552,13 @@ fn main() {
 
     println!();
     println!("## The prints (MINDTCT minutiae, our quality score 0-100)");
-    println!("| style | impressions | minutiae median | quality median | quality below 40 |");
+    println!(
+        "| style | impressions | minutiae median | quality median | quality below {} |",
+        a.gate
+    );
     println!("|---|---|---|---|---|");
     for s in &scores {
-        let below = s.quality.iter().filter(|&&q| q < 40.0).count() as f64;
+        let below = s.quality.iter().filter(|&&q| q < f64::from(a.gate)).count() as f64;
         println!(
             "| {} | {} | {:.0} | {:.0} | {:.1}% |",
             s.style.as_str(),
