@@ -388,7 +388,7 @@ fn persons(scores: &[Scores], tuning: &[&Scores]) {
         .iter()
         .flat_map(|s| s.ours_impostor.iter().copied())
         .collect();
-    let pooled = Curve::new(&pooled, &pooled);
+    let pooled = Curve::new(&[], &pooled);
     // the finger FMR whose two-finger chance gives the target at the gallery size
     let target = (1.0 - (1.0 - FALSE_DUPLICATES_PER_RECORDING).powf(1.0 / GALLERY)) / 45.0;
     let target = target.sqrt();

@@ -47,7 +47,12 @@ impl Curve {
 
     /// Share of genuine pairs below `t` (refused).
     pub fn fnmr(&self, t: f64) -> f64 {
-        self.genuine.partition_point(|&s| s < t) as f64 / self.genuine.len().max(1) as f64
+        self.refused(t) as f64 / self.genuine.len().max(1) as f64
+    }
+
+    /// Genuine pairs below `t`.
+    pub fn refused(&self, t: f64) -> usize {
+        self.genuine.partition_point(|&s| s < t)
     }
 
     /// Share of impostor pairs at or above `t` (accepted).
@@ -214,7 +219,7 @@ pub fn evaluate(captures: &[Capture], threshold: u8, gate: u8) -> Calibration {
     }
     let curve = Curve::new(&genuine, &impostor);
     let t = f64::from(threshold);
-    let refused = curve.genuine.partition_point(|&s| s < t);
+    let refused = curve.refused(t);
     let accepted = curve.accepted(t);
     let fmr_upper = upper_95(accepted, impostor.len());
     let derived = curve.threshold_at(TARGET_FMR);
