@@ -105,10 +105,14 @@ impl SerialPad {
         self.decoder.stats()
     }
 
+    /// Writes one frame. No `flush` after it: on a tty that is `tcdrain`, which only waits
+    /// for the bytes to leave (the reply is awaited anyway), and serialport reports its
+    /// failure as a bare "flush failed" without the errno, so a pad that answered and hung
+    /// up while the station drained (a cable pulled out at once) read as an I/O fault
+    /// instead of a disconnection.
     fn send(&mut self, frame: &Frame) -> Result<(), DriverError> {
         self.port
             .write_all(&frame.encode())
-            .and_then(|()| self.port.flush())
             .map_err(|e| self.io_error(e))
     }
 
