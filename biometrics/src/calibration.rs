@@ -101,6 +101,18 @@ impl Curve {
             .find(|&t| self.fmr(t) <= target)
     }
 
+    /// The lowest threshold whose FMR is shown to be at most `target`: the 95% upper bound of
+    /// the impostor pairs it accepts ([`upper_95`]) is at most `target`. Stricter than
+    /// [`Curve::threshold_at`] where few impostors are expected above the threshold (a person
+    /// rule's finger FMR of 1e-5); `None` without the 3/`target` impostor pairs that could show
+    /// it.
+    pub fn threshold_shown_at(&self, target: f64) -> Option<f64> {
+        let n = self.impostor.len();
+        self.thresholds()
+            .into_iter()
+            .find(|&t| upper_95(self.accepted(t), n) <= target)
+    }
+
     /// FNMR at the threshold [`Curve::threshold_at`] gives.
     pub fn fnmr_at_fmr(&self, target: f64) -> Option<f64> {
         self.threshold_at(target).map(|t| self.fnmr(t))
@@ -279,6 +291,21 @@ mod tests {
             Curve::new(&genuine, &impostor[..100]).threshold_at(1e-4),
             None
         );
+    }
+
+    #[test]
+    fn a_threshold_shown_at_a_rate_leaves_room_for_what_chance_did_not_show() {
+        // 100,000 impostors, ten of them scoring 20 and above, one 30 and above.
+        let mut impostor = vec![5.0; 100_000];
+        impostor[..9].fill(20.0);
+        impostor[9] = 30.0;
+        let c = Curve::new(&[], &impostor);
+        // Point estimate: from 6 up, 10 of 100,000 is 1e-4.
+        assert_eq!(c.threshold_at(1e-4), Some(6.0));
+        // Shown: 10 seen can be 1.8e-4; from 21, 1 seen can be up to 5.6e-5.
+        assert_eq!(c.threshold_shown_at(1e-4), Some(21.0));
+        // Nothing seen above 31 still only shows 3e-5 of 100,000 pairs.
+        assert_eq!(c.threshold_shown_at(2e-5), None);
     }
 
     #[test]

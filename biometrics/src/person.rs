@@ -174,14 +174,14 @@ pub struct Decision {
 
 impl Default for Decision {
     /// A finger counts at the lowest score whose false match rate on the calibration bench's
-    /// tuning styles keeps false duplicates at or under one recording in a thousand with
-    /// 100,000 enrolled (finger FMR 1.5e-5, two fingers needed; `cargo bench -p rekam-bio
-    /// --bench calibration`, "derived"); the held-out style never tunes it. The sum of 60 is
-    /// far below any genuine person's (the lowest seen: 446). Figures in
-    /// `docs/biometric-engine.md`.
+    /// tuning styles is shown (95% upper bound) to keep false duplicates at or under one
+    /// recording in a thousand with 100,000 enrolled (finger FMR 1.5e-5, two fingers needed;
+    /// `cargo bench -p rekam-bio --bench calibration`, "derived"); the held-out style never
+    /// tunes it. The sum of 60 is far below any genuine person's (the lowest seen: 446).
+    /// Figures in `docs/biometric-engine.md`.
     fn default() -> Self {
         Decision {
-            finger: 14,
+            finger: 16,
             // the same-eye limit, Hamming distance 0.32
             iris: 20,
             fingers: 2,
