@@ -179,8 +179,28 @@ pub struct Calibration {
     pub derived: Option<u8>,
     /// The FNMR at `derived`.
     pub fnmr_at_derived: Option<f64>,
+    /// The quality gate on these captures: at each of [`GATES`], the retakes it asks for and
+    /// the genuine pairs the threshold then refuses. Where the gate is chosen: the lowest one
+    /// past which retakes no longer buy fewer refusals.
+    pub gates: Vec<GatePoint>,
     /// What to do.
     pub verdict: Verdict,
+}
+
+/// Quality gates whose trade-off [`evaluate`] reports.
+pub const GATES: [u8; 6] = [0, 20, 30, 40, 50, 60];
+
+/// What one quality gate does on the calibration set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GatePoint {
+    /// The gate.
+    pub gate: u8,
+    /// Share of captures it refuses (retaken at a counter).
+    pub retakes: f64,
+    /// Genuine pairs whose two captures pass it.
+    pub genuine: usize,
+    /// Share of those the threshold refuses.
+    pub fnmr: f64,
 }
 
 /// The outcome of a calibration.
@@ -231,6 +251,7 @@ pub fn evaluate(captures: &[Capture], threshold: u8, gate: u8) -> Calibration {
     }
     let curve = Curve::new(&genuine, &impostor);
     let t = f64::from(threshold);
+    let gates = gate_trade_off(captures, t);
     let refused = curve.refused(t);
     let accepted = curve.accepted(t);
     let fmr_upper = upper_95(accepted, impostor.len());
@@ -268,8 +289,46 @@ pub fn evaluate(captures: &[Capture], threshold: u8, gate: u8) -> Calibration {
         fmr_upper,
         derived: derived.map(|d| d as u8),
         fnmr_at_derived: derived.map(|d| curve.fnmr(d)),
+        gates,
         verdict,
     }
+}
+
+/// Every genuine pair of `captures`, the gate ignored (the lower quality of its two and its
+/// score), and what each of [`GATES`] would leave of them.
+fn gate_trade_off(captures: &[Capture], threshold: f64) -> Vec<GatePoint> {
+    let mut s = Scratch::default();
+    let mut pairs = Vec::new();
+    for (i, a) in captures.iter().enumerate() {
+        let probe = Probe::new(&a.template);
+        for b in &captures[i + 1..] {
+            if a.person == b.person
+                && a.template.position == b.template.position
+                && a.session != b.session
+            {
+                let score = f64::from(probe.compare(&Prepared::new(&b.template), &mut s));
+                pairs.push((a.quality.min(b.quality), score));
+            }
+        }
+    }
+    GATES
+        .iter()
+        .map(|&gate| {
+            let kept: Vec<f64> = pairs
+                .iter()
+                .filter(|(q, _)| *q >= gate)
+                .map(|&(_, score)| score)
+                .collect();
+            let below = captures.iter().filter(|c| c.quality < gate).count();
+            GatePoint {
+                gate,
+                retakes: below as f64 / captures.len().max(1) as f64,
+                genuine: kept.len(),
+                fnmr: kept.iter().filter(|&&score| score < threshold).count() as f64
+                    / kept.len().max(1) as f64,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -306,6 +365,28 @@ mod tests {
         assert_eq!(c.threshold_shown_at(1e-4), Some(21.0));
         // Nothing seen above 31 still only shows 3e-5 of 100,000 pairs.
         assert_eq!(c.threshold_shown_at(2e-5), None);
+    }
+
+    #[test]
+    fn the_gate_trade_off_shows_what_retakes_buy() {
+        // a's finger matches itself; b's second capture is poor (quality 25) and is another
+        // print altogether, so the pair fails unless the gate sends it back.
+        let set = [
+            capture("a", "1", 1, 80),
+            capture("a", "2", 1, 80),
+            capture("b", "1", 2, 80),
+            capture("b", "2", 9, 25),
+        ];
+        let c = evaluate(&set, 11, 40);
+        let at = |g: u8| c.gates.iter().find(|p| p.gate == g).copied().unwrap();
+        assert_eq!((at(0).retakes, at(0).genuine, at(0).fnmr), (0.0, 2, 0.5));
+        assert_eq!((at(20).retakes, at(20).genuine, at(20).fnmr), (0.0, 2, 0.5));
+        assert_eq!(
+            (at(30).retakes, at(30).genuine, at(30).fnmr),
+            (0.25, 1, 0.0)
+        );
+        assert_eq!(at(60).retakes, 0.25);
+        assert_eq!(c.gates.len(), GATES.len());
     }
 
     #[test]

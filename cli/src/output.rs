@@ -618,6 +618,9 @@ impl Out {
                 "fmr_upper_95": c.fmr_upper,
                 "derived_threshold": c.derived, "fnmr_at_derived": c.fnmr_at_derived,
                 "genuine_needed": needed.map(|n| n.0), "impostors_needed": needed.map(|n| n.1),
+                "gates": c.gates.iter().map(|g| json!({
+                    "gate": g.gate, "retakes": g.retakes, "genuine": g.genuine, "fnmr": g.fnmr,
+                })).collect::<Vec<_>>(),
                 "skipped": skipped,
             }}));
             return;
@@ -668,6 +671,25 @@ impl Out {
                 ),
                 100.0 * f,
                 self.t("pasangan asli ditolak", "genuine refused")
+            );
+        }
+        println!(
+            "{}",
+            self.t(
+                "Ambang mutu: rekaman diulang, lalu pasangan asli ditolak",
+                "Quality gate: captures retaken, then genuine pairs refused"
+            )
+        );
+        for g in &c.gates {
+            println!(
+                "  {:>3}: {:>5.1}% {}, {:.2}% {} {} ({})",
+                g.gate,
+                100.0 * g.retakes,
+                self.t("diulang", "retaken"),
+                100.0 * g.fnmr,
+                self.t("dari", "of"),
+                g.genuine,
+                self.t("pasangan asli ditolak", "genuine pairs refused"),
             );
         }
         let advice = match c.verdict {

@@ -434,10 +434,23 @@ fn calibrate_reads_a_folder_of_captures_and_says_whether_to_go_live() {
     assert_eq!(c["accepted"], 0, "{c}");
     assert_eq!(c["threshold"], 11);
     assert_eq!(c["skipped"], serde_json::json!(["relawan0_2_hari1.bmp"]));
+    // The quality gate's trade-off on these captures: no gate retakes nothing and keeps every
+    // genuine pair; the shipped gate's line agrees with the figures above.
+    let gates = c["gates"].as_array().unwrap();
+    assert_eq!(gates.len(), 6, "{c}");
+    assert_eq!(
+        (gates[0]["gate"].as_u64(), gates[0]["retakes"].as_f64()),
+        (Some(0), Some(0.0))
+    );
+    assert_eq!(gates[0]["genuine"], 8, "{c}");
+    let at_40 = gates.iter().find(|g| g["gate"] == 40).unwrap();
+    assert_eq!(at_40["genuine"], c["genuine"], "{c}");
+    assert_eq!(at_40["fnmr"], c["fnmr"], "{c}");
 
     // Spoken to the technician, in Indonesian by default.
     let out = rekam(&data, &["calibrate", dir_arg]);
     assert!(text(&out).contains("BELUM CUKUP"), "{}", text(&out));
+    assert!(text(&out).contains("Ambang mutu"), "{}", text(&out));
     assert!(
         text(&out).contains("relawan0_2_hari1.bmp"),
         "{}",
