@@ -328,6 +328,20 @@ impl Station {
         Ok(())
     }
 
+    /// The key of a rotation begun and not finished, waiting beside the signing key.
+    pub fn pending_signing_key(&self) -> Result<Option<StationKey>> {
+        let path = self.paths.next_signing_key_file();
+        if !path.exists() {
+            return Ok(None);
+        }
+        StationKey::from_hex(&read_secret(&path)?)
+            .map(Some)
+            .map_err(|_| Error::KeyFile {
+                path,
+                problem: "malformed: expected 64 hex digits".into(),
+            })
+    }
+
     /// Starts a key rotation: a new key, kept aside until the data center accepts the
     /// returned statement ([`Station::finish_key_rotation`]). A rotation started before and
     /// never finished is started again with a fresh key.

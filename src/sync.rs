@@ -167,6 +167,10 @@ pub fn next_step(code: &str, lang: Lang) -> &'static str {
             "atur tanggal dan jam stasiun, lalu kirim ulang",
             "set the station's date and time, then send again",
         ),
+        "STATION_KEY_RETIRED" => lang.pick(
+            "kunci stasiun sudah diganti di DC: jalankan `rekam keys rotate` lagi untuk menyelesaikan penggantian; bila tidak ada yang mengganti kunci, laporkan ke Dinas sebagai kunci dicuri",
+            "the station's key was replaced at the data center: run `rekam keys rotate` again to finish the rotation; if nobody rotated it, report it to the Dinas as a stolen key",
+        ),
         "STATION_UNKNOWN" | "STATION_KEY_UNKNOWN" | "STATION_NOT_REGISTERED" => lang.pick(
             "stasiun belum terdaftar di DC: hubungi Dinas",
             "the station is not registered with the data center: call the Dinas",
@@ -219,6 +223,64 @@ pub fn client(station: &Station, cfg: &SyncConfig) -> Result<DcClient> {
         c.with_chunk(cfg.chunk).with_clock_offset(skew)
     })
     .map_err(|e| Error::Sync(e.to_string()))
+}
+
+/// How a key rotation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotated {
+    /// A new key, accepted by the data center and put in place.
+    New,
+    /// A rotation cut off after the data center accepted it (the station stopped before
+    /// putting the new key in place) finished with the key the data center already holds.
+    Finished,
+}
+
+/// Why a key rotation stopped: the station's own problem, or the data center's answer (kept
+/// whole, so the caller can say what the data center said).
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    /// At the station.
+    #[error(transparent)]
+    Station(#[from] Error),
+    /// From the data center, or on the way to it.
+    #[error(transparent)]
+    DataCenter(#[from] SyncError),
+}
+
+/// Rotates the station's signing key at the data center of `cfg`. The data center refuses a
+/// key from the moment it is replaced, so a rotation it accepted but the station never
+/// finished leaves the new key waiting beside the old one as the only key it accepts: that
+/// key is tried first, and the rotation finished with it, instead of being thrown away by a
+/// fresh start. Only the data center's own word that it does not know the waiting key
+/// (`STATION_KEY_UNKNOWN`) lets a fresh rotation replace it.
+pub fn rotate_key(
+    station: &mut Station,
+    cfg: &SyncConfig,
+    actor: &str,
+) -> std::result::Result<Rotated, RotateError> {
+    if let Some(pending) = station.pending_signing_key()? {
+        let dc = station.data_center()?.ok_or(Error::NotRegistered)?;
+        let probe = DcClient::with_timeouts(
+            &cfg.url,
+            &station.identity().station_id,
+            pending,
+            Some(&dc),
+            cfg.connect_timeout,
+            cfg.request_timeout,
+        )?;
+        match probe.results(i64::MAX, &dc) {
+            Ok(_) => {
+                station.finish_key_rotation(actor)?;
+                return Ok(Rotated::Finished);
+            }
+            Err(SyncError::Refused { code, .. }) if code == "STATION_KEY_UNKNOWN" => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let rotation = station.begin_key_rotation()?;
+    client(station, cfg)?.rotate(&rotation)?;
+    station.finish_key_rotation(actor)?;
+    Ok(Rotated::New)
 }
 
 fn now(station: &Station) -> i64 {

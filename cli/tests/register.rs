@@ -158,6 +158,35 @@ fn register_then_rotate_and_every_refusal_says_what_to_do() {
 
     let out = rekam(&data, &["--json", "keys", "rotate", "--gateway", &url]);
     assert!(out.status.success(), "{}", text(&out));
+
+    // A rotation cut off after the data center accepted it: the station died before putting
+    // its new key in place. The data center refuses the old key from that moment, so the
+    // station says what to do, and running the rotation again finishes it with the waiting
+    // key instead of throwing that key away.
+    {
+        let paths = rekam::station::StationPaths::new(&data, None);
+        let station = rekam::station::Station::open(paths, Arc::new(SystemClock)).unwrap();
+        let rotation = station.begin_key_rotation().unwrap();
+        let client =
+            rekam::sync::client(&station, &rekam::sync::SyncConfig::new(url.clone())).unwrap();
+        client.rotate(&rotation).unwrap();
+    }
+    let out = rekam(&data, &["sync", "--once"]);
+    assert!(text(&out).contains("STATION_KEY_RETIRED"), "{}", text(&out));
+    assert!(
+        text(&out).contains("jalankan `rekam keys rotate` lagi"),
+        "{}",
+        text(&out)
+    );
+    let out = rekam(&data, &["keys", "rotate", "--gateway", &url]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("sudah diterima DC dan kini selesai"),
+        "{}",
+        text(&out)
+    );
+    let out = rekam(&data, &["sync", "--once"]);
+    assert!(out.status.success(), "{}", text(&out));
     let out = rekam(&data, &["audit", "verify"]);
     assert!(out.status.success(), "{}", text(&out));
     let out = rekam(&data, &["--json", "audit", "verify"]);

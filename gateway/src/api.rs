@@ -213,13 +213,16 @@ impl Gateway {
                     format!("station {station_id} is not registered at this data center"),
                 ));
             }
-            db::station_key(&conn, &station_id, &key.to_string())?.ok_or_else(|| {
+            let row = db::station_key(&conn, &station_id, &key.to_string())?.ok_or_else(|| {
                 Refusal::new(
                     StatusCode::UNAUTHORIZED,
                     "STATION_KEY_UNKNOWN",
                     format!("station {station_id} has no key {key}"),
                 )
-            })?
+            })?;
+            row.current()
+                .ok_or_else(|| retired(&station_id, key, &row))?
+                .to_owned()
         };
         let public = verifying_key_from_hex(&public)?;
         let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -407,11 +410,14 @@ impl Gateway {
         if let Some(r) = self.stored_receipt(station_id, packet_id, Some(&content_hash))? {
             return Ok(r);
         }
+        // Any key the station has held: a packet sealed before a rotation is still in its
+        // outbox. Online, the request that delivers it was signed with the current key.
         let public = db::station_key(&self.db(), station_id, &header.station_key.to_string())?
             .ok_or(PacketError::UnknownKey {
                 role: "station",
                 id: header.station_key,
-            })?;
+            })?
+            .public_key;
         let opened = sealed.open(&verifying_key_from_hex(&public)?, &self.inner.dc)?;
         let recording = Recording::from_contents(&opened.contents).map_err(|why| {
             Refusal::new(
@@ -639,6 +645,26 @@ async fn register(
     Ok((StatusCode::CREATED, Json(gw.identity().clone())))
 }
 
+/// The refusal of a retired key, with what to do.
+fn retired(station: &str, key: KeyId, row: &db::KeyRow) -> Refusal {
+    let when = row.retired_at.map_or_else(String::new, |t| {
+        time::OffsetDateTime::from_unix_timestamp(t)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .map_or_else(String::new, |t| format!(" at {t}"))
+    });
+    Refusal::new(
+        StatusCode::UNAUTHORIZED,
+        "STATION_KEY_RETIRED",
+        format!(
+            "key {key} of station {station} was replaced{when}: sign with the station's current key (a rotation cut off before the station put its new key in place is finished by running it again); if nobody at the station rotated it, report the key as stolen"
+        ),
+    )
+}
+
 async fn rotate(
     State(gw): State<Gateway>,
     method: Method,
@@ -662,7 +688,12 @@ async fn rotate(
             id: rot.old_key,
         },
     )?;
-    let new = rot.verify(&verifying_key_from_hex(&old)?)?;
+    // Only the current key rotates: a retired key (a copy of an old laptop, a replayed
+    // statement) must not bring a key of its own in.
+    let old = old
+        .current()
+        .ok_or_else(|| retired(&station, rot.old_key, &old))?;
+    let new = rot.verify(&verifying_key_from_hex(old)?)?;
     let now = gw.now();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute(

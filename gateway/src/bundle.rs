@@ -40,16 +40,25 @@ impl Gateway {
         let manifest_signed = match std::fs::read_to_string(dir.join("manifest.sig")) {
             Ok(sig) => {
                 let conn = self.db();
+                // The station's current key only: a bundle signed by a retired key is refused
+                // whole (the station exports it again, signed with its current key).
+                let retired = std::cell::Cell::new(None);
                 verify_bundle(&manifest_bytes, &sig, |id| {
-                    crate::db::station_key(&conn, &manifest.station_id, &id.to_string())
+                    let row = crate::db::station_key(&conn, &manifest.station_id, &id.to_string())
                         .ok()
-                        .flatten()
-                        .and_then(|k| verifying_key_from_hex(&k).ok())
+                        .flatten()?;
+                    if row.current().is_none() {
+                        retired.set(Some(id));
+                    }
+                    verifying_key_from_hex(row.current()?).ok()
                 })
-                .map_err(|e| {
-                    refused(format!(
+                .map_err(|e| match retired.get() {
+                    Some(id) => refused(format!(
+                        "the manifest is signed with key {id}, which the station has since replaced: refused whole; export the bundle again from the station (its packets are kept), or report the key as stolen if nobody there rotated it"
+                    )),
+                    None => refused(format!(
                         "the manifest's signature does not verify ({e}): refused whole"
-                    ))
+                    )),
                 })?;
                 true
             }

@@ -127,16 +127,42 @@ pub fn open(path: &Path, key: &DbKey) -> crate::Result<Connection> {
     Ok(conn)
 }
 
-/// A station's public key by id, if it belongs to `station_id`.
+/// One of a station's keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRow {
+    /// The Ed25519 public key, hex.
+    pub public_key: String,
+    /// When a rotation replaced it (Unix seconds); `None` for the station's current key.
+    pub retired_at: Option<i64>,
+}
+
+impl KeyRow {
+    /// The key, if it is the station's current one: what requests, bundle manifests and
+    /// rotations must be signed with. A retired key is refused for them from the moment it is
+    /// retired; a packet it sealed before still verifies ([`KeyRow::public_key`]), since the
+    /// request that delivers the packet is signed with the current key.
+    pub fn current(&self) -> Option<&str> {
+        self.retired_at
+            .is_none()
+            .then_some(self.public_key.as_str())
+    }
+}
+
+/// A station's key by id, if it belongs to `station_id`.
 pub fn station_key(
     conn: &Connection,
     station_id: &str,
     key_id: &str,
-) -> rusqlite::Result<Option<String>> {
+) -> rusqlite::Result<Option<KeyRow>> {
     conn.query_row(
-        "SELECT public_key FROM station_key WHERE key_id = ?1 AND station_id = ?2",
+        "SELECT public_key, retired_at FROM station_key WHERE key_id = ?1 AND station_id = ?2",
         params![key_id, station_id],
-        |r| r.get(0),
+        |r| {
+            Ok(KeyRow {
+                public_key: r.get(0)?,
+                retired_at: r.get(1)?,
+            })
+        },
     )
     .optional()
 }

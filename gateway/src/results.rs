@@ -178,12 +178,13 @@ impl Gateway {
     pub(crate) fn open_recording(&self, station_id: &str, sealed: &[u8]) -> Result<Recording> {
         let sealed = SealedPacket::parse(sealed)?;
         let key_id = sealed.header().station_key.to_string();
-        let public = crate::db::station_key(&self.db(), station_id, &key_id)?.ok_or_else(|| {
-            GatewayError::StationKeyMissing {
+        // Any key the station has held: the packet was verified when it arrived.
+        let public = crate::db::station_key(&self.db(), station_id, &key_id)?
+            .ok_or_else(|| GatewayError::StationKeyMissing {
                 station_id: station_id.to_owned(),
                 key_id,
-            }
-        })?;
+            })?
+            .public_key;
         let opened = sealed.open(&verifying_key_from_hex(&public)?, &self.inner.dc)?;
         Recording::from_contents(&opened.contents).map_err(GatewayError::Recording)
     }

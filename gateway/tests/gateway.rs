@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use rekam::domain::nik::Nik;
-use rekam_packet::protocol::{BacklogSummary, Heartbeat, Registration, Status};
+use rekam_packet::protocol::{BacklogSummary, Heartbeat, KeyRotation, Registration, Status};
 use rekam_packet::{StationKey, sha256};
 use rekam_sync::{DcClient, SyncError};
 use rekam_synth::recording::SynthRecording;
@@ -446,4 +446,101 @@ fn setting_up_opening_and_importing_are_refused_by_name() {
     let e = gw.import_bundle(&not_a_bundle).unwrap_err();
     assert_eq!(e.code(), "BUNDLE_REFUSED", "{e}");
     assert!(e.to_string().contains("no manifest.json"), "{e}");
+}
+
+/// `rekam keys rotate` on a laptop whose old key was copied: from the moment the rotation is
+/// accepted, the old key signs nothing the data center takes (requests, a rotation of its
+/// own, a bundle's manifest), while the packets it sealed before the rotation still arrive,
+/// delivered under the new key. Over TLS, as the gateway runs by default.
+#[test]
+fn a_retired_key_is_refused_for_requests_bundles_and_rotation() {
+    let dc = start_gateway(|c| c.tls = true);
+    assert!(dc.url.starts_with("https://"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = station(dir.path(), "KEC-K-01");
+    let old = register(&dc, &mut a);
+    let old_key = a.signing_key().unwrap();
+
+    // Sealed under the old key, not yet at the data center: one goes online after the
+    // rotation, one was exported to a technician's disk before it.
+    let (online, online_bytes) = seal(&mut a, &resident(21));
+    let (carried, _) = seal(&mut a, &resident(22));
+    let carried_id = carried.entry.enrollment_id.clone();
+    let exported = rekam::export::export(
+        &mut a,
+        &dir.path().join("disk-before"),
+        std::slice::from_ref(&carried_id),
+        |_, _, _| {},
+    )
+    .unwrap();
+    assert!(exported.signed);
+
+    let rotation = a.begin_key_rotation().unwrap();
+    old.rotate(&rotation).unwrap();
+    a.finish_key_rotation("test").unwrap();
+    let new = client(&dc, &a);
+
+    // Requests under the old key: refused, saying what happened and what to do.
+    match old.results(0, &dc.identity).unwrap_err() {
+        SyncError::Refused { code, message, .. } => {
+            assert_eq!(code, "STATION_KEY_RETIRED");
+            assert!(message.contains("was replaced"), "{message}");
+            assert!(message.contains("stolen"), "{message}");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(
+        refused(old.send(&online_bytes, &dc.identity).unwrap_err()),
+        "STATION_KEY_RETIRED"
+    );
+
+    // Rotation from the current key only: the copy cannot bring in a key of its own, neither
+    // under its own signature nor slipped into a request of the current key, and the
+    // accepted statement cannot be replayed.
+    let thief = KeyRotation::new(
+        &old_key,
+        &StationKey::generate().unwrap(),
+        "KEC-K-01",
+        time::OffsetDateTime::now_utc().unix_timestamp(),
+    );
+    assert_eq!(
+        refused(old.rotate(&thief).unwrap_err()),
+        "STATION_KEY_RETIRED"
+    );
+    assert_eq!(
+        refused(new.rotate(&thief).unwrap_err()),
+        "STATION_KEY_RETIRED"
+    );
+    assert_eq!(
+        refused(new.rotate(&rotation).unwrap_err()),
+        "STATION_KEY_RETIRED"
+    );
+
+    // The packet sealed before the rotation, delivered under the new key: recorded once.
+    let receipt = new.send(&online_bytes, &dc.identity).unwrap();
+    assert_eq!(receipt.packet_id, online.entry.enrollment_id);
+    assert_eq!(dc.packets(), 1);
+
+    // The disk exported before the rotation: its manifest is the old key's word, refused
+    // whole, nothing recorded. Exported again, the same packet arrives.
+    let e = dc.gw.import_bundle(&exported.bundle).unwrap_err();
+    assert_eq!(e.code(), "BUNDLE_REFUSED");
+    assert!(e.to_string().contains("export the bundle again"), "{e}");
+    assert_eq!(dc.packets(), 1);
+    let again = rekam::export::export(
+        &mut a,
+        &dir.path().join("disk-after"),
+        std::slice::from_ref(&carried_id),
+        |_, _, _| {},
+    )
+    .unwrap();
+    let imported = dc.gw.import_bundle(&again.bundle).unwrap();
+    assert!(imported.manifest_signed);
+    assert_eq!(
+        imported.receipts.receipts.len(),
+        1,
+        "{:?}",
+        imported.receipts
+    );
+    assert_eq!(dc.packets(), 2);
 }

@@ -2,7 +2,7 @@
 
 use crate::Ctx;
 use crate::output::Exit;
-use rekam::sync::SyncConfig;
+use rekam::sync::{RotateError, Rotated, SyncConfig};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -20,15 +20,21 @@ pub enum Command {
 pub fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
     let Command::Rotate { gateway, actor } = command;
     let mut station = ctx.open()?;
-    let rotation = station.begin_key_rotation()?;
-    let client = rekam::sync::client(&station, &SyncConfig::new(gateway.clone()))?;
-    client.rotate(&rotation)?;
-    station.finish_key_rotation(actor)?;
-    ctx.out.message(&format!(
-        "{} {}",
-        ctx.lang()
+    let how = rekam::sync::rotate_key(&mut station, &SyncConfig::new(gateway.clone()), actor)
+        .map_err(|e| match e {
+            RotateError::Station(e) => anyhow::Error::from(e),
+            RotateError::DataCenter(e) => anyhow::Error::from(e),
+        })?;
+    let said = match how {
+        Rotated::New => ctx
+            .lang()
             .pick("Kunci stasiun diganti:", "Station key rotated:"),
-        station.signing_key()?.id()
-    ));
+        Rotated::Finished => ctx.lang().pick(
+            "Penggantian kunci yang terputus sudah diterima DC dan kini selesai:",
+            "The rotation cut off earlier had been accepted by the data center and is now finished:",
+        ),
+    };
+    ctx.out
+        .message(&format!("{said} {}", station.signing_key()?.id()));
     Ok(Exit::Ok)
 }

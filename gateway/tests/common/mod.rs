@@ -34,11 +34,12 @@ pub fn start_gateway(edit: impl FnOnce(&mut Config)) -> Dc {
     let mut cfg = Config::new(dir.path());
     cfg.results_delay = Duration::ZERO;
     edit(&mut cfg);
+    let scheme = if cfg.tls { "https" } else { "http" };
     let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
     let running = gw.clone().spawn("127.0.0.1:0").unwrap();
     let addr = running.addr;
     Dc {
-        url: format!("http://{addr}"),
+        url: format!("{scheme}://{addr}"),
         gw,
         identity,
         _running: running,
@@ -61,9 +62,28 @@ pub fn station(dir: &Path, id: &str) -> Station {
 
 pub fn register(dc: &Dc, s: &mut Station) -> DcClient {
     let token = dc.gw.issue_token(&s.identity().station_id).unwrap();
-    let answered = rekam_sync::register(&dc.url, None, &s.registration(&token).unwrap()).unwrap();
+    let answered = rekam_sync::register(
+        &dc.url,
+        Some(&dc.identity),
+        &s.registration(&token).unwrap(),
+    )
+    .unwrap();
     s.pin_data_center(&dc.identity, &answered, "test").unwrap();
-    DcClient::new(&dc.url, &s.identity().station_id, s.signing_key().unwrap()).unwrap()
+    client(dc, s)
+}
+
+/// A client of `dc` signing with the station's key of the moment (the pinned certificate
+/// trusted over `https://`).
+pub fn client(dc: &Dc, s: &Station) -> DcClient {
+    DcClient::with_timeouts(
+        &dc.url,
+        &s.identity().station_id,
+        s.signing_key().unwrap(),
+        Some(&dc.identity),
+        Duration::from_secs(10),
+        Duration::from_secs(60),
+    )
+    .unwrap()
 }
 
 /// Generated residents, built once for the whole test binary.
@@ -118,7 +138,19 @@ pub fn final_result(c: &DcClient, dc: &Dc, packet: &str) -> rekam_packet::protoc
 impl Dc {
     /// `127.0.0.1:<port>`.
     pub fn addr(&self) -> &str {
-        self.url.trim_start_matches("http://")
+        self.url
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+    }
+
+    /// Packets recorded, every station.
+    pub fn packets(&self) -> i64 {
+        self.gw
+            .stations(24 * 3600)
+            .unwrap()
+            .iter()
+            .map(|s| s.packets_received)
+            .sum()
     }
 }
 
