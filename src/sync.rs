@@ -167,6 +167,10 @@ pub fn next_step(code: &str, lang: Lang) -> &'static str {
             "atur tanggal dan jam stasiun, lalu kirim ulang",
             "set the station's date and time, then send again",
         ),
+        "PLAIN_HTTP" => lang.pick(
+            "alamat DC memakai http:// ke mesin lain: pakai alamat https:// DC dan berkas identitasnya dari Dinas",
+            "the data center's address is plain http:// to another machine: use its https:// address and the identity file from the Dinas",
+        ),
         "STATION_KEY_RETIRED" => lang.pick(
             "kunci stasiun sudah diganti di DC: jalankan `rekam keys rotate` lagi untuk menyelesaikan penggantian; bila tidak ada yang mengganti kunci, laporkan ke Dinas sebagai kunci dicuri",
             "the station's key was replaced at the data center: run `rekam keys rotate` again to finish the rotation; if nobody rotated it, report it to the Dinas as a stolen key",

@@ -67,9 +67,13 @@ enum Command {
         /// The largest clock difference accepted, in seconds.
         #[arg(long, default_value_t = 300)]
         clock_skew: i64,
-        /// Serve plain HTTP instead of HTTPS (a loopback demo behind another TLS endpoint)
+        /// Serve plain HTTP instead of HTTPS (a loopback demo behind another TLS endpoint;
+        /// refused on any other address)
         #[arg(long)]
         plain_http: bool,
+        /// Days a registration token stays usable after it is issued.
+        #[arg(long, default_value_t = 7)]
+        token_days: u64,
     },
     /// Imports a technician's export bundle and writes receipts.json into it.
     Import {
@@ -132,11 +136,13 @@ fn main() -> anyhow::Result<()> {
             max_packet,
             clock_skew,
             plain_http,
+            token_days,
         } => {
             let cfg = Config {
                 max_packet,
                 clock_skew,
                 tls: !plain_http,
+                token_lifetime: Duration::from_secs(token_days * 24 * 3600),
                 results_delay: Duration::from_secs(results_delay),
                 ..Config::new(data)
             };

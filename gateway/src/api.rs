@@ -260,15 +260,27 @@ impl Gateway {
         let now = self.now();
         let mut conn = self.db();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let token: Option<(String, Option<i64>)> = tx
+        let token: Option<(String, Option<i64>, i64)> = tx
             .query_row(
-                "SELECT station_id, used_at FROM token WHERE token = ?1",
+                "SELECT station_id, used_at, issued_at FROM token WHERE token = ?1",
                 [&reg.token],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
+        let lifetime = self.inner.cfg.token_lifetime.as_secs() as i64;
         match token {
-            Some((station, None)) if station == reg.station_id => {}
+            Some((station, None, issued)) if station == reg.station_id => {
+                if now - issued > lifetime {
+                    return Err(Refusal::new(
+                        StatusCode::FORBIDDEN,
+                        "TOKEN_EXPIRED",
+                        format!(
+                            "the registration token expired {} day(s) after it was issued: ask the Dinas for a new one",
+                            lifetime / 86_400
+                        ),
+                    ));
+                }
+            }
             _ => {
                 return Err(Refusal::new(
                     StatusCode::FORBIDDEN,

@@ -73,6 +73,23 @@ impl Gateway {
         let mut receipts = Vec::new();
         let mut refused = Vec::new();
         for entry in &manifest.packets {
+            // Exactly where a station's export writes it: a manifest naming any other path
+            // (`../`, an absolute one) would have the data center read files outside the
+            // bundle.
+            if entry.file != format!("packets/{}.rkpk", entry.packet_id)
+                || entry.packet_id.contains(['/', '\\'])
+                || entry.packet_id.contains("..")
+            {
+                refused.push(Refused {
+                    packet_id: entry.packet_id.clone(),
+                    code: "FILE_OUTSIDE_BUNDLE".into(),
+                    message: format!(
+                        "{} is not packets/<packet id>.rkpk inside the bundle: not read; export the bundle again",
+                        entry.file
+                    ),
+                });
+                continue;
+            }
             let file = dir.join(&entry.file);
             let bytes = match std::fs::read(&file) {
                 Ok(b) if hex::encode(sha256(&[&b])) == entry.sha256 => b,

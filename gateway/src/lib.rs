@@ -47,7 +47,14 @@ pub struct Config {
     /// How long a client may take: what keeps slow or silent clients from holding the
     /// gateway.
     pub limits: Limits,
+    /// How long a registration token stays usable after it is issued: long enough for a
+    /// technician to carry it to the kecamatan, short enough that a token written on a
+    /// forgotten note does not register a rogue station months later.
+    pub token_lifetime: Duration,
 }
+
+/// A registration token's default lifetime: seven days.
+pub const TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Time and size limits on clients. A client over a limit is cut off; an upload keeps the
 /// bytes that arrived, so an honest station on a slow link resumes where it was cut.
@@ -101,6 +108,7 @@ impl Config {
             results_delay: Duration::from_secs(2),
             tls: false,
             limits: Limits::default(),
+            token_lifetime: TOKEN_LIFETIME,
         }
     }
 }
@@ -286,12 +294,27 @@ impl Gateway {
         Ok(token)
     }
 
+    /// Plain HTTP is served on loopback only (a test, a demo, a TLS endpoint in front on the
+    /// same machine): stations' requests and packets never cross a network in clear.
+    fn check_plain_http(&self, addr: std::net::SocketAddr) -> std::io::Result<()> {
+        if self.inner.cfg.tls || addr.ip().is_loopback() {
+            return Ok(());
+        }
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "plain HTTP on {addr}: served on loopback only (127.0.0.1, ::1); serve HTTPS (drop --plain-http) to listen on a network"
+            ),
+        ))
+    }
+
     /// Serves on `addr` from a thread of its own, for tests, benchmarks and demos (port 0
     /// picks a free one); [`Running::stop`] shuts it down, as a restart of the data center.
     pub fn spawn(self, addr: &str) -> std::io::Result<Running> {
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
+        self.check_plain_http(local)?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let served = tokio::runtime::Runtime::new().and_then(|rt| {
@@ -316,6 +339,7 @@ impl Gateway {
 
     /// Serves on `listener` until the process ends, deciding results in the background.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        self.check_plain_http(listener.local_addr()?)?;
         let worker = self.clone();
         tokio::spawn(async move {
             let tick = (worker.inner.cfg.results_delay / 4)

@@ -7,12 +7,15 @@
 mod common;
 
 use common::*;
+use rekam::clock::SystemClock;
 use rekam::domain::nik::Nik;
+use rekam_gateway::{Config, Gateway};
 use rekam_packet::protocol::{BacklogSummary, Heartbeat, KeyRotation, Registration, Status};
 use rekam_packet::{StationKey, sha256};
 use rekam_sync::{DcClient, SyncError};
 use rekam_synth::recording::SynthRecording;
 use std::io::{Read, Write};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Rewrites a packet's bytes before the signature with `edit` and signs them with `key`.
@@ -543,4 +546,105 @@ fn a_retired_key_is_refused_for_requests_bundles_and_rotation() {
         imported.receipts
     );
     assert_eq!(dc.packets(), 2);
+}
+
+/// A bundle whose manifest names files outside it (`../`, an absolute path): the data center
+/// reads none of them, even when the file there is a valid packet with the right hash, and
+/// takes the rest of the bundle.
+#[test]
+fn a_bundle_naming_files_outside_itself_has_them_refused_unread() {
+    let dc = start_gateway(|_| {});
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = station(dir.path(), "KEC-P-01");
+    let _ = register(&dc, &mut a);
+    let ids: Vec<String> = (31..34)
+        .map(|i| seal(&mut a, &resident(i)).0.entry.enrollment_id)
+        .collect();
+    let bundle = rekam::export::export(&mut a, &dir.path().join("disk"), &[], |_, _, _| {})
+        .unwrap()
+        .bundle;
+    // Drained without the station key (no manifest signature): each packet on its own.
+    std::fs::remove_file(bundle.join("manifest.sig")).unwrap();
+    let outside = dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
+    let entries = manifest["packets"].as_array_mut().unwrap();
+    for (entry, to) in entries.iter_mut().zip([
+        "../../outside/p.rkpk".to_string(),
+        outside.join("p.rkpk").display().to_string(),
+    ]) {
+        let file = entry["file"].as_str().unwrap().to_owned();
+        std::fs::copy(bundle.join(&file), outside.join("p.rkpk")).unwrap();
+        entry["file"] = to.into();
+    }
+    std::fs::write(
+        bundle.join("manifest.json"),
+        serde_json::to_vec(&manifest).unwrap(),
+    )
+    .unwrap();
+    let imported = dc.gw.import_bundle(&bundle).unwrap();
+    let refused: Vec<&str> = imported
+        .receipts
+        .refused
+        .iter()
+        .map(|r| r.code.as_str())
+        .collect();
+    assert_eq!(refused, ["FILE_OUTSIDE_BUNDLE", "FILE_OUTSIDE_BUNDLE"]);
+    assert_eq!(imported.receipts.receipts.len(), 1);
+    assert_eq!(imported.receipts.receipts[0].packet_id, ids[2]);
+    assert_eq!(dc.packets(), 1);
+}
+
+/// A registration token written on a note and forgotten registers nothing after its week, and
+/// nothing goes over a network in clear: the gateway will not serve plain HTTP off loopback,
+/// nor will a station send to a plain `http://` address of another machine.
+#[test]
+fn tokens_expire_and_plain_http_stays_on_this_machine() {
+    use rekam::clock::ShiftedClock;
+    let clock = Arc::new(ShiftedClock::default());
+    let dc = start_gateway_at(clock.clone(), |c| c.tls = true);
+    let dir = tempfile::tempdir().unwrap();
+    let a = station(dir.path(), "KEC-T-01");
+    let issued_days_ago = |days: i64| {
+        clock.set(time::Duration::days(-days));
+        let token = dc.gw.issue_token("KEC-T-01").unwrap();
+        clock.set(time::Duration::ZERO);
+        token
+    };
+    let stale = issued_days_ago(8);
+    let reg = a.registration(&stale).unwrap();
+    let e = rekam_sync::register(&dc.url, Some(&dc.identity), &reg).unwrap_err();
+    assert_eq!(e.code(), "TOKEN_EXPIRED", "{e}");
+    assert!(e.to_string().contains("ask the Dinas for a new one"), "{e}");
+    let fresh = issued_days_ago(6);
+    let reg = a.registration(&fresh).unwrap();
+    rekam_sync::register(&dc.url, Some(&dc.identity), &reg).unwrap();
+
+    // The gateway: plain HTTP on a network address is refused before it listens.
+    let plain = dir.path().join("plain-dc");
+    rekam_gateway::init(&plain, "DC-PLAIN").unwrap();
+    let gw = Gateway::open(Config::new(&plain), Arc::new(SystemClock)).unwrap();
+    let e = gw
+        .spawn("0.0.0.0:0")
+        .expect_err("plain HTTP on every interface");
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("loopback only"), "{e}");
+
+    // The station: plain http:// to another machine is refused before a byte is sent; to
+    // this machine it is allowed (tests, demos, a TLS endpoint in front).
+    let key = || a.signing_key().unwrap();
+    for url in [
+        "http://192.0.2.10:8480",
+        "http://dc.kemendagri.example",
+        "http://127.0.0.1.example",
+    ] {
+        let e = DcClient::new(url, "KEC-T-01", key()).expect_err(url);
+        assert_eq!(e.code(), "PLAIN_HTTP", "{url}: {e}");
+        let e = rekam_sync::identity(url, None).unwrap_err();
+        assert_eq!(e.code(), "PLAIN_HTTP", "{url}: {e}");
+    }
+    for url in ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9"] {
+        assert!(DcClient::new(url, "KEC-T-01", key()).is_ok(), "{url}");
+    }
 }

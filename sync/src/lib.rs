@@ -53,6 +53,11 @@ pub enum SyncError {
     /// A receipt, result or identity that does not verify.
     #[error(transparent)]
     Packet(#[from] PacketError),
+    /// A plain `http://` address of another machine: nothing is sent in clear over a network.
+    #[error(
+        "{0} is plain http:// to another machine: use the data center's https:// address with its identity file"
+    )]
+    PlainHttp(String),
 }
 
 /// Why a request did not get through.
@@ -85,6 +90,7 @@ impl SyncError {
             SyncError::Refused { code, .. } => code,
             SyncError::Protocol(_) => "PROTOCOL",
             SyncError::Packet(e) => e.code(),
+            SyncError::PlainHttp(_) => "PLAIN_HTTP",
         }
     }
 }
@@ -165,13 +171,16 @@ pub fn register(
 
 /// The HTTP client for `base_url`. For `https://` the pinned identity's certificate is the
 /// only one trusted (no system roots), so a connection to anything else fails the handshake
-/// (`TLS`); plain `http://` is for loopback.
+/// (`TLS`); plain `http://` is refused unless it goes to this machine (`PLAIN_HTTP`).
 fn http(
     base_url: &str,
     dc: Option<&DcIdentity>,
     connect: Duration,
     request: Duration,
 ) -> Result<Client, SyncError> {
+    if !base_url.starts_with("https://") && !loopback(base_url) {
+        return Err(SyncError::PlainHttp(base_url.to_owned()));
+    }
     let mut b = Client::builder().connect_timeout(connect).timeout(request);
     if base_url.starts_with("https://") {
         let pem = dc
@@ -186,6 +195,21 @@ fn http(
         b = b.tls_certs_only([cert]).https_only(true);
     }
     b.build().map_err(transport)
+}
+
+/// Whether `url` is `http://` to this machine (`localhost`, 127.0.0.0/8, `[::1]`).
+fn loopback(url: &str) -> bool {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let host = u.host_str().unwrap_or_default();
+    u.scheme() == "http"
+        && (host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback()))
 }
 
 fn short(dc: Option<&DcIdentity>, base_url: &str) -> Result<Client, SyncError> {

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, dead_code)]
 
-use rekam::clock::SystemClock;
+use rekam::clock::{Clock, SystemClock};
 use rekam::domain::region::RegionCode;
 use rekam::station::{InitOptions, Sealed, Station, StationPaths};
 use rekam_gateway::{Config, Gateway};
@@ -29,13 +29,18 @@ pub struct Dc {
 
 /// A gateway on 127.0.0.1 with results decided at once, its configuration edited by `edit`.
 pub fn start_gateway(edit: impl FnOnce(&mut Config)) -> Dc {
+    start_gateway_at(Arc::new(SystemClock), edit)
+}
+
+/// The same on `clock`.
+pub fn start_gateway_at(clock: Arc<dyn Clock>, edit: impl FnOnce(&mut Config)) -> Dc {
     let dir = tempfile::tempdir().unwrap();
     let identity = rekam_gateway::init(dir.path(), "DC-TEST").unwrap();
     let mut cfg = Config::new(dir.path());
     cfg.results_delay = Duration::ZERO;
     edit(&mut cfg);
     let scheme = if cfg.tls { "https" } else { "http" };
-    let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
+    let gw = Gateway::open(cfg, clock).unwrap();
     let running = gw.clone().spawn("127.0.0.1:0").unwrap();
     let addr = running.addr;
     Dc {
