@@ -73,6 +73,10 @@ pub struct Limits {
     pub json_body: usize,
     /// Connections served at once; more wait to be accepted.
     pub connections: usize,
+    /// TLS handshakes in progress at once; more connections wait to be accepted. A flood of
+    /// connections that never finish their handshake holds at most this many sockets (each
+    /// for the handshake's timeout), not one per connection.
+    pub handshakes: usize,
     /// Unfinished uploads a station may hold: a new one past this discards the station's
     /// oldest idle one (whose packet then starts over), so a station, however hostile, holds
     /// at most this many times `max_packet` of the data center's disk in partial uploads.
@@ -90,6 +94,7 @@ impl Default for Limits {
             upload_request: Duration::from_secs(15 * 60),
             json_body: 256 * 1024,
             connections: 1024,
+            handshakes: 128,
             // A station sends at most 4 packets at once; the rest is room for uploads a
             // dropped link left behind, which the station resumes on its next pass.
             open_uploads: 32,
@@ -360,7 +365,8 @@ impl Gateway {
             let dir = &self.inner.cfg.data_dir;
             let acceptor = tls::acceptor(&paths::tls_certificate(dir), &paths::tls_key(dir))
                 .map_err(std::io::Error::other)?;
-            api::serve(tls::TlsListener::new(listener, acceptor)?, router, limits).await
+            let tls = tls::TlsListener::new(listener, acceptor, limits.handshakes)?;
+            api::serve(tls, router, limits).await
         } else {
             api::serve(listener, router, limits).await
         }

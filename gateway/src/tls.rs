@@ -65,19 +65,31 @@ pub struct TlsListener {
 }
 
 impl TlsListener {
-    /// Accepts on `tcp`, each handshake in a task of its own.
-    pub fn new(tcp: TcpListener, acceptor: TlsAcceptor) -> std::io::Result<TlsListener> {
+    /// Accepts on `tcp`, each handshake in a task of its own, at most `handshakes` at once
+    /// (a connection past that waits in the kernel's queue, unaccepted).
+    pub fn new(
+        tcp: TcpListener,
+        acceptor: TlsAcceptor,
+        handshakes: usize,
+    ) -> std::io::Result<TlsListener> {
         let local = tcp.local_addr()?;
         let (tx, ready) = tokio::sync::mpsc::channel(64);
+        let slots = Arc::new(tokio::sync::Semaphore::new(handshakes.max(1)));
         tokio::spawn(async move {
             loop {
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    return;
+                };
                 match tcp.accept().await {
                     Ok((stream, addr)) => {
                         let (acceptor, tx) = (acceptor.clone(), tx.clone());
                         tokio::spawn(async move {
                             match tokio::time::timeout(HANDSHAKE, acceptor.accept(stream)).await {
                                 Ok(Ok(tls)) => {
+                                    // The slot is held until the connection is handed over,
+                                    // so handshaken connections waiting for the server count.
                                     let _ = tx.send((tls, addr)).await;
+                                    drop(slot);
                                 }
                                 Ok(Err(e)) => {
                                     tracing::debug!(%addr, error = %e, "TLS handshake failed")

@@ -2,8 +2,9 @@
 //! dribbling connections, slow and oversize bodies, garbage instead of HTTP. Each is cut off
 //! with its limit, nothing it sent is recorded, and the gateway goes on serving an honest
 //! station to the end; a station that opens uploads without end holds a bounded part of the
-//! data center's disk. (Altered, re-signed, replayed and cross-station packets are in
-//! `gateway.rs`, the first test.)
+//! data center's disk; a flood of connections that never start their TLS handshake holds a
+//! bounded number of the gateway's sockets. (Altered, re-signed, replayed and cross-station
+//! packets are in `gateway.rs`, the first test.)
 
 #![allow(clippy::unwrap_used)]
 
@@ -24,6 +25,7 @@ const LIMITS: Limits = Limits {
     upload_request: Duration::from_millis(2500),
     json_body: 4096,
     connections: 8,
+    handshakes: 8,
     open_uploads: 4,
 };
 
@@ -316,4 +318,65 @@ fn a_station_opening_uploads_without_end_holds_a_bounded_part_of_the_disk() {
         .verify(&dc.identity, &id, &sealed.content_hash)
         .unwrap();
     assert_eq!(final_result(&h, &dc, &id).status, Status::PrintReadyRecord);
+}
+
+/// Connections to `port` this process has accepted: sockets it holds whose local port is the
+/// gateway's (`/proc/net/tcp`), the listening one left out. Connections the kernel has queued
+/// but nobody accepted are in `/proc/net/tcp` too, but in no file descriptor of the process.
+fn accepted_on(port: u16) -> usize {
+    let inodes: std::collections::HashSet<String> = std::fs::read_to_string("/proc/net/tcp")
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let local_port = u16::from_str_radix(f.get(1)?.rsplit(':').next()?, 16).ok()?;
+            let listening = f.get(3)? == &"0A";
+            (local_port == port && !listening).then(|| f.get(9).map(|i| i.to_string()))?
+        })
+        .collect();
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|link| {
+            let l = link.to_string_lossy();
+            l.strip_prefix("socket:[")
+                .and_then(|r| r.strip_suffix(']'))
+                .is_some_and(|inode| inodes.contains(inode))
+        })
+        .count()
+}
+
+#[test]
+fn a_flood_of_connections_that_never_handshake_holds_a_bounded_number_of_sockets() {
+    let dc = start_gateway(|c| {
+        c.tls = true;
+        c.limits = LIMITS;
+    });
+    let addr = dc.addr().to_owned();
+    // More silent connections than the handshake limit, fewer than the kernel queues: each
+    // connects, none sends a byte of TLS.
+    let port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
+    let flood: Vec<TcpStream> = (0..120)
+        .filter_map(|_| {
+            TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_millis(500)).ok()
+        })
+        .collect();
+    assert!(flood.len() >= 100, "{} connected", flood.len());
+    std::thread::sleep(Duration::from_millis(500));
+    // Without the limit the gateway accepts one socket per connection; with it, the limit's.
+    let held = accepted_on(port);
+    assert!(
+        held <= LIMITS.handshakes,
+        "the gateway holds {held} sockets"
+    );
+    assert!(
+        held > 0,
+        "the gateway accepted nothing: the count sees nothing"
+    );
+
+    // The flood gone, an honest station is served over TLS.
+    drop(flood);
+    let identity = rekam_sync::identity(&dc.url, Some(&dc.identity)).unwrap();
+    assert_eq!(identity.dc_id, dc.identity.dc_id);
 }

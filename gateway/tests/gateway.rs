@@ -553,7 +553,7 @@ fn a_retired_key_is_refused_for_requests_bundles_and_rotation() {
 /// takes the rest of the bundle.
 #[test]
 fn a_bundle_naming_files_outside_itself_has_them_refused_unread() {
-    let dc = start_gateway(|_| {});
+    let dc = start_gateway(|c| c.tls = true);
     let dir = tempfile::tempdir().unwrap();
     let mut a = station(dir.path(), "KEC-P-01");
     let _ = register(&dc, &mut a);
