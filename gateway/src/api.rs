@@ -198,10 +198,19 @@ impl Gateway {
         let time: i64 = get(header::TIME)?.parse().map_err(|_| {
             Refusal::new(StatusCode::UNAUTHORIZED, "AUTH_MISSING", "malformed time")
         })?;
+        let nonce = get(header::NONCE)?;
+        if !rekam_packet::protocol::valid_nonce(nonce) {
+            return Err(Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                "AUTH_MISSING",
+                "malformed nonce",
+            ));
+        }
         let auth = RequestAuth {
             station_id: station_id.clone(),
             key,
             time,
+            nonce: nonce.to_owned(),
             signature: get(header::SIGNATURE)?.to_owned(),
         };
         let public = {
@@ -235,7 +244,37 @@ impl Gateway {
                 )
             })?;
         self.check_clock(time)?;
+        self.remember_nonce(&station_id, &auth.nonce, time)?;
         Ok(station_id)
+    }
+
+    /// Refuses a nonce the station already used within the clock window: a replayed request.
+    /// Nonces are kept in memory for that window ([`Gateway::forget_old_nonces`]), so a
+    /// restart forgets them; what a replay across a restart could repeat is idempotent (a
+    /// commit by packet id, an upload at its offset, a rotation from a key now retired).
+    fn remember_nonce(&self, station_id: &str, nonce: &str, time: i64) -> Result<(), Refusal> {
+        let mut seen = self.inner.nonces.lock().unwrap_or_else(|e| e.into_inner());
+        match seen.entry((station_id.to_owned(), nonce.to_owned())) {
+            std::collections::hash_map::Entry::Occupied(_) => Err(Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                "REQUEST_REPLAYED",
+                "this signed request was received before: a replay is refused (a station signs every request anew; if this station did not send it twice, report it)",
+            )),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(time);
+                Ok(())
+            }
+        }
+    }
+
+    /// Drops the nonces of requests too old to pass the clock check again.
+    pub(crate) fn forget_old_nonces(&self) {
+        let oldest = self.now() - self.inner.cfg.clock_skew;
+        self.inner
+            .nonces
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, &mut time| time >= oldest);
     }
 
     fn check_clock(&self, time: i64) -> Result<(), Refusal> {

@@ -214,6 +214,8 @@ struct Inner {
     identity: DcIdentity,
     index: Mutex<results::Index>,
     active_uploads: Mutex<std::collections::HashSet<String>>,
+    /// Request nonces seen within the clock window, by station, with their request's time.
+    nonces: Mutex<std::collections::HashMap<(String, String), i64>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -259,6 +261,7 @@ impl Gateway {
                 identity,
                 index: Mutex::new(index),
                 active_uploads: Mutex::default(),
+                nonces: Mutex::default(),
                 clock,
             }),
         })
@@ -351,6 +354,7 @@ impl Gateway {
                 .clamp(Duration::from_millis(50), Duration::from_secs(1));
             loop {
                 tokio::time::sleep(tick).await;
+                worker.forget_old_nonces();
                 let w = worker.clone();
                 match tokio::task::spawn_blocking(move || w.decide_ready()).await {
                     Ok(Ok(_)) => {}

@@ -18,6 +18,9 @@ pub mod header {
     pub const KEY: &str = "rekam-key";
     /// The station's time, Unix seconds.
     pub const TIME: &str = "rekam-time";
+    /// A value the station uses once: the gateway refuses a request whose nonce it has seen
+    /// within the clock window (a replay).
+    pub const NONCE: &str = "rekam-nonce";
     /// The signature, hex.
     pub const SIGNATURE: &str = "rekam-signature";
     /// On every refusal, the gateway's code (as in the JSON body): the one place it reaches
@@ -45,11 +48,27 @@ pub fn request_text(
     station_id: &str,
     key: KeyId,
     time: i64,
+    nonce: &str,
     body_hash: &str,
 ) -> String {
     format!(
-        "REKAM-REQUEST-V1\n{method}\n{path_and_query}\n{station_id}\n{key}\n{time}\n{body_hash}"
+        "REKAM-REQUEST-V2\n{method}\n{path_and_query}\n{station_id}\n{key}\n{time}\n{nonce}\n{body_hash}"
     )
+}
+
+/// A random prefix for a client's request nonces (16 hex digits): with a counter after it,
+/// each request of the client has a nonce no other client of the station shares.
+pub fn nonce_prefix() -> Result<String> {
+    Ok(hex::encode(&crate::random32()?[..8]))
+}
+
+/// Whether `nonce` has the form a request's nonce must have: 8 to 64 characters of lower-case
+/// hex digits and `-`.
+pub fn valid_nonce(nonce: &str) -> bool {
+    (8..=64).contains(&nonce.len())
+        && nonce
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'-')
 }
 
 /// The body hash field of [`request_text`]: SHA-256 hex of the body.
@@ -66,6 +85,8 @@ pub struct RequestAuth {
     pub key: KeyId,
     /// The station's time, Unix seconds.
     pub time: i64,
+    /// Used once ([`valid_nonce`]).
+    pub nonce: String,
     /// The signature, hex.
     pub signature: String,
 }
@@ -78,6 +99,7 @@ impl RequestAuth {
         method: &str,
         path_and_query: &str,
         time: i64,
+        nonce: &str,
         body_hash: &str,
     ) -> RequestAuth {
         let text = request_text(
@@ -86,12 +108,14 @@ impl RequestAuth {
             station_id,
             key.id(),
             time,
+            nonce,
             body_hash,
         );
         RequestAuth {
             station_id: station_id.to_owned(),
             key: key.id(),
             time,
+            nonce: nonce.to_owned(),
             signature: hex::encode(key.sign(text.as_bytes())),
         }
     }
@@ -110,6 +134,7 @@ impl RequestAuth {
             &self.station_id,
             self.key,
             self.time,
+            &self.nonce,
             body_hash,
         );
         verify(
@@ -648,9 +673,34 @@ mod tests {
         assert!(forged.verify(&id, "p", &hash).is_err());
 
         let key = StationKey::from_seed(&[3; 32]);
-        let a = RequestAuth::sign(&key, "KEC-01", "POST", "/v1/x", 100, &body_hash(b"{}"));
+        let nonce = "0123456789abcdef-1";
+        let a = RequestAuth::sign(
+            &key,
+            "KEC-01",
+            "POST",
+            "/v1/x",
+            100,
+            nonce,
+            &body_hash(b"{}"),
+        );
         a.verify(&key.public(), "POST", "/v1/x", &body_hash(b"{}"))
             .expect("verifies");
+        let renamed = RequestAuth {
+            nonce: "0123456789abcdef-2".into(),
+            ..a.clone()
+        };
+        assert!(
+            renamed
+                .verify(&key.public(), "POST", "/v1/x", &body_hash(b"{}"))
+                .is_err(),
+            "the signature covers the nonce"
+        );
+        assert!(valid_nonce(nonce) && valid_nonce(&nonce_prefix().expect("randomness")));
+        assert!(
+            !valid_nonce("short")
+                && !valid_nonce("0123456789ABCDEF")
+                && !valid_nonce("0123456789abcdef\n")
+        );
         assert!(
             a.verify(&key.public(), "POST", "/v1/y", &body_hash(b"{}"))
                 .is_err()

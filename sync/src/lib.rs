@@ -241,6 +241,9 @@ pub struct DcClient {
     key: StationKey,
     chunk: usize,
     clock_offset: i64,
+    /// Request nonces: this random prefix, then how many requests came before.
+    nonce_prefix: String,
+    signed: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for DcClient {
@@ -284,6 +287,8 @@ impl DcClient {
             key,
             chunk: 256 * 1024,
             clock_offset: 0,
+            nonce_prefix: rekam_packet::protocol::nonce_prefix()?,
+            signed: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -308,12 +313,16 @@ impl DcClient {
 
     /// The signature headers of a request to `path_and_query`.
     pub fn auth(&self, method: &str, path_and_query: &str, body_hash: &str) -> RequestAuth {
+        let n = self
+            .signed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         RequestAuth::sign(
             &self.key,
             &self.station_id,
             method,
             path_and_query,
             self.now(),
+            &format!("{}-{n:x}", self.nonce_prefix),
             body_hash,
         )
     }
@@ -330,6 +339,7 @@ impl DcClient {
             .header(header::STATION, &a.station_id)
             .header(header::KEY, a.key.to_string())
             .header(header::TIME, a.time.to_string())
+            .header(header::NONCE, a.nonce)
             .header(header::SIGNATURE, a.signature);
         if let Some(b) = body {
             req = req

@@ -167,7 +167,7 @@ pub fn patch_head(c: &DcClient, addr: &str, upload: &str, offset: u64, length: u
     format!(
         "PATCH {path} HTTP/1.1\r\nhost: {addr}\r\ntus-resumable: 1.0.0\r\nupload-offset: {offset}\r\n\
          content-type: application/offset+octet-stream\r\ncontent-length: {length}\r\n\
-         rekam-station: {}\r\nrekam-key: {}\r\nrekam-time: {}\r\nrekam-signature: {}\r\n\r\n",
-        auth.station_id, auth.key, auth.time, auth.signature
+         rekam-station: {}\r\nrekam-key: {}\r\nrekam-time: {}\r\nrekam-nonce: {}\r\nrekam-signature: {}\r\n\r\n",
+        auth.station_id, auth.key, auth.time, auth.nonce, auth.signature
     )
 }
