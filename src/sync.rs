@@ -175,6 +175,10 @@ pub fn next_step(code: &str, lang: Lang) -> &'static str {
             "kunci stasiun sudah diganti di DC: jalankan `rekam keys rotate` lagi untuk menyelesaikan penggantian; bila tidak ada yang mengganti kunci, laporkan ke Dinas sebagai kunci dicuri",
             "the station's key was replaced at the data center: run `rekam keys rotate` again to finish the rotation; if nobody rotated it, report it to the Dinas as a stolen key",
         ),
+        "STATION_KEY_REVOKED" => lang.pick(
+            "kunci stasiun ini dicabut oleh Dinas (dilaporkan hilang atau dicuri): DC tidak menerima apa pun darinya; hubungi Dinas",
+            "this station's key was revoked by the Dinas (reported lost or stolen): the data center accepts nothing from it; call the Dinas",
+        ),
         "STATION_UNKNOWN" | "STATION_KEY_UNKNOWN" | "STATION_NOT_REGISTERED" => lang.pick(
             "stasiun belum terdaftar di DC: hubungi Dinas",
             "the station is not registered with the data center: call the Dinas",

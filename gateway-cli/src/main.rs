@@ -6,6 +6,8 @@
 //! rekam-gateway serve --data DIR [--listen ADDR]  the API (prints "listening on ADDR")
 //! rekam-gateway import --data DIR BUNDLE          a technician's export; writes receipts.json
 //! rekam-gateway stations --data DIR [--stuck]     stations and their stuck records
+//! rekam-gateway revoke --data DIR STATION         a stolen station's keys stop working
+//! rekam-gateway revocations --data DIR            revoked stations: packets to review, uses
 //! ```
 
 use anyhow::Context;
@@ -82,6 +84,34 @@ enum Command {
         data: PathBuf,
         /// The bundle directory (the one holding manifest.json).
         bundle: PathBuf,
+    },
+    /// Revokes every key of a station (a stolen or lost machine): from now on nothing they
+    /// sign is accepted, and each attempt is kept. A replacement registers with a new token.
+    Revoke {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The station.
+        station: String,
+        /// When the machine may have left the station's hands (RFC 3339, e.g.
+        /// 2026-12-01T08:00:00+07:00): packets received since are listed for review
+        #[arg(long)]
+        from: Option<String>,
+        /// Why, for the record (e.g. the police report's number).
+        #[arg(long, default_value = "reported stolen")]
+        reason: String,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lists revoked stations: their keys, the packets to review and every refused use since.
+    Revocations {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Lists stations with their backlog; `--stuck` only those that need attention.
     Stations {
@@ -180,6 +210,65 @@ fn main() -> anyhow::Result<()> {
                 println!("  refused {} [{}]: {}", r.packet_id, r.code, r.message);
             }
         }
+        Command::Revoke {
+            data,
+            station,
+            from,
+            reason,
+            json,
+        } => {
+            let from = from
+                .map(|t| {
+                    time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)
+                        .map(|t| t.unix_timestamp())
+                        .with_context(|| {
+                            format!("--from {t}: expected a time like 2026-12-01T08:00:00+07:00")
+                        })
+                })
+                .transpose()?;
+            let gw = Gateway::open(Config::new(data), clock)?;
+            let done = gw.revoke(&station, from, &reason)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&done)?);
+            } else {
+                println!(
+                    "{}: {} key(s) revoked{}; nothing they sign is accepted from now on",
+                    done.station_id,
+                    done.keys.len(),
+                    if done.keys.is_empty() {
+                        " (all were revoked before)"
+                    } else {
+                        ""
+                    }
+                );
+                print_suspect(&done.suspect);
+                println!(
+                    "a replacement machine registers as {} with a new token (`rekam-gateway token --station {}`)",
+                    done.station_id, done.station_id
+                );
+            }
+        }
+        Command::Revocations { data, json } => {
+            let gw = Gateway::open(Config::new(data), clock)?;
+            let list = gw.revocations()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if list.is_empty() {
+                println!("no station key has been revoked");
+            }
+            for r in list.iter().filter(|_| !json) {
+                println!(
+                    "{} ({}): {} key(s) revoked",
+                    r.station_id,
+                    r.reason,
+                    r.keys.len()
+                );
+                print_suspect(&r.suspect);
+                for (at, key, what) in &r.refused_uses {
+                    println!("  refused {} with key {key}: {what}", rfc3339(*at));
+                }
+            }
+        }
         Command::Stations {
             data,
             stuck,
@@ -215,4 +304,23 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The packets received in the window before a revocation.
+fn print_suspect(suspect: &[rekam_gateway::revoke::SuspectPacket]) {
+    if suspect.is_empty() {
+        println!("  no packet received in the window before the revocation");
+        return;
+    }
+    println!(
+        "  {} packet(s) received in the window before the revocation, to review:",
+        suspect.len()
+    );
+    for p in suspect {
+        println!("  {} received {}", p.packet_id, rfc3339(p.received_at));
+    }
+}
+
+fn rfc3339(t: i64) -> String {
+    rekam_gateway::revoke::rfc3339(t)
 }

@@ -81,3 +81,71 @@ fn init_token_serve_and_stations() {
     assert_eq!(unpinned.unwrap_err().code(), "PROTOCOL");
     assert_eq!(mitm.unwrap_err().code(), "TLS");
 }
+
+#[test]
+fn revoke_says_what_it_did_and_revocations_lists_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("dc");
+    let d = data.to_str().unwrap();
+    assert!(gateway(&["init", "--data", d]).status.success());
+    let out = gateway(&["revocations", "--data", d]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("no station key has been revoked"));
+    let out = gateway(&["revoke", "--data", d, "KEC-NONE"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("is not registered"), "{}", text(&out));
+
+    // A registered station (through the library, as the API would).
+    let token =
+        String::from_utf8(gateway(&["token", "--data", d, "--station", "KEC-01"]).stdout).unwrap();
+    let key = rekam_packet::StationKey::generate().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    {
+        let gw = rekam_gateway::Gateway::open(
+            rekam_gateway::Config::new(data.clone()),
+            std::sync::Arc::new(rekam_domain::clock::SystemClock),
+        )
+        .unwrap();
+        let reg = rekam_packet::protocol::Registration::new(
+            &key,
+            "KEC-01",
+            "32.73.01",
+            token.trim(),
+            now,
+        );
+        gw.register(&reg).map_err(|r| r.message).unwrap();
+    }
+    let out = gateway(&["revoke", "--data", d, "KEC-01", "--from", "yesterday"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("expected a time like"),
+        "{}",
+        text(&out)
+    );
+    let out = gateway(&[
+        "revoke",
+        "--data",
+        d,
+        "KEC-01",
+        "--from",
+        "2026-12-01T08:00:00+07:00",
+        "--reason",
+        "laptop stolen",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("KEC-01: 1 key(s) revoked"), "{said}");
+    assert!(said.contains("no packet received in the window"), "{said}");
+    assert!(
+        said.contains("rekam-gateway token --station KEC-01"),
+        "{said}"
+    );
+    let out = gateway(&["revocations", "--data", d, "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["station_id"], "KEC-01");
+    assert_eq!(list[0]["reason"], "laptop stolen");
+    assert_eq!(list[0]["keys"][0][0], key.id().to_string());
+}

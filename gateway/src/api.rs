@@ -229,6 +229,17 @@ impl Gateway {
                     format!("station {station_id} has no key {key}"),
                 )
             })?;
+            if let Some(at) = row.revoked_at {
+                let what = format!("request {method} {}", uri.path());
+                return Err(crate::revoke::refuse_revoked(
+                    &conn,
+                    self.now(),
+                    &station_id,
+                    &key.to_string(),
+                    at,
+                    &what,
+                ));
+            }
             row.current()
                 .ok_or_else(|| retired(&station_id, key, &row))?
                 .to_owned()
@@ -328,23 +339,50 @@ impl Gateway {
                 ));
             }
         }
-        if db::station_exists(&tx, &reg.station_id)? {
-            return Err(Refusal::new(
-                StatusCode::CONFLICT,
-                "STATION_EXISTS",
-                format!(
-                    "station {} is registered already: rotate its key instead",
-                    reg.station_id
-                ),
-            ));
+        // A station registers once; after its keys were revoked (a stolen laptop), a
+        // replacement machine registers under the same id with a new token.
+        let existing: Option<(String, i64)> = tx
+            .query_row(
+                "SELECT s.kecamatan, (SELECT COUNT(*) FROM station_key k
+                     WHERE k.station_id = s.station_id
+                       AND NOT EXISTS (SELECT 1 FROM key_revocation r WHERE r.key_id = k.key_id))
+                 FROM station s WHERE s.station_id = ?1",
+                [&reg.station_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match existing {
+            Some((_, live)) if live > 0 => {
+                return Err(Refusal::new(
+                    StatusCode::CONFLICT,
+                    "STATION_EXISTS",
+                    format!(
+                        "station {} is registered already: rotate its key instead",
+                        reg.station_id
+                    ),
+                ));
+            }
+            Some((kecamatan, _)) if kecamatan != reg.kecamatan => {
+                return Err(Refusal::new(
+                    StatusCode::CONFLICT,
+                    "STATION_EXISTS",
+                    format!(
+                        "station {} was registered for kecamatan {kecamatan}: a replacement keeps its kecamatan",
+                        reg.station_id
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None => {
+                tx.execute(
+                    "INSERT INTO station (station_id, kecamatan, registered_at) VALUES (?1, ?2, ?3)",
+                    params![reg.station_id, reg.kecamatan, now],
+                )?;
+            }
         }
         tx.execute(
             "UPDATE token SET used_at = ?1 WHERE token = ?2",
             params![now, reg.token],
-        )?;
-        tx.execute(
-            "INSERT INTO station (station_id, kecamatan, registered_at) VALUES (?1, ?2, ?3)",
-            params![reg.station_id, reg.kecamatan, now],
         )?;
         tx.execute(
             "INSERT INTO station_key (key_id, station_id, public_key, added_at) VALUES (?1, ?2, ?3, ?4)",
@@ -463,12 +501,29 @@ impl Gateway {
         }
         // Any key the station has held: a packet sealed before a rotation is still in its
         // outbox. Online, the request that delivers it was signed with the current key.
-        let public = db::station_key(&self.db(), station_id, &header.station_key.to_string())?
-            .ok_or(PacketError::UnknownKey {
-                role: "station",
-                id: header.station_key,
-            })?
-            .public_key;
+        let key = {
+            let conn = self.db();
+            let key = db::station_key(&conn, station_id, &header.station_key.to_string())?.ok_or(
+                PacketError::UnknownKey {
+                    role: "station",
+                    id: header.station_key,
+                },
+            )?;
+            // Not even a packet sealed before the revocation: the thief can seal with any
+            // date, so a revoked key's word is worth nothing.
+            if let Some(at) = key.revoked_at {
+                return Err(crate::revoke::refuse_revoked(
+                    &conn,
+                    self.now(),
+                    station_id,
+                    &header.station_key.to_string(),
+                    at,
+                    &format!("packet {packet_id}"),
+                ));
+            }
+            key
+        };
+        let public = key.public_key;
         let opened = sealed.open(&verifying_key_from_hex(&public)?, &self.inner.dc)?;
         let recording = Recording::from_contents(&opened.contents).map_err(|why| {
             Refusal::new(
@@ -699,13 +754,7 @@ async fn register(
 /// The refusal of a retired key, with what to do.
 fn retired(station: &str, key: KeyId, row: &db::KeyRow) -> Refusal {
     let when = row.retired_at.map_or_else(String::new, |t| {
-        time::OffsetDateTime::from_unix_timestamp(t)
-            .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
-            .map_or_else(String::new, |t| format!(" at {t}"))
+        format!(" at {}", crate::revoke::rfc3339(t))
     });
     Refusal::new(
         StatusCode::UNAUTHORIZED,
@@ -739,6 +788,16 @@ async fn rotate(
             id: rot.old_key,
         },
     )?;
+    if let Some(at) = old.revoked_at {
+        return Err(crate::revoke::refuse_revoked(
+            &conn,
+            gw.now(),
+            &station,
+            &rot.old_key.to_string(),
+            at,
+            "key rotation",
+        ));
+    }
     // Only the current key rotates: a retired key (a copy of an old laptop, a replayed
     // statement) must not bring a key of its own in.
     let old = old
@@ -882,6 +941,9 @@ async fn heartbeat(
 ) -> Result<StatusCode, Refusal> {
     let station = gw.authenticate(&method, &uri, &headers, &body_hash(&body))?;
     let hb: Heartbeat = json_body(&body)?;
+    if let Some(head) = &hb.backlog.audit_head {
+        gw.anchor_audit_head(&station, head)?;
+    }
     gw.db().execute(
         "INSERT INTO heartbeat (station_id, at, version, backlog) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (station_id) DO UPDATE SET at = excluded.at, version = excluded.version, backlog = excluded.backlog",

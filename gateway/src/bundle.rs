@@ -42,18 +42,30 @@ impl Gateway {
                 let conn = self.db();
                 // The station's current key only: a bundle signed by a retired key is refused
                 // whole (the station exports it again, signed with its current key).
-                let retired = std::cell::Cell::new(None);
+                let not_current = std::cell::Cell::new(None);
                 verify_bundle(&manifest_bytes, &sig, |id| {
                     let row = crate::db::station_key(&conn, &manifest.station_id, &id.to_string())
                         .ok()
                         .flatten()?;
                     if row.current().is_none() {
-                        retired.set(Some(id));
+                        not_current.set(Some((id, row.revoked_at)));
                     }
                     verifying_key_from_hex(row.current()?).ok()
                 })
-                .map_err(|e| match retired.get() {
-                    Some(id) => refused(format!(
+                .map_err(|e| match not_current.get() {
+                    Some((id, Some(at))) => {
+                        let what = format!("bundle {}", dir.display());
+                        let r = crate::revoke::refuse_revoked(
+                            &conn,
+                            self.now(),
+                            &manifest.station_id,
+                            &id.to_string(),
+                            at,
+                            &what,
+                        );
+                        refused(format!("refused whole: {}", r.message))
+                    }
+                    Some((id, None)) => refused(format!(
                         "the manifest is signed with key {id}, which the station has since replaced: refused whole; export the bundle again from the station (its packets are kept), or report the key as stolen if nobody there rotated it"
                     )),
                     None => refused(format!(

@@ -95,6 +95,38 @@ CREATE TABLE IF NOT EXISTS person (
     irises     BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS person_by_nik ON person (nik);
+CREATE TABLE IF NOT EXISTS key_revocation (
+    key_id     TEXT PRIMARY KEY REFERENCES station_key (key_id),
+    station_id TEXT NOT NULL,
+    revoked_at INTEGER NOT NULL,
+    -- packets received from the station since then are listed for review
+    suspect_from INTEGER NOT NULL,
+    reason     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS revoked_use (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    station_id TEXT NOT NULL,
+    key_id     TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    what       TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_anchor (
+    station_id TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    hash       TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    PRIMARY KEY (station_id, seq, hash)
+);
+CREATE TRIGGER IF NOT EXISTS audit_anchor_append_only_update BEFORE UPDATE ON audit_anchor
+BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_anchor_append_only_delete BEFORE DELETE ON audit_anchor
+BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END;
+CREATE TABLE IF NOT EXISTS audit_alarm (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    station_id TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    what       TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS heartbeat (
     station_id TEXT PRIMARY KEY,
     at         INTEGER NOT NULL,
@@ -134,6 +166,9 @@ pub struct KeyRow {
     pub public_key: String,
     /// When a rotation replaced it (Unix seconds); `None` for the station's current key.
     pub retired_at: Option<i64>,
+    /// When the Dinas revoked it (`rekam-gateway revoke`): from then on nothing it signs is
+    /// accepted, not even a packet sealed before.
+    pub revoked_at: Option<i64>,
 }
 
 impl KeyRow {
@@ -142,9 +177,7 @@ impl KeyRow {
     /// retired; a packet it sealed before still verifies ([`KeyRow::public_key`]), since the
     /// request that delivers the packet is signed with the current key.
     pub fn current(&self) -> Option<&str> {
-        self.retired_at
-            .is_none()
-            .then_some(self.public_key.as_str())
+        (self.retired_at.is_none() && self.revoked_at.is_none()).then_some(self.public_key.as_str())
     }
 }
 
@@ -155,12 +188,15 @@ pub fn station_key(
     key_id: &str,
 ) -> rusqlite::Result<Option<KeyRow>> {
     conn.query_row(
-        "SELECT public_key, retired_at FROM station_key WHERE key_id = ?1 AND station_id = ?2",
+        "SELECT k.public_key, k.retired_at, r.revoked_at
+         FROM station_key k LEFT JOIN key_revocation r ON r.key_id = k.key_id
+         WHERE k.key_id = ?1 AND k.station_id = ?2",
         params![key_id, station_id],
         |r| {
             Ok(KeyRow {
                 public_key: r.get(0)?,
                 retired_at: r.get(1)?,
+                revoked_at: r.get(2)?,
             })
         },
     )

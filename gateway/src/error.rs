@@ -46,6 +46,11 @@ pub enum GatewayError {
         /// Why it is refused whole.
         problem: String,
     },
+    /// A station id the data center does not know.
+    #[error(
+        "station {0} is not registered at this data center: check the id (`rekam-gateway stations`)"
+    )]
+    UnknownStation(String),
     /// A stored packet whose station key is gone.
     #[error("the key {key_id} of station {station_id} is not in the database")]
     StationKeyMissing {
@@ -99,6 +104,7 @@ impl GatewayError {
             GatewayError::NoRandomness(_) => "NO_RANDOMNESS",
             GatewayError::Tls(_) => "TLS",
             GatewayError::Bundle { .. } => "BUNDLE_REFUSED",
+            GatewayError::UnknownStation(_) => "STATION_UNKNOWN",
             GatewayError::StationKeyMissing { .. } => "STATION_KEY_MISSING",
             GatewayError::Recording(_) => "RECORDING_INVALID",
             GatewayError::Template(_) => "TEMPLATE",

@@ -10,22 +10,27 @@
 //!   packet received before it (same NIK, or the biometric engine's person rule) and gets
 //!   PRINT_READY_RECORD, DUPLICATE_RECORD, ADJUDICATE_RECORD or ENROLL_FAILURE_AT_CENTRAL
 //!   ([`results`]);
-//! - station heartbeats with their backlog, and the list of stations with stuck records.
+//! - station heartbeats with their backlog, and the list of stations with stuck records;
+//! - revoking a stolen station's keys ([`revoke`]); the stations' audit heads anchored
+//!   append-only, with an alarm when one goes back or forks ([`anchor`]).
 //!
 //! Data directory: `gateway.db` (SQLCipher), `keys/` (store key, DC keys, 0600),
 //! `dc-identity.json` (public: what stations pin), `uploads/` (partial uploads: sealed bytes).
 
+pub mod anchor;
 pub mod api;
 pub mod bundle;
 pub mod db;
 pub mod error;
 pub mod results;
+pub mod revoke;
 pub mod tls;
 pub mod tus;
 
 pub use error::{GatewayError, Result};
 use rekam_domain::clock::Clock;
 use rekam_packet::{DcIdentity, DcKeys};
+use rusqlite::params;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -478,6 +483,40 @@ impl Gateway {
                 }
                 if let Some(e) = &b.last_error {
                     problems.push(format!("last upload failure: {e}"));
+                }
+            }
+            let alarms = conn
+                .prepare_cached("SELECT what FROM audit_alarm WHERE station_id = ?1 ORDER BY seq")?
+                .query_map([&station_id], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            problems.extend(alarms);
+            let revoked: Option<i64> = conn
+                .prepare_cached("SELECT MAX(revoked_at) FROM key_revocation WHERE station_id = ?1")?
+                .query_row([&station_id], |r| r.get(0))?;
+            if let Some(at) = revoked {
+                // Until a replacement registers, and while the stolen key is still being
+                // tried.
+                let (live, recent): (i64, i64) = conn
+                    .prepare_cached(
+                        "SELECT (SELECT COUNT(*) FROM station_key k WHERE k.station_id = ?1
+                                   AND NOT EXISTS (SELECT 1 FROM key_revocation r
+                                                   WHERE r.key_id = k.key_id)),
+                                (SELECT COUNT(*) FROM revoked_use
+                                 WHERE station_id = ?1 AND at > ?2)",
+                    )?
+                    .query_row(params![&station_id, now - stuck_after], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?;
+                if live == 0 {
+                    problems.push(format!(
+                        "keys revoked at {}: no replacement registered yet",
+                        revoke::rfc3339(at)
+                    ));
+                }
+                if recent > 0 {
+                    problems.push(format!(
+                        "{recent} use(s) of a revoked key refused lately (`rekam-gateway revocations`)"
+                    ));
                 }
             }
             out.push(StationReport {

@@ -719,3 +719,192 @@ fn a_replayed_request_is_refused() {
         .unwrap();
     }
 }
+
+/// A stolen laptop reported to the Dinas: `revoke` lists what arrived in the window before
+/// the report, and from then on its key is refused for requests, packets (online, in a signed
+/// bundle, in an unsigned one), bundle manifests and rotation, each attempt kept. A
+/// replacement machine registers under the same station id; the copy stays refused.
+#[test]
+fn a_revoked_station_key_is_refused_for_everything_and_each_use_is_kept() {
+    let dc = start_gateway(|c| c.tls = true);
+    let dir = tempfile::tempdir().unwrap();
+    let mut stolen = station(dir.path(), "KEC-V-01");
+    let copy = register(&dc, &mut stolen);
+    let copy_key = stolen.signing_key().unwrap();
+    let (sent, sent_bytes) = seal(&mut stolen, &resident(31));
+    copy.send(&sent_bytes, &dc.identity).unwrap();
+    let (kept, kept_bytes) = seal(&mut stolen, &resident(32));
+    let kept_id = kept.entry.enrollment_id.clone();
+    let bundle = rekam::export::export(
+        &mut stolen,
+        &dir.path().join("disk"),
+        std::slice::from_ref(&kept_id),
+        |_, _, _| {},
+    )
+    .unwrap();
+    assert!(bundle.signed);
+
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let done = dc
+        .gw
+        .revoke("KEC-V-01", Some(now - 3600), "police report 17/XII")
+        .unwrap();
+    assert_eq!(done.keys, vec![copy_key.id().to_string()]);
+    assert_eq!(
+        done.suspect
+            .iter()
+            .map(|p| p.packet_id.as_str())
+            .collect::<Vec<_>>(),
+        vec![sent.entry.enrollment_id.as_str()],
+        "the packet received in the window is listed for review"
+    );
+    assert_eq!(
+        dc.gw.revoke("NO-SUCH", None, "x").unwrap_err().code(),
+        "STATION_UNKNOWN"
+    );
+
+    // Requests and uploads.
+    match copy.results(0, &dc.identity).unwrap_err() {
+        SyncError::Refused { code, message, .. } => {
+            assert_eq!(code, "STATION_KEY_REVOKED");
+            assert!(message.contains("revoked by the Dinas"), "{message}");
+            assert!(message.contains("new token"), "{message}");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(
+        refused(copy.send(&kept_bytes, &dc.identity).unwrap_err()),
+        "STATION_KEY_REVOKED"
+    );
+    // Rotation: the copy cannot bring in a key of its own.
+    let thief = KeyRotation::new(
+        &copy_key,
+        &StationKey::generate().unwrap(),
+        "KEC-V-01",
+        time::OffsetDateTime::now_utc().unix_timestamp(),
+    );
+    assert_eq!(
+        refused(copy.rotate(&thief).unwrap_err()),
+        "STATION_KEY_REVOKED"
+    );
+    // A bundle signed before the revocation: refused whole; unsigned, its packet is refused.
+    let e = dc.gw.import_bundle(&bundle.bundle).unwrap_err();
+    assert_eq!(e.code(), "BUNDLE_REFUSED");
+    assert!(e.to_string().contains("revoked"), "{e}");
+    std::fs::remove_file(bundle.bundle.join("manifest.sig")).unwrap();
+    let unsigned = dc.gw.import_bundle(&bundle.bundle).unwrap();
+    assert!(unsigned.receipts.receipts.is_empty());
+    assert_eq!(unsigned.receipts.refused.len(), 1);
+    assert_eq!(unsigned.receipts.refused[0].code, "STATION_KEY_REVOKED");
+    assert_eq!(dc.packets(), 1, "nothing after the revocation was recorded");
+
+    // Every attempt is kept and shown.
+    let list = dc.gw.revocations().unwrap();
+    assert_eq!(list.len(), 1);
+    let uses: Vec<&str> = list[0].refused_uses.iter().map(|u| u.2.as_str()).collect();
+    for what in [
+        "request GET /v1/results",
+        "request POST /v1/uploads",
+        "request POST /v1/stations/rotate",
+        "bundle ",
+        "packet ",
+    ] {
+        assert!(
+            uses.iter().any(|u| u.starts_with(what)),
+            "{what} not in {uses:?}"
+        );
+    }
+    assert_eq!(list[0].reason, "police report 17/XII");
+    let problems = |dc: &Dc| {
+        dc.gw
+            .stations(24 * 3600)
+            .unwrap()
+            .into_iter()
+            .find(|s| s.station_id == "KEC-V-01")
+            .unwrap()
+            .problems
+    };
+    assert!(
+        problems(&dc)
+            .iter()
+            .any(|p| p.contains("no replacement registered")),
+        "{:?}",
+        problems(&dc)
+    );
+
+    // The replacement: same station id, a new key, a new token; the copy is still refused.
+    let spare = tempfile::tempdir().unwrap();
+    let mut replacement = station(spare.path(), "KEC-V-01");
+    let fresh = register(&dc, &mut replacement);
+    let (_, bytes) = seal(&mut replacement, &resident(33));
+    fresh.send(&bytes, &dc.identity).unwrap();
+    assert_eq!(dc.packets(), 2);
+    assert_eq!(
+        refused(copy.results(0, &dc.identity).unwrap_err()),
+        "STATION_KEY_REVOKED"
+    );
+    let now_problems = problems(&dc);
+    assert!(
+        !now_problems.iter().any(|p| p.contains("no replacement")),
+        "{now_problems:?}"
+    );
+    assert!(
+        now_problems
+            .iter()
+            .any(|p| p.contains("use(s) of a revoked key")),
+        "{now_problems:?}"
+    );
+    // A live station is not registered twice.
+    let token = dc.gw.issue_token("KEC-V-01").unwrap();
+    let e = rekam_sync::register(
+        &dc.url,
+        Some(&dc.identity),
+        &stolen.registration(&token).unwrap(),
+    )
+    .unwrap_err();
+    assert_eq!(refused(e), "STATION_EXISTS");
+}
+
+/// The audit heads a station reports are kept: one going back or forking raises an alarm
+/// listed with the station, and the heartbeat is still taken.
+#[test]
+fn an_audit_head_that_goes_back_or_forks_is_flagged() {
+    let dc = start_gateway(|c| c.tls = true);
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = station(dir.path(), "KEC-H-01");
+    let c = register(&dc, &mut a);
+    let beat = |head: &str| {
+        c.heartbeat(&Heartbeat {
+            version: "test".into(),
+            backlog: BacklogSummary {
+                audit_head: Some(head.to_owned()),
+                ..Default::default()
+            },
+        })
+    };
+    let (h1, h2, h3) = ("a1".repeat(32), "b2".repeat(32), "c3".repeat(32));
+    beat(&format!("5:{h1}")).unwrap();
+    beat(&format!("5:{h1}")).unwrap();
+    beat(&format!("9:{h2}")).unwrap();
+    assert!(dc.gw.audit_alarms("KEC-H-01").unwrap().is_empty());
+    beat(&format!("9:{h3}")).unwrap();
+    beat(&format!("7:{h1}")).unwrap();
+    let alarms = dc.gw.audit_alarms("KEC-H-01").unwrap();
+    assert_eq!(alarms.len(), 2, "{alarms:?}");
+    assert!(alarms[0].contains("forked at entry 9"), "{alarms:?}");
+    assert!(
+        alarms[1].contains("went back from entry 9 to 7"),
+        "{alarms:?}"
+    );
+    let report = dc.gw.stations(24 * 3600).unwrap();
+    let s = report.iter().find(|s| s.station_id == "KEC-H-01").unwrap();
+    assert!(
+        s.problems.iter().any(|p| p.contains("forked")),
+        "{:?}",
+        s.problems
+    );
+    assert_eq!(
+        refused(beat("not a head").unwrap_err()),
+        "AUDIT_HEAD_MALFORMED"
+    );
+}
