@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! rekam-gateway init --data DIR --dc-id NAME      keys, database, dc-identity.json
-//! rekam-gateway token --data DIR --station ID     a one-time registration token
+//! rekam-gateway token --data DIR --station ID     a one-time registration token (--dinas:
+//!                                                 the Dinas's station, gets print orders)
 //! rekam-gateway serve --data DIR [--listen ADDR]  the API (prints "listening on ADDR")
 //! rekam-gateway import --data DIR BUNDLE          a technician's export; writes receipts.json
 //! rekam-gateway stations --data DIR [--stuck]     stations and their stuck records
@@ -13,7 +14,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use rekam_domain::clock::SystemClock;
-use rekam_gateway::{Config, Gateway};
+use rekam_gateway::{Config, Gateway, StationRole};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +52,10 @@ enum Command {
         /// The station the token is for.
         #[arg(long)]
         station: String,
+        /// The station is the Dinas's: it may fetch the print orders of its regency's
+        /// residents (each fetch audited).
+        #[arg(long)]
+        dinas: bool,
     },
     /// Serves the API.
     Serve {
@@ -155,9 +160,18 @@ fn main() -> anyhow::Result<()> {
                 rekam_gateway::paths::identity(&data).display()
             );
         }
-        Command::Token { data, station } => {
+        Command::Token {
+            data,
+            station,
+            dinas,
+        } => {
             let gw = Gateway::open(Config::new(data), clock)?;
-            println!("{}", gw.issue_token(&station)?);
+            let role = if dinas {
+                StationRole::Dinas
+            } else {
+                StationRole::Counter
+            };
+            println!("{}", gw.issue_token_for(&station, role)?);
         }
         Command::Serve {
             data,

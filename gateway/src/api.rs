@@ -384,6 +384,25 @@ impl Gateway {
             "UPDATE token SET used_at = ?1 WHERE token = ?2",
             params![now, reg.token],
         )?;
+        let dinas: Option<String> = tx
+            .query_row(
+                "SELECT role FROM token_role WHERE token = ?1 AND role = 'dinas'",
+                [&reg.token],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if dinas.is_some() {
+            let kecamatan: String = tx.query_row(
+                "SELECT kecamatan FROM station WHERE station_id = ?1",
+                [&reg.station_id],
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                "INSERT OR REPLACE INTO dinas_station (station_id, regency, granted_at)
+                 VALUES (?1, ?2, ?3)",
+                params![reg.station_id, regency(&kecamatan), now],
+            )?;
+        }
         tx.execute(
             "INSERT INTO station_key (key_id, station_id, public_key, added_at) VALUES (?1, ?2, ?3, ?4)",
             params![KeyId::of(key.as_bytes()).to_string(), reg.station_id, reg.public_key, now],
@@ -613,7 +632,42 @@ impl Gateway {
         let Some((owner, stored_hash, receipt)) = row else {
             return Ok(None);
         };
-        if owner != station_id || hash.is_some_and(|h| hex::encode(h) != stored_hash) {
+        if owner != station_id {
+            // Packet ids are random: another station's id means one of the two learned it
+            // (a summons letter prints it) and sealed a packet under it first. The genuine
+            // packet cannot be recorded until packets are keyed by station as well (issue 27);
+            // until then both stations are flagged for the Dinas.
+            let now = self.now();
+            for (station, what) in [
+                (
+                    station_id,
+                    format!(
+                        "its packet {packet_id} is recorded already from station {owner}: a packet id taken by another station; call the Dinas"
+                    ),
+                ),
+                (
+                    owner.as_str(),
+                    format!(
+                        "station {station_id} sent a packet under the id of this station's packet {packet_id}"
+                    ),
+                ),
+            ] {
+                tx.execute(
+                    "INSERT INTO audit_alarm (station_id, at, what) VALUES (?1, ?2, ?3)",
+                    params![station, now, what],
+                )?;
+            }
+            tx.commit()?;
+            tracing::warn!(%station_id, %owner, %packet_id, "a packet id used by two stations");
+            return Err(Refusal::new(
+                StatusCode::CONFLICT,
+                "PACKET_CONFLICT",
+                format!(
+                    "packet {packet_id} is recorded already from another station: the data center's staff were alerted; keep the packet and call the Dinas"
+                ),
+            ));
+        }
+        if hash.is_some_and(|h| hex::encode(h) != stored_hash) {
             return Err(Refusal::new(
                 StatusCode::CONFLICT,
                 "PACKET_CONFLICT",
@@ -708,12 +762,36 @@ pub(crate) fn publish(
     let cursor: i64 = tx.query_row("SELECT COALESCE(MAX(cursor), 0) + 1 FROM result", [], |r| {
         r.get(0)
     })?;
+    // Another station's record is named by the data center's reference, never by its packet
+    // id: a packet id is what the Dinas fetches a print order by, and is printed on that
+    // resident's summons letter.
+    let matched = match outcome.matched {
+        Some(m) => Some(
+            tx.query_row(
+                "SELECT station_id, receipt_no FROM packet WHERE packet_id = ?1",
+                [&m],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .optional()?
+            .map_or_else(
+                || m.clone(),
+                |(owner, receipt_no)| {
+                    if owner == station_id {
+                        m.clone()
+                    } else {
+                        opaque_reference(receipt_no)
+                    }
+                },
+            ),
+        ),
+        None => None,
+    };
     let mut event = ResultEvent {
         cursor,
         packet_id: packet_id.into(),
         station_id: station_id.into(),
         status: outcome.status,
-        matched_packet: outcome.matched,
+        matched_packet: matched,
         reason: outcome.reason,
         at,
         signature: String::new(),
@@ -726,6 +804,12 @@ pub(crate) fn publish(
         params![cursor, packet_id, station_id, json],
     )?;
     Ok(())
+}
+
+/// How a result names a record of another station: its receipt number at the data center,
+/// which an adjudicator looks up there and which opens nothing anywhere else.
+pub fn opaque_reference(receipt_no: i64) -> String {
+    format!("DC-{receipt_no:08}")
 }
 
 async fn identity(State(gw): State<Gateway>) -> Json<rekam_packet::DcIdentity> {
@@ -880,15 +964,72 @@ async fn print_order(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Json<SignedPrintOrder>, Refusal> {
-    gw.authenticate(&method, &uri, &headers, &body_hash(b""))?;
+    let requester = gw.authenticate(&method, &uri, &headers, &body_hash(b""))?;
     tokio::task::spawn_blocking(move || {
+        let answer = gw.print_order_for(&requester, &packet_id);
+        let outcome = match &answer {
+            Ok(_) => "given".to_owned(),
+            Err(r) => format!("refused: {}", r.code),
+        };
+        gw.db().execute(
+            "INSERT INTO print_fetch (at, station_id, packet_id, outcome) VALUES (?1, ?2, ?3, ?4)",
+            params![gw.now(), requester, packet_id, outcome],
+        )?;
+        answer.map(Json)
+    })
+    .await
+    .map_err(Refusal::internal)?
+}
+
+/// The regency (kabupaten/kota) of a kecamatan code, dotted: `32.73` of `327301` or
+/// `32.73.01`.
+fn regency(kecamatan: &str) -> String {
+    let digits: String = kecamatan.chars().filter(char::is_ascii_digit).collect();
+    match (digits.get(..2), digits.get(2..4)) {
+        (Some(province), Some(regency)) => format!("{province}.{regency}"),
+        _ => kecamatan.to_owned(),
+    }
+}
+
+impl Gateway {
+    /// The signed print order of `packet_id`, if `requester` is the Dinas of the resident's
+    /// regency and the record is PRINT_READY_RECORD.
+    fn print_order_for(
+        &self,
+        requester: &str,
+        packet_id: &str,
+    ) -> Result<SignedPrintOrder, Refusal> {
         let (station_id, sealed, event) = {
-            let conn = gw.db();
-            let Some((station_id, sealed)) = conn
+            let conn = self.db();
+            let dinas_of: Option<String> = conn
                 .query_row(
-                    "SELECT station_id, sealed FROM packet WHERE packet_id = ?1",
-                    [&packet_id],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)),
+                    "SELECT regency FROM dinas_station WHERE station_id = ?1",
+                    [requester],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(dinas_of) = dinas_of else {
+                return Err(Refusal::new(
+                    StatusCode::FORBIDDEN,
+                    "PRINT_ORDER_FORBIDDEN",
+                    format!(
+                        "station {requester} is not registered as a Dinas station: print orders go to the Dinas of the resident's regency only (its station registers with a Dinas token)"
+                    ),
+                ));
+            };
+            let Some((station_id, sealed, kecamatan)) = conn
+                .query_row(
+                    "SELECT p.station_id, p.sealed, s.kecamatan
+                     FROM packet p JOIN station s ON s.station_id = p.station_id
+                     WHERE p.packet_id = ?1",
+                    [packet_id],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, Vec<u8>>(1)?,
+                            r.get::<_, String>(2)?,
+                        ))
+                    },
                 )
                 .optional()?
             else {
@@ -898,6 +1039,16 @@ async fn print_order(
                     format!("no packet {packet_id} at this data center"),
                 ));
             };
+            if regency(&kecamatan) != dinas_of {
+                return Err(Refusal::new(
+                    StatusCode::FORBIDDEN,
+                    "PRINT_ORDER_FORBIDDEN",
+                    format!(
+                        "packet {packet_id} was recorded in regency {}, and station {requester} is the Dinas of {dinas_of}: the Dinas of the resident's regency prints the card",
+                        regency(&kecamatan)
+                    ),
+                ));
+            }
             let event: Option<String> = conn
                 .query_row(
                     "SELECT event FROM result WHERE packet_id = ?1 ORDER BY cursor DESC LIMIT 1",
@@ -917,19 +1068,23 @@ async fn print_order(
                 format!("packet {packet_id} is {status:?}, not PRINT_READY_RECORD"),
             ));
         }
-        let rec = gw
+        let rec = self
             .open_recording(&station_id, &sealed)
             .map_err(Refusal::internal)?;
         let order = results::print_order(&rec).map_err(Refusal::internal)?;
         let bytes = serde_json::to_vec(&order).map_err(Refusal::internal)?;
-        Ok(Json(SignedPrintOrder::sign(
-            &gw.inner.dc,
-            &packet_id,
-            &bytes,
-        )))
-    })
-    .await
-    .map_err(Refusal::internal)?
+        Ok(SignedPrintOrder::sign(&self.inner.dc, packet_id, &bytes))
+    }
+
+    /// Every print order fetch, granted or refused, oldest first: (Unix seconds, station,
+    /// packet, outcome).
+    pub fn print_fetches(&self) -> Result<Vec<(i64, String, String, String)>, crate::GatewayError> {
+        let conn = self.db();
+        let mut stmt = conn
+            .prepare("SELECT at, station_id, packet_id, outcome FROM print_fetch ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 }
 
 async fn heartbeat(

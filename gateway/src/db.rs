@@ -95,6 +95,22 @@ CREATE TABLE IF NOT EXISTS person (
     irises     BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS person_by_nik ON person (nik);
+CREATE TABLE IF NOT EXISTS token_role (
+    token TEXT PRIMARY KEY REFERENCES token (token),
+    role  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dinas_station (
+    station_id TEXT PRIMARY KEY REFERENCES station (station_id),
+    regency    TEXT NOT NULL,
+    granted_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS print_fetch (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         INTEGER NOT NULL,
+    station_id TEXT NOT NULL,
+    packet_id  TEXT NOT NULL,
+    outcome    TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS key_revocation (
     key_id     TEXT PRIMARY KEY REFERENCES station_key (key_id),
     station_id TEXT NOT NULL,

@@ -58,6 +58,16 @@ pub struct Config {
     pub token_lifetime: Duration,
 }
 
+/// What a station registered with a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StationRole {
+    /// Records residents of its kecamatan and sends their packets (every station).
+    Counter,
+    /// Also the Dinas of its regency: fetches the print orders of that regency's residents
+    /// (each fetch audited).
+    Dinas,
+}
+
 /// A registration token's default lifetime: seven days.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -297,13 +307,27 @@ impl Gateway {
 
     /// Issues a one-time registration token for `station_id`.
     pub fn issue_token(&self, station_id: &str) -> Result<String> {
+        self.issue_token_for(station_id, StationRole::Counter)
+    }
+
+    /// A one-time registration token for `station_id` in `role`.
+    pub fn issue_token_for(&self, station_id: &str, role: StationRole) -> Result<String> {
         let mut raw = [0u8; 16];
         getrandom::fill(&mut raw).map_err(|e| GatewayError::NoRandomness(e.to_string()))?;
         let token = hex::encode(raw);
-        self.db().execute(
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        tx.execute(
             "INSERT INTO token (token, station_id, issued_at) VALUES (?1, ?2, ?3)",
             rusqlite::params![token, station_id, self.now()],
         )?;
+        if role == StationRole::Dinas {
+            tx.execute(
+                "INSERT INTO token_role (token, role) VALUES (?1, 'dinas')",
+                [&token],
+            )?;
+        }
+        tx.commit()?;
         Ok(token)
     }
 

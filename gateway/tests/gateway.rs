@@ -242,7 +242,7 @@ fn an_upload_cut_mid_body_resumes_from_the_gateway_offset() {
 }
 
 #[test]
-fn duplicates_by_nik_and_by_biometrics_name_the_first_packet() {
+fn duplicates_by_nik_and_by_biometrics_name_the_first_record() {
     let dc = start_gateway(|_| {});
     let dir = tempfile::tempdir().unwrap();
     let mut a = station(dir.path(), "KEC-D-01");
@@ -263,7 +263,8 @@ fn duplicates_by_nik_and_by_biometrics_name_the_first_packet() {
     cb.send(&bytes, &dc.identity).unwrap();
     let dup = final_result(&cb, &dc, &second.entry.enrollment_id);
     assert_eq!(dup.status, Status::DuplicateRecord);
-    assert_eq!(dup.matched_packet.as_deref(), Some(first_id.as_str()));
+    // Another station's record: named by the data center's reference, not its packet id.
+    assert_eq!(dup.matched_packet.as_deref(), Some("DC-00000001"));
 
     // The same fingers and irises under another NIK: the biometric engine finds the person.
     let mut c = station(dir.path(), "KEC-D-03");
@@ -280,7 +281,9 @@ fn duplicates_by_nik_and_by_biometrics_name_the_first_packet() {
     cc.send(&bytes, &dc.identity).unwrap();
     let dup = final_result(&cc, &dc, &third.entry.enrollment_id);
     assert_eq!(dup.status, Status::DuplicateRecord, "{dup:?}");
-    assert_eq!(dup.matched_packet.as_deref(), Some(first_id.as_str()));
+    assert_eq!(dup.matched_packet.as_deref(), Some("DC-00000001"));
+    // (A station's own earlier record is named by its packet id: the crash campaigns check
+    // that every such name is one of the station's own recordings.)
     assert!(
         dup.reason
             .as_deref()
@@ -906,5 +909,125 @@ fn an_audit_head_that_goes_back_or_forks_is_flagged() {
     assert_eq!(
         refused(beat("not a head").unwrap_err()),
         "AUDIT_HEAD_MALFORMED"
+    );
+}
+
+/// A print order holds the resident's biodata, portrait and card templates: it goes to the
+/// Dinas of the resident's regency only, and every fetch is kept, given or refused.
+#[test]
+fn print_orders_go_only_to_the_dinas_of_the_residents_regency() {
+    use rekam_gateway::StationRole;
+    let dc = start_gateway(|c| c.tls = true);
+    let dir = tempfile::tempdir().unwrap();
+    let mut counter = station(dir.path(), "KEC-O-01");
+    let c = register(&dc, &mut counter);
+    let (sealed, bytes) = seal(&mut counter, &resident(41));
+    let packet = sealed.entry.enrollment_id.clone();
+    c.send(&bytes, &dc.identity).unwrap();
+    assert_eq!(
+        final_result(&c, &dc, &packet).status,
+        Status::PrintReadyRecord
+    );
+
+    // The counter that recorded the resident is not the Dinas.
+    assert_eq!(
+        refused(c.print_order(&packet, &dc.identity).unwrap_err()),
+        "PRINT_ORDER_FORBIDDEN"
+    );
+    // The Dinas of another regency (Kota Cirebon, 32.74) neither.
+    let mut elsewhere = station_in(dir.path(), "DINAS-3274", "32.74.01");
+    let other = register_as(&dc, &mut elsewhere, StationRole::Dinas);
+    match other.print_order(&packet, &dc.identity).unwrap_err() {
+        SyncError::Refused { code, message, .. } => {
+            assert_eq!(code, "PRINT_ORDER_FORBIDDEN");
+            assert!(message.contains("regency 32.73"), "{message}");
+        }
+        e => panic!("{e}"),
+    }
+    // The Dinas of Kota Bandung (32.73), from a station in another of its kecamatan.
+    let mut dinas = station_in(dir.path(), "DINAS-3273", "32.73.02");
+    let d = register_as(&dc, &mut dinas, StationRole::Dinas);
+    let order: rekam::domain::print_order::PrintOrder =
+        serde_json::from_slice(&d.print_order(&packet, &dc.identity).unwrap()).unwrap();
+    assert_eq!(order.packet_id, packet);
+    assert_eq!(
+        refused(
+            d.print_order("00000000-0000-4000-8000-000000000000", &dc.identity)
+                .unwrap_err()
+        ),
+        "UNKNOWN_PACKET"
+    );
+
+    let log = dc.gw.print_fetches().unwrap();
+    let seen: Vec<(&str, &str)> = log
+        .iter()
+        .map(|(_, s, _, o)| (s.as_str(), o.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("KEC-O-01", "refused: PRINT_ORDER_FORBIDDEN"),
+            ("DINAS-3274", "refused: PRINT_ORDER_FORBIDDEN"),
+            ("DINAS-3273", "given"),
+            ("DINAS-3273", "refused: UNKNOWN_PACKET"),
+        ]
+    );
+}
+
+/// Packet ids are printed on summons letters. A registered station that seals a packet of its
+/// own under another station's id before the genuine one arrives: the genuine packet is
+/// refused as a conflict (packets are keyed by id alone until issue 27 keys them by station
+/// too), and both stations are flagged for the Dinas, so the squatting is seen the moment the
+/// genuine station sends.
+#[test]
+fn a_packet_id_taken_by_another_station_flags_both() {
+    use rekam_packet::envelope::{Header, PacketId, SealedPacket};
+    let dc = start_gateway(|c| c.tls = true);
+    let dir = tempfile::tempdir().unwrap();
+    let mut victim = station(dir.path(), "KEC-S-01");
+    let cv = register(&dc, &mut victim);
+    let mut rogue = station(dir.path(), "KEC-S-02");
+    let cr = register(&dc, &mut rogue);
+    let (genuine, genuine_bytes) = seal(&mut victim, &resident(51));
+    let id = genuine.entry.enrollment_id.clone();
+
+    // The rogue station seals a resident of its own under the victim's packet id.
+    let mut rec = resident(52).recording;
+    rec.manifest.packet_id = id.clone();
+    rec.manifest.station_id = "KEC-S-02".into();
+    rec.manifest.kecamatan = "327301".into();
+    let key = rogue.signing_key().unwrap();
+    let squatted = SealedPacket::seal(
+        &rec.to_contents().unwrap(),
+        Header {
+            packet_id: PacketId::parse(&id).unwrap(),
+            station_id: "KEC-S-02".into(),
+            station_key: key.id(),
+            dc_key: dc.identity.packet_key.id,
+            sealed_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+        },
+        &key,
+        &dc.identity,
+        rekam::packet::DEFAULT_BUDGET,
+    )
+    .unwrap();
+    cr.send(squatted.as_bytes(), &dc.identity).unwrap();
+
+    match cv.send(&genuine_bytes, &dc.identity).unwrap_err() {
+        SyncError::Refused { code, message, .. } => {
+            assert_eq!(code, "PACKET_CONFLICT");
+            assert!(message.contains("call the Dinas"), "{message}");
+        }
+        e => panic!("{e}"),
+    }
+    let victim_alarms = dc.gw.audit_alarms("KEC-S-01").unwrap();
+    assert!(
+        victim_alarms[0].contains("recorded already from station KEC-S-02"),
+        "{victim_alarms:?}"
+    );
+    let rogue_alarms = dc.gw.audit_alarms("KEC-S-02").unwrap();
+    assert!(
+        rogue_alarms[0].contains("sent a packet under the id"),
+        "{rogue_alarms:?}"
     );
 }

@@ -406,7 +406,9 @@ pub struct ResultEvent {
     pub station_id: String,
     /// The status.
     pub status: Status,
-    /// For a duplicate: the packet recorded first.
+    /// For a duplicate or an adjudication: the record it matched. The packet id when the
+    /// same station recorded it; another station's record by the data center's reference
+    /// (`DC-<receipt number>`), never its packet id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matched_packet: Option<String>,
     /// Why, in plain words (a failure's cause, a duplicate's evidence).

@@ -218,8 +218,12 @@ fn a_counter_day_in_the_real_webview() {
     let dc_url = format!("http://{}", running.addr);
     {
         let mut counter = Counter::open(dir.path(), "BDG-E2E-01", 0).unwrap();
+        // The counter also serves the Dinas here (its administrator personalises cards).
         let token = gw
-            .issue_token(&counter.station.identity().station_id)
+            .issue_token_for(
+                &counter.station.identity().station_id,
+                rekam_gateway::StationRole::Dinas,
+            )
             .unwrap();
         let answered = rekam_sync::register(
             &dc_url,

@@ -176,6 +176,12 @@ pub enum WorkflowError {
     /// Personalisation of a record that is not print-ready.
     #[error("record {0} is not PRINT_READY_RECORD")]
     NotPrintReady(String),
+    /// A print order this station may not fetch: it is not the Dinas of the resident's
+    /// regency.
+    #[error(
+        "this station may not fetch the print order of record {0}: print orders go to the Dinas of the resident's regency only"
+    )]
+    PrintOrderForbidden(String),
     /// The population database did not answer.
     #[error("the population database (SIAK) did not answer: {0}")]
     SiakUnavailable(String),
@@ -312,6 +318,7 @@ impl WorkflowError {
             WorkflowError::ChipDataRejected => "CHIP_DATA_REJECTED",
             WorkflowError::ReissueEvidence(_) => "REISSUE_EVIDENCE_MISSING",
             WorkflowError::NotPrintReady(_) => "NOT_PRINT_READY",
+            WorkflowError::PrintOrderForbidden(_) => "PRINT_ORDER_FORBIDDEN",
             WorkflowError::SiakUnavailable(_) => "SIAK_UNAVAILABLE",
             WorkflowError::SiakNotConfigured => "SIAK_NOT_CONFIGURED",
             WorkflowError::NoPopulationData => "NO_POPULATION_DATA",
@@ -399,6 +406,11 @@ impl Localized for WorkflowError {
             }
             WorkflowError::NotPrintReady(id) => format!(
                 "Rekaman {id} belum berstatus PRINT_READY_RECORD dari DC: belum boleh dicetak"
+            ),
+            WorkflowError::PrintOrderForbidden(id) => format!(
+                "Stasiun ini tidak berhak mengambil data cetak rekaman {id}: data cetak hanya untuk \
+                 Dinas kabupaten/kota tempat penduduk direkam (stasiun Dinas didaftarkan dengan \
+                 token Dinas dari administrator DC)"
             ),
             WorkflowError::SiakUnavailable(why) => format!(
                 "Database kependudukan (SIAK) tidak menjawab ({why}): periksa jaringan ke SIAK, \

@@ -28,6 +28,9 @@ pub fn fetch_order(station: &Station, cfg: &SyncConfig, packet_id: &str) -> Resu
             SyncError::Refused { code, .. } if code == "NOT_PRINT_READY" => {
                 WorkflowError::NotPrintReady(packet_id.to_owned()).into()
             }
+            SyncError::Refused { code, .. } if code == "PRINT_ORDER_FORBIDDEN" => {
+                WorkflowError::PrintOrderForbidden(packet_id.to_owned()).into()
+            }
             other => Error::Sync(other.to_string()),
         })?;
     serde_json::from_slice(&bytes).map_err(|e| Error::PrintOrderInvalid(e.to_string()))

@@ -53,11 +53,16 @@ pub fn start_gateway_at(clock: Arc<dyn Clock>, edit: impl FnOnce(&mut Config)) -
 }
 
 pub fn station(dir: &Path, id: &str) -> Station {
+    station_in(dir, id, "32.73.01")
+}
+
+/// A station of `kecamatan`.
+pub fn station_in(dir: &Path, id: &str, kecamatan: &str) -> Station {
     Station::init(
         InitOptions {
             paths: StationPaths::new(dir.join(id), None),
             station_id: Some(id.into()),
-            kecamatan: RegionCode::parse("32.73.01").unwrap(),
+            kecamatan: RegionCode::parse(kecamatan).unwrap(),
             actor: "test".into(),
         },
         Arc::new(SystemClock),
@@ -66,7 +71,15 @@ pub fn station(dir: &Path, id: &str) -> Station {
 }
 
 pub fn register(dc: &Dc, s: &mut Station) -> DcClient {
-    let token = dc.gw.issue_token(&s.identity().station_id).unwrap();
+    register_as(dc, s, rekam_gateway::StationRole::Counter)
+}
+
+/// Registers `s` in `role`.
+pub fn register_as(dc: &Dc, s: &mut Station, role: rekam_gateway::StationRole) -> DcClient {
+    let token = dc
+        .gw
+        .issue_token_for(&s.identity().station_id, role)
+        .unwrap();
     let answered = rekam_sync::register(
         &dc.url,
         Some(&dc.identity),
