@@ -24,6 +24,32 @@ pub(crate) fn sync_parent(path: &Path) -> Result<()> {
     sync_dir(parent)
 }
 
+/// Writes `bytes` to `path` through a synced `<path>.part` (readable by the owner only) and a
+/// rename over `path`: a reader sees the old file or the new one, never half of either. With
+/// `durable`, the directory is synced too, so the rename itself is on the disk.
+pub(crate) fn replace_file(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
+    use std::io::Write;
+    let mut part = path.as_os_str().to_owned();
+    part.push(".part");
+    let part = std::path::PathBuf::from(part);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&part).map_err(|e| Error::io(&part, e))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Error::io(&part, e))?;
+    std::fs::rename(&part, path).map_err(|e| Error::io(path, e))?;
+    if durable {
+        sync_parent(path)?;
+    }
+    Ok(())
+}
+
 /// Creates `dir` and its missing parents (readable by the owner only with `private`), each new
 /// name synced into its parent before the next is made.
 pub(crate) fn create_dir_all(dir: &Path, private: bool) -> Result<()> {

@@ -48,6 +48,22 @@ pub enum Error {
          (`rekam restore`)"
     )]
     WrongKey(PathBuf),
+    /// The key slot file is damaged or of an unknown format.
+    #[error("the station's key slots: {problem}")]
+    KeySlots {
+        /// What is wrong.
+        problem: String,
+    },
+    /// Another program has the store open, where this needs it alone.
+    #[error(
+        "another program has the station's store open (the app or its background sync): close it and try again"
+    )]
+    StoreBusy,
+    /// The station's store is sealed and nobody has opened it.
+    #[error(
+        "the station is locked: its store opens with an operator's password (log in), or the Dinas's recovery key"
+    )]
+    Locked(PathBuf),
     /// The key file is missing, unreadable, malformed or too open.
     #[error("key file {path}: {problem}")]
     KeyFile {
@@ -232,6 +248,9 @@ pub enum Error {
     /// An operator id that is taken.
     #[error("operator {0} already exists")]
     OperatorExists(String),
+    /// An operator id this station does not know.
+    #[error("there is no operator {0} at this station")]
+    OperatorUnknown(String),
     /// A password too short.
     #[error("a password needs at least {0} characters")]
     WeakPassword(usize),
@@ -338,6 +357,9 @@ impl Error {
             Error::StationRegionLevel(_) => "STATION_REGION_LEVEL",
             Error::WrongKey(_) => "WRONG_KEY",
             Error::KeyFile { .. } => "KEY_FILE",
+            Error::KeySlots { .. } => "KEY_SLOTS",
+            Error::Locked(_) => "STATION_LOCKED",
+            Error::StoreBusy => "STORE_BUSY",
             Error::NewerSchema { .. } => "NEWER_SCHEMA",
             Error::NoRandomness(_) => "NO_RANDOMNESS",
             Error::NoEncryption => "NO_ENCRYPTION",
@@ -364,6 +386,7 @@ impl Error {
             Error::PopulationSignerInvalid => "POPULATION_SIGNER_INVALID",
             Error::Workflow(e) => e.code(),
             Error::OperatorExists(_) => "OPERATOR_EXISTS",
+            Error::OperatorUnknown(_) => "OPERATOR_UNKNOWN",
             Error::WeakPassword(_) => "WEAK_PASSWORD",
             Error::Sync(_) => "SYNC",
             Error::DiskFull { .. } => "DISK_FULL",
@@ -413,6 +436,16 @@ impl Localized for Error {
             Error::KeyFile { path, problem } => {
                 format!("Berkas kunci {}: {problem}", path.display())
             }
+            Error::KeySlots { problem } => format!(
+                "Slot kunci stasiun bermasalah ({problem}): jangan hapus apa pun; hubungi teknisi \
+                 atau Dinas (pemulihan dengan kunci Dinas: `rekam recover`)"
+            ),
+            Error::StoreBusy => "Program lain sedang membuka penyimpanan stasiun (aplikasi atau \
+                                  sinkronisasi latarnya): tutup dulu, lalu ulangi"
+                .into(),
+            Error::Locked(_) => "Stasiun terkunci: masuk dengan kata sandi operator untuk \
+                                 membukanya"
+                .into(),
             Error::NewerSchema { found, supported } => format!(
                 "Basis data stasiun berversi skema {found}, lebih baru daripada yang dikenal \
                  aplikasi ini ({supported}): pasang Rekam versi yang lebih baru; tidak ada yang \
@@ -527,6 +560,7 @@ impl Localized for Error {
             ),
             Error::Workflow(e) => e.localized(lang),
             Error::OperatorExists(id) => format!("Operator {id} sudah ada: pilih ID lain"),
+            Error::OperatorUnknown(id) => format!("Tidak ada operator {id} di stasiun ini"),
             Error::WeakPassword(n) => format!("Kata sandi minimal {n} karakter"),
             Error::Sync(e) => format!("Sinkronisasi gagal ({e}): hubungi teknisi"),
             Error::DiskFull { free_mb, needed_mb } => format!(

@@ -29,7 +29,6 @@ use rekam_packet::protocol::{
 };
 use rekam_packet::sha256;
 use serde::Serialize;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// What an export did.
@@ -48,19 +47,8 @@ pub struct ExportReport {
     pub signed: bool,
 }
 
-/// Writes `bytes` to `path` through a synced `.part` file and a rename; with `durable`, the
-/// directory is synced too, so the rename itself is on the disk.
 fn write_synced(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
-    let part = path.with_extension("part");
-    let mut f = std::fs::File::create(&part).map_err(|e| Error::io(&part, e))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| Error::io(&part, e))?;
-    std::fs::rename(&part, path).map_err(|e| Error::io(path, e))?;
-    if durable && let Some(dir) = path.parent() {
-        sync_dir(dir)?;
-    }
-    Ok(())
+    crate::durable::replace_file(path, bytes, durable)
 }
 
 fn whole(path: &Path, sha: &str) -> bool {

@@ -19,6 +19,7 @@ use crate::domain::region::{
     ATTRIBUTION, EmbeddedRegions, RegionCode, RegionDirectory, RegionLevel,
 };
 use crate::packet::{DEFAULT_BUDGET, PacketId, Recording};
+use crate::store::slots::{KeySlots, PASSWORD_KDF, RecoveryKey, SlotInfo, SlotKind};
 use crate::store::{
     IndexRow, JournalEntry, JournalStats, NewEnrollment, NewVisit, StationRow, Store, StoreKey,
     create_private_dir, fill_random, read_secret, write_secret,
@@ -98,19 +99,87 @@ pub struct InitOptions {
     pub actor: String,
 }
 
+/// How a station's store is opened.
+pub enum Unlock<'a> {
+    /// With the key file ([`StationPaths::key_file`]): a station set up without key slots (a
+    /// test, a key on removable media, a station from before slots).
+    KeyFile,
+    /// With an operator's password slot.
+    Password {
+        /// The operator.
+        operator_id: &'a str,
+        /// Their password.
+        password: &'a str,
+    },
+    /// With the Dinas's recovery key.
+    Recovery(&'a RecoveryKey),
+}
+
+impl std::fmt::Debug for Unlock<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unlock::KeyFile => f.write_str("KeyFile"),
+            Unlock::Password { operator_id, .. } => write!(f, "Password({operator_id})"),
+            Unlock::Recovery(k) => write!(f, "Recovery({})", k.id()),
+        }
+    }
+}
+
+/// The first way into a station set up with key slots.
+#[derive(Debug)]
+pub struct FirstSlot<'a> {
+    /// The first operator (a supervisor or the Dinas's administrator), added right after.
+    pub operator_id: &'a str,
+    /// Their password.
+    pub password: &'a str,
+    /// The Dinas's recovery public key, if the Dinas gave one (strongly advised: without it,
+    /// a station whose operators all forget their passwords opens only from a backup).
+    pub recovery: Option<[u8; 32]>,
+}
+
 /// An open station.
 #[derive(Debug)]
 pub struct Station {
     paths: StationPaths,
     store: Store,
     row: StationRow,
+    /// The store key, kept while the station is open to put it in new slots.
+    key: StoreKey,
+    /// Whether the store key is in key slots (and the signing key inside the store).
+    sealed: bool,
 }
+
+/// Secret names inside the store.
+const SIGNING: &str = "signing";
+const SIGNING_NEXT: &str = "signing.next";
 
 impl Station {
     /// Sets up a new station: a private data directory, a fresh key, an encrypted database
     /// with the region master data, and the first audit entry. Refuses a directory that already
-    /// holds a station.
+    /// holds a station. The store key is written to [`StationPaths::key_file`]: for tests and
+    /// a key kept on removable media; a counter's station is set up with
+    /// [`Station::init_sealed`].
     pub fn init(opts: InitOptions, clock: Arc<dyn Clock>) -> Result<Station> {
+        Station::create(opts, None, clock)
+    }
+
+    /// Sets up a new station whose store key is never written in clear: it lives in key
+    /// slots (`keyslots.json`), the first for `first`'s password (and one for the Dinas's
+    /// recovery key), and the signing key lives inside the store. Add `first` as an operator
+    /// next; until then the password opens the store but no one can log in.
+    pub fn init_sealed(
+        opts: InitOptions,
+        first: &FirstSlot<'_>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Station> {
+        Station::create(opts, Some(first), clock)
+    }
+
+    fn create(
+        opts: InitOptions,
+        first: Option<&FirstSlot<'_>>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Station> {
         let paths = opts.paths;
         if paths.db().exists() {
             return Err(Error::AlreadyInitialised(paths.data_dir.clone()));
@@ -131,9 +200,25 @@ impl Station {
         };
         create_private_dir(&paths.data_dir)?;
         let key = StoreKey::generate()?;
-        key.write_new(&paths.key_file)?;
-        write_secret(&paths.signing_key_file(), &StationKey::generate()?.to_hex())?;
+        let signing = StationKey::generate()?;
+        match first {
+            None => {
+                key.write_new(&paths.key_file)?;
+                write_secret(&paths.signing_key_file(), &signing.to_hex())?;
+            }
+            Some(first) => {
+                let mut slots = KeySlots::new(&station_id);
+                slots.set_password(&key, first.operator_id, first.password, PASSWORD_KDF)?;
+                if let Some(public) = &first.recovery {
+                    slots.set_recovery(&key, public)?;
+                }
+                slots.write(&KeySlots::path(&paths.data_dir))?;
+            }
+        }
         let mut store = Store::create(&paths.db(), &key, clock.clone())?;
+        if first.is_some() {
+            store.set_secret(SIGNING, &signing.to_hex())?;
+        }
         load_regions(&mut store)?;
         let row = StationRow {
             station_id,
@@ -141,21 +226,68 @@ impl Station {
             created_at: rfc3339(clock.now()),
         };
         store.insert_station(&row, &opts.actor)?;
-        tracing::info!(station = %row.station_id, kecamatan = %row.kecamatan, "station initialised");
+        if let Some(first) = first {
+            store.append_audit(
+                &AuditEvent::new(&opts.actor, "station.slots.create", &row.station_id).with_detail(
+                    serde_json::json!({
+                        "password": first.operator_id,
+                        "recovery": first.recovery.is_some(),
+                    }),
+                ),
+            )?;
+        }
+        tracing::info!(station = %row.station_id, kecamatan = %row.kecamatan, sealed = first.is_some(), "station initialised");
         store.checkpoint()?;
-        Ok(Station { paths, store, row })
+        Ok(Station {
+            paths,
+            store,
+            row,
+            key,
+            sealed: first.is_some(),
+        })
     }
 
-    /// Opens the station in `paths`, migrating its database and refreshing its region data if
-    /// this build carries newer data.
+    /// Whether the station in `data_dir` keeps its store key in key slots.
+    pub fn is_sealed(data_dir: &std::path::Path) -> bool {
+        KeySlots::path(data_dir).exists() || KeySlots::next_path(data_dir).exists()
+    }
+
+    /// Opens the station in `paths` with its key file (see [`Station::open_with`]).
     pub fn open(paths: StationPaths, clock: Arc<dyn Clock>) -> Result<Station> {
+        Station::open_with(paths, &Unlock::KeyFile, clock)
+    }
+
+    /// Opens the station in `paths` with `unlock`, migrating its database and refreshing its
+    /// region data if this build carries newer data. A station with key slots opens only
+    /// through a slot: [`Unlock::KeyFile`] answers [`Error::Locked`]; a wrong password or an
+    /// operator without a slot answers a login failure that does not say which.
+    pub fn open_with(
+        paths: StationPaths,
+        unlock: &Unlock<'_>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Station> {
         let db = paths.db();
         if !db.exists() {
             return Err(Error::NotInitialised(paths.data_dir.clone()));
         }
-        let key = StoreKey::read(&paths.key_file)?;
-        let mut store = Store::open(&db, &key, clock)?;
-        drop(key);
+        let sealed = Station::is_sealed(&paths.data_dir);
+        let (key, mut store) = if sealed {
+            open_sealed(&paths, unlock, clock)?
+        } else {
+            let key = match unlock {
+                Unlock::KeyFile => StoreKey::read(&paths.key_file)?,
+                _ => {
+                    return Err(Error::KeySlots {
+                        problem: format!(
+                            "the station in {} has no key slots: it opens with its key file",
+                            paths.data_dir.display()
+                        ),
+                    });
+                }
+            };
+            let store = Store::open(&db, &key, clock)?;
+            (key, store)
+        };
         if store.regions_version()?.as_deref() != Some(EmbeddedRegions::version().as_str()) {
             load_regions(&mut store)?;
         }
@@ -165,7 +297,7 @@ impl Station {
         // A station set up before packets existed gets its signing key now; one that is
         // registered must never silently get a new key (the data center would refuse it).
         let signing = paths.signing_key_file();
-        if !signing.exists() && store.data_center()?.is_none() {
+        if !sealed && !signing.exists() && store.data_center()?.is_none() {
             write_secret(&signing, &StationKey::generate()?.to_hex())?;
             store.append_audit(&AuditEvent::new(
                 "system",
@@ -174,7 +306,13 @@ impl Station {
             ))?;
         }
         store.checkpoint()?;
-        Ok(Station { paths, store, row })
+        Ok(Station {
+            paths,
+            store,
+            row,
+            key,
+            sealed,
+        })
     }
 
     /// Refuses with [`Error::DiskFull`] when the data directory's disk has less than
@@ -248,10 +386,151 @@ impl Station {
         })
     }
 
+    // ----- key slots ---------------------------------------------------------------------
+
+    /// Whether the store key is in key slots.
+    pub fn is_sealed_station(&self) -> bool {
+        self.sealed
+    }
+
+    /// The key slots (no key material); `None` for a station opened by its key file.
+    pub fn key_slots(&self) -> Result<Option<Vec<SlotInfo>>> {
+        if !self.sealed {
+            return Ok(None);
+        }
+        Ok(Some(self.read_slots()?.list()))
+    }
+
+    fn read_slots(&self) -> Result<KeySlots> {
+        KeySlots::read(&KeySlots::path(&self.paths.data_dir))?.ok_or_else(|| Error::KeySlots {
+            problem: "keyslots.json is missing".into(),
+        })
+    }
+
+    /// Gives `operator_id` a password slot (or a new password in theirs): adding an operator,
+    /// resetting a password. Nothing to do on a station opened by its key file.
+    pub fn set_password_slot(
+        &mut self,
+        operator_id: &str,
+        password: &str,
+        actor: &str,
+    ) -> Result<()> {
+        if !self.sealed {
+            return Ok(());
+        }
+        let mut slots = self.read_slots()?;
+        slots.set_password(&self.key, operator_id, password, PASSWORD_KDF)?;
+        slots.write(&KeySlots::path(&self.paths.data_dir))?;
+        self.store.append_audit(&AuditEvent::new(
+            actor,
+            "station.slots.password",
+            operator_id,
+        ))?;
+        Ok(())
+    }
+
+    /// Seals the store key to the Dinas's recovery public key (replacing an earlier one).
+    pub fn set_recovery_slot(&mut self, public: &[u8; 32], actor: &str) -> Result<()> {
+        if !self.sealed {
+            return Err(Error::KeySlots {
+                problem: "a station opened by its key file has no slots".into(),
+            });
+        }
+        let mut slots = self.read_slots()?;
+        slots.set_recovery(&self.key, public)?;
+        slots.write(&KeySlots::path(&self.paths.data_dir))?;
+        self.store.append_audit(&AuditEvent::new(
+            actor,
+            "station.slots.recovery",
+            &self.row.station_id,
+        ))?;
+        Ok(())
+    }
+
+    /// Removes `operator_id`'s slot and re-keys the store, so their password opens nothing,
+    /// not even slots copied before: a new store key, sealed into every remaining slot
+    /// (`keyslots.json.next`), the database copied under it and renamed over the old one, then
+    /// the new slots renamed into place. A kill at any point leaves a station that opens with
+    /// every remaining slot ([`Station::open_with`] settles a re-key cut off). Needs the store
+    /// alone: refused with [`Error::StoreBusy`] while the app or its sync has it open.
+    pub fn remove_password_slot(mut self, operator_id: &str, actor: &str) -> Result<Station> {
+        if !self.sealed {
+            return Ok(self);
+        }
+        let mut slots = self.read_slots()?;
+        if !slots.remove(SlotKind::Password, operator_id) {
+            return Ok(self);
+        }
+        if !slots.list().iter().any(|s| s.kind == SlotKind::Password) {
+            return Err(Error::KeySlots {
+                problem: format!(
+                    "{operator_id} holds the last password slot: add another operator first"
+                ),
+            });
+        }
+        self.store
+            .append_audit(&AuditEvent::new(actor, "station.slots.remove", operator_id))?;
+        let key = StoreKey::generate()?;
+        let next = slots.resealed(&key)?;
+        let data_dir = self.paths.data_dir.clone();
+        let (next_path, rekeyed) = (KeySlots::next_path(&data_dir), rekeyed_db(&self.paths));
+        remove_if_present(&rekeyed)?;
+        next.write(&next_path)?;
+        if let Err(e) = self.store.export_rekeyed(&rekeyed, &key) {
+            // Nothing changed: the old slots and the old database stand.
+            remove_if_present(&rekeyed)?;
+            remove_if_present(&next_path)?;
+            return Err(e);
+        }
+        let (paths, clock) = (self.paths.clone(), self.store.clock().clone());
+        drop(self);
+        let db = paths.db();
+        // The old database is checkpointed and out of WAL mode: its -wal holds nothing.
+        for side in ["-wal", "-shm"] {
+            let mut p = db.as_os_str().to_owned();
+            p.push(side);
+            remove_if_present(std::path::Path::new(&p))?;
+        }
+        std::fs::rename(&rekeyed, &db).map_err(|e| Error::io(&db, e))?;
+        crate::durable::sync_dir(&data_dir)?;
+        std::fs::rename(&next_path, KeySlots::path(&data_dir))
+            .map_err(|e| Error::io(&next_path, e))?;
+        crate::durable::sync_dir(&data_dir)?;
+        let mut station = Station::open_with_key(paths, key, clock)?;
+        station.store.append_audit(
+            &AuditEvent::new(actor, "station.rekey", &station.row.station_id)
+                .with_detail(serde_json::json!({ "removed": operator_id })),
+        )?;
+        Ok(station)
+    }
+
+    /// Opens a sealed station with a store key already unwrapped.
+    fn open_with_key(paths: StationPaths, key: StoreKey, clock: Arc<dyn Clock>) -> Result<Station> {
+        let store = Store::open(&paths.db(), &key, clock)?;
+        let row = store
+            .station()?
+            .ok_or_else(|| Error::NotInitialised(paths.data_dir.clone()))?;
+        Ok(Station {
+            paths,
+            store,
+            row,
+            key,
+            sealed: true,
+        })
+    }
+
     // ----- data center: registration, keys, sealing -----------------------------------------
 
     /// The station's signing key.
     pub fn signing_key(&self) -> Result<StationKey> {
+        if self.sealed {
+            let text = self.store.secret(SIGNING)?.ok_or_else(|| Error::KeySlots {
+                problem: "the signing key is missing from the store".into(),
+            })?;
+            return StationKey::from_hex(&text).map_err(|_| Error::KeySlots {
+                problem: "the signing key in the store is malformed".into(),
+            });
+        }
         let path = self.paths.signing_key_file();
         StationKey::from_hex(&read_secret(&path)?).map_err(|_| Error::KeyFile {
             path,
@@ -330,6 +609,17 @@ impl Station {
 
     /// The key of a rotation begun and not finished, waiting beside the signing key.
     pub fn pending_signing_key(&self) -> Result<Option<StationKey>> {
+        if self.sealed {
+            return self
+                .store
+                .secret(SIGNING_NEXT)?
+                .map(|text| {
+                    StationKey::from_hex(&text).map_err(|_| Error::KeySlots {
+                        problem: "the pending signing key in the store is malformed".into(),
+                    })
+                })
+                .transpose();
+        }
         let path = self.paths.next_signing_key_file();
         if !path.exists() {
             return Ok(None);
@@ -345,13 +635,17 @@ impl Station {
     /// Starts a key rotation: a new key, kept aside until the data center accepts the
     /// returned statement ([`Station::finish_key_rotation`]). A rotation started before and
     /// never finished is started again with a fresh key.
-    pub fn begin_key_rotation(&self) -> Result<KeyRotation> {
-        let next = self.paths.next_signing_key_file();
-        if next.exists() {
-            std::fs::remove_file(&next).map_err(|e| Error::io(&next, e))?;
-        }
+    pub fn begin_key_rotation(&mut self) -> Result<KeyRotation> {
         let new = StationKey::generate()?;
-        write_secret(&next, &new.to_hex())?;
+        if self.sealed {
+            self.store.set_secret(SIGNING_NEXT, &new.to_hex())?;
+        } else {
+            let next = self.paths.next_signing_key_file();
+            if next.exists() {
+                std::fs::remove_file(&next).map_err(|e| Error::io(&next, e))?;
+            }
+            write_secret(&next, &new.to_hex())?;
+        }
         Ok(KeyRotation::new(
             &self.signing_key()?,
             &new,
@@ -363,17 +657,27 @@ impl Station {
     /// Puts the new key in place once the data center has accepted it (an atomic rename; the
     /// old key is gone, packets it signed stay valid at the data center).
     pub fn finish_key_rotation(&mut self, actor: &str) -> Result<()> {
+        let old = self.signing_key()?.id();
+        let event = |new: rekam_packet::KeyId| {
+            AuditEvent::new(actor, "station.key.rotate", &self.row.station_id)
+                .with_detail(serde_json::json!({ "old": old.to_string(), "new": new.to_string() }))
+        };
+        if self.sealed {
+            let new = self.pending_signing_key()?.ok_or_else(|| Error::KeySlots {
+                problem: "no rotation is waiting to be finished".into(),
+            })?;
+            // The new key and its audit entry in one transaction.
+            return self
+                .store
+                .promote_secret(SIGNING_NEXT, SIGNING, &event(new.id()));
+        }
         let (next, current) = (
             self.paths.next_signing_key_file(),
             self.paths.signing_key_file(),
         );
-        let old = self.signing_key()?.id();
         std::fs::rename(&next, &current).map_err(|e| Error::io(&next, e))?;
         let new = self.signing_key()?.id();
-        self.store.append_audit(
-            &AuditEvent::new(actor, "station.key.rotate", &self.row.station_id)
-                .with_detail(serde_json::json!({ "old": old.to_string(), "new": new.to_string() })),
-        )?;
+        self.store.append_audit(&event(new))?;
         Ok(())
     }
 
@@ -571,4 +875,90 @@ fn generated_station_id(kecamatan: &RegionCode) -> Result<String> {
         kecamatan.compact(),
         hex::encode_upper(suffix)
     ))
+}
+
+/// The database copy a re-key writes before renaming it over the old one.
+fn rekeyed_db(paths: &StationPaths) -> PathBuf {
+    paths.data_dir.join(format!("{DB_FILE}.rekey"))
+}
+
+fn remove_if_present(path: &std::path::Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
+        _ => Ok(()),
+    }
+}
+
+/// The store key of a sealed station through `unlock`, and its store. Settles a re-key cut
+/// off: while `keyslots.json.next` exists the database is under the old key (before the
+/// rename) or the new one (after it); whichever slots' key opens it wins, and only a key
+/// that opened the database decides what is removed, so a wrong password touches nothing.
+fn open_sealed(
+    paths: &StationPaths,
+    unlock: &Unlock<'_>,
+    clock: Arc<dyn Clock>,
+) -> Result<(StoreKey, Store)> {
+    let data_dir = &paths.data_dir;
+    let key_of = |slots: &KeySlots| -> Result<Option<StoreKey>> {
+        match unlock {
+            Unlock::KeyFile => Err(Error::Locked(data_dir.clone())),
+            Unlock::Password {
+                operator_id,
+                password,
+            } => slots.open_with_password(operator_id, password),
+            Unlock::Recovery(k) => Ok(slots.open_with_recovery(k)),
+        }
+    };
+    let db = paths.db();
+    let try_open = |key: StoreKey| -> Result<Option<(StoreKey, Store)>> {
+        match Store::open(&db, &key, clock.clone()) {
+            Ok(store) => Ok(Some((key, store))),
+            Err(Error::WrongKey(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    };
+    let (current_path, next_path) = (KeySlots::path(data_dir), KeySlots::next_path(data_dir));
+    if let Some(next) = KeySlots::read(&next_path)? {
+        if let Some(key) = key_of(&next)?
+            && let Some(opened) = try_open(key)?
+        {
+            // The database was renamed: the new slots go in place.
+            std::fs::rename(&next_path, &current_path).map_err(|e| Error::io(&next_path, e))?;
+            crate::durable::sync_dir(data_dir)?;
+            return Ok(opened);
+        }
+        if let Some(current) = KeySlots::read(&current_path)?
+            && let Some(key) = key_of(&current)?
+            && let Some(opened) = try_open(key)?
+        {
+            // Cut off before the rename: the re-key never happened.
+            remove_if_present(&next_path)?;
+            remove_if_present(&rekeyed_db(paths))?;
+            return Ok(opened);
+        }
+        return Err(refused(unlock, data_dir));
+    }
+    let current = KeySlots::read(&current_path)?.ok_or_else(|| Error::KeySlots {
+        problem: "keyslots.json is missing".into(),
+    })?;
+    let Some(key) = key_of(&current)? else {
+        return Err(refused(unlock, data_dir));
+    };
+    let opened = try_open(key)?.ok_or_else(|| Error::WrongKey(db.clone()))?;
+    remove_if_present(&rekeyed_db(paths))?;
+    Ok(opened)
+}
+
+/// No slot opened: the same answer for an unknown operator and a wrong password.
+fn refused(unlock: &Unlock<'_>, data_dir: &std::path::Path) -> Error {
+    match unlock {
+        Unlock::KeyFile => Error::Locked(data_dir.to_owned()),
+        Unlock::Password { operator_id, .. } => {
+            tracing::warn!(operator = %operator_id, "no key slot opened with the password given");
+            crate::workflow::WorkflowError::LoginFailed.into()
+        }
+        Unlock::Recovery(k) => Error::KeySlots {
+            problem: format!("the recovery key {} opens no slot of this station", k.id()),
+        },
+    }
 }

@@ -165,7 +165,7 @@ fn register_then_rotate_and_every_refusal_says_what_to_do() {
     // key instead of throwing that key away.
     {
         let paths = rekam::station::StationPaths::new(&data, None);
-        let station = rekam::station::Station::open(paths, Arc::new(SystemClock)).unwrap();
+        let mut station = rekam::station::Station::open(paths, Arc::new(SystemClock)).unwrap();
         let rotation = station.begin_key_rotation().unwrap();
         let client =
             rekam::sync::client(&station, &rekam::sync::SyncConfig::new(url.clone())).unwrap();

@@ -14,7 +14,8 @@
 //!   pins at registration;
 //! - [`protocol`]: receipts, result events, request signatures and the JSON bodies of the
 //!   gateway API (`docs/gateway-api.yaml`), each signed over a fixed canonical text;
-//! - [`population`]: the Dinas's key and its signature on a population extract.
+//! - [`population`]: the Dinas's key and its signature on a population extract;
+//! - [`wrap`]: a short secret sealed to an X25519 key (the station's key slots).
 //!
 //! Pure: bytes in, bytes out, no files, no network, no clock (callers pass the time). Every
 //! parser takes untrusted bytes and refuses with a typed error, never a panic (fuzzed:
@@ -25,6 +26,7 @@ pub mod envelope;
 pub mod keys;
 pub mod population;
 pub mod protocol;
+pub mod wrap;
 
 pub use contents::Contents;
 pub use envelope::{Header, Opened, SealedPacket};

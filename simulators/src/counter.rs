@@ -19,7 +19,7 @@ use rekam::domain::eligibility::RecordingStatus;
 use rekam::domain::nik::Nik;
 use rekam::domain::region::RegionCode;
 use rekam::packet::ExceptionReason;
-use rekam::station::{InitOptions, Station, StationPaths};
+use rekam::station::{FirstSlot, InitOptions, Station, StationPaths, Unlock};
 use rekam::workflow::counter::{self, Action, Outcome};
 use rekam::workflow::operators::{self, Approval, NewOperator, Role, Session};
 use rekam::workflow::recording::{RecordingWorkflow, SealedRecording};
@@ -345,16 +345,50 @@ impl Counter {
         residents: u64,
         clock: Arc<dyn Clock>,
     ) -> Result<Counter> {
+        Self::set_up(dir, station_id, residents, clock, None)
+    }
+
+    /// [`Counter::open`] for a station whose store key lives in key slots: SPV-01's password
+    /// first (and the Dinas's `recovery` key), then a slot for each operator as they are added;
+    /// no key file anywhere.
+    pub fn open_sealed(
+        dir: &Path,
+        station_id: &str,
+        residents: u64,
+        recovery: Option<[u8; 32]>,
+    ) -> Result<Counter> {
+        let first = FirstSlot {
+            operator_id: "SPV-01",
+            password: PASSWORD,
+            recovery,
+        };
+        Self::set_up(
+            dir,
+            station_id,
+            residents,
+            Arc::new(SystemClock),
+            Some(&first),
+        )
+    }
+
+    fn set_up(
+        dir: &Path,
+        station_id: &str,
+        residents: u64,
+        clock: Arc<dyn Clock>,
+        sealed: Option<&FirstSlot<'_>>,
+    ) -> Result<Counter> {
         let devices = Devices::start(&bin_dir()?)?;
-        let mut station = Station::init(
-            InitOptions {
-                paths: StationPaths::new(dir.join(station_id), None),
-                station_id: Some(station_id.into()),
-                kecamatan: RegionCode::parse("32.73.01")?,
-                actor: "setup".into(),
-            },
-            clock.clone(),
-        )?;
+        let opts = InitOptions {
+            paths: StationPaths::new(dir.join(station_id), None),
+            station_id: Some(station_id.into()),
+            kecamatan: RegionCode::parse("32.73.01")?,
+            actor: "setup".into(),
+        };
+        let mut station = match sealed {
+            None => Station::init(opts, clock.clone())?,
+            Some(first) => Station::init_sealed(opts, first, clock.clone())?,
+        };
         let population = SynthPopulation::generate(residents, reference_date())?;
         for (id, name, role, who) in [
             ("OP-01", "Siti Operator", Role::Operator, OPERATOR),
@@ -376,6 +410,25 @@ impl Counter {
     ) -> Result<Counter> {
         let station = Station::open(
             StationPaths::new(dir.join(station_id), None),
+            Arc::new(SystemClock),
+        )?;
+        let population = SynthPopulation::generate(residents, reference_date())?;
+        Self::login(station, devices, population)
+    }
+
+    /// [`Counter::reopen`] for a station with key slots: OP-01's password opens the store.
+    pub fn reopen_sealed(
+        dir: &Path,
+        station_id: &str,
+        residents: u64,
+        devices: Devices,
+    ) -> Result<Counter> {
+        let station = Station::open_with(
+            StationPaths::new(dir.join(station_id), None),
+            &Unlock::Password {
+                operator_id: "OP-01",
+                password: PASSWORD,
+            },
             Arc::new(SystemClock),
         )?;
         let population = SynthPopulation::generate(residents, reference_date())?;

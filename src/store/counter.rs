@@ -34,6 +34,15 @@ pub struct OperatorRow {
     pub disabled: bool,
 }
 
+/// A change to an operator.
+#[derive(Debug, Clone, Copy)]
+pub enum OperatorChange<'a> {
+    /// A new password (its Argon2id hash).
+    Password(&'a str),
+    /// Disabled (never deleted).
+    Disable,
+}
+
 /// How long a step of a visit took, against the SOP's standard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepTime {
@@ -189,6 +198,36 @@ impl Store {
         let event = AuditEvent::new(actor, "operator.add", &row.operator_id)
             .with_detail(serde_json::json!({ "role": row.role }));
         append_audit_tx(&tx, &station_id, &event, self.clock.as_ref())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Changes an operator's password hash or disables them, with `event` audited in the same
+    /// transaction; refuses an unknown operator.
+    pub fn update_operator(
+        &mut self,
+        operator_id: &str,
+        change: OperatorChange<'_>,
+        event: &AuditEvent,
+    ) -> Result<()> {
+        let station_id = self.station_id()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = match change {
+            OperatorChange::Password(hash) => tx.execute(
+                "UPDATE operator SET password_hash = ?2 WHERE operator_id = ?1",
+                params![operator_id, hash],
+            )?,
+            OperatorChange::Disable => tx.execute(
+                "UPDATE operator SET disabled = 1 WHERE operator_id = ?1",
+                [operator_id],
+            )?,
+        };
+        if changed != 1 {
+            return Err(Error::OperatorUnknown(operator_id.to_owned()));
+        }
+        append_audit_tx(&tx, &station_id, event, self.clock.as_ref())?;
         tx.commit()?;
         Ok(())
     }

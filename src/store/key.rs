@@ -31,6 +31,15 @@ impl StoreKey {
         Some(StoreKey(k))
     }
 
+    /// A key from its 32 bytes; `None` for any other length.
+    pub fn from_bytes(bytes: &[u8]) -> Option<StoreKey> {
+        let mut k = Zeroizing::new([0u8; 32]);
+        (bytes.len() == 32).then(|| {
+            k.copy_from_slice(bytes);
+            StoreKey(k)
+        })
+    }
+
     /// The raw key bytes (for key derivation; never log them).
     pub fn bytes(&self) -> &[u8; 32] {
         &self.0

@@ -223,6 +223,18 @@ CREATE TABLE population (
 ) WITHOUT ROWID;
 "#,
     },
+    Migration {
+        version: 7,
+        name: "the station's secrets inside the store",
+        sql: r#"
+-- A station whose store key sits in key slots keeps its signing key here ('signing', and
+-- 'signing.next' while a rotation waits for the data center), never in a file.
+CREATE TABLE station_secret (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+"#,
+    },
 ];
 
 /// The newest schema this build knows.

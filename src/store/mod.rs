@@ -16,8 +16,11 @@ mod key;
 mod migrations;
 mod outbox;
 mod population;
+pub mod slots;
 
-pub use counter::{NewVisit, OperatorRow, StepTime, VisitOutcome, VisitRow, VisitWorkflow};
+pub use counter::{
+    NewVisit, OperatorChange, OperatorRow, StepTime, VisitOutcome, VisitRow, VisitWorkflow,
+};
 pub use key::StoreKey;
 pub(crate) use key::{create_private_dir, fill_random, read_secret, write_secret};
 pub use outbox::{BacklogRow, DueItem, SyncEvent, SyncState};
@@ -35,6 +38,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use zeroize::Zeroizing;
 
 /// The station's identity as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -650,6 +654,88 @@ impl Store {
     pub fn checkpoint(&self) -> Result<()> {
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// A secret kept inside the store (`station_secret`), wiped from memory when dropped.
+    pub(crate) fn secret(&self, name: &str) -> Result<Option<Zeroizing<String>>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT value FROM station_secret WHERE name = ?1",
+                [name],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .map(Zeroizing::new))
+    }
+
+    /// Sets a secret, replacing any of that name.
+    pub(crate) fn set_secret(&mut self, name: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO station_secret (name, value) VALUES (?1, ?2)",
+            params![name, value],
+        )?;
+        Ok(())
+    }
+
+    /// Moves the secret `from` to `to` (replacing it) with `event` audited, in one
+    /// transaction: a key rotation's finish.
+    pub(crate) fn promote_secret(
+        &mut self,
+        from: &str,
+        to: &str,
+        event: &AuditEvent,
+    ) -> Result<()> {
+        let station_id = self.station_id()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let moved = tx.execute(
+            "INSERT OR REPLACE INTO station_secret (name, value)
+             SELECT ?2, value FROM station_secret WHERE name = ?1",
+            params![from, to],
+        )?;
+        if moved != 1 {
+            return Err(Error::Internal(format!("no secret {from} to put in place")));
+        }
+        tx.execute("DELETE FROM station_secret WHERE name = ?1", [from])?;
+        append_audit_tx(&tx, &station_id, event, self.clock.as_ref())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Writes a copy of the whole database, encrypted under `key`, to `to` (which must not
+    /// exist), and syncs it: the first half of a re-key. Refused while another connection has
+    /// the database open (the app, its background sync): switching out of WAL needs the only
+    /// connection, and a re-key under another connection would lose its writes.
+    pub(crate) fn export_rekeyed(&mut self, to: &Path, key: &StoreKey) -> Result<()> {
+        self.checkpoint()?;
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("delete") {
+            return Err(Error::StoreBusy);
+        }
+        let version = self.schema_version()?;
+        let attach = Zeroizing::new(format!(
+            "ATTACH DATABASE '{}' AS rekeyed KEY \"x'{}'\";",
+            to.display().to_string().replace('\'', "''"),
+            hex::encode(key.bytes())
+        ));
+        self.conn.execute_batch(&attach)?;
+        let exported = self
+            .conn
+            .query_row("SELECT sqlcipher_export('rekeyed')", [], |_| Ok(()))
+            .and_then(|()| {
+                self.conn
+                    .execute_batch(&format!("PRAGMA rekeyed.user_version = {version};"))
+            });
+        self.conn.execute_batch("DETACH DATABASE rekeyed;")?;
+        exported?;
+        std::fs::File::open(to)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| Error::io(to, e))?;
         Ok(())
     }
 

@@ -9,7 +9,7 @@ use super::{WorkflowError, capture_finger};
 use crate::audit::AuditEvent;
 use crate::clock::{Clock, rfc3339};
 use crate::station::Station;
-use crate::store::OperatorRow;
+use crate::store::{OperatorChange, OperatorRow};
 use crate::{Error, Result};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -167,6 +167,12 @@ pub fn add(station: &mut Station, new: &NewOperator, by: Option<&Session>) -> Re
         }
         None => "cli".to_owned(),
     };
+    if station.store().operator(&new.operator_id)?.is_some() {
+        return Err(Error::OperatorExists(new.operator_id.clone()));
+    }
+    // The slot before the row: a kill between leaves a slot nobody can log in with (harmless,
+    // replaced when the operator is added again), never an operator locked out of the store.
+    station.set_password_slot(&new.operator_id, &new.password, &actor)?;
     let row = OperatorRow {
         operator_id: new.operator_id.clone(),
         name: new.name.clone(),
@@ -181,6 +187,60 @@ pub fn add(station: &mut Station, new: &NewOperator, by: Option<&Session>) -> Re
         disabled: false,
     };
     station.store_mut().insert_operator(&row, &actor)
+}
+
+/// A new password for `operator_id`, in their key slot and their login alike: by a Dinas
+/// administrator's session, or without one by whoever opened the store (`rekam recover` with
+/// the Dinas's recovery key).
+pub fn reset_password(
+    station: &mut Station,
+    operator_id: &str,
+    password: &str,
+    by: Option<&Session>,
+) -> Result<()> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(Error::WeakPassword(MIN_PASSWORD));
+    }
+    let actor = actor_of(by)?;
+    if station.store().operator(operator_id)?.is_none() {
+        return Err(Error::OperatorUnknown(operator_id.to_owned()));
+    }
+    station.set_password_slot(operator_id, password, &actor)?;
+    let hash = hash_password(password)?;
+    station.store_mut().update_operator(
+        operator_id,
+        OperatorChange::Password(&hash),
+        &AuditEvent::new(&actor, "operator.password", operator_id),
+    )
+}
+
+/// Disables `operator_id`: they can no longer log in, and on a station with key slots their
+/// slot is removed and the store re-keyed, so their password opens nothing, not even a copy of
+/// the data directory taken before ([`Station::remove_password_slot`]).
+pub fn disable(station: Station, operator_id: &str, by: Option<&Session>) -> Result<Station> {
+    let mut station = station;
+    let actor = actor_of(by)?;
+    if by.is_some_and(|s| s.operator_id == operator_id) {
+        return Err(Error::KeySlots {
+            problem: "an operator cannot disable themselves".into(),
+        });
+    }
+    station.store_mut().update_operator(
+        operator_id,
+        OperatorChange::Disable,
+        &AuditEvent::new(&actor, "operator.disable", operator_id),
+    )?;
+    station.remove_password_slot(operator_id, &actor)
+}
+
+fn actor_of(by: Option<&Session>) -> Result<String> {
+    match by {
+        Some(s) => {
+            s.require(Action::ManageOperators)?;
+            Ok(s.operator_id.clone())
+        }
+        None => Ok("cli".to_owned()),
+    }
 }
 
 /// A logged-in operator.

@@ -1,0 +1,277 @@
+//! A stolen laptop gives away nothing, and a stolen key stops working (issue 26).
+//!
+//! A station set up with key slots records residents, its operator logs out, and the thief
+//! copies the data directory. From the copy nothing opens (no key file, no password, the
+//! wrong password), and a scan of every byte of every file finds none of the residents' NIKs
+//! or names; the control: the same scan of the same store exported in plaintext by someone
+//! who holds a password finds every NIK. Once the Dinas revokes the station, its signing key
+//! (as a thief who broke a slot would hold it) is refused for uploads, bundles and rotation.
+
+#![allow(clippy::unwrap_used)]
+
+use rekam::clock::SystemClock;
+use rekam::domain::region::RegionCode;
+use rekam::station::{FirstSlot, InitOptions, Station, StationPaths, Unlock};
+use rekam::store::slots::{KeySlots, RecoveryKey};
+use rekam::workflow::operators::{self, NewOperator, Role};
+use rekam_bio::finger::FingerTemplate;
+use rekam_gateway::{Config, Gateway};
+use rekam_packet::protocol::KeyRotation;
+use rekam_sync::{DcClient, SyncError};
+use rekam_synth::recording::{SynthRecording, recording};
+use rekam_synth::resident::{RegionPool, reference_date};
+use std::path::Path;
+use std::sync::Arc;
+
+const PASSWORD: &str = "rahasia-counter-1";
+const RESIDENTS: u64 = 6;
+
+fn resident(pool: &RegionPool, index: u64) -> SynthRecording {
+    let mut k = index;
+    loop {
+        if let Some(r) = recording(pool, 26, k, reference_date(), "OP-01") {
+            return r;
+        }
+        k += 1000;
+    }
+}
+
+/// The right index finger of a generated resident, as an operator's login finger.
+fn finger_of(r: &SynthRecording) -> FingerTemplate {
+    let m = &r.recording.manifest;
+    let i = m.finger_templates.unwrap() as usize;
+    FingerTemplate::from_record(&r.recording.records[i].data)
+        .unwrap()
+        .into_iter()
+        .find(|t| t.position == 2)
+        .unwrap()
+}
+
+/// Every file under `dir`, read whole, searched for each of `needles`: the ones found.
+fn scan(dir: &Path, needles: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry.unwrap();
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path()).unwrap();
+        for n in needles {
+            if bytes.windows(n.len()).any(|w| w == n.as_bytes()) {
+                found.push(format!("{n} in {}", entry.path().display()));
+            }
+        }
+    }
+    found
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_copy_of_a_sealed_station_opens_nothing_and_its_revoked_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = RegionPool::load().unwrap();
+    let dc_dir = dir.path().join("dc");
+    rekam_gateway::init_for(&dc_dir, "DC-THEFT", &["127.0.0.1".to_owned()]).unwrap();
+    let mut cfg = Config::new(&dc_dir);
+    cfg.tls = true;
+    let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
+    let running = gw.clone().spawn("127.0.0.1:0").unwrap();
+    let url = format!("https://{}", running.addr);
+    let identity = gw.identity().clone();
+
+    // A counter's station: slots only, the first for SPV-01, one for the Dinas's recovery key.
+    let recovery = RecoveryKey::generate().unwrap();
+    let paths = StationPaths::new(dir.path().join("KEC-T-01"), None);
+    let first = FirstSlot {
+        operator_id: "SPV-01",
+        password: PASSWORD,
+        recovery: Some(rekam::store::slots::recovery_public(&recovery.public_hex()).unwrap()),
+    };
+    let mut station = Station::init_sealed(
+        InitOptions {
+            paths: paths.clone(),
+            station_id: Some("KEC-T-01".into()),
+            kecamatan: RegionCode::parse("32.73.01").unwrap(),
+            actor: "setup".into(),
+        },
+        &first,
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    for (id, role, who) in [
+        ("SPV-01", Role::Supervisor, 900),
+        ("OP-01", Role::Operator, 901),
+    ] {
+        operators::add(
+            &mut station,
+            &NewOperator {
+                operator_id: id.into(),
+                name: format!("Petugas {id}"),
+                role,
+                password: zeroize::Zeroizing::new(PASSWORD.into()),
+                finger: finger_of(&resident(&pool, who)),
+            },
+            None,
+        )
+        .unwrap();
+    }
+    assert!(!paths.key_file.exists(), "no key file");
+    assert!(!paths.signing_key_file().exists(), "no signing key file");
+    let token = gw.issue_token("KEC-T-01").unwrap();
+    let answered = rekam_sync::register(
+        &url,
+        Some(&identity),
+        &station.registration(&token).unwrap(),
+    )
+    .unwrap();
+    station
+        .pin_data_center(&identity, &answered, "test")
+        .unwrap();
+    let residents: Vec<SynthRecording> = (0..RESIDENTS).map(|i| resident(&pool, i)).collect();
+    let mut needles = Vec::new();
+    let mut niks = Vec::new();
+    for r in &residents {
+        station.seal(r.recording.clone(), None, None).unwrap();
+        let b = &r.recording.manifest.biodata;
+        niks.push(b.nik.as_str().to_owned());
+        needles.push(b.nik.as_str().to_owned());
+        needles.push(b.name.clone());
+    }
+    let signing = station.signing_key().unwrap();
+    let exported =
+        rekam::export::export(&mut station, &dir.path().join("usb"), &[], |_, _, _| {}).unwrap();
+    assert!(exported.signed);
+    // The operator logs out: the store closes.
+    drop(station);
+
+    // The thief's copy.
+    let stolen = dir.path().join("stolen");
+    copy_dir(&paths.data_dir, &stolen);
+    let copy = StationPaths::new(&stolen, None);
+    let clock = Arc::new(SystemClock);
+    let e = Station::open(copy.clone(), clock.clone()).unwrap_err();
+    assert_eq!(e.code(), "STATION_LOCKED", "{e}");
+    let e = Station::open_with(
+        copy.clone(),
+        &Unlock::Password {
+            operator_id: "OP-01",
+            password: "tebakan-pencuri",
+        },
+        clock.clone(),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "LOGIN_FAILED", "{e}");
+    let e = Station::open_with(
+        copy.clone(),
+        &Unlock::Password {
+            operator_id: "NOBODY",
+            password: PASSWORD,
+        },
+        clock.clone(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.code(),
+        "LOGIN_FAILED",
+        "an unknown operator looks like a wrong password"
+    );
+    let other_dinas = RecoveryKey::generate().unwrap();
+    assert!(
+        Station::open_with(copy.clone(), &Unlock::Recovery(&other_dinas), clock.clone()).is_err()
+    );
+    assert_eq!(
+        scan(&stolen, &needles),
+        Vec::<String>::new(),
+        "nothing personal in plain text anywhere in the copy"
+    );
+
+    // The control: someone holding a password exports the same store in plaintext, and the
+    // same scan finds every NIK there.
+    let key = KeySlots::read(&KeySlots::path(&stolen))
+        .unwrap()
+        .unwrap()
+        .open_with_password("OP-01", PASSWORD)
+        .unwrap()
+        .unwrap();
+    let control = dir.path().join("control");
+    std::fs::create_dir(&control).unwrap();
+    let conn = rusqlite::Connection::open(copy.db()).unwrap();
+    conn.execute_batch(&format!(
+        "PRAGMA key = \"x'{}'\"; ATTACH DATABASE '{}' AS plain KEY '';
+         SELECT sqlcipher_export('plain'); DETACH DATABASE plain;",
+        hex::encode(key.bytes()),
+        control.join("plain.db").display()
+    ))
+    .unwrap();
+    drop(conn);
+    let found = scan(&control, &niks);
+    assert_eq!(
+        found.len(),
+        niks.len(),
+        "the control finds every NIK: {found:?}"
+    );
+
+    // The copy's rightful owners still get in: a password, the Dinas's recovery key.
+    for unlock in [
+        Unlock::Password {
+            operator_id: "OP-01",
+            password: PASSWORD,
+        },
+        Unlock::Recovery(&recovery),
+    ] {
+        let s = Station::open_with(paths.clone(), &unlock, clock.clone()).unwrap();
+        assert_eq!(s.store().journal_stats().unwrap().entries, RESIDENTS as i64);
+    }
+
+    // The Dinas revokes the station: the key a thief would hold is refused for everything.
+    gw.revoke("KEC-T-01", None, "laptop stolen").unwrap();
+    let thief = DcClient::with_timeouts(
+        &url,
+        "KEC-T-01",
+        rekam_packet::StationKey::from_hex(&signing.to_hex()).unwrap(),
+        Some(&identity),
+        std::time::Duration::from_secs(10),
+        std::time::Duration::from_secs(30),
+    )
+    .unwrap();
+    let code = |e: SyncError| match e {
+        SyncError::Refused { code, .. } => code,
+        other => panic!("{other}"),
+    };
+    let bytes = std::fs::read(
+        walkdir::WalkDir::new(&exported.bundle)
+            .into_iter()
+            .map(|e| e.unwrap().into_path())
+            .find(|p| p.extension().is_some_and(|x| x == "rkpk"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        code(thief.send(&bytes, &identity).unwrap_err()),
+        "STATION_KEY_REVOKED"
+    );
+    let rotation = KeyRotation::new(
+        &signing,
+        &rekam_packet::StationKey::generate().unwrap(),
+        "KEC-T-01",
+        time::OffsetDateTime::now_utc().unix_timestamp(),
+    );
+    assert_eq!(
+        code(thief.rotate(&rotation).unwrap_err()),
+        "STATION_KEY_REVOKED"
+    );
+    let e = gw.import_bundle(&exported.bundle).unwrap_err();
+    assert!(e.to_string().contains("revoked"), "{e}");
+    assert_eq!(gw.revocations().unwrap()[0].refused_uses.len(), 3);
+}
