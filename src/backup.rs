@@ -9,8 +9,11 @@
 //! - `keys.sealed`: the store key and the signing key(s), sealed under a passphrase that the
 //!   technician keeps apart from the disk (Argon2id, then XChaCha20-Poly1305 with the station
 //!   id as associated data), so the disk alone opens nothing;
+//! - `keyslots.json`, for a station with key slots: its slots as they are (each wrapped, none
+//!   opens without its password or the Dinas's key); such a station's signing key travels
+//!   inside `station.db`;
 //! - `manifest.json`: the station, the time, what the database held (recordings, audit
-//!   entries and the audit chain's head) and the SHA-256 of the other two files.
+//!   entries and the audit chain's head) and the SHA-256 of the other files.
 //!
 //! It is written under a hidden temporary name and renamed once every file is on the disk, so
 //! a backup cut by a pulled disk or a power cut never looks complete. Restoring checks the
@@ -21,6 +24,7 @@ use crate::audit::{AuditEvent, AuditReport};
 use crate::clock::Clock;
 use crate::durable::sync_dir;
 use crate::station::{DB_FILE, Station, StationPaths};
+use crate::store::slots::{KeySlots, SLOTS_FILE};
 use crate::store::{Store, StoreKey, create_private_dir, fill_random, read_secret, write_secret};
 use crate::{Error, Result};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -195,10 +199,23 @@ pub fn backup(station: &mut Station, to: &Path, passphrase: &str, actor: &str) -
     }
     create_private_dir(&partial)?;
     station.store().copy_to(&partial.join(DB_FILE))?;
-    let keys = seal_keys(&read_keys(station.paths())?, passphrase, &station_id)?;
+    let sealed = station.is_sealed_station();
+    let keys = if sealed {
+        let slots = KeySlots::path(&station.paths().data_dir);
+        let bytes = fs::read(&slots).map_err(|e| Error::io(&slots, e))?;
+        write_synced(&partial.join(SLOTS_FILE), &bytes)?;
+        Keys {
+            store: Zeroizing::new(hex::encode(station.store_key().bytes()) + "\n"),
+            signing: None,
+            next_signing: None,
+        }
+    } else {
+        read_keys(station.paths())?
+    };
+    let keys = seal_keys(&keys, passphrase, &station_id)?;
     write_synced(&partial.join(KEYS), keys.as_bytes())?;
     let mut files = BTreeMap::new();
-    for file in [DB_FILE, KEYS] {
+    for &file in backup_files(sealed) {
         files.insert(file.to_owned(), sum(&partial.join(file))?);
     }
     let manifest = Manifest {
@@ -260,7 +277,7 @@ pub fn verify(dir: &Path) -> Result<Manifest> {
             manifest.format
         )));
     }
-    for file in [DB_FILE, KEYS] {
+    for &file in backup_files(manifest.files.contains_key(SLOTS_FILE)) {
         let expected = manifest
             .files
             .get(file)
@@ -286,6 +303,9 @@ pub fn restore(
 ) -> Result<Restored> {
     let manifest = verify(from)?;
     let mut keys = open_keys(from, passphrase, &manifest.station_id)?;
+    if manifest.files.contains_key(SLOTS_FILE) {
+        return restore_sealed(from, paths, &keys, manifest, what, actor, clock);
+    }
     let mut signing_key = if keys.signing.is_some() {
         SigningKey::Restored
     } else {
@@ -341,6 +361,90 @@ pub fn restore(
         recordings: station.store().journal_stats()?.entries,
         audit_entries: audit.entries,
         signing_key,
+        manifest,
+    })
+}
+
+/// The files a backup holds besides its manifest.
+fn backup_files(sealed: bool) -> &'static [&'static str] {
+    if sealed {
+        &[DB_FILE, KEYS, SLOTS_FILE]
+    } else {
+        &[DB_FILE, KEYS]
+    }
+}
+
+/// [`restore`] of a station with key slots: the slots come back as they were at the backup
+/// (the signing keys are inside the database), and the store key from `keys.sealed` opens the
+/// database to check it. No key file is written.
+fn restore_sealed(
+    from: &Path,
+    paths: &StationPaths,
+    keys: &Keys,
+    manifest: Manifest,
+    what: Restore,
+    actor: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<Restored> {
+    let key = StoreKey::from_hex(&keys.store).ok_or_else(|| Error::BackupDamaged {
+        path: from.to_owned(),
+        problem: "the sealed store key is malformed".into(),
+    })?;
+    let (db, slots) = (paths.db(), KeySlots::path(&paths.data_dir));
+    let slots_bytes = fs::read(from.join(SLOTS_FILE)).map_err(|e| Error::io(from, e))?;
+    if slots.exists() {
+        return Err(Error::KeyFile {
+            path: slots,
+            problem:
+                "already exists: refusing to overwrite the station's key slots; move it aside first"
+                    .into(),
+        });
+    }
+    match what {
+        Restore::Everything => {
+            if db.exists() {
+                return Err(Error::AlreadyInitialised(paths.data_dir.clone()));
+            }
+            create_private_dir(&paths.data_dir)?;
+            let partial = paths.data_dir.join(format!("{DB_FILE}.restoring"));
+            let _ = fs::remove_file(&partial);
+            fs::copy(from.join(DB_FILE), &partial).map_err(|e| Error::io(&partial, e))?;
+            fs::File::open(&partial)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| Error::io(&partial, e))?;
+            crate::durable::replace_file(&slots, &slots_bytes, true)?;
+            fs::rename(&partial, &db).map_err(|e| Error::io(&db, e))?;
+            sync_dir(&paths.data_dir)?;
+        }
+        Restore::KeysOnly => {
+            if !db.exists() {
+                return Err(Error::NotInitialised(paths.data_dir.clone()));
+            }
+            // The backup's key must open this database (no re-key since) before anything
+            // is written.
+            drop(Store::open(&db, &key, clock.clone())?);
+            crate::durable::replace_file(&slots, &slots_bytes, true)?;
+        }
+    }
+    let mut station = Station::open_with_store_key(paths.clone(), key, clock)?;
+    let audit = check(&station)?;
+    station.audit(
+        &AuditEvent::new(actor, "station.restore", &manifest.created_at).with_detail(
+            serde_json::json!({
+                "from": from.display().to_string(),
+                "keys_only": what == Restore::KeysOnly,
+                "key_slots": true,
+            }),
+        ),
+    )?;
+    Ok(Restored {
+        recordings: station.store().journal_stats()?.entries,
+        audit_entries: audit.entries,
+        signing_key: if station.signing_key().is_ok() {
+            SigningKey::Restored
+        } else {
+            SigningKey::NotInBackup
+        },
         manifest,
     })
 }

@@ -504,6 +504,22 @@ impl Station {
         Ok(station)
     }
 
+    /// The store key of the open station (a backup seals it under its passphrase; never log
+    /// it).
+    pub(crate) fn store_key(&self) -> &StoreKey {
+        &self.key
+    }
+
+    /// Opens a station with key slots by its store key itself: a restore, whose
+    /// passphrase-sealed copy of the key opened the backup.
+    pub(crate) fn open_with_store_key(
+        paths: StationPaths,
+        key: StoreKey,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Station> {
+        Station::open_with_key(paths, key, clock)
+    }
+
     /// Opens a sealed station with a store key already unwrapped.
     fn open_with_key(paths: StationPaths, key: StoreKey, clock: Arc<dyn Clock>) -> Result<Station> {
         let store = Store::open(&paths.db(), &key, clock)?;

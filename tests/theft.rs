@@ -275,3 +275,76 @@ fn a_copy_of_a_sealed_station_opens_nothing_and_its_revoked_key_is_refused() {
     assert!(e.to_string().contains("revoked"), "{e}");
     assert_eq!(gw.revocations().unwrap()[0].refused_uses.len(), 3);
 }
+
+/// A station with key slots backs up and restores like any other: the slots travel as they
+/// are (each still needs its password), the signing key inside the database, and no key file
+/// appears on either side.
+#[test]
+fn a_sealed_station_backs_up_and_restores_with_its_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = RegionPool::load().unwrap();
+    let paths = StationPaths::new(dir.path().join("KEC-B-01"), None);
+    let mut station = Station::init_sealed(
+        InitOptions {
+            paths: paths.clone(),
+            station_id: Some("KEC-B-01".into()),
+            kecamatan: RegionCode::parse("32.73.01").unwrap(),
+            actor: "setup".into(),
+        },
+        &FirstSlot {
+            operator_id: "SPV-01",
+            password: PASSWORD,
+            recovery: None,
+        },
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    operators::add(
+        &mut station,
+        &NewOperator {
+            operator_id: "SPV-01".into(),
+            name: "Petugas".into(),
+            role: Role::Supervisor,
+            password: zeroize::Zeroizing::new(PASSWORD.into()),
+            finger: finger_of(&resident(&pool, 900)),
+        },
+        None,
+    )
+    .unwrap();
+    let signing = station.signing_key().unwrap().id();
+    let disk = dir.path().join("disk");
+    std::fs::create_dir(&disk).unwrap();
+    let made =
+        rekam::backup::backup(&mut station, &disk, "frasa-sandi-cadangan", "TEK-01").unwrap();
+    assert!(made.dir.join("keyslots.json").exists());
+    drop(station);
+
+    let restored_paths = StationPaths::new(dir.path().join("restored"), None);
+    rekam::backup::restore(
+        &made.dir,
+        &restored_paths,
+        "frasa-sandi-cadangan",
+        rekam::backup::Restore::Everything,
+        "TEK-01",
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    assert!(!restored_paths.key_file.exists());
+    let clock = Arc::new(SystemClock);
+    assert_eq!(
+        Station::open(restored_paths.clone(), clock.clone())
+            .unwrap_err()
+            .code(),
+        "STATION_LOCKED"
+    );
+    let s = Station::open_with(
+        restored_paths,
+        &Unlock::Password {
+            operator_id: "SPV-01",
+            password: PASSWORD,
+        },
+        clock,
+    )
+    .unwrap();
+    assert_eq!(s.signing_key().unwrap().id(), signing);
+}

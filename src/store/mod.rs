@@ -718,6 +718,15 @@ impl Store {
             return Err(Error::StoreBusy);
         }
         let version = self.schema_version()?;
+        // The connection may not create files: the copy starts as an empty file of ours.
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        opts.open(to).map_err(|e| Error::io(to, e))?;
         let attach = Zeroizing::new(format!(
             "ATTACH DATABASE '{}' AS rekeyed KEY \"x'{}'\";",
             to.display().to_string().replace('\'', "''"),

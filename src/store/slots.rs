@@ -406,6 +406,11 @@ impl KeySlots {
         data_dir.join(format!("{SLOTS_FILE}.next"))
     }
 
+    /// The slots of a re-key in progress (a campaign checks that none is left behind).
+    pub fn next_path_of(data_dir: &Path) -> PathBuf {
+        KeySlots::next_path(data_dir)
+    }
+
     /// Reads `path`; `None` when there is no such file.
     pub fn read(path: &Path) -> Result<Option<KeySlots>> {
         let bytes = match std::fs::read(path) {
@@ -450,8 +455,12 @@ mod tests {
         let key = StoreKey::generate().unwrap();
         let dinas = RecoveryKey::generate().unwrap();
         let mut slots = KeySlots::new("KEC-01");
-        slots.set_password(&key, "OP-01", "sandi-satu", CHEAP).unwrap();
-        slots.set_password(&key, "OP-02", "sandi-dua", CHEAP).unwrap();
+        slots
+            .set_password(&key, "OP-01", "sandi-satu", CHEAP)
+            .unwrap();
+        slots
+            .set_password(&key, "OP-02", "sandi-dua", CHEAP)
+            .unwrap();
         slots
             .set_recovery(&key, &recovery_public(&dinas.public_hex()).unwrap())
             .unwrap();
@@ -460,8 +469,14 @@ mod tests {
             opened(slots.open_with_password("OP-01", "sandi-satu").unwrap()),
             Some(*key.bytes())
         );
-        assert_eq!(opened(slots.open_with_password("OP-01", "sandi-dua").unwrap()), None);
-        assert_eq!(opened(slots.open_with_password("OP-03", "sandi-satu").unwrap()), None);
+        assert_eq!(
+            opened(slots.open_with_password("OP-01", "sandi-dua").unwrap()),
+            None
+        );
+        assert_eq!(
+            opened(slots.open_with_password("OP-03", "sandi-satu").unwrap()),
+            None
+        );
         assert_eq!(opened(slots.open_with_recovery(&dinas)), Some(*key.bytes()));
         assert_eq!(
             opened(slots.open_with_recovery(&RecoveryKey::generate().unwrap())),
@@ -469,10 +484,18 @@ mod tests {
         );
 
         // A new password replaces the old; a removed slot opens nothing.
-        slots.set_password(&key, "OP-01", "sandi-baru", CHEAP).unwrap();
-        assert_eq!(opened(slots.open_with_password("OP-01", "sandi-satu").unwrap()), None);
+        slots
+            .set_password(&key, "OP-01", "sandi-baru", CHEAP)
+            .unwrap();
+        assert_eq!(
+            opened(slots.open_with_password("OP-01", "sandi-satu").unwrap()),
+            None
+        );
         assert!(slots.remove(SlotKind::Password, "OP-02"));
-        assert_eq!(opened(slots.open_with_password("OP-02", "sandi-dua").unwrap()), None);
+        assert_eq!(
+            opened(slots.open_with_password("OP-02", "sandi-dua").unwrap()),
+            None
+        );
         assert_eq!(slots.list().len(), 2);
     }
 
@@ -480,19 +503,34 @@ mod tests {
     fn a_re_key_needs_no_password_and_a_slot_is_bound_to_its_station_and_name() {
         let key = StoreKey::generate().unwrap();
         let mut slots = KeySlots::new("KEC-01");
-        slots.set_password(&key, "OP-01", "sandi-satu", CHEAP).unwrap();
+        slots
+            .set_password(&key, "OP-01", "sandi-satu", CHEAP)
+            .unwrap();
         let new = StoreKey::generate().unwrap();
         let next = slots.resealed(&new).unwrap();
-        let got = next.open_with_password("OP-01", "sandi-satu").unwrap().unwrap();
+        let got = next
+            .open_with_password("OP-01", "sandi-satu")
+            .unwrap()
+            .unwrap();
         assert_eq!(got.bytes(), new.bytes());
 
         // Moved into another station's file, or renamed: it does not open.
         let mut moved = slots.clone();
         moved.station_id = "KEC-02".into();
-        assert!(moved.open_with_password("OP-01", "sandi-satu").unwrap().is_none());
+        assert!(
+            moved
+                .open_with_password("OP-01", "sandi-satu")
+                .unwrap()
+                .is_none()
+        );
         let mut renamed = slots.clone();
         renamed.slots[0].name = "OP-09".into();
-        assert!(renamed.open_with_password("OP-09", "sandi-satu").unwrap().is_none());
+        assert!(
+            renamed
+                .open_with_password("OP-09", "sandi-satu")
+                .unwrap()
+                .is_none()
+        );
 
         // Written and read back the same; a file claiming absurd memory is damaged.
         let dir = tempfile::tempdir().unwrap();
