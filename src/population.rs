@@ -15,7 +15,7 @@ use crate::domain::nik::Nik;
 use crate::domain::population::{Extract, ExtractError, ExtractKind, Found, Source};
 use crate::siak::HttpPopulation;
 use crate::station::Station;
-use crate::store::{ExtractState, PopulationReader, StoreKey};
+use crate::store::{ExtractState, PopulationReader};
 use crate::workflow::{Population, WorkflowError};
 use crate::{Error, Result};
 use serde::Serialize;
@@ -228,8 +228,7 @@ impl CounterPopulation {
     /// SIAK at `siak` (if any) and the extract of `station` (on a connection of its own, so a
     /// lookup never waits on the station's).
     pub fn new(station: &Station, siak: Option<HttpPopulation>) -> Result<CounterPopulation> {
-        let key = StoreKey::read(&station.paths().key_file)?;
-        let extract = PopulationReader::open(&station.paths().db(), &key)?;
+        let extract = PopulationReader::open(&station.paths().db(), station.store_key())?;
         Ok(CounterPopulation { siak, extract })
     }
 

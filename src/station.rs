@@ -504,6 +504,21 @@ impl Station {
         Ok(station)
     }
 
+    /// A second handle on this station's store (the background sync's), opened with the key
+    /// this one was opened with: on a station with key slots nothing else can open it.
+    pub fn reopen(&self) -> Result<Station> {
+        let key = StoreKey::from_bytes(self.key.bytes())
+            .ok_or_else(|| Error::Internal("a store key of 32 bytes".into()))?;
+        let store = Store::open(&self.paths.db(), &key, self.store.clock().clone())?;
+        Ok(Station {
+            paths: self.paths.clone(),
+            store,
+            row: self.row.clone(),
+            key,
+            sealed: self.sealed,
+        })
+    }
+
     /// The store key of the open station (a backup seals it under its passphrase; never log
     /// it).
     pub(crate) fn store_key(&self) -> &StoreKey {

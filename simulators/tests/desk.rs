@@ -52,7 +52,16 @@ fn bench(dir: &Path) -> Bench {
 }
 
 fn bench_with(dir: &Path, biodata: Biodata) -> Bench {
-    let mut c = Counter::open(dir, STATION, RESIDENTS).unwrap();
+    bench_at(dir, biodata, false)
+}
+
+/// A bench whose station keeps its store key in key slots (`sealed`), or in a key file.
+fn bench_at(dir: &Path, biodata: Biodata, sealed: bool) -> Bench {
+    let mut c = if sealed {
+        Counter::open_sealed(dir, STATION, RESIDENTS, None).unwrap()
+    } else {
+        Counter::open(dir, STATION, RESIDENTS).unwrap()
+    };
     let identity = DcKeys::from_seeds(&[1; 32], &[2; 32]).identity("DC-TEST", None);
     c.station
         .pin_data_center(&identity, &identity, "test")
@@ -386,6 +395,38 @@ fn record_one(b: &mut Bench, i: u64) -> rekam::desk::SourceView {
     assert!(v.sealed.is_some());
     b.desk.close();
     source
+}
+
+/// On a station with key slots nothing opens before a login, a wrong password opens nothing,
+/// and a logout closes the store again; what was recorded is there at the next login.
+#[test]
+fn with_key_slots_the_store_opens_at_a_login_and_closes_at_the_logout() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = bench_at(dir.path(), Biodata::Siak, true);
+    assert_eq!(b.desk.home(Lang::Id).unwrap_err().code(), "STATION_LOCKED");
+    b.sims.resident(OPERATOR).unwrap();
+    assert_eq!(
+        b.desk.login("OP-01", "bukan-sandinya").unwrap_err().code(),
+        "LOGIN_FAILED"
+    );
+    assert_eq!(b.desk.home(Lang::Id).unwrap_err().code(), "STATION_LOCKED");
+    // The right password but another person's finger: the slot opened, the login failed,
+    // and nothing stays open.
+    b.sims.resident(0).unwrap();
+    assert_eq!(
+        b.desk.login("OP-01", PASSWORD).unwrap_err().code(),
+        "LOGIN_FAILED"
+    );
+    assert_eq!(b.desk.home(Lang::Id).unwrap_err().code(), "STATION_LOCKED");
+
+    let i = b.ordinary();
+    record_one(&mut b, i);
+    assert_eq!(b.desk.home(Lang::Id).unwrap().backlog.unsent, 1);
+    b.desk.logout().unwrap();
+    assert_eq!(b.desk.home(Lang::Id).unwrap_err().code(), "STATION_LOCKED");
+    b.sims.resident(OPERATOR).unwrap();
+    b.desk.login("OP-01", PASSWORD).unwrap();
+    assert_eq!(b.desk.home(Lang::Id).unwrap().backlog.unsent, 1);
 }
 
 #[test]

@@ -36,6 +36,8 @@ struct AppState {
     default_lang: Lang,
     /// The background sync to the data center, when the app was given its address.
     sync: Mutex<Option<rekam::sync::Background>>,
+    /// Seconds between the background sync's idle passes.
+    sync_idle: std::time::Duration,
     /// The live preview on screen, if any.
     previews: preview::Previews,
 }
@@ -98,10 +100,37 @@ async fn login(
     password: String,
 ) -> Result<SessionView, UiError> {
     let password = zeroize::Zeroizing::new(password);
-    on_desk(app, lang, move |desk, _, _| {
-        desk.login(&operator_id, &password)
+    on_desk(app, lang, move |desk, state, _| {
+        let view = desk.login(&operator_id, &password)?;
+        start_sealed_sync(desk, state)?;
+        Ok(view)
     })
     .await
+}
+
+/// A station with key slots opens only at a login: its background sync starts then, on a
+/// handle of its own opened with the same key, and stops when the last operator logs out.
+fn start_sealed_sync(desk: &mut Desk, state: &AppState) -> rekam::Result<()> {
+    let Some(url) = state.config.dc_url.clone() else {
+        return Ok(());
+    };
+    let station = desk.station()?;
+    if !station.is_sealed_station() {
+        return Ok(());
+    }
+    let mut slot = state
+        .sync
+        .lock()
+        .map_err(|_| rekam::Error::Internal("the sync's lock".into()))?;
+    if slot.is_none() {
+        *slot = Some(rekam::sync::spawn(
+            station.reopen()?,
+            rekam::sync::SyncConfig::new(&url),
+            state.sync_idle,
+        ));
+        tracing::info!(%url, "background sync started at the login");
+    }
+    Ok(())
 }
 
 /// Unlocks a session the idle lock closed.
@@ -118,7 +147,20 @@ async fn unlock(
 /// The operator leaves (a recording or handover in progress is cancelled).
 #[tauri::command]
 async fn logout(app: tauri::AppHandle, lang: Option<Lang>) -> Result<(), UiError> {
-    on_desk(app, lang, |desk, _, _| desk.logout()).await
+    on_desk(app, lang, |desk, state, _| {
+        desk.logout()?;
+        if Station::is_sealed(&state.config.paths.data_dir) {
+            // Nothing stays open: the sync waits for the next login.
+            let stopped = state.sync.lock().ok().and_then(|mut s| s.take());
+            if stopped.is_some() {
+                tracing::info!(
+                    "background sync stopped at the logout: it resumes at the next login"
+                );
+            }
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Who is logged in (none, or an error when the idle lock closed the session).
@@ -266,6 +308,12 @@ fn main() -> anyhow::Result<()> {
         dc_url: env("REKAM_DC_URL"),
         document_signer: files("REKAM_CARD_DS_KEY", "REKAM_CARD_DS_CERT"),
     };
+    let sync_idle = match env("REKAM_SYNC_IDLE") {
+        Some(secs) => std::time::Duration::from_secs(secs.parse().map_err(|_| {
+            anyhow::anyhow!("REKAM_SYNC_IDLE {secs:?}: seconds between idle passes, e.g. 30")
+        })?),
+        None => std::time::Duration::from_secs(30),
+    };
     let state = AppState {
         config: config.clone(),
         clock: clock.clone(),
@@ -276,13 +324,8 @@ fn main() -> anyhow::Result<()> {
             Err(_) => Lang::default(),
         },
         sync: Mutex::new(None),
+        sync_idle,
         previews: Default::default(),
-    };
-    let sync_idle = match env("REKAM_SYNC_IDLE") {
-        Some(secs) => std::time::Duration::from_secs(secs.parse().map_err(|_| {
-            anyhow::anyhow!("REKAM_SYNC_IDLE {secs:?}: seconds between idle passes, e.g. 30")
-        })?),
-        None => std::time::Duration::from_secs(30),
     };
     tracing::info!(data_dir = %state.config.paths.data_dir.display(), "starting Rekam desktop");
 
@@ -366,6 +409,12 @@ fn start_sync(app: tauri::AppHandle, idle: std::time::Duration) {
             tracing::info!("no REKAM_DC_URL: this app does not sync (rekam sync may)");
             return;
         };
+        if Station::is_sealed(&state.config.paths.data_dir) {
+            tracing::info!(
+                "this station's store opens with an operator's password: the background sync starts at the first login"
+            );
+            return;
+        }
         match Station::open(state.config.paths.clone(), state.clock.clone()) {
             Ok(station) => {
                 let bg = rekam::sync::spawn(station, rekam::sync::SyncConfig::new(&url), idle);

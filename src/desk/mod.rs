@@ -118,8 +118,12 @@ impl Desk {
         }
     }
 
-    /// The station, opened on first use.
+    /// The station, opened on first use. A station with key slots opens only at a login
+    /// ([`Desk::login`]); before it, and after a logout, this answers [`Error::Locked`].
     pub fn station(&mut self) -> Result<&mut Station> {
+        if self.station.is_none() && Station::is_sealed(&self.config.paths.data_dir) {
+            return Err(Error::Locked(self.config.paths.data_dir.clone()));
+        }
         if self.station.is_none() {
             self.station = Some(Station::open(
                 self.config.paths.clone(),
@@ -221,10 +225,30 @@ impl Desk {
             .ok_or_else(|| Error::Internal("the population was just opened".into()))
     }
 
-    /// Password and right index finger.
+    /// Password and right index finger. On a station with key slots the password first opens
+    /// the store (the operator's slot); the finger is then checked as on any station.
     pub fn login(&mut self, operator_id: &str, password: &str) -> Result<SessionView> {
+        if self.station.is_none() && Station::is_sealed(&self.config.paths.data_dir) {
+            self.station = Some(Station::open_with(
+                self.config.paths.clone(),
+                &crate::station::Unlock::Password {
+                    operator_id,
+                    password,
+                },
+                self.clock.clone(),
+            )?);
+        }
         let (station, devices) = self.station_and_devices()?;
-        let session = operators::login(station, operator_id, password, &devices.fingerprint)?;
+        let session = match operators::login(station, operator_id, password, &devices.fingerprint) {
+            Ok(s) => s,
+            Err(e) => {
+                // A slot opened but the login failed (the finger): nothing stays open.
+                if station.is_sealed_station() && self.session.is_none() {
+                    self.station = None;
+                }
+                return Err(e);
+            }
+        };
         let view = SessionView::of(&session);
         self.session = Some(session);
         Ok(view)
@@ -242,6 +266,17 @@ impl Desk {
         self.session = None;
         self.ended = None;
         self.print_order = None;
+        // With key slots, nobody logged in means nothing open: the store closes, and what was
+        // read from it goes with it.
+        if self
+            .station
+            .as_ref()
+            .is_some_and(Station::is_sealed_station)
+        {
+            self.station = None;
+            self.dedup = None;
+            self.population = None;
+        }
         Ok(())
     }
 
