@@ -443,8 +443,9 @@ impl Localized for Error {
             Error::StoreBusy => "Program lain sedang membuka penyimpanan stasiun (aplikasi atau \
                                   sinkronisasi latarnya): tutup dulu, lalu ulangi"
                 .into(),
-            Error::Locked(_) => "Stasiun terkunci: masuk dengan kata sandi operator untuk \
-                                 membukanya"
+            Error::Locked(_) => "Stasiun terkunci: penyimpanannya hanya terbuka dengan kata \
+                                 sandi operator (masuk; di baris perintah: --operator ID, kata \
+                                 sandi di REKAM_PASSWORD)"
                 .into(),
             Error::NewerSchema { found, supported } => format!(
                 "Basis data stasiun berversi skema {found}, lebih baru daripada yang dikenal \

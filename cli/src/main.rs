@@ -11,7 +11,7 @@ use output::{Exit, Out};
 use rekam::Error;
 use rekam::clock::{Clock, SystemClock};
 use rekam::i18n::{Lang, Localized};
-use rekam::station::{Station, StationPaths};
+use rekam::station::{Station, StationPaths, Unlock};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -32,9 +32,13 @@ pub(crate) struct Global {
     /// The station's data directory [default: the platform's data directory]
     #[arg(long, global = true, env = "REKAM_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// The store key file [default: <data-dir>/keys/store.key]
+    /// The store key file of a station without key slots [default: <data-dir>/keys/store.key]
     #[arg(long, global = true, env = "REKAM_KEY_FILE", value_name = "FILE")]
     key_file: Option<PathBuf>,
+    /// On a station with key slots: the operator whose password opens the store (the password
+    /// from REKAM_PASSWORD or the first line of standard input)
+    #[arg(long, global = true, env = "REKAM_OPERATOR", value_name = "ID")]
+    operator: Option<String>,
     /// Machine-readable output
     #[arg(long, global = true)]
     json: bool,
@@ -108,7 +112,10 @@ enum Command {
         #[command(subcommand)]
         command: cmd::receipts::Command,
     },
-    /// The station's signing key
+    /// On the Dinas's machine, with the Dinas's recovery key: a new password for an operator
+    /// of a station nobody can open any more
+    Recover(cmd::recover::Args),
+    /// The station's keys: its signing key, its key slots, the Dinas's recovery key
     Keys {
         #[command(subcommand)]
         command: cmd::keys::Command,
@@ -173,6 +180,7 @@ fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
         Command::Calibrate(args) => calibrate::run(args, ctx),
         Command::Receipts { command } => receipts::run(command, ctx),
         Command::Keys { command } => keys::run(command, ctx),
+        Command::Recover(args) => recover::run(args, ctx),
         Command::Doctor(args) => doctor::run(args, ctx),
     }
 }
@@ -201,18 +209,33 @@ impl Ctx<'_> {
         Ok(StationPaths::new(data_dir, self.global.key_file.clone()))
     }
 
-    /// Opens the station.
+    /// Opens the station: with its key file, or on a station with key slots with
+    /// `--operator`'s password.
     pub fn open(&self) -> anyhow::Result<Station> {
-        Ok(Station::open(self.paths()?, self.clock.clone())?)
+        let paths = self.paths()?;
+        if !Station::is_sealed(&paths.data_dir) {
+            return Ok(Station::open(paths, self.clock.clone())?);
+        }
+        let Some(operator_id) = self.global.operator.as_deref() else {
+            return Err(Error::Locked(paths.data_dir).into());
+        };
+        let password = cmd::secret_line("REKAM_PASSWORD")?;
+        Ok(Station::open_with(
+            paths,
+            &Unlock::Password {
+                operator_id,
+                password: &password,
+            },
+            self.clock.clone(),
+        )?)
     }
 
     /// Opens the station if there is one.
     pub fn open_if_present(&self) -> anyhow::Result<Option<Station>> {
-        let paths = self.paths()?;
-        if !paths.db().exists() {
+        if !self.paths()?.db().exists() {
             return Ok(None);
         }
-        Ok(Some(Station::open(paths, self.clock.clone())?))
+        self.open().map(Some)
     }
 }
 

@@ -471,3 +471,227 @@ fn calibrate_reads_a_folder_of_captures_and_says_whether_to_go_live() {
         "{v}"
     );
 }
+
+/// `rekam` with `--json` on `data`, the unlocking password in REKAM_PASSWORD and a new
+/// operator password in REKAM_OPERATOR_PASSWORD where given.
+fn sealed_rekam(data: &Path, args: &[&str], password: Option<&str>, new: Option<&str>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rekam"));
+    c.arg("--data-dir")
+        .arg(data)
+        .arg("--json")
+        .args(args)
+        .env_remove("REKAM_LANG")
+        .env_remove("REKAM_KEY_FILE")
+        .env_remove("REKAM_OPERATOR")
+        .env_remove("REKAM_PASSWORD")
+        .env_remove("REKAM_OPERATOR_PASSWORD")
+        .stdin(std::process::Stdio::null());
+    if let Some(p) = password {
+        c.env("REKAM_PASSWORD", p);
+    }
+    if let Some(p) = new {
+        c.env("REKAM_OPERATOR_PASSWORD", p);
+    }
+    c.output().unwrap()
+}
+
+/// A station whose store key lives in key slots, through the binary: nothing opens it
+/// without an operator's password, the Dinas's recovery key gives an operator a new password,
+/// and a disabled operator's password opens nothing any more.
+#[test]
+fn a_station_with_key_slots_opens_only_with_an_operators_password() {
+    use rekam::station::{FirstSlot, InitOptions, Station, StationPaths};
+    use rekam::workflow::operators::{self, FingerTemplate, NewOperator, Role};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("station");
+
+    // On the Dinas's machine: a recovery key pair.
+    let dinas_key = dir.path().join("dinas-recovery.key");
+    let out = sealed_rekam(
+        &data,
+        &["keys", "recovery-key", "--out", dinas_key.to_str().unwrap()],
+        None,
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let said = json(&out)["message"].as_str().unwrap().to_owned();
+    let public = said.split_whitespace().nth(3).unwrap().to_owned();
+    assert_eq!(public.len(), 64, "{said}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&dinas_key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0);
+    }
+    let again = sealed_rekam(
+        &data,
+        &["keys", "recovery-key", "--out", dinas_key.to_str().unwrap()],
+        None,
+        None,
+    );
+    assert!(
+        !again.status.success(),
+        "a recovery key is never overwritten"
+    );
+
+    // The station, its slots for SPV-01 and OP-01 and the Dinas.
+    let pool = rekam_synth::resident::RegionPool::load().unwrap();
+    let finger = (0..50)
+        .find_map(|i| {
+            rekam_synth::recording::recording(
+                &pool,
+                7,
+                i,
+                rekam_synth::resident::reference_date(),
+                "OP-01",
+            )
+        })
+        .map(|r| {
+            let m = &r.recording.manifest;
+            FingerTemplate::from_record(
+                &r.recording.records[m.finger_templates.unwrap() as usize].data,
+            )
+            .unwrap()
+            .remove(0)
+        })
+        .unwrap();
+    let mut station = Station::init_sealed(
+        InitOptions {
+            paths: StationPaths::new(&data, None),
+            station_id: Some("KEC-S-01".into()),
+            kecamatan: rekam::domain::region::RegionCode::parse("32.73.01").unwrap(),
+            actor: "setup".into(),
+        },
+        &FirstSlot {
+            operator_id: "SPV-01",
+            password: "sandi-supervisor",
+            recovery: Some(rekam::store::slots::recovery_public(&public).unwrap()),
+        },
+        std::sync::Arc::new(rekam::clock::SystemClock),
+    )
+    .unwrap();
+    for (id, role, password) in [
+        ("SPV-01", Role::Supervisor, "sandi-supervisor"),
+        ("OP-01", Role::Operator, "sandi-operator"),
+    ] {
+        operators::add(
+            &mut station,
+            &NewOperator {
+                operator_id: id.into(),
+                name: id.into(),
+                role,
+                password: zeroize::Zeroizing::new(password.into()),
+                finger: finger.clone(),
+            },
+            None,
+        )
+        .unwrap();
+    }
+    drop(station);
+
+    // Locked without an operator; a wrong password and an unknown operator alike refused.
+    let out = sealed_rekam(&data, &["status"], None, None);
+    assert!(!out.status.success());
+    assert_eq!(
+        json(&out)["error"]["code"],
+        "STATION_LOCKED",
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("--operator"), "{}", text(&out));
+    for (who, password) in [("OP-01", "bukan-sandinya"), ("NOBODY", "sandi-operator")] {
+        let out = sealed_rekam(&data, &["--operator", who, "status"], Some(password), None);
+        assert_eq!(
+            json(&out)["error"]["code"],
+            "LOGIN_FAILED",
+            "{}",
+            text(&out)
+        );
+    }
+    let out = sealed_rekam(
+        &data,
+        &["--operator", "OP-01", "status"],
+        Some("sandi-operator"),
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        json(&out)["status"]["station_id"],
+        "KEC-S-01",
+        "{}",
+        text(&out)
+    );
+    let out = sealed_rekam(
+        &data,
+        &["--operator", "OP-01", "keys", "slots"],
+        Some("sandi-operator"),
+        None,
+    );
+    let slots = json(&out)["message"].as_str().unwrap().to_owned();
+    assert!(
+        slots.contains("password:spv-01")
+            && slots.contains("password:op-01")
+            && slots.contains("recovery:"),
+        "{slots}"
+    );
+
+    // OP-01 forgot their password: the Dinas gives a new one with its recovery key.
+    let out = sealed_rekam(
+        &data,
+        &[
+            "recover",
+            "--dinas-key",
+            dinas_key.to_str().unwrap(),
+            "--reset",
+            "OP-01",
+        ],
+        None,
+        Some("sandi-baru-operator"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = sealed_rekam(
+        &data,
+        &["--operator", "OP-01", "status"],
+        Some("sandi-operator"),
+        None,
+    );
+    assert_eq!(json(&out)["error"]["code"], "LOGIN_FAILED");
+    let out = sealed_rekam(
+        &data,
+        &["--operator", "OP-01", "status"],
+        Some("sandi-baru-operator"),
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    // OP-01 leaves: disabled by the supervisor, their password opens nothing.
+    let out = sealed_rekam(
+        &data,
+        &[
+            "--operator",
+            "SPV-01",
+            "operator",
+            "disable",
+            "--id",
+            "OP-01",
+        ],
+        Some("sandi-supervisor"),
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("dikunci ulang"), "{}", text(&out));
+    let out = sealed_rekam(
+        &data,
+        &["--operator", "OP-01", "status"],
+        Some("sandi-baru-operator"),
+        None,
+    );
+    assert_eq!(json(&out)["error"]["code"], "LOGIN_FAILED");
+    let out = sealed_rekam(
+        &data,
+        &["--operator", "SPV-01", "audit", "verify"],
+        Some("sandi-supervisor"),
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+}

@@ -13,7 +13,9 @@ use crate::store::{OperatorChange, OperatorRow};
 use crate::{Error, Result};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use rekam_bio::finger::{FingerTemplate, record_of};
+/// An operator's finger template (what [`NewOperator::finger`] holds).
+pub use rekam_bio::finger::FingerTemplate;
+use rekam_bio::finger::record_of;
 use rekam_bio::verify::THRESHOLD;
 use rekam_drivers::sbi::{BiometricDevice, Finger};
 use serde::Serialize;

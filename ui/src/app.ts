@@ -158,6 +158,14 @@ async function go(next: Screen): Promise<void> {
 // ----- home and login --------------------------------------------------------------------------
 
 function renderHome(status: HomeView | null, err: Problem | Json): void {
+  if (!status && !operator && (err as Problem)?.code === "STATION_LOCKED") {
+    // A station with key slots: nothing opens before a login, and that is no error.
+    main().replaceChildren(el("h2", {}, t(lang, "status.title")),
+      el("p", { class: "note", id: "station-locked", role: "status" }, t(lang, "status.locked")),
+      loginForm());
+    (document.getElementById("login-id") as HTMLInputElement | null)?.focus();
+    return;
+  }
   if (!status) {
     const retry = button("retry", t(lang, "error.retry"), () => go("home"));
     main().replaceChildren(el("section", { class: "error", role: "alert" },

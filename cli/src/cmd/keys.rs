@@ -1,4 +1,5 @@
-//! `rekam keys rotate`: a new signing key, accepted by the data center on the old key's word.
+//! `rekam keys`: `rotate`, a new signing key accepted by the data center on the old key's
+//! word; `slots`, the station's key slots; `recovery-key`, a new Dinas recovery key pair.
 
 use crate::Ctx;
 use crate::output::Exit;
@@ -15,16 +16,66 @@ pub enum Command {
         #[arg(long, default_value = "cli")]
         actor: String,
     },
+    /// The ways into the station's store: a key file, or its key slots (an operator's
+    /// password each, the Dinas's recovery key)
+    Slots,
+    /// On the Dinas's machine: a new recovery key pair. The private key goes to FILE (0600,
+    /// never overwritten; keep it off every station), the public key is printed for
+    /// `rekam init --recovery-key`
+    RecoveryKey {
+        /// Where the private key is written
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 pub fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
-    let Command::Rotate { gateway, actor } = command;
+    match command {
+        Command::Rotate { gateway, actor } => rotate(gateway, actor, ctx),
+        Command::Slots => {
+            let station = ctx.open()?;
+            match station.key_slots()? {
+                None => ctx.out.message(ctx.lang().pick(
+                    "Kunci penyimpanan: berkas kunci (tanpa slot)",
+                    "Store key: a key file (no slots)",
+                )),
+                Some(slots) => {
+                    let list: Vec<String> = slots
+                        .iter()
+                        .map(|s| format!("{:?}:{}", s.kind, s.name).to_lowercase())
+                        .collect();
+                    ctx.out.message(&format!(
+                        "{} {}",
+                        ctx.lang().pick("Slot kunci:", "Key slots:"),
+                        list.join(", ")
+                    ));
+                }
+            }
+            Ok(Exit::Ok)
+        }
+        Command::RecoveryKey { out } => {
+            let key = rekam::store::slots::RecoveryKey::generate()?;
+            rekam::store::write_new_secret(out, &(key.to_hex().to_string() + "\n"))?;
+            ctx.out.message(&format!(
+                "{} {} (id {})",
+                ctx.lang()
+                    .pick("Kunci publik pemulihan:", "Recovery public key:"),
+                key.public_hex(),
+                key.id()
+            ));
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+fn rotate(gateway: &str, actor: &str, ctx: &Ctx) -> anyhow::Result<Exit> {
     let mut station = ctx.open()?;
-    let how = rekam::sync::rotate_key(&mut station, &SyncConfig::new(gateway.clone()), actor)
-        .map_err(|e| match e {
+    let how = rekam::sync::rotate_key(&mut station, &SyncConfig::new(gateway), actor).map_err(
+        |e| match e {
             RotateError::Station(e) => anyhow::Error::from(e),
             RotateError::DataCenter(e) => anyhow::Error::from(e),
-        })?;
+        },
+    )?;
     let said = match how {
         Rotated::New => ctx
             .lang()

@@ -15,6 +15,7 @@ pub mod nik;
 pub mod operator;
 pub mod population;
 pub mod receipts;
+pub mod recover;
 pub mod region;
 pub mod register;
 pub mod report;
