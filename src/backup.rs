@@ -320,16 +320,7 @@ pub fn restore(
             }
             refuse_existing(&paths.key_file)?;
             refuse_existing(&signing)?;
-            create_private_dir(&paths.data_dir)?;
-            let partial = paths.data_dir.join(format!("{DB_FILE}.restoring"));
-            let _ = fs::remove_file(&partial);
-            fs::copy(from.join(DB_FILE), &partial).map_err(|e| Error::io(&partial, e))?;
-            fs::File::open(&partial)
-                .and_then(|f| f.sync_all())
-                .map_err(|e| Error::io(&partial, e))?;
-            write_keys(&keys, paths)?;
-            fs::rename(&partial, &db).map_err(|e| Error::io(&db, e))?;
-            sync_dir(&paths.data_dir)?;
+            restore_db(from, paths, || write_keys(&keys, paths))?;
         }
         Restore::KeysOnly => {
             if !db.exists() {
@@ -363,6 +354,23 @@ pub fn restore(
         signing_key,
         manifest,
     })
+}
+
+/// Copies the backup's database into `paths` under a temporary name, synced; then `keys`
+/// writes what opens it, and only then is the database renamed into place: a station never
+/// appears without its keys.
+fn restore_db(from: &Path, paths: &StationPaths, keys: impl FnOnce() -> Result<()>) -> Result<()> {
+    create_private_dir(&paths.data_dir)?;
+    let partial = paths.data_dir.join(format!("{DB_FILE}.restoring"));
+    let _ = fs::remove_file(&partial);
+    fs::copy(from.join(DB_FILE), &partial).map_err(|e| Error::io(&partial, e))?;
+    fs::File::open(&partial)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io(&partial, e))?;
+    keys()?;
+    let db = paths.db();
+    fs::rename(&partial, &db).map_err(|e| Error::io(&db, e))?;
+    sync_dir(&paths.data_dir)
 }
 
 /// The files a backup holds besides its manifest.
@@ -405,16 +413,9 @@ fn restore_sealed(
             if db.exists() {
                 return Err(Error::AlreadyInitialised(paths.data_dir.clone()));
             }
-            create_private_dir(&paths.data_dir)?;
-            let partial = paths.data_dir.join(format!("{DB_FILE}.restoring"));
-            let _ = fs::remove_file(&partial);
-            fs::copy(from.join(DB_FILE), &partial).map_err(|e| Error::io(&partial, e))?;
-            fs::File::open(&partial)
-                .and_then(|f| f.sync_all())
-                .map_err(|e| Error::io(&partial, e))?;
-            crate::durable::replace_file(&slots, &slots_bytes, true)?;
-            fs::rename(&partial, &db).map_err(|e| Error::io(&db, e))?;
-            sync_dir(&paths.data_dir)?;
+            restore_db(from, paths, || {
+                crate::durable::replace_file(&slots, &slots_bytes, true)
+            })?;
         }
         Restore::KeysOnly => {
             if !db.exists() {

@@ -47,6 +47,27 @@ fn finger_of(r: &SynthRecording) -> FingerTemplate {
         .unwrap()
 }
 
+/// A station with key slots in `dir/<id>`: SPV-01's password first, the Dinas's `recovery`.
+fn sealed_station(dir: &Path, id: &str, recovery: Option<[u8; 32]>) -> (StationPaths, Station) {
+    let paths = StationPaths::new(dir.join(id), None);
+    let station = Station::init_sealed(
+        InitOptions {
+            paths: paths.clone(),
+            station_id: Some(id.into()),
+            kecamatan: RegionCode::parse("32.73.01").unwrap(),
+            actor: "setup".into(),
+        },
+        &FirstSlot {
+            operator_id: "SPV-01",
+            password: PASSWORD,
+            recovery,
+        },
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    (paths, station)
+}
+
 /// Every file under `dir`, read whole, searched for each of `needles`: the ones found.
 fn scan(dir: &Path, needles: &[String]) -> Vec<String> {
     let mut found = Vec::new();
@@ -92,23 +113,11 @@ fn a_copy_of_a_sealed_station_opens_nothing_and_its_revoked_key_is_refused() {
 
     // A counter's station: slots only, the first for SPV-01, one for the Dinas's recovery key.
     let recovery = RecoveryKey::generate().unwrap();
-    let paths = StationPaths::new(dir.path().join("KEC-T-01"), None);
-    let first = FirstSlot {
-        operator_id: "SPV-01",
-        password: PASSWORD,
-        recovery: Some(rekam::store::slots::recovery_public(&recovery.public_hex()).unwrap()),
-    };
-    let mut station = Station::init_sealed(
-        InitOptions {
-            paths: paths.clone(),
-            station_id: Some("KEC-T-01".into()),
-            kecamatan: RegionCode::parse("32.73.01").unwrap(),
-            actor: "setup".into(),
-        },
-        &first,
-        Arc::new(SystemClock),
-    )
-    .unwrap();
+    let (paths, mut station) = sealed_station(
+        dir.path(),
+        "KEC-T-01",
+        Some(rekam::store::slots::recovery_public(&recovery.public_hex()).unwrap()),
+    );
     for (id, role, who) in [
         ("SPV-01", Role::Supervisor, 900),
         ("OP-01", Role::Operator, 901),
@@ -283,22 +292,7 @@ fn a_copy_of_a_sealed_station_opens_nothing_and_its_revoked_key_is_refused() {
 fn a_sealed_station_backs_up_and_restores_with_its_slots() {
     let dir = tempfile::tempdir().unwrap();
     let pool = RegionPool::load().unwrap();
-    let paths = StationPaths::new(dir.path().join("KEC-B-01"), None);
-    let mut station = Station::init_sealed(
-        InitOptions {
-            paths: paths.clone(),
-            station_id: Some("KEC-B-01".into()),
-            kecamatan: RegionCode::parse("32.73.01").unwrap(),
-            actor: "setup".into(),
-        },
-        &FirstSlot {
-            operator_id: "SPV-01",
-            password: PASSWORD,
-            recovery: None,
-        },
-        Arc::new(SystemClock),
-    )
-    .unwrap();
+    let (_, mut station) = sealed_station(dir.path(), "KEC-B-01", None);
     operators::add(
         &mut station,
         &NewOperator {

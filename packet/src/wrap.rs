@@ -38,14 +38,21 @@ impl SlotKey {
     pub fn generate() -> Result<SlotKey> {
         let ikm = random32()?;
         let (secret, public) = <Kem as hpke::Kem>::derive_keypair(&*ikm);
+        Ok(SlotKey::of(&secret, &public))
+    }
+
+    fn of(
+        secret: &<Kem as hpke::Kem>::PrivateKey,
+        public: &<Kem as hpke::Kem>::PublicKey,
+    ) -> SlotKey {
         let mut s = Zeroizing::new([0u8; 32]);
         s.copy_from_slice(&secret.to_bytes());
         let mut p = [0u8; 32];
         p.copy_from_slice(&public.to_bytes());
-        Ok(SlotKey {
+        SlotKey {
             secret: s,
             public: p,
-        })
+        }
     }
 
     /// The key pair of a private key's 32 bytes.
@@ -56,15 +63,7 @@ impl SlotKey {
                 detail: "expected 32 bytes of an X25519 private key".into(),
             }
         })?;
-        let pk = <Kem as hpke::Kem>::sk_to_pk(&sk);
-        let mut s = Zeroizing::new([0u8; 32]);
-        s.copy_from_slice(&sk.to_bytes());
-        let mut p = [0u8; 32];
-        p.copy_from_slice(&pk.to_bytes());
-        Ok(SlotKey {
-            secret: s,
-            public: p,
-        })
+        Ok(SlotKey::of(&sk, &<Kem as hpke::Kem>::sk_to_pk(&sk)))
     }
 
     /// The public half.
@@ -137,6 +136,7 @@ pub fn open(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
