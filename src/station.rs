@@ -535,6 +535,44 @@ impl Station {
         Station::open_with_key(paths, key, clock)
     }
 
+    /// Moves a station opened by its key file into key slots: its signing keys into the
+    /// store, a slot for `first`'s password (and the Dinas's recovery key), then its key files
+    /// removed. A kill at any point leaves a station that opens (by its key file before the
+    /// slots are written, by the slot after; the key files left behind are removed at that
+    /// open). The caller checks `first`'s password against their login first
+    /// (`operators::seal_station`). Other operators get their slots with a new password
+    /// (`rekam operator password`).
+    pub fn seal_into_slots(&mut self, first: &FirstSlot<'_>, actor: &str) -> Result<()> {
+        if self.sealed {
+            return Err(Error::KeySlots {
+                problem: "the station already keeps its key in slots".into(),
+            });
+        }
+        let signing = self.signing_key()?;
+        self.store.set_secret(SIGNING, &signing.to_hex())?;
+        if let Some(next) = self.pending_signing_key()? {
+            self.store.set_secret(SIGNING_NEXT, &next.to_hex())?;
+        }
+        let mut slots = KeySlots::new(&self.row.station_id);
+        slots.set_password(&self.key, first.operator_id, first.password, PASSWORD_KDF)?;
+        if let Some(public) = &first.recovery {
+            slots.set_recovery(&self.key, public)?;
+        }
+        slots.write(&KeySlots::path(&self.paths.data_dir))?;
+        self.sealed = true;
+        remove_key_files(&self.paths)?;
+        self.store.append_audit(
+            &AuditEvent::new(actor, "station.slots.create", &self.row.station_id).with_detail(
+                serde_json::json!({
+                    "password": first.operator_id,
+                    "recovery": first.recovery.is_some(),
+                    "from_key_file": true,
+                }),
+            ),
+        )?;
+        Ok(())
+    }
+
     /// Opens a sealed station with a store key already unwrapped.
     fn open_with_key(paths: StationPaths, key: StoreKey, clock: Arc<dyn Clock>) -> Result<Station> {
         let store = Store::open(&paths.db(), &key, clock)?;
@@ -977,7 +1015,28 @@ fn open_sealed(
     };
     let opened = try_open(key)?.ok_or_else(|| Error::WrongKey(db.clone()))?;
     remove_if_present(&rekeyed_db(paths))?;
+    // A station sealed from a key file and cut off before its key files were removed.
+    remove_key_files(paths)?;
     Ok(opened)
+}
+
+/// Removes a station's key files (store key, signing keys) once its slots hold the key.
+fn remove_key_files(paths: &StationPaths) -> Result<()> {
+    let files = [
+        paths.key_file.clone(),
+        paths.signing_key_file(),
+        paths.next_signing_key_file(),
+    ];
+    if files.iter().all(|f| !f.exists()) {
+        return Ok(());
+    }
+    for f in &files {
+        remove_if_present(f)?;
+    }
+    for dir in files.iter().filter_map(|f| f.parent()) {
+        crate::durable::sync_dir(dir)?;
+    }
+    Ok(())
 }
 
 /// No slot opened: the same answer for an unknown operator and a wrong password.

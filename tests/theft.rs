@@ -342,3 +342,72 @@ fn a_sealed_station_backs_up_and_restores_with_its_slots() {
     .unwrap();
     assert_eq!(s.signing_key().unwrap().id(), signing);
 }
+
+/// A station set up with a key file (before slots existed) moves into key slots: the first
+/// slot under a supervisor's password (checked against their login), the signing keys into the
+/// store, the key files gone; key files left behind by a kill are removed at the next open.
+#[test]
+fn a_station_kept_by_its_key_file_moves_into_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = RegionPool::load().unwrap();
+    let paths = StationPaths::new(dir.path().join("KEC-K-01"), None);
+    let clock = Arc::new(SystemClock);
+    let mut station = Station::init(
+        InitOptions {
+            paths: paths.clone(),
+            station_id: Some("KEC-K-01".into()),
+            kecamatan: RegionCode::parse("32.73.01").unwrap(),
+            actor: "setup".into(),
+        },
+        clock.clone(),
+    )
+    .unwrap();
+    operators::add(
+        &mut station,
+        &NewOperator {
+            operator_id: "SPV-01".into(),
+            name: "Petugas".into(),
+            role: Role::Supervisor,
+            password: zeroize::Zeroizing::new(PASSWORD.into()),
+            finger: finger_of(&resident(&pool, 900)),
+        },
+        None,
+    )
+    .unwrap();
+    let signing = station.signing_key().unwrap().id();
+    let pending = station.begin_key_rotation().unwrap().new_public_key;
+    let key_file = std::fs::read(&paths.key_file).unwrap();
+
+    let e = operators::seal_station(&mut station, "SPV-01", "bukan-sandinya", None, "TEK-01")
+        .unwrap_err();
+    assert_eq!(e.code(), "LOGIN_FAILED");
+    assert!(paths.key_file.exists(), "a refused seal changes nothing");
+    operators::seal_station(&mut station, "SPV-01", PASSWORD, None, "TEK-01").unwrap();
+    drop(station);
+    for f in [
+        &paths.key_file,
+        &paths.signing_key_file(),
+        &dir.path().join("KEC-K-01/keys/station-signing.key.next"),
+    ] {
+        assert!(!f.exists(), "{} is gone", f.display());
+    }
+    assert_eq!(
+        Station::open(paths.clone(), clock.clone())
+            .unwrap_err()
+            .code(),
+        "STATION_LOCKED"
+    );
+    // A kill between the slots and the removal left the key file: the next open removes it.
+    std::fs::write(&paths.key_file, &key_file).unwrap();
+    let unlock = Unlock::Password {
+        operator_id: "SPV-01",
+        password: PASSWORD,
+    };
+    let s = Station::open_with(paths.clone(), &unlock, clock.clone()).unwrap();
+    assert!(!paths.key_file.exists());
+    assert_eq!(s.signing_key().unwrap().id(), signing);
+    assert_eq!(
+        s.pending_signing_key().unwrap().unwrap().public_hex(),
+        pending
+    );
+}

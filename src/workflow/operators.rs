@@ -235,6 +235,32 @@ pub fn disable(station: Station, operator_id: &str, by: Option<&Session>) -> Res
     station.remove_password_slot(operator_id, &actor)
 }
 
+/// Moves a station kept by its key file into key slots ([`Station::seal_into_slots`]): the
+/// first slot for `operator_id`, whose password must be their login's.
+pub fn seal_station(
+    station: &mut Station,
+    operator_id: &str,
+    password: &str,
+    recovery: Option<[u8; 32]>,
+    actor: &str,
+) -> Result<()> {
+    let ok = station
+        .store()
+        .operator(operator_id)?
+        .is_some_and(|r| !r.disabled && password_matches(password, &r.password_hash));
+    if !ok {
+        return Err(WorkflowError::LoginFailed.into());
+    }
+    station.seal_into_slots(
+        &crate::station::FirstSlot {
+            operator_id,
+            password,
+            recovery,
+        },
+        actor,
+    )
+}
+
 fn actor_of(by: Option<&Session>) -> Result<String> {
     match by {
         Some(s) => {

@@ -19,6 +19,18 @@ pub enum Command {
     /// The ways into the station's store: a key file, or its key slots (an operator's
     /// password each, the Dinas's recovery key)
     Slots,
+    /// Move a station kept by its key file into key slots: the first slot for OPERATOR (their
+    /// password from REKAM_OPERATOR_PASSWORD or the first line of standard input), the key
+    /// files removed; every other operator gets a slot with a new password
+    /// (`rekam operator password`)
+    Seal {
+        /// The operator whose password opens the first slot (a supervisor)
+        #[arg(long = "first")]
+        first: String,
+        /// The Dinas's recovery public key (64 hex digits)
+        #[arg(long)]
+        recovery_key: Option<String>,
+    },
     /// On the Dinas's machine: a new recovery key pair. The private key goes to FILE (0600,
     /// never overwritten; keep it off every station), the public key is printed for
     /// `rekam init --recovery-key`
@@ -51,6 +63,32 @@ pub fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
                     ));
                 }
             }
+            Ok(Exit::Ok)
+        }
+        Command::Seal {
+            first,
+            recovery_key,
+        } => {
+            let recovery = recovery_key
+                .as_deref()
+                .map(rekam::store::slots::recovery_public)
+                .transpose()?;
+            let mut station = ctx.open()?;
+            let password = super::secret_line("REKAM_OPERATOR_PASSWORD")?;
+            rekam::workflow::operators::seal_station(
+                &mut station,
+                first,
+                &password,
+                recovery,
+                "cli",
+            )?;
+            ctx.out.message(&format!(
+                "{} {first}",
+                ctx.lang().pick(
+                    "Kunci penyimpanan kini dalam slot; berkas kunci dihapus. Slot pertama:",
+                    "The store key is now in key slots; the key files are removed. First slot:"
+                )
+            ));
             Ok(Exit::Ok)
         }
         Command::RecoveryKey { out } => {
