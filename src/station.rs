@@ -429,6 +429,18 @@ impl Station {
         Ok(())
     }
 
+    /// Clears the count of wrong passwords on `operator_id`'s slot (a supervisor's unlock).
+    pub fn clear_slot_failures(&mut self, operator_id: &str) -> Result<()> {
+        if !self.sealed {
+            return Ok(());
+        }
+        let mut slots = self.read_slots()?;
+        if slots.clear_password_failures(operator_id) {
+            slots.write(&KeySlots::path(&self.paths.data_dir))?;
+        }
+        Ok(())
+    }
+
     /// Seals the store key to the Dinas's recovery public key (replacing an earlier one).
     pub fn set_recovery_slot(&mut self, public: &[u8; 32], actor: &str) -> Result<()> {
         if !self.sealed {
@@ -1007,12 +1019,42 @@ fn open_sealed(
         }
         return Err(refused(unlock, data_dir));
     }
-    let current = KeySlots::read(&current_path)?.ok_or_else(|| Error::KeySlots {
+    let mut current = KeySlots::read(&current_path)?.ok_or_else(|| Error::KeySlots {
         problem: "keyslots.json is missing".into(),
     })?;
+    // Wrong passwords are counted on the slot at this machine: at the limit it is tried no
+    // more until a supervisor unlocks the operator (a copy of the file is another matter:
+    // there Argon2id's cost is what stands).
+    let limit = crate::workflow::operators::MAX_FAILED_LOGINS;
+    let locked_out = |operator_id: &str| -> Error {
+        crate::workflow::WorkflowError::LockedOut {
+            operator: operator_id.to_owned(),
+            attempts: limit,
+        }
+        .into()
+    };
+    if let Unlock::Password { operator_id, .. } = unlock
+        && current.password_failures(operator_id) >= limit
+    {
+        return Err(locked_out(operator_id));
+    }
     let Some(key) = key_of(&current)? else {
+        if let Unlock::Password { operator_id, .. } = unlock
+            && current.note_password_failure(operator_id)
+        {
+            current.write(&current_path)?;
+            if current.password_failures(operator_id) >= limit {
+                tracing::warn!(operator = %operator_id, "key slot locked after wrong passwords");
+                return Err(locked_out(operator_id));
+            }
+        }
         return Err(refused(unlock, data_dir));
     };
+    if let Unlock::Password { operator_id, .. } = unlock
+        && current.clear_password_failures(operator_id)
+    {
+        current.write(&current_path)?;
+    }
     let opened = try_open(key)?.ok_or_else(|| Error::WrongKey(db.clone()))?;
     remove_if_present(&rekeyed_db(paths))?;
     // A station sealed from a key file and cut off before its key files were removed.

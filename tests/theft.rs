@@ -411,3 +411,60 @@ fn a_station_kept_by_its_key_file_moves_into_slots() {
         pending
     );
 }
+
+/// Wrong passwords on a key slot are counted at the machine: the fifth locks the slot, which is
+/// then not tried, even with the right password, until a supervisor unlocks the operator.
+#[test]
+fn five_wrong_passwords_lock_a_slot_until_a_supervisor_unlocks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = RegionPool::load().unwrap();
+    let (paths, mut station) = sealed_station(dir.path(), "KEC-L-01", None);
+    for (id, role, who) in [
+        ("SPV-01", Role::Supervisor, 900),
+        ("OP-01", Role::Operator, 901),
+    ] {
+        operators::add(
+            &mut station,
+            &NewOperator {
+                operator_id: id.into(),
+                name: id.into(),
+                role,
+                password: zeroize::Zeroizing::new(PASSWORD.into()),
+                finger: finger_of(&resident(&pool, who)),
+            },
+            None,
+        )
+        .unwrap();
+    }
+    drop(station);
+    let clock = Arc::new(SystemClock);
+    let open = |who: &'static str, password: &'static str| {
+        Station::open_with(
+            paths.clone(),
+            &Unlock::Password {
+                operator_id: who,
+                password,
+            },
+            clock.clone(),
+        )
+    };
+    for attempt in 1..=operators::MAX_FAILED_LOGINS {
+        let code = open("OP-01", "tebakan").unwrap_err().code();
+        let expected = if attempt < operators::MAX_FAILED_LOGINS {
+            "LOGIN_FAILED"
+        } else {
+            "OPERATOR_LOCKED_OUT"
+        };
+        assert_eq!(code, expected, "attempt {attempt}");
+    }
+    // Not even the right password: the slot is not tried.
+    assert_eq!(
+        open("OP-01", PASSWORD).unwrap_err().code(),
+        "OPERATOR_LOCKED_OUT"
+    );
+    // Another operator's slot is not affected; their supervisor unlocks OP-01.
+    let mut s = open("SPV-01", PASSWORD).unwrap();
+    operators::unlock_operator(&mut s, "OP-01", None).unwrap();
+    drop(s);
+    open("OP-01", PASSWORD).unwrap();
+}

@@ -21,7 +21,7 @@ use rekam_drivers::card::pcsc::PcscReader;
 use rekam_drivers::sbi::Finger;
 use rekam_gateway::{Config, Gateway};
 use rekam_packet::DcKeys;
-use rekam_sim::counter::{Counter, OPERATOR, PASSWORD};
+use rekam_sim::counter::{Counter, OPERATOR, PASSWORD, SUPERVISOR};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
@@ -404,6 +404,35 @@ fn the_operator_finger_must_be_the_logged_in_operators_and_steps_keep_their_orde
         "LOGIN_FAILED"
     );
     idle.unlock(&mut c.station, PASSWORD).unwrap();
+
+    // Five wrong passwords in a row lock the operator out, even from the right one, until a
+    // supervisor (not an operator) unlocks them.
+    c.devices.resident(OPERATOR).unwrap();
+    for attempt in 1..=operators::MAX_FAILED_LOGINS {
+        let e = operators::login(&mut c.station, "OP-01", "nope-nope", &c.devices.fingerprint)
+            .unwrap_err();
+        let expected = if attempt < operators::MAX_FAILED_LOGINS {
+            "LOGIN_FAILED"
+        } else {
+            "OPERATOR_LOCKED_OUT"
+        };
+        assert_eq!(e.code(), expected, "attempt {attempt}");
+    }
+    let e =
+        operators::login(&mut c.station, "OP-01", PASSWORD, &c.devices.fingerprint).unwrap_err();
+    assert_eq!(e.code(), "OPERATOR_LOCKED_OUT");
+    assert!(e.localized(Lang::Id).contains("supervisor"), "{e}");
+    assert_eq!(
+        operators::unlock_operator(&mut c.station, "OP-01", Some(&c.session))
+            .unwrap_err()
+            .code(),
+        "NOT_PERMITTED"
+    );
+    c.devices.resident(SUPERVISOR).unwrap();
+    let spv = operators::login(&mut c.station, "SPV-01", PASSWORD, &c.devices.fingerprint).unwrap();
+    operators::unlock_operator(&mut c.station, "OP-01", Some(&spv)).unwrap();
+    c.devices.resident(OPERATOR).unwrap();
+    operators::login(&mut c.station, "OP-01", PASSWORD, &c.devices.fingerprint).unwrap();
     let actions: Vec<String> = c
         .station
         .store()
@@ -415,6 +444,8 @@ fn the_operator_finger_must_be_the_logged_in_operators_and_steps_keep_their_orde
     for a in [
         "operator.login",
         "operator.login_failed",
+        "operator.login_refused_locked_out",
+        "operator.unlock_account",
         "recording.pause",
         "recording.cancelled",
     ] {

@@ -232,6 +232,73 @@ impl Store {
         Ok(())
     }
 
+    /// An operator's consecutive failed logins and when they were locked out, if they were.
+    pub fn login_failures(&self, operator_id: &str) -> Result<(u32, Option<String>)> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT failures, locked_at FROM operator_failures WHERE operator_id = ?1",
+                [operator_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, None)))
+    }
+
+    /// Counts a failed login of a known operator; at `limit` failures they are locked out
+    /// (the time returned). One transaction with `event`.
+    pub fn note_failed_login(
+        &mut self,
+        operator_id: &str,
+        limit: u32,
+        event: &AuditEvent,
+    ) -> Result<Option<String>> {
+        let station_id = self.station_id()?;
+        let now = crate::clock::rfc3339(self.clock.now());
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO operator_failures (operator_id, failures) VALUES (?1, 1)
+             ON CONFLICT (operator_id) DO UPDATE SET failures = failures + 1",
+            [operator_id],
+        )?;
+        tx.execute(
+            "UPDATE operator_failures SET locked_at = ?2
+             WHERE operator_id = ?1 AND failures >= ?3 AND locked_at IS NULL",
+            params![operator_id, now, limit],
+        )?;
+        let locked: Option<String> = tx.query_row(
+            "SELECT locked_at FROM operator_failures WHERE operator_id = ?1",
+            [operator_id],
+            |r| r.get(0),
+        )?;
+        append_audit_tx(&tx, &station_id, event, self.clock.as_ref())?;
+        tx.commit()?;
+        Ok(locked)
+    }
+
+    /// Clears an operator's failed logins (a login, or a supervisor's unlock with `event`).
+    pub fn clear_failed_logins(
+        &mut self,
+        operator_id: &str,
+        event: Option<&AuditEvent>,
+    ) -> Result<()> {
+        let station_id = self.station_id()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "DELETE FROM operator_failures WHERE operator_id = ?1",
+            [operator_id],
+        )?;
+        if let Some(event) = event {
+            append_audit_tx(&tx, &station_id, event, self.clock.as_ref())?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// One operator.
     pub fn operator(&self, operator_id: &str) -> Result<Option<OperatorRow>> {
         Ok(self

@@ -235,6 +235,19 @@ CREATE TABLE station_secret (
 ) WITHOUT ROWID;
 "#,
     },
+    Migration {
+        version: 8,
+        name: "failed logins and locked-out operators",
+        sql: r#"
+-- Consecutive failed logins of an operator (password or finger); at the limit the operator is
+-- locked out (locked_at) until a supervisor unlocks them. Cleared by a login.
+CREATE TABLE operator_failures (
+    operator_id TEXT PRIMARY KEY REFERENCES operator (operator_id),
+    failures    INTEGER NOT NULL,
+    locked_at   TEXT
+) WITHOUT ROWID;
+"#,
+    },
 ];
 
 /// The newest schema this build knows.

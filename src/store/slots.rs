@@ -111,6 +111,14 @@ struct Slot {
     sealed: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     password: Option<PasswordWrap>,
+    /// Consecutive wrong passwords tried on this slot at this machine (not part of what the
+    /// slot is bound to: a count, not a secret).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    failures: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A station's key slots.
@@ -310,6 +318,7 @@ impl KeySlots {
             enc: String::new(),
             sealed: String::new(),
             password: None,
+            failures: 0,
         };
         let (mut salt, mut nonce) = ([0u8; 16], [0u8; 24]);
         crate::store::fill_random(&mut salt)?;
@@ -345,11 +354,48 @@ impl KeySlots {
             enc: String::new(),
             sealed: String::new(),
             password: None,
+            failures: 0,
         };
         slot.seal(&self.station_id, key)?;
         self.slots.retain(|s| s.kind != SlotKind::Recovery);
         self.slots.push(slot);
         Ok(())
+    }
+
+    /// Consecutive wrong passwords tried on `operator_id`'s slot.
+    pub fn password_failures(&self, operator_id: &str) -> u32 {
+        self.password_slot(operator_id).map_or(0, |s| s.failures)
+    }
+
+    /// Counts a wrong password on `operator_id`'s slot; whether there is such a slot.
+    pub fn note_password_failure(&mut self, operator_id: &str) -> bool {
+        match self
+            .slots
+            .iter_mut()
+            .find(|s| s.kind == SlotKind::Password && s.name == operator_id)
+        {
+            Some(s) => {
+                s.failures = s.failures.saturating_add(1);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Clears the count of `operator_id`'s slot; whether it changed.
+    pub fn clear_password_failures(&mut self, operator_id: &str) -> bool {
+        self.slots
+            .iter_mut()
+            .filter(|s| s.kind == SlotKind::Password && s.name == operator_id && s.failures > 0)
+            .map(|s| s.failures = 0)
+            .count()
+            > 0
+    }
+
+    fn password_slot(&self, operator_id: &str) -> Option<&Slot> {
+        self.slots
+            .iter()
+            .find(|s| s.kind == SlotKind::Password && s.name == operator_id)
     }
 
     /// Removes the slot of `kind` named `name`; whether there was one.
@@ -366,11 +412,7 @@ impl KeySlots {
         operator_id: &str,
         password: &str,
     ) -> Result<Option<StoreKey>> {
-        let Some(slot) = self
-            .slots
-            .iter()
-            .find(|s| s.kind == SlotKind::Password && s.name == operator_id)
-        else {
+        let Some(slot) = self.password_slot(operator_id) else {
             return Ok(None);
         };
         Ok(slot

@@ -150,6 +150,16 @@ pub enum WorkflowError {
     /// Unknown operator, wrong password or wrong finger (not said which).
     #[error("login failed: unknown operator, wrong password or wrong finger")]
     LoginFailed,
+    /// Too many failed logins: the operator is locked out until a supervisor unlocks them.
+    #[error(
+        "operator {operator} is locked out after {attempts} failed logins: a supervisor unlocks them"
+    )]
+    LockedOut {
+        /// The operator.
+        operator: String,
+        /// The limit reached.
+        attempts: u32,
+    },
     /// The session locked itself after being idle.
     #[error("the session locked after {0} minutes without activity: log in again")]
     Locked(u64),
@@ -311,6 +321,7 @@ impl WorkflowError {
             WorkflowError::OperatorMismatch(_) => "OPERATOR_FINGER_MISMATCH",
             WorkflowError::NotPermitted { .. } => "NOT_PERMITTED",
             WorkflowError::LoginFailed => "LOGIN_FAILED",
+            WorkflowError::LockedOut { .. } => "OPERATOR_LOCKED_OUT",
             WorkflowError::Locked(_) => "SESSION_LOCKED",
             WorkflowError::Device(e) => e.code(),
             WorkflowError::HandoverMismatch { .. } => "HANDOVER_FINGER_MISMATCH",
@@ -386,6 +397,10 @@ impl Localized for WorkflowError {
             WorkflowError::LoginFailed => "Gagal masuk: ID operator, kata sandi atau sidik jari \
                                            salah"
                 .into(),
+            WorkflowError::LockedOut { operator, attempts } => format!(
+                "Akun {operator} dikunci setelah {attempts} kali gagal masuk: minta supervisor \
+                 membukanya (`rekam operator unlock --id {operator}`)"
+            ),
             WorkflowError::Locked(m) => format!(
                 "Sesi terkunci setelah {m} menit tanpa aktivitas: masuk lagi dengan kata sandi"
             ),

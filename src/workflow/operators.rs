@@ -27,6 +27,10 @@ use zeroize::Zeroizing;
 /// A session locks after this long without activity.
 pub const IDLE_LOCK: Duration = Duration::from_secs(5 * 60);
 
+/// Consecutive failed logins (password or finger) after which an operator is locked out until
+/// a supervisor unlocks them ([`unlock_operator`]).
+pub const MAX_FAILED_LOGINS: u32 = 5;
+
 /// Minimum password length.
 pub const MIN_PASSWORD: usize = 8;
 
@@ -213,7 +217,9 @@ pub fn reset_password(
         operator_id,
         OperatorChange::Password(&hash),
         &AuditEvent::new(&actor, "operator.password", operator_id),
-    )
+    )?;
+    // A new password is a fresh start: the failed logins before it no longer count.
+    station.store_mut().clear_failed_logins(operator_id, None)
 }
 
 /// Disables `operator_id`: they can no longer log in, and on a station with key slots their
@@ -332,8 +338,9 @@ impl Session {
             .store()
             .operator(&self.operator_id)?
             .ok_or(WorkflowError::LoginFailed)?;
+        refuse_if_locked_out(station, &self.operator_id)?;
         let ok = password_matches(password, &row.password_hash) && !row.disabled;
-        station.audit(&AuditEvent::new(
+        let event = AuditEvent::new(
             &self.operator_id,
             if ok {
                 "operator.unlock"
@@ -341,7 +348,8 @@ impl Session {
                 "operator.unlock_failed"
             },
             &self.operator_id,
-        ))?;
+        );
+        count_login(station, &self.operator_id, ok, true, &event)?;
         if !ok {
             return Err(WorkflowError::LoginFailed.into());
         }
@@ -375,6 +383,9 @@ pub fn login(
     scanner: &dyn BiometricDevice,
 ) -> Result<Session> {
     let row = station.store().operator(operator_id)?;
+    if row.is_some() {
+        refuse_if_locked_out(station, operator_id)?;
+    }
     let password_ok = row
         .as_ref()
         .is_some_and(|r| !r.disabled && password_matches(password, &r.password_hash));
@@ -383,18 +394,17 @@ pub fn login(
     let (live, _) = capture_finger(scanner, Finger::RightIndex, "LOGIN")?;
     let score = row.as_ref().map_or(0, |r| finger_matches(&live, &r.finger));
     let ok = password_ok && score >= THRESHOLD;
-    station.audit(
-        &AuditEvent::new(
-            operator_id,
-            if ok {
-                "operator.login"
-            } else {
-                "operator.login_failed"
-            },
-            operator_id,
-        )
-        .with_detail(serde_json::json!({ "finger_score": score })),
-    )?;
+    let event = AuditEvent::new(
+        operator_id,
+        if ok {
+            "operator.login"
+        } else {
+            "operator.login_failed"
+        },
+        operator_id,
+    )
+    .with_detail(serde_json::json!({ "finger_score": score }));
+    count_login(station, operator_id, ok, row.is_some(), &event)?;
     match (ok, row) {
         (true, Some(r)) => Ok(Session {
             operator_id: r.operator_id,
@@ -408,6 +418,88 @@ pub fn login(
         }),
         _ => Err(WorkflowError::LoginFailed.into()),
     }
+}
+
+/// Refuses an operator locked out by failed logins.
+fn refuse_if_locked_out(station: &mut Station, operator_id: &str) -> Result<()> {
+    if station.store().login_failures(operator_id)?.1.is_some() {
+        station.audit(&AuditEvent::new(
+            operator_id,
+            "operator.login_refused_locked_out",
+            operator_id,
+        ))?;
+        return Err(WorkflowError::LockedOut {
+            operator: operator_id.to_owned(),
+            attempts: MAX_FAILED_LOGINS,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Audits a login attempt (`event`) and counts it: a success clears the operator's failures, a
+/// failure of a known operator adds one, and the one that reaches [`MAX_FAILED_LOGINS`] locks
+/// them out (answered as such).
+fn count_login(
+    station: &mut Station,
+    operator_id: &str,
+    ok: bool,
+    known: bool,
+    event: &AuditEvent,
+) -> Result<()> {
+    if ok {
+        station.audit(event)?;
+        if station.store().login_failures(operator_id)?.0 > 0 {
+            station.store_mut().clear_failed_logins(operator_id, None)?;
+        }
+        return Ok(());
+    }
+    if !known {
+        station.audit(event)?;
+        return Ok(());
+    }
+    let locked = station
+        .store_mut()
+        .note_failed_login(operator_id, MAX_FAILED_LOGINS, event)?;
+    if locked.is_some() {
+        tracing::warn!(operator = %operator_id, "operator locked out after failed logins");
+        return Err(WorkflowError::LockedOut {
+            operator: operator_id.to_owned(),
+            attempts: MAX_FAILED_LOGINS,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Unlocks an operator locked out by failed logins (their key slot's count too): by a
+/// supervisor's or a Dinas administrator's session, or without one by whoever opened the store
+/// (`rekam operator unlock`).
+pub fn unlock_operator(
+    station: &mut Station,
+    operator_id: &str,
+    by: Option<&Session>,
+) -> Result<()> {
+    let actor = match by {
+        Some(s) => {
+            s.require(Action::Approve)
+                .or_else(|_| s.require(Action::ManageOperators))?;
+            s.operator_id.clone()
+        }
+        None => "cli".to_owned(),
+    };
+    if station.store().operator(operator_id)?.is_none() {
+        return Err(Error::OperatorUnknown(operator_id.to_owned()));
+    }
+    station.clear_slot_failures(operator_id)?;
+    station.store_mut().clear_failed_logins(
+        operator_id,
+        Some(&AuditEvent::new(
+            &actor,
+            "operator.unlock_account",
+            operator_id,
+        )),
+    )
 }
 
 /// A supervisor's approval of one decision, by id and password, audited.

@@ -1,5 +1,6 @@
 //! `rekam operator`: add an operator (password and right index finger), give one a new
-//! password, disable one (on a station with key slots: their slot removed, the store re-keyed).
+//! password, unlock one locked out by failed logins, disable one (on a station with key
+//! slots: their slot removed, the store re-keyed).
 
 use super::{parse_ports, secret_line};
 use crate::Ctx;
@@ -62,6 +63,12 @@ pub enum Command {
         #[arg(long)]
         id: String,
     },
+    /// Unlock an operator locked out after five failed logins (run as a supervisor)
+    Unlock {
+        /// Login id
+        #[arg(long)]
+        id: String,
+    },
     /// Disable an operator: no more logins; on a station with key slots their slot is removed
     /// and the store re-keyed, so their password opens nothing (close the app first)
     Disable {
@@ -111,6 +118,14 @@ pub fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
             ctx.out.message(&format!(
                 "{} {id}",
                 ctx.lang().pick("Kata sandi baru untuk", "New password for")
+            ));
+        }
+        Command::Unlock { id } => {
+            let mut station = ctx.open()?;
+            operators::unlock_operator(&mut station, id, None)?;
+            ctx.out.message(&format!(
+                "{} {id}",
+                ctx.lang().pick("Akun dibuka kembali:", "Unlocked:")
             ));
         }
         Command::Disable { id } => {
