@@ -422,6 +422,15 @@ fn with_key_slots_the_store_opens_at_a_login_and_closes_at_the_logout() {
     let i = b.ordinary();
     record_one(&mut b, i);
     assert_eq!(b.desk.home(Lang::Id).unwrap().backlog.unsent, 1);
+    // The lock screen closes the store; the password opens it again for the same session.
+    b.desk.lock();
+    assert_eq!(b.desk.home(Lang::Id).unwrap_err().code(), "STATION_LOCKED");
+    assert_eq!(
+        b.desk.unlock("bukan-sandinya").unwrap_err().code(),
+        "LOGIN_FAILED"
+    );
+    assert_eq!(b.desk.unlock(PASSWORD).unwrap().operator_id, "OP-01");
+    assert_eq!(b.desk.home(Lang::Id).unwrap().backlog.unsent, 1);
     b.desk.logout().unwrap();
     assert_eq!(b.desk.home(Lang::Id).unwrap_err().code(), "STATION_LOCKED");
     b.sims.resident(OPERATOR).unwrap();

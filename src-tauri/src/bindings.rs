@@ -167,6 +167,7 @@ fn commands() -> Vec<(&'static str, String)> {
         login: SessionView,
         unlock: SessionView,
         logout: (),
+        lock_screen: (),
         session: Option<SessionView>,
         recording_current: Option<WizardView>,
         recording_close: (),

@@ -108,6 +108,20 @@ async fn login(
     .await
 }
 
+/// With key slots nothing stays open while nobody is at the counter: the background sync stops
+/// (it resumes at the next login or unlock, and says so in the log).
+fn stop_sealed_sync(state: &AppState) {
+    if !Station::is_sealed(&state.config.paths.data_dir) {
+        return;
+    }
+    let stopped = state.sync.lock().ok().and_then(|mut s| s.take());
+    if stopped.is_some() {
+        tracing::info!(
+            "background sync stopped: the station is locked; it resumes at the next login"
+        );
+    }
+}
+
 /// A station with key slots opens only at a login: its background sync starts then, on a
 /// handle of its own opened with the same key, and stops when the last operator logs out.
 fn start_sealed_sync(desk: &mut Desk, state: &AppState) -> rekam::Result<()> {
@@ -141,7 +155,12 @@ async fn unlock(
     password: String,
 ) -> Result<SessionView, UiError> {
     let password = zeroize::Zeroizing::new(password);
-    on_desk(app, lang, move |desk, _, _| desk.unlock(&password)).await
+    on_desk(app, lang, move |desk, state, _| {
+        let view = desk.unlock(&password)?;
+        start_sealed_sync(desk, state)?;
+        Ok(view)
+    })
+    .await
 }
 
 /// The operator leaves (a recording or handover in progress is cancelled).
@@ -149,15 +168,7 @@ async fn unlock(
 async fn logout(app: tauri::AppHandle, lang: Option<Lang>) -> Result<(), UiError> {
     on_desk(app, lang, |desk, state, _| {
         desk.logout()?;
-        if Station::is_sealed(&state.config.paths.data_dir) {
-            // Nothing stays open: the sync waits for the next login.
-            let stopped = state.sync.lock().ok().and_then(|mut s| s.take());
-            if stopped.is_some() {
-                tracing::info!(
-                    "background sync stopped at the logout: it resumes at the next login"
-                );
-            }
-        }
+        stop_sealed_sync(state);
         Ok(())
     })
     .await
@@ -169,7 +180,27 @@ async fn session(
     app: tauri::AppHandle,
     lang: Option<Lang>,
 ) -> Result<Option<SessionView>, UiError> {
-    on_desk(app, lang, |desk, _, _| desk.session()).await
+    on_desk(app, lang, |desk, state, _| {
+        let answer = desk.session();
+        if answer.is_err() {
+            // The idle lock closed the session: with key slots the sync's handle closes too.
+            stop_sealed_sync(state);
+        }
+        answer
+    })
+    .await
+}
+
+/// The operator leaves the counter for a moment: the session locks and, with key slots, the
+/// store and the background sync's handle close until the password opens them again.
+#[tauri::command]
+async fn lock_screen(app: tauri::AppHandle, lang: Option<Lang>) -> Result<(), UiError> {
+    on_desk(app, lang, |desk, state, _| {
+        desk.lock();
+        stop_sealed_sync(state);
+        Ok(())
+    })
+    .await
 }
 
 /// The recording in progress, or the one that just ended (its summons or its refusal).
@@ -345,6 +376,7 @@ fn main() -> anyhow::Result<()> {
             login,
             unlock,
             logout,
+            lock_screen,
             session,
             recording_current,
             recording_close,

@@ -186,8 +186,37 @@ impl Desk {
     /// The logged-in operator's live session (the idle lock checked).
     fn live_session(&mut self) -> Result<&mut Session> {
         let session = self.session.as_mut().ok_or(WorkflowError::NotLoggedIn)?;
-        session.touch()?;
-        Ok(session)
+        if let Err(e) = session.touch() {
+            self.close_sealed_store();
+            return Err(e);
+        }
+        self.session
+            .as_mut()
+            .ok_or_else(|| WorkflowError::NotLoggedIn.into())
+    }
+
+    /// On a station with key slots, a locked session or no session means nothing open: the
+    /// store closes, and what was read from it goes with it (a recording or handover in
+    /// progress stays in memory and goes on after the unlock).
+    fn close_sealed_store(&mut self) {
+        if self
+            .station
+            .as_ref()
+            .is_some_and(Station::is_sealed_station)
+        {
+            self.station = None;
+            self.dedup = None;
+            self.population = None;
+        }
+    }
+
+    /// The operator leaves the counter for a moment (the lock screen): the session locks, and
+    /// on a station with key slots the store closes until [`Desk::unlock`].
+    pub fn lock(&mut self) {
+        if let Some(s) = self.session.as_mut() {
+            s.lock();
+        }
+        self.close_sealed_store();
     }
 
     /// The station and the logged-in operator's live session.
@@ -266,17 +295,8 @@ impl Desk {
         self.session = None;
         self.ended = None;
         self.print_order = None;
-        // With key slots, nobody logged in means nothing open: the store closes, and what was
-        // read from it goes with it.
-        if self
-            .station
-            .as_ref()
-            .is_some_and(Station::is_sealed_station)
-        {
-            self.station = None;
-            self.dedup = None;
-            self.population = None;
-        }
+        // With key slots, nobody logged in means nothing open.
+        self.close_sealed_store();
         Ok(())
     }
 
@@ -284,15 +304,34 @@ impl Desk {
     pub fn session(&mut self) -> Result<Option<SessionView>> {
         match self.session.as_mut() {
             None => Ok(None),
-            Some(s) => {
-                s.touch()?;
-                Ok(Some(SessionView::of(s)))
-            }
+            Some(s) => match s.touch() {
+                Ok(()) => Ok(Some(SessionView::of(s))),
+                Err(e) => {
+                    self.close_sealed_store();
+                    Err(e)
+                }
+            },
         }
     }
 
     /// Unlocks a session the idle lock closed, with the operator's password.
     pub fn unlock(&mut self, password: &str) -> Result<SessionView> {
+        if self.station.is_none() && Station::is_sealed(&self.config.paths.data_dir) {
+            let operator_id = self
+                .session
+                .as_ref()
+                .ok_or(WorkflowError::NotLoggedIn)?
+                .operator_id
+                .clone();
+            self.station = Some(Station::open_with(
+                self.config.paths.clone(),
+                &crate::station::Unlock::Password {
+                    operator_id: &operator_id,
+                    password,
+                },
+                self.clock.clone(),
+            )?);
+        }
         self.station()?;
         let (Some(station), Some(session)) = (self.station.as_mut(), self.session.as_mut()) else {
             return Err(WorkflowError::NotLoggedIn.into());

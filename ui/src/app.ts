@@ -91,6 +91,7 @@ function renderNav(backlog: BacklogCounts | null): void {
   });
   if (operator) {
     items.push(el("span", { class: "operator", id: "operator" }, `${t(lang, "login.as")}: ${operator.name} (${operator.operator_id})`));
+    items.push(button("nav-lock", t(lang, "nav.lock"), lockScreen));
     items.push(button("nav-logout", t(lang, "nav.logout"), logout));
   }
   nav.replaceChildren(...items);
@@ -279,6 +280,14 @@ function renderUnlock(): void {
   });
   main().append(form);
   pw.focus();
+}
+
+/** The operator steps away: the session locks (with key slots the store closes) until the
+ * password opens it again. */
+async function lockScreen(): Promise<void> {
+  await working(t(lang, "wizard.working"), () => call("lock_screen"));
+  main().replaceChildren();
+  renderUnlock();
 }
 
 async function logout(): Promise<void> {

@@ -1164,6 +1164,7 @@ export interface Commands {
   login: SessionView;
   unlock: SessionView;
   logout: null;
+  lock_screen: null;
   session: SessionView | null;
   recording_current: WizardView | null;
   recording_close: null;
