@@ -86,6 +86,19 @@ impl StationPaths {
     }
 }
 
+/// How long a recording the data center answered for good stays whole at the station before
+/// its packet and biometric rows are purged: 30 days.
+pub const RETENTION: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// What a purge did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PurgeReport {
+    /// Recordings purged.
+    pub recordings: usize,
+    /// Bytes of their sealed packets.
+    pub bytes: u64,
+}
+
 /// What `init` needs.
 #[derive(Debug, Clone)]
 pub struct InitOptions {
@@ -384,6 +397,37 @@ impl Station {
                 .collect(),
             regions_attribution: ATTRIBUTION,
         })
+    }
+
+    // ----- purge -------------------------------------------------------------------------
+
+    /// Purges every recording the data center answered for good longer than `retention` ago
+    /// (see `store::purge`), each in its own transaction, reporting `(done, of)` as it goes;
+    /// a kill loses nothing and the next purge goes on.
+    pub fn purge(
+        &mut self,
+        retention: std::time::Duration,
+        actor: &str,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<PurgeReport> {
+        let cutoff = self.store.clock().now() - retention;
+        let due = self.store.purgeable(cutoff)?;
+        let mut report = PurgeReport::default();
+        for (i, seq) in due.iter().enumerate() {
+            if let Some(p) = self.store.purge(*seq, actor)? {
+                report.recordings += 1;
+                report.bytes += p.bytes;
+            }
+            progress(i + 1, due.len());
+        }
+        if report.recordings > 0 {
+            tracing::info!(
+                recordings = report.recordings,
+                bytes = report.bytes,
+                "answered recordings purged"
+            );
+        }
+        Ok(report)
     }
 
     // ----- key slots ---------------------------------------------------------------------

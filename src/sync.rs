@@ -49,6 +49,9 @@ pub struct SyncConfig {
     pub connect_timeout: Duration,
     /// Timeout of one request.
     pub request_timeout: Duration,
+    /// After each pass, recordings the data center answered for good longer ago than this are
+    /// purged ([`Station::purge`]); `None` keeps everything.
+    pub retention: Option<Duration>,
 }
 
 impl SyncConfig {
@@ -65,6 +68,7 @@ impl SyncConfig {
             retry_now: false,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(120),
+            retention: Some(crate::station::RETENTION),
         }
     }
 }
@@ -389,6 +393,9 @@ pub fn sync_once(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> 
         ),
     }
     record_pass(station, &report)?;
+    if let Some(retention) = cfg.retention {
+        station.purge(retention, "system", |_, _| {})?;
+    }
     Ok(report)
 }
 

@@ -112,6 +112,9 @@ enum Command {
         #[command(subcommand)]
         command: cmd::receipts::Command,
     },
+    /// Purge the recordings the data center answered for good more than --days ago (30): their
+    /// sealed packet and biometric rows; the journal keeps the rest
+    Purge(cmd::purge::Args),
     /// On the Dinas's machine, with the Dinas's recovery key: a new password for an operator
     /// of a station nobody can open any more
     Recover(cmd::recover::Args),
@@ -181,6 +184,7 @@ fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
         Command::Receipts { command } => receipts::run(command, ctx),
         Command::Keys { command } => keys::run(command, ctx),
         Command::Recover(args) => recover::run(args, ctx),
+        Command::Purge(args) => purge::run(args, ctx),
         Command::Doctor(args) => doctor::run(args, ctx),
     }
 }

@@ -10,15 +10,11 @@
 
 mod common;
 
-use common::{DataCenter, assert_sound};
+use common::{DataCenter, SealedStation, assert_sound};
 use rekam::clock::SystemClock;
-use rekam::domain::region::RegionCode;
-use rekam::station::{FirstSlot, InitOptions, Station, StationPaths, Unlock};
-use rekam::store::slots::{KeySlots, RecoveryKey, SlotKind, recovery_public};
-use rekam::workflow::operators::{self, NewOperator, Role};
+use rekam::station::{Station, Unlock};
+use rekam::store::slots::{KeySlots, SlotKind};
 use rekam_sim::counter::bin_dir;
-use rekam_synth::recording::recording;
-use rekam_synth::resident::{RegionPool, reference_date};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -43,58 +39,12 @@ fn a_station_killed_while_re_keying_opens_with_every_slot_and_loses_nothing() {
     eprintln!("re-key campaign: {kills} kills, REKEY_SEED={seed}");
     let dir = tempfile::tempdir().unwrap();
     let dc = DataCenter::start(&dir.path().join("dc"));
-    let pool = RegionPool::load().unwrap();
-    let dinas = RecoveryKey::generate().unwrap();
-    let paths = StationPaths::new(dir.path().join("KEC-RK-01"), None);
-    let mut station = Station::init_sealed(
-        InitOptions {
-            paths: paths.clone(),
-            station_id: Some("KEC-RK-01".into()),
-            kecamatan: RegionCode::parse("32.73.01").unwrap(),
-            actor: "setup".into(),
-        },
-        &FirstSlot {
-            operator_id: "SPV-01",
-            password: PASSWORD,
-            recovery: Some(recovery_public(&dinas.public_hex()).unwrap()),
-        },
-        Arc::new(SystemClock),
-    )
-    .unwrap();
-    let residents: Vec<_> = (0..40)
-        .filter_map(|i| recording(&pool, 31, i, reference_date(), "OP-01"))
-        .take(4)
-        .collect();
-    let finger_record = {
-        let m = &residents[0].recording.manifest;
-        residents[0].recording.records[m.finger_templates.unwrap() as usize]
-            .data
-            .clone()
-    };
-    let finger = rekam_bio::finger::FingerTemplate::from_record(&finger_record)
-        .unwrap()
-        .remove(0);
-    for (id, role) in [("SPV-01", Role::Supervisor), ("OP-01", Role::Operator)] {
-        operators::add(
-            &mut station,
-            &NewOperator {
-                operator_id: id.into(),
-                name: format!("Petugas {id}"),
-                role,
-                password: zeroize::Zeroizing::new(PASSWORD.into()),
-                finger: finger.clone(),
-            },
-            None,
-        )
-        .unwrap();
-    }
-    dc.register(&mut station);
-    for r in &residents {
-        station.seal(r.recording.clone(), None, None).unwrap();
-    }
-    drop(station);
-    let finger_file = dir.path().join("finger.iso");
-    std::fs::write(&finger_file, &finger_record).unwrap();
+    let SealedStation {
+        paths,
+        dinas,
+        finger_file,
+        residents,
+    } = SealedStation::set_up(dir.path(), &dc, PASSWORD, 4);
 
     let bin = bin_dir().unwrap().join("rekam-rekey-worker");
     let (mut rekeyed, mut mid_rekey) = (0, 0);

@@ -248,6 +248,43 @@ CREATE TABLE operator_failures (
 ) WITHOUT ROWID;
 "#,
     },
+    Migration {
+        version: 9,
+        name: "purging what the data center has answered",
+        sql: r#"
+-- A recording the data center answered for good (PRINT_READY_RECORD, DUPLICATE_RECORD) is
+-- purged after the retention: its sealed packet emptied and its biometric rows removed, the
+-- journal row kept (packet id, NIK for the once-only rule, who and when). The purge's own
+-- row comes first, in the same transaction, and is the only licence the triggers accept.
+CREATE TABLE purged (
+    seq          INTEGER PRIMARY KEY REFERENCES enrollment_journal (seq),
+    purged_at    TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    bytes        INTEGER NOT NULL
+);
+CREATE TRIGGER purged_no_update BEFORE UPDATE ON purged
+BEGIN SELECT RAISE(ABORT, 'the purge log is append-only'); END;
+CREATE TRIGGER purged_no_delete BEFORE DELETE ON purged
+BEGIN SELECT RAISE(ABORT, 'the purge log is append-only'); END;
+DROP TRIGGER enrollment_journal_no_update;
+CREATE TRIGGER enrollment_journal_no_update BEFORE UPDATE ON enrollment_journal
+WHEN NOT (
+    NEW.seq = OLD.seq AND NEW.enrollment_id = OLD.enrollment_id AND NEW.nik = OLD.nik
+    AND NEW.case_type = OLD.case_type AND NEW.operator_id = OLD.operator_id
+    AND NEW.recorded_at = OLD.recorded_at AND length(NEW.payload) = 0
+    AND EXISTS (SELECT 1 FROM purged WHERE purged.seq = OLD.seq)
+)
+BEGIN SELECT RAISE(ABORT, 'the enrollment journal is append-only (a purge only empties a packet)'); END;
+DROP TRIGGER biometric_template_no_delete;
+CREATE TRIGGER biometric_template_no_delete BEFORE DELETE ON biometric_template
+WHEN NOT EXISTS (SELECT 1 FROM purged WHERE purged.seq = OLD.seq)
+BEGIN SELECT RAISE(ABORT, 'the biometric index is append-only'); END;
+DROP TRIGGER biometric_index_no_delete;
+CREATE TRIGGER biometric_index_no_delete BEFORE DELETE ON biometric_index
+WHEN NOT EXISTS (SELECT 1 FROM purged WHERE purged.seq = OLD.seq)
+BEGIN SELECT RAISE(ABORT, 'the biometric index is append-only'); END;
+"#,
+    },
 ];
 
 /// The newest schema this build knows.

@@ -7,7 +7,8 @@
 //! - every commit is durable before it returns (`synchronous = FULL`); temporary tables and
 //!   indices stay in memory, never in plaintext temp files;
 //! - the enrollment journal and the audit log are append-only (triggers refuse UPDATE and
-//!   DELETE), and each journal append writes its audit entry in the same transaction;
+//!   DELETE; a purge may empty the packet of a recording it logged first, `purge`), and each
+//!   journal append writes its audit entry in the same transaction;
 //! - a database from an older build is migrated on open; one from a newer build is refused
 //!   untouched.
 
@@ -16,6 +17,7 @@ mod key;
 mod migrations;
 mod outbox;
 mod population;
+mod purge;
 pub mod slots;
 
 pub use counter::{
@@ -31,6 +33,7 @@ pub fn write_new_secret(path: &std::path::Path, text: &str) -> crate::Result<()>
 }
 pub use outbox::{BacklogRow, DueItem, SyncEvent, SyncState};
 pub use population::{ExtractState, PopulationReader};
+pub use purge::Purged;
 
 use crate::audit::{self, AuditEntry, AuditEvent, AuditHead, AuditReport};
 use crate::clock::{Clock, rfc3339};

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod nik;
 pub mod operator;
 pub mod population;
+pub mod purge;
 pub mod receipts;
 pub mod recover;
 pub mod region;

@@ -4,6 +4,9 @@
 //! an operator `TMP-<n>` (a new password slot) and disables them (their slot removed, a new
 //! store key sealed into every other slot, the database copied under it and renamed into
 //! place). `REKEYED <n>` is written and flushed after each re-key returned.
+//!
+//! With `--purge` it purges instead every recording the data center answered (no retention),
+//! writing `PURGED <n>` after each, and ends (`simulators/tests/purge.rs`).
 
 use anyhow::Context;
 use clap::Parser;
@@ -26,16 +29,15 @@ struct Args {
     #[arg(long)]
     password: String,
     /// An operator's right index finger: an ISO/IEC 19794-2 record file
+    #[arg(long, required_unless_present = "purge")]
+    finger: Option<PathBuf>,
+    /// Purge the answered recordings instead, then end
     #[arg(long)]
-    finger: PathBuf,
+    purge: bool,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let finger = FingerTemplate::from_record(&std::fs::read(&args.finger)?)?
-        .into_iter()
-        .next()
-        .context("no template in the finger record")?;
     let paths = StationPaths::new(&args.data_dir, None);
     let mut station = Station::open_with(
         paths,
@@ -45,6 +47,18 @@ fn main() -> anyhow::Result<()> {
         },
         Arc::new(SystemClock),
     )?;
+    if args.purge {
+        station.purge(std::time::Duration::ZERO, "campaign", |done, _| {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "PURGED {done}").and_then(|()| out.flush());
+        })?;
+        return Ok(());
+    }
+    let finger_file = args.finger.context("--finger")?;
+    let finger = FingerTemplate::from_record(&std::fs::read(&finger_file)?)?
+        .into_iter()
+        .next()
+        .context("no template in the finger record")?;
     for n in 0.. {
         let id = format!("TMP-{}-{n}", std::process::id());
         operators::add(

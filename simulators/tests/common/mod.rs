@@ -190,3 +190,102 @@ pub fn assert_sound(station: &Station) {
     let audit = station.verify_audit().unwrap();
     assert!(audit.first_break.is_none(), "audit chain: {audit:?}");
 }
+
+/// A station with key slots (SPV-01 and OP-01 under `password`, the Dinas's recovery key),
+/// registered with `dc` and holding `recordings` sealed generated residents, closed again:
+/// what the re-key and purge campaigns start from. Returns its paths, the Dinas's key and a
+/// file holding an operator's finger record (for the worker to add operators with).
+pub struct SealedStation {
+    pub paths: rekam::station::StationPaths,
+    pub dinas: rekam::store::slots::RecoveryKey,
+    pub finger_file: std::path::PathBuf,
+    pub residents: Vec<rekam_synth::recording::SynthRecording>,
+}
+
+impl SealedStation {
+    pub fn set_up(dir: &Path, dc: &DataCenter, password: &str, recordings: usize) -> SealedStation {
+        use rekam::domain::region::RegionCode;
+        use rekam::station::{FirstSlot, InitOptions, StationPaths};
+        use rekam::store::slots::{RecoveryKey, recovery_public};
+        use rekam::workflow::operators::{self, FingerTemplate, NewOperator, Role};
+        let pool = rekam_synth::resident::RegionPool::load().unwrap();
+        let dinas = RecoveryKey::generate().unwrap();
+        let paths = StationPaths::new(dir.join("KEC-RK-01"), None);
+        let mut station = Station::init_sealed(
+            InitOptions {
+                paths: paths.clone(),
+                station_id: Some("KEC-RK-01".into()),
+                kecamatan: RegionCode::parse("32.73.01").unwrap(),
+                actor: "setup".into(),
+            },
+            &FirstSlot {
+                operator_id: "SPV-01",
+                password,
+                recovery: Some(recovery_public(&dinas.public_hex()).unwrap()),
+            },
+            Arc::new(SystemClock),
+        )
+        .unwrap();
+        let residents: Vec<_> = (0..recordings as u64 * 10)
+            .filter_map(|i| {
+                rekam_synth::recording::recording(
+                    &pool,
+                    31,
+                    i,
+                    rekam_synth::resident::reference_date(),
+                    "OP-01",
+                )
+            })
+            .take(recordings.max(1))
+            .collect();
+        let finger_record = {
+            let r = &residents[0].recording;
+            r.records[r.manifest.finger_templates.unwrap() as usize]
+                .data
+                .clone()
+        };
+        let finger = FingerTemplate::from_record(&finger_record)
+            .unwrap()
+            .remove(0);
+        for (id, role) in [("SPV-01", Role::Supervisor), ("OP-01", Role::Operator)] {
+            operators::add(
+                &mut station,
+                &NewOperator {
+                    operator_id: id.into(),
+                    name: format!("Petugas {id}"),
+                    role,
+                    password: zeroize::Zeroizing::new(password.into()),
+                    finger: finger.clone(),
+                },
+                None,
+            )
+            .unwrap();
+        }
+        dc.register(&mut station);
+        for r in residents.iter().take(recordings) {
+            let row = rekam::dedup::Dedup::row(&r.person).unwrap();
+            station.seal(r.recording.clone(), Some(row), None).unwrap();
+        }
+        let finger_file = dir.join("finger.iso");
+        std::fs::write(&finger_file, &finger_record).unwrap();
+        SealedStation {
+            paths,
+            dinas,
+            finger_file,
+            residents: residents.into_iter().take(recordings).collect(),
+        }
+    }
+
+    /// Opens it with `who`'s password.
+    pub fn open(&self, who: &str, password: &str) -> Station {
+        Station::open_with(
+            self.paths.clone(),
+            &rekam::station::Unlock::Password {
+                operator_id: who,
+                password,
+            },
+            Arc::new(SystemClock),
+        )
+        .unwrap()
+    }
+}
