@@ -60,7 +60,13 @@ fn unregistered(dir: &std::path::Path, id: &str) -> Counter {
 }
 
 fn register(gw: &Gateway, url: &str, c: &mut Counter) {
-    let token = gw.issue_token(&c.station.identity().station_id).unwrap();
+    register_as(gw, url, c, rekam_gateway::StationRole::Counter);
+}
+
+fn register_as(gw: &Gateway, url: &str, c: &mut Counter, role: rekam_gateway::StationRole) {
+    let token = gw
+        .issue_token_for(&c.station.identity().station_id, role)
+        .unwrap();
     let answered =
         rekam_sync::register(url, None, &c.station.registration(&token).unwrap()).unwrap();
     c.station
@@ -148,8 +154,9 @@ fn a_recording_goes_from_queue_number_to_print_ready_and_a_second_station_gets_d
     assert_eq!(report.backlog, 1, "sealed, not yet sent");
 
     // The same resident at another kecamatan: that station cannot know, the data center does.
+    // (This station also serves the Dinas of the regency: print orders go to it alone.)
     let mut b = unregistered(dir.path(), "KEC-B-01");
-    register(&gw, &url, &mut b);
+    register_as(&gw, &url, &mut b, rekam_gateway::StationRole::Dinas);
     let second = b.record(0).unwrap();
 
     let sync = SyncConfig {
@@ -168,10 +175,15 @@ fn a_recording_goes_from_queue_number_to_print_ready_and_a_second_station_gets_d
     }
     assert_eq!(state(&a, &sealed.packet_id), SyncState::PrintReadyRecord);
     assert_eq!(state(&b, &second.packet_id), SyncState::DuplicateRecord);
-    // A duplicate is never printed.
+    // A duplicate is never printed, and a counter fetches no print order, not even of its own
+    // recording.
     let e = rekam::workflow::personalisation::fetch_order(&b.station, &sync, &second.packet_id)
         .unwrap_err();
     assert_eq!(e.code(), "NOT_PRINT_READY", "{e}");
+    let e = rekam::workflow::personalisation::fetch_order(&a.station, &sync, &sealed.packet_id)
+        .unwrap_err();
+    assert_eq!(e.code(), "PRINT_ORDER_FORBIDDEN", "{e}");
+    rekam::workflow::personalisation::fetch_order(&b.station, &sync, &sealed.packet_id).unwrap();
     running.stop();
 }
 
@@ -772,7 +784,7 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
 
     // The Dinas station: an administrator enrolled and logged in.
     let mut dinas = unregistered(dir.path(), "DINAS-P-01");
-    register(&gw, &url, &mut dinas);
+    register_as(&gw, &url, &mut dinas, rekam_gateway::StationRole::Dinas);
     let e = fetch_order(&dinas.station, &sync, "no-such-packet").unwrap_err();
     assert!(e.to_string().contains("UNKNOWN_PACKET"), "{e}");
     dinas
