@@ -579,3 +579,53 @@ fn keys_in_the_repository_are_test_keys_under_fixtures() {
          fixtures/packet-kat/test-*.",
     );
 }
+
+/// The names after `keyword` (`DROP TRIGGER`, `CREATE TRIGGER`) in `sql`, without
+/// `IF [NOT] EXISTS`.
+fn trigger_names(sql: &str, keyword: &str) -> Vec<String> {
+    sql.split(keyword)
+        .skip(1)
+        .filter_map(|rest| {
+            rest.split_whitespace()
+                .find(|w| !matches!(*w, "IF" | "NOT" | "EXISTS"))
+                .map(|w| w.trim_end_matches(';').to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn a_migration_that_drops_an_append_only_trigger_creates_it_again() {
+    let text = read(&root().join("src/store/migrations.rs"));
+    let mut problems = Vec::new();
+    let mut seen = 0;
+    // Each migration's SQL is one raw string.
+    for sql in text
+        .split("r#\"")
+        .skip(1)
+        .filter_map(|s| s.split("\"#").next())
+    {
+        seen += 1;
+        let created = trigger_names(sql, "CREATE TRIGGER");
+        for dropped in trigger_names(sql, "DROP TRIGGER") {
+            if !created.contains(&dropped) {
+                problems.push(format!("trigger {dropped} dropped and not created again"));
+            }
+        }
+    }
+    assert!(
+        seen >= 9,
+        "the migrations' SQL was not found ({seen} raw strings)"
+    );
+    // The rule itself: a drop alone is caught, a drop and a create is not.
+    assert_eq!(
+        trigger_names("DROP TRIGGER IF EXISTS a_no_update;", "DROP TRIGGER"),
+        ["a_no_update"]
+    );
+    report(
+        "a migration that drops a trigger without creating it again",
+        &problems,
+        "The journal, the audit log, the biometric tables and the logs are append-only by their \
+         triggers: a migration may replace a trigger (narrowing what it lets through, as the \
+         purge's does), never remove one.",
+    );
+}
