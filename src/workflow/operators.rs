@@ -233,6 +233,20 @@ pub fn disable(station: Station, operator_id: &str, by: Option<&Session>) -> Res
             problem: "an operator cannot disable themselves".into(),
         });
     }
+    // The last password slot stays: without it nobody opens the store but the Dinas.
+    if let Some(slots) = station.key_slots()? {
+        let passwords: Vec<_> = slots
+            .iter()
+            .filter(|s| s.kind == crate::store::slots::SlotKind::Password)
+            .collect();
+        if passwords.len() == 1 && passwords[0].name == operator_id {
+            return Err(Error::KeySlots {
+                problem: format!(
+                    "{operator_id} holds the last password slot: add another operator first"
+                ),
+            });
+        }
+    }
     station.store_mut().update_operator(
         operator_id,
         OperatorChange::Disable,
