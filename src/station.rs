@@ -1094,12 +1094,20 @@ fn open_sealed(
         }
         return Err(refused(unlock, data_dir));
     };
-    if let Unlock::Password { operator_id, .. } = unlock
-        && current.clear_password_failures(operator_id)
-    {
-        current.write(&current_path)?;
+    let mut opened = try_open(key)?.ok_or_else(|| Error::WrongKey(db.clone()))?;
+    // The wrong passwords tried on this slot while the store was closed, now that it can be
+    // written: audited, then the count starts again.
+    if let Unlock::Password { operator_id, .. } = unlock {
+        let refused = current.password_failures(operator_id);
+        if refused > 0 {
+            opened.1.append_audit(
+                &AuditEvent::new(*operator_id, "station.slots.refused", *operator_id)
+                    .with_detail(serde_json::json!({ "wrong_passwords": refused })),
+            )?;
+            current.clear_password_failures(operator_id);
+            current.write(&current_path)?;
+        }
     }
-    let opened = try_open(key)?.ok_or_else(|| Error::WrongKey(db.clone()))?;
     remove_if_present(&rekeyed_db(paths))?;
     // A station sealed from a key file and cut off before its key files were removed.
     remove_key_files(paths)?;

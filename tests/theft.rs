@@ -467,4 +467,25 @@ fn five_wrong_passwords_lock_a_slot_until_a_supervisor_unlocks_it() {
     operators::unlock_operator(&mut s, "OP-01", None).unwrap();
     drop(s);
     open("OP-01", PASSWORD).unwrap();
+
+    // Two wrong passwords while the store was closed are audited at the next opening.
+    for _ in 0..2 {
+        assert_eq!(
+            open("SPV-01", "tebakan").unwrap_err().code(),
+            "LOGIN_FAILED"
+        );
+    }
+    let s = open("SPV-01", PASSWORD).unwrap();
+    let refused = s
+        .store()
+        .audit_entries(0, 10_000)
+        .unwrap()
+        .into_iter()
+        .rfind(|e| e.action == "station.slots.refused")
+        .unwrap();
+    assert!(
+        refused.detail.contains("\"wrong_passwords\":2"),
+        "{}",
+        refused.detail
+    );
 }
