@@ -338,13 +338,27 @@ pub fn restore(
             write_keys(&keys, paths)?;
         }
     }
-    let mut station = Station::open(paths.clone(), clock)?;
+    let station = Station::open(paths.clone(), clock)?;
+    restored(station, from, manifest, what, actor, signing_key)
+}
+
+/// Checks the restored station's integrity and audit chain, audits the restore, and says what
+/// came back.
+fn restored(
+    mut station: Station,
+    from: &Path,
+    manifest: Manifest,
+    what: Restore,
+    actor: &str,
+    signing_key: SigningKey,
+) -> Result<Restored> {
     let audit = check(&station)?;
     station.audit(
         &AuditEvent::new(actor, "station.restore", &manifest.created_at).with_detail(
             serde_json::json!({
                 "from": from.display().to_string(),
                 "keys_only": what == Restore::KeysOnly,
+                "key_slots": station.is_sealed_station(),
             }),
         ),
     )?;
@@ -427,27 +441,13 @@ fn restore_sealed(
             crate::durable::replace_file(&slots, &slots_bytes, true)?;
         }
     }
-    let mut station = Station::open_with_store_key(paths.clone(), key, clock)?;
-    let audit = check(&station)?;
-    station.audit(
-        &AuditEvent::new(actor, "station.restore", &manifest.created_at).with_detail(
-            serde_json::json!({
-                "from": from.display().to_string(),
-                "keys_only": what == Restore::KeysOnly,
-                "key_slots": true,
-            }),
-        ),
-    )?;
-    Ok(Restored {
-        recordings: station.store().journal_stats()?.entries,
-        audit_entries: audit.entries,
-        signing_key: if station.signing_key().is_ok() {
-            SigningKey::Restored
-        } else {
-            SigningKey::NotInBackup
-        },
-        manifest,
-    })
+    let station = Station::open_with_store_key(paths.clone(), key, clock)?;
+    let signing_key = if station.signing_key().is_ok() {
+        SigningKey::Restored
+    } else {
+        SigningKey::NotInBackup
+    };
+    restored(station, from, manifest, what, actor, signing_key)
 }
 
 /// Which of the backup's signing keys is the one the data center knows now, as the database
