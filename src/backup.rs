@@ -441,7 +441,7 @@ fn restore_sealed(
             crate::durable::replace_file(&slots, &slots_bytes, true)?;
         }
     }
-    let station = Station::open_with_store_key(paths.clone(), key, clock)?;
+    let station = Station::open_with_key(paths.clone(), key, clock)?;
     let signing_key = if station.signing_key().is_ok() {
         SigningKey::Restored
     } else {

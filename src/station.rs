@@ -565,30 +565,16 @@ impl Station {
     pub fn reopen(&self) -> Result<Station> {
         let key = StoreKey::from_bytes(self.key.bytes())
             .ok_or_else(|| Error::Internal("a store key of 32 bytes".into()))?;
-        let store = Store::open(&self.paths.db(), &key, self.store.clock().clone())?;
-        Ok(Station {
-            paths: self.paths.clone(),
-            store,
-            row: self.row.clone(),
-            key,
-            sealed: self.sealed,
-        })
+        let mut station =
+            Station::open_with_key(self.paths.clone(), key, self.store.clock().clone())?;
+        station.sealed = self.sealed;
+        Ok(station)
     }
 
     /// The store key of the open station (a backup seals it under its passphrase; never log
     /// it).
     pub(crate) fn store_key(&self) -> &StoreKey {
         &self.key
-    }
-
-    /// Opens a station with key slots by its store key itself: a restore, whose
-    /// passphrase-sealed copy of the key opened the backup.
-    pub(crate) fn open_with_store_key(
-        paths: StationPaths,
-        key: StoreKey,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Station> {
-        Station::open_with_key(paths, key, clock)
     }
 
     /// Moves a station opened by its key file into key slots: its signing keys into the
@@ -629,8 +615,13 @@ impl Station {
         Ok(())
     }
 
-    /// Opens a sealed station with a store key already unwrapped.
-    fn open_with_key(paths: StationPaths, key: StoreKey, clock: Arc<dyn Clock>) -> Result<Station> {
+    /// Opens a station with key slots by its store key itself, already unwrapped (a re-key's
+    /// new key; a restore, whose passphrase-sealed copy of the key opened the backup).
+    pub(crate) fn open_with_key(
+        paths: StationPaths,
+        key: StoreKey,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Station> {
         let store = Store::open(&paths.db(), &key, clock)?;
         let row = store
             .station()?

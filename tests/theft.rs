@@ -68,6 +68,29 @@ fn sealed_station(dir: &Path, id: &str, recovery: Option<[u8; 32]>) -> (StationP
     (paths, station)
 }
 
+/// Adds SPV-01 (a supervisor) and, with `operator`, OP-01, each with PASSWORD and a generated
+/// resident's right index finger.
+fn add_operators(station: &mut Station, pool: &RegionPool, operator: bool) {
+    let people = [
+        ("SPV-01", Role::Supervisor, 900),
+        ("OP-01", Role::Operator, 901),
+    ];
+    for (id, role, who) in people.into_iter().take(if operator { 2 } else { 1 }) {
+        operators::add(
+            station,
+            &NewOperator {
+                operator_id: id.into(),
+                name: format!("Petugas {id}"),
+                role,
+                password: zeroize::Zeroizing::new(PASSWORD.into()),
+                finger: finger_of(&resident(pool, who)),
+            },
+            None,
+        )
+        .unwrap();
+    }
+}
+
 /// Every file under `dir`, read whole, searched for each of `needles`: the ones found.
 fn scan(dir: &Path, needles: &[String]) -> Vec<String> {
     let mut found = Vec::new();
@@ -118,23 +141,7 @@ fn a_copy_of_a_sealed_station_opens_nothing_and_its_revoked_key_is_refused() {
         "KEC-T-01",
         Some(rekam::store::slots::recovery_public(&recovery.public_hex()).unwrap()),
     );
-    for (id, role, who) in [
-        ("SPV-01", Role::Supervisor, 900),
-        ("OP-01", Role::Operator, 901),
-    ] {
-        operators::add(
-            &mut station,
-            &NewOperator {
-                operator_id: id.into(),
-                name: format!("Petugas {id}"),
-                role,
-                password: zeroize::Zeroizing::new(PASSWORD.into()),
-                finger: finger_of(&resident(&pool, who)),
-            },
-            None,
-        )
-        .unwrap();
-    }
+    add_operators(&mut station, &pool, true);
     assert!(!paths.key_file.exists(), "no key file");
     assert!(!paths.signing_key_file().exists(), "no signing key file");
     let token = gw.issue_token("KEC-T-01").unwrap();
@@ -293,18 +300,7 @@ fn a_sealed_station_backs_up_and_restores_with_its_slots() {
     let dir = tempfile::tempdir().unwrap();
     let pool = RegionPool::load().unwrap();
     let (_, mut station) = sealed_station(dir.path(), "KEC-B-01", None);
-    operators::add(
-        &mut station,
-        &NewOperator {
-            operator_id: "SPV-01".into(),
-            name: "Petugas".into(),
-            role: Role::Supervisor,
-            password: zeroize::Zeroizing::new(PASSWORD.into()),
-            finger: finger_of(&resident(&pool, 900)),
-        },
-        None,
-    )
-    .unwrap();
+    add_operators(&mut station, &pool, false);
     let signing = station.signing_key().unwrap().id();
     let disk = dir.path().join("disk");
     std::fs::create_dir(&disk).unwrap();
@@ -362,18 +358,7 @@ fn a_station_kept_by_its_key_file_moves_into_slots() {
         clock.clone(),
     )
     .unwrap();
-    operators::add(
-        &mut station,
-        &NewOperator {
-            operator_id: "SPV-01".into(),
-            name: "Petugas".into(),
-            role: Role::Supervisor,
-            password: zeroize::Zeroizing::new(PASSWORD.into()),
-            finger: finger_of(&resident(&pool, 900)),
-        },
-        None,
-    )
-    .unwrap();
+    add_operators(&mut station, &pool, false);
     let signing = station.signing_key().unwrap().id();
     let pending = station.begin_key_rotation().unwrap().new_public_key;
     let key_file = std::fs::read(&paths.key_file).unwrap();
@@ -419,23 +404,7 @@ fn five_wrong_passwords_lock_a_slot_until_a_supervisor_unlocks_it() {
     let dir = tempfile::tempdir().unwrap();
     let pool = RegionPool::load().unwrap();
     let (paths, mut station) = sealed_station(dir.path(), "KEC-L-01", None);
-    for (id, role, who) in [
-        ("SPV-01", Role::Supervisor, 900),
-        ("OP-01", Role::Operator, 901),
-    ] {
-        operators::add(
-            &mut station,
-            &NewOperator {
-                operator_id: id.into(),
-                name: id.into(),
-                role,
-                password: zeroize::Zeroizing::new(PASSWORD.into()),
-                finger: finger_of(&resident(&pool, who)),
-            },
-            None,
-        )
-        .unwrap();
-    }
+    add_operators(&mut station, &pool, true);
     drop(station);
     let clock = Arc::new(SystemClock);
     let open = |who: &'static str, password: &'static str| {

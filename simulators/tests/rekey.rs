@@ -81,7 +81,7 @@ fn a_station_killed_while_re_keying_opens_with_every_slot_and_loses_nothing() {
         child.wait().unwrap();
         rekeyed += reader.join().unwrap();
         // Where the kill landed: inside a re-key's window when its files are there.
-        if KeySlots::next_path_of(&paths.data_dir).exists() {
+        if KeySlots::next_path(&paths.data_dir).exists() {
             mid_rekey += 1;
         }
 
@@ -107,7 +107,7 @@ fn a_station_killed_while_re_keying_opens_with_every_slot_and_loses_nothing() {
             );
             assert!(s.signing_key().is_ok(), "kill {kill}: the signing key");
         }
-        assert!(!KeySlots::next_path_of(&paths.data_dir).exists());
+        assert!(!KeySlots::next_path(&paths.data_dir).exists());
         let slots = KeySlots::read(&KeySlots::path(&paths.data_dir))
             .unwrap()
             .unwrap();

@@ -98,8 +98,9 @@ pub(crate) fn read_secret(path: &Path) -> Result<Zeroizing<String>> {
     Ok(text)
 }
 
-/// Writes a secret to a new file (mode 0600, synced), refusing to overwrite one.
-pub(crate) fn write_secret(path: &Path, text: &str) -> Result<()> {
+/// Writes a secret to a new file (mode 0600, synced), refusing to overwrite one (key files;
+/// the Dinas's recovery key on the Dinas's machine).
+pub fn write_secret(path: &Path, text: &str) -> Result<()> {
     if let Some(dir) = path.parent() {
         create_private_dir(dir)?;
     }

@@ -24,13 +24,8 @@ pub use counter::{
     NewVisit, OperatorChange, OperatorRow, StepTime, VisitOutcome, VisitRow, VisitWorkflow,
 };
 pub use key::StoreKey;
-pub(crate) use key::{create_private_dir, fill_random, read_secret, write_secret};
-
-/// Writes a secret to a new file readable by its owner only (synced), refusing to overwrite
-/// one: the Dinas's recovery key, written on the Dinas's machine.
-pub fn write_new_secret(path: &std::path::Path, text: &str) -> crate::Result<()> {
-    write_secret(path, text)
-}
+pub use key::write_secret;
+pub(crate) use key::{create_private_dir, fill_random, read_secret};
 pub use outbox::{BacklogRow, DueItem, SyncEvent, SyncState};
 pub use population::{ExtractState, PopulationReader};
 pub use purge::Purged;

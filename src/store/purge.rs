@@ -12,9 +12,9 @@
 //! purged.
 
 use super::{Store, append_audit_tx};
+use crate::Result;
 use crate::audit::AuditEvent;
 use crate::domain::nik::Nik;
-use crate::{Error, Result};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
 
@@ -32,23 +32,19 @@ pub struct Purged {
 impl Store {
     /// The recordings answered for good before `cutoff` whose packet is still here, oldest
     /// first.
+    /// (Run after every sync pass: the store compares the times, nothing is read back.)
     pub fn purgeable(&self, cutoff: OffsetDateTime) -> Result<Vec<i64>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT s.seq, s.updated_at FROM sync_state s
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.seq FROM sync_state s
              WHERE s.state IN ('PRINT_READY_RECORD', 'DUPLICATE_RECORD')
+               AND unixepoch(s.updated_at, 'subsec') < ?1
                AND NOT EXISTS (SELECT 1 FROM purged p WHERE p.seq = s.seq)
              ORDER BY s.seq",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
-        let mut due = Vec::new();
-        for row in rows {
-            let (seq, at) = row?;
-            let at = OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339)
-                .map_err(|e| Error::Internal(format!("sync state time {at:?}: {e}")))?;
-            if at < cutoff {
-                due.push(seq);
-            }
-        }
+        let cutoff = cutoff.unix_timestamp_nanos() as f64 / 1e9;
+        let due = stmt
+            .query_map([cutoff], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(due)
     }
 

@@ -295,13 +295,6 @@ impl KeySlots {
             .collect()
     }
 
-    /// Whether `operator_id` has a password slot.
-    pub fn has_password(&self, operator_id: &str) -> bool {
-        self.slots
-            .iter()
-            .any(|s| s.kind == SlotKind::Password && s.name == operator_id)
-    }
-
     /// Adds (or replaces) `operator_id`'s password slot holding `key`.
     pub fn set_password(
         &mut self,
@@ -443,14 +436,9 @@ impl KeySlots {
         data_dir.join(SLOTS_FILE)
     }
 
-    /// The slots of a re-key in progress.
-    pub(crate) fn next_path(data_dir: &Path) -> PathBuf {
+    /// The slots of a re-key in progress (none is left once a re-key ended or was settled).
+    pub fn next_path(data_dir: &Path) -> PathBuf {
         data_dir.join(format!("{SLOTS_FILE}.next"))
-    }
-
-    /// The slots of a re-key in progress (a campaign checks that none is left behind).
-    pub fn next_path_of(data_dir: &Path) -> PathBuf {
-        KeySlots::next_path(data_dir)
     }
 
     /// Reads `path`; `None` when there is no such file.

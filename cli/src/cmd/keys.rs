@@ -93,7 +93,7 @@ pub fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
         }
         Command::RecoveryKey { out } => {
             let key = rekam::store::slots::RecoveryKey::generate()?;
-            rekam::store::write_new_secret(out, &(key.to_hex().to_string() + "\n"))?;
+            rekam::store::write_secret(out, &(key.to_hex().to_string() + "\n"))?;
             ctx.out.message(&format!(
                 "{} {} (id {})",
                 ctx.lang()
