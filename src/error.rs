@@ -54,6 +54,26 @@ pub enum Error {
         /// What is wrong.
         problem: String,
     },
+    /// No TPM answers where the station looked for one.
+    #[error(
+        "no TPM 2.0 at {tcti} ({detail}): this machine cannot hold a TPM slot; the station works \
+         with its operators' passwords and the Dinas's recovery key"
+    )]
+    TpmUnavailable {
+        /// Where the station looked (a TCTI).
+        tcti: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The TPM would not give back what the station's TPM slot sealed.
+    #[error(
+        "the TPM refused the station's TPM slot: {detail}; log in with an operator's password, \
+         then enroll the TPM slot again (`rekam keys tpm enroll`) if the change was expected"
+    )]
+    TpmRefused {
+        /// Why.
+        detail: String,
+    },
     /// Another program has the store open, where this needs it alone.
     #[error(
         "another program has the station's store open (the app or its background sync): close it and try again"
@@ -359,6 +379,8 @@ impl Error {
             Error::KeyFile { .. } => "KEY_FILE",
             Error::KeySlots { .. } => "KEY_SLOTS",
             Error::Locked(_) => "STATION_LOCKED",
+            Error::TpmUnavailable { .. } => "TPM_UNAVAILABLE",
+            Error::TpmRefused { .. } => "TPM_REFUSED",
             Error::StoreBusy => "STORE_BUSY",
             Error::NewerSchema { .. } => "NEWER_SCHEMA",
             Error::NoRandomness(_) => "NO_RANDOMNESS",
@@ -439,6 +461,15 @@ impl Localized for Error {
             Error::KeySlots { problem } => format!(
                 "Slot kunci stasiun bermasalah ({problem}): jangan hapus apa pun; hubungi teknisi \
                  atau Dinas (pemulihan dengan kunci Dinas: `rekam recover`)"
+            ),
+            Error::TpmUnavailable { tcti, detail } => format!(
+                "Tidak ada TPM 2.0 di {tcti} ({detail}): mesin ini tidak dapat memegang slot TPM; \
+                 stasiun tetap bekerja dengan kata sandi operator dan kunci pemulihan Dinas"
+            ),
+            Error::TpmRefused { detail } => format!(
+                "TPM menolak membuka slot TPM stasiun: {detail}. Masuk dengan kata sandi operator, \
+                 lalu daftarkan slot TPM lagi (`rekam keys tpm enroll`) bila perubahan itu memang \
+                 disengaja"
             ),
             Error::StoreBusy => "Program lain sedang membuka penyimpanan stasiun (aplikasi atau \
                                   sinkronisasi latarnya): tutup dulu, lalu ulangi"

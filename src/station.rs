@@ -126,6 +126,12 @@ pub enum Unlock<'a> {
     },
     /// With the Dinas's recovery key.
     Recovery(&'a RecoveryKey),
+    /// With this machine's TPM (the TPM slot), for a fixed counter's unattended sync: through
+    /// the TCTI given, or the one the slot was made with.
+    Tpm {
+        /// How to reach the TPM, when not as at enrollment.
+        tcti: Option<&'a str>,
+    },
 }
 
 impl std::fmt::Debug for Unlock<'_> {
@@ -134,6 +140,7 @@ impl std::fmt::Debug for Unlock<'_> {
             Unlock::KeyFile => f.write_str("KeyFile"),
             Unlock::Password { operator_id, .. } => write!(f, "Password({operator_id})"),
             Unlock::Recovery(k) => write!(f, "Recovery({})", k.id()),
+            Unlock::Tpm { .. } => f.write_str("Tpm"),
         }
     }
 }
@@ -503,29 +510,79 @@ impl Station {
         Ok(())
     }
 
-    /// Removes `operator_id`'s slot and re-keys the store, so their password opens nothing,
-    /// not even slots copied before: a new store key, sealed into every remaining slot
+    /// Removes `operator_id`'s password slot and re-keys the store ([`Station::remove_slot`]).
+    pub fn remove_password_slot(self, operator_id: &str, actor: &str) -> Result<Station> {
+        self.remove_slot(SlotKind::Password, operator_id, actor)
+    }
+
+    /// Enrolls this machine's TPM (at `tcti`) as a way into the store, bound to `pcrs`' current
+    /// values: the background sync of a fixed counter then opens the store with nobody logged
+    /// in. Replaces an earlier TPM slot. Refused with [`Error::TpmUnavailable`] on a machine
+    /// without a TPM.
+    pub fn set_tpm_slot(&mut self, tcti: &str, pcrs: &[u8], actor: &str) -> Result<()> {
+        if !self.sealed {
+            return Err(Error::KeySlots {
+                problem: "a station opened by its key file has no slots".into(),
+            });
+        }
+        let mut slots = self.read_slots()?;
+        slots.set_tpm(&self.key, tcti, pcrs)?;
+        slots.write(&KeySlots::path(&self.paths.data_dir))?;
+        self.store.append_audit(
+            &AuditEvent::new(actor, "station.slots.tpm", &self.row.station_id)
+                .with_detail(serde_json::json!({ "pcrs": pcrs })),
+        )?;
+        Ok(())
+    }
+
+    /// Opens the station for work nobody attends (the background sync): a station kept by its
+    /// key file with it; one with key slots through its TPM slot (with the TPM at `tcti`, or
+    /// the one it was enrolled with). `None` when only a login opens it.
+    pub fn open_unattended(
+        paths: StationPaths,
+        tcti: Option<&str>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Option<Station>> {
+        if !Station::is_sealed(&paths.data_dir) {
+            return Station::open(paths, clock).map(Some);
+        }
+        let has_tpm = Station::slots_at(&paths.data_dir)?
+            .is_some_and(|s| s.iter().any(|s| s.kind == SlotKind::Tpm));
+        if !has_tpm {
+            return Ok(None);
+        }
+        Station::open_with(paths, &Unlock::Tpm { tcti }, clock).map(Some)
+    }
+
+    /// The slots of the station in `data_dir` without opening it (none for a station kept by
+    /// its key file): what a service checks before choosing how to open it.
+    pub fn slots_at(data_dir: &std::path::Path) -> Result<Option<Vec<SlotInfo>>> {
+        Ok(KeySlots::read(&KeySlots::path(data_dir))?.map(|s| s.list()))
+    }
+
+    /// Removes the slot of `kind` named `name` and re-keys the store, so its secret opens
+    /// nothing, not even slots copied before: a new store key, sealed into every remaining slot
     /// (`keyslots.json.next`), the database copied under it and renamed over the old one, then
     /// the new slots renamed into place. A kill at any point leaves a station that opens with
     /// every remaining slot ([`Station::open_with`] settles a re-key cut off). Needs the store
     /// alone: refused with [`Error::StoreBusy`] while the app or its sync has it open.
-    pub fn remove_password_slot(mut self, operator_id: &str, actor: &str) -> Result<Station> {
+    pub fn remove_slot(mut self, kind: SlotKind, name: &str, actor: &str) -> Result<Station> {
         if !self.sealed {
             return Ok(self);
         }
         let mut slots = self.read_slots()?;
-        if !slots.remove(SlotKind::Password, operator_id) {
+        if !slots.remove(kind, name) {
             return Ok(self);
         }
         if !slots.list().iter().any(|s| s.kind == SlotKind::Password) {
             return Err(Error::KeySlots {
-                problem: format!(
-                    "{operator_id} holds the last password slot: add another operator first"
-                ),
+                problem: format!("{name} holds the last password slot: add another operator first"),
             });
         }
-        self.store
-            .append_audit(&AuditEvent::new(actor, "station.slots.remove", operator_id))?;
+        self.store.append_audit(
+            &AuditEvent::new(actor, "station.slots.remove", name)
+                .with_detail(serde_json::json!({ "kind": kind })),
+        )?;
         let key = StoreKey::generate()?;
         let next = slots.resealed(&key)?;
         let data_dir = self.paths.data_dir.clone();
@@ -555,7 +612,7 @@ impl Station {
         let mut station = Station::open_with_key(paths, key, clock)?;
         station.store.append_audit(
             &AuditEvent::new(actor, "station.rekey", &station.row.station_id)
-                .with_detail(serde_json::json!({ "removed": operator_id })),
+                .with_detail(serde_json::json!({ "removed": name, "kind": kind })),
         )?;
         Ok(station)
     }
@@ -1023,6 +1080,7 @@ fn open_sealed(
                 password,
             } => slots.open_with_password(operator_id, password),
             Unlock::Recovery(k) => Ok(slots.open_with_recovery(k)),
+            Unlock::Tpm { tcti } => slots.open_with_tpm(*tcti),
         }
     };
     let db = paths.db();
@@ -1135,5 +1193,6 @@ fn refused(unlock: &Unlock<'_>, data_dir: &std::path::Path) -> Error {
         Unlock::Recovery(k) => Error::KeySlots {
             problem: format!("the recovery key {} opens no slot of this station", k.id()),
         },
+        Unlock::Tpm { .. } => Error::Locked(data_dir.to_owned()),
     }
 }

@@ -234,6 +234,20 @@ impl Ctx<'_> {
         )?)
     }
 
+    /// Opens the station for work nobody attends (the background sync): as [`Ctx::open`], but
+    /// with no `--operator` on a station with a TPM slot, through this machine's TPM
+    /// (`REKAM_TPM_TCTI`, or the one the slot was enrolled with).
+    pub fn open_unattended(&self) -> anyhow::Result<Station> {
+        if self.global.operator.is_some() {
+            return self.open();
+        }
+        let paths = self.paths()?;
+        let data_dir = paths.data_dir.clone();
+        let tcti = std::env::var("REKAM_TPM_TCTI").ok();
+        Station::open_unattended(paths, tcti.as_deref(), self.clock.clone())?
+            .ok_or_else(|| Error::Locked(data_dir).into())
+    }
+
     /// Opens the station if there is one.
     pub fn open_if_present(&self) -> anyhow::Result<Option<Station>> {
         if !self.paths()?.db().exists() {
@@ -268,6 +282,10 @@ fn describe(err: &anyhow::Error, lang: Lang) -> (&'static str, String, Exit) {
                 | Error::AlreadyInitialised(_)
                 | Error::WrongKey(_)
                 | Error::KeyFile { .. }
+                | Error::KeySlots { .. }
+                | Error::Locked(_)
+                | Error::TpmUnavailable { .. }
+                | Error::TpmRefused { .. }
                 | Error::NewerSchema { .. }
                 | Error::NoEncryption
                 | Error::NotRegistered

@@ -475,6 +475,10 @@ fn calibrate_reads_a_folder_of_captures_and_says_whether_to_go_live() {
 /// `rekam` with `--json` on `data`, the unlocking password in REKAM_PASSWORD and a new
 /// operator password in REKAM_OPERATOR_PASSWORD where given.
 fn sealed_rekam(data: &Path, args: &[&str], password: Option<&str>, new: Option<&str>) -> Output {
+    sealed_command(data, args, password, new).output().unwrap()
+}
+
+fn sealed_command(data: &Path, args: &[&str], password: Option<&str>, new: Option<&str>) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rekam"));
     c.arg("--data-dir")
         .arg(data)
@@ -492,7 +496,8 @@ fn sealed_rekam(data: &Path, args: &[&str], password: Option<&str>, new: Option<
     if let Some(p) = new {
         c.env("REKAM_OPERATOR_PASSWORD", p);
     }
-    c.output().unwrap()
+    c.env_remove("REKAM_TPM_TCTI");
+    c
 }
 
 /// A station whose store key lives in key slots, through the binary: nothing opens it
@@ -694,4 +699,42 @@ fn a_station_with_key_slots_opens_only_with_an_operators_password() {
         None,
     );
     assert!(out.status.success(), "{}", text(&out));
+
+    // A fixed counter's TPM: the sync opens the store with nobody logged in (here it gets as far
+    // as finding no data center), every other command still wants a password.
+    let tpm = rekam_sim::tpm::SoftTpm::start().unwrap();
+    let with_tpm = |args: &[&str], password: Option<&str>| {
+        sealed_command(&data, args, password, None)
+            .env("REKAM_TPM_TCTI", tpm.tcti())
+            .output()
+            .unwrap()
+    };
+    let out = with_tpm(&["keys", "tpm", "probe"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("TPM 2.0"), "{}", text(&out));
+    let out = with_tpm(&["sync", "--once"], None);
+    assert_eq!(json(&out)["error"]["code"], "STATION_LOCKED", "{}", text(&out));
+    let out = with_tpm(
+        &["--operator", "SPV-01", "keys", "tpm", "enroll", "--pcrs", "7"],
+        Some("sandi-supervisor"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = with_tpm(&["sync", "--once"], None);
+    assert_eq!(json(&out)["error"]["code"], "STATION_NOT_REGISTERED", "{}", text(&out));
+    let out = with_tpm(&["status"], None);
+    assert_eq!(json(&out)["error"]["code"], "STATION_LOCKED", "{}", text(&out));
+    let out = with_tpm(
+        &["--operator", "SPV-01", "keys", "tpm", "remove"],
+        Some("sandi-supervisor"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = with_tpm(&["sync", "--once"], None);
+    assert_eq!(json(&out)["error"]["code"], "STATION_LOCKED", "{}", text(&out));
+    // On a machine without a TPM, the station says so.
+    let out = sealed_command(&data, &["keys", "tpm", "probe"], None, None)
+        .env("REKAM_TPM_TCTI", "device:/dev/no-such-tpm")
+        .output()
+        .unwrap();
+    assert_eq!(json(&out)["error"]["code"], "TPM_UNAVAILABLE", "{}", text(&out));
+    assert!(text(&out).contains("kata sandi operator"), "{}", text(&out));
 }

@@ -9,6 +9,7 @@ pub mod lossy_disk;
 pub mod netns;
 pub mod sbi;
 pub mod skip;
+pub mod tpm;
 
 use rekam_drivers::signature_pad::PenSample;
 

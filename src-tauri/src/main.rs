@@ -38,6 +38,9 @@ struct AppState {
     sync: Mutex<Option<rekam::sync::Background>>,
     /// Seconds between the background sync's idle passes.
     sync_idle: std::time::Duration,
+    /// Whether the background sync opened the store through the machine's TPM slot (a fixed
+    /// counter): it then runs whoever is logged in, or nobody.
+    sync_unattended: std::sync::atomic::AtomicBool,
     /// The live preview on screen, if any.
     previews: preview::Previews,
 }
@@ -111,7 +114,11 @@ async fn login(
 /// With key slots nothing stays open while nobody is at the counter: the background sync stops
 /// (it resumes at the next login or unlock, and says so in the log).
 fn stop_sealed_sync(state: &AppState) {
-    if !Station::is_sealed(&state.config.paths.data_dir) {
+    if !Station::is_sealed(&state.config.paths.data_dir)
+        || state
+            .sync_unattended
+            .load(std::sync::atomic::Ordering::Relaxed)
+    {
         return;
     }
     let stopped = state.sync.lock().ok().and_then(|mut s| s.take());
@@ -356,6 +363,7 @@ fn main() -> anyhow::Result<()> {
         },
         sync: Mutex::new(None),
         sync_idle,
+        sync_unattended: Default::default(),
         previews: Default::default(),
     };
     tracing::info!(data_dir = %state.config.paths.data_dir.display(), "starting Rekam desktop");
@@ -441,13 +449,30 @@ fn start_sync(app: tauri::AppHandle, idle: std::time::Duration) {
             tracing::info!("no REKAM_DC_URL: this app does not sync (rekam sync may)");
             return;
         };
-        if Station::is_sealed(&state.config.paths.data_dir) {
-            tracing::info!(
-                "this station's store opens with an operator's password: the background sync starts at the first login"
-            );
-            return;
-        }
-        match Station::open(state.config.paths.clone(), state.clock.clone()) {
+        let tcti = std::env::var("REKAM_TPM_TCTI").ok();
+        let sealed = Station::is_sealed(&state.config.paths.data_dir);
+        let opened = Station::open_unattended(
+            state.config.paths.clone(),
+            tcti.as_deref(),
+            state.clock.clone(),
+        );
+        let opened = match opened {
+            Ok(None) => {
+                tracing::info!(
+                    "this station's store opens with an operator's password: the background sync starts at the first login"
+                );
+                return;
+            }
+            Ok(Some(station)) => {
+                // Through the TPM slot: the sync runs whoever is logged in, or nobody.
+                state
+                    .sync_unattended
+                    .store(sealed, std::sync::atomic::Ordering::Relaxed);
+                Ok(station)
+            }
+            Err(e) => Err(e),
+        };
+        match opened {
             Ok(station) => {
                 let bg = rekam::sync::spawn(station, rekam::sync::SyncConfig::new(&url), idle);
                 if let Ok(mut slot) = state.sync.lock() {
@@ -455,7 +480,10 @@ fn start_sync(app: tauri::AppHandle, idle: std::time::Duration) {
                 }
                 tracing::info!(%url, "background sync started");
             }
-            Err(e) => tracing::error!(error = %e, "the background sync cannot open the station"),
+            Err(e) => tracing::error!(
+                error = %e,
+                "the background sync cannot open the station; it starts at the first login"
+            ),
         }
     });
 }

@@ -19,6 +19,7 @@ mod outbox;
 mod population;
 mod purge;
 pub mod slots;
+pub mod tpm;
 
 pub use counter::{
     NewVisit, OperatorChange, OperatorRow, StepTime, VisitOutcome, VisitRow, VisitWorkflow,

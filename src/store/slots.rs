@@ -7,7 +7,10 @@
 //! - a **password** slot per operator: the slot's private key is wrapped under a key derived
 //!   from the operator's password with Argon2id ([`PASSWORD_KDF`]); logging in opens it;
 //! - a **recovery** slot: sealed to the Dinas's recovery public key; only the Dinas's private
-//!   key opens it (`rekam recover`, on the Dinas's machine).
+//!   key opens it (`rekam recover`, on the Dinas's machine);
+//! - at most one **TPM** slot: the slot's private key sealed by this machine's TPM 2.0, bound to
+//!   its boot state ([`super::tpm`]), so a fixed counter's background sync opens the store with
+//!   nobody logged in. A copy of the data directory taken to another machine does not open it.
 //!
 //! Because sealing needs only a public key, the station puts a new store key in every slot
 //! without anyone's password: removing an operator removes their slot and re-keys the
@@ -29,6 +32,9 @@ use rekam_packet::wrap::{self, SlotKey, Wrapped};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
+
+/// The TPM slot's name (a station has one TPM).
+pub const TPM_SLOT: &str = "tpm";
 
 /// The slots' file in the data directory.
 pub const SLOTS_FILE: &str = "keyslots.json";
@@ -78,6 +84,8 @@ pub enum SlotKind {
     Password,
     /// The Dinas's recovery key.
     Recovery,
+    /// This machine's TPM.
+    Tpm,
 }
 
 impl SlotKind {
@@ -85,6 +93,7 @@ impl SlotKind {
         match self {
             SlotKind::Password => "password",
             SlotKind::Recovery => "recovery",
+            SlotKind::Tpm => "tpm",
         }
     }
 }
@@ -111,6 +120,9 @@ struct Slot {
     sealed: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     password: Option<PasswordWrap>,
+    /// A TPM slot's private key, sealed by the TPM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tpm: Option<super::tpm::Sealed>,
     /// Consecutive wrong passwords tried on this slot at this machine (not part of what the
     /// slot is bound to: a count, not a secret).
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -311,6 +323,7 @@ impl KeySlots {
             enc: String::new(),
             sealed: String::new(),
             password: None,
+            tpm: None,
             failures: 0,
         };
         let (mut salt, mut nonce) = ([0u8; 16], [0u8; 24]);
@@ -347,12 +360,54 @@ impl KeySlots {
             enc: String::new(),
             sealed: String::new(),
             password: None,
+            tpm: None,
             failures: 0,
         };
         slot.seal(&self.station_id, key)?;
         self.slots.retain(|s| s.kind != SlotKind::Recovery);
         self.slots.push(slot);
         Ok(())
+    }
+
+    /// Adds (or replaces) the TPM slot: its private key sealed by the TPM at `tcti`, bound to
+    /// `pcrs`' current values.
+    pub fn set_tpm(&mut self, key: &StoreKey, tcti: &str, pcrs: &[u8]) -> Result<()> {
+        let private = SlotKey::generate()?;
+        let mut slot = Slot {
+            kind: SlotKind::Tpm,
+            name: TPM_SLOT.to_owned(),
+            public: hex::encode(private.public()),
+            enc: String::new(),
+            sealed: String::new(),
+            password: None,
+            tpm: Some(super::tpm::seal(tcti, pcrs, private.secret())?),
+            failures: 0,
+        };
+        slot.seal(&self.station_id, key)?;
+        self.slots.retain(|s| s.kind != SlotKind::Tpm);
+        self.slots.push(slot);
+        Ok(())
+    }
+
+    /// The store key through the TPM slot (with the TPM at `tcti`, or the one it was made
+    /// with); `None` when there is no TPM slot. A TPM that refuses is an error that says why.
+    pub fn open_with_tpm(&self, tcti: Option<&str>) -> Result<Option<StoreKey>> {
+        let Some(slot) = self.slots.iter().find(|s| s.kind == SlotKind::Tpm) else {
+            return Ok(None);
+        };
+        let sealed = slot
+            .tpm
+            .as_ref()
+            .ok_or_else(|| damaged("the TPM slot holds no sealed key"))?;
+        let secret = super::tpm::unseal(sealed, tcti)?;
+        let private = SlotKey::from_secret(&secret)
+            .map_err(|_| damaged("the TPM gave back something other than a slot key"))?;
+        Ok(slot.open(&self.station_id, &private))
+    }
+
+    /// Whether there is a TPM slot.
+    pub fn has_tpm(&self) -> bool {
+        self.slots.iter().any(|s| s.kind == SlotKind::Tpm)
     }
 
     /// Consecutive wrong passwords tried on `operator_id`'s slot.

@@ -1,5 +1,6 @@
 //! `rekam keys`: `rotate`, a new signing key accepted by the data center on the old key's
-//! word; `slots`, the station's key slots; `recovery-key`, a new Dinas recovery key pair.
+//! word; `slots`, the station's key slots; `recovery-key`, a new Dinas recovery key pair;
+//! `tpm`, this machine's TPM as a way in for a fixed counter's unattended sync.
 
 use crate::Ctx;
 use crate::output::Exit;
@@ -39,6 +40,33 @@ pub enum Command {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+    /// This machine's TPM 2.0 as a way into the store, so a fixed counter's background sync
+    /// (`rekam sync`) runs with nobody logged in. Never on a mobile team's laptop: whoever
+    /// takes the whole machine then takes what its TPM opens
+    Tpm {
+        #[command(subcommand)]
+        command: TpmCommand,
+    },
+}
+
+/// `rekam keys tpm ...`
+#[derive(Debug, clap::Subcommand)]
+pub enum TpmCommand {
+    /// Whether a TPM 2.0 answers, and whose it is
+    Probe,
+    /// Seal the store key with this machine's TPM, bound to the PCRs' current values
+    Enroll {
+        /// PCRs the slot is bound to (SHA-256 bank): comma-separated, or `none`
+        #[arg(long, default_value = "7")]
+        pcrs: String,
+    },
+    /// Remove the TPM slot and re-key the store (needs the store alone: stop the app first)
+    Remove,
+}
+
+/// The TPM to use: `REKAM_TPM_TCTI`, or the kernel's resource manager.
+fn tcti() -> String {
+    std::env::var("REKAM_TPM_TCTI").unwrap_or_else(|_| rekam::store::tpm::DEFAULT_TCTI.into())
 }
 
 pub fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
@@ -91,6 +119,7 @@ pub fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
             ));
             Ok(Exit::Ok)
         }
+        Command::Tpm { command } => tpm(command, ctx),
         Command::RecoveryKey { out } => {
             let key = rekam::store::slots::RecoveryKey::generate()?;
             rekam::store::write_secret(out, &(key.to_hex().to_string() + "\n"))?;
@@ -104,6 +133,47 @@ pub fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
             Ok(Exit::Ok)
         }
     }
+}
+
+fn tpm(command: &TpmCommand, ctx: &Ctx) -> anyhow::Result<Exit> {
+    let tcti = tcti();
+    let actor = ctx.global.operator.as_deref().unwrap_or("cli");
+    match command {
+        TpmCommand::Probe => {
+            let vendor = rekam::store::tpm::probe(&tcti)?;
+            ctx.out.message(&format!(
+                "{} {tcti}: {vendor}",
+                ctx.lang().pick("TPM 2.0 menjawab di", "A TPM 2.0 answers at")
+            ));
+        }
+        TpmCommand::Enroll { pcrs } => {
+            let pcrs = rekam::store::tpm::parse_pcrs(pcrs)?;
+            let mut station = ctx.open()?;
+            station.set_tpm_slot(&tcti, &pcrs, actor)?;
+            ctx.out.message(&format!(
+                "{} {tcti}, PCR {pcrs:?}",
+                ctx.lang().pick(
+                    "Slot TPM terpasang: sinkronisasi latar membuka penyimpanan tanpa login, di \
+                     mesin ini saja. TPM:",
+                    "TPM slot enrolled: the background sync opens the store with nobody logged \
+                     in, on this machine only. TPM:"
+                )
+            ));
+        }
+        TpmCommand::Remove => {
+            let station = ctx.open()?;
+            station.remove_slot(
+                rekam::store::slots::SlotKind::Tpm,
+                rekam::store::slots::TPM_SLOT,
+                actor,
+            )?;
+            ctx.out.message(ctx.lang().pick(
+                "Slot TPM dihapus dan kunci penyimpanan diganti.",
+                "TPM slot removed and the store re-keyed.",
+            ));
+        }
+    }
+    Ok(Exit::Ok)
 }
 
 fn rotate(gateway: &str, actor: &str, ctx: &Ctx) -> anyhow::Result<Exit> {

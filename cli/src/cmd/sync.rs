@@ -27,7 +27,8 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, ctx: &Ctx) -> anyhow::Result<Exit> {
-    let mut station = ctx.open()?;
+    // A fixed counter with a TPM slot syncs with nobody logged in.
+    let mut station = ctx.open_unattended()?;
     let url = match &args.gateway {
         Some(u) => u.clone(),
         None => station.store().dc_url()?.ok_or(Error::NotRegistered)?,
