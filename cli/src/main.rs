@@ -123,6 +123,11 @@ enum Command {
         #[command(subcommand)]
         command: cmd::keys::Command,
     },
+    /// The card secrets (SAM master, document signer) in a PKCS#11 token
+    CardToken {
+        #[command(subcommand)]
+        command: cmd::card_token::Command,
+    },
     /// List the devices found, their status and identity, and what is wrong
     Doctor(cmd::doctor::Args),
 }
@@ -185,6 +190,7 @@ fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
         Command::Keys { command } => keys::run(command, ctx),
         Command::Recover(args) => recover::run(args, ctx),
         Command::Purge(args) => purge::run(args, ctx),
+        Command::CardToken { command } => card_token::run(command, ctx),
         Command::Doctor(args) => doctor::run(args, ctx),
     }
 }

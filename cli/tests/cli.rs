@@ -478,7 +478,12 @@ fn sealed_rekam(data: &Path, args: &[&str], password: Option<&str>, new: Option<
     sealed_command(data, args, password, new).output().unwrap()
 }
 
-fn sealed_command(data: &Path, args: &[&str], password: Option<&str>, new: Option<&str>) -> Command {
+fn sealed_command(
+    data: &Path,
+    args: &[&str],
+    password: Option<&str>,
+    new: Option<&str>,
+) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rekam"));
     c.arg("--data-dir")
         .arg(data)
@@ -713,28 +718,61 @@ fn a_station_with_key_slots_opens_only_with_an_operators_password() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("TPM 2.0"), "{}", text(&out));
     let out = with_tpm(&["sync", "--once"], None);
-    assert_eq!(json(&out)["error"]["code"], "STATION_LOCKED", "{}", text(&out));
+    assert_eq!(
+        json(&out)["error"]["code"],
+        "STATION_LOCKED",
+        "{}",
+        text(&out)
+    );
     let out = with_tpm(
-        &["--operator", "SPV-01", "keys", "tpm", "enroll", "--pcrs", "7"],
+        &[
+            "--operator",
+            "SPV-01",
+            "keys",
+            "tpm",
+            "enroll",
+            "--pcrs",
+            "7",
+        ],
         Some("sandi-supervisor"),
     );
     assert!(out.status.success(), "{}", text(&out));
     let out = with_tpm(&["sync", "--once"], None);
-    assert_eq!(json(&out)["error"]["code"], "STATION_NOT_REGISTERED", "{}", text(&out));
+    assert_eq!(
+        json(&out)["error"]["code"],
+        "STATION_NOT_REGISTERED",
+        "{}",
+        text(&out)
+    );
     let out = with_tpm(&["status"], None);
-    assert_eq!(json(&out)["error"]["code"], "STATION_LOCKED", "{}", text(&out));
+    assert_eq!(
+        json(&out)["error"]["code"],
+        "STATION_LOCKED",
+        "{}",
+        text(&out)
+    );
     let out = with_tpm(
         &["--operator", "SPV-01", "keys", "tpm", "remove"],
         Some("sandi-supervisor"),
     );
     assert!(out.status.success(), "{}", text(&out));
     let out = with_tpm(&["sync", "--once"], None);
-    assert_eq!(json(&out)["error"]["code"], "STATION_LOCKED", "{}", text(&out));
+    assert_eq!(
+        json(&out)["error"]["code"],
+        "STATION_LOCKED",
+        "{}",
+        text(&out)
+    );
     // On a machine without a TPM, the station says so.
     let out = sealed_command(&data, &["keys", "tpm", "probe"], None, None)
         .env("REKAM_TPM_TCTI", "device:/dev/no-such-tpm")
         .output()
         .unwrap();
-    assert_eq!(json(&out)["error"]["code"], "TPM_UNAVAILABLE", "{}", text(&out));
+    assert_eq!(
+        json(&out)["error"]["code"],
+        "TPM_UNAVAILABLE",
+        "{}",
+        text(&out)
+    );
     assert!(text(&out).contains("kata sandi operator"), "{}", text(&out));
 }

@@ -167,6 +167,15 @@ pub enum DriverError {
         /// The service's name.
         service: &'static str,
     },
+    /// The PKCS#11 token holding the card secrets (the SAM master, the document signer) is
+    /// missing, locked or refused.
+    #[error("card token {token}: {detail}")]
+    Token {
+        /// The token's label.
+        token: String,
+        /// What went wrong.
+        detail: String,
+    },
     /// The operating system refused (permissions, port in use by another program).
     #[error("{} at {address}: {detail}", .kind.label(Lang::En))]
     Io {
@@ -191,6 +200,7 @@ impl DriverError {
             DriverError::Empty(_) => "DEVICE_EMPTY_CAPTURE",
             DriverError::Protocol { .. } => "DEVICE_PROTOCOL",
             DriverError::Io { .. } => "DEVICE_IO",
+            DriverError::Token { .. } => "CARD_TOKEN",
             DriverError::ServiceDown { .. } => "DEVICE_SERVICE_DOWN",
             DriverError::Card(p) => p.code(),
             DriverError::Untrusted { .. } => "DEVICE_UNTRUSTED",
@@ -272,6 +282,10 @@ impl Localized for DriverError {
                 "{} di {address}: {detail}. Periksa hak akses port atau tutup program lain yang \
                  memakainya",
                 kind.label(lang)
+            ),
+            DriverError::Token { token, detail } => format!(
+                "Token kunci kartu {token}: {detail}. Pasang token Dinas (SAM) dan periksa PIN-nya; \
+                 hubungi teknisi bila tetap gagal"
             ),
         }
     }

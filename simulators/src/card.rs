@@ -160,7 +160,11 @@ impl Chip {
         ];
         let mut hashed: Vec<(u16, &[u8])> = files.iter().map(|(f, b)| (*f, b.as_slice())).collect();
         hashed.push((fid::CARD_KEY, &card_key));
-        let sod = signer.security_object(&self.serial, &hashed);
+        // An in-memory signer cannot fail; were it to, the card would carry no security object
+        // and every read of it would say so.
+        let sod = signer
+            .security_object(&self.serial, &hashed)
+            .unwrap_or_default();
         files.push((fid::SOD, sod));
         self.files.extend(files);
         self.life = LifeCycle::Operational;
@@ -481,10 +485,101 @@ pub fn test_key(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
-/// What a station trusts to read the simulated cards: the TEST CSCA and SAM master key.
+/// What a station trusts to read the simulated cards: the TEST CSCA, and the TEST SAM master
+/// in memory (the card protocol's tests; the station's own configuration takes it from a
+/// PKCS#11 token, [`SoftHsm`]).
 pub fn test_trust() -> Result<rekam_drivers::card::CardTrust, rekam_drivers::DriverError> {
-    rekam_drivers::card::CardTrust::from_files(
-        &test_key("test-card-csca.crt.pem"),
-        &test_key("test-card-sam-master.hex"),
-    )
+    let csca = test_key("test-card-csca.crt.pem");
+    Ok(rekam_drivers::card::CardTrust {
+        csca: rekam_drivers::trust::TrustRoots::from_pem_file(&csca).map_err(|e| {
+            rekam_drivers::DriverError::Io {
+                kind: rekam_drivers::DeviceKind::CardReader,
+                address: csca.display().to_string(),
+                detail: e.to_string(),
+            }
+        })?,
+        sam: rekam_drivers::card::Sam::in_memory(sam_master()),
+    })
+}
+
+/// A SoftHSM2 token store of its own (a directory and its configuration, removed when dropped),
+/// holding the TEST card secrets as a station's configuration takes them: the SAM master, and
+/// for a Dinas the document signer's key, imported by `rekam card-token import` (the CLI must be
+/// built beside the simulators). Whatever opens the token is given [`SoftHsm::env`].
+#[derive(Debug)]
+pub struct SoftHsm {
+    dir: tempfile::TempDir,
+}
+
+/// The TEST card token's label and PINs.
+pub const TOKEN_LABEL: &str = "rekam-test-dinas";
+/// The TEST token's user PIN.
+pub const TOKEN_PIN: &str = "123456";
+const TOKEN_SO_PIN: &str = "12345678";
+
+impl SoftHsm {
+    /// A token `TOKEN_LABEL` with the TEST SAM master and, when `dinas`, the TEST document
+    /// signer's key.
+    pub fn provision(dinas: bool) -> Result<SoftHsm, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let tokens = dir.path().join("tokens");
+        std::fs::create_dir(&tokens).map_err(|e| e.to_string())?;
+        std::fs::write(
+            dir.path().join("softhsm2.conf"),
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                tokens.display()
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        let hsm = SoftHsm { dir };
+        let cli = crate::counter::bin_dir()
+            .map_err(|e| e.to_string())?
+            .join("rekam");
+        let mut command = std::process::Command::new(&cli);
+        command
+            .args(["card-token", "import", "--label", TOKEN_LABEL, "--sam"])
+            .arg(test_key("test-card-sam-master.hex"));
+        if dinas {
+            command
+                .arg("--ds-key")
+                .arg(test_key("test-card-ds-dinas.key.pem"));
+        }
+        let out = command
+            .envs(hsm.env())
+            .env("REKAM_CARD_SO_PIN", TOKEN_SO_PIN)
+            .env_remove("REKAM_LANG")
+            .output()
+            .map_err(|e| {
+                format!(
+                    "cannot run {} ({e}): build the CLI (cargo build -p rekam-cli)",
+                    cli.display()
+                )
+            })?;
+        if !out.status.success() {
+            return Err(format!(
+                "rekam card-token import: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(hsm)
+    }
+
+    /// What a process needs to open the token: SoftHSM2's configuration, the module, the
+    /// token's label and PIN.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "SOFTHSM2_CONF",
+                self.dir.path().join("softhsm2.conf").display().to_string(),
+            ),
+            (
+                "REKAM_CARD_PKCS11",
+                rekam_drivers::card::token::SOFTHSM2_MODULE.into(),
+            ),
+            ("REKAM_CARD_TOKEN", TOKEN_LABEL.into()),
+            ("REKAM_CARD_PIN", TOKEN_PIN.into()),
+        ]
+    }
 }

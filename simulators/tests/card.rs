@@ -118,12 +118,12 @@ fn a_blank_card_is_personalised_in_short_apdus_then_locked_for_good() {
     )
     .unwrap();
     let trust = trust();
-    let serial = personalise(&mut session, &trust.sam_master, &signer, &data).unwrap();
+    let serial = personalise(&mut session, &trust.sam, &signer, &data).unwrap();
     let back = read_card(&mut session, &trust).unwrap();
     assert_eq!(back.serial, serial);
     assert_eq!(back.biodata, data.biodata);
     assert_eq!(back.face, data.face);
-    let again = personalise(&mut session, &trust.sam_master, &signer, &data).unwrap_err();
+    let again = personalise(&mut session, &trust.sam, &signer, &data).unwrap_err();
     assert_eq!(problem(again), CardProblem::Locked);
 }
 
@@ -157,7 +157,9 @@ fn a_station_without_the_cards_key_cannot_read() {
     let _g = setup();
     let _card = insert(&["--resident", "1"]);
     let mut wrong = trust();
-    wrong.sam_master[0] ^= 1;
+    let mut master = rekam_sim::card::sam_master();
+    master[0] ^= 1;
+    wrong.sam = rekam_drivers::card::Sam::in_memory(master);
     let err = read_card(&mut reader().connect().unwrap(), &wrong).unwrap_err();
     assert_eq!(problem(err), CardProblem::AuthenticationFailed);
     // And a station whose roots do not include the CSCA sees an unknown issuer.

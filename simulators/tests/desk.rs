@@ -123,6 +123,7 @@ fn bench_at(dir: &Path, biodata: Biodata, sealed: bool) -> Bench {
         training: None,
         card_reader: None,
         card_trust: None,
+        card_token: None,
         dc_url: None,
         document_signer: None,
     };

@@ -8,9 +8,9 @@
 mod common;
 
 use common::{DataCenter, SealedStation, assert_sound};
+use rekam::clock::SystemClock;
 use rekam::station::{Station, Unlock};
 use rekam::store::slots::{KeySlots, SlotKind, TPM_SLOT};
-use rekam::clock::SystemClock;
 use rekam_sim::tpm::SoftTpm;
 use std::path::Path;
 use std::sync::Arc;

@@ -830,7 +830,7 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
         &dinas.session,
         &order,
         &reader,
-        &trust.sam_master,
+        &trust.sam,
         &signer,
     )
     .unwrap_err();
@@ -840,7 +840,7 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
         &admin,
         &order,
         &reader,
-        &trust.sam_master,
+        &trust.sam,
         &signer,
     )
     .unwrap();

@@ -314,10 +314,6 @@ fn main() -> anyhow::Result<()> {
     let key_file = std::env::var_os("REKAM_KEY_FILE").map(PathBuf::from);
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     // Two files that only work together (a certificate and its key): both set, or neither.
-    let files = |a: &str, b: &str| match (env(a), env(b)) {
-        (Some(a), Some(b)) => Some((PathBuf::from(a), PathBuf::from(b))),
-        _ => None,
-    };
     let sbi_ports = match env("REKAM_SBI_PORTS") {
         Some(range) => parse_ports(&range)?,
         None => 4501..=4600,
@@ -342,9 +338,16 @@ fn main() -> anyhow::Result<()> {
         },
         siak_url,
         card_reader: env("REKAM_CARD_READER"),
-        card_trust: files("REKAM_CARD_CSCA", "REKAM_CARD_SAM"),
+        card_trust: env("REKAM_CARD_CSCA").map(PathBuf::from),
+        card_token: env("REKAM_CARD_TOKEN").map(|label| rekam_drivers::card::token::TokenConfig {
+            module: env("REKAM_CARD_PKCS11")
+                .unwrap_or_else(|| rekam_drivers::card::token::SOFTHSM2_MODULE.into())
+                .into(),
+            label,
+            pin: zeroize::Zeroizing::new(env("REKAM_CARD_PIN").unwrap_or_default()),
+        }),
         dc_url: env("REKAM_DC_URL"),
-        document_signer: files("REKAM_CARD_DS_KEY", "REKAM_CARD_DS_CERT"),
+        document_signer: env("REKAM_CARD_DS_CERT").map(PathBuf::from),
     };
     let sync_idle = match env("REKAM_SYNC_IDLE") {
         Some(secs) => std::time::Duration::from_secs(secs.parse().map_err(|_| {

@@ -242,6 +242,8 @@ fn a_counter_day_in_the_real_webview() {
     let data_dir = dir.path().join("BDG-E2E-01");
 
     let sims = simulators();
+    // The card secrets in a SoftHSM2 token, as a Dinas's counter holds them.
+    let hsm = rekam_sim::card::SoftHsm::provision(true).unwrap();
     let (_x, display) = xvfb();
     let port = free_port();
     let _driver = Proc(
@@ -265,14 +267,7 @@ fn a_counter_day_in_the_real_webview() {
                 "REKAM_CARD_CSCA",
                 rekam_sim::card::test_key("test-card-csca.crt.pem"),
             )
-            .env(
-                "REKAM_CARD_SAM",
-                rekam_sim::card::test_key("test-card-sam-master.hex"),
-            )
-            .env(
-                "REKAM_CARD_DS_KEY",
-                rekam_sim::card::test_key("test-card-ds-dinas.key.pem"),
-            )
+            .envs(hsm.env())
             .env(
                 "REKAM_CARD_DS_CERT",
                 rekam_sim::card::test_key("test-card-ds-dinas.crt.pem"),

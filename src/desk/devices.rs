@@ -137,15 +137,36 @@ pub fn survey(config: &Config, pad_in_use: Option<&str>, lang: Lang) -> Vec<Devi
         .collect()
 }
 
-/// What cards are checked against, from the configured files.
+/// The configured card token, logged in.
+pub(crate) fn card_token(
+    config: &Config,
+    setting: crate::workflow::Setting,
+) -> Result<std::sync::Arc<rekam_drivers::card::token::CardToken>> {
+    let cfg = config
+        .card_token
+        .as_ref()
+        .ok_or(crate::workflow::WorkflowError::NotConfigured(setting))?;
+    Ok(rekam_drivers::card::token::CardToken::open(cfg)?)
+}
+
+/// What cards are checked against: the configured CSCA, and the SAM in the card token.
 pub(crate) fn card_trust(config: &Config) -> Result<CardTrust> {
-    let Some((csca, sam)) = &config.card_trust else {
+    let token = card_token(config, crate::workflow::Setting::CardTrust)?;
+    card_trust_with(config, token)
+}
+
+/// [`card_trust`] with the token already open (the personaliser's).
+pub(crate) fn card_trust_with(
+    config: &Config,
+    token: std::sync::Arc<rekam_drivers::card::token::CardToken>,
+) -> Result<CardTrust> {
+    let Some(csca) = &config.card_trust else {
         return Err(crate::workflow::WorkflowError::NotConfigured(
             crate::workflow::Setting::CardTrust,
         )
         .into());
     };
-    Ok(CardTrust::from_files(csca, sam)?)
+    Ok(CardTrust::from_token(csca, token)?)
 }
 
 /// The configured card reader, else the first one pcscd knows.

@@ -124,22 +124,16 @@ impl Desk {
     /// Writes the checked print order to the blank card on the reader, locks it and renders
     /// the card face. A card that fails (not blank, pulled out) leaves the order for another.
     pub fn personalise(&mut self) -> Result<PersonalisedView> {
-        let Some((key, cert)) = &self.config.document_signer else {
+        let Some(chain) = &self.config.document_signer else {
             return Err(WorkflowError::NotConfigured(Setting::DocumentSigner).into());
         };
-        let signer = DocumentSigner::from_pem_files(key, cert)?;
-        let trust = devices::card_trust(&self.config)?;
+        let token = devices::card_token(&self.config, Setting::DocumentSigner)?;
+        let signer = DocumentSigner::from_token(token.clone(), chain)?;
+        let trust = devices::card_trust_with(&self.config, token)?;
         let reader = devices::card_reader(&self.config)?;
         let order = self.print_order.take().ok_or(WorkflowError::NoPrintOrder)?;
         let done = self.station_and_session().and_then(|(station, session)| {
-            personalise(
-                station,
-                session,
-                &order,
-                &reader,
-                &trust.sam_master,
-                &signer,
-            )
+            personalise(station, session, &order, &reader, &trust.sam, &signer)
         });
         let done = match done {
             Ok(done) => done,

@@ -71,12 +71,16 @@ pub struct Config {
     pub training: Option<(String, String)>,
     /// The card reader's name (else the first reader pcscd knows).
     pub card_reader: Option<String>,
-    /// What cards are checked against: the CSCA certificate and the SAM master key files.
-    pub card_trust: Option<(PathBuf, PathBuf)>,
+    /// What cards are checked against: the CSCA certificate (PEM file).
+    pub card_trust: Option<PathBuf>,
+    /// The PKCS#11 token holding the card secrets: the SAM master (every counter, for the
+    /// handover) and the document signer's key (the Dinas, for personalisation).
+    pub card_token: Option<rekam_drivers::card::token::TokenConfig>,
     /// The data center's address, for the background sync and print orders.
     pub dc_url: Option<String>,
-    /// The Dinas document signer's key and certificate chain (PEM files), for personalisation.
-    pub document_signer: Option<(PathBuf, PathBuf)>,
+    /// The Dinas document signer's certificate chain (PEM file), for personalisation; its key
+    /// is in the card token.
+    pub document_signer: Option<PathBuf>,
 }
 
 /// Everything one counter holds between actions.

@@ -296,8 +296,8 @@ impl Setting {
     /// The settings that give it.
     pub fn variables(self) -> &'static str {
         match self {
-            Setting::CardTrust => "REKAM_CARD_CSCA, REKAM_CARD_SAM",
-            Setting::DocumentSigner => "REKAM_CARD_DS_KEY, REKAM_CARD_DS_CERT",
+            Setting::CardTrust => "REKAM_CARD_CSCA, REKAM_CARD_TOKEN, REKAM_CARD_PIN",
+            Setting::DocumentSigner => "REKAM_CARD_TOKEN, REKAM_CARD_PIN, REKAM_CARD_DS_CERT",
             Setting::DataCenter => "REKAM_DC_URL",
         }
     }

@@ -14,7 +14,7 @@ use crate::store::{NewVisit, VisitOutcome, VisitWorkflow};
 use crate::sync::SyncConfig;
 use crate::{Error, Result};
 pub use rekam_domain::print_order::PrintOrder;
-use rekam_drivers::card::{CardReader, DocumentSigner, Personalisation};
+use rekam_drivers::card::{CardReader, DocumentSigner, Personalisation, Sam};
 use rekam_records::face::{FaceFormat, FaceImage};
 use rekam_sync::SyncError;
 
@@ -75,7 +75,7 @@ pub fn personalise(
     session: &Session,
     order: &PrintOrder,
     reader: &dyn CardReader,
-    sam_master: &[u8; 32],
+    sam: &Sam,
     signer: &DocumentSigner,
 ) -> Result<Personalised> {
     session.require(Action::Personalise)?;
@@ -109,7 +109,7 @@ pub fn personalise(
             detail: serde_json::json!({ "packet_id": order.packet_id, "card_serial": serial }),
         };
     let elapsed = |s: &Station| (s.store().clock().now() - t0).as_seconds_f64();
-    let serial = match reader.personalise(sam_master, signer, &data) {
+    let serial = match reader.personalise(sam, signer, &data) {
         Ok(s) => s,
         Err(e) => {
             let v = visit(VisitOutcome::Failed, Some(e.code()), None, elapsed(station));

@@ -143,7 +143,8 @@ fn tpm(command: &TpmCommand, ctx: &Ctx) -> anyhow::Result<Exit> {
             let vendor = rekam::store::tpm::probe(&tcti)?;
             ctx.out.message(&format!(
                 "{} {tcti}: {vendor}",
-                ctx.lang().pick("TPM 2.0 menjawab di", "A TPM 2.0 answers at")
+                ctx.lang()
+                    .pick("TPM 2.0 menjawab di", "A TPM 2.0 answers at")
             ));
         }
         TpmCommand::Enroll { pcrs } => {

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod backlog;
 pub mod backup;
 pub mod calibrate;
+pub mod card_token;
 pub mod check;
 #[cfg(feature = "demo")]
 pub mod demo;

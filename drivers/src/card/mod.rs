@@ -7,17 +7,22 @@
 pub mod apdu;
 pub mod pcsc;
 pub mod profile;
+pub mod token;
 
 use self::apdu::{Command, Response, sw};
 use self::pcsc::{CardSession, PcscReader};
 use self::profile::{Fci, LifeCycle, SecurityObject, SodContent, fid, ins};
 use crate::trust::{Signer, TrustError, TrustRoots, now_unix, pem_chain};
 use crate::{DeviceInfo, DeviceKind, DeviceStatus, DriverError};
+#[cfg(feature = "test-support")]
 use ed25519_dalek::pkcs8::DecodePrivateKey;
-use ed25519_dalek::{Signer as _, SigningKey, Verifier, VerifyingKey};
+#[cfg(feature = "test-support")]
+use ed25519_dalek::{Signer as _, SigningKey};
+use ed25519_dalek::{Verifier, VerifyingKey};
 use rekam_i18n::{Lang, Localized};
 use sha2::{Digest, Sha256};
 use std::path::Path;
+use std::sync::Arc;
 
 const KIND: DeviceKind = DeviceKind::CardReader;
 
@@ -115,32 +120,65 @@ impl Localized for CardProblem {
     }
 }
 
+/// The secure access module: what proves to a card that the terminal may read and write it,
+/// by the card's key diversified from a master key the station never holds.
+#[derive(Clone)]
+pub enum Sam {
+    /// The master key in a PKCS#11 token.
+    Token(Arc<token::CardToken>),
+    /// The master key in memory: the simulators' cards and tests about the card protocol, never
+    /// a station's configuration.
+    #[cfg(feature = "test-support")]
+    Memory(Arc<zeroize::Zeroizing<[u8; 32]>>),
+}
+
+impl std::fmt::Debug for Sam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Sam::Token(t) => write!(f, "Sam::Token({t:?})"),
+            #[cfg(feature = "test-support")]
+            Sam::Memory(_) => f.write_str("Sam::Memory(..)"),
+        }
+    }
+}
+
+impl Sam {
+    /// A master key held in memory (tests and simulators only).
+    #[cfg(feature = "test-support")]
+    pub fn in_memory(master: [u8; 32]) -> Sam {
+        Sam::Memory(Arc::new(zeroize::Zeroizing::new(master)))
+    }
+
+    /// Card `serial`'s authentication key.
+    pub fn card_key(&self, serial: &[u8; 8]) -> Result<zeroize::Zeroizing<[u8; 32]>, DriverError> {
+        match self {
+            Sam::Token(t) => t.card_key(serial),
+            #[cfg(feature = "test-support")]
+            Sam::Memory(master) => Ok(zeroize::Zeroizing::new(profile::card_key(master, serial))),
+        }
+    }
+}
+
 /// What a station trusts and holds to read cards.
 #[derive(Debug, Clone)]
 pub struct CardTrust {
     /// The country signing CAs (the Ministry's roots).
     pub csca: TrustRoots,
-    /// The secure access module's master key (stand-in: a key file).
-    pub sam_master: [u8; 32],
+    /// The secure access module.
+    pub sam: Sam,
 }
 
 impl CardTrust {
-    /// From a CSCA PEM file and a SAM master key file (64 hex digits).
-    pub fn from_files(csca: &Path, sam: &Path) -> Result<CardTrust, DriverError> {
-        let io = |path: &Path, detail: String| DriverError::Io {
+    /// From a CSCA PEM file and the SAM master in the PKCS#11 token `token`.
+    pub fn from_token(csca: &Path, token: Arc<token::CardToken>) -> Result<CardTrust, DriverError> {
+        let roots = TrustRoots::from_pem_file(csca).map_err(|e| DriverError::Io {
             kind: KIND,
-            address: path.display().to_string(),
-            detail,
-        };
-        let roots = TrustRoots::from_pem_file(csca).map_err(|e| io(csca, e.to_string()))?;
-        let text = std::fs::read_to_string(sam).map_err(|e| io(sam, e.to_string()))?;
-        let sam_master = hex::decode(text.trim())
-            .ok()
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-            .ok_or_else(|| io(sam, "not 64 hex digits".into()))?;
+            address: csca.display().to_string(),
+            detail: e.to_string(),
+        })?;
         Ok(CardTrust {
             csca: roots,
-            sam_master,
+            sam: Sam::Token(token),
         })
     }
 }
@@ -191,9 +229,18 @@ impl Personalisation {
     }
 }
 
-/// The Dinas document signer: key and certificate chain.
+/// Who signs a security object.
+enum SignerKey {
+    /// The document signer's key in a PKCS#11 token.
+    Token(Arc<token::CardToken>),
+    /// In memory: the simulators' card factory and tests, never a station's configuration.
+    #[cfg(feature = "test-support")]
+    Memory(SigningKey),
+}
+
+/// The Dinas document signer: its key (in a token) and certificate chain.
 pub struct DocumentSigner {
-    key: SigningKey,
+    key: SignerKey,
     chain: Vec<Vec<u8>>,
 }
 
@@ -204,39 +251,56 @@ impl std::fmt::Debug for DocumentSigner {
 }
 
 impl DocumentSigner {
-    /// From PEM: a PKCS#8 Ed25519 key and its certificate (chain).
+    /// The key in `token`, the certificate chain from the PEM file `chain`.
+    pub fn from_token(
+        token: Arc<token::CardToken>,
+        chain: &Path,
+    ) -> Result<DocumentSigner, DriverError> {
+        let io = |detail: String| DriverError::Io {
+            kind: KIND,
+            address: chain.display().to_string(),
+            detail,
+        };
+        if !token.has_signer() {
+            return Err(DriverError::Token {
+                token: format!("{token:?}"),
+                detail: "the token holds no document signer: this is a counter's token, not                          the Dinas's"
+                    .into(),
+            });
+        }
+        let pem = std::fs::read_to_string(chain).map_err(|e| io(e.to_string()))?;
+        Ok(DocumentSigner {
+            key: SignerKey::Token(token),
+            chain: pem_chain(pem.as_bytes()).map_err(|e| io(e.to_string()))?,
+        })
+    }
+
+    /// From PEM in memory: a PKCS#8 Ed25519 key and its certificate (chain). For the
+    /// simulators' card factory and tests only.
+    #[cfg(feature = "test-support")]
     pub fn from_pem(key: &str, chain: &str) -> Result<DocumentSigner, TrustError> {
         Ok(DocumentSigner {
-            key: SigningKey::from_pkcs8_pem(key)
-                .map_err(|e| TrustError::BadCertificate(format!("signer key: {e}")))?,
+            key: SignerKey::Memory(
+                SigningKey::from_pkcs8_pem(key)
+                    .map_err(|e| TrustError::BadCertificate(format!("signer key: {e}")))?,
+            ),
             chain: pem_chain(chain.as_bytes())?,
         })
     }
 
-    /// From the key's and the certificate chain's PEM files; the key's text is wiped from memory
-    /// once parsed.
-    pub fn from_pem_files(key: &Path, chain: &Path) -> Result<DocumentSigner, DriverError> {
-        let io = |path: &Path, detail: String| DriverError::Io {
-            kind: KIND,
-            address: path.display().to_string(),
-            detail,
-        };
-        let key_pem = zeroize::Zeroizing::new(
-            std::fs::read_to_string(key).map_err(|e| io(key, e.to_string()))?,
-        );
-        let chain_pem = std::fs::read_to_string(chain).map_err(|e| io(chain, e.to_string()))?;
-        // The parse names which of the two it refused ("signer key: ..." or the certificate).
-        DocumentSigner::from_pem(&key_pem, &chain_pem).map_err(|e| DriverError::Io {
-            kind: KIND,
-            address: format!("{}, {}", key.display(), chain.display()),
-            detail: e.to_string(),
-        })
-    }
-
     /// The security object for `files` on chip `serial`.
-    pub fn security_object(&self, serial: &[u8; 8], files: &[(u16, &[u8])]) -> Vec<u8> {
+    pub fn security_object(
+        &self,
+        serial: &[u8; 8],
+        files: &[(u16, &[u8])],
+    ) -> Result<Vec<u8>, DriverError> {
         let content = SodContent::for_files(serial, files);
-        SecurityObject::sign(&content, &self.chain, |b| self.key.sign(b).to_bytes()).encode()
+        let sod = SecurityObject::sign(&content, &self.chain, |b| match &self.key {
+            SignerKey::Token(t) => t.sign(b),
+            #[cfg(feature = "test-support")]
+            SignerKey::Memory(k) => Ok(k.sign(b).to_bytes()),
+        })?;
+        Ok(sod.encode())
     }
 }
 
@@ -278,14 +342,10 @@ fn select_application(s: &mut CardSession) -> Result<Fci, DriverError> {
 }
 
 /// GET CHALLENGE and EXTERNAL AUTHENTICATE: the station proves it holds the card's key.
-fn authenticate_terminal(
-    s: &mut CardSession,
-    fci: &Fci,
-    master: &[u8; 32],
-) -> Result<(), DriverError> {
+fn authenticate_terminal(s: &mut CardSession, fci: &Fci, sam: &Sam) -> Result<(), DriverError> {
     let resp = s.transmit(&Command::new(0, ins::GET_CHALLENGE, 0, 0).le(profile::CHALLENGE_LEN))?;
     expect_ok(&resp, "GET CHALLENGE")?;
-    let key = profile::card_key(master, &fci.serial);
+    let key = sam.card_key(&fci.serial)?;
     let cryptogram = profile::external_cryptogram(&key, &resp.data, &fci.serial);
     let resp = s.transmit(&Command::new(0, ins::EXTERNAL_AUTHENTICATE, 0, 0).data(cryptogram))?;
     match resp.sw {
@@ -341,7 +401,7 @@ pub fn read_card(s: &mut CardSession, trust: &CardTrust) -> Result<CardData, Dri
     if fci.life_cycle == LifeCycle::Initialisation {
         return Err(card_err(CardProblem::Blank));
     }
-    authenticate_terminal(s, &fci, &trust.sam_master)?;
+    authenticate_terminal(s, &fci, &trust.sam)?;
     let sod = read_file(s, fid::SOD)?;
     let mut groups = Vec::new();
     for f in fid::PERSONAL.into_iter().chain([fid::CARD_KEY]) {
@@ -425,7 +485,7 @@ pub fn read_card(s: &mut CardSession, trust: &CardTrust) -> Result<CardData, Dri
 /// the chip serial (hex).
 pub fn personalise(
     s: &mut CardSession,
-    sam_master: &[u8; 32],
+    sam: &Sam,
     signer: &DocumentSigner,
     data: &Personalisation,
 ) -> Result<String, DriverError> {
@@ -433,11 +493,11 @@ pub fn personalise(
     if fci.life_cycle != LifeCycle::Initialisation {
         return Err(card_err(CardProblem::Locked));
     }
-    authenticate_terminal(s, &fci, sam_master)?;
+    authenticate_terminal(s, &fci, sam)?;
     let card_key = read_file(s, fid::CARD_KEY)?;
     let mut files: Vec<(u16, &[u8])> = data.files().to_vec();
     files.push((fid::CARD_KEY, &card_key));
-    let sod = signer.security_object(&fci.serial, &files);
+    let sod = signer.security_object(&fci.serial, &files)?;
     files.pop();
     files.push((fid::SOD, &sod));
     for (f, bytes) in files {
@@ -476,7 +536,7 @@ pub trait CardReader {
     /// Personalises the blank card in it ([`personalise`]); the chip serial (hex).
     fn personalise(
         &self,
-        sam_master: &[u8; 32],
+        sam: &Sam,
         signer: &DocumentSigner,
         data: &Personalisation,
     ) -> Result<String, DriverError>;
@@ -497,10 +557,10 @@ impl CardReader for PcscReader {
 
     fn personalise(
         &self,
-        sam_master: &[u8; 32],
+        sam: &Sam,
         signer: &DocumentSigner,
         data: &Personalisation,
     ) -> Result<String, DriverError> {
-        personalise(&mut self.connect()?, sam_master, signer, data)
+        personalise(&mut self.connect()?, sam, signer, data)
     }
 }

@@ -171,10 +171,14 @@ fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// What the card's authentication key is diversified with, before the serial.
+pub const CARD_KEY_CONTEXT: &[u8] = b"rekam-card-auth-v1";
+
 /// The card's authentication key, diversified from the secure access module's master key
-/// by the chip serial (what the SAM computes inside; here the station holds the master).
+/// by the chip serial: what the SAM (the station's PKCS#11 token, [`super::token`]) computes
+/// inside, and what a card is given at manufacture.
 pub fn card_key(master: &[u8; 32], serial: &[u8; 8]) -> [u8; 32] {
-    hmac(master, &[b"rekam-card-auth-v1", serial])
+    hmac(master, &[CARD_KEY_CONTEXT, serial])
 }
 
 /// EXTERNAL AUTHENTICATE's data: proof that the terminal holds the card's key, bound to the
@@ -260,17 +264,17 @@ impl SodContent {
 
 impl SecurityObject {
     /// Signs `content` with `sign` (the document signer's key) and attaches `chain`.
-    pub fn sign(
+    pub fn sign<E>(
         content: &SodContent,
         chain: &[Vec<u8>],
-        sign: impl FnOnce(&[u8]) -> [u8; 64],
-    ) -> SecurityObject {
+        sign: impl FnOnce(&[u8]) -> Result<[u8; 64], E>,
+    ) -> Result<SecurityObject, E> {
         let bytes = serde_json::to_vec(content).unwrap_or_default();
-        SecurityObject {
-            signature: STANDARD.encode(sign(&bytes)),
+        Ok(SecurityObject {
+            signature: STANDARD.encode(sign(&bytes)?),
             content: STANDARD.encode(&bytes),
             signer: chain.iter().map(|c| STANDARD.encode(c)).collect(),
-        }
+        })
     }
 
     /// The bytes on the card.
