@@ -11,6 +11,11 @@ pub(crate) struct Migration {
     pub name: &'static str,
     /// The SQL.
     pub sql: &'static str,
+    /// What SQL cannot do, run first in the same transaction (computing with a key).
+    pub before: Option<fn(&rusqlite::Transaction<'_>) -> crate::Result<()>>,
+    /// Whether the step rebuilds a table others refer to: foreign keys are off while it runs
+    /// (SQLite's procedure for changing a table's definition) and checked after it.
+    pub rebuilds: bool,
 }
 
 /// Every migration, in order. `MIGRATIONS[i].version == i + 1`.
@@ -64,6 +69,8 @@ CREATE TABLE audit_head (
     hash      BLOB NOT NULL
 );
 "#,
+        before: None,
+        rebuilds: false,
     },
     Migration {
         version: 2,
@@ -83,6 +90,8 @@ CREATE TABLE meta (
     value TEXT NOT NULL
 ) WITHOUT ROWID;
 "#,
+        before: None,
+        rebuilds: false,
     },
     Migration {
         version: 3,
@@ -111,6 +120,8 @@ BEGIN SELECT RAISE(ABORT, 'the biometric index is append-only'); END;
 CREATE TRIGGER biometric_index_no_delete BEFORE DELETE ON biometric_index
 BEGIN SELECT RAISE(ABORT, 'the biometric index is append-only'); END;
 "#,
+        before: None,
+        rebuilds: false,
     },
     Migration {
         version: 4,
@@ -149,6 +160,8 @@ BEGIN SELECT RAISE(ABORT, 'the sync event log is append-only'); END;
 CREATE TRIGGER sync_event_no_delete BEFORE DELETE ON sync_event
 BEGIN SELECT RAISE(ABORT, 'the sync event log is append-only'); END;
 "#,
+        before: None,
+        rebuilds: false,
     },
     Migration {
         version: 5,
@@ -197,6 +210,8 @@ BEGIN SELECT RAISE(ABORT, 'the visit log is append-only'); END;
 CREATE TRIGGER visit_no_delete BEFORE DELETE ON visit
 BEGIN SELECT RAISE(ABORT, 'the visit log is append-only'); END;
 "#,
+        before: None,
+        rebuilds: false,
     },
     Migration {
         version: 6,
@@ -222,6 +237,8 @@ CREATE TABLE population (
     record TEXT NOT NULL
 ) WITHOUT ROWID;
 "#,
+        before: None,
+        rebuilds: false,
     },
     Migration {
         version: 7,
@@ -234,6 +251,8 @@ CREATE TABLE station_secret (
     value TEXT NOT NULL
 ) WITHOUT ROWID;
 "#,
+        before: None,
+        rebuilds: false,
     },
     Migration {
         version: 8,
@@ -247,6 +266,8 @@ CREATE TABLE operator_failures (
     locked_at   TEXT
 ) WITHOUT ROWID;
 "#,
+        before: None,
+        rebuilds: false,
     },
     Migration {
         version: 9,
@@ -284,8 +305,75 @@ CREATE TRIGGER biometric_index_no_delete BEFORE DELETE ON biometric_index
 WHEN NOT EXISTS (SELECT 1 FROM purged WHERE purged.seq = OLD.seq)
 BEGIN SELECT RAISE(ABORT, 'the biometric index is append-only'); END;
 "#,
+        before: None,
+        rebuilds: false,
+    },
+    Migration {
+        version: 10,
+        name: "the journal keeps a keyed hash of the NIK, not the NIK",
+        sql: r#"
+-- The once-only rule and the reissue's lookup need to know whether a NIK was recorded here,
+-- not which NIKs were: the journal keeps HMAC-SHA-256 of the NIK under the station's own key
+-- ('nik_key' in station_secret) and the masked NIK for people to read. Rebuilt the way SQLite
+-- documents for a changed table (foreign keys off, copied, renamed), in one transaction;
+-- `nik_hash_v10` was filled by this step's Rust part.
+CREATE TABLE enrollment_journal_v10 (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    enrollment_id TEXT NOT NULL UNIQUE,
+    nik_hash      TEXT NOT NULL UNIQUE,
+    masked_nik    TEXT NOT NULL,
+    case_type     TEXT NOT NULL,
+    operator_id   TEXT NOT NULL,
+    recorded_at   TEXT NOT NULL,
+    payload       BLOB NOT NULL
+);
+INSERT INTO enrollment_journal_v10
+    (seq, enrollment_id, nik_hash, masked_nik, case_type, operator_id, recorded_at, payload)
+SELECT j.seq, j.enrollment_id, h.nik_hash, h.masked_nik, j.case_type, j.operator_id,
+       j.recorded_at, j.payload
+FROM enrollment_journal j JOIN nik_hash_v10 h ON h.seq = j.seq;
+DROP TABLE nik_hash_v10;
+DROP TABLE enrollment_journal;
+ALTER TABLE enrollment_journal_v10 RENAME TO enrollment_journal;
+CREATE TRIGGER enrollment_journal_no_update BEFORE UPDATE ON enrollment_journal
+WHEN NOT (
+    NEW.seq = OLD.seq AND NEW.enrollment_id = OLD.enrollment_id
+    AND NEW.nik_hash = OLD.nik_hash AND NEW.masked_nik = OLD.masked_nik
+    AND NEW.case_type = OLD.case_type AND NEW.operator_id = OLD.operator_id
+    AND NEW.recorded_at = OLD.recorded_at AND length(NEW.payload) = 0
+    AND EXISTS (SELECT 1 FROM purged WHERE purged.seq = OLD.seq)
+)
+BEGIN SELECT RAISE(ABORT, 'the enrollment journal is append-only (a purge only empties a packet)'); END;
+CREATE TRIGGER enrollment_journal_no_delete BEFORE DELETE ON enrollment_journal
+BEGIN SELECT RAISE(ABORT, 'the enrollment journal is append-only'); END;
+"#,
+        before: Some(hash_journal_niks),
+        rebuilds: true,
     },
 ];
+
+/// Migration 10's first part: the station's NIK key (made once, kept in the store), and each
+/// journal row's keyed hash and masked NIK in a scratch table the SQL part copies from.
+fn hash_journal_niks(tx: &rusqlite::Transaction<'_>) -> crate::Result<()> {
+    let key = super::nik_key(tx)?;
+    tx.execute_batch(
+        "CREATE TABLE nik_hash_v10 (seq INTEGER PRIMARY KEY, nik_hash TEXT NOT NULL, \
+         masked_nik TEXT NOT NULL)",
+    )?;
+    let mut read = tx.prepare("SELECT seq, nik FROM enrollment_journal")?;
+    let mut write = tx.prepare("INSERT INTO nik_hash_v10 VALUES (?1, ?2, ?3)")?;
+    let rows = read.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (seq, nik) = row?;
+        let nik = crate::domain::nik::Nik::parse(&nik)?;
+        write.execute(rusqlite::params![
+            seq,
+            super::nik_hash(&key, &nik),
+            nik.masked().as_str()
+        ])?;
+    }
+    Ok(())
+}
 
 /// The newest schema this build knows.
 pub(crate) fn latest() -> i64 {

@@ -207,14 +207,42 @@ impl Store {
             .iter()
             .filter(|m| m.version > current && m.version <= target)
         {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute_batch(m.sql)?;
-            tx.pragma_update(None, "user_version", m.version)?;
-            tx.commit()?;
+            // Foreign keys cannot be switched inside a transaction: off before it, on after.
+            if m.rebuilds {
+                self.conn.pragma_update(None, "foreign_keys", false)?;
+            }
+            let migrated = self.migrate_one(m);
+            if m.rebuilds {
+                self.conn.pragma_update(None, "foreign_keys", true)?;
+            }
+            migrated?;
             tracing::info!(version = m.version, name = m.name, "store migrated");
         }
+        Ok(())
+    }
+
+    fn migrate_one(&mut self, m: &migrations::Migration) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(before) = m.before {
+            before(&tx)?;
+        }
+        tx.execute_batch(m.sql)?;
+        if m.rebuilds {
+            let broken: i64 =
+                tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                    r.get(0)
+                })?;
+            if broken > 0 {
+                return Err(Error::Internal(format!(
+                    "migration {} would leave {broken} rows pointing nowhere; nothing was changed",
+                    m.version
+                )));
+            }
+        }
+        tx.pragma_update(None, "user_version", m.version)?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -366,10 +394,12 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let key = nik_key(&tx)?;
+        let nik_hash = nik_hash(&key, &e.nik);
         let existing: Option<String> = tx
             .query_row(
-                "SELECT enrollment_id FROM enrollment_journal WHERE nik = ?1",
-                [e.nik.as_str()],
+                "SELECT enrollment_id FROM enrollment_journal WHERE nik_hash = ?1",
+                [&nik_hash],
                 |r| r.get(0),
             )
             .optional()?;
@@ -381,11 +411,12 @@ impl Store {
         }
         tx.execute(
             "INSERT INTO enrollment_journal
-                 (enrollment_id, nik, case_type, operator_id, recorded_at, payload)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 (enrollment_id, nik_hash, masked_nik, case_type, operator_id, recorded_at, payload)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 e.enrollment_id,
-                e.nik.as_str(),
+                nik_hash,
+                e.nik.masked().as_str(),
                 e.case.as_str(),
                 e.operator_id,
                 recorded_at,
@@ -435,11 +466,13 @@ impl Store {
 
     /// The journal row of `nik`'s recording at this station, if any.
     pub fn enrollment_by_nik(&self, nik: &Nik) -> Result<Option<JournalEntry>> {
+        let key = nik_key(&self.conn)?;
+        let hash = nik_hash(&key, nik);
         Ok(self
             .conn
             .query_row(
-                &format!("{JOURNAL_SELECT} WHERE nik = ?1"),
-                [nik.as_str()],
+                &format!("{JOURNAL_SELECT} WHERE nik_hash = ?1"),
+                [hash],
                 journal_row,
             )
             .optional()?)
@@ -802,20 +835,55 @@ fn regions_of(
     .collect()
 }
 
-const JOURNAL_SELECT: &str = "SELECT seq, enrollment_id, nik, case_type, operator_id, recorded_at,
-        length(payload) FROM enrollment_journal";
+const JOURNAL_SELECT: &str = "SELECT seq, enrollment_id, masked_nik, case_type, operator_id,
+        recorded_at, length(payload) FROM enrollment_journal";
+
+/// The station's key for the NIKs' keyed hashes, made the first time it is needed.
+pub(crate) fn nik_key(conn: &Connection) -> Result<Zeroizing<[u8; 32]>> {
+    let stored: Option<String> = conn
+        .query_row(
+            "SELECT value FROM station_secret WHERE name = 'nik_key'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let stored = stored.map(Zeroizing::new);
+    let mut key = Zeroizing::new([0u8; 32]);
+    match stored {
+        Some(text) => hex::decode_to_slice(text.as_str(), key.as_mut())
+            .map_err(|_| Error::Internal("the station's NIK key is damaged".into()))?,
+        None => {
+            fill_random(key.as_mut())?;
+            conn.execute(
+                "INSERT INTO station_secret (name, value) VALUES ('nik_key', ?1)",
+                [Zeroizing::new(hex::encode(key.as_ref())).as_str()],
+            )?;
+        }
+    }
+    Ok(key)
+}
+
+/// HMAC-SHA-256 of `nik` under the station's NIK key, hex: what the journal keeps.
+pub(crate) fn nik_hash(key: &[u8; 32], nik: &Nik) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+    mac.update(b"rekam-nik-v1\n");
+    mac.update(nik.as_str().as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
 
 fn journal_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JournalEntry> {
-    let nik: String = r.get(2)?;
+    let masked: String = r.get(2)?;
     Ok(JournalEntry {
         seq: r.get(0)?,
         enrollment_id: r.get(1)?,
-        // Only parsed NIKs are ever written: anything else is a damaged row.
-        masked_nik: Nik::parse(&nik).map(|n| n.masked()).map_err(|_| {
+        // Only masked NIKs are ever written: anything else is a damaged row.
+        masked_nik: MaskedNik::parse(&masked).ok_or_else(|| {
             rusqlite::Error::FromSqlConversionFailure(
                 2,
                 rusqlite::types::Type::Text,
-                "a stored NIK that does not parse".into(),
+                "a stored masked NIK of another shape".into(),
             )
         })?,
         case: r.get(3)?,
@@ -1019,6 +1087,91 @@ mod tests {
         assert_eq!(store.station().unwrap().unwrap().station_id, "ST-OLD");
         assert!(store.regions_version().unwrap().is_none());
         assert!(store.verify_audit().unwrap().is_intact());
+    }
+
+    #[test]
+    fn the_journal_keeps_a_keyed_hash_of_the_nik_from_version_10_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("station.db");
+        let key = StoreKey::generate().unwrap();
+        let nik = "3273010101900001";
+        {
+            let mut v9 = Store::create_at(&path, &key, clock(), 9).unwrap();
+            v9.insert_station(
+                &StationRow {
+                    station_id: "ST-OLD".into(),
+                    kecamatan: RegionCode::parse("32.73.01").unwrap(),
+                    created_at: "2026-01-01T00:00:00Z".into(),
+                },
+                "test",
+            )
+            .unwrap();
+            v9.conn
+                .execute_batch(&format!(
+                    "INSERT INTO enrollment_journal
+                         (enrollment_id, nik, case_type, operator_id, recorded_at, payload)
+                     VALUES ('ENR-OLD', '{nik}', 'new_recording', 'OP-01', '2026-01-02T00:00:00Z', x'01');
+                     INSERT INTO sync_state (seq, state, updated_at)
+                     VALUES (1, 'BIO_CAPTURED', '2026-01-02T00:00:00Z');"
+                ))
+                .unwrap();
+        }
+        let mut store = Store::open(&path, &key, clock()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), migrations::latest());
+        // No column holds the NIK any more; the row is found by it, and shown masked.
+        let text: String = store
+            .conn
+            .query_row(
+                "SELECT group_concat(nik_hash || masked_nik || enrollment_id) FROM enrollment_journal",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(
+            !text.contains(nik) && text.contains("327301********01"),
+            "{text}"
+        );
+        let parsed = Nik::parse(nik).unwrap();
+        let found = store.enrollment_by_nik(&parsed).unwrap().unwrap();
+        assert_eq!(found.enrollment_id, "ENR-OLD");
+        assert_eq!(
+            store.backlog().unwrap().len(),
+            1,
+            "its sync state still joins"
+        );
+        // The once-only rule holds across the migration, and the sequence goes on.
+        let again = NewEnrollment {
+            enrollment_id: "ENR-NEW".into(),
+            nik: parsed,
+            case: CaseType::NewRecording,
+            operator_id: "OP-01".into(),
+            payload: vec![2],
+            biometrics: None,
+            visit: None,
+        };
+        assert!(matches!(
+            store.append_enrollment(&again).unwrap_err(),
+            Error::AlreadyRecorded { .. }
+        ));
+        let other = NewEnrollment {
+            enrollment_id: "ENR-NEW".into(),
+            nik: Nik::parse("3273014101920002").unwrap(),
+            ..again
+        };
+        assert_eq!(store.append_enrollment(&other).unwrap().seq, 2);
+        // The journal is append-only still.
+        assert!(
+            store
+                .conn
+                .execute("DELETE FROM enrollment_journal", [])
+                .is_err()
+        );
+        assert!(
+            store
+                .conn
+                .execute("UPDATE enrollment_journal SET masked_nik = 'x'", [])
+                .is_err()
+        );
     }
 
     #[test]

@@ -362,7 +362,7 @@ impl Store {
     /// Every recording not yet final, oldest first.
     pub fn backlog(&self) -> Result<Vec<BacklogRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT j.seq, j.enrollment_id, j.nik, j.case_type, j.operator_id, j.recorded_at,
+            "SELECT j.seq, j.enrollment_id, j.masked_nik, j.case_type, j.operator_id, j.recorded_at,
                     length(j.payload),
                     s.state, s.upload_offset, s.attempts, s.last_code, s.last_reason,
                     s.next_retry_at, s.matched_packet

@@ -14,7 +14,6 @@
 use super::{Store, append_audit_tx};
 use crate::Result;
 use crate::audit::AuditEvent;
-use crate::domain::nik::Nik;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
 
@@ -57,14 +56,14 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let row: Option<(String, String, Vec<u8>, String)> = tx
             .query_row(
-                "SELECT j.enrollment_id, j.nik, j.payload, s.state
+                "SELECT j.enrollment_id, j.masked_nik, j.payload, s.state
                  FROM enrollment_journal j JOIN sync_state s ON s.seq = j.seq
                  WHERE j.seq = ?1 AND NOT EXISTS (SELECT 1 FROM purged p WHERE p.seq = j.seq)",
                 [seq],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
-        let Some((enrollment_id, nik, payload, state)) = row else {
+        let Some((enrollment_id, masked, payload, state)) = row else {
             return Ok(None);
         };
         if !matches!(state.as_str(), "PRINT_READY_RECORD" | "DUPLICATE_RECORD") {
@@ -87,7 +86,6 @@ impl Store {
         )?;
         tx.execute("DELETE FROM biometric_template WHERE seq = ?1", [seq])?;
         tx.execute("DELETE FROM biometric_index WHERE seq = ?1", [seq])?;
-        let masked = Nik::parse(&nik).ok().map(|n| n.masked());
         append_audit_tx(
             &tx,
             &station_id,

@@ -24,9 +24,9 @@ use tss_esapi::interface_types::ecc::EccCurve;
 use tss_esapi::interface_types::resource_handles::Hierarchy;
 use tss_esapi::interface_types::session_handles::PolicySession;
 use tss_esapi::structures::{
-    Digest, EccPoint, KeyedHashScheme, PcrSelectionList, PcrSelectionListBuilder, PcrSlot,
-    Private, Public, PublicBuilder, PublicEccParametersBuilder, PublicKeyedHashParameters,
-    SensitiveData, SymmetricDefinition, SymmetricDefinitionObject,
+    Digest, EccPoint, KeyedHashScheme, PcrSelectionList, PcrSelectionListBuilder, PcrSlot, Private,
+    Public, PublicBuilder, PublicEccParametersBuilder, PublicKeyedHashParameters, SensitiveData,
+    SymmetricDefinition, SymmetricDefinitionObject,
 };
 use tss_esapi::traits::{Marshall, UnMarshall};
 use tss_esapi::{Context, TctiNameConf};
@@ -92,11 +92,7 @@ impl Tpm {
         let conf = TctiNameConf::from_str(tcti)
             .map_err(|e| unavailable(tcti, format!("not a TCTI this Rekam reads ({e})")))?;
         if let Some(path) = tcti.strip_prefix("device:") {
-            let path = if path.is_empty() {
-                "/dev/tpmrm0"
-            } else {
-                path
-            };
+            let path = if path.is_empty() { "/dev/tpmrm0" } else { path };
             if !std::path::Path::new(path).exists() {
                 return Err(unavailable(tcti, format!("{path} does not exist")));
             }
@@ -229,7 +225,9 @@ pub(crate) fn seal(tcti: &str, pcrs: &[u8], secret: &[u8]) -> Result<Sealed> {
     let data = SensitiveData::try_from(secret.to_vec()).map_err(refused)?;
     let created = tpm
         .ctx
-        .execute_with_nullauth_session(|c| c.create(primary, template, None, Some(data), None, None))
+        .execute_with_nullauth_session(|c| {
+            c.create(primary, template, None, Some(data), None, None)
+        })
         .map_err(|e| refused(format!("sealing ({e})")))?;
     Ok(Sealed {
         tcti: tcti.to_owned(),
