@@ -498,9 +498,21 @@ pub fn required_documents(case: CaseType) -> Vec<Document> {
 }
 
 impl Counter {
-    /// A supervisor's approval (SPV-01 types the password at the counter).
+    /// A supervisor's approval: SPV-01 types the password and places their finger on the
+    /// scanner (and stays at the devices: present the resident again before their next
+    /// capture).
     pub fn approval(&mut self, what: &str) -> rekam::Result<Approval> {
-        operators::approve(&mut self.station, "SPV-01", PASSWORD, what, "counter")
+        self.devices
+            .resident(SUPERVISOR)
+            .map_err(|e| rekam::Error::Internal(e.to_string()))?;
+        operators::approve(
+            &mut self.station,
+            "SPV-01",
+            PASSWORD,
+            &self.devices.fingerprint,
+            what,
+            "counter",
+        )
     }
 
     /// Starts a recording of resident `i` (at the devices) and takes it through documents,
@@ -584,17 +596,23 @@ impl Counter {
     pub fn capture(&mut self, w: &mut RecordingWorkflow, i: u64) -> Result<()> {
         self.step(w, Action::Photo)?;
         self.step(w, Action::Signature)?;
-        for (finger, reason) in self.population.missing(i) {
-            // As at the counter: the supervisor approves each exception with their password.
-            self.step(
-                w,
-                Action::FingerException {
-                    finger: finger.code(),
-                    reason,
-                    supervisor_id: "SPV-01".into(),
-                    password: PASSWORD.into(),
-                },
-            )?;
+        let missing = self.population.missing(i);
+        if !missing.is_empty() {
+            // As at the counter: the supervisor approves each exception with their password
+            // and their finger on the scanner, then the resident steps up again.
+            self.devices.resident(SUPERVISOR)?;
+            for (finger, reason) in missing {
+                self.step(
+                    w,
+                    Action::FingerException {
+                        finger: finger.code(),
+                        reason,
+                        supervisor_id: "SPV-01".into(),
+                        password: PASSWORD.into(),
+                    },
+                )?;
+            }
+            self.devices.resident(i)?;
         }
         self.step(w, Action::Fingers)?;
         self.step(w, Action::Irises)?;

@@ -16,7 +16,7 @@ use rekam::store::{VisitOutcome, VisitWorkflow};
 use rekam::workflow::counter::{Action, Outcome};
 use rekam::workflow::recording::Step;
 use rekam_packet::DcKeys;
-use rekam_sim::counter::{Counter, OPERATOR, PASSWORD, Simulators, required_documents};
+use rekam_sim::counter::{Counter, OPERATOR, PASSWORD, SUPERVISOR, Simulators, required_documents};
 use rekam_synth::resident::EdgeCase;
 use std::path::Path;
 use std::process::Command;
@@ -137,6 +137,25 @@ fn bench_at(dir: &Path, biodata: Biodata, sealed: bool) -> Bench {
 }
 
 impl Bench {
+    /// The resident's missing fingers declared, each approved by SPV-01's password and finger
+    /// on the scanner; then the resident steps up again.
+    fn exceptions(&mut self, i: u64) {
+        let missing = self.missing[i as usize].clone();
+        if missing.is_empty() {
+            return;
+        }
+        self.sims.resident(SUPERVISOR).unwrap();
+        for (finger, reason) in missing {
+            self.act(Action::FingerException {
+                finger: finger.code(),
+                reason,
+                supervisor_id: "SPV-01".into(),
+                password: PASSWORD.into(),
+            });
+        }
+        self.sims.resident(i).unwrap();
+    }
+
     /// The first resident generated as nobody's edge case.
     fn ordinary(&self) -> u64 {
         self.roster
@@ -228,14 +247,7 @@ fn a_desk_records_from_queue_number_to_summons_letter_with_what_each_step_gave()
     assert_eq!(json["last"]["kind"], "score", "{json}");
     assert!(json["last"]["value"].is_u64(), "{json}");
     b.act(Action::Signature);
-    for (finger, reason) in b.missing[i as usize].clone() {
-        b.act(Action::FingerException {
-            finger: finger.code(),
-            reason,
-            supervisor_id: "SPV-01".into(),
-            password: PASSWORD.into(),
-        });
-    }
+    b.exceptions(i);
     let v = b.act(Action::Fingers);
     let Some(Outcome::Fingers(p)) = &v.last else {
         panic!("the slaps gave {:?}", v.last)
@@ -373,14 +385,7 @@ fn record_one(b: &mut Bench, i: u64) -> rekam::desk::SourceView {
     b.act(Action::Confirm { confirmed: true });
     b.act(Action::Photo);
     b.act(Action::Signature);
-    for (finger, reason) in b.missing[i as usize].clone() {
-        b.act(Action::FingerException {
-            finger: finger.code(),
-            reason,
-            supervisor_id: "SPV-01".into(),
-            password: PASSWORD.into(),
-        });
-    }
+    b.exceptions(i);
     b.act(Action::Fingers);
     b.act(Action::Irises);
     let mut tries = 0;

@@ -297,11 +297,25 @@ fn a_slap_of_three_fingers_and_poor_quality_are_retried_then_excepted_with_appro
         "{}",
         e.localized(Lang::Id)
     );
-    let e = operators::approve(&mut c.station, "SPV-01", "wrong-password", "x", "y").unwrap_err();
+    // The supervisor steps up to approve: their password and their finger.
+    c.devices.resident(SUPERVISOR).unwrap();
+    let scanner = &c.devices.fingerprint;
+    let e = operators::approve(
+        &mut c.station,
+        "SPV-01",
+        "wrong-password",
+        scanner,
+        "x",
+        "y",
+    )
+    .unwrap_err();
     assert_eq!(e.code(), "APPROVAL_REQUIRED");
-    let e = operators::approve(&mut c.station, "OP-01", PASSWORD, "x", "y").unwrap_err();
+    c.devices.resident(OPERATOR).unwrap();
+    let scanner = &c.devices.fingerprint;
+    let e = operators::approve(&mut c.station, "OP-01", PASSWORD, scanner, "x", "y").unwrap_err();
     assert_eq!(e.code(), "APPROVAL_REQUIRED", "an operator cannot approve");
     let approval = c.approval("unreadable fingers").unwrap();
+    c.devices.resident(0).unwrap();
     for f in [
         Finger::LeftIndex,
         Finger::LeftMiddle,
@@ -869,7 +883,7 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
 
 /// The counter's steps as the desktop takes them (`rekam::workflow::counter::step`): no SIAK
 /// configured and no devices are refusals by name, an exception needs the supervisor's own
-/// password, and the irises' progress is about eyes.
+/// password and finger, and the irises' progress is about eyes.
 #[test]
 fn the_counters_steps_refuse_what_is_missing_and_ask_the_supervisor() {
     use rekam::workflow::counter::{self, Action, Outcome, device_gone};
@@ -913,19 +927,29 @@ fn the_counters_steps_refuse_what_is_missing_and_ask_the_supervisor() {
         Outcome::Score(_)
     ));
     c.step(&mut w, Action::Signature).unwrap();
-    // An exception on the supervisor's word only: a wrong password changes nothing.
+    // An exception on the supervisor's password and finger together: a wrong password with
+    // their finger, or their password with someone else's finger (an operator who learnt it),
+    // changes nothing, and each refusal counts towards the supervisor's lockout.
     let exception = |password: &str| Action::FingerException {
         finger: 10,
         reason: ExceptionReason::Bandaged,
         supervisor_id: "SPV-01".into(),
         password: password.into(),
     };
+    c.devices.resident(SUPERVISOR).unwrap();
     let e = c.step(&mut w, exception("tebakan-salah-123")).unwrap_err();
     assert_eq!(e.code(), "APPROVAL_REQUIRED", "{e}");
+    c.devices.resident(OPERATOR).unwrap();
+    let e = c.step(&mut w, exception(PASSWORD)).unwrap_err();
+    assert_eq!(e.code(), "APPROVAL_REQUIRED", "{e}");
+    assert_eq!(c.station.store().login_failures("SPV-01").unwrap().0, 2);
+    c.devices.resident(SUPERVISOR).unwrap();
     assert_eq!(
         c.step(&mut w, exception(PASSWORD)).unwrap(),
         Outcome::FingerException(10)
     );
+    assert_eq!(c.station.store().login_failures("SPV-01").unwrap().0, 0);
+    c.devices.resident(0).unwrap();
     match c.step(&mut w, Action::Fingers).unwrap() {
         Outcome::Fingers(p) => assert!(p.exceptions.contains(&10), "{p:?}"),
         other => panic!("the slaps gave {other:?}"),

@@ -19,6 +19,7 @@ mod bindings;
 mod issuance;
 mod preview;
 mod problem;
+mod screen_lock;
 mod training;
 
 use problem::UiError;
@@ -152,6 +153,29 @@ fn start_sealed_sync(desk: &mut Desk, state: &AppState) -> rekam::Result<()> {
         tracing::info!(%url, "background sync started at the login");
     }
     Ok(())
+}
+
+/// The operating system's lock screen (or the lid closed) locks the counter as the lock button
+/// does: the session locks, the store and the background sync's handle close, and the screen
+/// shows the password form.
+fn watch_the_lock_screen(app: tauri::AppHandle) {
+    use tauri::{Emitter, Manager};
+    screen_lock::spawn(Arc::new(move |what| {
+        let state = app.state::<AppState>();
+        let Ok(mut desk) = state.desk.lock() else {
+            return;
+        };
+        desk.lock();
+        drop(desk);
+        stop_sealed_sync(&state);
+        tracing::info!(
+            signal = what,
+            "the operating system locked the screen: the counter is locked"
+        );
+        if let Err(e) = app.emit("screen-locked", ()) {
+            tracing::warn!(error = %e, "the screen was not told of the lock");
+        }
+    }));
 }
 
 /// Unlocks a session the idle lock closed.
@@ -378,6 +402,7 @@ fn main() -> anyhow::Result<()> {
                 software_rendering(app);
             }
             start_sync(app.handle().clone(), sync_idle);
+            watch_the_lock_screen(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -155,10 +155,12 @@ impl Desk {
                 old_ktp_surrendered,
             } => {
                 let subject = view.queue_number.as_deref().unwrap_or("handover");
+                let (station, devices) = self.station_and_devices()?;
                 let approval = operators::approve(
-                    self.station()?,
+                    station,
                     &supervisor_id,
                     password.as_str(),
+                    &devices.fingerprint,
                     "dispensation",
                     subject,
                 )?;

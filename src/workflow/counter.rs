@@ -310,6 +310,7 @@ pub fn step(w: &mut RecordingWorkflow, counter: Counter<'_>, action: Action) -> 
                 station,
                 &supervisor_id,
                 password.as_str(),
+                devices()?.fingerprint,
                 "finger exception",
                 &subject,
             )?;
@@ -326,6 +327,7 @@ pub fn step(w: &mut RecordingWorkflow, counter: Counter<'_>, action: Action) -> 
                 station,
                 &supervisor_id,
                 password.as_str(),
+                devices()?.fingerprint,
                 "iris exception",
                 &subject,
             )?;

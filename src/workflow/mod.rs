@@ -114,7 +114,10 @@ pub enum WorkflowError {
         attempts: u32,
     },
     /// An exception without a supervisor's approval.
-    #[error("an exception needs a supervisor's approval")]
+    #[error(
+        "an exception needs a supervisor's approval: their id and password, then their right \
+         index finger on the scanner"
+    )]
     ApprovalRequired,
     /// The photo failed its gate.
     #[error("the photo failed its check (score {score}): {advice}")]
@@ -376,7 +379,9 @@ impl Localized for WorkflowError {
                 what.names(lang)
             ),
             WorkflowError::ApprovalRequired => {
-                "Pengecualian memerlukan persetujuan supervisor (ID dan kata sandi)".into()
+                "Pengecualian memerlukan persetujuan supervisor: ID dan kata sandinya, lalu \
+                 telunjuk kanannya pada pemindai"
+                    .into()
             }
             WorkflowError::PhotoRejected {
                 score, advice_id, ..

@@ -516,7 +516,7 @@ pub fn unlock_operator(
     )
 }
 
-/// A supervisor's approval of one decision, by id and password, audited.
+/// A supervisor's approval of one decision, by id, password and finger, audited.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Approval {
     supervisor_id: String,
@@ -529,32 +529,42 @@ impl Approval {
     }
 }
 
-/// Asks supervisor `id` to approve `what` (about `subject`) with their password.
+/// Asks supervisor `id` to approve `what` (about `subject`) with their password and their right
+/// index finger on `scanner`: the two factors of a login, so an operator who learnt the
+/// supervisor's password cannot approve alone. The finger is asked for even after a wrong
+/// password (the counter cannot tell which factor failed); a refusal counts towards the
+/// supervisor's lockout as a failed login does, and a locked-out supervisor approves nothing.
 pub fn approve(
     station: &mut Station,
     supervisor_id: &str,
     password: &str,
+    scanner: &dyn BiometricDevice,
     what: &str,
     subject: &str,
 ) -> Result<Approval> {
     let row = station.store().operator(supervisor_id)?;
-    let ok = row.as_ref().is_some_and(|r| {
+    if row.is_some() {
+        refuse_if_locked_out(station, supervisor_id)?;
+    }
+    let password_ok = row.as_ref().is_some_and(|r| {
         !r.disabled
             && Role::parse(&r.role).is_some_and(|role| role.allows(Action::Approve))
             && password_matches(password, &r.password_hash)
     });
-    station.audit(
-        &AuditEvent::new(
-            supervisor_id,
-            if ok {
-                "approval.grant"
-            } else {
-                "approval.refused"
-            },
-            subject,
-        )
-        .with_detail(serde_json::json!({ "what": what })),
-    )?;
+    let (live, _) = capture_finger(scanner, Finger::RightIndex, "APPROVAL")?;
+    let score = row.as_ref().map_or(0, |r| finger_matches(&live, &r.finger));
+    let ok = password_ok && score >= THRESHOLD;
+    let event = AuditEvent::new(
+        supervisor_id,
+        if ok {
+            "approval.grant"
+        } else {
+            "approval.refused"
+        },
+        subject,
+    )
+    .with_detail(serde_json::json!({ "what": what, "finger_score": score }));
+    count_login(station, supervisor_id, ok, row.is_some(), &event)?;
     if ok {
         Ok(Approval {
             supervisor_id: supervisor_id.to_owned(),

@@ -449,6 +449,12 @@ function listenToPreviews(): void {
     img.src = e.payload.src;
     previewState(t(lang, "preview.live"));
   });
+  // The operating system locked the screen (or the lid was closed): the counter locked too.
+  events.listen("screen-locked", () => {
+    if (!operator) return;
+    main().replaceChildren();
+    renderUnlock();
+  });
   events.listen("preview-end", (e: Json) => {
     if (e.payload.preview !== preview) return;
     const err = e.payload.error;
@@ -538,6 +544,7 @@ function exceptionForm(step: StepName): HTMLElement {
     el("label", {}, t(lang, "exc.reason"), reason),
     el("label", {}, t(lang, "exc.supervisor"), sup),
     el("label", {}, t(lang, "exc.password"), pw),
+    el("p", { class: "hint" }, t(lang, "exc.fingerHint")),
     submit);
 }
 

@@ -147,6 +147,7 @@ function dispensationForm(ctx: Ctx): HTMLElement {
     el("p", { class: "hint" }, t(lang, "handover.dispensationHint")),
     el("label", {}, t(lang, "exc.supervisor"), sup),
     el("label", {}, t(lang, "exc.password"), pw),
+    el("p", { class: "hint" }, t(lang, "exc.fingerHint")),
     el("label", {}, old, ` ${t(lang, "handover.oldKtpSurrendered")}`),
     submit);
 }
