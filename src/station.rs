@@ -879,7 +879,7 @@ impl Station {
     ) -> Result<Sealed> {
         let dc = self.data_center()?.ok_or(Error::NotRegistered)?;
         let key = self.signing_key()?;
-        let packet_id = PacketId::generate()?;
+        let packet_id = PacketId::for_station(&self.row.station_id)?;
         let m = &mut recording.manifest;
         m.format = crate::packet::MANIFEST_FORMAT;
         m.packet_id = packet_id.to_string();

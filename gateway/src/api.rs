@@ -506,6 +506,9 @@ impl Gateway {
                 ),
             ));
         }
+        if header.packet_id.belongs_to(station_id) == Some(false) {
+            return Err(not_the_stations(station_id, packet_id));
+        }
         let id = header.packet_id.to_string();
         if id != packet_id {
             return Err(Refusal::new(
@@ -804,6 +807,20 @@ pub(crate) fn publish(
         params![cursor, packet_id, station_id, json],
     )?;
     Ok(())
+}
+
+/// A packet id bound to another station ([`PacketId::for_station`]): one learnt from a summons
+/// letter, sent before the genuine packet; refused, so the genuine packet is recorded when it
+/// comes.
+pub(crate) fn not_the_stations(station_id: &str, packet_id: &str) -> Refusal {
+    tracing::warn!(%station_id, %packet_id, "a packet under another station's packet id");
+    Refusal::new(
+        StatusCode::FORBIDDEN,
+        "PACKET_ID_NOT_YOURS",
+        format!(
+            "packet id {packet_id} belongs to another station: a station sends packets under its own ids only"
+        ),
+    )
 }
 
 /// How a result names a record of another station: its receipt number at the data center,

@@ -127,6 +127,12 @@ pub async fn create(
                 "Upload-Metadata must carry packet_id (a UUID, base64)",
             )
         })?;
+    // Another station's id is refused before a byte is sent.
+    if rekam_packet::envelope::PacketId::parse(&packet_id).and_then(|id| id.belongs_to(&station))
+        == Some(false)
+    {
+        return Err(crate::api::not_the_stations(&station, &packet_id));
+    }
     let conn = gw.db();
     let existing: Option<(String, i64)> = conn
         .query_row(

@@ -84,12 +84,17 @@ fn a_generated_resident_travels_from_station_to_print_ready_and_each_forgery_is_
     );
     v2.truncate(0);
 
-    // Replayed by another station: as is, it is not B's to send; re-signed by B under B's
-    // name, the header no longer matches what was sealed.
+    // Replayed by another station: its id is A's, refused before a byte is sent; handed to
+    // the gateway as B's anyway, its header names A; re-signed by B under B's name, the id is
+    // still A's.
     let mut b = station(dir.path(), "KEC-B-01");
     let cb = register(&dc, &mut b);
     assert_eq!(
         refused(commit_bytes(&cb, &id, &bytes).unwrap_err()),
+        "PACKET_ID_NOT_YOURS"
+    );
+    assert_eq!(
+        dc.gw.record("KEC-B-01", &id, &bytes).unwrap_err().code,
         "STATION_MISMATCH"
     );
     let key_b = b.signing_key().unwrap();
@@ -101,7 +106,7 @@ fn a_generated_resident_travels_from_station_to_print_ready_and_each_forgery_is_
     });
     assert_eq!(
         refused(commit_bytes(&cb, &id, &replayed).unwrap_err()),
-        "PACKET_ALTERED"
+        "PACKET_ID_NOT_YOURS"
     );
 
     // The genuine packet: a verified receipt naming the packet and its content hash.
@@ -127,11 +132,11 @@ fn a_generated_resident_travels_from_station_to_print_ready_and_each_forgery_is_
     let stations = dc.gw.stations(24 * 3600).unwrap();
     assert_eq!(stations.iter().map(|s| s.packets_received).sum::<i64>(), 1);
 
-    // After the genuine packet is recorded, its id is taken: a replay under another
-    // station's name is a conflict.
+    // After the genuine packet is recorded, a replay under another station's name is still
+    // not that station's id.
     assert_eq!(
         refused(commit_bytes(&cb, &id, &replayed).unwrap_err()),
-        "PACKET_CONFLICT"
+        "PACKET_ID_NOT_YOURS"
     );
 
     // Unknown station, clock skew.
@@ -975,12 +980,13 @@ fn print_orders_go_only_to_the_dinas_of_the_residents_regency() {
 }
 
 /// Packet ids are printed on summons letters. A registered station that seals a packet of its
-/// own under another station's id before the genuine one arrives: the genuine packet is
-/// refused as a conflict (packets are keyed by id alone until issue 27 keys them by station
-/// too), and both stations are flagged for the Dinas, so the squatting is seen the moment the
-/// genuine station sends.
+/// own under another station's id, to send it before the genuine one arrives: a station's ids
+/// are bound to it, so the squatter is refused (`PACKET_ID_NOT_YOURS`) before a byte is sent,
+/// and the genuine packet is recorded when it comes. An id sealed before ids were bound (a
+/// random one, still in some outbox) can be taken first: then both stations are flagged for
+/// the Dinas the moment the genuine station sends.
 #[test]
-fn a_packet_id_taken_by_another_station_flags_both() {
+fn a_packet_id_taken_by_another_station_is_refused_or_flags_both() {
     use rekam_packet::envelope::{Header, PacketId, SealedPacket};
     let dc = start_gateway(|c| c.tls = true);
     let dir = tempfile::tempdir().unwrap();
@@ -988,32 +994,54 @@ fn a_packet_id_taken_by_another_station_flags_both() {
     let cv = register(&dc, &mut victim);
     let mut rogue = station(dir.path(), "KEC-S-02");
     let cr = register(&dc, &mut rogue);
+    // `station`'s packet of resident `who`, sealed under `id`.
+    let seal_as = |st: &mut rekam::station::Station, who: u64, id: &str| {
+        let station_id = st.identity().station_id.clone();
+        let mut rec = resident(who).recording;
+        rec.manifest.packet_id = id.to_owned();
+        rec.manifest.station_id = station_id.clone();
+        rec.manifest.kecamatan = "327301".into();
+        let key = st.signing_key().unwrap();
+        SealedPacket::seal(
+            &rec.to_contents().unwrap(),
+            Header {
+                packet_id: PacketId::parse(id).unwrap(),
+                station_id,
+                station_key: key.id(),
+                dc_key: dc.identity.packet_key.id,
+                sealed_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+            },
+            &key,
+            &dc.identity,
+            rekam::packet::DEFAULT_BUDGET,
+        )
+        .unwrap()
+    };
+
+    // A bound id: the rogue is refused, the genuine packet recorded after it.
     let (genuine, genuine_bytes) = seal(&mut victim, &resident(51));
     let id = genuine.entry.enrollment_id.clone();
+    assert_eq!(
+        PacketId::parse(&id).unwrap().belongs_to("KEC-S-01"),
+        Some(true)
+    );
+    let squatted = seal_as(&mut rogue, 52, &id);
+    match cr.send(squatted.as_bytes(), &dc.identity).unwrap_err() {
+        SyncError::Refused { code, message, .. } => {
+            assert_eq!(code, "PACKET_ID_NOT_YOURS");
+            assert!(message.contains("another station"), "{message}");
+        }
+        e => panic!("{e}"),
+    }
+    let receipt = cv.send(&genuine_bytes, &dc.identity).unwrap();
+    assert_eq!(receipt.packet_id, id);
 
-    // The rogue station seals a resident of its own under the victim's packet id.
-    let mut rec = resident(52).recording;
-    rec.manifest.packet_id = id.clone();
-    rec.manifest.station_id = "KEC-S-02".into();
-    rec.manifest.kecamatan = "327301".into();
-    let key = rogue.signing_key().unwrap();
-    let squatted = SealedPacket::seal(
-        &rec.to_contents().unwrap(),
-        Header {
-            packet_id: PacketId::parse(&id).unwrap(),
-            station_id: "KEC-S-02".into(),
-            station_key: key.id(),
-            dc_key: dc.identity.packet_key.id,
-            sealed_at: time::OffsetDateTime::now_utc().unix_timestamp(),
-        },
-        &key,
-        &dc.identity,
-        rekam::packet::DEFAULT_BUDGET,
-    )
-    .unwrap();
-    cr.send(squatted.as_bytes(), &dc.identity).unwrap();
-
-    match cv.send(&genuine_bytes, &dc.identity).unwrap_err() {
+    // An unbound id from before: taken first, the genuine packet refused and both flagged.
+    let old_id = PacketId::generate().unwrap().to_string();
+    let old_genuine = seal_as(&mut victim, 53, &old_id);
+    cr.send(seal_as(&mut rogue, 54, &old_id).as_bytes(), &dc.identity)
+        .unwrap();
+    match cv.send(old_genuine.as_bytes(), &dc.identity).unwrap_err() {
         SyncError::Refused { code, message, .. } => {
             assert_eq!(code, "PACKET_CONFLICT");
             assert!(message.contains("call the Dinas"), "{message}");

@@ -45,12 +45,15 @@ const SIG_LEN: usize = 64;
 type Aead = hpke::aead::ChaCha20Poly1305;
 type Kdf = hpke::kdf::HkdfSha256;
 
-/// A packet id: a random (version 4) UUID.
+/// A packet id: a UUID. A station's ids are bound to it (version 8, [`PacketId::for_station`]):
+/// the first half random, the second a hash of the station id and the first half, so no other
+/// station can send a packet under an id it learnt (from a summons letter) before the genuine
+/// packet arrives. Ids sealed before (random version 4 UUIDs) stay valid, unbound.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PacketId(pub [u8; 16]);
 
 impl PacketId {
-    /// A fresh random id.
+    /// A fresh random (version 4) id, bound to no station.
     pub fn generate() -> Result<PacketId> {
         let seed = random32()?;
         let mut id = [0u8; 16];
@@ -58,6 +61,41 @@ impl PacketId {
         id[6] = (id[6] & 0x0f) | 0x40;
         id[8] = (id[8] & 0x3f) | 0x80;
         Ok(PacketId(id))
+    }
+
+    /// A fresh id bound to `station_id` (version 8): 60 random bits, then 62 bits of
+    /// SHA-256 over the station id and those random bits. Another station would need a second
+    /// preimage of 62 bits to send a packet under it.
+    pub fn for_station(station_id: &str) -> Result<PacketId> {
+        let seed = random32()?;
+        let mut id = [0u8; 16];
+        id[..8].copy_from_slice(&seed[..8]);
+        id[6] = (id[6] & 0x0f) | 0x80;
+        let tag = Self::tag(station_id, &id);
+        id[8..].copy_from_slice(&tag);
+        Ok(PacketId(id))
+    }
+
+    /// The second half of a version 8 id of `station_id` whose first half is `id[..8]`.
+    fn tag(station_id: &str, id: &[u8; 16]) -> [u8; 8] {
+        let hash = sha256(&[
+            b"rekam-packet-id-v1\n",
+            station_id.as_bytes(),
+            b"\n",
+            &id[..8],
+        ]);
+        let mut tag = [0u8; 8];
+        tag.copy_from_slice(&hash[..8]);
+        tag[0] = (tag[0] & 0x3f) | 0x80;
+        tag
+    }
+
+    /// Whether this id is `station_id`'s: `None` for an id bound to no station (version 4).
+    pub fn belongs_to(&self, station_id: &str) -> Option<bool> {
+        if self.0[6] >> 4 != 8 {
+            return None;
+        }
+        Some(self.0[8..] == Self::tag(station_id, &self.0))
     }
 
     /// Parses the hyphenated form.
@@ -457,5 +495,26 @@ mod tests {
         assert_eq!(&text[14..15], "4");
         assert_eq!(PacketId::parse(&text), Some(id));
         assert_eq!(PacketId::parse("not-an-id"), None);
+    }
+
+    #[test]
+    fn a_stations_packet_id_is_its_own_and_no_other_stations() {
+        let id = PacketId::for_station("KEC-01").expect("random");
+        let text = id.to_string();
+        assert_eq!(&text[14..15], "8", "{text}");
+        assert!(matches!(&text[19..20], "8" | "9" | "a" | "b"), "{text}");
+        assert_eq!(PacketId::parse(&text), Some(id));
+        assert_eq!(id.belongs_to("KEC-01"), Some(true));
+        assert_eq!(id.belongs_to("KEC-02"), Some(false));
+        assert_eq!(id.belongs_to("KEC-0"), Some(false));
+        let mut changed = id;
+        changed.0[0] ^= 1;
+        assert_eq!(changed.belongs_to("KEC-01"), Some(false));
+        // An id sealed before bound ids is bound to nobody.
+        assert_eq!(
+            PacketId::generate().expect("random").belongs_to("KEC-01"),
+            None
+        );
+        assert_ne!(PacketId::for_station("KEC-01").expect("random"), id);
     }
 }

@@ -51,7 +51,8 @@ pub fn subscribe(conn: &Connection, on_lock: &OnLock) -> Result<(), dbus::Error>
 /// Watches the session bus and the system bus on threads of their own for as long as the app
 /// runs.
 pub fn spawn(on_lock: OnLock) {
-    let buses: [(&str, fn() -> Result<Connection, dbus::Error>); 2] = [
+    type Connect = fn() -> Result<Connection, dbus::Error>;
+    let buses: [(&str, Connect); 2] = [
         ("session", Connection::new_session),
         ("system", Connection::new_system),
     ];

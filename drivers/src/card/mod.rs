@@ -235,7 +235,7 @@ enum SignerKey {
     Token(Arc<token::CardToken>),
     /// In memory: the simulators' card factory and tests, never a station's configuration.
     #[cfg(feature = "test-support")]
-    Memory(SigningKey),
+    Memory(Box<SigningKey>),
 }
 
 /// The Dinas document signer: its key (in a token) and certificate chain.
@@ -280,10 +280,10 @@ impl DocumentSigner {
     #[cfg(feature = "test-support")]
     pub fn from_pem(key: &str, chain: &str) -> Result<DocumentSigner, TrustError> {
         Ok(DocumentSigner {
-            key: SignerKey::Memory(
+            key: SignerKey::Memory(Box::new(
                 SigningKey::from_pkcs8_pem(key)
                     .map_err(|e| TrustError::BadCertificate(format!("signer key: {e}")))?,
-            ),
+            )),
             chain: pem_chain(chain.as_bytes())?,
         })
     }
