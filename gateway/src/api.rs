@@ -260,32 +260,34 @@ impl Gateway {
     }
 
     /// Refuses a nonce the station already used within the clock window: a replayed request.
-    /// Nonces are kept in memory for that window ([`Gateway::forget_old_nonces`]), so a
-    /// restart forgets them; what a replay across a restart could repeat is idempotent (a
-    /// commit by packet id, an upload at its offset, a rotation from a key now retired).
+    /// Nonces are kept in the database for that window ([`Gateway::forget_old_nonces`]), so a
+    /// restart forgets none and every gateway process on the database sees the others'.
     fn remember_nonce(&self, station_id: &str, nonce: &str, time: i64) -> Result<(), Refusal> {
-        let mut seen = self.inner.nonces.lock().unwrap_or_else(|e| e.into_inner());
-        match seen.entry((station_id.to_owned(), nonce.to_owned())) {
-            std::collections::hash_map::Entry::Occupied(_) => Err(Refusal::new(
-                StatusCode::UNAUTHORIZED,
-                "REQUEST_REPLAYED",
-                "this signed request was received before: a replay is refused (a station signs every request anew; if this station did not send it twice, report it)",
-            )),
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(time);
-                Ok(())
+        let inserted = self.db().execute(
+            "INSERT INTO request_nonce (station_id, nonce, time) VALUES (?1, ?2, ?3)",
+            params![station_id, nonce, time],
+        );
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Err(Refusal::new(
+                    StatusCode::UNAUTHORIZED,
+                    "REQUEST_REPLAYED",
+                    "this signed request was received before: a replay is refused (a station signs every request anew; if this station did not send it twice, report it)",
+                ))
             }
+            Err(e) => Err(e.into()),
         }
     }
 
     /// Drops the nonces of requests too old to pass the clock check again.
-    pub(crate) fn forget_old_nonces(&self) {
+    pub(crate) fn forget_old_nonces(&self) -> Result<(), Refusal> {
         let oldest = self.now() - self.inner.cfg.clock_skew;
-        self.inner
-            .nonces
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, &mut time| time >= oldest);
+        self.db()
+            .execute("DELETE FROM request_nonce WHERE time < ?1", [oldest])?;
+        Ok(())
     }
 
     fn check_clock(&self, time: i64) -> Result<(), Refusal> {

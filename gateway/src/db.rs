@@ -137,6 +137,15 @@ CREATE TRIGGER IF NOT EXISTS audit_anchor_append_only_update BEFORE UPDATE ON au
 BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_anchor_append_only_delete BEFORE DELETE ON audit_anchor
 BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END;
+-- Nonces of signed requests within the clock window, so a replay is refused across a restart
+-- and by every gateway process on this database; older ones are dropped by the worker.
+CREATE TABLE IF NOT EXISTS request_nonce (
+    station_id TEXT NOT NULL,
+    nonce      TEXT NOT NULL,
+    time       INTEGER NOT NULL,
+    PRIMARY KEY (station_id, nonce)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS request_nonce_time ON request_nonce (time);
 CREATE TABLE IF NOT EXISTS audit_alarm (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
     station_id TEXT NOT NULL,

@@ -229,8 +229,6 @@ struct Inner {
     identity: DcIdentity,
     index: Mutex<results::Index>,
     active_uploads: Mutex<std::collections::HashSet<String>>,
-    /// Request nonces seen within the clock window, by station, with their request's time.
-    nonces: Mutex<std::collections::HashMap<(String, String), i64>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -276,7 +274,6 @@ impl Gateway {
                 identity,
                 index: Mutex::new(index),
                 active_uploads: Mutex::default(),
-                nonces: Mutex::default(),
                 clock,
             }),
         })
@@ -383,7 +380,11 @@ impl Gateway {
                 .clamp(Duration::from_millis(50), Duration::from_secs(1));
             loop {
                 tokio::time::sleep(tick).await;
-                worker.forget_old_nonces();
+                let w = worker.clone();
+                let forgotten = tokio::task::spawn_blocking(move || w.forget_old_nonces()).await;
+                if let Ok(Err(e)) = forgotten {
+                    tracing::error!(error = %e.message, "forgetting old request nonces failed");
+                }
                 let w = worker.clone();
                 match tokio::task::spawn_blocking(move || w.decide_ready()).await {
                     Ok(Ok(_)) => {}

@@ -658,8 +658,9 @@ fn tokens_expire_and_plain_http_stays_on_this_machine() {
 }
 
 /// A signed request sent twice, byte for byte, within the clock window: the second is refused
-/// as a replay. The station's own client signs every request anew, so two heartbeats in a row
-/// both pass. Over TLS, as the gateway runs by default.
+/// as a replay, and so is a third sent to another gateway process on the same database (a
+/// restart forgets nothing). The station's own client signs every request anew, so two
+/// heartbeats in a row both pass. Over TLS, as the gateway runs by default.
 #[test]
 fn a_replayed_request_is_refused() {
     use rekam_packet::protocol::{body_hash, header};
@@ -678,8 +679,8 @@ fn a_replayed_request_is_refused() {
         .tls_certs_only([reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()])
         .build()
         .unwrap();
-    let send = || {
-        http.post(format!("{}/v1/heartbeat", dc.url))
+    let send_to = |url: &str| {
+        http.post(format!("{url}/v1/heartbeat"))
             .header(header::STATION, &auth.station_id)
             .header(header::KEY, auth.key.to_string())
             .header(header::TIME, auth.time.to_string())
@@ -690,10 +691,15 @@ fn a_replayed_request_is_refused() {
             .send()
             .unwrap()
     };
+    let send = || send_to(&dc.url);
     assert!(send().status().is_success());
     let again = send();
     assert_eq!(again.status(), 401);
     assert_eq!(again.headers()[header::CODE], "REQUEST_REPLAYED");
+    let (_second, _running, second_url) = dc.second_process();
+    let elsewhere = send_to(&second_url);
+    assert_eq!(elsewhere.status(), 401);
+    assert_eq!(elsewhere.headers()[header::CODE], "REQUEST_REPLAYED");
 
     // A request without a nonce is not a signed request.
     let bare = http

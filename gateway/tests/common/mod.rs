@@ -52,6 +52,28 @@ pub fn start_gateway_at(clock: Arc<dyn Clock>, edit: impl FnOnce(&mut Config)) -
     }
 }
 
+impl Dc {
+    /// Another gateway process on the same data directory (a restart, or a second process
+    /// beside the first), on its own port; its URL.
+    pub fn second_process(&self) -> (Gateway, rekam_gateway::Running, String) {
+        let mut cfg = Config::new(self._dir.path());
+        cfg.results_delay = Duration::ZERO;
+        cfg.tls = self.url.starts_with("https");
+        let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
+        let running = gw.clone().spawn("127.0.0.1:0").unwrap();
+        let url = format!(
+            "{}://{}",
+            if self.url.starts_with("https") {
+                "https"
+            } else {
+                "http"
+            },
+            running.addr
+        );
+        (gw, running, url)
+    }
+}
+
 pub fn station(dir: &Path, id: &str) -> Station {
     station_in(dir, id, "32.73.01")
 }
