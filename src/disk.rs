@@ -62,7 +62,8 @@ pub fn removable_targets() -> Vec<Target> {
 }
 
 /// The Dinas's population extracts on the disks under `roots` (each root and the folders just
-/// under it), known by their first bytes, not their names; sorted.
+/// under it), plain or sealed to a station, known by their first bytes, not their names;
+/// sorted.
 pub fn extract_files(roots: &[PathBuf]) -> Vec<PathBuf> {
     let files = |dir: &Path| -> Vec<PathBuf> {
         std::fs::read_dir(dir)
@@ -76,7 +77,8 @@ pub fn extract_files(roots: &[PathBuf]) -> Vec<PathBuf> {
             && std::fs::File::open(path)
                 .and_then(|mut f| f.read_exact(&mut magic))
                 .is_ok()
-            && &magic == crate::domain::population::MAGIC
+            && (&magic == crate::domain::population::MAGIC
+                || &magic == rekam_packet::population::SEALED_MAGIC)
     };
     let mut found: Vec<PathBuf> = roots
         .iter()
@@ -108,12 +110,18 @@ mod tests {
         let mut extract = crate::domain::population::MAGIC.to_vec();
         extract.extend_from_slice(b"\x01 the rest");
         std::fs::write(sub.join("ekstrak-32.73.01.bin"), &extract).unwrap();
+        let mut sealed = rekam_packet::population::SEALED_MAGIC.to_vec();
+        sealed.extend_from_slice(b"\x01 for a station");
+        std::fs::write(sub.join("ekstrak-sealed.rkp"), &sealed).unwrap();
         std::fs::write(sub.join("deeper").join("too-deep.rkp"), &extract).unwrap();
         std::fs::write(dir.path().join("ekstrak.rkp"), b"REKAM").unwrap();
         std::fs::write(dir.path().join("receipts.json"), b"{}").unwrap();
         assert_eq!(
             extract_files(&[dir.path().to_owned()]),
-            [sub.join("ekstrak-32.73.01.bin")]
+            [
+                sub.join("ekstrak-32.73.01.bin"),
+                sub.join("ekstrak-sealed.rkp")
+            ]
         );
     }
 

@@ -56,6 +56,33 @@ pub fn trust(station: &mut Station, public_hex: &str, actor: &str) -> Result<()>
     Ok(())
 }
 
+/// The station's key for extracts sealed to it (X25519, made the first time it is asked for,
+/// kept inside the store).
+fn recipient_key(station: &mut Station) -> Result<rekam_packet::wrap::SlotKey> {
+    const NAME: &str = "population_key";
+    if let Some(secret) = station.store().secret(NAME)? {
+        let bytes = zeroize::Zeroizing::new(
+            hex::decode(secret.as_str())
+                .map_err(|_| Error::Internal("the station's extract key is damaged".into()))?,
+        );
+        return Ok(rekam_packet::wrap::SlotKey::from_secret(&bytes)?);
+    }
+    let key = rekam_packet::wrap::SlotKey::generate()?;
+    station
+        .store_mut()
+        .set_secret(NAME, &zeroize::Zeroizing::new(hex::encode(key.secret())))?;
+    Ok(key)
+}
+
+/// The public key the Dinas seals this station's extracts to (hex), and its id.
+pub fn recipient(station: &mut Station) -> Result<(String, String)> {
+    let public = recipient_key(station)?.public();
+    Ok((
+        hex::encode(public),
+        hex::encode(rekam_packet::population::recipient_id(&public)),
+    ))
+}
+
 /// What an import did.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -85,6 +112,24 @@ pub fn import(
         .population_signer()?
         .ok_or(ExtractError::NoSigner)?;
     let key = rekam_packet::keys::verifying_key_from_hex(&pinned)?;
+    // The file as the Dinas hands it over is sealed to this station; only the TEST Dinas's
+    // extracts (tests, the demo, training) may come in clear.
+    let opened;
+    let bytes = match rekam_packet::population::sealed_extract_recipient(bytes) {
+        Some(recipient) => {
+            let own = recipient_key(station)?;
+            let not_ours = || ExtractError::NotForThisStation {
+                recipient: hex::encode(recipient),
+            };
+            if recipient != rekam_packet::population::recipient_id(&own.public()) {
+                return Err(not_ours().into());
+            }
+            opened = rekam_packet::population::open_extract(&own, bytes).map_err(|_| not_ours())?;
+            &opened[..]
+        }
+        None if pinned != TEST_SIGNER.trim() => return Err(ExtractError::NotEncrypted.into()),
+        None => bytes,
+    };
     let extract = Extract::open(bytes, &key)?;
     let header = &extract.header;
     let kecamatan = station.identity().kecamatan.dotted();

@@ -213,6 +213,22 @@ pub enum ExtractError {
         "the extract declares {0} bytes of data, more than a station takes: ask the Dinas to split it by desa"
     )]
     TooLarge(u64),
+    /// A real Dinas's extract in clear: the file must come sealed to the station.
+    #[error(
+        "the extract is not encrypted to this station: whoever finds such a file reads the \
+         kecamatan's biodata; ask the Dinas to issue it for this station (its key: `rekam \
+         population key`)"
+    )]
+    NotEncrypted,
+    /// Sealed to another station (or kecamatan server), or altered since.
+    #[error(
+        "the extract is encrypted to another station's key ({recipient}) or was altered: ask \
+         the Dinas to issue it for this station (its key: `rekam population key`)"
+    )]
+    NotForThisStation {
+        /// The id of the key it is sealed to.
+        recipient: String,
+    },
     /// No Dinas key is pinned on this station.
     #[error(
         "this station trusts no Dinas key yet: pin the Dinas's public key first (`rekam \
@@ -258,6 +274,8 @@ impl ExtractError {
             ExtractError::Malformed(_) => "EXTRACT_MALFORMED",
             ExtractError::TooLarge(_) => "EXTRACT_TOO_LARGE",
             ExtractError::NoSigner => "EXTRACT_NO_SIGNER",
+            ExtractError::NotEncrypted => "EXTRACT_NOT_ENCRYPTED",
+            ExtractError::NotForThisStation { .. } => "EXTRACT_NOT_FOR_THIS_STATION",
             ExtractError::ForeignRegion { .. } => "EXTRACT_FOREIGN_REGION",
             ExtractError::OutOfSequence { .. } => "EXTRACT_OUT_OF_SEQUENCE",
         }
@@ -291,6 +309,15 @@ impl Localized for ExtractError {
             ExtractError::TooLarge(_) => {
                 "Ekstrak terlalu besar untuk stasiun: minta Dinas membaginya per desa".into()
             }
+            ExtractError::NotEncrypted => "Ekstrak tidak dienkripsi untuk stasiun ini: siapa pun \
+                                           yang menemukan berkas seperti ini dapat membaca \
+                                           biodata kecamatan; minta Dinas menerbitkannya untuk \
+                                           stasiun ini (kuncinya: `rekam population key`)"
+                .into(),
+            ExtractError::NotForThisStation { recipient } => format!(
+                "Ekstrak dienkripsi untuk kunci stasiun lain ({recipient}) atau telah diubah: \
+                 minta Dinas menerbitkannya untuk stasiun ini (kuncinya: `rekam population key`)"
+            ),
             ExtractError::NoSigner => "Stasiun ini belum memercayai kunci Dinas: pasang dulu \
                                        kunci publik Dinas (`rekam population trust BERKAS`)"
                 .into(),

@@ -77,6 +77,61 @@ impl DinasKey {
     }
 }
 
+/// The first bytes of an extract sealed to the station (or kecamatan server) that imports it.
+pub const SEALED_MAGIC: &[u8; 8] = b"REKAMPOE";
+const SEALED_VERSION: u8 = 1;
+const SEALED_INFO: &[u8] = b"rekam population extract sealed v1";
+/// Magic, version, the recipient key's id.
+const SEALED_HEAD: usize = 8 + 1 + 8;
+
+/// The id of a recipient's X25519 public key: the first 8 bytes of its SHA-256.
+pub fn recipient_id(public: &[u8; 32]) -> [u8; 8] {
+    let mut id = [0u8; 8];
+    id.copy_from_slice(&sha256(&[public])[..8]);
+    id
+}
+
+/// `extract` (a signed extract file) sealed to `recipient`'s X25519 public key, so the file on a
+/// USB stick reads as noise to whoever finds it: magic, version, the recipient key's id, then
+/// HPKE (the packets' suite) over the whole extract with the head as associated data.
+pub fn seal_extract(recipient: &[u8; 32], extract: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(SEALED_HEAD + crate::wrap::ENC_LEN + extract.len() + 16);
+    out.extend_from_slice(SEALED_MAGIC);
+    out.push(SEALED_VERSION);
+    out.extend_from_slice(&recipient_id(recipient));
+    let wrapped = crate::wrap::seal(recipient, SEALED_INFO, &out, extract)?;
+    out.extend_from_slice(&wrapped.enc);
+    out.extend_from_slice(&wrapped.ciphertext);
+    Ok(out)
+}
+
+/// The recipient key id of a sealed extract; `None` when `bytes` is not one.
+pub fn sealed_extract_recipient(bytes: &[u8]) -> Option<[u8; 8]> {
+    if bytes.len() < SEALED_HEAD || &bytes[..8] != SEALED_MAGIC || bytes[8] != SEALED_VERSION {
+        return None;
+    }
+    bytes[9..SEALED_HEAD].try_into().ok()
+}
+
+/// The extract inside a sealed one, with the recipient's key; an error when it is not sealed to
+/// `key`, or was altered.
+pub fn open_extract(key: &crate::wrap::SlotKey, bytes: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    if sealed_extract_recipient(bytes).is_none() || bytes.len() < SEALED_HEAD + crate::wrap::ENC_LEN
+    {
+        return Err(crate::PacketError::Malformed {
+            field: "sealed extract",
+            detail: "not a sealed extract".into(),
+        });
+    }
+    let (head, rest) = bytes.split_at(SEALED_HEAD);
+    let (enc, ciphertext) = rest.split_at(crate::wrap::ENC_LEN);
+    let wrapped = crate::wrap::Wrapped {
+        enc: enc.try_into().map_err(|_| crate::PacketError::Altered)?,
+        ciphertext: ciphertext.to_vec(),
+    };
+    crate::wrap::open(key, SEALED_INFO, head, &wrapped)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

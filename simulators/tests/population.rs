@@ -411,3 +411,69 @@ fn an_import_killed_midway_leaves_the_extract_before_it() {
     assert!(child(None).success());
     assert_eq!(held(&open()), Some((2, 60_000)));
 }
+
+/// A real Dinas's extract travels sealed to the station that imports it: the file on the USB
+/// stick holds no NIK in clear (the plain file does), a plain one is refused, one sealed to
+/// another station or altered is refused, and the one sealed to this station imports.
+#[test]
+fn a_real_dinas_extract_is_imported_only_sealed_to_this_station() {
+    use rekam_packet::population::seal_extract;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = station(dir.path());
+    let dinas = DinasKey::generate().unwrap();
+    trust(&mut s, &dinas.public_hex(), "test").unwrap();
+    let p = population();
+    let mut entries: Vec<Entry> = p
+        .records()
+        .map(|r| Entry::Upsert {
+            record: Box::new(r.clone()),
+        })
+        .collect();
+    entries.sort_by_key(|e| match e {
+        Entry::Upsert { record } => record.biodata.nik.as_str().to_owned(),
+        Entry::Remove { nik } => nik.as_str().to_owned(),
+    });
+    let plain = rekam::domain::population::Extract::write(
+        extract::header(ExtractKind::Base, REGION, 1, now()),
+        &entries,
+        &dinas,
+    );
+    let e = import(&mut s, &plain, "test", |_, _| {}).unwrap_err();
+    assert_eq!(e.code(), "EXTRACT_NOT_ENCRYPTED", "{e}");
+    assert!(e.localized(Lang::Id).contains("rekam population key"));
+
+    let (public_hex, _) = rekam::population::recipient(&mut s).unwrap();
+    let mut public = [0u8; 32];
+    hex::decode_to_slice(&public_hex, &mut public).unwrap();
+    let sealed = seal_extract(&public, &plain).unwrap();
+    let nik = some_record(&p).biodata.nik.as_str().to_owned();
+    // Whoever finds the plain file reads every resident with the Dinas's public key alone (the
+    // body is only deflated); the sealed file does not even parse, nor holds the NIK in clear.
+    let verifying = rekam_packet::keys::verifying_key_from_hex(&dinas.public_hex()).unwrap();
+    let read = rekam::domain::population::Extract::open(&plain, &verifying).unwrap();
+    assert_eq!(read.entries.len(), entries.len());
+    assert!(rekam::domain::population::Extract::open(&sealed, &verifying).is_err());
+    assert!(rekam::domain::population::Extract::peek(&sealed).is_err());
+    assert!(!sealed.windows(nik.len()).any(|w| w == nik.as_bytes()));
+    let other = rekam_packet::wrap::SlotKey::generate().unwrap();
+    let e = import(
+        &mut s,
+        &seal_extract(&other.public(), &plain).unwrap(),
+        "test",
+        |_, _| {},
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "EXTRACT_NOT_FOR_THIS_STATION", "{e}");
+    let mut altered = sealed.clone();
+    let last = altered.len() - 1;
+    altered[last] ^= 1;
+    let e = import(&mut s, &altered, "test", |_, _| {}).unwrap_err();
+    assert_eq!(e.code(), "EXTRACT_NOT_FOR_THIS_STATION", "{e}");
+    assert_eq!(held(&s), None, "nothing refused left a trace");
+
+    let report = import(&mut s, &sealed, "test", |_, _| {}).unwrap();
+    assert_eq!(report.residents, p.records().count() as u64);
+    let counter = CounterPopulation::new(&s, None).unwrap();
+    let found = counter.lookup(&Nik::parse(&nik).unwrap()).unwrap().unwrap();
+    assert_eq!(found.record.biodata.nik.as_str(), nik);
+}

@@ -27,6 +27,20 @@ pub enum Command {
     },
     /// The extract in force: region, number, as of when, residents, age
     Status,
+    /// This station's public key, for the Dinas to seal its extracts to (made the first time)
+    Key,
+    /// At the Dinas: seal an extract FILE to a station's public key (`rekam population key` on
+    /// the station), so the copy on the USB stick reads as noise to whoever finds it
+    Seal {
+        /// The extract file, as issued and signed
+        file: PathBuf,
+        /// The station's public key (64 hex digits)
+        #[arg(long)]
+        to: String,
+        /// Where the sealed extract goes (never overwritten)
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 pub fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
@@ -48,6 +62,44 @@ pub fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
             let mut station = ctx.open()?;
             let report = rekam::population::import(&mut station, &bytes, actor, |_, _| {})?;
             ctx.out.population_import(&report);
+            Ok(Exit::Ok)
+        }
+        Command::Key => {
+            let mut station = ctx.open()?;
+            let (public, id) = rekam::population::recipient(&mut station)?;
+            ctx.out.message(&format!(
+                "{} {public} (id {id})",
+                ctx.lang().pick(
+                    "Kunci publik stasiun untuk ekstrak Dinas:",
+                    "The station's public key for the Dinas's extracts:"
+                )
+            ));
+            Ok(Exit::Ok)
+        }
+        Command::Seal { file, to, out } => {
+            let mut public = [0u8; 32];
+            hex::decode_to_slice(to.trim(), &mut public)
+                .map_err(|_| anyhow::anyhow!("--to must be the station's key: 64 hex digits"))?;
+            let bytes =
+                std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            rekam::domain::population::Extract::peek(&bytes)?;
+            let sealed = rekam_packet::population::seal_extract(&public, &bytes)?;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(out)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+            std::io::Write::write_all(&mut f, &sealed)?;
+            f.sync_all()?;
+            ctx.out.message(&format!(
+                "{} {} ({} KB)",
+                ctx.lang().pick(
+                    "Ekstrak tersegel untuk stasiun:",
+                    "Extract sealed for the station:"
+                ),
+                out.display(),
+                sealed.len() / 1024
+            ));
             Ok(Exit::Ok)
         }
         Command::Status => {
