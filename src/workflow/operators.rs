@@ -388,6 +388,31 @@ impl Session {
     }
 }
 
+/// The two factors of a login or an approval by `operator_id`: their password and their right
+/// index finger on `scanner` (`purpose` names the capture), for an operator `may` accepts. A
+/// locked-out operator is refused first; the finger is asked for even after a wrong password,
+/// so the counter cannot tell which factor failed. Their row, whether both passed, the
+/// finger's score.
+fn check_factors(
+    station: &mut Station,
+    operator_id: &str,
+    password: &str,
+    scanner: &dyn BiometricDevice,
+    purpose: &str,
+    may: impl Fn(&OperatorRow) -> bool,
+) -> Result<(Option<OperatorRow>, bool, u8)> {
+    let row = station.store().operator(operator_id)?;
+    if row.is_some() {
+        refuse_if_locked_out(station, operator_id)?;
+    }
+    let password_ok = row
+        .as_ref()
+        .is_some_and(|r| !r.disabled && may(r) && password_matches(password, &r.password_hash));
+    let (live, _) = capture_finger(scanner, Finger::RightIndex, purpose)?;
+    let score = row.as_ref().map_or(0, |r| finger_matches(&live, &r.finger));
+    Ok((row, password_ok && score >= THRESHOLD, score))
+}
+
 /// Logs in with password and the right index finger on the scanner. Every attempt is audited;
 /// a failure does not say which factor failed.
 pub fn login(
@@ -396,18 +421,8 @@ pub fn login(
     password: &str,
     scanner: &dyn BiometricDevice,
 ) -> Result<Session> {
-    let row = station.store().operator(operator_id)?;
-    if row.is_some() {
-        refuse_if_locked_out(station, operator_id)?;
-    }
-    let password_ok = row
-        .as_ref()
-        .is_some_and(|r| !r.disabled && password_matches(password, &r.password_hash));
-    // The finger is asked for even after a wrong password, so the counter cannot tell which
-    // factor failed.
-    let (live, _) = capture_finger(scanner, Finger::RightIndex, "LOGIN")?;
-    let score = row.as_ref().map_or(0, |r| finger_matches(&live, &r.finger));
-    let ok = password_ok && score >= THRESHOLD;
+    let (row, ok, score) =
+        check_factors(station, operator_id, password, scanner, "LOGIN", |_| true)?;
     let event = AuditEvent::new(
         operator_id,
         if ok {
@@ -542,18 +557,10 @@ pub fn approve(
     what: &str,
     subject: &str,
 ) -> Result<Approval> {
-    let row = station.store().operator(supervisor_id)?;
-    if row.is_some() {
-        refuse_if_locked_out(station, supervisor_id)?;
-    }
-    let password_ok = row.as_ref().is_some_and(|r| {
-        !r.disabled
-            && Role::parse(&r.role).is_some_and(|role| role.allows(Action::Approve))
-            && password_matches(password, &r.password_hash)
-    });
-    let (live, _) = capture_finger(scanner, Finger::RightIndex, "APPROVAL")?;
-    let score = row.as_ref().map_or(0, |r| finger_matches(&live, &r.finger));
-    let ok = password_ok && score >= THRESHOLD;
+    let (row, ok, score) =
+        check_factors(station, supervisor_id, password, scanner, "APPROVAL", |r| {
+            Role::parse(&r.role).is_some_and(|role| role.allows(Action::Approve))
+        })?;
     let event = AuditEvent::new(
         supervisor_id,
         if ok {

@@ -156,10 +156,21 @@ impl PcscReader {
 
     /// Connects to the card in the reader.
     pub fn connect(&self) -> Result<CardSession, DriverError> {
-        let card = self
-            .ctx
-            .connect(&self.name, ShareMode::Exclusive, Protocols::ANY)
-            .map_err(|e| pcsc_error(&self.name(), e))?;
+        // A card just put in is briefly pcscd's own (powering it up, reading its ATR), and a
+        // PC/SC monitor may hold it a moment: a sharing violation is tried again for a second
+        // before the reader is said to be busy.
+        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        let card = loop {
+            match self
+                .ctx
+                .connect(&self.name, ShareMode::Exclusive, Protocols::ANY)
+            {
+                Err(pcsc::Error::SharingViolation) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                other => break other.map_err(|e| pcsc_error(&self.name(), e))?,
+            }
+        };
         let atr = card
             .status2_owned()
             .map_err(|e| pcsc_error(&self.name(), e))?
