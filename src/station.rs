@@ -546,8 +546,8 @@ impl Station {
         if !Station::is_sealed(&paths.data_dir) {
             return Station::open(paths, clock).map(Some);
         }
-        let has_tpm = Station::slots_at(&paths.data_dir)?
-            .is_some_and(|s| s.iter().any(|s| s.kind == SlotKind::Tpm));
+        let has_tpm =
+            KeySlots::read(&KeySlots::path(&paths.data_dir))?.is_some_and(|s| s.has_tpm());
         if !has_tpm {
             return Ok(None);
         }

@@ -337,7 +337,6 @@ fn main() -> anyhow::Result<()> {
     };
     let key_file = std::env::var_os("REKAM_KEY_FILE").map(PathBuf::from);
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    // Two files that only work together (a certificate and its key): both set, or neither.
     let sbi_ports = match env("REKAM_SBI_PORTS") {
         Some(range) => parse_ports(&range)?,
         None => 4501..=4600,
