@@ -145,9 +145,7 @@ fn main() -> ExitCode {
     #[cfg(feature = "demo")]
     if let Some(("demo", sub)) = matches.subcommand() {
         let source = |id| sub.value_source(id).or(matches.value_source(id));
-        if let Some(why) =
-            cmd::demo::refusal(cli.global.json, source("data_dir"), source("key_file"))
-        {
+        if let Some(why) = cmd::demo::refusal(source("data_dir"), source("key_file")) {
             Cli::command()
                 .error(clap::error::ErrorKind::ArgumentConflict, why)
                 .exit();

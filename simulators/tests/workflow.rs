@@ -618,7 +618,7 @@ fn the_demo_enrolls_syncs_and_reports() {
 fn the_offline_demo_records_inside_a_network_namespace_and_leaves_every_recording_waiting() {
     let script = format!(
         "ip link set lo up && [ \"$(ip -o link | wc -l)\" = 1 ] && exec {} --offline \
-         --residents 6 --lang en",
+         --residents 6 --lang en --json",
         env!("CARGO_BIN_EXE_rekam-demo")
     );
     let out = match Command::new("unshare")
@@ -634,14 +634,32 @@ fn the_offline_demo_records_inside_a_network_namespace_and_leaves_every_recordin
         return rekam_sim::skip::or_fail("netns", &err.trim());
     }
     assert!(out.status.success(), "{text}\n{err}");
-    assert!(text.contains("biodata from the Dinas's extract"), "{text}");
-    assert_eq!(text.matches("  recorded  ").count(), 3, "{text}");
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(report["offline"], true, "{text}");
+    assert!(report["data_center"].is_null(), "{text}");
     assert!(
-        text.contains("Refused (ELIG_NO_NIK): the resident has no NIK yet"),
+        report["extract"]["residents"].as_u64().unwrap() > 0,
         "{text}"
     );
-    assert!(text.contains("BIO_CAPTURED           3"), "{text}");
-    assert!(text.contains("audit chain: intact"), "{text}");
+    let recordings = report["recordings"].as_array().unwrap();
+    assert_eq!(recordings.len(), 6, "{text}");
+    let sealed: Vec<_> = recordings
+        .iter()
+        .filter(|r| r["packet_id"].is_string())
+        .collect();
+    assert_eq!(sealed.len(), 3, "{text}");
+    assert!(
+        recordings
+            .iter()
+            .any(|r| r["refused"]["code"] == "ELIG_NO_NIK"
+                && r["refused"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("the resident has no NIK yet")),
+        "{text}"
+    );
+    assert_eq!(report["states"]["BIO_CAPTURED"], 3, "{text}");
+    assert_eq!(report["audit_intact"], true, "{text}");
 }
 
 // ----- handover: the card in pcscd ------------------------------------------------------------

@@ -1,8 +1,9 @@
 //! `rekam demo`: runs `rekam-demo` (built with the simulators) beside this binary.
 //!
 //! The demo makes its own station and data center in a temporary directory (or in `--keep
-//! DIR`) and prints text: it refuses `--json`, and `--data-dir` or `--key-file` given on the
-//! command line, rather than ignoring them (a station's own directory is never the demo's).
+//! DIR`) and prints text as it goes, or one JSON object at the end with `--json`; it refuses
+//! `--data-dir` or `--key-file` given on the command line rather than ignoring them (a
+//! station's own directory is never the demo's).
 
 use crate::Ctx;
 use crate::output::Exit;
@@ -28,13 +29,9 @@ pub struct Args {
 /// global flag came from: set in the environment, it is the station's standing configuration
 /// and not a request to the demo.
 pub fn refusal(
-    json: bool,
     data_dir: Option<ValueSource>,
     key_file: Option<ValueSource>,
 ) -> Option<&'static str> {
-    if json {
-        return Some("rekam demo prints text only: run it without --json");
-    }
     let given = |s: Option<ValueSource>| s == Some(ValueSource::CommandLine);
     if given(data_dir) || given(key_file) {
         return Some(
@@ -59,6 +56,9 @@ pub fn run(args: &Args, ctx: &Ctx) -> anyhow::Result<Exit> {
         .args(["--lang", ctx.lang().pick("id", "en")]);
     if args.offline {
         cmd.arg("--offline");
+    }
+    if ctx.global.json {
+        cmd.arg("--json");
     }
     if let Some(dir) = &args.keep {
         cmd.arg("--dir").arg(dir).arg("--keep");

@@ -8,6 +8,10 @@
 //! every recording to a data center it never reaches, and leaves them waiting in the backlog;
 //! it runs inside `unshare -n` with only the loopback interface up (the devices' simulators).
 //!
+//! With `--json` it prints one JSON object at the end instead of lines as it goes (the
+//! recordings, each sealed or refused with its code; the records per sync state; the daily
+//! report; whether the audit chain is intact).
+//!
 //! Everything lives in a fresh directory (a temporary one unless `--dir`), removed at the end
 //! unless `--keep`. Summons letters are not written to disk: they name the resident, and a
 //! letter goes to the printer, not into a file nobody encrypted.
@@ -44,16 +48,27 @@ struct Args {
     /// No network: biodata from the Dinas's extract, no data center; recordings stay waiting
     #[arg(long)]
     offline: bool,
+    /// One JSON object at the end instead of lines as it goes
+    #[arg(long)]
+    json: bool,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let lang = args.lang;
+    let json = args.json;
+    // A line for a person reading along; nothing in JSON mode, whose object comes at the end.
+    let say = |line: String| {
+        if !json {
+            println!("{line}");
+        }
+    };
     let tmp = tempfile::tempdir()?;
     let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_owned());
     std::fs::create_dir_all(&dir)?;
 
     let started = Instant::now();
+    let mut extract = None;
     let mut c = Counter::open(&dir, "KEC-DEMO-01", args.residents.max(8))?;
     let running = if args.offline {
         // A data center the station was registered with once and cannot reach now (TEST keys).
@@ -63,7 +78,7 @@ fn main() -> anyhow::Result<()> {
         c.read_from_extract(time::OffsetDateTime::now_utc() - time::Duration::days(2))?;
         let status =
             rekam::population::status(&c.station)?.context("the extract was just imported")?;
-        println!(
+        say(format!(
             "{}: {} no. {}, {} {}",
             lang.pick(
                 "tanpa jaringan; biodata dari ekstrak Dinas",
@@ -73,7 +88,12 @@ fn main() -> anyhow::Result<()> {
             status.sequence,
             status.residents,
             lang.pick("penduduk", "residents")
-        );
+        ));
+        extract = Some(serde_json::json!({
+            "region": status.region,
+            "sequence": status.sequence,
+            "residents": status.residents,
+        }));
         None
     } else {
         let dc_dir = dir.join("dc");
@@ -83,70 +103,88 @@ fn main() -> anyhow::Result<()> {
         let gw = Gateway::open(cfg, Arc::new(SystemClock))?;
         let running = gw.clone().spawn("127.0.0.1:0")?;
         let url = format!("http://{}", running.addr);
-        println!("data center gateway: {url}");
+        say(format!("data center gateway: {url}"));
         let token = gw.issue_token(&c.station.identity().station_id)?;
         let answered = rekam_sync::register(&url, None, &c.station.registration(&token)?)?;
         c.station
             .pin_data_center(gw.identity(), &answered, "demo")?;
         Some((running, url))
     };
-    println!(
+    say(format!(
         "station {} ready: devices on the simulators, operator OP-01 logged in by password and finger ({:.1} s)",
         c.station.identity().station_id,
         started.elapsed().as_secs_f64()
-    );
-    println!();
+    ));
+    say(String::new());
 
-    let mut sealed = Vec::new();
+    let mut recordings = Vec::new();
     for i in 0..args.residents {
         let t = Instant::now();
         let queue = format!("A-{:03}", i + 1);
         match c.record(i) {
             Ok(s) => {
-                println!(
-                    "{}  R{i:04}  {}  {}  {} ({:.1} s, summons letter {} KB)",
+                let seconds = t.elapsed().as_secs_f64();
+                say(format!(
+                    "{}  R{i:04}  {}  {}  {} ({seconds:.1} s, summons letter {} KB)",
                     s.queue_number,
                     s.masked_nik,
                     lang.pick("direkam", "recorded"),
                     s.packet_id,
-                    t.elapsed().as_secs_f64(),
                     s.summons_letter.len() / 1024
-                );
-                sealed.push(s);
+                ));
+                recordings.push(serde_json::json!({
+                    "queue": s.queue_number,
+                    "resident": i,
+                    "masked_nik": s.masked_nik,
+                    "packet_id": s.packet_id,
+                    "seconds": seconds,
+                }));
             }
             Err(e) => {
-                let text = match &e {
-                    rekam_sim::error::SimError::Core(e) => e.localized(lang),
-                    other => other.to_string(),
+                let (code, text) = match &e {
+                    rekam_sim::error::SimError::Core(e) => (e.code(), e.localized(lang)),
+                    other => ("DEMO", other.to_string()),
                 };
-                println!("{queue}  R{i:04}  {}", text);
+                say(format!("{queue}  R{i:04}  {text}"));
+                recordings.push(serde_json::json!({
+                    "queue": queue,
+                    "resident": i,
+                    "refused": { "code": code, "message": text },
+                }));
             }
         }
     }
 
-    println!();
+    say(String::new());
     let states = match &running {
-        Some((_, url)) => sync_all(&mut c, url, lang)?,
+        Some((_, url)) => {
+            let (states, seconds) = sync_all(&mut c, url)?;
+            say(format!(
+                "{} ({seconds:.1} s):",
+                lang.pick("sinkronisasi ke DC", "sync to the data center")
+            ));
+            states
+        }
         None => {
-            println!(
+            say(format!(
                 "{}:",
                 lang.pick(
                     "menunggu jaringan (tidak ada yang hilang)",
                     "waiting for the link (nothing is lost)"
                 )
-            );
+            ));
             c.station.store().sync_counts()?
         }
     };
     for (state, n) in &states {
-        println!("  {:<22} {n}", state.as_str());
+        say(format!("  {:<22} {n}", state.as_str()));
     }
     let day = c.station.store().clock().today().to_string();
     let report = rekam::report::daily(&c.station, &day, Duration::from_secs(3600))?;
-    println!();
-    println!("{}:", lang.pick("laporan harian", "daily report"));
+    say(String::new());
+    say(format!("{}:", lang.pick("laporan harian", "daily report")));
     for s in &report.steps {
-        println!(
+        say(format!(
             "  {:<24} {} visits, median {:.1} s, SOP {}",
             s.step,
             s.visits,
@@ -155,35 +193,51 @@ fn main() -> anyhow::Result<()> {
                 "{x:.0} s ({} within)",
                 s.within_standard
             ))
-        );
+        ));
     }
     for (code, n) in &report.refusals {
-        println!("  {code:<24} {n}");
+        say(format!("  {code:<24} {n}"));
     }
-    println!(
+    let intact = c.station.verify_audit()?.is_intact();
+    say(format!(
         "audit chain: {}",
-        if c.station.verify_audit()?.is_intact() {
-            "intact"
-        } else {
-            "BROKEN"
-        }
-    );
+        if intact { "intact" } else { "BROKEN" }
+    ));
+    let data_center = running.as_ref().map(|(_, url)| url.clone());
     if let Some((running, _)) = running {
         running.stop();
     }
     if args.keep {
-        println!("kept: {}", dir.display());
+        say(format!("kept: {}", dir.display()));
         let _ = tmp.keep();
+    }
+    if json {
+        let states: serde_json::Map<String, serde_json::Value> = states
+            .iter()
+            .map(|(state, n)| (state.as_str().to_owned(), (*n).into()))
+            .collect();
+        let out = serde_json::json!({
+            "station_id": c.station.identity().station_id,
+            "offline": args.offline,
+            "extract": extract,
+            "data_center": data_center,
+            "recordings": recordings,
+            "states": states,
+            "daily_report": report,
+            "audit_intact": intact,
+            "kept": args.keep.then(|| dir.display().to_string()),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
     }
     Ok(())
 }
 
-/// Syncs until nothing waits on the data center (or 100 passes); the records per state.
+/// Syncs until nothing waits on the data center (or 100 passes); the records per state, and
+/// how long it took.
 fn sync_all(
     c: &mut Counter,
     url: &str,
-    lang: Lang,
-) -> anyhow::Result<std::collections::BTreeMap<SyncState, i64>> {
+) -> anyhow::Result<(std::collections::BTreeMap<SyncState, i64>, f64)> {
     let sync = SyncConfig {
         backoff_base: Duration::ZERO,
         ..SyncConfig::new(url)
@@ -206,10 +260,5 @@ fn sync_all(
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    println!(
-        "{} ({:.1} s):",
-        lang.pick("sinkronisasi ke DC", "sync to the data center"),
-        t.elapsed().as_secs_f64()
-    );
-    Ok(states)
+    Ok((states, t.elapsed().as_secs_f64()))
 }
