@@ -277,15 +277,24 @@ impl CounterPopulation {
         Ok(CounterPopulation { siak, extract })
     }
 
-    /// The extract's answer: `None` when no extract was imported.
+    /// The extract's answer: `None` when no extract was imported. A NIK an extract of some
+    /// desa only does not hold is refused as such ([`WorkflowError::NotInDesaExtract`]), not
+    /// answered "not found": the resident may well have a NIK, in another desa.
     fn in_extract(&self, nik: &Nik) -> Result<Option<Option<Found>>> {
         let Some(state) = self.extract.state()? else {
             return Ok(None);
         };
-        Ok(Some(self.extract.lookup(nik)?.map(|record| Found {
-            record,
-            source: state.source(),
-        })))
+        match self.extract.lookup(nik)? {
+            Some(record) => Ok(Some(Some(Found {
+                record,
+                source: state.source(),
+            }))),
+            None if !state.villages.is_empty() => Err(WorkflowError::NotInDesaExtract {
+                villages: state.villages.clone(),
+            }
+            .into()),
+            None => Ok(Some(None)),
+        }
     }
 }
 

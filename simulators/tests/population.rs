@@ -477,3 +477,53 @@ fn a_real_dinas_extract_is_imported_only_sealed_to_this_station() {
     let found = counter.lookup(&Nik::parse(&nik).unwrap()).unwrap().unwrap();
     assert_eq!(found.record.biodata.nik.as_str(), nik);
 }
+
+/// A mobile team's extract covers some desa only: a NIK it does not hold may be a resident of
+/// another desa, so the counter says that instead of "no NIK yet" (which would send a resident
+/// with a NIK away); an extract of the whole kecamatan answers "not found" as before.
+#[test]
+fn a_nik_missing_from_an_extract_of_some_desa_is_not_taken_for_no_nik() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = station(dir.path());
+    trust(&mut s, TEST_DINAS_PUBLIC, "test").unwrap();
+    let p = population();
+    let kept = some_record(&p);
+    let missing = p
+        .records()
+        .find(|r| r.biodata.nik != kept.biodata.nik)
+        .unwrap()
+        .biodata
+        .nik
+        .clone();
+    let mut header = extract::header(ExtractKind::Base, REGION, 1, now());
+    header.villages = vec!["32.73.01.1001".into(), "32.73.01.1002".into()];
+    let file = rekam::domain::population::Extract::write(
+        header,
+        &[Entry::Upsert {
+            record: Box::new(kept.clone()),
+        }],
+        &extract::test_dinas_key(),
+    );
+    import(&mut s, &file, "test", |_, _| {}).unwrap();
+    let counter = CounterPopulation::new(&s, None).unwrap();
+    assert!(counter.lookup(&kept.biodata.nik).unwrap().is_some());
+    let e = counter.lookup(&missing).unwrap_err();
+    assert_eq!(e.code(), "NIK_NOT_IN_DESA_EXTRACT", "{e}");
+    assert!(
+        e.to_string().contains("32.73.01.1001, 32.73.01.1002"),
+        "{e}"
+    );
+    assert!(e.localized(Lang::Id).contains("desa lain"), "{e}");
+
+    // The whole kecamatan's extract: a NIK it does not hold is simply not found.
+    import(
+        &mut s,
+        &extract::base(&p, REGION, 2, now()),
+        "test",
+        |_, _| {},
+    )
+    .unwrap();
+    let counter = CounterPopulation::new(&s, None).unwrap();
+    let unknown = Nik::parse("3273010101990009").unwrap();
+    assert!(counter.lookup(&unknown).unwrap().is_none());
+}

@@ -213,6 +213,18 @@ pub enum WorkflowError {
          import FILE`, or Import on the settings screen) or configure SIAK (REKAM_SIAK_URL)"
     )]
     NoPopulationData,
+    /// A NIK the station's extract does not hold, where the extract covers only some desa (a
+    /// mobile team's): the resident may live in another desa, so "no NIK yet" would be wrong.
+    #[error(
+        "NIK not in the Dinas's extract on this station, which covers only desa {}: the \
+         resident may live in another desa of the kecamatan; check the address on the family \
+         card and serve them at the kecamatan office (with SIAK), not as a resident without a NIK",
+        .villages.join(", ")
+    )]
+    NotInDesaExtract {
+        /// The desa the extract covers.
+        villages: Vec<String>,
+    },
     /// A command that needs an operator while nobody is logged in.
     #[error("log in first with your id, password and finger")]
     NotLoggedIn,
@@ -336,6 +348,7 @@ impl WorkflowError {
             WorkflowError::SiakUnavailable(_) => "SIAK_UNAVAILABLE",
             WorkflowError::SiakNotConfigured => "SIAK_NOT_CONFIGURED",
             WorkflowError::NoPopulationData => "NO_POPULATION_DATA",
+            WorkflowError::NotInDesaExtract { .. } => "NIK_NOT_IN_DESA_EXTRACT",
             WorkflowError::NotLoggedIn => "NOT_LOGGED_IN",
             WorkflowError::NoRecording => "NO_RECORDING",
             WorkflowError::NoHandover => "NO_HANDOVER",
@@ -444,6 +457,13 @@ impl Localized for WorkflowError {
                                                 impor ekstrak dari Dinas (`rekam population \
                                                 import BERKAS`) atau atur SIAK (REKAM_SIAK_URL)"
                 .into(),
+            WorkflowError::NotInDesaExtract { villages } => format!(
+                "NIK tidak ada dalam ekstrak Dinas di stasiun ini, yang hanya memuat desa {}: \
+                 penduduk mungkin tinggal di desa lain di kecamatan ini; periksa alamat pada \
+                 kartu keluarga dan layani di kantor kecamatan (dengan SIAK), bukan sebagai \
+                 penduduk tanpa NIK",
+                villages.join(", ")
+            ),
             WorkflowError::NotLoggedIn => "Masuk dulu dengan ID, kata sandi dan sidik jari".into(),
             WorkflowError::NoRecording => {
                 "Tidak ada perekaman berjalan: mulai dari nomor antrean".into()
