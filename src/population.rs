@@ -25,8 +25,7 @@ use time::OffsetDateTime;
 /// builds with training mode (the simulators and the tests).
 const TEST_SIGNER: &str = include_str!("../fixtures/test-keys/test-dinas-population.pub");
 
-/// After how many days an extract's data counts as stale (still used, and said so).
-pub const STALE_AFTER_DAYS: i64 = 30;
+pub use crate::domain::population::STALE_AFTER_DAYS;
 
 /// Pins the Dinas key extracts must be signed with (its public key, hex). The same key again
 /// is no change; another key once one is pinned is refused.

@@ -45,6 +45,10 @@ pub struct PopulationRecord {
 }
 
 /// Where a resident's biodata came from, for the operator and the packet's manifest.
+/// After how many days an extract's data counts as stale: a recording made on it is allowed,
+/// and flagged at the station and at the data center.
+pub const STALE_AFTER_DAYS: i64 = 30;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "source", rename_all = "snake_case")]
 pub enum Source {

@@ -588,6 +588,31 @@ impl Gateway {
             receipt_no,
         );
         let receipt_json = serde_json::to_string(&receipt).map_err(Refusal::internal)?;
+        // Biodata from an extract older than the limit when sealed: recorded, and listed.
+        if let Some(rekam_domain::population::Source::Extract {
+            region,
+            sequence,
+            as_of,
+            ..
+        }) = &recording.manifest.biodata_source
+        {
+            let age_days = (header.sealed_at - as_of.unix_timestamp()) / 86_400;
+            if age_days > rekam_domain::population::STALE_AFTER_DAYS {
+                tx.execute(
+                    "INSERT OR IGNORE INTO stale_biodata
+                         (packet_id, station_id, region, sequence, age_days, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        packet_id,
+                        station_id,
+                        region,
+                        *sequence as i64,
+                        age_days,
+                        now
+                    ],
+                )?;
+            }
+        }
         tx.execute(
             "INSERT INTO packet (receipt_no, packet_id, station_id, content_hash, size, sealed, received_at, receipt)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

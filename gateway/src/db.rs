@@ -137,6 +137,16 @@ CREATE TRIGGER IF NOT EXISTS audit_anchor_append_only_update BEFORE UPDATE ON au
 BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_anchor_append_only_delete BEFORE DELETE ON audit_anchor
 BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END;
+-- Recordings whose biodata came from a Dinas extract older than STALE_AFTER_DAYS when they
+-- were sealed: recorded as usual, listed for the Dinas to check their biodata.
+CREATE TABLE IF NOT EXISTS stale_biodata (
+    packet_id  TEXT PRIMARY KEY,
+    station_id TEXT NOT NULL,
+    region     TEXT NOT NULL,
+    sequence   INTEGER NOT NULL,
+    age_days   INTEGER NOT NULL,
+    at         INTEGER NOT NULL
+);
 -- Nonces of signed requests within the clock window, so a replay is refused across a restart
 -- and by every gateway process on this database; older ones are dropped by the worker.
 CREATE TABLE IF NOT EXISTS request_nonce (

@@ -510,6 +510,19 @@ impl Gateway {
                     problems.push(format!("last upload failure: {e}"));
                 }
             }
+            let (stale, oldest): (i64, Option<i64>) = conn
+                .prepare_cached(
+                    "SELECT COUNT(*), MAX(age_days) FROM stale_biodata WHERE station_id = ?1",
+                )?
+                .query_row([&station_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            if stale > 0 {
+                problems.push(format!(
+                    "population data older than {} days behind {stale} of its records (the \
+                     oldest {} days): check their biodata against SIAK",
+                    rekam_domain::population::STALE_AFTER_DAYS,
+                    oldest.unwrap_or(0)
+                ));
+            }
             let alarms = conn
                 .prepare_cached("SELECT what FROM audit_alarm WHERE station_id = ?1 ORDER BY seq")?
                 .query_map([&station_id], |r| r.get::<_, String>(0))?

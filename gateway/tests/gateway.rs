@@ -1065,3 +1065,55 @@ fn a_packet_id_taken_by_another_station_is_refused_or_flags_both() {
         "{rogue_alarms:?}"
     );
 }
+
+/// A recording made on a Dinas extract older than 30 days is recorded as usual and flagged with
+/// its station for the Dinas to check the biodata; one made on fresh data, or on SIAK, is not.
+#[test]
+fn records_made_on_stale_population_data_are_flagged_with_their_station() {
+    use rekam::domain::population::Source;
+    let dc = start_gateway(|c| c.tls = true);
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = station(dir.path(), "KEC-T-01");
+    let client = register(&dc, &mut st);
+    let now = time::OffsetDateTime::now_utc();
+    for (who, source) in [
+        (
+            61,
+            Some(Source::Extract {
+                region: "32.73.01".into(),
+                sequence: 4,
+                as_of: now - time::Duration::days(45),
+            }),
+        ),
+        (
+            62,
+            Some(Source::Extract {
+                region: "32.73.01".into(),
+                sequence: 5,
+                as_of: now - time::Duration::days(3),
+            }),
+        ),
+        (63, Some(Source::Siak)),
+    ] {
+        let mut r = resident(who);
+        r.recording.manifest.biodata_source = source;
+        let (_, bytes) = seal(&mut st, &r);
+        client.send(&bytes, &dc.identity).unwrap();
+    }
+    let report = dc.gw.stations(24 * 3600).unwrap();
+    let problems = &report
+        .iter()
+        .find(|s| s.station_id == "KEC-T-01")
+        .unwrap()
+        .problems;
+    let stale: Vec<_> = problems
+        .iter()
+        .filter(|p| p.contains("population data older than 30 days"))
+        .collect();
+    assert_eq!(stale.len(), 1, "{problems:?}");
+    assert!(
+        stale[0].contains("behind 1 of its records (the oldest 45 days)"),
+        "{problems:?}"
+    );
+    assert_eq!(dc.packets(), 3, "every recording is recorded");
+}
