@@ -65,16 +65,34 @@ fn a_card_is_personalised_and_read_with_its_secrets_in_a_token() {
         "the test in a process with the token:\n{said}"
     );
 
-    // A counter's token holds the SAM master alone.
+    // A counter's token holds the SAM master alone; importing it again replaces it, and an
+    // import that fails (a master that is no key) leaves the token as it was.
     let counter = SoftHsm::provision(false).unwrap();
-    let out = Command::new(rekam_sim::counter::bin_dir().unwrap().join("rekam"))
-        .args(["card-token", "status", "--json"])
-        .envs(counter.env())
-        .env_remove("REKAM_LANG")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    let rekam = |args: &[&str]| {
+        let out = Command::new(rekam_sim::counter::bin_dir().unwrap().join("rekam"))
+            .args(args)
+            .envs(counter.env())
+            .env("REKAM_CARD_SO_PIN", "unused: the token exists")
+            .env_remove("REKAM_LANG")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.success(), text)
+    };
+    let sam = test_key("test-card-sam-master.hex");
+    let (ok, text) = rekam(&["card-token", "import", "--sam", sam.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    let bad = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(bad.path(), "not a key").unwrap();
+    let (ok, text) = rekam(&[
+        "card-token",
+        "import",
+        "--sam",
+        bad.path().to_str().unwrap(),
+    ]);
+    assert!(!ok, "{text}");
+    let (ok, text) = rekam(&["card-token", "status", "--json"]);
+    assert!(ok, "{text}");
     assert!(text.contains("master SAM (token loket)"), "{text}");
 }
 

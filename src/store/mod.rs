@@ -1064,15 +1064,12 @@ mod tests {
         );
     }
 
-    #[test]
-    fn an_older_database_is_migrated_on_open_and_keeps_its_rows() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("station.db");
-        let key = StoreKey::generate().unwrap();
-        {
-            let mut v1 = Store::create_at(&path, &key, clock(), 1).unwrap();
-            assert_eq!(v1.schema_version().unwrap(), 1);
-            v1.insert_station(
+    /// A store of schema `version` holding station ST-OLD.
+    fn old_store(path: &Path, key: &StoreKey, version: i64) -> Store {
+        let mut store = Store::create_at(path, key, clock(), version).unwrap();
+        assert_eq!(store.schema_version().unwrap(), version);
+        store
+            .insert_station(
                 &StationRow {
                     station_id: "ST-OLD".into(),
                     kecamatan: RegionCode::parse("32.73.01").unwrap(),
@@ -1081,7 +1078,15 @@ mod tests {
                 "test",
             )
             .unwrap();
-        }
+        store
+    }
+
+    #[test]
+    fn an_older_database_is_migrated_on_open_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("station.db");
+        let key = StoreKey::generate().unwrap();
+        drop(old_store(&path, &key, 1));
         let store = Store::open(&path, &key, clock()).unwrap();
         assert_eq!(store.schema_version().unwrap(), migrations::latest());
         assert_eq!(store.station().unwrap().unwrap().station_id, "ST-OLD");
@@ -1096,16 +1101,7 @@ mod tests {
         let key = StoreKey::generate().unwrap();
         let nik = "3273010101900001";
         {
-            let mut v9 = Store::create_at(&path, &key, clock(), 9).unwrap();
-            v9.insert_station(
-                &StationRow {
-                    station_id: "ST-OLD".into(),
-                    kecamatan: RegionCode::parse("32.73.01").unwrap(),
-                    created_at: "2026-01-01T00:00:00Z".into(),
-                },
-                "test",
-            )
-            .unwrap();
+            let v9 = old_store(&path, &key, 9);
             v9.conn
                 .execute_batch(&format!(
                     "INSERT INTO enrollment_journal

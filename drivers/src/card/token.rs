@@ -263,7 +263,8 @@ pub struct Imported {
 /// Puts the card secrets into the token `cfg` names, initialising it with `so_pin` and the
 /// user PIN first when no token carries that label: the SAM master from `sam_hex` (64 hex
 /// digits) and the document signer from `signer_pkcs8` (an Ed25519 PKCS#8 PEM). Both go in
-/// sensitive and not extractable; an object of the same label is replaced. The caller
+/// sensitive and not extractable; an object of the same label is replaced (after the new one
+/// is made). The caller
 /// destroys the files afterwards: from then on only the token holds the keys.
 pub fn import(
     cfg: &TokenConfig,
@@ -315,46 +316,50 @@ pub fn import(
         initialised = true;
     }
     let session = logged_in(&m, cfg)?;
-    let replace = |class: ObjectClass, label: &str| -> Result<(), DriverError> {
-        if let Some(old) = find(&session, class, label) {
-            session.destroy_object(old).map_err(|e| failed(cfg, e))?;
-        }
-        Ok(())
-    };
-    let kept = |label: &str| {
-        vec![
+    // The new key is made before the one it replaces is destroyed: an import that fails leaves
+    // the token as it was.
+    let put = |class: ObjectClass, label: &str, what: &str, attributes: Vec<Attribute>| {
+        let old = find(&session, class, label);
+        let mut template = vec![
+            Attribute::Class(class),
             Attribute::Token(true),
             Attribute::Private(true),
             Attribute::Sensitive(true),
             Attribute::Extractable(false),
             Attribute::Sign(true),
             Attribute::Label(label.as_bytes().to_vec()),
-        ]
+        ];
+        template.extend(attributes);
+        session
+            .create_object(&template)
+            .map_err(|e| failed(cfg, format!("{what}: {e}")))?;
+        if let Some(old) = old {
+            session.destroy_object(old).map_err(|e| failed(cfg, e))?;
+        }
+        Ok::<(), DriverError>(())
     };
     if let Some(master) = &sam {
-        replace(ObjectClass::SECRET_KEY, SAM_LABEL)?;
-        let mut template = kept(SAM_LABEL);
-        template.extend([
-            Attribute::Class(ObjectClass::SECRET_KEY),
-            Attribute::KeyType(KeyType::GENERIC_SECRET),
-            Attribute::Value(master.to_vec()),
-        ]);
-        session
-            .create_object(&template)
-            .map_err(|e| failed(cfg, format!("the SAM master: {e}")))?;
+        put(
+            ObjectClass::SECRET_KEY,
+            SAM_LABEL,
+            "the SAM master",
+            vec![
+                Attribute::KeyType(KeyType::GENERIC_SECRET),
+                Attribute::Value(master.to_vec()),
+            ],
+        )?;
     }
     if let Some(seed) = &signer {
-        replace(ObjectClass::PRIVATE_KEY, DS_LABEL)?;
-        let mut template = kept(DS_LABEL);
-        template.extend([
-            Attribute::Class(ObjectClass::PRIVATE_KEY),
-            Attribute::KeyType(KeyType::EC_EDWARDS),
-            Attribute::EcParams(ED25519_PARAMS.to_vec()),
-            Attribute::Value(seed.to_vec()),
-        ]);
-        session
-            .create_object(&template)
-            .map_err(|e| failed(cfg, format!("the document signer: {e}")))?;
+        put(
+            ObjectClass::PRIVATE_KEY,
+            DS_LABEL,
+            "the document signer",
+            vec![
+                Attribute::KeyType(KeyType::EC_EDWARDS),
+                Attribute::EcParams(ED25519_PARAMS.to_vec()),
+                Attribute::Value(seed.to_vec()),
+            ],
+        )?;
     }
     Ok(Imported {
         initialised,
