@@ -8,13 +8,12 @@
 //! 640-byte screening codes only, and full finger records are read for the best candidates of a
 //! search; nothing here writes a template anywhere but the encrypted store.
 
+use crate::hub::HubLink;
 use crate::store::{IndexRow, Store};
 use crate::{Error, Result};
 use rekam_bio::finger::{FingerTemplate, record_of};
 use rekam_bio::index::{DedupIndex, codes_from_bytes, codes_to_bytes, rescore};
-use rekam_bio::person::{
-    Decision, PersonProbe, PersonTemplate, codes, irises_from_bytes, irises_to_bytes,
-};
+use rekam_bio::person::{Decision, PersonProbe, PersonTemplate, codes, irises_to_bytes};
 
 /// Candidates from the screening stage that the matcher compares in full.
 pub const CANDIDATES: usize = 100;
@@ -24,6 +23,8 @@ pub const CANDIDATES: usize = 100;
 pub struct Dedup {
     index: DedupIndex,
     rule: Decision,
+    /// The kecamatan server, when the station registered with one.
+    hub: Option<HubLink>,
 }
 
 impl Dedup {
@@ -41,7 +42,20 @@ impl Dedup {
         Ok(Dedup {
             index,
             rule: Decision::default(),
+            hub: None,
         })
+    }
+
+    /// Loads the index and links it to the station's kecamatan server, if it has one.
+    pub fn open(station: &crate::station::Station) -> Result<Dedup> {
+        let mut dedup = Dedup::load(station.store())?;
+        dedup.hub = HubLink::open(station)?;
+        Ok(dedup)
+    }
+
+    /// The kecamatan server, if the station has one.
+    pub fn hub(&self) -> Option<&HubLink> {
+        self.hub.as_ref()
     }
 
     /// Recordings indexed.
@@ -60,21 +74,11 @@ impl Dedup {
         let probe = PersonProbe::new(person);
         let mut candidates = Vec::new();
         let mut entries = std::collections::HashMap::new();
-        // Screening reads fingers. A person with none (every finger an exception) is compared
-        // by iris with everyone: rare, and slower (tens of microseconds per recording, seconds
-        // at a large station).
-        let shortlist = if person.count() > 0 {
-            self.index.screen(&probe, CANDIDATES)
-        } else {
-            self.index.ids().map(|id| (id, 0)).collect()
-        };
-        for (seq, screen) in shortlist {
+        for (seq, screen) in self.index.shortlist(&probe, person.count(), CANDIDATES) {
             let damaged = || Error::IndexDamaged { seq };
             let (entry, row) = store.index_entry(seq)?.ok_or_else(damaged)?;
-            let mut person = PersonTemplate::from_fingers(
-                FingerTemplate::from_record(&row.minutiae).map_err(|_| damaged())?,
-            );
-            person.irises = irises_from_bytes(&row.irises).ok_or_else(damaged)?;
+            let person =
+                PersonTemplate::from_stored(&row.minutiae, &row.irises).ok_or_else(damaged)?;
             candidates.push((seq, screen, person));
             entries.insert(seq, entry);
         }

@@ -135,6 +135,21 @@ pub enum Error {
         /// Fingers and irises compared.
         compared: u8,
     },
+    /// The kecamatan server found the person recorded, or being recorded right now, at
+    /// another counter of the kecamatan (who, where and when, masked).
+    #[error(
+        "the kecamatan server matched this person to {} at counter {} (NIK {}, {}; {} of {} fingers and irises agree): a person is recorded once",
+        first_recording(.0), .0.station_id, .0.masked_nik, .0.recorded_at, .0.matching, .0.compared
+    )]
+    KecamatanDuplicate(Box<rekam_packet::hub::Match>),
+    /// The kecamatan server could not be reached, or refused (registration, its identity).
+    #[error("kecamatan server: {detail} ({code})")]
+    Hub {
+        /// The hub's code, or the link's (`LINK_DOWN`, `TLS`, ...).
+        code: String,
+        /// What happened.
+        detail: String,
+    },
     /// A stored de-duplication entry cannot be read.
     #[error("de-duplication index entry {seq} is damaged")]
     IndexDamaged {
@@ -356,6 +371,15 @@ fn database_text(e: &rusqlite::Error) -> String {
     }
 }
 
+/// How the kecamatan server named the first recording of a person.
+fn first_recording(m: &rekam_packet::hub::Match) -> String {
+    match (&m.packet_id, &m.queue_number) {
+        (Some(p), _) => format!("recording {p}"),
+        (None, Some(q)) => format!("queue number {q}, being recorded now"),
+        (None, None) => "a recording in progress".to_owned(),
+    }
+}
+
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
@@ -388,6 +412,9 @@ impl Error {
             Error::AlreadyRecorded { .. } => "ALREADY_RECORDED",
             Error::BiometricDuplicate { .. } => "BIOMETRIC_DUPLICATE",
             Error::IndexDamaged { .. } => "INDEX_DAMAGED",
+            Error::KecamatanDuplicate(m) if m.packet_id.is_some() => "KECAMATAN_DUPLICATE",
+            Error::KecamatanDuplicate(_) => "KECAMATAN_DUPLICATE_IN_PROGRESS",
+            Error::Hub { .. } => "HUB",
             Error::TemplateRejected { .. } => "TEMPLATE_REJECTED",
             Error::NotRegistered => "STATION_NOT_REGISTERED",
             Error::Packet(e) => e.code(),
@@ -500,6 +527,23 @@ impl Localized for Error {
                  {matching} dari {compared} jari dan iris cocok): penduduk ini sudah direkam di \
                  stasiun ini. Jangan rekam ulang; periksa identitasnya dan layani sebagai \
                  penggantian KTP"
+            ),
+            Error::KecamatanDuplicate(m) => {
+                let first = match (&m.packet_id, &m.queue_number) {
+                    (Some(p), _) => format!("rekaman {p}"),
+                    (None, Some(q)) => format!("nomor antrean {q} yang sedang direkam"),
+                    (None, None) => "rekaman yang sedang berlangsung".to_owned(),
+                };
+                format!(
+                    "Server AFIS kecamatan mencocokkan penduduk ini dengan {first} di loket {} \
+                     (NIK {}, {}; {} dari {} jari dan iris cocok): penduduk hanya direkam \
+                     sekali. Jangan rekam ulang; periksa identitasnya dengan supervisor",
+                    m.station_id, m.masked_nik, m.recorded_at, m.matching, m.compared
+                )
+            }
+            Error::Hub { code, detail } => format!(
+                "Server kecamatan: {detail} ({code}). Perekaman tetap berjalan dengan pemeriksaan \
+                 stasiun sendiri; hubungi teknisi bila berlanjut"
             ),
             Error::TemplateRejected { detail } => format!(
                 "Templat biometrik tidak dapat disimpan ({detail}): ulangi pengambilan; bila \

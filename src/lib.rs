@@ -18,6 +18,7 @@ pub mod documents;
 mod durable;
 pub mod error;
 pub mod export;
+pub mod hub;
 pub mod packet;
 pub mod population;
 pub mod report;

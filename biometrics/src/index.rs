@@ -112,6 +112,17 @@ impl DedupIndex {
             .collect()
     }
 
+    /// The candidates to compare in full: the `k` best by screening, or, for a probe with no
+    /// finger at all (every finger an exception), everyone, to be compared by iris (rare, and
+    /// slower: tens of microseconds per person).
+    pub fn shortlist(&self, probe: &PersonProbe, fingers: usize, k: usize) -> Vec<(i64, i64)> {
+        if fingers > 0 {
+            self.screen(probe, k)
+        } else {
+            self.ids().map(|id| (id, 0)).collect()
+        }
+    }
+
     /// Both stages: screens, fetches the `k` best candidates' templates with `fetch`, compares
     /// each, and returns every candidate with its verdict, duplicates first.
     pub fn search<F>(&self, probe: &PersonProbe, k: usize, rule: &Decision, fetch: F) -> Vec<Hit>

@@ -45,6 +45,15 @@ impl PersonTemplate {
     pub fn count(&self) -> usize {
         self.fingers.iter().flatten().count()
     }
+
+    /// From what a de-duplication index stores of a person: one ISO/IEC 19794-2 record of
+    /// their fingers and their iris codes ([`irises_to_bytes`]); `None` when either does not
+    /// parse.
+    pub fn from_stored(minutiae: &[u8], irises: &[u8]) -> Option<PersonTemplate> {
+        let mut person = PersonTemplate::from_fingers(FingerTemplate::from_record(minutiae).ok()?);
+        person.irises = irises_from_bytes(irises)?;
+        Some(person)
+    }
 }
 
 /// A person's two iris codes as bytes: per eye, 0 (absent) or 1 followed by the code.

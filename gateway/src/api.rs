@@ -139,37 +139,6 @@ async fn deadline(
     }
 }
 
-/// Serves `router` on the connections of `listener`: at most [`Limits::connections`] at once,
-/// each given [`Limits::headers`] to finish a request's headers (or to start one on a kept
-/// connection) before it is closed. `axum::serve` has no such limit: a client that opens
-/// connections and never finishes its headers would hold them for ever.
-pub async fn serve<L>(mut listener: L, router: Router, limits: Limits) -> std::io::Result<()>
-where
-    L: axum::serve::Listener,
-{
-    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.connections.max(1)));
-    loop {
-        let slot = slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(std::io::Error::other)?;
-        let (io, _) = listener.accept().await;
-        let service = hyper_util::service::TowerToHyperService::new(router.clone());
-        tokio::spawn(async move {
-            let served = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(limits.headers)
-                .serve_connection(hyper_util::rt::TokioIo::new(io), service)
-                .await;
-            if let Err(e) = served {
-                tracing::debug!(error = %e, "connection ended");
-            }
-            drop(slot);
-        });
-    }
-}
-
 impl Gateway {
     /// Authenticates a signed station request; returns the station id.
     pub(crate) fn authenticate(
@@ -179,40 +148,12 @@ impl Gateway {
         headers: &HeaderMap,
         body_hash: &str,
     ) -> Result<String, Refusal> {
-        let get = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .ok_or_else(|| {
-                    Refusal::new(
-                        StatusCode::UNAUTHORIZED,
-                        "AUTH_MISSING",
-                        format!("header {name} is missing: requests must be signed by a registered station"),
-                    )
-                })
-        };
-        let station_id = get(header::STATION)?.to_owned();
-        let key = KeyId::from_hex(get(header::KEY)?).ok_or_else(|| {
-            Refusal::new(StatusCode::UNAUTHORIZED, "AUTH_MISSING", "malformed key id")
-        })?;
-        let time: i64 = get(header::TIME)?.parse().map_err(|_| {
-            Refusal::new(StatusCode::UNAUTHORIZED, "AUTH_MISSING", "malformed time")
-        })?;
-        let nonce = get(header::NONCE)?;
-        if !rekam_packet::protocol::valid_nonce(nonce) {
-            return Err(Refusal::new(
-                StatusCode::UNAUTHORIZED,
-                "AUTH_MISSING",
-                "malformed nonce",
-            ));
-        }
-        let auth = RequestAuth {
-            station_id: station_id.clone(),
-            key,
-            time,
-            nonce: nonce.to_owned(),
-            signature: get(header::SIGNATURE)?.to_owned(),
-        };
+        let auth =
+            RequestAuth::from_headers(|name| headers.get(name).and_then(|v| v.to_str().ok()))
+                .map_err(|problem| {
+                    Refusal::new(StatusCode::UNAUTHORIZED, "AUTH_MISSING", problem)
+                })?;
+        let (station_id, key, time) = (auth.station_id.clone(), auth.key, auth.time);
         let public = {
             let conn = self.db();
             if !db::station_exists(&conn, &station_id)? {

@@ -35,9 +35,6 @@ pub enum GatewayError {
     /// The operating system gave no randomness.
     #[error("the operating system gave no randomness: {0}")]
     NoRandomness(String),
-    /// The TLS certificate could not be made or loaded.
-    #[error("TLS: {0}")]
-    Tls(String),
     /// A technician's bundle that cannot be imported.
     #[error("the bundle in {}: {problem}", path.display())]
     Bundle {
@@ -71,6 +68,9 @@ pub enum GatewayError {
     /// The database.
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
+    /// The certificate or the TLS listener.
+    #[error(transparent)]
+    Serve(#[from] rekam_serve::ServeError),
     /// A file-system failure.
     #[error("{}: {source}", path.display())]
     Io {
@@ -102,13 +102,14 @@ impl GatewayError {
             GatewayError::IdentityMismatch => "IDENTITY_MISMATCH",
             GatewayError::NoEncryption => "NO_ENCRYPTION",
             GatewayError::NoRandomness(_) => "NO_RANDOMNESS",
-            GatewayError::Tls(_) => "TLS",
             GatewayError::Bundle { .. } => "BUNDLE_REFUSED",
             GatewayError::UnknownStation(_) => "STATION_UNKNOWN",
             GatewayError::StationKeyMissing { .. } => "STATION_KEY_MISSING",
             GatewayError::Recording(_) => "RECORDING_INVALID",
             GatewayError::Template(_) => "TEMPLATE",
             GatewayError::Packet(e) => e.code(),
+            GatewayError::Serve(rekam_serve::ServeError::Tls(_)) => "TLS",
+            GatewayError::Serve(_) => "BAD_FILE",
             GatewayError::Database(_) => "DATABASE",
             GatewayError::Io { .. } => "IO",
             GatewayError::Json(_) => "JSON",

@@ -24,12 +24,15 @@ pub mod db;
 pub mod error;
 pub mod results;
 pub mod revoke;
-pub mod tls;
 pub mod tus;
+
+/// The certificate and TLS listener (shared with the kecamatan server).
+pub use rekam_serve::tls;
 
 pub use error::{GatewayError, Result};
 use rekam_domain::clock::Clock;
 use rekam_packet::{DcIdentity, DcKeys};
+pub use rekam_serve::Running;
 use rusqlite::params;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -117,6 +120,16 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// What the connection server takes of them.
+    fn connection(&self) -> rekam_serve::ConnectionLimits {
+        rekam_serve::ConnectionLimits {
+            connections: self.connections,
+            headers: self.headers,
+        }
+    }
+}
+
 impl Config {
     /// Defaults for `data_dir`: packets up to the station's default budget, 5 minutes of
     /// clock skew, results after 2 seconds.
@@ -187,7 +200,7 @@ pub fn init_for(dir: &Path, dc_id: &str, names: &[String]) -> Result<DcIdentity>
     write_private(&key_file, text.as_bytes())?;
     let db_key = db::DbKey::generate().map_err(|e| GatewayError::NoRandomness(e.to_string()))?;
     write_private(&paths::store_key(dir), db_key.to_text().as_bytes())?;
-    let (cert, tls_key, pin) = tls::generate(names)?;
+    let (cert, tls_key, pin) = tls::generate(names, "Rekam reference data center")?;
     write_private(&paths::tls_key(dir), tls_key.as_bytes())?;
     let cert_file = paths::tls_certificate(dir);
     std::fs::write(&cert_file, &cert).map_err(|e| GatewayError::io(&cert_file, e))?;
@@ -346,29 +359,8 @@ impl Gateway {
     /// picks a free one); [`Running::stop`] shuts it down, as a restart of the data center.
     pub fn spawn(self, addr: &str) -> std::io::Result<Running> {
         let listener = std::net::TcpListener::bind(addr)?;
-        listener.set_nonblocking(true)?;
-        let local = listener.local_addr()?;
-        self.check_plain_http(local)?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let served = tokio::runtime::Runtime::new().and_then(|rt| {
-                rt.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener)?;
-                    tokio::select! {
-                        r = self.serve(listener) => r,
-                        _ = stopped => Ok(()),
-                    }
-                })
-            });
-            if let Err(e) = served {
-                tracing::error!(error = %e, "gateway stopped");
-            }
-        });
-        Ok(Running {
-            addr: local,
-            stop: Some(stop),
-            thread: Some(thread),
-        })
+        self.check_plain_http(listener.local_addr()?)?;
+        rekam_serve::spawn(listener, "gateway", move |l| self.serve(l))
     }
 
     /// Serves on `listener` until the process ends, deciding results in the background.
@@ -400,42 +392,10 @@ impl Gateway {
             let acceptor = tls::acceptor(&paths::tls_certificate(dir), &paths::tls_key(dir))
                 .map_err(std::io::Error::other)?;
             let tls = tls::TlsListener::new(listener, acceptor, limits.handshakes)?;
-            api::serve(tls, router, limits).await
+            rekam_serve::serve(tls, router, limits.connection()).await
         } else {
-            api::serve(listener, router, limits).await
+            rekam_serve::serve(listener, router, limits.connection()).await
         }
-    }
-}
-
-/// A gateway serving from its own thread ([`Gateway::spawn`]).
-#[derive(Debug)]
-pub struct Running {
-    /// Where it listens.
-    pub addr: std::net::SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Running {
-    /// Stops serving: open connections are dropped, the listener closed, the thread joined.
-    pub fn stop(mut self) {
-        self.halt();
-    }
-
-    fn halt(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        // A test's gateway lives as long as its handle; dropping it stops the server.
-        self.halt();
     }
 }
 

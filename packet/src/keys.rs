@@ -275,6 +275,28 @@ pub struct DcIdentity {
     pub tls_certificate: Option<String>,
 }
 
+/// Checks that a certificate (PEM), when an identity file carries one, is the one its
+/// SHA-256 pin names.
+pub(crate) fn check_certificate_pin(
+    pem: Option<&str>,
+    pin: Option<&str>,
+    field: &'static str,
+) -> Result<()> {
+    if let Some(pem) = pem {
+        let der = pem_certificate_der(pem).ok_or(PacketError::Malformed {
+            field,
+            detail: "not a PEM certificate".into(),
+        })?;
+        if pin != Some(&hex::encode(sha256(&[&der]))) {
+            return Err(PacketError::Malformed {
+                field,
+                detail: "its SHA-256 is not the pinned one".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The DER bytes of the first certificate of a PEM text.
 pub fn pem_certificate_der(pem: &str) -> Option<Vec<u8>> {
     use base64::Engine as _;
@@ -293,19 +315,11 @@ impl DcIdentity {
     pub fn check(&self) -> Result<()> {
         self.packet_public()?;
         self.receipt_public()?;
-        if let Some(pem) = &self.tls_certificate {
-            let der = pem_certificate_der(pem).ok_or(PacketError::Malformed {
-                field: "data center TLS certificate",
-                detail: "not a PEM certificate".into(),
-            })?;
-            if self.tls_certificate_sha256.as_deref() != Some(&hex::encode(sha256(&[&der]))) {
-                return Err(PacketError::Malformed {
-                    field: "data center TLS certificate",
-                    detail: "its SHA-256 is not the pinned one".into(),
-                });
-            }
-        }
-        Ok(())
+        check_certificate_pin(
+            self.tls_certificate.as_deref(),
+            self.tls_certificate_sha256.as_deref(),
+            "data center TLS certificate",
+        )
     }
 
     pub(crate) fn packet_public(&self) -> Result<<Kem as hpke::Kem>::PublicKey> {

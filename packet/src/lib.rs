@@ -14,6 +14,7 @@
 //!   pins at registration;
 //! - [`protocol`]: receipts, result events, request signatures and the JSON bodies of the
 //!   gateway API (`docs/gateway-api.yaml`), each signed over a fixed canonical text;
+//! - [`hub`]: the kecamatan server's identity and the bodies of its AFIS protocol;
 //! - [`population`]: the Dinas's key and its signature on a population extract;
 //! - [`wrap`]: a short secret sealed to an X25519 key (the station's key slots).
 //!
@@ -23,6 +24,7 @@
 
 pub mod contents;
 pub mod envelope;
+pub mod hub;
 pub mod keys;
 pub mod population;
 pub mod protocol;

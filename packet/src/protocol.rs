@@ -120,6 +120,34 @@ impl RequestAuth {
         }
     }
 
+    /// Reads the authentication headers of a request (`get` answers a header by name): what
+    /// is missing or malformed is named in the error, for the server's `AUTH_MISSING`.
+    pub fn from_headers<'a>(
+        get: impl Fn(&str) -> Option<&'a str>,
+    ) -> std::result::Result<RequestAuth, String> {
+        let field = |name: &str| {
+            get(name).ok_or_else(|| {
+                format!("header {name} is missing: requests must be signed by a registered station")
+            })
+        };
+        let station_id = field(header::STATION)?.to_owned();
+        let key = KeyId::from_hex(field(header::KEY)?).ok_or("malformed key id")?;
+        let time = field(header::TIME)?
+            .parse()
+            .map_err(|_| "malformed time".to_owned())?;
+        let nonce = field(header::NONCE)?;
+        if !valid_nonce(nonce) {
+            return Err("malformed nonce".into());
+        }
+        Ok(RequestAuth {
+            station_id,
+            key,
+            time,
+            nonce: nonce.to_owned(),
+            signature: field(header::SIGNATURE)?.to_owned(),
+        })
+    }
+
     /// Verifies the signature with the station's key named by `self.key`.
     pub fn verify(
         &self,

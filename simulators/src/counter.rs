@@ -443,7 +443,7 @@ impl Counter {
         devices.resident(OPERATOR)?;
         // A refused login keeps the core's code (the test reads it), so no context is added.
         let session = operators::login(&mut station, "OP-01", PASSWORD, &devices.fingerprint)?;
-        let dedup = Dedup::load(station.store())?;
+        let dedup = Dedup::open(&station)?;
         Ok(Counter {
             station,
             devices,
@@ -622,6 +622,21 @@ impl Counter {
     /// Index verification, de-duplication, statement, the operator's finger: everything up to
     /// the seal.
     pub fn confirm(&mut self, w: &mut RecordingWorkflow) -> Result<()> {
+        self.verify(w)?;
+        self.step(w, Action::Dedup)?;
+        self.attest(w)
+    }
+
+    /// The statement and the operator's finger: the steps after the de-duplication.
+    pub fn attest(&mut self, w: &mut RecordingWorkflow) -> Result<()> {
+        self.step(w, Action::Statement)?;
+        self.devices.resident(OPERATOR)?;
+        self.step(w, Action::OperatorFinger)?;
+        Ok(())
+    }
+
+    /// Index verification, placing an index finger again as the operator would.
+    pub fn verify(&mut self, w: &mut RecordingWorkflow) -> Result<()> {
         // As at a counter, and as the mismatch's advice says: an index finger that does not
         // match its slap is placed again, up to three times; if it still fails, the slaps are
         // taken again (the crash campaign's 1000 trials met a false non-match, then a slap
@@ -638,10 +653,6 @@ impl Counter {
                 }
             }
         }
-        self.step(w, Action::Dedup)?;
-        self.step(w, Action::Statement)?;
-        self.devices.resident(OPERATOR)?;
-        self.step(w, Action::OperatorFinger)?;
         Ok(())
     }
 
@@ -649,6 +660,20 @@ impl Counter {
     pub fn finish(&mut self, mut w: RecordingWorkflow) -> Result<SealedRecording> {
         self.confirm(&mut w)?;
         Ok(w.seal(&mut self.station, &mut self.dedup)?)
+    }
+
+    /// Registers the station with the kecamatan server at `url` (its identity file as the
+    /// hub's administrator hands it over, and a token from it); from the next recording on,
+    /// the de-duplication asks the hub too.
+    pub fn join_hub(
+        &mut self,
+        url: &str,
+        identity: &rekam_packet::hub::HubIdentity,
+        token: &str,
+    ) -> Result<()> {
+        rekam::hub::register(&mut self.station, url, identity, token, "setup")?;
+        self.dedup = Dedup::open(&self.station)?;
+        Ok(())
     }
 
     /// Records resident `i` from queue number to summons letter.

@@ -4,9 +4,11 @@ pub mod card;
 pub mod counter;
 pub mod error;
 pub mod extract;
+pub mod link;
 #[cfg(target_os = "linux")]
 pub mod lossy_disk;
 pub mod netns;
+pub mod pg;
 pub mod sbi;
 pub mod skip;
 pub mod tpm;

@@ -365,7 +365,7 @@ impl Desk {
                 .station
                 .as_ref()
                 .ok_or_else(|| Error::Internal("the station was just opened".into()))?;
-            self.dedup = Some(Dedup::load(station.store())?);
+            self.dedup = Some(Dedup::open(station)?);
         }
         // A cancel goes on without devices (the scanner unplugged); every other step needs
         // the counter's devices found first, and says which one is missing.

@@ -350,6 +350,32 @@ BEGIN SELECT RAISE(ABORT, 'the enrollment journal is append-only'); END;
         before: Some(hash_journal_niks),
         rebuilds: true,
     },
+    Migration {
+        version: 11,
+        name: "the kecamatan server: what it was told and what it found",
+        sql: r#"
+-- One row per sealed recording the kecamatan server (hub) has heard of: the claim of the
+-- check before sealing (none when the hub was out of reach then), and once the hub took the
+-- recording into its gallery, its number there. A sealed recording without a `record` here is
+-- sent at the next pass.
+CREATE TABLE hub_enrollment (
+    seq         INTEGER PRIMARY KEY REFERENCES enrollment_journal (seq),
+    claim       TEXT,
+    checked_at  TEXT,
+    record      INTEGER,
+    enrolled_at TEXT
+);
+-- Two recordings of one person at two counters, as the hub found them (JSON of
+-- `rekam_packet::hub::Conflict`: packet ids, counters, masked NIKs): for the supervisor.
+CREATE TABLE hub_conflict (
+    id          INTEGER PRIMARY KEY,
+    conflict    TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+"#,
+        before: None,
+        rebuilds: false,
+    },
 ];
 
 /// Migration 10's first part: the station's NIK key (made once, kept in the store), and each

@@ -13,6 +13,7 @@
 //!   untouched.
 
 mod counter;
+mod hub;
 mod key;
 mod migrations;
 mod outbox;
@@ -24,6 +25,7 @@ pub mod tpm;
 pub use counter::{
     NewVisit, OperatorChange, OperatorRow, StepTime, VisitOutcome, VisitRow, VisitWorkflow,
 };
+pub use hub::HubPending;
 pub use key::StoreKey;
 pub use key::write_secret;
 pub(crate) use key::{create_private_dir, fill_random, read_secret};

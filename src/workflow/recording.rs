@@ -22,6 +22,7 @@ use crate::domain::case::{CaseType, Document, DocumentChecklist};
 use crate::domain::eligibility::{Applicant, Eligibility, RecordingStatus, Refusal, assess};
 use crate::domain::nik::MaskedNik;
 use crate::domain::nik::Nik;
+use crate::hub::Checked;
 use crate::i18n::Lang;
 use crate::packet::{
     Capture, CaptureException, DeviceIdentity, DocumentCheck, ExceptionReason, MANIFEST_FORMAT,
@@ -212,6 +213,9 @@ pub struct RecordingWorkflow {
     irises: BTreeMap<u8, Slot<Option<IrisCode>>>,
     statement: Option<Signature>,
     operator_finger: Option<FingerTemplate>,
+    /// What the de-duplication compared the person with beyond this station: the kecamatan
+    /// (the hub's claim) or, with the hub out of reach, this station only; `None` without a hub.
+    kecamatan: Option<Checked>,
     chain: String,
 }
 
@@ -261,6 +265,7 @@ impl RecordingWorkflow {
             irises: BTreeMap::new(),
             statement: None,
             operator_finger: None,
+            kecamatan: None,
             chain: initial_hash(),
         })
     }
@@ -794,19 +799,52 @@ impl RecordingWorkflow {
         person
     }
 
-    /// The station's de-duplication: a person already recorded here is refused, naming the
-    /// earlier record, and the visit ends.
+    /// The de-duplication: a person already recorded at this station, or (with a kecamatan
+    /// server) at any counter of the kecamatan or being recorded at one right now, is refused,
+    /// naming the earlier record, and the visit ends. A hub that does not answer leaves the
+    /// check at this station's recordings, and the recording says so ([`Self::kecamatan`]).
     pub fn dedup(&mut self, station: &mut Station, dedup: &Dedup) -> Result<()> {
         self.enter(Step::Dedup)?;
-        if let Err(e) = dedup.check(station.store(), &self.person()) {
-            if let Error::BiometricDuplicate { enrollment_id, .. } = &e {
-                let detail = serde_json::json!({ "earlier": enrollment_id });
-                self.end(station, VisitOutcome::Refused, Some(e.code()), detail)?;
+        let person = self.person();
+        let masked = self
+            .biodata()
+            .map(|b| b.nik.masked().to_string())
+            .unwrap_or_default();
+        let now = crate::clock::rfc3339(station.store().clock().now());
+        let checked = dedup.check(station.store(), &person).and_then(|()| {
+            dedup
+                .hub()
+                .map(|hub| hub.check(&Dedup::row(&person)?, &self.queue_number, &masked, now))
+                .transpose()
+        });
+        match checked {
+            Ok(kecamatan) => self.kecamatan = kecamatan,
+            Err(e) => {
+                let detail = match &e {
+                    Error::BiometricDuplicate { enrollment_id, .. } => {
+                        Some(serde_json::json!({ "earlier": enrollment_id }))
+                    }
+                    Error::KecamatanDuplicate(m) => Some(serde_json::json!({
+                        "earlier": m.packet_id,
+                        "earlier_station": m.station_id,
+                        "earlier_queue_number": m.queue_number,
+                    })),
+                    _ => None,
+                };
+                if let Some(detail) = detail {
+                    self.end(station, VisitOutcome::Refused, Some(e.code()), detail)?;
+                }
+                return Err(e);
             }
-            return Err(e);
         }
         self.advance();
         Ok(())
+    }
+
+    /// What the de-duplication compared the person with beyond this station; `None` before
+    /// that step, or at a station without a kecamatan server.
+    pub fn kecamatan(&self) -> Option<&Checked> {
+        self.kecamatan.as_ref()
     }
 
     /// The resident signs the statement that the data are true.
@@ -849,6 +887,16 @@ impl RecordingWorkflow {
         self.step = Step::Ended;
         // The row is already in the store with the packet; the in-memory index only catches up.
         dedup.add(sealed.entry.seq, &row)?;
+        if let (Some(hub), Some(checked)) = (dedup.hub(), &self.kecamatan) {
+            // Sealed whatever the hub says now: a failure here only leaves the recording
+            // pending for the hub's next pass.
+            if let Err(e) = hub.after_seal(station, sealed.entry.seq, checked) {
+                tracing::warn!(
+                    code = e.code(),
+                    "the sealed recording waits for the kecamatan server"
+                );
+            }
+        }
         let packet_id = sealed.entry.enrollment_id.clone();
         let summons_letter = crate::documents::summons_letter(&crate::documents::Summons {
             station: station.identity(),

@@ -7,6 +7,7 @@
 //! Every request but registration is signed with the station's key
 //! ([`rekam_packet::protocol::RequestAuth`]).
 
+pub mod hub;
 pub mod siak;
 #[cfg(feature = "training")]
 pub mod training;
@@ -95,7 +96,7 @@ impl SyncError {
     }
 }
 
-fn transport(e: reqwest::Error) -> SyncError {
+pub(crate) fn transport(e: reqwest::Error) -> SyncError {
     let mut chain = String::new();
     let mut source: Option<&dyn std::error::Error> = Some(&e);
     while let Some(s) = source {
@@ -122,7 +123,7 @@ fn transport(e: reqwest::Error) -> SyncError {
 }
 
 /// Turns a non-success answer into [`SyncError::Refused`].
-fn checked(r: Response) -> Result<Response, SyncError> {
+pub(crate) fn checked(r: Response) -> Result<Response, SyncError> {
     if r.status().is_success() {
         return Ok(r);
     }
@@ -174,7 +175,7 @@ pub fn register(
 /// (`TLS`); plain `http://` is refused unless it goes to this machine (`PLAIN_HTTP`).
 fn http(
     base_url: &str,
-    dc: Option<&DcIdentity>,
+    pinned: Option<&str>,
     connect: Duration,
     request: Duration,
 ) -> Result<Client, SyncError> {
@@ -183,13 +184,11 @@ fn http(
     }
     let mut b = Client::builder().connect_timeout(connect).timeout(request);
     if base_url.starts_with("https://") {
-        let pem = dc
-            .and_then(|d| d.tls_certificate.as_deref())
-            .ok_or_else(|| {
-                SyncError::Protocol(
-                    "https needs the data center's certificate from its identity file".into(),
-                )
-            })?;
+        let pem = pinned.ok_or_else(|| {
+            SyncError::Protocol(
+                "https needs the server's certificate from its identity file".into(),
+            )
+        })?;
         let cert = reqwest::Certificate::from_pem(pem.as_bytes())
             .map_err(|e| SyncError::Protocol(format!("the pinned certificate: {e}")))?;
         b = b.tls_certs_only([cert]).https_only(true);
@@ -215,7 +214,7 @@ fn loopback(url: &str) -> bool {
 fn short(dc: Option<&DcIdentity>, base_url: &str) -> Result<Client, SyncError> {
     http(
         base_url,
-        dc,
+        dc.and_then(|d| d.tls_certificate.as_deref()),
         Duration::from_secs(10),
         Duration::from_secs(30),
     )
@@ -279,7 +278,27 @@ impl DcClient {
         connect: Duration,
         request: Duration,
     ) -> Result<DcClient, SyncError> {
-        let http = http(base_url, dc, connect, request)?;
+        DcClient::pinned_to(
+            base_url,
+            station_id,
+            key,
+            dc.and_then(|d| d.tls_certificate.as_deref()),
+            connect,
+            request,
+        )
+    }
+
+    /// A client of any server that takes the station's signed requests (the data center,
+    /// the kecamatan server), trusting only the certificate `pinned` (PEM) for `https://`.
+    pub(crate) fn pinned_to(
+        base_url: &str,
+        station_id: &str,
+        key: StationKey,
+        pinned: Option<&str>,
+        connect: Duration,
+        request: Duration,
+    ) -> Result<DcClient, SyncError> {
+        let http = http(base_url, pinned, connect, request)?;
         Ok(DcClient {
             base: base_url.trim_end_matches('/').to_owned(),
             http,
@@ -327,7 +346,7 @@ impl DcClient {
         )
     }
 
-    fn signed(&self, method: Method, path: &str, body: Option<&[u8]>) -> RequestBuilder {
+    pub(crate) fn signed(&self, method: Method, path: &str, body: Option<&[u8]>) -> RequestBuilder {
         let hash = match body {
             Some(b) => body_hash(b),
             None => UNSIGNED_BODY.to_owned(),
@@ -349,7 +368,7 @@ impl DcClient {
         req
     }
 
-    fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, SyncError> {
+    pub(crate) fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, SyncError> {
         serde_json::to_vec(value).map_err(|e| SyncError::Protocol(e.to_string()))
     }
 

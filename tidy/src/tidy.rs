@@ -35,9 +35,20 @@ const MAY_DEPEND_ON: &[(&str, &[&str])] = &[
             "rekam-sync",
         ],
     ),
+    ("rekam-serve", &["rekam-packet"]),
     (
         "rekam-gateway",
-        &["rekam-bio", "rekam-domain", "rekam-packet", "rekam-records"],
+        &[
+            "rekam-bio",
+            "rekam-domain",
+            "rekam-packet",
+            "rekam-records",
+            "rekam-serve",
+        ],
+    ),
+    (
+        "rekam-hub",
+        &["rekam-bio", "rekam-domain", "rekam-packet", "rekam-serve"],
     ),
     (
         "rekam-cli",
@@ -45,6 +56,7 @@ const MAY_DEPEND_ON: &[(&str, &[&str])] = &[
     ),
     ("rekam-desktop", &["rekam", "rekam-drivers"]),
     ("rekam-gateway-cli", &["rekam-domain", "rekam-gateway"]),
+    ("rekam-hub-cli", &["rekam-domain", "rekam-hub"]),
     (
         "rekam-synth",
         &["rekam-bio", "rekam-domain", "rekam-records"],
@@ -56,6 +68,7 @@ const MAY_DEPEND_ON: &[(&str, &[&str])] = &[
             "rekam-bio",
             "rekam-drivers",
             "rekam-gateway",
+            "rekam-hub",
             "rekam-packet",
             "rekam-records",
             "rekam-sync",
@@ -78,11 +91,22 @@ const CAPABILITIES: &[(&str, &[&str], &[&str])] = &[
             "ureq",
             "tiny_http",
         ],
-        // the client of the data center and SIAK; the gateway; the SBI client on loopback;
-        // the simulators that answer it
-        &["rekam-sync", "rekam-gateway", "rekam-drivers", "rekam-sim"],
+        // the client of the data center, the kecamatan server and SIAK; the servers (the
+        // gateway, the hub, what they share); the SBI client on loopback; the simulators
+        &[
+            "rekam-sync",
+            "rekam-serve",
+            "rekam-gateway",
+            "rekam-hub",
+            "rekam-drivers",
+            "rekam-sim",
+        ],
     ),
-    ("SQL", &["rusqlite"], &["rekam", "rekam-gateway"]),
+    (
+        "SQL",
+        &["rusqlite", "postgres", "tokio-postgres"],
+        &["rekam", "rekam-gateway", "rekam-hub"],
+    ),
     (
         "Tauri",
         &["tauri", "tauri-build", "webkit2gtk", "wry"],
@@ -117,6 +141,7 @@ const CAPABILITIES: &[(&str, &[&str], &[&str])] = &[
         &[
             "rekam-cli",
             "rekam-gateway-cli",
+            "rekam-hub-cli",
             "rekam-desktop",
             "rekam-sim",
             "rekam-synth",
@@ -128,6 +153,7 @@ const CAPABILITIES: &[(&str, &[&str], &[&str])] = &[
         &[
             "rekam-cli",
             "rekam-gateway-cli",
+            "rekam-hub-cli",
             "rekam-desktop",
             "rekam-sim",
             "rekam-synth",

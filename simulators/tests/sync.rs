@@ -13,122 +13,12 @@ use rekam::station::{InitOptions, Station, StationPaths};
 use rekam::store::SyncState;
 use rekam::sync::{SyncConfig, sync_once};
 use rekam_gateway::{Config, Gateway, Running};
+use rekam_sim::link::{Fault, Proxy};
 use rekam_synth::recording::recording;
 use rekam_synth::resident::{RegionPool, reference_date};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
-
-/// What the proxy does to the next connections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fault {
-    /// Forward faithfully.
-    Pass,
-    /// Accept and close at once: no link.
-    Down,
-    /// Forward, then cut the connection after this many bytes from the station.
-    CutAfter(usize),
-    /// Answer 503 without forwarding.
-    Unavailable,
-    /// Forward, holding every chunk of the answer this long.
-    Slow(Duration),
-}
-
-struct Proxy {
-    addr: SocketAddr,
-    fault: Arc<Mutex<Fault>>,
-    connections: Arc<AtomicUsize>,
-}
-
-impl Proxy {
-    fn start(target: SocketAddr) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let fault = Arc::new(Mutex::new(Fault::Pass));
-        let connections = Arc::new(AtomicUsize::new(0));
-        let (f, n) = (fault.clone(), connections.clone());
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { continue };
-                n.fetch_add(1, Ordering::Relaxed);
-                let fault = *f.lock().unwrap();
-                std::thread::spawn(move || relay(client, target, fault));
-            }
-        });
-        Proxy {
-            addr,
-            fault,
-            connections,
-        }
-    }
-
-    fn set(&self, f: Fault) {
-        *self.fault.lock().unwrap() = f;
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-fn relay(mut client: TcpStream, target: SocketAddr, fault: Fault) {
-    match fault {
-        Fault::Down => return,
-        Fault::Unavailable => {
-            let mut buf = [0u8; 4096];
-            let _ = client.read(&mut buf);
-            let body = r#"{"code":"UNAVAILABLE","message":"maintenance"}"#;
-            let _ = write!(
-                client,
-                "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            return;
-        }
-        _ => {}
-    }
-    let Ok(mut server) = TcpStream::connect(target) else {
-        return;
-    };
-    let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-    let up = std::thread::spawn(move || {
-        let mut sent = 0usize;
-        let mut buf = [0u8; 16 * 1024];
-        loop {
-            let n = match c2.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            let n = match fault {
-                Fault::CutAfter(limit) => n.min(limit.saturating_sub(sent)),
-                _ => n,
-            };
-            if n == 0 || s2.write_all(&buf[..n]).is_err() {
-                break;
-            }
-            sent += n;
-        }
-        let _ = s2.shutdown(std::net::Shutdown::Both);
-        let _ = c2.shutdown(std::net::Shutdown::Both);
-    });
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        let n = match server.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        if let Fault::Slow(d) = fault {
-            std::thread::sleep(d);
-        }
-        if client.write_all(&buf[..n]).is_err() {
-            break;
-        }
-    }
-    let _ = client.shutdown(std::net::Shutdown::Both);
-    let _ = up.join();
-}
 
 struct Dc {
     dir: std::path::PathBuf,
@@ -241,7 +131,7 @@ fn state(s: &Station, packet: &str) -> SyncState {
 fn every_recording_arrives_exactly_once_through_faults_and_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut dc = Dc::start(&dir.path().join("dc"));
-    let proxy = Proxy::start(dc.addr());
+    let proxy = Proxy::start(dc.addr()).unwrap();
     let mut s = station(dir.path(), "KEC-SY-01", Arc::new(SystemClock));
     register(&dc, &mut s, &proxy.url());
     let packets = record(&mut s, 6);
@@ -329,7 +219,7 @@ fn every_recording_arrives_exactly_once_through_faults_and_a_restart() {
     let again = sync_once(&mut s, &c).unwrap();
     assert_eq!(again.sent, 0);
     assert_eq!(dc.packets(), 6);
-    assert!(proxy.connections.load(Ordering::Relaxed) > 10);
+    assert!(proxy.connections() > 10);
 
     // Results reach the station: the first is unique, the others are the same person.
     std::thread::sleep(Duration::from_millis(500));
@@ -621,7 +511,7 @@ fn over_tls_the_station_trusts_only_the_pinned_certificate() {
 
     // Plain HTTP to a TLS gateway, or https to another certificate: nothing is sent.
     let mut other = identity.clone();
-    let (cert, _, pin) = rekam_gateway::tls::generate(&["127.0.0.1".into()]).unwrap();
+    let (cert, _, pin) = rekam_gateway::tls::generate(&["127.0.0.1".into()], "test").unwrap();
     other.tls_certificate = Some(cert);
     other.tls_certificate_sha256 = Some(pin);
     let e = rekam_sync::identity(&url, Some(&other)).unwrap_err();

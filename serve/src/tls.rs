@@ -1,8 +1,9 @@
-//! TLS for the gateway: a self-signed certificate made at `init` (its PEM and SHA-256 go into
-//! `dc-identity.json`, so stations trust exactly it), and a listener that completes handshakes
+//! TLS for a server stations reach: a self-signed certificate made when the server is set up
+//! (its PEM and SHA-256 go into the identity file the Dinas hands over, `dc-identity.json` or
+//! `hub-identity.json`, so stations trust exactly it), and a listener that completes handshakes
 //! concurrently, so a slow or broken client never holds up the others.
 
-use crate::{GatewayError, Result};
+use crate::ServeError;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::net::SocketAddr;
@@ -16,15 +17,18 @@ use tokio_rustls::server::TlsStream;
 /// How long a client may take to complete its handshake.
 const HANDSHAKE: Duration = Duration::from_secs(10);
 
-/// A new self-signed certificate for `names` (DNS names or IP addresses): (certificate PEM,
-/// key PEM, SHA-256 of the certificate's DER, hex).
-pub fn generate(names: &[String]) -> Result<(String, zeroize::Zeroizing<String>, String)> {
-    let tls = |e: rcgen::Error| GatewayError::Tls(e.to_string());
+/// A new self-signed certificate for `names` (DNS names or IP addresses) under the common name
+/// `common_name`: (certificate PEM, key PEM, SHA-256 of the certificate's DER, hex).
+pub fn generate(
+    names: &[String],
+    common_name: &str,
+) -> Result<(String, zeroize::Zeroizing<String>, String), ServeError> {
+    let tls = |e: rcgen::Error| ServeError::Tls(e.to_string());
     let key = rcgen::KeyPair::generate().map_err(tls)?;
     let mut params = rcgen::CertificateParams::new(names.to_vec()).map_err(tls)?;
     params
         .distinguished_name
-        .push(rcgen::DnType::CommonName, "Rekam reference data center");
+        .push(rcgen::DnType::CommonName, common_name);
     let cert = params.self_signed(&key).map_err(tls)?;
     let pin = hex::encode(rekam_packet::sha256(&[cert.der()]));
     Ok((
@@ -35,8 +39,8 @@ pub fn generate(names: &[String]) -> Result<(String, zeroize::Zeroizing<String>,
 }
 
 /// The server configuration from the certificate and key files.
-pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor> {
-    let pem = |path: &Path, e: rustls::pki_types::pem::Error| GatewayError::BadFile {
+pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ServeError> {
+    let pem = |path: &Path, e: rustls::pki_types::pem::Error| ServeError::BadFile {
         path: path.to_owned(),
         problem: e.to_string(),
     };
@@ -45,7 +49,7 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor> {
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| pem(cert, e))?;
     let key = PrivateKeyDer::from_pem_file(key).map_err(|e| pem(key, e))?;
-    let tls = |e: rustls::Error| GatewayError::Tls(e.to_string());
+    let tls = |e: rustls::Error| ServeError::Tls(e.to_string());
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))

@@ -1,0 +1,160 @@
+//! `rekam-hub`: the kecamatan server.
+//!
+//! ```text
+//! rekam-hub init --data DIR --kecamatan 327301 [--hub-id NAME] [--tls-name HOST]...
+//!                                               store key, certificate, hub-identity.json
+//! rekam-hub token --data DIR --station ID       a one-time registration token for a counter
+//! rekam-hub serve --data DIR [--listen ADDR]    the counters' API (prints "listening on URL")
+//! rekam-hub stations --data DIR [--json]        the counters registered and their recordings
+//! ```
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use rekam_domain::clock::SystemClock;
+use rekam_hub::{Config, Hub};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rekam-hub",
+    version,
+    about = "The kecamatan server of Rekam counters"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Sets up a data directory: database key, TLS certificate, public identity.
+    Init {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The kecamatan served (six digits, as 327301).
+        #[arg(long)]
+        kecamatan: String,
+        /// The hub's name, in the identity counters pin.
+        #[arg(long)]
+        hub_id: Option<String>,
+        /// Host names and addresses the TLS certificate is for (repeat)
+        #[arg(long = "tls-name", default_values_t = ["localhost".to_owned(), "127.0.0.1".to_owned()])]
+        tls_names: Vec<String>,
+    },
+    /// Issues a one-time registration token for a counter.
+    Token {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The counter's station id.
+        #[arg(long)]
+        station: String,
+    },
+    /// Serves the counters' API.
+    Serve {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8490")]
+        listen: String,
+        /// Serve plain HTTP instead of HTTPS (refused on any address but loopback)
+        #[arg(long)]
+        plain_http: bool,
+        /// Minutes a clear check holds a person for its counter.
+        #[arg(long, default_value_t = 30)]
+        claim_minutes: u64,
+    },
+    /// Lists the counters registered and their recordings at the hub.
+    Stations {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("REKAM_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let clock = Arc::new(SystemClock);
+    match Cli::parse().command {
+        Command::Init {
+            data,
+            kecamatan,
+            hub_id,
+            tls_names,
+        } => {
+            let hub_id = hub_id.unwrap_or_else(|| format!("HUB-{kecamatan}"));
+            let id = rekam_hub::init(&data, &hub_id, &kecamatan, &tls_names)?;
+            println!(
+                "kecamatan server {} for kecamatan {} ready in {}\ngive counters {}",
+                id.hub_id,
+                id.kecamatan,
+                data.display(),
+                rekam_hub::paths::identity(&data).display()
+            );
+        }
+        Command::Token { data, station } => {
+            let hub = Hub::open(Config::new(data), clock)?;
+            println!("{}", hub.issue_token(&station)?);
+        }
+        Command::Serve {
+            data,
+            listen,
+            plain_http,
+            claim_minutes,
+        } => {
+            let cfg = Config {
+                tls: !plain_http,
+                claim_lifetime: Duration::from_secs(claim_minutes * 60),
+                ..Config::new(data)
+            };
+            let hub = Hub::open(cfg, clock)?;
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(&listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {listen}"))?;
+                println!(
+                    "listening on {}://{}",
+                    if plain_http { "http" } else { "https" },
+                    listener.local_addr()?
+                );
+                hub.serve(listener).await.context("serving")
+            })?;
+        }
+        Command::Stations { data, json } => {
+            let hub = Hub::open(Config::new(data), clock)?;
+            let rows = hub.store().stations()?;
+            if json {
+                let rows: Vec<_> = rows
+                    .iter()
+                    .map(|s| {
+                        serde_json::json!({
+                            "station_id": s.station_id,
+                            "registered_at": s.registered_at,
+                            "enrolled": s.enrolled,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for s in rows {
+                    println!("{}\t{} recording(s)", s.station_id, s.enrolled);
+                }
+            }
+        }
+    }
+    Ok(())
+}

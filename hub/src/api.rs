@@ -1,0 +1,259 @@
+//! The hub's HTTP routes and refusals. Every request but the identity and a registration is
+//! signed by a registered counter ([`rekam_packet::protocol::RequestAuth`]); a refusal is JSON
+//! `{code, message}` with a stable code, as the data center's.
+//!
+//! - `GET /v1/identity`: the identity counters pin;
+//! - `POST /v1/stations/register`: a counter's registration with its one-time token;
+//! - `POST /v1/afis/check`: the 1:N check before sealing ([`rekam_packet::hub::AfisProbe`]);
+//! - `POST /v1/afis/enroll`: a sealed recording joins the gallery;
+//! - `GET /v1/afis/conflicts?after=N`: conflicts naming the counter.
+
+use crate::Hub;
+use crate::store::Templates;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use rekam_packet::hub::{AfisProbe, ConflictsPage, HubEnrollment};
+use rekam_packet::keys::verifying_key_from_hex;
+use rekam_packet::protocol::{ApiError, Registration, RequestAuth, body_hash, header};
+
+/// A refusal: HTTP status, stable code, plain words.
+#[derive(Debug)]
+pub struct Refusal {
+    /// The status.
+    pub status: StatusCode,
+    /// The code.
+    pub code: &'static str,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl Refusal {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Refusal {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<crate::HubError> for Refusal {
+    fn from(e: crate::HubError) -> Self {
+        tracing::error!(error = %e, "internal error");
+        Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "HUB_UNAVAILABLE",
+            "the kecamatan server could not process the request; the counter goes on with its own check and tries again later",
+        )
+    }
+}
+
+impl From<rekam_packet::PacketError> for Refusal {
+    fn from(e: rekam_packet::PacketError) -> Self {
+        Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            [(header::CODE, self.code)],
+            Json(ApiError {
+                code: self.code.into(),
+                message: self.message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+pub(crate) fn template_invalid() -> Refusal {
+    Refusal::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "TEMPLATE_INVALID",
+        "the templates do not parse (screening codes, ISO/IEC 19794-2 minutiae, iris codes): the counter's software and the hub's disagree; update the counter",
+    )
+}
+
+pub(crate) fn not_yours(station_id: &str, packet_id: &str) -> Refusal {
+    Refusal::new(
+        StatusCode::FORBIDDEN,
+        "PACKET_ID_NOT_YOURS",
+        format!(
+            "packet {packet_id} was not made by station {station_id}: report it to the hub's administrator"
+        ),
+    )
+}
+
+/// Decodes the base64 of a counter's templates.
+pub(crate) fn templates(t: &rekam_packet::hub::Templates) -> Result<Templates, Refusal> {
+    let b64 = |s: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .map_err(|_| template_invalid())
+    };
+    Ok(Templates {
+        codes: b64(&t.codes)?,
+        minutiae: b64(&t.minutiae)?,
+        irises: b64(&t.irises)?,
+    })
+}
+
+/// The hub's routes.
+pub fn router(hub: Hub) -> Router {
+    Router::new()
+        .route("/v1/identity", get(identity))
+        .route("/v1/stations/register", post(register))
+        .route("/v1/afis/check", post(check))
+        .route("/v1/afis/enroll", post(enroll))
+        .route("/v1/afis/conflicts", get(conflicts))
+        .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+        .with_state(hub)
+}
+
+impl Hub {
+    /// Authenticates a signed counter request; returns the station id.
+    pub(crate) fn authenticate(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body_hash: &str,
+    ) -> Result<String, Refusal> {
+        let unauthorized =
+            |code, message: String| Refusal::new(StatusCode::UNAUTHORIZED, code, message);
+        let auth =
+            RequestAuth::from_headers(|name| headers.get(name).and_then(|v| v.to_str().ok()))
+                .map_err(|problem| unauthorized("AUTH_MISSING", problem))?;
+        let public = self
+            .store()
+            .station_key(&auth.station_id, &auth.key.to_string())?
+            .ok_or_else(|| {
+                unauthorized(
+                    "STATION_UNKNOWN",
+                    format!(
+                        "station {} is not registered at this hub: register it with a token from the hub's administrator",
+                        auth.station_id
+                    ),
+                )
+            })?;
+        let public = verifying_key_from_hex(&public)?;
+        let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        auth.verify(&public, method.as_str(), path, body_hash)
+            .map_err(|_| {
+                unauthorized(
+                    "BAD_SIGNATURE",
+                    "the request's signature does not verify".into(),
+                )
+            })?;
+        self.check_clock(auth.time)?;
+        if !self
+            .store()
+            .remember_nonce(&auth.station_id, &auth.nonce, auth.time)?
+        {
+            return Err(unauthorized(
+                "REQUEST_REPLAYED",
+                "this signed request was received before: a replay is refused".into(),
+            ));
+        }
+        Ok(auth.station_id)
+    }
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
+    serde_json::from_slice(body).map_err(|e| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            format!("the body is not what the hub's protocol says: {e}"),
+        )
+    })
+}
+
+/// Runs `f` on a blocking thread (the store and the matcher block).
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Refusal> + Send + 'static,
+) -> Result<T, Refusal> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        tracing::error!(error = %e, "a request's task failed");
+        Refusal::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "the hub failed to process the request; try again",
+        )
+    })?
+}
+
+async fn identity(State(hub): State<Hub>) -> Json<rekam_packet::hub::HubIdentity> {
+    Json(hub.identity().clone())
+}
+
+async fn register(
+    State(hub): State<Hub>,
+    body: Bytes,
+) -> Result<Json<rekam_packet::hub::HubIdentity>, Refusal> {
+    let reg: Registration = json_body(&body)?;
+    blocking(move || {
+        hub.register(&reg)?;
+        Ok(Json(hub.identity().clone()))
+    })
+    .await
+}
+
+async fn check(
+    State(hub): State<Hub>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    blocking(move || {
+        let station = hub.authenticate(&method, &uri, &headers, &body_hash(&body))?;
+        let probe: AfisProbe = json_body(&body)?;
+        Ok(Json(hub.check(&station, &probe)?).into_response())
+    })
+    .await
+}
+
+async fn enroll(
+    State(hub): State<Hub>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    blocking(move || {
+        let station = hub.authenticate(&method, &uri, &headers, &body_hash(&body))?;
+        let e: HubEnrollment = json_body(&body)?;
+        Ok(Json(hub.enroll(&station, &e)?).into_response())
+    })
+    .await
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct After {
+    #[serde(default)]
+    after: i64,
+}
+
+async fn conflicts(
+    State(hub): State<Hub>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<After>,
+) -> Result<Json<ConflictsPage>, Refusal> {
+    blocking(move || {
+        let station = hub.authenticate(&method, &uri, &headers, &body_hash(b""))?;
+        Ok(Json(ConflictsPage {
+            conflicts: hub.conflicts(&station, q.after)?,
+        }))
+    })
+    .await
+}

@@ -1,0 +1,572 @@
+//! The kecamatan server ("server AFIS di Kecamatan", seed 002): one AFIS for every counter of
+//! a kecamatan.
+//!
+//! - counters register with a one-time token from the hub's administrator and sign every
+//!   request with their station key, as they do with the data center;
+//! - before sealing, a counter asks for a 1:N check against every recording of the kecamatan
+//!   (claims of counters recording right now included); a clear answer claims the person for
+//!   that counter, so two counters presenting one person in the same second get one clear and
+//!   one refusal ([`Hub::check`]);
+//! - after sealing, the counter enrols the recording; one sealed while the hub was out of reach
+//!   is checked again against everything enrolled meanwhile, and a match becomes a conflict for
+//!   both counters' supervisors ([`Hub::enroll`], [`Hub::conflicts`]).
+//!
+//! Storage is behind [`store::HubStore`]: PostgreSQL for a kecamatan's server ([`pg`], the
+//! templates sealed under the hub's template key before they reach it), SQLCipher for a
+//! one-machine kecamatan and the demo ([`sqlite`]). Data directory: `keys/` (the SQLCipher key,
+//! the template key, the TLS key; 0600), `hub.db` (embedded only), `hub-identity.json`
+//! (public: what counters pin), `tls.crt.pem`.
+//!
+//! Invariants: a check and the claim it makes happen under one lock, so no two counters are
+//! both told a person is clear; an enrollment and its conflict are one transaction; templates
+//! reach the disk only in the encrypted store; the hub never sees a name or a full NIK.
+
+pub mod afis;
+pub mod api;
+pub mod error;
+pub mod pg;
+pub mod sqlite;
+pub mod store;
+
+pub use error::{HubError, Result};
+pub use rekam_serve::Running;
+
+use rekam_domain::clock::Clock;
+use rekam_packet::hub::{AfisAnswer, AfisProbe, Conflict, Enrolled, HubEnrollment, HubIdentity};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use store::{FoundConflict, HubStore, NewClaim, NewEnrollment, Record, Registered};
+
+/// Where the hub keeps its data.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// `hub.db` in the data directory, SQLCipher.
+    Embedded,
+    /// A PostgreSQL database (libpq connection string or `postgresql://` URL).
+    Postgres(String),
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Embedded => f.write_str("Embedded"),
+            // The connection string may carry a password.
+            Database::Postgres(_) => f.write_str("Postgres(<connection>)"),
+        }
+    }
+}
+
+/// How the hub runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The data directory (keys, identity, and the embedded database).
+    pub data_dir: PathBuf,
+    /// Where the data is.
+    pub database: Database,
+    /// Serve HTTPS with the certificate made at `init` (the binary's default); plain HTTP on
+    /// loopback otherwise (tests).
+    pub tls: bool,
+    /// The largest difference between a counter's clock and the hub's, in seconds.
+    pub clock_skew: i64,
+    /// How long a clear check holds the person for its counter: longer than the steps from
+    /// the check to the seal take (statement, operator's finger), short enough that a
+    /// recording abandoned there does not block the person for the day.
+    pub claim_lifetime: Duration,
+    /// How long a registration token stays usable after it is issued.
+    pub token_lifetime: Duration,
+    /// Connections at once and time for a request's headers.
+    pub limits: rekam_serve::ConnectionLimits,
+}
+
+impl Config {
+    /// Defaults for `data_dir`: HTTPS, 5 minutes of clock skew, claims for 30 minutes,
+    /// tokens for 7 days.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            data_dir: data_dir.into(),
+            database: Database::Embedded,
+            tls: true,
+            clock_skew: 300,
+            claim_lifetime: Duration::from_secs(30 * 60),
+            token_lifetime: Duration::from_secs(7 * 24 * 3600),
+            limits: rekam_serve::ConnectionLimits {
+                connections: 256,
+                headers: Duration::from_secs(20),
+            },
+        }
+    }
+}
+
+/// File names inside the data directory.
+pub mod paths {
+    use std::path::{Path, PathBuf};
+
+    /// The embedded database.
+    pub fn db(dir: &Path) -> PathBuf {
+        dir.join("hub.db")
+    }
+    /// The embedded database's key.
+    pub fn store_key(dir: &Path) -> PathBuf {
+        dir.join("keys").join("hub-store.key")
+    }
+    /// The key that seals templates before they reach PostgreSQL.
+    pub fn template_key(dir: &Path) -> PathBuf {
+        dir.join("keys").join("hub-templates.key")
+    }
+    /// The public identity counters pin.
+    pub fn identity(dir: &Path) -> PathBuf {
+        dir.join("hub-identity.json")
+    }
+    /// The TLS certificate (PEM, public).
+    pub fn tls_certificate(dir: &Path) -> PathBuf {
+        dir.join("tls.crt.pem")
+    }
+    /// The TLS key.
+    pub fn tls_key(dir: &Path) -> PathBuf {
+        dir.join("keys").join("tls.key")
+    }
+}
+
+fn random_hex(bytes: usize) -> Result<String> {
+    let mut b = vec![0u8; bytes];
+    getrandom::fill(&mut b).map_err(|e| HubError::NoRandomness(e.to_string()))?;
+    Ok(hex::encode(b))
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| HubError::io(path, e))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| HubError::io(path, e))
+}
+
+/// A 32-byte key from its file (64 hex digits).
+fn read_key(dir: &Path, file: &Path) -> Result<zeroize::Zeroizing<[u8; 32]>> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(file).map_err(|_| HubError::NotInitialised(dir.to_owned()))?,
+    );
+    let mut key = zeroize::Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(text.trim(), key.as_mut()).map_err(|_| HubError::BadFile {
+        path: file.to_owned(),
+        problem: "expected 64 hex digits".into(),
+    })?;
+    Ok(key)
+}
+
+/// Sets up a data directory for the hub of `kecamatan` (six digits) reached at `names` (the
+/// TLS certificate's host names and addresses): the store key, the certificate, and the
+/// identity file counters pin.
+pub fn init(dir: &Path, hub_id: &str, kecamatan: &str, names: &[String]) -> Result<HubIdentity> {
+    if kecamatan.len() != 6 || !kecamatan.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(HubError::BadKecamatan(kecamatan.to_owned()));
+    }
+    let identity_file = paths::identity(dir);
+    if identity_file.exists() {
+        return Err(HubError::AlreadyInitialised(identity_file));
+    }
+    let keys = dir.join("keys");
+    std::fs::create_dir_all(&keys).map_err(|e| HubError::io(&keys, e))?;
+    for key in [paths::store_key(dir), paths::template_key(dir)] {
+        write_private(
+            &key,
+            zeroize::Zeroizing::new(random_hex(32)? + "\n").as_bytes(),
+        )?;
+    }
+    let (cert, tls_key, pin) = rekam_serve::tls::generate(names, "Rekam kecamatan server")?;
+    write_private(&paths::tls_key(dir), tls_key.as_bytes())?;
+    let cert_file = paths::tls_certificate(dir);
+    std::fs::write(&cert_file, &cert).map_err(|e| HubError::io(&cert_file, e))?;
+    let identity = HubIdentity {
+        hub_id: hub_id.to_owned(),
+        kecamatan: kecamatan.to_owned(),
+        tls_certificate_sha256: pin,
+        tls_certificate: cert,
+    };
+    let mut json = serde_json::to_vec_pretty(&identity).map_err(|e| HubError::BadFile {
+        path: identity_file.clone(),
+        problem: e.to_string(),
+    })?;
+    json.push(b'\n');
+    std::fs::write(&identity_file, json).map_err(|e| HubError::io(&identity_file, e))?;
+    Ok(identity)
+}
+
+/// A running hub's shared state.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    cfg: Config,
+    identity: HubIdentity,
+    store: Arc<dyn HubStore>,
+    /// The gallery; its lock is held from a check's search to its claim, and from an
+    /// enrollment's search to its write.
+    gallery: Mutex<afis::Gallery>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Hub {
+    /// Opens the hub of `cfg.data_dir` on the database `cfg.database`.
+    pub fn open(cfg: Config, clock: Arc<dyn Clock>) -> Result<Hub> {
+        let dir = &cfg.data_dir;
+        let store: Arc<dyn HubStore> = match &cfg.database {
+            Database::Embedded => Arc::new(sqlite::SqliteStore::open(
+                &paths::db(dir),
+                &*read_key(dir, &paths::store_key(dir))?,
+            )?),
+            Database::Postgres(url) => Arc::new(pg::PgStore::open(
+                url,
+                &*read_key(dir, &paths::template_key(dir))?,
+            )?),
+        };
+        Hub::with_store(cfg, store, clock)
+    }
+
+    /// Opens the hub of `cfg.data_dir` (its identity) on `store`.
+    pub fn with_store(cfg: Config, store: Arc<dyn HubStore>, clock: Arc<dyn Clock>) -> Result<Hub> {
+        let file = paths::identity(&cfg.data_dir);
+        let bytes =
+            std::fs::read(&file).map_err(|_| HubError::NotInitialised(cfg.data_dir.clone()))?;
+        let identity: HubIdentity =
+            serde_json::from_slice(&bytes).map_err(|e| HubError::BadFile {
+                path: file.clone(),
+                problem: format!("not a hub identity: {e}"),
+            })?;
+        let gallery = afis::Gallery::load(store.as_ref())?;
+        Ok(Hub {
+            inner: Arc::new(Inner {
+                cfg,
+                identity,
+                store,
+                gallery: Mutex::new(gallery),
+                clock,
+            }),
+        })
+    }
+
+    /// The identity counters pin.
+    pub fn identity(&self) -> &HubIdentity {
+        &self.inner.identity
+    }
+
+    /// The store.
+    pub fn store(&self) -> &dyn HubStore {
+        self.inner.store.as_ref()
+    }
+
+    fn now(&self) -> i64 {
+        self.inner.clock.now().unix_timestamp()
+    }
+
+    fn rfc3339(&self, unix: i64) -> String {
+        time::OffsetDateTime::from_unix_timestamp(unix)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default()
+    }
+
+    fn gallery(&self) -> std::sync::MutexGuard<'_, afis::Gallery> {
+        // Nothing in the gallery is half-written while a panic unwinds: rows are added after
+        // their transaction committed.
+        self.inner.gallery.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Issues a one-time registration token for `station_id`.
+    pub fn issue_token(&self, station_id: &str) -> Result<String> {
+        let token = random_hex(16)?;
+        self.store().issue_token(&token, station_id, self.now())?;
+        Ok(token)
+    }
+
+    /// Registers a counter of this kecamatan.
+    pub fn register(
+        &self,
+        reg: &rekam_packet::protocol::Registration,
+    ) -> std::result::Result<(), api::Refusal> {
+        use axum::http::StatusCode;
+        let key = reg.verify()?;
+        self.check_clock(reg.time)?;
+        if reg.kecamatan != self.inner.identity.kecamatan {
+            return Err(api::Refusal::new(
+                StatusCode::FORBIDDEN,
+                "WRONG_KECAMATAN",
+                format!(
+                    "this hub serves kecamatan {}, the station is of {}: register it with its own kecamatan's hub",
+                    self.inner.identity.kecamatan, reg.kecamatan
+                ),
+            ));
+        }
+        let now = self.now();
+        let key_id = rekam_packet::KeyId::of(key.as_bytes()).to_string();
+        let done = self.store().register(&store::NewStation {
+            station_id: &reg.station_id,
+            key_id: &key_id,
+            public_key: &reg.public_key,
+            token: &reg.token,
+            now,
+            issued_after: now - self.inner.cfg.token_lifetime.as_secs() as i64,
+        })?;
+        match done {
+            Registered::Done => {
+                tracing::info!(station = %reg.station_id, "counter registered");
+                Ok(())
+            }
+            Registered::TokenInvalid => Err(api::Refusal::new(
+                StatusCode::FORBIDDEN,
+                "TOKEN_INVALID",
+                "the registration token is unknown, used, or for another station: ask the hub's administrator for a new one",
+            )),
+            Registered::TokenExpired => Err(api::Refusal::new(
+                StatusCode::FORBIDDEN,
+                "TOKEN_EXPIRED",
+                "the registration token expired: ask the hub's administrator for a new one",
+            )),
+            Registered::StationExists => Err(api::Refusal::new(
+                StatusCode::CONFLICT,
+                "STATION_EXISTS",
+                format!(
+                    "station {} is registered at this hub already",
+                    reg.station_id
+                ),
+            )),
+        }
+    }
+
+    pub(crate) fn check_clock(&self, time: i64) -> std::result::Result<(), api::Refusal> {
+        let skew = time - self.now();
+        if skew.abs() > self.inner.cfg.clock_skew {
+            return Err(api::Refusal::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "CLOCK_SKEW",
+                format!(
+                    "the station's clock is {skew} s off the hub's (tolerance {} s): set the station's date and time",
+                    self.inner.cfg.clock_skew
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn matched(row: &Record, verdict: &rekam_bio::person::Verdict) -> rekam_packet::hub::Match {
+        rekam_packet::hub::Match {
+            station_id: row.station_id.clone(),
+            masked_nik: row.masked_nik.clone(),
+            packet_id: row.packet_id.clone(),
+            recorded_at: row.at.clone(),
+            queue_number: row
+                .packet_id
+                .is_none()
+                .then(|| row.queue_number.clone())
+                .flatten(),
+            matching: verdict.matching,
+            compared: verdict.compared,
+        }
+    }
+
+    /// A counter's 1:N check before sealing: the person against every enrolled recording
+    /// and every live claim of the other counters (this counter's own claims are its own
+    /// earlier attempts, and its own recordings it checks itself). Clear: the person is
+    /// claimed for `station_id`.
+    pub fn check(
+        &self,
+        station_id: &str,
+        probe: &AfisProbe,
+    ) -> std::result::Result<AfisAnswer, api::Refusal> {
+        let templates = api::templates(&probe.templates)?;
+        let person = afis::person(&templates).ok_or_else(api::template_invalid)?;
+        let now = self.now();
+        let mut gallery = self.gallery();
+        let found = gallery.search(self.store(), &person, |row| {
+            if row.lapsed(now) {
+                return false;
+            }
+            row.packet_id.is_some() || row.station_id != station_id
+        })?;
+        if let Some((row, verdict)) = found {
+            tracing::info!(
+                station = station_id,
+                earlier = row.id,
+                "kecamatan duplicate"
+            );
+            return Ok(AfisAnswer::Duplicate(Self::matched(&row, &verdict)));
+        }
+        let claim = random_hex(16)?;
+        let expires_at = now + self.inner.cfg.claim_lifetime.as_secs() as i64;
+        let id = self.store().claim(&NewClaim {
+            station_id,
+            claim: &claim,
+            queue_number: &probe.queue_number,
+            masked_nik: &probe.masked_nik,
+            at: &self.rfc3339(now),
+            expires_at,
+            templates: &templates,
+        })?;
+        gallery.add(id, &templates.codes)?;
+        Ok(AfisAnswer::Clear {
+            claim,
+            gallery: gallery.len() as u64,
+            expires_at,
+        })
+    }
+
+    /// Enrolls a sealed recording. Sent again (a lost answer), it answers as the first time.
+    /// A recording is compared with the other counters' enrolled recordings; a match is a
+    /// conflict, written with the enrollment.
+    pub fn enroll(
+        &self,
+        station_id: &str,
+        e: &HubEnrollment,
+    ) -> std::result::Result<Enrolled, api::Refusal> {
+        let mut gallery = self.gallery();
+        if let Some(row) = self.store().by_packet(&e.packet_id)? {
+            if row.station_id != station_id {
+                return Err(api::not_yours(station_id, &e.packet_id));
+            }
+            return self.enrolled(row.id);
+        }
+        let bound = rekam_packet::envelope::PacketId::parse(&e.packet_id)
+            .and_then(|id| id.belongs_to(station_id));
+        if bound == Some(false) {
+            return Err(api::not_yours(station_id, &e.packet_id));
+        }
+        let templates = api::templates(&e.templates)?;
+        let person = afis::person(&templates).ok_or_else(api::template_invalid)?;
+        let found = gallery.search(self.store(), &person, |row| {
+            row.packet_id.is_some() && row.station_id != station_id
+        })?;
+        let conflict_with = found.as_ref().map(|(row, v)| FoundConflict {
+            earlier: row.id,
+            matching: v.matching,
+            compared: v.compared,
+        });
+        let (id, new) = self.store().enroll(&NewEnrollment {
+            station_id,
+            claim: e.claim.as_deref(),
+            packet_id: &e.packet_id,
+            masked_nik: &e.masked_nik,
+            recorded_at: &e.recorded_at,
+            checked_at_hub: e.checked_at_hub.as_deref(),
+            now: self.now(),
+            templates: &templates,
+            conflict_with,
+        })?;
+        if new {
+            gallery.add(id, &templates.codes)?;
+        }
+        if let Some((row, _)) = &found {
+            tracing::warn!(
+                station = station_id,
+                record = id,
+                earlier = row.id,
+                "conflict found at enrollment"
+            );
+        }
+        drop(gallery);
+        self.enrolled(id)
+    }
+
+    fn enrolled(&self, id: i64) -> std::result::Result<Enrolled, api::Refusal> {
+        let conflict = self.store().conflict_of(id)?.map(|c| self.conflict(c));
+        Ok(Enrolled {
+            record: id,
+            conflict,
+        })
+    }
+
+    fn conflict(&self, c: store::ConflictRow) -> Conflict {
+        let verdict = rekam_bio::person::Verdict {
+            fused: 0,
+            matching: c.matching,
+            compared: c.compared,
+            same: true,
+        };
+        Conflict {
+            id: c.id,
+            packet_id: c.later.packet_id.clone().unwrap_or_default(),
+            station_id: c.later.station_id.clone(),
+            masked_nik: c.later.masked_nik.clone(),
+            earlier: Self::matched(&c.earlier, &verdict),
+            found_at: self.rfc3339(c.found_at),
+        }
+    }
+
+    /// The conflicts naming `station_id` after the cursor `after`.
+    pub fn conflicts(&self, station_id: &str, after: i64) -> Result<Vec<Conflict>> {
+        Ok(self
+            .store()
+            .conflicts(station_id, after, 500)?
+            .into_iter()
+            .map(|c| self.conflict(c))
+            .collect())
+    }
+
+    /// Drops lapsed claims and old nonces (the server does it every few seconds).
+    pub fn tidy(&self) -> Result<()> {
+        let now = self.now();
+        let dropped = self.store().drop_lapsed_claims(now)?;
+        if !dropped.is_empty() {
+            tracing::info!(claims = dropped.len(), "lapsed claims dropped");
+        }
+        self.store().forget_nonces(now - self.inner.cfg.clock_skew)
+    }
+
+    fn check_plain_http(&self, addr: std::net::SocketAddr) -> std::io::Result<()> {
+        if self.inner.cfg.tls || addr.ip().is_loopback() {
+            return Ok(());
+        }
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "plain HTTP on {addr}: served on loopback only; serve HTTPS to listen on the LAN"
+            ),
+        ))
+    }
+
+    /// Serves on `addr` from a thread of its own (tests, the demo); port 0 picks a free one.
+    pub fn spawn(self, addr: &str) -> std::io::Result<Running> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        self.check_plain_http(listener.local_addr()?)?;
+        rekam_serve::spawn(listener, "hub", move |l| self.serve(l))
+    }
+
+    /// Serves on `listener` until the process ends, tidying in the background.
+    pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        self.check_plain_http(listener.local_addr()?)?;
+        let worker = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                let w = worker.clone();
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || w.tidy()).await {
+                    tracing::error!(error = %e, "tidying the hub failed");
+                }
+            }
+        });
+        let router = api::router(self.clone());
+        let limits = self.inner.cfg.limits;
+        if self.inner.cfg.tls {
+            let dir = &self.inner.cfg.data_dir;
+            let acceptor =
+                rekam_serve::tls::acceptor(&paths::tls_certificate(dir), &paths::tls_key(dir))
+                    .map_err(std::io::Error::other)?;
+            let tls = rekam_serve::tls::TlsListener::new(listener, acceptor, 64)?;
+            rekam_serve::serve(tls, router, limits).await
+        } else {
+            rekam_serve::serve(listener, router, limits).await
+        }
+    }
+}

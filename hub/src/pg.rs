@@ -1,0 +1,520 @@
+//! The kecamatan server's PostgreSQL adapter (the SOP's "Server untuk Database dan AFIS").
+//!
+//! PostgreSQL writes its pages in clear, so what is personal never reaches it in clear: the
+//! templates (screening codes, minutiae, iris codes) are sealed with XChaCha20-Poly1305 under
+//! the hub's template key (`keys/hub-templates.key`, beside the hub, never in the database),
+//! bound to their column and row kind. Masked NIKs, station ids, packet ids and times are what
+//! the hub needs to find and show, and are stored as they are.
+//!
+//! One hub process per database: the adapter holds a session advisory lock for as long as it
+//! is connected, since the gallery's lock (a check and its claim) lives in that process. A
+//! connection that broke (PostgreSQL restarted) is opened again at the next call; the call that
+//! met the break fails and the counter retries.
+
+use crate::store::{
+    ConflictRow, HubStore, NewClaim, NewEnrollment, NewStation, Record, Registered, StationRow,
+    Templates,
+};
+use crate::{HubError, Result};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use postgres::{Client, NoTls};
+use std::sync::{Mutex, MutexGuard};
+use zeroize::Zeroizing;
+
+/// The advisory lock a hub holds on its database (an arbitrary constant: "REKAMHUB").
+const HUB_LOCK: i64 = 0x5245_4b41_4d48_5542;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS token (
+    token      TEXT PRIMARY KEY,
+    station_id TEXT NOT NULL,
+    issued_at  BIGINT NOT NULL,
+    used_at    BIGINT
+);
+CREATE TABLE IF NOT EXISTS station (
+    station_id    TEXT PRIMARY KEY,
+    registered_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS station_key (
+    key_id     TEXT PRIMARY KEY,
+    station_id TEXT NOT NULL REFERENCES station (station_id),
+    public_key TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS request_nonce (
+    station_id TEXT NOT NULL,
+    nonce      TEXT NOT NULL,
+    time       BIGINT NOT NULL,
+    PRIMARY KEY (station_id, nonce)
+);
+CREATE TABLE IF NOT EXISTS record (
+    id             BIGSERIAL PRIMARY KEY,
+    station_id     TEXT NOT NULL REFERENCES station (station_id),
+    masked_nik     TEXT NOT NULL,
+    claim          TEXT UNIQUE,
+    queue_number   TEXT,
+    packet_id      TEXT UNIQUE,
+    expires_at     BIGINT,
+    at             TEXT NOT NULL,
+    checked_at_hub TEXT,
+    enrolled_at    BIGINT,
+    codes          BYTEA NOT NULL,
+    minutiae       BYTEA NOT NULL,
+    irises         BYTEA NOT NULL
+);
+CREATE TABLE IF NOT EXISTS conflict (
+    id       BIGSERIAL PRIMARY KEY,
+    later    BIGINT NOT NULL UNIQUE REFERENCES record (id),
+    earlier  BIGINT NOT NULL REFERENCES record (id),
+    matching SMALLINT NOT NULL,
+    compared SMALLINT NOT NULL,
+    found_at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conflict_earlier ON conflict (earlier);
+CREATE INDEX IF NOT EXISTS record_station ON record (station_id);
+"#;
+
+const RECORD: &str = "id, station_id, masked_nik, claim, queue_number, packet_id, expires_at, at, \
+                      codes, minutiae, irises";
+
+/// The hub's PostgreSQL database.
+pub struct PgStore {
+    url: String,
+    key: Zeroizing<[u8; 32]>,
+    client: Mutex<Option<Client>>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password.
+        f.write_str("PgStore")
+    }
+}
+
+fn db_error(e: postgres::Error) -> HubError {
+    HubError::Database(e.to_string())
+}
+
+impl From<postgres::Error> for HubError {
+    fn from(e: postgres::Error) -> Self {
+        db_error(e)
+    }
+}
+
+impl PgStore {
+    /// Connects to `url` (a libpq connection string or URL), takes the hub's lock on the
+    /// database and creates what is missing; `key` seals the templates.
+    pub fn open(url: &str, key: &[u8; 32]) -> Result<PgStore> {
+        let store = PgStore {
+            url: url.to_owned(),
+            key: Zeroizing::new(*key),
+            client: Mutex::new(None),
+        };
+        drop(store.db()?);
+        Ok(store)
+    }
+
+    fn connect(&self) -> Result<Client> {
+        let mut client = Client::connect(&self.url, NoTls)?;
+        let locked: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&HUB_LOCK])?
+            .get(0);
+        if !locked {
+            return Err(HubError::Database(
+                "another kecamatan server holds this database: run one hub process per database"
+                    .into(),
+            ));
+        }
+        client.batch_execute(SCHEMA)?;
+        Ok(client)
+    }
+
+    /// The connection, opened again if it broke.
+    fn db(&self) -> Result<PgGuard<'_>> {
+        let mut guard = self.client.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.as_ref().is_none_or(Client::is_closed) {
+            *guard = Some(self.connect()?);
+        }
+        Ok(PgGuard(guard))
+    }
+
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new(self.key.as_ref().into())
+    }
+
+    fn seal(&self, column: &str, plain: &[u8]) -> Result<Vec<u8>> {
+        let mut nonce = [0u8; 24];
+        getrandom::fill(&mut nonce).map_err(|e| HubError::NoRandomness(e.to_string()))?;
+        let sealed = self
+            .cipher()
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plain,
+                    aad: column.as_bytes(),
+                },
+            )
+            .map_err(|_| HubError::Database("sealing a template failed".into()))?;
+        Ok([nonce.as_slice(), &sealed].concat())
+    }
+
+    fn open_sealed(&self, id: i64, column: &str, sealed: &[u8]) -> Result<Vec<u8>> {
+        if sealed.len() < 24 {
+            return Err(HubError::Damaged(id));
+        }
+        let (nonce, body) = sealed.split_at(24);
+        self.cipher()
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: body,
+                    aad: column.as_bytes(),
+                },
+            )
+            .map_err(|_| HubError::Damaged(id))
+    }
+
+    fn sealed(&self, t: &Templates) -> Result<[Vec<u8>; 3]> {
+        Ok([
+            self.seal("codes", &t.codes)?,
+            self.seal("minutiae", &t.minutiae)?,
+            self.seal("irises", &t.irises)?,
+        ])
+    }
+
+    fn record(&self, r: &postgres::Row) -> Result<Record> {
+        let id: i64 = r.get(0);
+        Ok(Record {
+            id,
+            station_id: r.get(1),
+            masked_nik: r.get(2),
+            claim: r.get(3),
+            queue_number: r.get(4),
+            packet_id: r.get(5),
+            expires_at: r.get(6),
+            at: r.get(7),
+            codes: self.open_sealed(id, "codes", r.get(8))?,
+            minutiae: self.open_sealed(id, "minutiae", r.get(9))?,
+            irises: self.open_sealed(id, "irises", r.get(10))?,
+        })
+    }
+
+    fn one_record(
+        &self,
+        c: &mut Client,
+        filter: &str,
+        arg: &(dyn postgres::types::ToSql + Sync),
+    ) -> Result<Option<Record>> {
+        c.query_opt(
+            &format!("SELECT {RECORD} FROM record WHERE {filter}"),
+            &[arg],
+        )?
+        .map(|r| self.record(&r))
+        .transpose()
+    }
+
+    fn conflict_rows(&self, c: &mut Client, rows: Vec<postgres::Row>) -> Result<Vec<ConflictRow>> {
+        rows.into_iter()
+            .map(|r| {
+                let (later, earlier): (i64, i64) = (r.get(1), r.get(2));
+                let missing = |id| {
+                    HubError::Database(format!(
+                        "conflict {} names no record {id}",
+                        r.get::<_, i64>(0)
+                    ))
+                };
+                Ok(ConflictRow {
+                    id: r.get(0),
+                    later: self
+                        .one_record(c, "id = $1", &later)?
+                        .ok_or_else(|| missing(later))?,
+                    earlier: self
+                        .one_record(c, "id = $1", &earlier)?
+                        .ok_or_else(|| missing(earlier))?,
+                    matching: u8::try_from(r.get::<_, i16>(3)).unwrap_or(0),
+                    compared: u8::try_from(r.get::<_, i16>(4)).unwrap_or(0),
+                    found_at: r.get(5),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The locked connection.
+struct PgGuard<'a>(MutexGuard<'a, Option<Client>>);
+
+impl std::ops::Deref for PgGuard<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        // `db` leaves a client in place before it hands out a guard.
+        self.0
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("a guard always holds a client"))
+    }
+}
+
+impl std::ops::DerefMut for PgGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.0
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("a guard always holds a client"))
+    }
+}
+
+impl HubStore for PgStore {
+    fn issue_token(&self, token: &str, station_id: &str, now: i64) -> Result<()> {
+        self.db()?.execute(
+            "INSERT INTO token (token, station_id, issued_at) VALUES ($1, $2, $3)",
+            &[&token, &station_id, &now],
+        )?;
+        Ok(())
+    }
+
+    fn register(&self, s: &NewStation<'_>) -> Result<Registered> {
+        let mut c = self.db()?;
+        let mut tx = c.transaction()?;
+        let token = tx.query_opt(
+            "SELECT station_id, used_at, issued_at FROM token WHERE token = $1 FOR UPDATE",
+            &[&s.token],
+        )?;
+        match token.map(|r| {
+            (
+                r.get::<_, String>(0),
+                r.get::<_, Option<i64>>(1),
+                r.get::<_, i64>(2),
+            )
+        }) {
+            Some((station, None, issued)) if station == s.station_id => {
+                if issued < s.issued_after {
+                    return Ok(Registered::TokenExpired);
+                }
+            }
+            _ => return Ok(Registered::TokenInvalid),
+        }
+        let exists: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM station WHERE station_id = $1)",
+                &[&s.station_id],
+            )?
+            .get(0);
+        if exists {
+            return Ok(Registered::StationExists);
+        }
+        tx.execute(
+            "UPDATE token SET used_at = $1 WHERE token = $2",
+            &[&s.now, &s.token],
+        )?;
+        tx.execute(
+            "INSERT INTO station (station_id, registered_at) VALUES ($1, $2)",
+            &[&s.station_id, &s.now],
+        )?;
+        tx.execute(
+            "INSERT INTO station_key (key_id, station_id, public_key) VALUES ($1, $2, $3)",
+            &[&s.key_id, &s.station_id, &s.public_key],
+        )?;
+        tx.commit()?;
+        Ok(Registered::Done)
+    }
+
+    fn station_key(&self, station_id: &str, key_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .db()?
+            .query_opt(
+                "SELECT public_key FROM station_key WHERE station_id = $1 AND key_id = $2",
+                &[&station_id, &key_id],
+            )?
+            .map(|r| r.get(0)))
+    }
+
+    fn stations(&self) -> Result<Vec<StationRow>> {
+        Ok(self
+            .db()?
+            .query(
+                "SELECT s.station_id, s.registered_at,
+                        (SELECT COUNT(*) FROM record r
+                          WHERE r.station_id = s.station_id AND r.packet_id IS NOT NULL)
+                 FROM station s ORDER BY s.station_id",
+                &[],
+            )?
+            .iter()
+            .map(|r| StationRow {
+                station_id: r.get(0),
+                registered_at: r.get(1),
+                enrolled: r.get(2),
+            })
+            .collect())
+    }
+
+    fn remember_nonce(&self, station_id: &str, nonce: &str, time: i64) -> Result<bool> {
+        let inserted = self.db()?.execute(
+            "INSERT INTO request_nonce (station_id, nonce, time) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+            &[&station_id, &nonce, &time],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn forget_nonces(&self, before: i64) -> Result<()> {
+        self.db()?
+            .execute("DELETE FROM request_nonce WHERE time < $1", &[&before])?;
+        Ok(())
+    }
+
+    fn each_codes(&self, f: &mut dyn FnMut(i64, &[u8])) -> Result<()> {
+        let mut c = self.db()?;
+        // In pages, so a gallery of 300,000 is never one result in memory twice.
+        let mut after = 0i64;
+        loop {
+            let rows = c.query(
+                "SELECT id, codes FROM record WHERE id > $1 ORDER BY id LIMIT 10000",
+                &[&after],
+            )?;
+            let Some(last) = rows.last() else {
+                return Ok(());
+            };
+            after = last.get(0);
+            for r in &rows {
+                let id: i64 = r.get(0);
+                f(id, &self.open_sealed(id, "codes", r.get(1))?);
+            }
+        }
+    }
+
+    fn record(&self, id: i64) -> Result<Option<Record>> {
+        self.one_record(&mut *self.db()?, "id = $1", &id)
+    }
+
+    fn by_packet(&self, packet_id: &str) -> Result<Option<Record>> {
+        self.one_record(&mut *self.db()?, "packet_id = $1", &packet_id)
+    }
+
+    fn claim(&self, c: &NewClaim<'_>) -> Result<i64> {
+        let [codes, minutiae, irises] = self.sealed(c.templates)?;
+        Ok(self
+            .db()?
+            .query_one(
+                "INSERT INTO record (station_id, masked_nik, claim, queue_number, expires_at, at,
+                                     codes, minutiae, irises)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                &[
+                    &c.station_id,
+                    &c.masked_nik,
+                    &c.claim,
+                    &c.queue_number,
+                    &c.expires_at,
+                    &c.at,
+                    &codes,
+                    &minutiae,
+                    &irises,
+                ],
+            )?
+            .get(0))
+    }
+
+    fn enroll(&self, e: &NewEnrollment<'_>) -> Result<(i64, bool)> {
+        let [codes, minutiae, irises] = self.sealed(e.templates)?;
+        let mut c = self.db()?;
+        let mut tx = c.transaction()?;
+        let claimed: Option<i64> = match e.claim {
+            Some(claim) => tx
+                .query_opt(
+                    "SELECT id FROM record
+                      WHERE claim = $1 AND station_id = $2 AND packet_id IS NULL FOR UPDATE",
+                    &[&claim, &e.station_id],
+                )?
+                .map(|r| r.get(0)),
+            None => None,
+        };
+        let (id, new) = match claimed {
+            Some(id) => {
+                tx.execute(
+                    "UPDATE record SET packet_id = $1, masked_nik = $2, at = $3, expires_at = NULL,
+                            checked_at_hub = $4, enrolled_at = $5, codes = $6, minutiae = $7,
+                            irises = $8
+                      WHERE id = $9",
+                    &[
+                        &e.packet_id,
+                        &e.masked_nik,
+                        &e.recorded_at,
+                        &e.checked_at_hub,
+                        &e.now,
+                        &codes,
+                        &minutiae,
+                        &irises,
+                        &id,
+                    ],
+                )?;
+                (id, false)
+            }
+            None => {
+                let id: i64 = tx
+                    .query_one(
+                        "INSERT INTO record (station_id, masked_nik, packet_id, at, checked_at_hub,
+                                             enrolled_at, codes, minutiae, irises)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                        &[
+                            &e.station_id,
+                            &e.masked_nik,
+                            &e.packet_id,
+                            &e.recorded_at,
+                            &e.checked_at_hub,
+                            &e.now,
+                            &codes,
+                            &minutiae,
+                            &irises,
+                        ],
+                    )?
+                    .get(0);
+                (id, true)
+            }
+        };
+        if let Some(found) = e.conflict_with {
+            tx.execute(
+                "INSERT INTO conflict (later, earlier, matching, compared, found_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &id,
+                    &found.earlier,
+                    &i16::from(found.matching),
+                    &i16::from(found.compared),
+                    &e.now,
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok((id, new))
+    }
+
+    fn drop_lapsed_claims(&self, now: i64) -> Result<Vec<i64>> {
+        Ok(self
+            .db()?
+            .query(
+                "DELETE FROM record WHERE packet_id IS NULL AND expires_at < $1 RETURNING id",
+                &[&now],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    fn conflict_of(&self, later: i64) -> Result<Option<ConflictRow>> {
+        let mut c = self.db()?;
+        let rows = c.query(
+            "SELECT id, later, earlier, matching, compared, found_at FROM conflict WHERE later = $1",
+            &[&later],
+        )?;
+        Ok(self.conflict_rows(&mut c, rows)?.into_iter().next())
+    }
+
+    fn conflicts(&self, station_id: &str, after: i64, limit: u32) -> Result<Vec<ConflictRow>> {
+        let mut c = self.db()?;
+        let rows = c.query(
+            "SELECT id, later, earlier, matching, compared, found_at FROM conflict
+              WHERE id > $1 AND (later IN (SELECT id FROM record WHERE station_id = $2)
+                              OR earlier IN (SELECT id FROM record WHERE station_id = $2))
+              ORDER BY id LIMIT $3",
+            &[&after, &station_id, &i64::from(limit)],
+        )?;
+        self.conflict_rows(&mut c, rows)
+    }
+}

@@ -1,0 +1,412 @@
+//! The embedded adapter: one SQLCipher file (`hub.db`, raw 256-bit key in
+//! `keys/hub-store.key`), WAL, `synchronous = FULL`, for a one-machine kecamatan and the demo.
+
+use crate::store::{
+    ConflictRow, HubStore, NewClaim, NewEnrollment, NewStation, Record, Registered, StationRow,
+};
+use crate::{HubError, Result};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS token (
+    token      TEXT PRIMARY KEY,
+    station_id TEXT NOT NULL,
+    issued_at  INTEGER NOT NULL,
+    used_at    INTEGER
+);
+CREATE TABLE IF NOT EXISTS station (
+    station_id    TEXT PRIMARY KEY,
+    registered_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS station_key (
+    key_id     TEXT PRIMARY KEY,
+    station_id TEXT NOT NULL REFERENCES station (station_id),
+    public_key TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS request_nonce (
+    station_id TEXT NOT NULL,
+    nonce      TEXT NOT NULL,
+    time       INTEGER NOT NULL,
+    PRIMARY KEY (station_id, nonce)
+);
+CREATE TABLE IF NOT EXISTS record (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    station_id     TEXT NOT NULL REFERENCES station (station_id),
+    masked_nik     TEXT NOT NULL,
+    claim          TEXT UNIQUE,
+    queue_number   TEXT,
+    packet_id      TEXT UNIQUE,
+    expires_at     INTEGER,
+    at             TEXT NOT NULL,
+    checked_at_hub TEXT,
+    enrolled_at    INTEGER,
+    codes          BLOB NOT NULL,
+    minutiae       BLOB NOT NULL,
+    irises         BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS conflict (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    later      INTEGER NOT NULL UNIQUE REFERENCES record (id),
+    earlier    INTEGER NOT NULL REFERENCES record (id),
+    matching   INTEGER NOT NULL,
+    compared   INTEGER NOT NULL,
+    found_at   INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conflict_earlier ON conflict (earlier);
+"#;
+
+const RECORD: &str = "id, station_id, masked_nik, claim, queue_number, packet_id, expires_at, at, \
+                      codes, minutiae, irises";
+
+fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
+    Ok(Record {
+        id: r.get(0)?,
+        station_id: r.get(1)?,
+        masked_nik: r.get(2)?,
+        claim: r.get(3)?,
+        queue_number: r.get(4)?,
+        packet_id: r.get(5)?,
+        expires_at: r.get(6)?,
+        at: r.get(7)?,
+        codes: r.get(8)?,
+        minutiae: r.get(9)?,
+        irises: r.get(10)?,
+    })
+}
+
+/// The hub's SQLCipher database.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStore")
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating) the database at `path` with the raw key `key`.
+    pub fn open(path: &Path, key: &[u8; 32]) -> Result<SqliteStore> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let pragma = zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex::encode(key)));
+        conn.execute_batch(&pragma)?;
+        let cipher: Option<String> = conn
+            .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+            .optional()?;
+        if cipher.is_none() {
+            return Err(HubError::NoEncryption);
+        }
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+             PRAGMA temp_store = MEMORY; PRAGMA busy_timeout = 5000;",
+        )?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn db(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (the transaction rolled back).
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn conflict_rows(
+        conn: &Connection,
+        filter: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<ConflictRow>> {
+        let sql = format!(
+            "SELECT id, later, earlier, matching, compared, found_at FROM conflict WHERE {filter}"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt
+            .query_map(args, |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, u8>(3)?,
+                    r.get::<_, u8>(4)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let one = |id: i64| -> Result<Record> {
+            conn.query_row(
+                &format!("SELECT {RECORD} FROM record WHERE id = ?1"),
+                [id],
+                record,
+            )
+            .map_err(HubError::from)
+        };
+        rows.into_iter()
+            .map(|(id, later, earlier, matching, compared, found_at)| {
+                Ok(ConflictRow {
+                    id,
+                    later: one(later)?,
+                    earlier: one(earlier)?,
+                    matching,
+                    compared,
+                    found_at,
+                })
+            })
+            .collect()
+    }
+}
+
+impl HubStore for SqliteStore {
+    fn issue_token(&self, token: &str, station_id: &str, now: i64) -> Result<()> {
+        self.db().execute(
+            "INSERT INTO token (token, station_id, issued_at) VALUES (?1, ?2, ?3)",
+            params![token, station_id, now],
+        )?;
+        Ok(())
+    }
+
+    fn register(&self, s: &NewStation<'_>) -> Result<Registered> {
+        let mut conn = self.db();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let token: Option<(String, Option<i64>, i64)> = tx
+            .query_row(
+                "SELECT station_id, used_at, issued_at FROM token WHERE token = ?1",
+                [s.token],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        match token {
+            Some((station, None, issued)) if station == s.station_id => {
+                if issued < s.issued_after {
+                    return Ok(Registered::TokenExpired);
+                }
+            }
+            _ => return Ok(Registered::TokenInvalid),
+        }
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM station WHERE station_id = ?1)",
+            [s.station_id],
+            |r| r.get(0),
+        )?;
+        if exists {
+            return Ok(Registered::StationExists);
+        }
+        tx.execute(
+            "UPDATE token SET used_at = ?1 WHERE token = ?2",
+            params![s.now, s.token],
+        )?;
+        tx.execute(
+            "INSERT INTO station (station_id, registered_at) VALUES (?1, ?2)",
+            params![s.station_id, s.now],
+        )?;
+        tx.execute(
+            "INSERT INTO station_key (key_id, station_id, public_key) VALUES (?1, ?2, ?3)",
+            params![s.key_id, s.station_id, s.public_key],
+        )?;
+        tx.commit()?;
+        Ok(Registered::Done)
+    }
+
+    fn station_key(&self, station_id: &str, key_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .db()
+            .query_row(
+                "SELECT public_key FROM station_key WHERE station_id = ?1 AND key_id = ?2",
+                [station_id, key_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn stations(&self) -> Result<Vec<StationRow>> {
+        let conn = self.db();
+        let mut stmt = conn.prepare(
+            "SELECT s.station_id, s.registered_at,
+                    (SELECT COUNT(*) FROM record r
+                      WHERE r.station_id = s.station_id AND r.packet_id IS NOT NULL)
+             FROM station s ORDER BY s.station_id",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(StationRow {
+                    station_id: r.get(0)?,
+                    registered_at: r.get(1)?,
+                    enrolled: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn remember_nonce(&self, station_id: &str, nonce: &str, time: i64) -> Result<bool> {
+        let inserted = self.db().execute(
+            "INSERT OR IGNORE INTO request_nonce (station_id, nonce, time) VALUES (?1, ?2, ?3)",
+            params![station_id, nonce, time],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn forget_nonces(&self, before: i64) -> Result<()> {
+        self.db()
+            .execute("DELETE FROM request_nonce WHERE time < ?1", [before])?;
+        Ok(())
+    }
+
+    fn each_codes(&self, f: &mut dyn FnMut(i64, &[u8])) -> Result<()> {
+        let conn = self.db();
+        let mut stmt = conn.prepare("SELECT id, codes FROM record ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let codes = r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+            f(r.get(0)?, codes);
+        }
+        Ok(())
+    }
+
+    fn record(&self, id: i64) -> Result<Option<Record>> {
+        Ok(self
+            .db()
+            .query_row(
+                &format!("SELECT {RECORD} FROM record WHERE id = ?1"),
+                [id],
+                record,
+            )
+            .optional()?)
+    }
+
+    fn by_packet(&self, packet_id: &str) -> Result<Option<Record>> {
+        Ok(self
+            .db()
+            .query_row(
+                &format!("SELECT {RECORD} FROM record WHERE packet_id = ?1"),
+                [packet_id],
+                record,
+            )
+            .optional()?)
+    }
+
+    fn claim(&self, c: &NewClaim<'_>) -> Result<i64> {
+        let conn = self.db();
+        conn.execute(
+            "INSERT INTO record (station_id, masked_nik, claim, queue_number, expires_at, at,
+                                 codes, minutiae, irises)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                c.station_id,
+                c.masked_nik,
+                c.claim,
+                c.queue_number,
+                c.expires_at,
+                c.at,
+                c.templates.codes,
+                c.templates.minutiae,
+                c.templates.irises
+            ],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    fn enroll(&self, e: &NewEnrollment<'_>) -> Result<(i64, bool)> {
+        let mut conn = self.db();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let claimed: Option<i64> = match e.claim {
+            Some(claim) => tx
+                .query_row(
+                    "SELECT id FROM record
+                      WHERE claim = ?1 AND station_id = ?2 AND packet_id IS NULL",
+                    [claim, e.station_id],
+                    |r| r.get(0),
+                )
+                .optional()?,
+            None => None,
+        };
+        let (id, new) = match claimed {
+            Some(id) => {
+                // The sealed recording replaces what its claim held: the same person, the
+                // templates as sealed.
+                tx.execute(
+                    "UPDATE record SET packet_id = ?1, masked_nik = ?2, at = ?3, expires_at = NULL,
+                            checked_at_hub = ?4, enrolled_at = ?5, codes = ?6, minutiae = ?7,
+                            irises = ?8
+                      WHERE id = ?9",
+                    params![
+                        e.packet_id,
+                        e.masked_nik,
+                        e.recorded_at,
+                        e.checked_at_hub,
+                        e.now,
+                        e.templates.codes,
+                        e.templates.minutiae,
+                        e.templates.irises,
+                        id
+                    ],
+                )?;
+                (id, false)
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO record (station_id, masked_nik, packet_id, at, checked_at_hub,
+                                         enrolled_at, codes, minutiae, irises)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![
+                        e.station_id,
+                        e.masked_nik,
+                        e.packet_id,
+                        e.recorded_at,
+                        e.checked_at_hub,
+                        e.now,
+                        e.templates.codes,
+                        e.templates.minutiae,
+                        e.templates.irises
+                    ],
+                )?;
+                (tx.last_insert_rowid(), true)
+            }
+        };
+        if let Some(c) = e.conflict_with {
+            tx.execute(
+                "INSERT INTO conflict (later, earlier, matching, compared, found_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, c.earlier, c.matching, c.compared, e.now],
+            )?;
+        }
+        tx.commit()?;
+        Ok((id, new))
+    }
+
+    fn drop_lapsed_claims(&self, now: i64) -> Result<Vec<i64>> {
+        let conn = self.db();
+        let mut stmt = conn.prepare(
+            "DELETE FROM record WHERE packet_id IS NULL AND expires_at < ?1 RETURNING id",
+        )?;
+        let ids = stmt
+            .query_map([now], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<i64>>>()?;
+        Ok(ids)
+    }
+
+    fn conflict_of(&self, later: i64) -> Result<Option<ConflictRow>> {
+        let conn = self.db();
+        Ok(Self::conflict_rows(&conn, "later = ?1", &[&later])?
+            .into_iter()
+            .next())
+    }
+
+    fn conflicts(&self, station_id: &str, after: i64, limit: u32) -> Result<Vec<ConflictRow>> {
+        let conn = self.db();
+        Self::conflict_rows(
+            &conn,
+            "id > ?1 AND (later IN (SELECT id FROM record WHERE station_id = ?2)
+                       OR earlier IN (SELECT id FROM record WHERE station_id = ?2))
+             ORDER BY id LIMIT ?3",
+            &[&after, &station_id, &limit],
+        )
+    }
+}

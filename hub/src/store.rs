@@ -1,0 +1,205 @@
+//! Where the hub keeps what it knows, behind one trait so that a kecamatan's server runs on
+//! PostgreSQL and a one-machine kecamatan (or the demo) on the embedded SQLCipher file
+//! ([`crate::sqlite`]).
+//!
+//! Invariants every adapter keeps (the adapters' shared tests check them):
+//! - a registration spends its token and adds the station's key in one transaction, so a token
+//!   registers exactly one station once;
+//! - a recording is one row from its claim to its enrollment; an enrollment and the conflict
+//!   found for it are written in one transaction, so a kill never keeps one without the other;
+//! - a packet id is enrolled once: a second enrollment of it finds the first row;
+//! - a nonce is remembered once per station: the second time is a replay.
+
+use crate::Result;
+
+/// What a registration request becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registered {
+    /// The station and its key are in.
+    Done,
+    /// The token is unknown, used, or for another station.
+    TokenInvalid,
+    /// The token is older than its lifetime.
+    TokenExpired,
+    /// The station is registered already.
+    StationExists,
+}
+
+/// A registration as the store takes it, once its signature verified.
+#[derive(Debug, Clone)]
+pub struct NewStation<'a> {
+    /// The station.
+    pub station_id: &'a str,
+    /// Its key's id.
+    pub key_id: &'a str,
+    /// Its Ed25519 public key, hex.
+    pub public_key: &'a str,
+    /// The token it spends.
+    pub token: &'a str,
+    /// Now, Unix seconds.
+    pub now: i64,
+    /// The oldest issue time a token may have to still be good.
+    pub issued_after: i64,
+}
+
+/// A counter registered with the hub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StationRow {
+    /// The station.
+    pub station_id: String,
+    /// When it registered, Unix seconds.
+    pub registered_at: i64,
+    /// Its recordings enrolled at the hub.
+    pub enrolled: i64,
+}
+
+/// One person's recording in the kecamatan's gallery: a claim while its counter records, an
+/// enrolled recording once sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The row's number.
+    pub id: i64,
+    /// The counter.
+    pub station_id: String,
+    /// The NIK, masked.
+    pub masked_nik: String,
+    /// The claim's token; `None` for a recording enrolled without one.
+    pub claim: Option<String>,
+    /// The queue number of the visit that claimed it.
+    pub queue_number: Option<String>,
+    /// The packet id, once enrolled; `None` for a claim.
+    pub packet_id: Option<String>,
+    /// When the claim lapses (Unix seconds); `None` once enrolled.
+    pub expires_at: Option<i64>,
+    /// When it was sealed (RFC 3339), or when it was claimed.
+    pub at: String,
+    /// The ten screening codes.
+    pub codes: Vec<u8>,
+    /// The finger minutiae record.
+    pub minutiae: Vec<u8>,
+    /// The iris codes.
+    pub irises: Vec<u8>,
+}
+
+impl Record {
+    /// Whether the row is a claim that lapsed at `now`.
+    pub fn lapsed(&self, now: i64) -> bool {
+        self.packet_id.is_none() && self.expires_at.is_some_and(|t| t < now)
+    }
+}
+
+/// A claim to insert.
+#[derive(Debug, Clone)]
+pub struct NewClaim<'a> {
+    /// The counter.
+    pub station_id: &'a str,
+    /// The claim's token.
+    pub claim: &'a str,
+    /// The visit's queue number.
+    pub queue_number: &'a str,
+    /// The NIK, masked.
+    pub masked_nik: &'a str,
+    /// Now (RFC 3339).
+    pub at: &'a str,
+    /// When the claim lapses, Unix seconds.
+    pub expires_at: i64,
+    /// The templates.
+    pub templates: &'a Templates,
+}
+
+/// A sealed recording to enroll.
+#[derive(Debug, Clone)]
+pub struct NewEnrollment<'a> {
+    /// The counter.
+    pub station_id: &'a str,
+    /// The claim named, if any: its row becomes the enrolled recording when it is this
+    /// counter's and not enrolled yet; otherwise a new row is written.
+    pub claim: Option<&'a str>,
+    /// The packet id.
+    pub packet_id: &'a str,
+    /// The NIK, masked.
+    pub masked_nik: &'a str,
+    /// When it was sealed (RFC 3339).
+    pub recorded_at: &'a str,
+    /// When the counter checked against the hub before sealing (RFC 3339), if it did.
+    pub checked_at_hub: Option<&'a str>,
+    /// Now, Unix seconds.
+    pub now: i64,
+    /// The templates.
+    pub templates: &'a Templates,
+    /// The earlier recording this one matched, if the hub found one: written as a conflict in
+    /// the enrollment's transaction.
+    pub conflict_with: Option<FoundConflict>,
+}
+
+/// What the hub found when it enrolled a recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FoundConflict {
+    /// The earlier recording's row.
+    pub earlier: i64,
+    /// Fingers that matched.
+    pub matching: u8,
+    /// Fingers compared.
+    pub compared: u8,
+}
+
+/// A person's templates, decoded from base64.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Templates {
+    /// The ten screening codes.
+    pub codes: Vec<u8>,
+    /// The finger minutiae record.
+    pub minutiae: Vec<u8>,
+    /// The iris codes.
+    pub irises: Vec<u8>,
+}
+
+/// A conflict as stored: the two rows and the match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictRow {
+    /// Its number.
+    pub id: i64,
+    /// The later recording.
+    pub later: Record,
+    /// The earlier one.
+    pub earlier: Record,
+    /// Fingers that matched.
+    pub matching: u8,
+    /// Fingers compared.
+    pub compared: u8,
+    /// When it was found, Unix seconds.
+    pub found_at: i64,
+}
+
+/// The hub's storage. Calls block (the server runs them off its async threads).
+pub trait HubStore: Send + Sync + std::fmt::Debug {
+    /// Issues a one-time registration token for `station_id`.
+    fn issue_token(&self, token: &str, station_id: &str, now: i64) -> Result<()>;
+    /// Spends a token on a station and its key (one transaction).
+    fn register(&self, station: &NewStation<'_>) -> Result<Registered>;
+    /// A station's public key by its id, hex.
+    fn station_key(&self, station_id: &str, key_id: &str) -> Result<Option<String>>;
+    /// Every station registered.
+    fn stations(&self) -> Result<Vec<StationRow>>;
+    /// Remembers a request's nonce; `false` when the station used it before (a replay).
+    fn remember_nonce(&self, station_id: &str, nonce: &str, time: i64) -> Result<bool>;
+    /// Forgets the nonces of requests older than `before`.
+    fn forget_nonces(&self, before: i64) -> Result<()>;
+    /// Calls `f` with every row's id and screening codes, in id order.
+    fn each_codes(&self, f: &mut dyn FnMut(i64, &[u8])) -> Result<()>;
+    /// One row.
+    fn record(&self, id: i64) -> Result<Option<Record>>;
+    /// The row enrolled under a packet id.
+    fn by_packet(&self, packet_id: &str) -> Result<Option<Record>>;
+    /// Inserts a claim; returns its row.
+    fn claim(&self, claim: &NewClaim<'_>) -> Result<i64>;
+    /// Enrolls a sealed recording (and its conflict) in one transaction; returns its row, and
+    /// whether it is a new row the gallery must add (`false` when a claim's row became it).
+    fn enroll(&self, enrollment: &NewEnrollment<'_>) -> Result<(i64, bool)>;
+    /// Deletes claims that lapsed before `now`; returns their rows.
+    fn drop_lapsed_claims(&self, now: i64) -> Result<Vec<i64>>;
+    /// The conflict found for a row, if any.
+    fn conflict_of(&self, later: i64) -> Result<Option<ConflictRow>>;
+    /// Conflicts naming `station_id` on either side, after `after`, oldest first.
+    fn conflicts(&self, station_id: &str, after: i64, limit: u32) -> Result<Vec<ConflictRow>>;
+}

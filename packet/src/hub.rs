@@ -1,0 +1,185 @@
+//! The kecamatan server ("server AFIS di Kecamatan"): its public identity, which a counter
+//! pins when it registers, and the JSON bodies of its AFIS protocol.
+//!
+//! A counter asks the hub for a 1:N check of a person before sealing ([`AfisProbe`]); a clear
+//! answer holds a claim on that person for the counter ([`AfisAnswer::Clear`]), so a second
+//! counter presenting the same person meanwhile is refused while the first records. After
+//! sealing, the counter enrols the recording ([`HubEnrollment`]), naming its claim; a
+//! recording sealed while the hub was out of reach is enrolled later without one and checked
+//! again against everything recorded meanwhile, a match becoming a [`Conflict`] for the
+//! counters' supervisors.
+//!
+//! Requests are signed as the data center's are ([`crate::protocol::RequestAuth`], with the
+//! key the station registered at the hub); the connection is pinned to the hub's certificate.
+//! Templates travel as the station's de-duplication row: the ten screening codes (640 bytes),
+//! the finger minutiae (one ISO/IEC 19794-2 record) and the iris codes, base64 in JSON.
+
+use crate::Result;
+use serde::{Deserialize, Serialize};
+
+/// What a counter pins of its kecamatan server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubIdentity {
+    /// The hub's name.
+    pub hub_id: String,
+    /// The kecamatan it serves (6 digits).
+    pub kecamatan: String,
+    /// SHA-256 of the hub's TLS certificate (DER, hex).
+    pub tls_certificate_sha256: String,
+    /// The hub's TLS certificate (PEM): the one certificate a counter trusts for it.
+    pub tls_certificate: String,
+}
+
+impl HubIdentity {
+    /// Checks that the certificate is the one its pin names.
+    pub fn check(&self) -> Result<()> {
+        crate::keys::check_certificate_pin(
+            Some(&self.tls_certificate),
+            Some(&self.tls_certificate_sha256),
+            "hub TLS certificate",
+        )
+    }
+}
+
+/// A person's templates as the station's de-duplication index holds them, base64.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Templates {
+    /// The ten screening codes, 640 bytes.
+    pub codes: String,
+    /// The finger minutiae, one ISO/IEC 19794-2 record.
+    pub minutiae: String,
+    /// The iris codes.
+    pub irises: String,
+}
+
+/// `POST /v1/afis/check`: is this person recorded anywhere in the kecamatan?
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AfisProbe {
+    /// The counter's queue number of the visit (shown to another counter the claim refuses).
+    pub queue_number: String,
+    /// The resident's NIK, masked (`327301********01`): never the whole number.
+    pub masked_nik: String,
+    /// The templates.
+    pub templates: Templates,
+}
+
+/// The hub's answer to a probe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum AfisAnswer {
+    /// Nobody of the kecamatan matches: the person is claimed for this counter until the
+    /// claim expires or the recording is enrolled with it.
+    Clear {
+        /// The claim, named again at enrollment.
+        claim: String,
+        /// Recordings compared against (the kecamatan's gallery, live claims included).
+        gallery: u64,
+        /// When the claim lapses, Unix seconds.
+        expires_at: i64,
+    },
+    /// The person is recorded, or being recorded, at a counter of the kecamatan.
+    Duplicate(Match),
+}
+
+/// The recording a person matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Match {
+    /// The counter that recorded (or is recording) them.
+    pub station_id: String,
+    /// Their NIK as that counter entered it, masked.
+    pub masked_nik: String,
+    /// The packet id, once sealed; `None` while that counter is still recording.
+    pub packet_id: Option<String>,
+    /// When it was sealed (RFC 3339), or when that counter's check claimed the person.
+    pub recorded_at: String,
+    /// That counter's queue number, while it is still recording.
+    pub queue_number: Option<String>,
+    /// Fingers that matched, and fingers compared.
+    pub matching: u8,
+    /// Fingers compared.
+    pub compared: u8,
+}
+
+/// `POST /v1/afis/enroll`: a sealed recording joins the kecamatan's gallery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubEnrollment {
+    /// The claim of the check before sealing; `None` when the hub was out of reach then.
+    pub claim: Option<String>,
+    /// The packet id.
+    pub packet_id: String,
+    /// The NIK, masked.
+    pub masked_nik: String,
+    /// When it was sealed (RFC 3339).
+    pub recorded_at: String,
+    /// Whether the counter checked against the kecamatan before sealing: `None` when it
+    /// checked against its own recordings only, otherwise when (RFC 3339).
+    pub checked_at_hub: Option<String>,
+    /// The templates.
+    pub templates: Templates,
+}
+
+/// The hub's answer to an enrollment (the same one when it is sent again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolled {
+    /// The recording's number at the hub.
+    pub record: i64,
+    /// A person recorded at another counter too: the supervisor decides.
+    pub conflict: Option<Conflict>,
+}
+
+/// Two recordings of one person at two counters of the kecamatan, found by the hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    /// The conflict's number at the hub (the conflict feed's cursor).
+    pub id: i64,
+    /// The later recording, the one enrolled when the hub found it.
+    pub packet_id: String,
+    /// Its counter.
+    pub station_id: String,
+    /// Its NIK, masked.
+    pub masked_nik: String,
+    /// The earlier recording it matched.
+    pub earlier: Match,
+    /// When the hub found it (RFC 3339).
+    pub found_at: String,
+}
+
+/// `GET /v1/afis/conflicts?after=N`: the conflicts naming the asking counter, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictsPage {
+    /// The conflicts after the cursor.
+    pub conflicts: Vec<Conflict>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_says_its_verdict_by_name() {
+        let clear = AfisAnswer::Clear {
+            claim: "c1".into(),
+            gallery: 3,
+            expires_at: 10,
+        };
+        let json = serde_json::to_value(&clear).unwrap_or_default();
+        assert_eq!(json["verdict"], "clear");
+        let back: AfisAnswer = serde_json::from_value(json).unwrap_or(AfisAnswer::Clear {
+            claim: String::new(),
+            gallery: 0,
+            expires_at: 0,
+        });
+        assert_eq!(back, clear);
+    }
+
+    #[test]
+    fn an_identity_whose_certificate_is_not_its_pin_is_refused() {
+        let id = HubIdentity {
+            hub_id: "hub".into(),
+            kecamatan: "327301".into(),
+            tls_certificate_sha256: "00".repeat(32),
+            tls_certificate: "not a certificate".into(),
+        };
+        assert!(id.check().is_err());
+    }
+}

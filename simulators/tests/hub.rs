@@ -1,0 +1,185 @@
+//! The kecamatan server with three counters on loopback, over TLS pinned to the hub's
+//! certificate, every counter on its own simulated devices: a resident recorded at one counter
+//! is refused at once at another, naming the first; two counters presenting one resident in the
+//! same second get one seal and one refusal; a counter cut from the hub records on with its
+//! own check, and the hub's later check of its recordings finds the duplicate and tells both
+//! supervisors.
+
+#![allow(clippy::unwrap_used)]
+
+use rekam::clock::SystemClock;
+use rekam::hub::Checked;
+use rekam::workflow::counter::Action;
+use rekam_hub::{Config, Hub};
+use rekam_packet::DcKeys;
+use rekam_sim::counter::Counter;
+use rekam_sim::link::{Fault, Proxy};
+use std::sync::{Arc, Barrier};
+
+const RESIDENTS: u64 = 12;
+
+struct Kecamatan {
+    hub: Hub,
+    running: rekam_hub::Running,
+    dir: tempfile::TempDir,
+}
+
+impl Kecamatan {
+    fn start() -> Kecamatan {
+        let dir = tempfile::tempdir().unwrap();
+        let hub_dir = dir.path().join("hub");
+        rekam_hub::init(&hub_dir, "HUB-327301", "327301", &["127.0.0.1".into()]).unwrap();
+        let hub = Hub::open(Config::new(&hub_dir), Arc::new(SystemClock)).unwrap();
+        let running = hub.clone().spawn("127.0.0.1:0").unwrap();
+        Kecamatan { hub, running, dir }
+    }
+
+    fn url(&self) -> String {
+        format!("https://{}", self.running.addr)
+    }
+
+    /// A counter registered with the hub at `url` (the hub's own address, or a proxy's).
+    fn counter(&self, id: &str, url: &str) -> Counter {
+        let mut c = Counter::open(self.dir.path(), id, RESIDENTS).unwrap();
+        // Sealed to a data center this test does not run: the hub never opens a packet.
+        let dc = DcKeys::from_seeds(&[1; 32], &[2; 32]).identity("DC-TEST", None);
+        c.station.pin_data_center(&dc, &dc, "test").unwrap();
+        let token = self.hub.issue_token(id).unwrap();
+        c.join_hub(url, self.hub.identity(), &token).unwrap();
+        c
+    }
+}
+
+#[test]
+fn one_afis_for_the_kecamatan_across_three_counters() {
+    let k = Kecamatan::start();
+    let mut a = k.counter("KEC-A-01", &k.url());
+    let mut b = k.counter("KEC-B-01", &k.url());
+    let link = Proxy::start(k.running.addr).unwrap();
+    let mut c = k.counter("KEC-C-01", &link.https_url());
+
+    // Recorded at A, then presented at B: refused at B's de-duplication, naming A's recording.
+    let first = a.record(0).unwrap();
+    assert_eq!(
+        a.station.store().hub_pending_count().unwrap(),
+        0,
+        "enrolled at the hub at once"
+    );
+    let mut w = b.begin(0).unwrap();
+    b.capture(&mut w, 0).unwrap();
+    b.verify(&mut w).unwrap();
+    let e = b.step(&mut w, Action::Dedup).unwrap_err();
+    assert_eq!(e.code(), "KECAMATAN_DUPLICATE", "{e}");
+    let shown = e.to_string();
+    assert!(
+        shown.contains("KEC-A-01") && shown.contains(&first.packet_id),
+        "{shown}"
+    );
+    assert!(shown.contains(first.masked_nik.as_str()), "{shown}");
+    assert!(
+        !shown.contains(a.population.nik(0).unwrap()),
+        "never the whole NIK: {shown}"
+    );
+    let bahasa = rekam::i18n::Localized::localized(&e, rekam::i18n::Lang::Id);
+    assert!(bahasa.contains("loket KEC-A-01"), "{bahasa}");
+
+    // The same resident at B and C in the same second: one seal, one refusal naming the other
+    // counter's queue number, never two seals.
+    let barrier = Barrier::new(2);
+    let race = |counter: &mut Counter| -> rekam::Result<Option<String>> {
+        let mut w = counter.begin(1).unwrap();
+        counter.capture(&mut w, 1).unwrap();
+        counter.verify(&mut w).unwrap();
+        barrier.wait();
+        counter.step(&mut w, Action::Dedup)?;
+        counter.attest(&mut w).unwrap();
+        let sealed = w.seal(&mut counter.station, &mut counter.dedup)?;
+        Ok(Some(sealed.packet_id))
+    };
+    let (rb, rc) = std::thread::scope(|s| {
+        let tb = s.spawn(|| race(&mut b));
+        let tc = s.spawn(|| race(&mut c));
+        (tb.join().unwrap(), tc.join().unwrap())
+    });
+    let (sealed, refused) = match (rb, rc) {
+        (Ok(Some(p)), Err(e)) => ((p, "KEC-B-01"), (e, "KEC-C-01")),
+        (Err(e), Ok(Some(p))) => ((p, "KEC-C-01"), (e, "KEC-B-01")),
+        other => panic!("one seal and one refusal expected, got {other:?}"),
+    };
+    assert_eq!(
+        refused.0.code(),
+        "KECAMATAN_DUPLICATE_IN_PROGRESS",
+        "{}",
+        refused.0
+    );
+    assert!(
+        refused.0.to_string().contains(sealed.1),
+        "{} names {}",
+        refused.0,
+        sealed.1
+    );
+    assert!(
+        refused.0.to_string().contains("queue number A-"),
+        "{}",
+        refused.0
+    );
+
+    // C's cable is cut: it records resident 4 on its own check, and says so.
+    link.set(Fault::Down);
+    let mut w = c.begin(4).unwrap();
+    c.capture(&mut w, 4).unwrap();
+    c.confirm(&mut w).unwrap();
+    assert!(
+        matches!(w.kecamatan(), Some(Checked::StationOnly { .. })),
+        "{:?}",
+        w.kecamatan()
+    );
+    let offline = w.seal(&mut c.station, &mut c.dedup).unwrap();
+    assert_eq!(c.station.store().hub_pending_count().unwrap(), 1);
+    // Meanwhile B, which the hub cannot warn, records the same resident.
+    let online = b.record(4).unwrap();
+
+    // The cable back: C's pass sends its recording, and the hub finds the duplicate for both
+    // supervisors.
+    link.set(Fault::Pass);
+    let hub_c = c.dedup.hub().unwrap();
+    let pass = hub_c.pass(&mut c.station).unwrap();
+    assert_eq!(
+        (pass.enrolled, pass.conflicts, pass.pending, pass.error),
+        (1, 1, 0, None)
+    );
+    let found = rekam::hub::conflicts(&c.station).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].packet_id, offline.packet_id);
+    assert_eq!(found[0].earlier.station_id, "KEC-B-01");
+    assert_eq!(
+        found[0].earlier.packet_id.as_deref(),
+        Some(online.packet_id.as_str())
+    );
+    let pass = b.dedup.hub().unwrap().pass(&mut b.station).unwrap();
+    assert_eq!((pass.conflicts, pass.error), (1, None));
+    assert_eq!(rekam::hub::conflicts(&b.station).unwrap(), found);
+    // A second pass sends nothing again and finds nothing new.
+    let again = hub_c.pass(&mut c.station).unwrap();
+    assert_eq!((again.enrolled, again.conflicts), (0, 0));
+
+    // Every sealed recording is in the kecamatan's gallery exactly once.
+    let stations = k.hub.store().stations().unwrap();
+    let enrolled: Vec<(String, i64)> = stations
+        .iter()
+        .map(|s| (s.station_id.clone(), s.enrolled))
+        .collect();
+    let (b_seals, c_seals) = if sealed.1 == "KEC-B-01" {
+        (2, 1)
+    } else {
+        (1, 2)
+    };
+    assert_eq!(
+        enrolled,
+        vec![
+            ("KEC-A-01".to_owned(), 1),
+            ("KEC-B-01".to_owned(), b_seals),
+            ("KEC-C-01".to_owned(), c_seals)
+        ]
+    );
+}

@@ -1,0 +1,407 @@
+//! The kecamatan server's library on both of its storage adapters, the same suite each: the
+//! embedded SQLCipher file and a real PostgreSQL server on a private port. Then its HTTP API's
+//! refusals, through the real server.
+
+#![allow(clippy::unwrap_used)]
+
+use rekam::clock::SystemClock;
+use rekam_bio::finger::record_of;
+use rekam_bio::index::codes_to_bytes;
+use rekam_bio::person::{PersonTemplate, codes, irises_to_bytes};
+use rekam_bio::testing::random_finger;
+use rekam_hub::{Config, Database, Hub};
+use rekam_packet::StationKey;
+use rekam_packet::envelope::PacketId;
+use rekam_packet::hub::{AfisAnswer, AfisProbe, HubEnrollment, Templates};
+use rekam_packet::protocol::{Registration, RequestAuth, body_hash, header};
+use rekam_sim::pg::TestPostgres;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Person `n`: ten fingers of 40 minutiae, no irises.
+fn person(n: u64) -> PersonTemplate {
+    PersonTemplate::from_fingers((1..=10).map(|f| random_finger(n * 100 + u64::from(f), 40, f)))
+}
+
+fn templates(p: &PersonTemplate) -> Templates {
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let fingers: Vec<_> = p.fingers.iter().flatten().cloned().collect();
+    Templates {
+        codes: b64(&codes_to_bytes(&codes(p))),
+        minutiae: b64(&record_of(&fingers).unwrap()),
+        irises: b64(&irises_to_bytes(&p.irises)),
+    }
+}
+
+fn probe(p: &PersonTemplate, queue: &str) -> AfisProbe {
+    AfisProbe {
+        queue_number: queue.into(),
+        masked_nik: "327301********01".into(),
+        templates: templates(p),
+    }
+}
+
+fn enrollment(station: &str, p: &PersonTemplate, claim: Option<String>) -> HubEnrollment {
+    HubEnrollment {
+        claim,
+        packet_id: PacketId::for_station(station).unwrap().to_string(),
+        masked_nik: "327301********01".into(),
+        recorded_at: "2026-12-07T08:00:00Z".into(),
+        checked_at_hub: None,
+        templates: templates(p),
+    }
+}
+
+fn init(dir: &Path) -> std::path::PathBuf {
+    let hub_dir = dir.join("hub");
+    rekam_hub::init(&hub_dir, "HUB-327301", "327301", &["127.0.0.1".into()]).unwrap();
+    hub_dir
+}
+
+fn register(hub: &Hub, station: &str) -> StationKey {
+    let key = StationKey::generate().unwrap();
+    let token = hub.issue_token(station).unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    hub.register(&Registration::new(&key, station, "327301", &token, now))
+        .unwrap();
+    key
+}
+
+fn code<T: std::fmt::Debug>(r: Result<T, rekam_hub::api::Refusal>) -> &'static str {
+    r.unwrap_err().code
+}
+
+/// What every adapter must do, through the hub's library; the packet id of the first
+/// recording enrolled (stored as it is, for the caller's check that it sees what reached disk).
+fn suite(cfg: Config, leaks: impl Fn(&[u8]) -> bool) -> String {
+    let hub = Hub::open(cfg.clone(), Arc::new(SystemClock)).unwrap();
+    let _k1 = register(&hub, "KEC-A-01");
+    let _k2 = register(&hub, "KEC-B-01");
+    // A token registers once.
+    let token = hub.issue_token("KEC-C-01").unwrap();
+    let key = StationKey::generate().unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let reg = Registration::new(&key, "KEC-C-01", "327301", &token, now);
+    hub.register(&reg).unwrap();
+    assert_eq!(code(hub.register(&reg)), "TOKEN_INVALID");
+    let other = Registration::new(&key, "KEC-D-01", "327301", &token, now);
+    assert_eq!(code(hub.register(&other)), "TOKEN_INVALID");
+    let token = hub.issue_token("KEC-E-01").unwrap();
+    let foreign = Registration::new(&key, "KEC-E-01", "327302", &token, now);
+    assert_eq!(code(hub.register(&foreign)), "WRONG_KECAMATAN");
+
+    // A clear check claims the person: another counter is refused while the first records,
+    // the first counter itself is not (its own earlier attempt).
+    let p = person(1);
+    let AfisAnswer::Clear { claim, .. } = hub.check("KEC-A-01", &probe(&p, "A-001")).unwrap()
+    else {
+        panic!("an empty kecamatan has nobody to match");
+    };
+    match hub.check("KEC-B-01", &probe(&p, "A-007")).unwrap() {
+        AfisAnswer::Duplicate(m) => {
+            assert_eq!(m.station_id, "KEC-A-01");
+            assert_eq!(
+                (m.packet_id, m.queue_number.as_deref()),
+                (None, Some("A-001"))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        hub.check("KEC-A-01", &probe(&p, "A-002")).unwrap(),
+        AfisAnswer::Clear { .. }
+    ));
+    // Someone else is clear.
+    assert!(matches!(
+        hub.check("KEC-B-01", &probe(&person(2), "A-008")).unwrap(),
+        AfisAnswer::Clear { .. }
+    ));
+
+    // The seal enrolls it once, whatever the retries.
+    let first = enrollment("KEC-A-01", &p, Some(claim));
+    let enrolled = hub.enroll("KEC-A-01", &first).unwrap();
+    assert_eq!(enrolled.conflict, None);
+    assert_eq!(hub.enroll("KEC-A-01", &first).unwrap(), enrolled);
+    assert_eq!(code(hub.enroll("KEC-B-01", &first)), "PACKET_ID_NOT_YOURS");
+    let mut stolen = enrollment("KEC-A-01", &person(3), None);
+    assert_eq!(code(hub.enroll("KEC-B-01", &stolen)), "PACKET_ID_NOT_YOURS");
+    stolen.templates.minutiae = "AAAA".into();
+    assert_eq!(code(hub.enroll("KEC-A-01", &stolen)), "TEMPLATE_INVALID");
+
+    // B recorded the same person while out of reach: enrolled, with the conflict, for both.
+    let late = enrollment("KEC-B-01", &p, None);
+    let answer = hub.enroll("KEC-B-01", &late).unwrap();
+    let conflict = answer.conflict.clone().unwrap();
+    assert_eq!(conflict.packet_id, late.packet_id);
+    assert_eq!(
+        conflict.earlier.packet_id.as_deref(),
+        Some(first.packet_id.as_str())
+    );
+    assert_eq!(
+        hub.enroll("KEC-B-01", &late).unwrap(),
+        answer,
+        "the same answer again"
+    );
+    assert_eq!(
+        hub.conflicts("KEC-A-01", 0).unwrap(),
+        vec![conflict.clone()]
+    );
+    assert_eq!(
+        hub.conflicts("KEC-B-01", 0).unwrap(),
+        vec![conflict.clone()]
+    );
+    assert!(hub.conflicts("KEC-B-01", conflict.id).unwrap().is_empty());
+    assert!(hub.conflicts("KEC-C-01", 0).unwrap().is_empty());
+
+    // Nothing personal in clear where the adapter writes.
+    let fingers: Vec<_> = p.fingers.iter().flatten().cloned().collect();
+    let minutiae = record_of(&fingers).unwrap();
+    assert!(
+        !leaks(&minutiae[minutiae.len() - 64..]),
+        "a template in clear on disk"
+    );
+
+    // Reopened (a restart), the gallery is whole: a third counter is refused.
+    drop(hub);
+    let hub = Hub::open(cfg.clone(), Arc::new(SystemClock)).unwrap();
+    match hub.check("KEC-C-01", &probe(&p, "A-003")).unwrap() {
+        AfisAnswer::Duplicate(m) => assert_eq!(m.station_id, "KEC-A-01"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        hub.store()
+            .stations()
+            .unwrap()
+            .iter()
+            .map(|s| s.enrolled)
+            .collect::<Vec<_>>(),
+        vec![1, 1, 0]
+    );
+
+    // A claim whose time ran out no longer holds the person.
+    drop(hub);
+    let short = Config {
+        claim_lifetime: Duration::ZERO,
+        ..cfg
+    };
+    let hub = Hub::open(short, Arc::new(SystemClock)).unwrap();
+    let q = person(4);
+    assert!(matches!(
+        hub.check("KEC-A-01", &probe(&q, "A-004")).unwrap(),
+        AfisAnswer::Clear { .. }
+    ));
+    std::thread::sleep(Duration::from_millis(1100));
+    hub.tidy().unwrap();
+    assert!(matches!(
+        hub.check("KEC-B-01", &probe(&q, "A-009")).unwrap(),
+        AfisAnswer::Clear { .. }
+    ));
+    first.packet_id
+}
+
+/// Whether `needle` is in any file under `dir`.
+fn on_disk(dir: &Path, needle: &[u8]) -> bool {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .any(|e| {
+            std::fs::read(e.path())
+                .map(|b| b.windows(needle.len()).any(|w| w == needle))
+                .unwrap_or(false)
+        })
+}
+
+#[test]
+fn the_embedded_adapter_keeps_the_hubs_promises() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub_dir = init(dir.path());
+    let packet_id = suite(Config::new(&hub_dir), |needle| on_disk(&hub_dir, needle));
+    assert!(
+        !on_disk(&hub_dir, packet_id.as_bytes()),
+        "SQLCipher encrypts every page"
+    );
+}
+
+#[test]
+fn the_postgres_adapter_keeps_the_hubs_promises() {
+    let pg = TestPostgres::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let hub_dir = init(dir.path());
+    let cfg = Config {
+        database: Database::Postgres(pg.database("hub").unwrap()),
+        ..Config::new(&hub_dir)
+    };
+    let data = pg.data_dir();
+    let packet_id = suite(cfg, |needle| on_disk(&data, needle));
+    // The search sees what PostgreSQL wrote (its log and pages): a packet id, kept in clear
+    // to be found, is there; the templates were not.
+    assert!(on_disk(&data, packet_id.as_bytes()));
+}
+
+#[test]
+fn postgres_restarting_under_the_hub_loses_nothing_and_one_hub_holds_a_database() {
+    let pg = TestPostgres::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let hub_dir = init(dir.path());
+    let cfg = Config {
+        database: Database::Postgres(pg.database("hub").unwrap()),
+        ..Config::new(&hub_dir)
+    };
+    let hub = Hub::open(cfg.clone(), Arc::new(SystemClock)).unwrap();
+    let e = Hub::open(cfg.clone(), Arc::new(SystemClock)).unwrap_err();
+    assert!(
+        e.to_string().contains("one hub process per database"),
+        "{e}"
+    );
+    register(&hub, "KEC-A-01");
+    let p = person(5);
+    let AfisAnswer::Clear { claim, .. } = hub.check("KEC-A-01", &probe(&p, "A-001")).unwrap()
+    else {
+        panic!()
+    };
+    pg.restart().unwrap();
+    // The call that meets the broken connection fails as the hub being unavailable (the
+    // counter tries again); the next one reconnects.
+    let e = enrollment("KEC-A-01", &p, Some(claim));
+    let first = hub.enroll("KEC-A-01", &e);
+    let enrolled = match first {
+        Ok(x) => x,
+        Err(refusal) => {
+            assert_eq!(refusal.code, "HUB_UNAVAILABLE");
+            hub.enroll("KEC-A-01", &e).unwrap()
+        }
+    };
+    assert_eq!(hub.enroll("KEC-A-01", &e).unwrap(), enrolled);
+    assert_eq!(hub.store().stations().unwrap()[0].enrolled, 1);
+}
+
+/// A check request of KEC-A-01 signed with `key`: its headers and body.
+fn signed_parts(key: &StationKey, nonce: &str, body: &[u8]) -> (RequestAuth, Vec<u8>) {
+    signed_as("KEC-A-01", key, nonce, body)
+}
+
+fn signed_as(station: &str, key: &StationKey, nonce: &str, body: &[u8]) -> (RequestAuth, Vec<u8>) {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let a = RequestAuth::sign(
+        key,
+        station,
+        "POST",
+        "/v1/afis/check",
+        now,
+        nonce,
+        &body_hash(body),
+    );
+    (a, body.to_vec())
+}
+
+fn send(
+    http: &reqwest::blocking::Client,
+    url: &str,
+    (a, body): (RequestAuth, Vec<u8>),
+) -> reqwest::blocking::Response {
+    http.post(format!("{url}/v1/afis/check"))
+        .header(header::STATION, &a.station_id)
+        .header(header::KEY, a.key.to_string())
+        .header(header::TIME, a.time.to_string())
+        .header(header::NONCE, a.nonce)
+        .header(header::SIGNATURE, a.signature)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .unwrap()
+}
+
+/// A signed request as a counter sends it; `nonce` chosen by the test.
+fn signed(
+    http: &reqwest::blocking::Client,
+    url: &str,
+    station: &str,
+    key: &StationKey,
+    nonce: &str,
+    body: &[u8],
+) -> reqwest::blocking::Response {
+    send(http, url, signed_as(station, key, nonce, body))
+}
+
+fn refused(r: reqwest::blocking::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    let body: serde_json::Value = r.json().unwrap();
+    (status, body["code"].as_str().unwrap_or_default().to_owned())
+}
+
+#[test]
+fn the_hub_refuses_strangers_forgeries_replays_and_garbage_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub_dir = init(dir.path());
+    let hub = Hub::open(
+        Config {
+            tls: false,
+            ..Config::new(&hub_dir)
+        },
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    let key = register(&hub, "KEC-A-01");
+    let running = hub.clone().spawn("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", running.addr);
+    let http = reqwest::blocking::Client::new();
+    let body = serde_json::to_vec(&probe(&person(1), "A-001")).unwrap();
+
+    let stranger = StationKey::generate().unwrap();
+    let r = signed(
+        &http,
+        &url,
+        "KEC-X-01",
+        &stranger,
+        "0000000000000001",
+        &body,
+    );
+    assert_eq!(refused(r), (401, "STATION_UNKNOWN".into()));
+    let r = signed(
+        &http,
+        &url,
+        "KEC-A-01",
+        &stranger,
+        "0000000000000002",
+        &body,
+    );
+    assert_eq!(
+        refused(r),
+        (401, "STATION_UNKNOWN".into()),
+        "a key the station never registered"
+    );
+    let r = http
+        .post(format!("{url}/v1/afis/check"))
+        .body(body.clone())
+        .send()
+        .unwrap();
+    assert_eq!(refused(r), (401, "AUTH_MISSING".into()));
+
+    let mut forged = signed_parts(&key, "0000000000000009", &body);
+    forged.1 = b"{}".to_vec();
+    assert_eq!(
+        refused(send(&http, &url, forged)),
+        (401, "BAD_SIGNATURE".into())
+    );
+    let r = signed(&http, &url, "KEC-A-01", &key, "0000000000000003", &body);
+    assert_eq!(r.status().as_u16(), 200);
+    let r = signed(&http, &url, "KEC-A-01", &key, "0000000000000003", &body);
+    assert_eq!(refused(r), (401, "REQUEST_REPLAYED".into()));
+
+    let garbage = br#"{"queue_number":"A-1","masked_nik":"x","templates":{"codes":"AA==","minutiae":"AA==","irises":"AA=="}}"#;
+    let r = signed(&http, &url, "KEC-A-01", &key, "0000000000000004", garbage);
+    assert_eq!(refused(r), (422, "TEMPLATE_INVALID".into()));
+    let r = signed(
+        &http,
+        &url,
+        "KEC-A-01",
+        &key,
+        "0000000000000005",
+        b"{not json",
+    );
+    assert_eq!(refused(r), (400, "BAD_REQUEST".into()));
+    running.stop();
+}

@@ -1,0 +1,289 @@
+//! The counter's side of its kecamatan server (`rekam-hub`, the SOP's "server AFIS di
+//! Kecamatan"): registration, the kecamatan-wide check before sealing, the enrollment of each
+//! sealed recording into the kecamatan's gallery, and the conflicts the hub found.
+//!
+//! The hub is an addition, never a dependency: a station without one records as before, and a
+//! station whose hub does not answer checks against its own recordings only, says so
+//! ([`Checked::StationOnly`]), and sends the recording when the hub answers again; the hub then
+//! checks it against everything recorded meanwhile and a match comes back as a conflict for
+//! the supervisor.
+//!
+//! Invariants: only masked NIKs and templates leave for the hub (the templates over TLS pinned
+//! to the hub's certificate, the request signed with the station's key); a sealed recording is
+//! pending for the hub until the hub answered with its record number (`store::hub`), so a lost
+//! answer or a dead LAN only delays it.
+
+use crate::station::Station;
+use crate::store::{HubPending, IndexRow};
+use crate::{Error, Result};
+use base64::Engine as _;
+use rekam_packet::hub::{AfisAnswer, AfisProbe, Conflict, HubEnrollment, HubIdentity, Templates};
+use rekam_sync::SyncError;
+use rekam_sync::hub::HubClient;
+
+/// Recordings sent per pass.
+const BATCH: u32 = 200;
+
+/// What a check before sealing compared the person with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked {
+    /// Every recording of the kecamatan the hub holds: the person is claimed for this counter.
+    Kecamatan {
+        /// The claim, named when the sealed recording is enrolled.
+        claim: String,
+        /// When the hub answered (RFC 3339).
+        at: String,
+        /// Recordings the hub compared against.
+        gallery: u64,
+    },
+    /// The station's own recordings only: the hub did not answer (its code, e.g. `LINK_DOWN`).
+    StationOnly {
+        /// Why.
+        code: String,
+    },
+}
+
+fn hub_error(e: SyncError) -> Error {
+    Error::Hub {
+        code: e.code().to_owned(),
+        detail: e.to_string(),
+    }
+}
+
+fn identity_json(identity: &HubIdentity) -> Result<String> {
+    serde_json::to_string(identity).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Registers the station with the hub at `url` whose identity file the hub's administrator
+/// handed over (`expected`), spending `token`; pins the hub.
+pub fn register(
+    station: &mut Station,
+    url: &str,
+    expected: &HubIdentity,
+    token: &str,
+    actor: &str,
+) -> Result<()> {
+    expected.check()?;
+    let kecamatan = station.identity().kecamatan.compact().to_owned();
+    if expected.kecamatan != kecamatan {
+        return Err(Error::Hub {
+            code: "WRONG_KECAMATAN".into(),
+            detail: format!(
+                "the hub serves kecamatan {}, this station kecamatan {kecamatan}",
+                expected.kecamatan
+            ),
+        });
+    }
+    let answered = rekam_sync::hub::register(url, expected, &station.registration(token)?)
+        .map_err(hub_error)?;
+    if &answered != expected {
+        return Err(Error::Hub {
+            code: "HUB_IDENTITY_MISMATCH".into(),
+            detail: "the hub answered with another identity than its file: nothing was pinned"
+                .into(),
+        });
+    }
+    let event = crate::audit::AuditEvent::new(actor, "station.hub_register", &expected.hub_id)
+        .with_detail(serde_json::json!({
+            "hub": expected.hub_id,
+            "url": url,
+            "tls_certificate_sha256": expected.tls_certificate_sha256,
+        }));
+    station
+        .store_mut()
+        .pin_hub(url, &identity_json(expected)?, &event)?;
+    Ok(())
+}
+
+fn templates(row: &IndexRow) -> Templates {
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    Templates {
+        codes: b64(&row.codes),
+        minutiae: b64(&row.minutiae),
+        irises: b64(&row.irises),
+    }
+}
+
+/// The station's link to its hub.
+#[derive(Debug)]
+pub struct HubLink {
+    client: HubClient,
+}
+
+/// What one pass with the hub did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HubPass {
+    /// Recordings the hub took into its gallery.
+    pub enrolled: usize,
+    /// Conflicts received for the first time.
+    pub conflicts: usize,
+    /// Recordings still waiting for the hub.
+    pub pending: i64,
+    /// Why the pass stopped early (the hub's or the link's code).
+    pub error: Option<String>,
+}
+
+impl HubLink {
+    /// The link of a station registered with a hub; `None` for a station without one.
+    pub fn open(station: &Station) -> Result<Option<HubLink>> {
+        let Some((url, json)) = station.store().hub()? else {
+            return Ok(None);
+        };
+        let identity: HubIdentity =
+            serde_json::from_str(&json).map_err(|e| Error::Internal(format!("pinned hub: {e}")))?;
+        let client = HubClient::new(
+            &url,
+            &identity,
+            &station.identity().station_id,
+            station.signing_key()?,
+        )
+        .map_err(hub_error)?;
+        Ok(Some(HubLink { client }))
+    }
+
+    /// The kecamatan-wide check of a person before sealing. A match is
+    /// [`Error::KecamatanDuplicate`]; a hub that does not answer is
+    /// [`Checked::StationOnly`], never a refusal.
+    pub fn check(
+        &self,
+        row: &IndexRow,
+        queue_number: &str,
+        masked_nik: &str,
+        now: String,
+    ) -> Result<Checked> {
+        let probe = AfisProbe {
+            queue_number: queue_number.to_owned(),
+            masked_nik: masked_nik.to_owned(),
+            templates: templates(row),
+        };
+        match self.client.check(&probe) {
+            Ok(AfisAnswer::Clear { claim, gallery, .. }) => Ok(Checked::Kecamatan {
+                claim,
+                at: now,
+                gallery,
+            }),
+            Ok(AfisAnswer::Duplicate(m)) => Err(Error::KecamatanDuplicate(Box::new(m))),
+            Err(e) => {
+                tracing::warn!(
+                    code = e.code(),
+                    "the kecamatan server did not answer the check"
+                );
+                Ok(Checked::StationOnly {
+                    code: e.code().to_owned(),
+                })
+            }
+        }
+    }
+
+    /// Enrolls one sealed recording; whether it brought a conflict not kept before.
+    fn enroll_one(&self, station: &mut Station, p: &HubPending) -> Result<bool> {
+        let enrolled = self
+            .client
+            .enroll(&HubEnrollment {
+                claim: p.claim.clone(),
+                packet_id: p.entry.enrollment_id.clone(),
+                masked_nik: p.entry.masked_nik.to_string(),
+                recorded_at: p.entry.recorded_at.clone(),
+                checked_at_hub: p.checked_at.clone(),
+                templates: templates(&p.row),
+            })
+            .map_err(hub_error)?;
+        // The conflict first: were the second write lost, the recording stays pending and is
+        // sent again, and the hub answers with the same conflict.
+        let new = match &enrolled.conflict {
+            Some(c) => keep_conflict(station, c)?,
+            None => false,
+        };
+        station
+            .store_mut()
+            .hub_enrolled(p.entry.seq, enrolled.record)?;
+        Ok(new)
+    }
+
+    /// Enrolls the recording just sealed at `seq`, when the hub answered its check: the claim
+    /// is kept first, so that if the hub does not answer now the next pass names it.
+    pub fn after_seal(&self, station: &mut Station, seq: i64, checked: &Checked) -> Result<()> {
+        let Checked::Kecamatan { claim, at, .. } = checked else {
+            // The hub did not answer a moment ago: the next pass sends it.
+            return Ok(());
+        };
+        station.store_mut().hub_checked(seq, claim, at)?;
+        let pending = station.store().hub_pending(BATCH)?;
+        if let Some(p) = pending.iter().find(|p| p.entry.seq == seq)
+            && let Err(e) = self.enroll_one(station, p)
+        {
+            tracing::warn!(
+                code = e.code(),
+                "the sealed recording waits for the kecamatan server"
+            );
+        }
+        Ok(())
+    }
+
+    /// Sends every sealed recording the hub has not taken yet, then reads the conflicts the
+    /// hub found for this station. Stops at the first failure (the next pass goes on).
+    pub fn pass(&self, station: &mut Station) -> Result<HubPass> {
+        let mut pass = HubPass::default();
+        'send: loop {
+            let pending = station.store().hub_pending(BATCH)?;
+            if pending.is_empty() {
+                break;
+            }
+            for p in &pending {
+                match self.enroll_one(station, p) {
+                    Ok(new) => {
+                        pass.enrolled += 1;
+                        pass.conflicts += usize::from(new);
+                    }
+                    Err(Error::Hub { code, .. }) => {
+                        pass.error = Some(code);
+                        break 'send;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        if pass.error.is_none() {
+            match self
+                .client
+                .conflicts(station.store().hub_conflict_cursor()?)
+            {
+                Ok(list) => {
+                    for c in &list {
+                        pass.conflicts += usize::from(keep_conflict(station, c)?);
+                    }
+                }
+                Err(e) => pass.error = Some(e.code().to_owned()),
+            }
+        }
+        pass.pending = station.store().hub_pending_count()?;
+        Ok(pass)
+    }
+}
+
+fn keep_conflict(station: &mut Station, c: &Conflict) -> Result<bool> {
+    let json = serde_json::to_string(c).map_err(|e| Error::Internal(e.to_string()))?;
+    let new = station.store_mut().add_hub_conflict(c.id, &json)?;
+    if new {
+        tracing::warn!(
+            conflict = c.id,
+            packet = %c.packet_id,
+            earlier_station = %c.earlier.station_id,
+            "the kecamatan server found a person recorded at two counters"
+        );
+    }
+    Ok(new)
+}
+
+/// The conflicts the hub found for this station, oldest first.
+pub fn conflicts(station: &Station) -> Result<Vec<Conflict>> {
+    station
+        .store()
+        .hub_conflicts()?
+        .iter()
+        .map(|json| {
+            serde_json::from_str(json)
+                .map_err(|e| Error::Internal(format!("a stored conflict: {e}")))
+        })
+        .collect()
+}

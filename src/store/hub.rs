@@ -1,0 +1,140 @@
+//! What the station knows of its kecamatan server (hub): where it is and its pinned identity
+//! (`meta`: `hub_url`, `hub_identity`), which sealed recordings it has taken into the
+//! kecamatan's gallery (`hub_enrollment`), and the conflicts it found (`hub_conflict`).
+//!
+//! Invariant: a sealed recording whose biometric rows are still here and that has no hub
+//! `record` is pending: the next pass sends it, however many passes failed before.
+
+use super::{IndexRow, JournalEntry, Store, journal_row};
+use crate::Result;
+use crate::audit::{AuditEntry, AuditEvent};
+use crate::clock::rfc3339;
+use rusqlite::{OptionalExtension, params};
+
+/// A sealed recording the hub has not taken yet.
+#[derive(Debug, Clone)]
+pub struct HubPending {
+    /// Its journal row.
+    pub entry: JournalEntry,
+    /// Its templates.
+    pub row: IndexRow,
+    /// The claim of the check before sealing, if the hub answered then.
+    pub claim: Option<String>,
+    /// When the hub checked it before sealing (RFC 3339).
+    pub checked_at: Option<String>,
+}
+
+impl Store {
+    /// The hub's address and pinned identity (JSON), if the station registered with one.
+    pub fn hub(&self) -> Result<Option<(String, String)>> {
+        Ok(self.meta("hub_url")?.zip(self.meta("hub_identity")?))
+    }
+
+    /// Pins the hub at `url` with its identity (JSON), with its audit entry.
+    pub fn pin_hub(
+        &mut self,
+        url: &str,
+        identity_json: &str,
+        event: &AuditEvent,
+    ) -> Result<AuditEntry> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('hub_url', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [url],
+        )?;
+        self.set_meta_audited("hub_identity", identity_json, event)
+    }
+
+    /// Notes the hub's claim for the recording sealed at `seq` (its check before sealing).
+    pub fn hub_checked(&mut self, seq: i64, claim: &str, checked_at: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO hub_enrollment (seq, claim, checked_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (seq) DO UPDATE SET claim = excluded.claim, checked_at = excluded.checked_at",
+            params![seq, claim, checked_at],
+        )?;
+        Ok(())
+    }
+
+    /// Notes that the hub took the recording at `seq` as its record `record`.
+    pub fn hub_enrolled(&mut self, seq: i64, record: i64) -> Result<()> {
+        let now = rfc3339(self.clock.now());
+        self.conn.execute(
+            "INSERT INTO hub_enrollment (seq, record, enrolled_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (seq) DO UPDATE SET record = excluded.record, enrolled_at = excluded.enrolled_at",
+            params![seq, record, now],
+        )?;
+        Ok(())
+    }
+
+    /// Up to `limit` sealed recordings the hub has not taken, oldest first.
+    pub fn hub_pending(&self, limit: u32) -> Result<Vec<HubPending>> {
+        let sql = "SELECT j.seq, j.enrollment_id, j.masked_nik, j.case_type, j.operator_id,
+                    j.recorded_at, length(j.payload), i.codes, t.minutiae, t.irises, h.claim,
+                    h.checked_at
+             FROM enrollment_journal j
+             JOIN biometric_index i ON i.seq = j.seq
+             JOIN biometric_template t ON t.seq = j.seq
+             LEFT JOIN hub_enrollment h ON h.seq = j.seq
+             WHERE h.record IS NULL
+             ORDER BY j.seq LIMIT ?1";
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt
+            .query_map([limit], |r| {
+                Ok(HubPending {
+                    entry: journal_row(r)?,
+                    row: IndexRow {
+                        codes: r.get(7)?,
+                        minutiae: r.get(8)?,
+                        irises: r.get(9)?,
+                    },
+                    claim: r.get(10)?,
+                    checked_at: r.get(11)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Sealed recordings the hub has not taken.
+    pub fn hub_pending_count(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM biometric_index i
+             WHERE NOT EXISTS (SELECT 1 FROM hub_enrollment h WHERE h.seq = i.seq AND h.record IS NOT NULL)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Keeps a conflict the hub found (JSON), once by its number.
+    pub fn add_hub_conflict(&mut self, id: i64, conflict_json: &str) -> Result<bool> {
+        let now = rfc3339(self.clock.now());
+        let added = self.conn.execute(
+            "INSERT OR IGNORE INTO hub_conflict (id, conflict, received_at) VALUES (?1, ?2, ?3)",
+            params![id, conflict_json, now],
+        )?;
+        Ok(added == 1)
+    }
+
+    /// The newest conflict's number (the feed's cursor).
+    pub fn hub_conflict_cursor(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT MAX(id) FROM hub_conflict", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+            .optional()?
+            .flatten()
+            .unwrap_or(0))
+    }
+
+    /// Every conflict kept, oldest first (JSON).
+    pub fn hub_conflicts(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT conflict FROM hub_conflict ORDER BY id")?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(rows)
+    }
+}

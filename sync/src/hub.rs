@@ -1,0 +1,114 @@
+//! The counter's client of its kecamatan server (`rekam-hub`): registration, the AFIS check
+//! before sealing, the enrollment after it, and the conflict feed. Requests are signed with
+//! the station's key as for the data center; an `https://` hub is trusted by the certificate
+//! of the identity file its administrator handed over, and nothing else.
+//!
+//! The hub is an addition, never a dependency: calls time out quickly (a counter with a
+//! resident waiting does not hang on a dead LAN) and the caller goes on with its own check.
+
+use crate::{DcClient, SyncError, checked, transport};
+use rekam_packet::StationKey;
+use rekam_packet::hub::{
+    AfisAnswer, AfisProbe, Conflict, ConflictsPage, Enrolled, HubEnrollment, HubIdentity,
+};
+use rekam_packet::protocol::Registration;
+use reqwest::Method;
+use std::time::Duration;
+
+/// How long a counter waits to connect to the hub on its LAN.
+const CONNECT: Duration = Duration::from_secs(3);
+/// How long a counter waits for the hub's answer: a 1:N check over 300,000 recordings takes
+/// well under a second.
+const REQUEST: Duration = Duration::from_secs(15);
+
+/// Registers the station at the hub `base_url` whose identity file is `pinned`; returns the
+/// identity the hub answers with (the caller compares it with the file).
+pub fn register(
+    base_url: &str,
+    pinned: &HubIdentity,
+    reg: &Registration,
+) -> Result<HubIdentity, SyncError> {
+    let http = crate::http(base_url, Some(&pinned.tls_certificate), CONNECT, REQUEST)?;
+    let r = http
+        .post(format!(
+            "{}/v1/stations/register",
+            base_url.trim_end_matches('/')
+        ))
+        .json(reg)
+        .send()
+        .map_err(transport)?;
+    checked(r)?
+        .json()
+        .map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
+/// A station's client of its hub.
+#[derive(Debug)]
+pub struct HubClient {
+    inner: DcClient,
+}
+
+impl HubClient {
+    /// A client of the hub at `base_url` pinned to `hub`'s certificate, for `station_id`
+    /// signing with `key`.
+    pub fn new(
+        base_url: &str,
+        hub: &HubIdentity,
+        station_id: &str,
+        key: StationKey,
+    ) -> Result<HubClient, SyncError> {
+        Ok(HubClient {
+            inner: DcClient::pinned_to(
+                base_url,
+                station_id,
+                key,
+                Some(&hub.tls_certificate),
+                CONNECT,
+                REQUEST,
+            )?,
+        })
+    }
+
+    fn post<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<T, SyncError> {
+        let body = DcClient::json(body)?;
+        let r = self
+            .inner
+            .signed(Method::POST, path, Some(&body))
+            .send()
+            .map_err(transport)?;
+        checked(r)?
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))
+    }
+
+    /// The 1:N check of a person against the kecamatan before sealing.
+    pub fn check(&self, probe: &AfisProbe) -> Result<AfisAnswer, SyncError> {
+        self.post("/v1/afis/check", probe)
+    }
+
+    /// Enrolls a sealed recording (again, after a lost answer: the same answer).
+    pub fn enroll(&self, enrollment: &HubEnrollment) -> Result<Enrolled, SyncError> {
+        self.post("/v1/afis/enroll", enrollment)
+    }
+
+    /// The conflicts naming this station after `cursor`.
+    pub fn conflicts(&self, cursor: i64) -> Result<Vec<Conflict>, SyncError> {
+        let r = self
+            .inner
+            .signed(
+                Method::GET,
+                &format!("/v1/afis/conflicts?after={cursor}"),
+                Some(b""),
+            )
+            .send()
+            .map_err(transport)?;
+        let page: ConflictsPage = checked(r)?
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        Ok(page.conflicts)
+    }
+}
