@@ -111,7 +111,8 @@ pub struct HubLink {
 }
 
 /// What one pass with the hub did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HubPass {
     /// Recordings the hub took into its gallery.
     pub enrolled: usize,
@@ -273,6 +274,32 @@ fn keep_conflict(station: &mut Station, c: &Conflict) -> Result<bool> {
         );
     }
     Ok(new)
+}
+
+/// One pass with the station's hub, if it has one ([`HubLink::pass`]); a hub that cannot even
+/// be linked (its pinned identity unreadable) is reported in the pass, not raised.
+pub fn pass(station: &mut Station) -> Result<Option<HubPass>> {
+    let link = match HubLink::open(station) {
+        Ok(Some(link)) => link,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            return Ok(Some(HubPass {
+                error: Some(e.code().to_owned()),
+                pending: station.store().hub_pending_count()?,
+                ..HubPass::default()
+            }));
+        }
+    };
+    let pass = link.pass(station)?;
+    match &pass.error {
+        None => tracing::info!(
+            enrolled = pass.enrolled,
+            conflicts = pass.conflicts,
+            "hub pass"
+        ),
+        Some(code) => tracing::warn!(%code, pending = pass.pending, "hub pass stopped"),
+    }
+    Ok(Some(pass))
 }
 
 /// The conflicts the hub found for this station, oldest first.

@@ -89,6 +89,9 @@ pub struct PassReport {
     pub remaining: usize,
     /// The pass's first failure, code and words.
     pub error: Option<(String, String)>,
+    /// What the pass did with the kecamatan server, at a station registered with one.
+    #[serde(default)]
+    pub hub: Option<crate::hub::HubPass>,
 }
 
 /// A failure, classified: its stable code, plain words, and whether it can fix itself.
@@ -374,7 +377,11 @@ fn record_pass(station: &mut Station, report: &PassReport) -> Result<()> {
 /// One pass: link check, uploads, results, heartbeat; its report is kept as the
 /// [`last_pass`].
 pub fn sync_once(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> {
-    let report = pass(station, cfg)?;
+    // The kecamatan server first: it is on the LAN, and what it finds concerns the counter
+    // today, whatever the link to the data center does.
+    let hub = crate::hub::pass(station)?;
+    let mut report = pass(station, cfg)?;
+    report.hub = hub;
     match &report.error {
         None => tracing::info!(
             sent = report.sent,

@@ -107,6 +107,11 @@ enum Command {
         #[command(subcommand)]
         command: cmd::population::Command,
     },
+    /// The kecamatan server: register with it, one pass with it, the conflicts it found
+    Hub {
+        #[command(subcommand)]
+        command: cmd::hub::Command,
+    },
     /// Receipts from the data center
     Receipts {
         #[command(subcommand)]
@@ -185,6 +190,7 @@ fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
         Command::Population { command } => population::run(command, ctx),
         Command::Calibrate(args) => calibrate::run(args, ctx),
         Command::Receipts { command } => receipts::run(command, ctx),
+        Command::Hub { command } => hub::run(command, ctx),
         Command::Keys { command } => keys::run(command, ctx),
         Command::Recover(args) => recover::run(args, ctx),
         Command::Purge(args) => purge::run(args, ctx),

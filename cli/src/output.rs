@@ -329,6 +329,9 @@ impl Out {
             self.emit_json(json!({ "ok": true, "pass": r }));
             return;
         }
+        if let Some(hub) = &r.hub {
+            self.hub_pass(hub);
+        }
         if !r.link_up {
             let (code, why) = r.error.clone().unwrap_or_default();
             println!(
@@ -355,6 +358,56 @@ impl Out {
             println!(
                 "  [{code}] {why}: {}",
                 rekam::sync::next_step(code, self.lang)
+            );
+        }
+    }
+
+    /// One pass with the kecamatan server.
+    pub fn hub_pass(&self, p: &rekam::hub::HubPass) {
+        if self.json {
+            self.emit_json(json!({ "ok": p.error.is_none(), "hub": p }));
+            return;
+        }
+        println!(
+            "{} {}: {} {}, {} {}, {} {}",
+            self.t("Server kecamatan", "Kecamatan server"),
+            match &p.error {
+                None => self.t("terhubung", "reachable").to_owned(),
+                Some(code) => format!("{} [{code}]", self.t("tidak terjangkau", "unreachable")),
+            },
+            self.t("diterima", "taken"),
+            p.enrolled,
+            self.t("konflik baru", "new conflicts"),
+            p.conflicts,
+            self.t("menunggu", "waiting"),
+            p.pending
+        );
+    }
+
+    /// The conflicts the kecamatan server found.
+    pub fn hub_conflicts(&self, list: &[rekam_packet::hub::Conflict]) {
+        if self.json {
+            self.emit_json(json!({ "ok": true, "conflicts": list }));
+            return;
+        }
+        if list.is_empty() {
+            println!("{}", self.t("Tidak ada konflik", "No conflicts"));
+        }
+        for c in list {
+            println!(
+                "#{} {} ({} {}) {} {} {} {}: {}",
+                c.id,
+                c.packet_id,
+                c.station_id,
+                c.masked_nik,
+                self.t("cocok dengan", "matches"),
+                c.earlier.packet_id.as_deref().unwrap_or("-"),
+                self.t("di loket", "at counter"),
+                c.earlier.station_id,
+                self.t(
+                    "periksa identitas keduanya dengan supervisor",
+                    "a supervisor checks both identities"
+                )
             );
         }
     }

@@ -1,6 +1,8 @@
 //! The embedded adapter: one SQLCipher file (`hub.db`, raw 256-bit key in
 //! `keys/hub-store.key`), WAL, `synchronous = FULL`, for a one-machine kecamatan and the demo.
 
+#[cfg(feature = "test-support")]
+use crate::store::Templates;
 use crate::store::{
     ConflictRow, HubStore, NewClaim, NewEnrollment, NewStation, Record, Registered, StationRow,
 };
@@ -55,6 +57,7 @@ CREATE TABLE IF NOT EXISTS conflict (
     found_at   INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS conflict_earlier ON conflict (earlier);
+CREATE INDEX IF NOT EXISTS record_station ON record (station_id);
 "#;
 
 const RECORD: &str = "id, station_id, masked_nik, claim, queue_number, packet_id, expires_at, at, \
@@ -112,6 +115,39 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
+    }
+
+    /// Writes enrolled recordings of `station_id` (registered here if it is not) in one
+    /// transaction, unchecked: a benchmark's gallery of hundreds of thousands, which the
+    /// hub's own path (a check per enrollment) would take hours to build.
+    #[cfg(feature = "test-support")]
+    pub fn fill_unchecked(
+        &self,
+        station_id: &str,
+        rows: impl Iterator<Item = (String, Templates)>,
+    ) -> Result<usize> {
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT OR IGNORE INTO station (station_id, registered_at) VALUES (?1, 0)",
+            [station_id],
+        )?;
+        let mut n = 0;
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO record (station_id, masked_nik, packet_id, at, enrolled_at, codes,
+                                     minutiae, irises)
+                 VALUES (?1, '327301********01', ?2, '2026-12-01T08:00:00Z', 0, ?3, ?4, ?5)",
+            )?;
+            for (packet_id, t) in rows {
+                insert.execute(params![
+                    station_id, packet_id, t.codes, t.minutiae, t.irises
+                ])?;
+                n += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(n)
     }
 
     fn db(&self) -> MutexGuard<'_, Connection> {

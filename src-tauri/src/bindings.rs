@@ -25,6 +25,7 @@ fn declarations() -> Vec<String> {
         rekam_drivers::DeviceKind,
         rekam::workflow::recording::Step,
         rekam::sync::PassReport,
+        rekam::hub::HubPass,
         rekam::sync::LastPass,
         rekam::desk::Problem,
         rekam::domain::region::RegionLevel,

@@ -39,7 +39,29 @@ remaining: number,
 /**
  * The pass's first failure, code and words.
  */
-error: [string, string] | null, };
+error: [string, string] | null, 
+/**
+ * What the pass did with the kecamatan server, at a station registered with one.
+ */
+hub: HubPass | null, };
+
+export type HubPass = { 
+/**
+ * Recordings the hub took into its gallery.
+ */
+enrolled: number, 
+/**
+ * Conflicts received for the first time.
+ */
+conflicts: number, 
+/**
+ * Recordings still waiting for the hub.
+ */
+pending: number, 
+/**
+ * Why the pass stopped early (the hub's or the link's code).
+ */
+error: string | null, };
 
 export type LastPass = { 
 /**

@@ -10,6 +10,7 @@ pub mod check;
 pub mod demo;
 pub mod doctor;
 pub mod export;
+pub mod hub;
 pub mod init;
 pub mod keys;
 pub mod nik;

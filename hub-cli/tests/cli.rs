@@ -1,0 +1,103 @@
+//! `rekam-hub` as the kecamatan's technician runs it: set up, a token per counter, serve over
+//! TLS, and the list of counters; with the refusals it must give.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn hub(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rekam-hub"))
+        .args(args)
+        .env("REKAM_LOG", "warn")
+        .output()
+        .expect("run rekam-hub")
+}
+
+fn text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+fn data(dir: &Path) -> &str {
+    dir.to_str().unwrap()
+}
+
+#[test]
+fn set_up_issue_tokens_serve_and_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("hub");
+    let out = hub(&["init", "--data", data(&dir), "--kecamatan", "32.73.01"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("not a kecamatan code"),
+        "{}",
+        text(&out)
+    );
+    let out = hub(&["init", "--data", data(&dir), "--kecamatan", "327301"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("hub-identity.json"), "{}", text(&out));
+    let out = hub(&["init", "--data", data(&dir), "--kecamatan", "327301"]);
+    assert!(
+        text(&out).contains("already holds a kecamatan server"),
+        "{}",
+        text(&out)
+    );
+    // Keys are the hub's alone.
+    for key in ["hub-store.key", "hub-templates.key", "tls.key"] {
+        let mode = std::fs::metadata(dir.join("keys").join(key)).unwrap();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+            0o600
+        );
+    }
+
+    let out = hub(&["token", "--data", data(&dir), "--station", "KEC-A-01"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim().len(), 32);
+
+    let mut serving = Command::new(env!("CARGO_BIN_EXE_rekam-hub"))
+        .args(["serve", "--data", data(&dir), "--listen", "127.0.0.1:0"])
+        .env("REKAM_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(serving.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("listening on https://127.0.0.1:"),
+        "{line}"
+    );
+    // Plain HTTP is refused anywhere but loopback.
+    let out = hub(&[
+        "serve",
+        "--data",
+        data(&dir),
+        "--listen",
+        "0.0.0.0:0",
+        "--plain-http",
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("loopback only"), "{}", text(&out));
+    serving.kill().unwrap();
+    serving.wait().unwrap();
+
+    let out = hub(&["stations", "--data", data(&dir), "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        list,
+        serde_json::json!([]),
+        "a token registers nobody by itself"
+    );
+    let out = hub(&[
+        "token",
+        "--data",
+        data(&tmp.path().join("none")),
+        "--station",
+        "X",
+    ]);
+    assert!(text(&out).contains("rekam-hub init"), "{}", text(&out));
+}
