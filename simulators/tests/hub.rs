@@ -183,3 +183,47 @@ fn one_afis_for_the_kecamatan_across_three_counters() {
         ]
     );
 }
+
+/// `rekam demo --counters 3`: a hub and three counters on the embedded default; the first
+/// counter's first resident, presented at the second, is refused at once naming the first.
+#[test]
+fn the_demo_with_three_counters_refuses_a_resident_at_the_second() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rekam-demo"))
+        .args([
+            "--counters",
+            "3",
+            "--residents",
+            "3",
+            "--json",
+            "--lang",
+            "en",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["stations"].as_array().unwrap().len(), 3);
+    assert!(
+        v["kecamatan_server"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://127.0.0.1:")
+    );
+    let again = &v["presented_again"];
+    assert_eq!(again["first_station_id"], "KEC-DEMO-01");
+    assert_eq!(again["at_station_id"], "KEC-DEMO-02");
+    assert_eq!(again["outcome"]["code"], "KECAMATAN_DUPLICATE", "{again}");
+    let message = again["outcome"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("KEC-DEMO-01")
+            && message.contains(again["first_packet_id"].as_str().unwrap()),
+        "{message}"
+    );
+    assert_eq!(v["states"]["PRINT_READY_RECORD"], 2, "{}", v["states"]);
+    assert_eq!(v["audit_intact"], true);
+}

@@ -23,6 +23,10 @@ pub struct Args {
     /// recording sealed and left waiting (runs inside `unshare -n`)
     #[arg(long)]
     offline: bool,
+    /// Counters of the kecamatan; more than one brings up its kecamatan server, and the first
+    /// counter's first resident is presented again at the second
+    #[arg(long, default_value_t = 1)]
+    counters: usize,
 }
 
 /// Why the demo refuses what the command line asked, if it does. `sources` says where each
@@ -57,6 +61,7 @@ pub fn run(args: &Args, ctx: &Ctx) -> anyhow::Result<Exit> {
     if args.offline {
         cmd.arg("--offline");
     }
+    cmd.args(["--counters", &args.counters.to_string()]);
     if ctx.global.json {
         cmd.arg("--json");
     }
