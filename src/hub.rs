@@ -302,6 +302,88 @@ pub fn pass(station: &mut Station) -> Result<Option<HubPass>> {
     Ok(Some(pass))
 }
 
+/// What the de-duplication compared a person with, as the wizard shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CheckedView {
+    /// Whether the whole kecamatan was compared (false: this station only).
+    pub kecamatan: bool,
+    /// In the operator's language.
+    pub label: String,
+}
+
+impl CheckedView {
+    /// `checked` in `lang`.
+    pub fn of(checked: &Checked, lang: crate::i18n::Lang) -> CheckedView {
+        match checked {
+            Checked::Kecamatan { gallery, .. } => CheckedView {
+                kecamatan: true,
+                label: match lang {
+                    crate::i18n::Lang::Id => format!(
+                        "Diperiksa terhadap seluruh kecamatan oleh server kecamatan ({gallery} rekaman)"
+                    ),
+                    crate::i18n::Lang::En => format!(
+                        "Checked against the whole kecamatan by its server ({gallery} recordings)"
+                    ),
+                },
+            },
+            Checked::StationOnly { code } => CheckedView {
+                kecamatan: false,
+                label: match lang {
+                    crate::i18n::Lang::Id => format!(
+                        "Diperiksa terhadap rekaman stasiun ini saja: server kecamatan tidak \
+                         terjangkau ({code}); server memeriksanya lagi saat tersambung"
+                    ),
+                    crate::i18n::Lang::En => format!(
+                        "Checked against this station's recordings only: the kecamatan server \
+                         did not answer ({code}); it checks the recording again when it does"
+                    ),
+                },
+            },
+        }
+    }
+}
+
+/// A conflict the hub found, as the sync screen lists it for the supervisor.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ConflictView {
+    /// The hub's number.
+    pub id: i64,
+    /// In the operator's language: which two recordings, where, what to do.
+    pub text: String,
+}
+
+impl ConflictView {
+    /// `c` in `lang`.
+    pub fn of(c: &Conflict, lang: crate::i18n::Lang) -> ConflictView {
+        let earlier = c.earlier.packet_id.as_deref().unwrap_or("-");
+        ConflictView {
+            id: c.id,
+            text: match lang {
+                crate::i18n::Lang::Id => format!(
+                    "Rekaman {} (loket {}, NIK {}) cocok dengan rekaman {earlier} di loket {} \
+                     (NIK {}): supervisor memeriksa identitas keduanya",
+                    c.packet_id,
+                    c.station_id,
+                    c.masked_nik,
+                    c.earlier.station_id,
+                    c.earlier.masked_nik
+                ),
+                crate::i18n::Lang::En => format!(
+                    "Recording {} (counter {}, NIK {}) matches recording {earlier} at counter {} \
+                     (NIK {}): a supervisor checks both identities",
+                    c.packet_id,
+                    c.station_id,
+                    c.masked_nik,
+                    c.earlier.station_id,
+                    c.earlier.masked_nik
+                ),
+            },
+        }
+    }
+}
+
 /// The conflicts the hub found for this station, oldest first.
 pub fn conflicts(station: &Station) -> Result<Vec<Conflict>> {
     station

@@ -134,6 +134,15 @@ fn one_afis_for_the_kecamatan_across_three_counters() {
         "{:?}",
         w.kecamatan()
     );
+    // The wizard says so, in the operator's language.
+    let shown = rekam::desk::WizardView::of(&w, &c.station, rekam::i18n::Lang::Id)
+        .kecamatan
+        .unwrap();
+    assert!(
+        !shown.kecamatan && shown.label.contains("stasiun ini saja"),
+        "{}",
+        shown.label
+    );
     let offline = w.seal(&mut c.station, &mut c.dedup).unwrap();
     assert_eq!(c.station.store().hub_pending_count().unwrap(), 1);
     // Meanwhile B, which the hub cannot warn, records the same resident.
@@ -159,6 +168,12 @@ fn one_afis_for_the_kecamatan_across_three_counters() {
     let pass = b.dedup.hub().unwrap().pass(&mut b.station).unwrap();
     assert_eq!((pass.conflicts, pass.error), (1, None));
     assert_eq!(rekam::hub::conflicts(&b.station).unwrap(), found);
+    let shown = rekam::hub::ConflictView::of(&found[0], rekam::i18n::Lang::Id);
+    assert!(
+        shown.text.contains(&offline.packet_id) && shown.text.contains("loket KEC-B-01"),
+        "{}",
+        shown.text
+    );
     // A second pass sends nothing again and finds nothing new.
     let again = hub_c.pass(&mut c.station).unwrap();
     assert_eq!((again.enrolled, again.conflicts), (0, 0));

@@ -26,6 +26,8 @@ fn declarations() -> Vec<String> {
         rekam::workflow::recording::Step,
         rekam::sync::PassReport,
         rekam::hub::HubPass,
+        rekam::hub::CheckedView,
+        rekam::hub::ConflictView,
         rekam::sync::LastPass,
         rekam::desk::Problem,
         rekam::domain::region::RegionLevel,

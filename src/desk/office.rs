@@ -63,6 +63,11 @@ pub struct SyncView {
     pub at_dc: i64,
     /// Records on a technician's disk.
     pub exported: i64,
+    /// Whether the station is registered with a kecamatan server.
+    pub hub: bool,
+    /// The conflicts the kecamatan server found (a person recorded at two counters), for
+    /// the supervisor.
+    pub hub_conflicts: Vec<crate::hub::ConflictView>,
 }
 
 /// The settings page: what this station is and where it finds everything (read-only).
@@ -180,6 +185,11 @@ impl Desk {
             by_state: counts
                 .iter()
                 .map(|(s, n)| (s.as_str().to_owned(), *n))
+                .collect(),
+            hub: station.store().hub()?.is_some(),
+            hub_conflicts: crate::hub::conflicts(station)?
+                .iter()
+                .map(|c| crate::hub::ConflictView::of(c, lang))
                 .collect(),
         })
     }

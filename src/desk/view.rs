@@ -210,6 +210,10 @@ pub struct WizardView {
     pub cancelled: bool,
     /// The sealed recording, once sealed.
     pub sealed: Option<SealedView>,
+    /// What the de-duplication compared the person with beyond this station (a station with
+    /// a kecamatan server): the whole kecamatan, or this station only when the hub did not
+    /// answer.
+    pub kecamatan: Option<crate::hub::CheckedView>,
 }
 
 impl WizardView {
@@ -231,6 +235,7 @@ impl WizardView {
             refused: None,
             cancelled: false,
             sealed: None,
+            kecamatan: w.kecamatan().map(|c| crate::hub::CheckedView::of(c, lang)),
         }
     }
 }

@@ -374,6 +374,11 @@ function fillPanel(panel: HTMLElement, view: WizardView): void {
     panel.append(el("p", { class: s.stale ? "warn" : "hint", id: "biodata-source" }, `${t(lang, "bio.source")}: ${s.label}`),
       ...(s.stale ? [el("p", { class: "warn" }, t(lang, "pop.stale"))] : []));
   }
+  // What the de-duplication compared the person with: the whole kecamatan, or (the kecamatan
+  // server out of reach) this station only.
+  if (view.kecamatan) {
+    panel.append(el("p", { class: view.kecamatan.kecamatan ? "hint" : "warn", id: "dedup-source" }, view.kecamatan.label));
+  }
   if (view.last && view.last.kind !== "done") panel.append(lastResult(view.last));
   let primary: HTMLElement | null = null;
   if (view.paused) {

@@ -63,6 +63,26 @@ pending: number,
  */
 error: string | null, };
 
+export type CheckedView = { 
+/**
+ * Whether the whole kecamatan was compared (false: this station only).
+ */
+kecamatan: boolean, 
+/**
+ * In the operator's language.
+ */
+label: string, };
+
+export type ConflictView = { 
+/**
+ * The hub's number.
+ */
+id: number, 
+/**
+ * In the operator's language: which two recordings, where, what to do.
+ */
+text: string, };
+
 export type LastPass = { 
 /**
  * When it ended (RFC 3339, station time).
@@ -800,7 +820,13 @@ cancelled: boolean,
 /**
  * The sealed recording, once sealed.
  */
-sealed: SealedView | null, };
+sealed: SealedView | null, 
+/**
+ * What the de-duplication compared the person with beyond this station (a station with
+ * a kecamatan server): the whole kecamatan, or this station only when the hub did not
+ * answer.
+ */
+kecamatan: CheckedView | null, };
 
 export type Password = string;
 
@@ -964,7 +990,16 @@ at_dc: number,
 /**
  * Records on a technician's disk.
  */
-exported: number, };
+exported: number, 
+/**
+ * Whether the station is registered with a kecamatan server.
+ */
+hub: boolean, 
+/**
+ * The conflicts the kecamatan server found (a person recorded at two counters), for
+ * the supervisor.
+ */
+hub_conflicts: Array<ConflictView>, };
 
 export type ExportProgress = { done: number, total: number, bytes: number, };
 

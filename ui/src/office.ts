@@ -203,8 +203,19 @@ function drawSync(ctx: Ctx, v: SyncView): void {
       row(t(lang, "sync.failed"), String(pass.report.failed)),
       row(t(lang, "sync.results"), String(pass.report.results)),
       row(t(lang, "sync.remaining"), String(pass.report.remaining)),
-      ...(pass.report.error ? [row(t(lang, "sync.error"), `${pass.report.error[0]}: ${v.last_pass_next ?? ""}`)] : []))
+      ...(pass.report.error ? [row(t(lang, "sync.error"), `${pass.report.error[0]}: ${v.last_pass_next ?? ""}`)] : []),
+      ...(pass.report.hub ? [row(t(lang, "sync.hub"), pass.report.hub.error
+        ? t(lang, "sync.hubDown", { code: pass.report.hub.error, pending: pass.report.hub.pending })
+        : t(lang, "sync.hubUp", { pending: pass.report.hub.pending }))] : []))
     : el("p", { id: "sync-last" }, t(lang, "sync.never"));
+  // A person recorded at two counters: what the kecamatan server found, for the supervisor.
+  const conflicts = v.hub
+    ? el("section", { class: "card", id: "hub-conflicts" },
+      el("h3", {}, t(lang, "sync.conflicts")),
+      ...(v.hub_conflicts.length === 0
+        ? [el("p", { class: "hint" }, t(lang, "sync.noConflicts"))]
+        : v.hub_conflicts.map((c) => el("p", { class: "warn" }, `#${c.id} ${c.text}`))))
+    : "";
   main().replaceChildren(
     el("h2", {}, t(lang, "sync.title")),
     el("p", { id: "sync-state", class: pass && !pass.report.link_up ? "warn" : "" }, status),
@@ -214,6 +225,7 @@ function drawSync(ctx: Ctx, v: SyncView): void {
       el("progress", { id: "sync-progress", max: "100", value: String(share) }),
       el("p", { id: "sync-share" }, t(lang, "sync.share", { done: formatCount(lang, v.at_dc), total: formatCount(lang, v.total), pct: share, exported: v.exported }))),
     el("section", { class: "card" }, el("h3", {}, t(lang, "sync.last")), last),
+    conflicts,
     el("section", { class: "card" },
       el("h3", {}, t(lang, "sync.byState")),
       table("sync-states", [t(lang, "backlog.col.state"), t(lang, "report.count")],
