@@ -138,10 +138,11 @@ pub enum Error {
     /// The kecamatan server found the person recorded, or being recorded right now, at
     /// another counter of the kecamatan (who, where and when, masked).
     #[error(
-        "the kecamatan server matched this person to {} at counter {} (NIK {}, {}; {} of {} fingers and irises agree): a person is recorded once",
-        first_recording(.0), .0.station_id, .0.masked_nik, .0.recorded_at, .0.matching, .0.compared
+        "{} matched this person to {} at counter {} (NIK {}, {}; {} of {} fingers and irises agree): a person is recorded once",
+        .0.copy_as_of.as_ref().map_or("the kecamatan server".to_owned(), |t| format!("this counter's copy of the kecamatan's gallery (as of {t})")),
+        first_recording(&.0.first), .0.first.station_id, .0.first.masked_nik, .0.first.recorded_at, .0.first.matching, .0.first.compared
     )]
-    KecamatanDuplicate(Box<rekam_packet::hub::Match>),
+    KecamatanDuplicate(Box<crate::hub::KecamatanMatch>),
     /// The kecamatan server could not be reached, or refused (registration, its identity).
     #[error("kecamatan server: {detail} ({code})")]
     Hub {
@@ -412,7 +413,7 @@ impl Error {
             Error::AlreadyRecorded { .. } => "ALREADY_RECORDED",
             Error::BiometricDuplicate { .. } => "BIOMETRIC_DUPLICATE",
             Error::IndexDamaged { .. } => "INDEX_DAMAGED",
-            Error::KecamatanDuplicate(m) if m.packet_id.is_some() => "KECAMATAN_DUPLICATE",
+            Error::KecamatanDuplicate(m) if m.first.packet_id.is_some() => "KECAMATAN_DUPLICATE",
             Error::KecamatanDuplicate(_) => "KECAMATAN_DUPLICATE_IN_PROGRESS",
             Error::Hub { .. } => "HUB",
             Error::TemplateRejected { .. } => "TEMPLATE_REJECTED",
@@ -528,14 +529,19 @@ impl Localized for Error {
                  stasiun ini. Jangan rekam ulang; periksa identitasnya dan layani sebagai \
                  penggantian KTP"
             ),
-            Error::KecamatanDuplicate(m) => {
+            Error::KecamatanDuplicate(k) => {
+                let m = &k.first;
+                let by = k.copy_as_of.as_ref().map_or_else(
+                    || "Server AFIS kecamatan".to_owned(),
+                    |t| format!("Salinan galeri kecamatan di loket ini (per {t})"),
+                );
                 let first = match (&m.packet_id, &m.queue_number) {
                     (Some(p), _) => format!("rekaman {p}"),
                     (None, Some(q)) => format!("nomor antrean {q} yang sedang direkam"),
                     (None, None) => "rekaman yang sedang berlangsung".to_owned(),
                 };
                 format!(
-                    "Server AFIS kecamatan mencocokkan penduduk ini dengan {first} di loket {} \
+                    "{by} mencocokkan penduduk ini dengan {first} di loket {} \
                      (NIK {}, {}; {} dari {} jari dan iris cocok): penduduk hanya direkam \
                      sekali. Jangan rekam ulang; periksa identitasnya dengan supervisor",
                     m.station_id, m.masked_nik, m.recorded_at, m.matching, m.compared

@@ -36,11 +36,32 @@ pub enum Checked {
         /// Recordings the hub compared against.
         gallery: u64,
     },
-    /// The station's own recordings only: the hub did not answer (its code, e.g. `LINK_DOWN`).
+    /// The counter's copy of the kecamatan's gallery, as of its last refresh: the hub did not
+    /// answer. The hub checks the recording again when it sees it.
+    KecamatanCopy {
+        /// When the copy last caught up with the hub (RFC 3339).
+        as_of: String,
+        /// Recordings in the copy.
+        gallery: u64,
+        /// Why the hub was not asked (its code, e.g. `LINK_DOWN`).
+        code: String,
+    },
+    /// The station's own recordings only: the hub did not answer (its code, e.g. `LINK_DOWN`)
+    /// and the counter holds no copy of the kecamatan's gallery.
     StationOnly {
         /// Why.
         code: String,
     },
+}
+
+/// The first recording of a person the kecamatan server (or the counter's copy of its
+/// gallery) knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KecamatanMatch {
+    /// Who, where and when.
+    pub first: rekam_packet::hub::Match,
+    /// Found in the counter's copy as of then (RFC 3339), not by the hub itself.
+    pub copy_as_of: Option<String>,
 }
 
 fn hub_error(e: SyncError) -> Error {
@@ -120,6 +141,9 @@ pub struct HubPass {
     pub conflicts: usize,
     /// Recordings still waiting for the hub.
     pub pending: i64,
+    /// Other counters' recordings added to this counter's copy of the kecamatan's gallery.
+    #[serde(default)]
+    pub copied: usize,
     /// Why the pass stopped early (the hub's or the link's code).
     pub error: Option<String>,
 }
@@ -163,7 +187,12 @@ impl HubLink {
                 at: now,
                 gallery,
             }),
-            Ok(AfisAnswer::Duplicate(m)) => Err(Error::KecamatanDuplicate(Box::new(m))),
+            Ok(AfisAnswer::Duplicate(m)) => {
+                Err(Error::KecamatanDuplicate(Box::new(KecamatanMatch {
+                    first: m,
+                    copy_as_of: None,
+                })))
+            }
             Err(e) => {
                 tracing::warn!(
                     code = e.code(),
@@ -257,8 +286,60 @@ impl HubLink {
                 Err(e) => pass.error = Some(e.code().to_owned()),
             }
         }
+        if pass.error.is_none()
+            && let Err(code) = self.refresh_copy(station, &mut pass)?
+        {
+            pass.error = Some(code);
+        }
         pass.pending = station.store().hub_pending_count()?;
         Ok(pass)
+    }
+}
+
+impl HubLink {
+    /// Brings the copy of the kecamatan's gallery up to the hub's, a page at a time (each in
+    /// its own transaction, so a cut link keeps what arrived); the hub's or the link's code
+    /// when it stopped early.
+    fn refresh_copy(
+        &self,
+        station: &mut Station,
+        pass: &mut HubPass,
+    ) -> Result<std::result::Result<(), String>> {
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.decode(s).ok();
+        loop {
+            let page = match self.client.gallery(station.store().gallery_cursor()?) {
+                Ok(page) => page,
+                Err(e) => return Ok(Err(e.code().to_owned())),
+            };
+            let mut rows = Vec::with_capacity(page.records.len());
+            for g in page.records {
+                let (Some(codes), Some(minutiae), Some(irises)) = (
+                    b64(&g.templates.codes),
+                    b64(&g.templates.minutiae),
+                    b64(&g.templates.irises),
+                ) else {
+                    return Ok(Err("PROTOCOL".into()));
+                };
+                rows.push(crate::store::GalleryRow {
+                    seq: g.seq,
+                    station_id: g.station_id,
+                    masked_nik: g.masked_nik,
+                    packet_id: g.packet_id,
+                    recorded_at: g.recorded_at,
+                    row: IndexRow {
+                        codes,
+                        minutiae,
+                        irises,
+                    },
+                });
+            }
+            pass.copied += rows.len();
+            let now = (!page.more).then(|| crate::clock::rfc3339(station.store().clock().now()));
+            station.store_mut().add_gallery(&rows, now.as_deref())?;
+            if !page.more {
+                return Ok(Ok(()));
+            }
+        }
     }
 }
 
@@ -324,6 +405,25 @@ impl CheckedView {
                     ),
                     crate::i18n::Lang::En => format!(
                         "Checked against the whole kecamatan by its server ({gallery} recordings)"
+                    ),
+                },
+            },
+            Checked::KecamatanCopy {
+                as_of,
+                gallery,
+                code,
+            } => CheckedView {
+                kecamatan: true,
+                label: match lang {
+                    crate::i18n::Lang::Id => format!(
+                        "Diperiksa terhadap salinan galeri kecamatan di loket ini per {as_of} \
+                         ({gallery} rekaman): server kecamatan tidak terjangkau ({code}) dan \
+                         memeriksanya lagi saat tersambung"
+                    ),
+                    crate::i18n::Lang::En => format!(
+                        "Checked against this counter's copy of the kecamatan's gallery as of \
+                         {as_of} ({gallery} recordings): the kecamatan server did not answer \
+                         ({code}) and checks the recording again when it does"
                     ),
                 },
             },

@@ -6,7 +6,8 @@
 //! - `POST /v1/stations/register`: a counter's registration with its one-time token;
 //! - `POST /v1/afis/check`: the 1:N check before sealing ([`rekam_packet::hub::AfisProbe`]);
 //! - `POST /v1/afis/enroll`: a sealed recording joins the gallery;
-//! - `GET /v1/afis/conflicts?after=N`: conflicts naming the counter.
+//! - `GET /v1/afis/conflicts?after=N`: conflicts naming the counter;
+//! - `GET /v1/afis/gallery?after=N`: the other counters' recordings for the counter's copy.
 
 use crate::Hub;
 use crate::store::Templates;
@@ -113,6 +114,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/afis/check", post(check))
         .route("/v1/afis/enroll", post(enroll))
         .route("/v1/afis/conflicts", get(conflicts))
+        .route("/v1/afis/gallery", get(gallery))
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .with_state(hub)
 }
@@ -254,6 +256,20 @@ async fn conflicts(
         Ok(Json(ConflictsPage {
             conflicts: hub.conflicts(&station, q.after)?,
         }))
+    })
+    .await
+}
+
+async fn gallery(
+    State(hub): State<Hub>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<After>,
+) -> Result<Json<rekam_packet::hub::GalleryPage>, Refusal> {
+    blocking(move || {
+        let station = hub.authenticate(&method, &uri, &headers, &body_hash(b""))?;
+        Ok(Json(hub.gallery_page(&station, q.after)?))
     })
     .await
 }

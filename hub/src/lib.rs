@@ -514,6 +514,37 @@ impl Hub {
             .collect())
     }
 
+    /// The other counters' recordings enrolled after place `after`, for `station_id`'s copy of
+    /// the gallery (a page of 500 at most).
+    pub fn gallery_page(
+        &self,
+        station_id: &str,
+        after: i64,
+    ) -> Result<rekam_packet::hub::GalleryPage> {
+        use base64::Engine as _;
+        const PAGE: u32 = 500;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let rows = self.store().gallery_after(station_id, after, PAGE + 1)?;
+        let more = rows.len() > PAGE as usize;
+        let records = rows
+            .into_iter()
+            .take(PAGE as usize)
+            .map(|(seq, r)| rekam_packet::hub::GalleryRecord {
+                seq,
+                station_id: r.station_id,
+                masked_nik: r.masked_nik,
+                packet_id: r.packet_id.unwrap_or_default(),
+                recorded_at: r.at,
+                templates: rekam_packet::hub::Templates {
+                    codes: b64(&r.codes),
+                    minutiae: b64(&r.minutiae),
+                    irises: b64(&r.irises),
+                },
+            })
+            .collect();
+        Ok(rekam_packet::hub::GalleryPage { records, more })
+    }
+
     /// Drops lapsed claims and old nonces (the server does it every few seconds).
     pub fn tidy(&self) -> Result<()> {
         let now = self.now();

@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS record (
     at             TEXT NOT NULL,
     checked_at_hub TEXT,
     enrolled_at    BIGINT,
+    enrolled_seq   BIGINT UNIQUE,
     codes          BYTEA NOT NULL,
     minutiae       BYTEA NOT NULL,
     irises         BYTEA NOT NULL
@@ -430,7 +431,8 @@ impl HubStore for PgStore {
                 tx.execute(
                     "UPDATE record SET packet_id = $1, masked_nik = $2, at = $3, expires_at = NULL,
                             checked_at_hub = $4, enrolled_at = $5, codes = $6, minutiae = $7,
-                            irises = $8
+                            irises = $8,
+                            enrolled_seq = (SELECT COALESCE(MAX(enrolled_seq), 0) + 1 FROM record)
                       WHERE id = $9",
                     &[
                         &e.packet_id,
@@ -450,8 +452,10 @@ impl HubStore for PgStore {
                 let id: i64 = tx
                     .query_one(
                         "INSERT INTO record (station_id, masked_nik, packet_id, at, checked_at_hub,
-                                             enrolled_at, codes, minutiae, irises)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                                             enrolled_at, enrolled_seq, codes, minutiae, irises)
+                         VALUES ($1, $2, $3, $4, $5, $6,
+                                 (SELECT COALESCE(MAX(enrolled_seq), 0) + 1 FROM record),
+                                 $7, $8, $9) RETURNING id",
                         &[
                             &e.station_id,
                             &e.masked_nik,
@@ -483,6 +487,25 @@ impl HubStore for PgStore {
         }
         tx.commit()?;
         Ok((id, new))
+    }
+
+    fn gallery_after(
+        &self,
+        station_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Record)>> {
+        self.db()?
+            .query(
+                &format!(
+                    "SELECT {RECORD}, enrolled_seq FROM record
+                      WHERE enrolled_seq > $1 AND station_id <> $2 ORDER BY enrolled_seq LIMIT $3"
+                ),
+                &[&after, &station_id, &i64::from(limit)],
+            )?
+            .iter()
+            .map(|r| Ok((r.get(11), self.record(r)?)))
+            .collect()
     }
 
     fn drop_lapsed_claims(&self, now: i64) -> Result<Vec<i64>> {

@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS record (
     at             TEXT NOT NULL,
     checked_at_hub TEXT,
     enrolled_at    INTEGER,
+    enrolled_seq   INTEGER UNIQUE,
     codes          BLOB NOT NULL,
     minutiae       BLOB NOT NULL,
     irises         BLOB NOT NULL
@@ -135,9 +136,10 @@ impl SqliteStore {
         let mut n = 0;
         {
             let mut insert = tx.prepare(
-                "INSERT INTO record (station_id, masked_nik, packet_id, at, enrolled_at, codes,
-                                     minutiae, irises)
-                 VALUES (?1, '327301********01', ?2, '2026-12-01T08:00:00Z', 0, ?3, ?4, ?5)",
+                "INSERT INTO record (station_id, masked_nik, packet_id, at, enrolled_at,
+                                     enrolled_seq, codes, minutiae, irises)
+                 VALUES (?1, '327301********01', ?2, '2026-12-01T08:00:00Z', 0,
+                         (SELECT COALESCE(MAX(enrolled_seq), 0) + 1 FROM record), ?3, ?4, ?5)",
             )?;
             for (packet_id, t) in rows {
                 insert.execute(params![
@@ -370,7 +372,8 @@ impl HubStore for SqliteStore {
                 tx.execute(
                     "UPDATE record SET packet_id = ?1, masked_nik = ?2, at = ?3, expires_at = NULL,
                             checked_at_hub = ?4, enrolled_at = ?5, codes = ?6, minutiae = ?7,
-                            irises = ?8
+                            irises = ?8,
+                            enrolled_seq = (SELECT COALESCE(MAX(enrolled_seq), 0) + 1 FROM record)
                       WHERE id = ?9",
                     params![
                         e.packet_id,
@@ -389,8 +392,9 @@ impl HubStore for SqliteStore {
             None => {
                 tx.execute(
                     "INSERT INTO record (station_id, masked_nik, packet_id, at, checked_at_hub,
-                                         enrolled_at, codes, minutiae, irises)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                         enrolled_at, enrolled_seq, codes, minutiae, irises)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6,
+                             (SELECT COALESCE(MAX(enrolled_seq), 0) + 1 FROM record), ?7, ?8, ?9)",
                     params![
                         e.station_id,
                         e.masked_nik,
@@ -415,6 +419,25 @@ impl HubStore for SqliteStore {
         }
         tx.commit()?;
         Ok((id, new))
+    }
+
+    fn gallery_after(
+        &self,
+        station_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Record)>> {
+        let conn = self.db();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {RECORD}, enrolled_seq FROM record
+              WHERE enrolled_seq > ?1 AND station_id <> ?2 ORDER BY enrolled_seq LIMIT ?3"
+        ))?;
+        let rows = stmt
+            .query_map(params![after, station_id, limit], |r| {
+                Ok((r.get(11)?, record(r)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
     }
 
     fn drop_lapsed_claims(&self, now: i64) -> Result<Vec<i64>> {

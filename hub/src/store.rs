@@ -8,6 +8,8 @@
 //! - a recording is one row from its claim to its enrollment; an enrollment and the conflict
 //!   found for it are written in one transaction, so a kill never keeps one without the other;
 //! - a packet id is enrolled once: a second enrollment of it finds the first row;
+//! - each enrollment takes the next place in the enrollment order (`enrolled_seq`), in its
+//!   transaction, so a counter copying the gallery "after place N" misses nothing;
 //! - a nonce is remembered once per station: the second time is a replay.
 
 use crate::Result;
@@ -196,6 +198,10 @@ pub trait HubStore: Send + Sync + std::fmt::Debug {
     /// Enrolls a sealed recording (and its conflict) in one transaction; returns its row, and
     /// whether it is a new row the gallery must add (`false` when a claim's row became it).
     fn enroll(&self, enrollment: &NewEnrollment<'_>) -> Result<(i64, bool)>;
+    /// Recordings of counters other than `station_id` enrolled after the place `after` in the
+    /// enrollment order, with their place, up to `limit`.
+    fn gallery_after(&self, station_id: &str, after: i64, limit: u32)
+    -> Result<Vec<(i64, Record)>>;
     /// Deletes claims that lapsed before `now`; returns their rows.
     fn drop_lapsed_claims(&self, now: i64) -> Result<Vec<i64>>;
     /// The conflict found for a row, if any.

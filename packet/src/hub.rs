@@ -144,6 +144,34 @@ pub struct Conflict {
     pub found_at: String,
 }
 
+/// One enrolled recording of another counter, as a counter keeps it in its copy of the
+/// kecamatan's gallery (to check against while the hub is out of reach).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GalleryRecord {
+    /// Its place in the order the hub enrolled recordings (the copy's cursor).
+    pub seq: i64,
+    /// The counter that recorded it.
+    pub station_id: String,
+    /// The NIK, masked.
+    pub masked_nik: String,
+    /// The packet id.
+    pub packet_id: String,
+    /// When it was sealed (RFC 3339).
+    pub recorded_at: String,
+    /// The templates.
+    pub templates: Templates,
+}
+
+/// `GET /v1/afis/gallery?after=N`: the other counters' recordings enrolled after `N`, in the
+/// order the hub enrolled them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GalleryPage {
+    /// Up to a page of recordings.
+    pub records: Vec<GalleryRecord>,
+    /// Whether more follow.
+    pub more: bool,
+}
+
 /// `GET /v1/afis/conflicts?after=N`: the conflicts naming the asking counter, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConflictsPage {

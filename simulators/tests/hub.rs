@@ -199,6 +199,83 @@ fn one_afis_for_the_kecamatan_across_three_counters() {
     );
 }
 
+/// A mobile team's laptop away from the hub for days checks against its copy of the
+/// kecamatan's gallery: someone recorded before it left is refused from the copy, saying its
+/// date; someone recorded at another counter meanwhile is sealed on the copy's check, and the hub
+/// finds the duplicate when the laptop is back.
+#[test]
+fn a_mobile_laptop_away_checks_against_its_copy_and_reconciles_when_back() {
+    let k = Kecamatan::start();
+    let mut a = k.counter("KEC-A-01", &k.url());
+    let link = Proxy::start(k.running.addr).unwrap();
+    let mut m = k.counter("KEC-M-01", &link.https_url());
+    let before = a.record(6).unwrap();
+    let pass = m.dedup.hub().unwrap().pass(&mut m.station).unwrap();
+    assert_eq!(
+        (pass.copied, pass.error),
+        (1, None),
+        "the copy holds A's recording"
+    );
+
+    // Away: no hub. Resident 6 is refused from the copy, which says how old it is.
+    link.set(Fault::Down);
+    let mut w = m.begin(6).unwrap();
+    m.capture(&mut w, 6).unwrap();
+    m.verify(&mut w).unwrap();
+    let e = m.step(&mut w, Action::Dedup).unwrap_err();
+    assert_eq!(e.code(), "KECAMATAN_DUPLICATE", "{e}");
+    let shown = e.to_string();
+    assert!(
+        shown.contains("copy of the kecamatan's gallery (as of")
+            && shown.contains(&before.packet_id),
+        "{shown}"
+    );
+
+    // Resident 8, recorded at A meanwhile, is sealed on the copy's check, marked as such.
+    let meanwhile = a.record(8).unwrap();
+    let mut w = m.begin(8).unwrap();
+    m.capture(&mut w, 8).unwrap();
+    m.confirm(&mut w).unwrap();
+    match w.kecamatan() {
+        Some(Checked::KecamatanCopy { gallery, .. }) => assert_eq!(*gallery, 1),
+        other => panic!("{other:?}"),
+    }
+    let shown = rekam::desk::WizardView::of(&w, &m.station, rekam::i18n::Lang::En)
+        .kecamatan
+        .unwrap();
+    assert!(
+        shown
+            .label
+            .contains("copy of the kecamatan's gallery as of"),
+        "{}",
+        shown.label
+    );
+    let away = w.seal(&mut m.station, &mut m.dedup).unwrap();
+    let pass = m.dedup.hub().unwrap().pass(&mut m.station).unwrap();
+    assert!(pass.error.is_some(), "still away");
+    assert_eq!(pass.pending, 1);
+
+    // Back: the recording reaches the hub, which finds A's; the copy catches up.
+    link.set(Fault::Pass);
+    let pass = m.dedup.hub().unwrap().pass(&mut m.station).unwrap();
+    assert_eq!(
+        (
+            pass.enrolled,
+            pass.conflicts,
+            pass.copied,
+            pass.pending,
+            pass.error
+        ),
+        (1, 1, 1, 0, None)
+    );
+    let found = rekam::hub::conflicts(&m.station).unwrap();
+    assert_eq!(found[0].packet_id, away.packet_id);
+    assert_eq!(
+        found[0].earlier.packet_id.as_deref(),
+        Some(meanwhile.packet_id.as_str())
+    );
+}
+
 /// `rekam demo --counters 3`: a hub and three counters on the embedded default; the first
 /// counter's first resident, presented at the second, is refused at once naming the first.
 #[test]

@@ -155,6 +155,22 @@ fn suite(cfg: Config, leaks: impl Fn(&[u8]) -> bool) -> String {
     assert!(hub.conflicts("KEC-B-01", conflict.id).unwrap().is_empty());
     assert!(hub.conflicts("KEC-C-01", 0).unwrap().is_empty());
 
+    // The gallery a counter copies: the others' enrolled recordings (never a claim), in the
+    // order the hub enrolled them, from a cursor.
+    let page = hub.gallery_page("KEC-C-01", 0).unwrap();
+    let ids: Vec<&str> = page.records.iter().map(|r| r.packet_id.as_str()).collect();
+    assert_eq!(ids, vec![first.packet_id.as_str(), late.packet_id.as_str()]);
+    assert!(!page.more);
+    let mine = hub.gallery_page("KEC-A-01", 0).unwrap();
+    assert_eq!(
+        mine.records.len(),
+        1,
+        "a counter's own recordings are not in its copy"
+    );
+    let after = hub.gallery_page("KEC-C-01", page.records[0].seq).unwrap();
+    assert_eq!(after.records.len(), 1);
+    assert_eq!(after.records[0].templates, page.records[1].templates);
+
     // Nothing personal in clear where the adapter writes.
     let fingers: Vec<_> = p.fingers.iter().flatten().cloned().collect();
     let minutiae = record_of(&fingers).unwrap();

@@ -24,7 +24,111 @@ pub struct HubPending {
     pub checked_at: Option<String>,
 }
 
+/// A recording of another counter in the copy of the kecamatan's gallery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GalleryRow {
+    /// The hub's enrollment order.
+    pub seq: i64,
+    /// The counter that recorded it.
+    pub station_id: String,
+    /// The NIK, masked.
+    pub masked_nik: String,
+    /// The packet id.
+    pub packet_id: String,
+    /// When it was sealed (RFC 3339).
+    pub recorded_at: String,
+    /// Its templates.
+    pub row: IndexRow,
+}
+
 impl Store {
+    /// Adds recordings to the copy of the kecamatan's gallery (one transaction); with
+    /// `caught_up_at`, the copy is now as of then.
+    pub fn add_gallery(&mut self, rows: &[GalleryRow], caught_up_at: Option<&str>) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT OR IGNORE INTO kecamatan_gallery
+                     (seq, station_id, masked_nik, packet_id, recorded_at, codes, minutiae, irises)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for g in rows {
+                insert.execute(params![
+                    g.seq,
+                    g.station_id,
+                    g.masked_nik,
+                    g.packet_id,
+                    g.recorded_at,
+                    g.row.codes,
+                    g.row.minutiae,
+                    g.row.irises
+                ])?;
+            }
+        }
+        if let Some(at) = caught_up_at {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('hub_gallery_as_of', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The newest place the copy holds (0 for none).
+    pub fn gallery_cursor(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(MAX(seq), 0) FROM kecamatan_gallery",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// When the copy last caught up with the hub (RFC 3339), if ever.
+    pub fn gallery_as_of(&self) -> Result<Option<String>> {
+        self.meta("hub_gallery_as_of")
+    }
+
+    /// Calls `each` with the place and screening codes of every row of the copy after `after`.
+    pub fn gallery_codes_after(&self, after: i64, mut each: impl FnMut(i64, &[u8])) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, codes FROM kecamatan_gallery WHERE seq > ?1 ORDER BY seq")?;
+        let mut rows = stmt.query([after])?;
+        while let Some(r) = rows.next()? {
+            let codes = r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+            each(r.get(0)?, codes);
+        }
+        Ok(())
+    }
+
+    /// One row of the copy.
+    pub fn gallery_entry(&self, seq: i64) -> Result<Option<GalleryRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT seq, station_id, masked_nik, packet_id, recorded_at, codes, minutiae, irises
+                 FROM kecamatan_gallery WHERE seq = ?1",
+                [seq],
+                |r| {
+                    Ok(GalleryRow {
+                        seq: r.get(0)?,
+                        station_id: r.get(1)?,
+                        masked_nik: r.get(2)?,
+                        packet_id: r.get(3)?,
+                        recorded_at: r.get(4)?,
+                        row: IndexRow {
+                            codes: r.get(5)?,
+                            minutiae: r.get(6)?,
+                            irises: r.get(7)?,
+                        },
+                    })
+                },
+            )
+            .optional()?)
+    }
+
     /// The hub's address and pinned identity (JSON), if the station registered with one.
     pub fn hub(&self) -> Result<Option<(String, String)>> {
         Ok(self.meta("hub_url")?.zip(self.meta("hub_identity")?))

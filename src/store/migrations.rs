@@ -376,6 +376,27 @@ CREATE TABLE hub_conflict (
         before: None,
         rebuilds: false,
     },
+    Migration {
+        version: 12,
+        name: "the counter's copy of the kecamatan's gallery",
+        sql: r#"
+-- The other counters' recordings as the hub enrolled them (`seq`, its enrollment order), to
+-- check a person against while the hub is out of reach (a mobile team away for days);
+-- `meta.hub_gallery_as_of` is when the copy last caught up with the hub.
+CREATE TABLE kecamatan_gallery (
+    seq         INTEGER PRIMARY KEY,
+    station_id  TEXT NOT NULL,
+    masked_nik  TEXT NOT NULL,
+    packet_id   TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    codes       BLOB NOT NULL,
+    minutiae    BLOB NOT NULL,
+    irises      BLOB NOT NULL
+);
+"#,
+        before: None,
+        rebuilds: false,
+    },
 ];
 
 /// Migration 10's first part: the station's NIK key (made once, kept in the store), and each

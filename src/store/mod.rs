@@ -25,7 +25,7 @@ pub mod tpm;
 pub use counter::{
     NewVisit, OperatorChange, OperatorRow, StepTime, VisitOutcome, VisitRow, VisitWorkflow,
 };
-pub use hub::HubPending;
+pub use hub::{GalleryRow, HubPending};
 pub use key::StoreKey;
 pub use key::write_secret;
 pub(crate) use key::{create_private_dir, fill_random, read_secret};

@@ -811,12 +811,29 @@ impl RecordingWorkflow {
             .map(|b| b.nik.masked().to_string())
             .unwrap_or_default();
         let now = crate::clock::rfc3339(station.store().clock().now());
-        let checked = dedup.check(station.store(), &person).and_then(|()| {
-            dedup
-                .hub()
-                .map(|hub| hub.check(&Dedup::row(&person)?, &self.queue_number, &masked, now))
-                .transpose()
-        });
+        let store = station.store();
+        let checked = dedup
+            .check(store, &person)
+            .and_then(|()| {
+                dedup
+                    .hub()
+                    .map(|hub| hub.check(&Dedup::row(&person)?, &self.queue_number, &masked, now))
+                    .transpose()
+            })
+            // The hub did not answer: the counter's copy of its gallery, if it has one.
+            .and_then(|checked| match checked {
+                Some(Checked::StationOnly { code }) => {
+                    Ok(Some(match dedup.check_copy(store, &person)? {
+                        Some((as_of, gallery)) => Checked::KecamatanCopy {
+                            as_of,
+                            gallery,
+                            code,
+                        },
+                        None => Checked::StationOnly { code },
+                    }))
+                }
+                other => Ok(other),
+            });
         match checked {
             Ok(kecamatan) => self.kecamatan = kecamatan,
             Err(e) => {
@@ -824,10 +841,11 @@ impl RecordingWorkflow {
                     Error::BiometricDuplicate { enrollment_id, .. } => {
                         Some(serde_json::json!({ "earlier": enrollment_id }))
                     }
-                    Error::KecamatanDuplicate(m) => Some(serde_json::json!({
-                        "earlier": m.packet_id,
-                        "earlier_station": m.station_id,
-                        "earlier_queue_number": m.queue_number,
+                    Error::KecamatanDuplicate(k) => Some(serde_json::json!({
+                        "earlier": k.first.packet_id,
+                        "earlier_station": k.first.station_id,
+                        "earlier_queue_number": k.first.queue_number,
+                        "copy_as_of": k.copy_as_of,
                     })),
                     _ => None,
                 };

@@ -9,7 +9,8 @@
 use crate::{DcClient, SyncError, checked, transport};
 use rekam_packet::StationKey;
 use rekam_packet::hub::{
-    AfisAnswer, AfisProbe, Conflict, ConflictsPage, Enrolled, HubEnrollment, HubIdentity,
+    AfisAnswer, AfisProbe, Conflict, ConflictsPage, Enrolled, GalleryPage, HubEnrollment,
+    HubIdentity,
 };
 use rekam_packet::protocol::Registration;
 use reqwest::Method;
@@ -93,6 +94,22 @@ impl HubClient {
     /// Enrolls a sealed recording (again, after a lost answer: the same answer).
     pub fn enroll(&self, enrollment: &HubEnrollment) -> Result<Enrolled, SyncError> {
         self.post("/v1/afis/enroll", enrollment)
+    }
+
+    /// The other counters' recordings enrolled after place `cursor`, a page at a time.
+    pub fn gallery(&self, cursor: i64) -> Result<GalleryPage, SyncError> {
+        let r = self
+            .inner
+            .signed(
+                Method::GET,
+                &format!("/v1/afis/gallery?after={cursor}"),
+                Some(b""),
+            )
+            .send()
+            .map_err(transport)?;
+        checked(r)?
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))
     }
 
     /// The conflicts naming this station after `cursor`.

@@ -59,6 +59,10 @@ conflicts: number,
  */
 pending: number, 
 /**
+ * Other counters' recordings added to this counter's copy of the kecamatan's gallery.
+ */
+copied: number, 
+/**
  * Why the pass stopped early (the hub's or the link's code).
  */
 error: string | null, };
