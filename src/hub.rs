@@ -357,6 +357,40 @@ fn keep_conflict(station: &mut Station, c: &Conflict) -> Result<bool> {
     Ok(new)
 }
 
+/// The next visit's queue number on `day`. At a station with a kecamatan server, the
+/// kecamatan's (one sequence across every counter: `A-017`); when the hub does not answer, the
+/// counter's own sequence under its own prefix (`L01-003`: the last part of the station id), so
+/// that it never repeats a kecamatan number; at a station without one, its own (`A-003`).
+pub fn queue_number(station: &mut Station, day: &str) -> Result<String> {
+    // `None`: no hub; `Some(None)`: a hub that cannot be asked (its pinned identity unreadable).
+    let hub = match HubLink::open(station) {
+        Ok(link) => link.map(Some),
+        Err(e) => {
+            tracing::warn!(
+                code = e.code(),
+                "the kecamatan server cannot be asked for a number"
+            );
+            Some(None)
+        }
+    };
+    if let Some(link) = hub {
+        match link.map(|l| l.client.ticket(day)) {
+            Some(Ok(n)) => return Ok(format!("A-{n:03}")),
+            Some(Err(e)) => tracing::warn!(
+                code = e.code(),
+                "the kecamatan server gave no queue number: the counter's own"
+            ),
+            None => {}
+        }
+        let own = station.store_mut().issue_queue_ticket(day)?;
+        let id = &station.identity().station_id;
+        let suffix = id.rsplit('-').next().unwrap_or(id);
+        return Ok(format!("L{}-{own:03}", suffix.to_uppercase()));
+    }
+    let own = station.store_mut().issue_queue_ticket(day)?;
+    Ok(format!("A-{own:03}"))
+}
+
 /// One pass with the station's hub, if it has one ([`HubLink::pass`]); a hub that cannot even
 /// be linked (its pinned identity unreadable) is reported in the pass, not raised.
 pub fn pass(station: &mut Station) -> Result<Option<HubPass>> {

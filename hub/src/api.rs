@@ -7,7 +7,8 @@
 //! - `POST /v1/afis/check`: the 1:N check before sealing ([`rekam_packet::hub::AfisProbe`]);
 //! - `POST /v1/afis/enroll`: a sealed recording joins the gallery;
 //! - `GET /v1/afis/conflicts?after=N`: conflicts naming the counter;
-//! - `GET /v1/afis/gallery?after=N`: the other counters' recordings for the counter's copy.
+//! - `GET /v1/afis/gallery?after=N`: the other counters' recordings for the counter's copy;
+//! - `POST /v1/queue`: the next number of the kecamatan's queue today.
 
 use crate::Hub;
 use crate::store::Templates;
@@ -115,6 +116,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/afis/enroll", post(enroll))
         .route("/v1/afis/conflicts", get(conflicts))
         .route("/v1/afis/gallery", get(gallery))
+        .route("/v1/queue", post(queue))
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .with_state(hub)
 }
@@ -270,6 +272,21 @@ async fn gallery(
     blocking(move || {
         let station = hub.authenticate(&method, &uri, &headers, &body_hash(b""))?;
         Ok(Json(hub.gallery_page(&station, q.after)?))
+    })
+    .await
+}
+
+async fn queue(
+    State(hub): State<Hub>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<rekam_packet::hub::Ticket>, Refusal> {
+    blocking(move || {
+        let station = hub.authenticate(&method, &uri, &headers, &body_hash(&body))?;
+        let request: rekam_packet::hub::TicketRequest = json_body(&body)?;
+        Ok(Json(hub.ticket(&station, &request.day)?))
     })
     .await
 }

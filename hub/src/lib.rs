@@ -545,6 +545,30 @@ impl Hub {
         Ok(rekam_packet::hub::GalleryPage { records, more })
     }
 
+    /// The next number of the kecamatan's queue on `day` (`YYYY-MM-DD`), for `station_id`.
+    pub fn ticket(
+        &self,
+        station_id: &str,
+        day: &str,
+    ) -> std::result::Result<rekam_packet::hub::Ticket, api::Refusal> {
+        let valid = day.len() == 10
+            && time::Date::parse(
+                day,
+                &time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .is_ok();
+        if !valid {
+            return Err(api::Refusal::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                format!("{day:?} is not a day (YYYY-MM-DD)"),
+            ));
+        }
+        Ok(rekam_packet::hub::Ticket {
+            number: self.store().next_ticket(day, station_id, self.now())?,
+        })
+    }
+
     /// Drops lapsed claims and old nonces (the server does it every few seconds).
     pub fn tidy(&self) -> Result<()> {
         let now = self.now();

@@ -72,6 +72,13 @@ CREATE TABLE IF NOT EXISTS conflict (
     found_at BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS conflict_earlier ON conflict (earlier);
+CREATE TABLE IF NOT EXISTS queue_ticket (
+    day        TEXT NOT NULL,
+    number     BIGINT NOT NULL,
+    station_id TEXT NOT NULL,
+    issued_at  BIGINT NOT NULL,
+    PRIMARY KEY (day, number)
+);
 CREATE INDEX IF NOT EXISTS record_station ON record (station_id);
 "#;
 
@@ -506,6 +513,20 @@ impl HubStore for PgStore {
             .iter()
             .map(|r| Ok((r.get(11), self.record(r)?)))
             .collect()
+    }
+
+    fn next_ticket(&self, day: &str, station_id: &str, now: i64) -> Result<i64> {
+        // The hub's one connection serialises tickets; the key refuses a number twice.
+        Ok(self
+            .db()?
+            .query_one(
+                "INSERT INTO queue_ticket (day, number, station_id, issued_at)
+                 VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM queue_ticket WHERE day = $1),
+                         $2, $3)
+                 RETURNING number",
+                &[&day, &station_id, &now],
+            )?
+            .get(0))
     }
 
     fn drop_lapsed_claims(&self, now: i64) -> Result<Vec<i64>> {

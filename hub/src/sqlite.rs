@@ -58,6 +58,13 @@ CREATE TABLE IF NOT EXISTS conflict (
     found_at   INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS conflict_earlier ON conflict (earlier);
+CREATE TABLE IF NOT EXISTS queue_ticket (
+    day        TEXT NOT NULL,
+    number     INTEGER NOT NULL,
+    station_id TEXT NOT NULL,
+    issued_at  INTEGER NOT NULL,
+    PRIMARY KEY (day, number)
+);
 CREATE INDEX IF NOT EXISTS record_station ON record (station_id);
 "#;
 
@@ -438,6 +445,21 @@ impl HubStore for SqliteStore {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+
+    fn next_ticket(&self, day: &str, station_id: &str, now: i64) -> Result<i64> {
+        let mut conn = self.db();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let number: i64 = tx.query_row(
+            "INSERT INTO queue_ticket (day, number, station_id, issued_at)
+             VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM queue_ticket WHERE day = ?1),
+                     ?2, ?3)
+             RETURNING number",
+            params![day, station_id, now],
+            |r| r.get(0),
+        )?;
+        tx.commit()?;
+        Ok(number)
     }
 
     fn drop_lapsed_claims(&self, now: i64) -> Result<Vec<i64>> {

@@ -202,6 +202,9 @@ pub trait HubStore: Send + Sync + std::fmt::Debug {
     /// enrollment order, with their place, up to `limit`.
     fn gallery_after(&self, station_id: &str, after: i64, limit: u32)
     -> Result<Vec<(i64, Record)>>;
+    /// The next number of the kecamatan's queue on `day`, for `station_id` (one transaction:
+    /// each number is issued once).
+    fn next_ticket(&self, day: &str, station_id: &str, now: i64) -> Result<i64>;
     /// Deletes claims that lapsed before `now`; returns their rows.
     fn drop_lapsed_claims(&self, now: i64) -> Result<Vec<i64>>;
     /// The conflict found for a row, if any.

@@ -144,6 +144,21 @@ pub struct Conflict {
     pub found_at: String,
 }
 
+/// `POST /v1/queue`: the next queue number of the kecamatan's day, one sequence across every
+/// counter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketRequest {
+    /// The counter's day (`YYYY-MM-DD`, its local time).
+    pub day: String,
+}
+
+/// The hub's answer: the number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    /// The day's next number.
+    pub number: i64,
+}
+
 /// One enrolled recording of another counter, as a counter keeps it in its copy of the
 /// kecamatan's gallery (to check against while the hub is out of reach).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

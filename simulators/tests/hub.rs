@@ -65,7 +65,10 @@ fn one_afis_for_the_kecamatan_across_three_counters() {
         0,
         "enrolled at the hub at once"
     );
+    // One queue for the kecamatan: B's next number follows A's.
+    assert_eq!(first.queue_number, "A-001");
     let mut w = b.begin(0).unwrap();
+    assert_eq!(w.queue_number(), "A-002");
     b.capture(&mut w, 0).unwrap();
     b.verify(&mut w).unwrap();
     let e = b.step(&mut w, Action::Dedup).unwrap_err();
@@ -127,6 +130,8 @@ fn one_afis_for_the_kecamatan_across_three_counters() {
     // C's cable is cut: it records resident 4 on its own check, and says so.
     link.set(Fault::Down);
     let mut w = c.begin(4).unwrap();
+    // Out of reach, C falls back on its own numbers, under its own prefix.
+    assert_eq!(w.queue_number(), "L01-001");
     c.capture(&mut w, 4).unwrap();
     c.confirm(&mut w).unwrap();
     assert!(
@@ -147,6 +152,7 @@ fn one_afis_for_the_kecamatan_across_three_counters() {
     assert_eq!(c.station.store().hub_pending_count().unwrap(), 1);
     // Meanwhile B, which the hub cannot warn, records the same resident.
     let online = b.record(4).unwrap();
+    assert_eq!(online.queue_number, "A-005");
 
     // The cable back: C's pass sends its recording, and the hub finds the duplicate for both
     // supervisors.

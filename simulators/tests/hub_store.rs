@@ -155,6 +155,15 @@ fn suite(cfg: Config, leaks: impl Fn(&[u8]) -> bool) -> String {
     assert!(hub.conflicts("KEC-B-01", conflict.id).unwrap().is_empty());
     assert!(hub.conflicts("KEC-C-01", 0).unwrap().is_empty());
 
+    // One queue a day for the kecamatan, across counters.
+    let numbers: Vec<i64> = ["KEC-A-01", "KEC-B-01", "KEC-A-01"]
+        .iter()
+        .map(|s| hub.ticket(s, "2026-12-07").unwrap().number)
+        .collect();
+    assert_eq!(numbers, vec![1, 2, 3]);
+    assert_eq!(hub.ticket("KEC-B-01", "2026-12-08").unwrap().number, 1);
+    assert_eq!(code(hub.ticket("KEC-B-01", "7 Dec")), "BAD_REQUEST");
+
     // The gallery a counter copies: the others' enrolled recordings (never a claim), in the
     // order the hub enrolled them, from a cursor.
     let page = hub.gallery_page("KEC-C-01", 0).unwrap();

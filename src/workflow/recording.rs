@@ -245,12 +245,12 @@ impl RecordingWorkflow {
         station.room_for_recording()?;
         let clock = station.store().clock().clone();
         let day = clock.today().to_string();
-        let number = station.store_mut().issue_queue_ticket(&day)?;
+        let queue_number = crate::hub::queue_number(station, &day)?;
         let mut timer = StepTimer::start(clock);
         timer.begin("queue");
         Ok(RecordingWorkflow {
             visit_id: uuid::Uuid::new_v4().to_string(),
-            queue_number: format!("A-{number:03}"),
+            queue_number,
             case,
             session: session.clone(),
             step: Step::Documents,

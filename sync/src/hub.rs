@@ -112,6 +112,17 @@ impl HubClient {
             .map_err(|e| SyncError::Protocol(e.to_string()))
     }
 
+    /// The next number of the kecamatan's queue on `day`.
+    pub fn ticket(&self, day: &str) -> Result<i64, SyncError> {
+        let t: rekam_packet::hub::Ticket = self.post(
+            "/v1/queue",
+            &rekam_packet::hub::TicketRequest {
+                day: day.to_owned(),
+            },
+        )?;
+        Ok(t.number)
+    }
+
     /// The conflicts naming this station after `cursor`.
     pub fn conflicts(&self, cursor: i64) -> Result<Vec<Conflict>, SyncError> {
         let r = self
