@@ -144,6 +144,13 @@ pub struct HubPass {
     /// Other counters' recordings added to this counter's copy of the kecamatan's gallery.
     #[serde(default)]
     pub copied: usize,
+    /// Sealed packets left with the hub for the data center in this pass (the data center
+    /// was out of reach).
+    #[serde(default)]
+    pub relayed: usize,
+    /// Receipts the hub brought back for packets left with it, verified.
+    #[serde(default)]
+    pub relay_receipts: usize,
     /// Why the pass stopped early (the hub's or the link's code).
     pub error: Option<String>,
 }
@@ -515,6 +522,76 @@ impl ConflictView {
                 ),
             },
         }
+    }
+}
+
+/// Relays through the hub, at a station that has one: takes the receipts of packets left with
+/// it before, and with `deposit` (the data center was out of reach) leaves with it every
+/// recording not at the data center yet. Adds what it did to `pass`.
+pub fn relay(station: &mut Station, deposit: bool, pass: &mut HubPass) -> Result<()> {
+    let Some(link) = HubLink::open(station)? else {
+        return Ok(());
+    };
+    if let Err(code) = link.relay(station, deposit, pass)? {
+        pass.error.get_or_insert(code);
+    }
+    Ok(())
+}
+
+impl HubLink {
+    fn relay(
+        &self,
+        station: &mut Station,
+        deposit: bool,
+        pass: &mut HubPass,
+    ) -> Result<std::result::Result<(), String>> {
+        let Some(dc) = station.data_center()? else {
+            return Ok(Ok(()));
+        };
+        for (seq, packet_id) in station.store().relay_waiting(500)? {
+            let state = match self.client.relay_state(&packet_id) {
+                Ok(state) => state,
+                Err(SyncError::Refused { code, .. }) if code == "RELAY_UNKNOWN" => {
+                    // The hub lost it (restored from an older backup): left again below.
+                    continue;
+                }
+                Err(e) => return Ok(Err(e.code().to_owned())),
+            };
+            let Some(receipt) = state.receipt else {
+                continue;
+            };
+            let sealed = station
+                .store()
+                .enrollment_payload(&packet_id)?
+                .ok_or_else(|| Error::Internal(format!("packet {packet_id} has no payload")))?;
+            let packet = rekam_packet::SealedPacket::parse(&sealed)?;
+            // The hub only carried it: the receipt must be the data center's own.
+            receipt.verify(&dc, &packet_id, &packet.content_hash())?;
+            let json =
+                serde_json::to_string(&receipt).map_err(|e| Error::Internal(e.to_string()))?;
+            if station
+                .store_mut()
+                .sync_sent(seq, &json, "relayed by the kecamatan server")?
+            {
+                pass.relay_receipts += 1;
+            }
+        }
+        if !deposit {
+            return Ok(Ok(()));
+        }
+        for (seq, packet_id) in station.store().relay_candidates(200)? {
+            let Some(sealed) = station.store().enrollment_payload(&packet_id)? else {
+                continue;
+            };
+            match self.client.hold(&packet_id, &sealed) {
+                Ok(_) => {
+                    station.store_mut().relay_deposited(seq)?;
+                    pass.relayed += 1;
+                }
+                Err(e) => return Ok(Err(e.code().to_owned())),
+            }
+        }
+        Ok(Ok(()))
     }
 }
 

@@ -382,6 +382,14 @@ pub fn sync_once(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> 
     let hub = crate::hub::pass(station)?;
     let mut report = pass(station, cfg)?;
     report.hub = hub;
+    // What the data center could not be reached for goes through the hub, which forwards it;
+    // the receipts it brought back for what was left before count as the station's own.
+    if let Some(h) = report.hub.as_mut() {
+        crate::hub::relay(station, !report.link_up, h)?;
+        if h.relay_receipts > 0 {
+            report.remaining = report.remaining.saturating_sub(h.relay_receipts);
+        }
+    }
     match &report.error {
         None => tracing::info!(
             sent = report.sent,

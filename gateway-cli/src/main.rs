@@ -3,7 +3,8 @@
 //! ```text
 //! rekam-gateway init --data DIR --dc-id NAME      keys, database, dc-identity.json
 //! rekam-gateway token --data DIR --station ID     a one-time registration token (--dinas:
-//!                                                 the Dinas's station, gets print orders)
+//!                                                 the Dinas's station, gets print orders;
+//!                                                 --hub: a kecamatan server, relays packets)
 //! rekam-gateway serve --data DIR [--listen ADDR]  the API (prints "listening on ADDR")
 //! rekam-gateway import --data DIR BUNDLE          a technician's export; writes receipts.json
 //! rekam-gateway stations --data DIR [--stuck]     stations and their stuck records
@@ -56,6 +57,10 @@ enum Command {
         /// residents (each fetch audited).
         #[arg(long)]
         dinas: bool,
+        /// The station is a kecamatan server: it relays the packets of its kecamatan's
+        /// counters
+        #[arg(long, conflicts_with = "dinas")]
+        hub: bool,
     },
     /// Serves the API.
     Serve {
@@ -164,12 +169,13 @@ fn main() -> anyhow::Result<()> {
             data,
             station,
             dinas,
+            hub,
         } => {
             let gw = Gateway::open(Config::new(data), clock)?;
-            let role = if dinas {
-                StationRole::Dinas
-            } else {
-                StationRole::Counter
+            let role = match (dinas, hub) {
+                (true, _) => StationRole::Dinas,
+                (_, true) => StationRole::Hub,
+                _ => StationRole::Counter,
             };
             println!("{}", gw.issue_token_for(&station, role)?);
         }

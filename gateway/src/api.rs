@@ -334,6 +334,20 @@ impl Gateway {
                 |r| r.get(0),
             )
             .optional()?;
+        let hub: Option<String> = tx
+            .query_row(
+                "SELECT role FROM token_role WHERE token = ?1 AND role = 'hub'",
+                [&reg.token],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if hub.is_some() {
+            tx.execute(
+                "INSERT OR REPLACE INTO hub_station (station_id, kecamatan, granted_at)
+                 VALUES (?1, ?2, ?3)",
+                params![reg.station_id, reg.kecamatan, now],
+            )?;
+        }
         if dinas.is_some() {
             let kecamatan: String = tx.query_row(
                 "SELECT kecamatan FROM station WHERE station_id = ?1",
@@ -393,9 +407,16 @@ impl Gateway {
             )
             .optional()?;
         let Some((_, upload_packet, length)) = upload.filter(|u| u.0 == station_id) else {
-            // A commit repeated after the upload was consumed answers from the packet row.
-            return self
-                .stored_receipt(station_id, packet_id, None)?
+            // A commit repeated after the upload was consumed answers from the packet row
+            // (a hub's, from the row of the station it relayed for).
+            let owner = match self.hub_kecamatan(station_id)? {
+                Some(kecamatan) => self.relayed_owner(&kecamatan, packet_id)?,
+                None => Some(station_id.to_owned()),
+            };
+            return owner
+                .map(|owner| self.stored_receipt(&owner, packet_id, None))
+                .transpose()?
+                .flatten()
                 .ok_or_else(|| {
                     Refusal::new(
                         StatusCode::NOT_FOUND,
@@ -423,9 +444,63 @@ impl Gateway {
                 format!("upload {upload_id} is for packet {upload_packet}, not {packet_id}"),
             ));
         }
-        let receipt = self.record(station_id, packet_id, &bytes)?;
+        let owner = match self.hub_kecamatan(station_id)? {
+            Some(kecamatan) => self.relayed_for(&kecamatan, &bytes)?,
+            None => station_id.to_owned(),
+        };
+        let receipt = self.record(&owner, packet_id, &bytes)?;
         self.forget_upload(station_id, upload_id);
         Ok(receipt)
+    }
+
+    /// The kecamatan a station relays for, if it is a kecamatan server.
+    pub(crate) fn hub_kecamatan(&self, station_id: &str) -> Result<Option<String>, Refusal> {
+        Ok(self
+            .db()
+            .query_row(
+                "SELECT kecamatan FROM hub_station WHERE station_id = ?1",
+                [station_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The station a hub of `kecamatan` relays `bytes` for: the one that sealed it, which must
+    /// be registered in the hub's kecamatan.
+    fn relayed_for(&self, kecamatan: &str, bytes: &[u8]) -> Result<String, Refusal> {
+        let owner = SealedPacket::parse(bytes)?.header().station_id.clone();
+        let theirs: Option<String> = self
+            .db()
+            .query_row(
+                "SELECT kecamatan FROM station WHERE station_id = ?1",
+                [&owner],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if theirs.as_deref() != Some(kecamatan) {
+            return Err(Refusal::new(
+                StatusCode::FORBIDDEN,
+                "NOT_THE_HUBS_KECAMATAN",
+                format!(
+                    "the packet was sealed by station {owner}, not a station of kecamatan {kecamatan}: a kecamatan server relays its own kecamatan's packets only"
+                ),
+            ));
+        }
+        Ok(owner)
+    }
+
+    /// The station whose packet `packet_id` a hub of `kecamatan` relayed, if it is recorded
+    /// and of that kecamatan.
+    fn relayed_owner(&self, kecamatan: &str, packet_id: &str) -> Result<Option<String>, Refusal> {
+        Ok(self
+            .db()
+            .query_row(
+                "SELECT p.station_id FROM packet p JOIN station s ON s.station_id = p.station_id
+                  WHERE p.packet_id = ?1 AND s.kecamatan = ?2",
+                [packet_id, kecamatan],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// Records the sealed packet `bytes` of `station_id` as `packet_id`, exactly once: verifies

@@ -99,6 +99,12 @@ CREATE TABLE IF NOT EXISTS token_role (
     token TEXT PRIMARY KEY REFERENCES token (token),
     role  TEXT NOT NULL
 );
+-- Kecamatan servers: they relay the packets of their kecamatan's stations.
+CREATE TABLE IF NOT EXISTS hub_station (
+    station_id TEXT PRIMARY KEY REFERENCES station (station_id),
+    kecamatan  TEXT NOT NULL,
+    granted_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS dinas_station (
     station_id TEXT PRIMARY KEY REFERENCES station (station_id),
     regency    TEXT NOT NULL,

@@ -69,6 +69,9 @@ pub enum StationRole {
     /// Also the Dinas of its regency: fetches the print orders of that regency's residents
     /// (each fetch audited).
     Dinas,
+    /// A kecamatan server: relays the sealed packets of its kecamatan's counters (each still
+    /// verified against its own station's key, recorded as that station's).
+    Hub,
 }
 
 /// A registration token's default lifetime: seven days.
@@ -331,10 +334,15 @@ impl Gateway {
             "INSERT INTO token (token, station_id, issued_at) VALUES (?1, ?2, ?3)",
             rusqlite::params![token, station_id, self.now()],
         )?;
-        if role == StationRole::Dinas {
+        let role = match role {
+            StationRole::Counter => None,
+            StationRole::Dinas => Some("dinas"),
+            StationRole::Hub => Some("hub"),
+        };
+        if let Some(role) = role {
             tx.execute(
-                "INSERT INTO token_role (token, role) VALUES (?1, 'dinas')",
-                [&token],
+                "INSERT INTO token_role (token, role) VALUES (?1, ?2)",
+                [&token, role],
             )?;
         }
         tx.commit()?;

@@ -127,9 +127,11 @@ pub async fn create(
                 "Upload-Metadata must carry packet_id (a UUID, base64)",
             )
         })?;
-    // Another station's id is refused before a byte is sent.
+    // Another station's id is refused before a byte is sent (a kecamatan server relays other
+    // stations' packets: its commit checks whose they are).
     if rekam_packet::envelope::PacketId::parse(&packet_id).and_then(|id| id.belongs_to(&station))
         == Some(false)
+        && gw.hub_kecamatan(&station)?.is_none()
     {
         return Err(crate::api::not_the_stations(&station, &packet_id));
     }

@@ -8,7 +8,9 @@
 //! - `POST /v1/afis/enroll`: a sealed recording joins the gallery;
 //! - `GET /v1/afis/conflicts?after=N`: conflicts naming the counter;
 //! - `GET /v1/afis/gallery?after=N`: the other counters' recordings for the counter's copy;
-//! - `POST /v1/queue`: the next number of the kecamatan's queue today.
+//! - `POST /v1/queue`: the next number of the kecamatan's queue today;
+//! - `POST /v1/relay/{packet_id}` (the sealed packet) and `GET` of it: a packet left with the
+//!   hub for the data center, and its receipt once forwarded.
 
 use crate::Hub;
 use crate::store::Templates;
@@ -117,7 +119,9 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/afis/conflicts", get(conflicts))
         .route("/v1/afis/gallery", get(gallery))
         .route("/v1/queue", post(queue))
-        .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+        .route("/v1/relay/{packet_id}", post(hold).get(relay_state))
+        // A sealed packet is at most the station's budget (2 MiB); everything else is small.
+        .layer(axum::extract::DefaultBodyLimit::max(4 * 1024 * 1024))
         .with_state(hub)
 }
 
@@ -287,6 +291,35 @@ async fn queue(
         let station = hub.authenticate(&method, &uri, &headers, &body_hash(&body))?;
         let request: rekam_packet::hub::TicketRequest = json_body(&body)?;
         Ok(Json(hub.ticket(&station, &request.day)?))
+    })
+    .await
+}
+
+async fn hold(
+    State(hub): State<Hub>,
+    axum::extract::Path(packet_id): axum::extract::Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<rekam_packet::hub::RelayState>, Refusal> {
+    blocking(move || {
+        let station = hub.authenticate(&method, &uri, &headers, &body_hash(&body))?;
+        Ok(Json(hub.hold(&station, &packet_id, &body)?))
+    })
+    .await
+}
+
+async fn relay_state(
+    State(hub): State<Hub>,
+    axum::extract::Path(packet_id): axum::extract::Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<rekam_packet::hub::RelayState>, Refusal> {
+    blocking(move || {
+        let station = hub.authenticate(&method, &uri, &headers, &body_hash(b""))?;
+        Ok(Json(hub.relay_state(&station, &packet_id)?))
     })
     .await
 }

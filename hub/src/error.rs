@@ -44,6 +44,9 @@ pub enum HubError {
     /// The database.
     #[error("database: {0}")]
     Database(String),
+    /// The data center could not be joined or reached.
+    #[error("the data center: {0}")]
+    DataCenter(String),
     /// A file-system failure.
     #[error("{}: {source}", path.display())]
     Io {
@@ -81,6 +84,7 @@ impl HubError {
             HubError::BadKecamatan(_) => "BAD_KECAMATAN",
             HubError::Damaged(_) => "HUB_INDEX_DAMAGED",
             HubError::Database(_) => "DATABASE",
+            HubError::DataCenter(_) => "DATA_CENTER",
             HubError::Io { .. } => "IO",
         }
     }

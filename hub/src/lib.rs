@@ -126,6 +126,14 @@ pub mod paths {
     pub fn tls_key(dir: &Path) -> PathBuf {
         dir.join("keys").join("tls.key")
     }
+    /// The hub's signing key: what the data center knows it by when it relays packets.
+    pub fn signing_key(dir: &Path) -> PathBuf {
+        dir.join("keys").join("hub-signing.key")
+    }
+    /// The data center the hub relays to (its address and pinned identity), once joined.
+    pub fn data_center(dir: &Path) -> PathBuf {
+        dir.join("data-center.json")
+    }
 }
 
 fn random_hex(bytes: usize) -> Result<String> {
@@ -180,6 +188,9 @@ pub fn init(dir: &Path, hub_id: &str, kecamatan: &str, names: &[String]) -> Resu
             zeroize::Zeroizing::new(random_hex(32)? + "\n").as_bytes(),
         )?;
     }
+    let signing =
+        rekam_packet::StationKey::generate().map_err(|e| HubError::NoRandomness(e.to_string()))?;
+    write_private(&paths::signing_key(dir), signing.to_hex().as_bytes())?;
     let (cert, tls_key, pin) = rekam_serve::tls::generate(names, "Rekam kecamatan server")?;
     write_private(&paths::tls_key(dir), tls_key.as_bytes())?;
     let cert_file = paths::tls_certificate(dir);
@@ -197,6 +208,13 @@ pub fn init(dir: &Path, hub_id: &str, kecamatan: &str, names: &[String]) -> Resu
     json.push(b'\n');
     std::fs::write(&identity_file, json).map_err(|e| HubError::io(&identity_file, e))?;
     Ok(identity)
+}
+
+/// The data center the hub relays to.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct JoinedDc {
+    url: String,
+    identity: rekam_packet::DcIdentity,
 }
 
 /// A running hub's shared state.
@@ -569,6 +587,169 @@ impl Hub {
         })
     }
 
+    /// Joins the data center at `url` whose identity file is `dc`, spending the token the data
+    /// center issued for this hub (`rekam-gateway token --hub --station <hub id>`): from then
+    /// on the hub forwards the packets counters leave with it.
+    pub fn join_data_center(
+        &self,
+        url: &str,
+        dc: &rekam_packet::DcIdentity,
+        token: &str,
+    ) -> Result<()> {
+        let key = self.signing_key()?;
+        let id = &self.inner.identity;
+        let reg = rekam_packet::protocol::Registration::new(
+            &key,
+            &id.hub_id,
+            &id.kecamatan,
+            token,
+            self.now(),
+        );
+        let answered = rekam_sync::register(url, Some(dc), &reg)
+            .map_err(|e| HubError::DataCenter(format!("{} ({})", e, e.code())))?;
+        if answered.packet_key != dc.packet_key || answered.receipt_key != dc.receipt_key {
+            return Err(HubError::DataCenter(
+                "the data center answered with other keys than its identity file: nothing pinned"
+                    .into(),
+            ));
+        }
+        let file = paths::data_center(&self.inner.cfg.data_dir);
+        let json = serde_json::to_vec_pretty(&JoinedDc {
+            url: url.to_owned(),
+            identity: dc.clone(),
+        })
+        .map_err(|e| HubError::DataCenter(e.to_string()))?;
+        std::fs::write(&file, json).map_err(|e| HubError::io(&file, e))?;
+        Ok(())
+    }
+
+    fn signing_key(&self) -> Result<rekam_packet::StationKey> {
+        let file = paths::signing_key(&self.inner.cfg.data_dir);
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(&file).map_err(|e| HubError::io(&file, e))?,
+        );
+        rekam_packet::StationKey::from_hex(text.trim()).map_err(|_| HubError::BadFile {
+            path: file,
+            problem: "expected 64 hex digits".into(),
+        })
+    }
+
+    /// The data center the hub joined, if it did.
+    fn joined(&self) -> Result<Option<JoinedDc>> {
+        let file = paths::data_center(&self.inner.cfg.data_dir);
+        match std::fs::read(&file) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| HubError::BadFile {
+                    path: file,
+                    problem: e.to_string(),
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(HubError::io(&file, e)),
+        }
+    }
+
+    /// Holds a counter's sealed packet for the data center: it must be the counter's own (its
+    /// header's station, its id bound to it) and within `max` bytes. The hub cannot open it.
+    pub fn hold(
+        &self,
+        station_id: &str,
+        packet_id: &str,
+        sealed: &[u8],
+    ) -> std::result::Result<rekam_packet::hub::RelayState, api::Refusal> {
+        use axum::http::StatusCode;
+        let packet = rekam_packet::SealedPacket::parse(sealed)?;
+        let header = packet.header();
+        if header.station_id != station_id || header.packet_id.to_string() != packet_id {
+            return Err(api::not_yours(station_id, packet_id));
+        }
+        if header.packet_id.belongs_to(station_id) == Some(false) {
+            return Err(api::not_yours(station_id, packet_id));
+        }
+        if let Some(held) = self.store().relay_state(packet_id)?
+            && held.station_id != station_id
+        {
+            return Err(api::Refusal::new(
+                StatusCode::CONFLICT,
+                "PACKET_ID_NOT_YOURS",
+                format!("packet {packet_id} is held for another counter"),
+            ));
+        }
+        self.store()
+            .hold(packet_id, station_id, sealed, self.now())?;
+        self.relay_state(station_id, packet_id)
+    }
+
+    /// Where a packet the hub holds for `station_id` stands.
+    pub fn relay_state(
+        &self,
+        station_id: &str,
+        packet_id: &str,
+    ) -> std::result::Result<rekam_packet::hub::RelayState, api::Refusal> {
+        let Some(row) = self
+            .store()
+            .relay_state(packet_id)?
+            .filter(|r| r.station_id == station_id)
+        else {
+            return Err(api::Refusal::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "RELAY_UNKNOWN",
+                format!("the hub holds no packet {packet_id} of this counter: leave it again"),
+            ));
+        };
+        let receipt = row
+            .receipt
+            .map(|json| serde_json::from_str(&json))
+            .transpose()
+            .map_err(|e| HubError::Database(format!("a stored receipt: {e}")))?;
+        Ok(rekam_packet::hub::RelayState {
+            receipt,
+            last_error: row.last_error,
+        })
+    }
+
+    /// Forwards the packets held for the data center, each with the resumable upload a counter
+    /// uses; keeps each receipt after verifying it against the data center's pinned identity
+    /// and the packet's content hash. Returns how many were forwarded; a failure is kept on
+    /// its packet, and the rest still go.
+    pub fn forward(&self) -> Result<usize> {
+        let Some(joined) = self.joined()? else {
+            return Ok(0);
+        };
+        let due = self.store().relay_due(50)?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let client = rekam_sync::DcClient::with_timeouts(
+            &joined.url,
+            &self.inner.identity.hub_id,
+            self.signing_key()?,
+            Some(&joined.identity),
+            Duration::from_secs(10),
+            Duration::from_secs(120),
+        )
+        .map_err(|e| HubError::DataCenter(e.to_string()))?;
+        let mut forwarded = 0;
+        for (packet_id, sealed) in due {
+            match client.send(&sealed, &joined.identity) {
+                Ok(receipt) => {
+                    let json = serde_json::to_string(&receipt)
+                        .map_err(|e| HubError::Database(e.to_string()))?;
+                    self.store().relayed(&packet_id, &json, self.now())?;
+                    forwarded += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(packet = %packet_id, code = e.code(), "forward failed");
+                    self.store().relay_failed(&packet_id, e.code())?;
+                    if matches!(e, rekam_sync::SyncError::Transport { .. }) {
+                        break; // the link is down: the next round tries again
+                    }
+                }
+            }
+        }
+        Ok(forwarded)
+    }
+
     /// Drops lapsed claims and old nonces (the server does it every few seconds).
     pub fn tidy(&self) -> Result<()> {
         let now = self.now();
@@ -608,6 +789,22 @@ impl Hub {
                 let w = worker.clone();
                 if let Ok(Err(e)) = tokio::task::spawn_blocking(move || w.tidy()).await {
                     tracing::error!(error = %e, "tidying the hub failed");
+                }
+            }
+        });
+        let relay = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let w = relay.clone();
+                match tokio::task::spawn_blocking(move || w.forward()).await {
+                    Ok(Ok(0)) | Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+                    Ok(Ok(n)) => {
+                        tracing::info!(forwarded = n, "packets relayed to the data center")
+                    }
+                    Ok(Err(e)) => {
+                        tracing::error!(error = %e, "relaying to the data center failed");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
                 }
             }
         });

@@ -12,8 +12,8 @@
 //! met the break fails and the counter retries.
 
 use crate::store::{
-    ConflictRow, HubStore, NewClaim, NewEnrollment, NewStation, Record, Registered, StationRow,
-    Templates,
+    ConflictRow, HubStore, NewClaim, NewEnrollment, NewStation, Record, Registered, RelayRow,
+    StationRow, Templates,
 };
 use crate::{HubError, Result};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -72,6 +72,15 @@ CREATE TABLE IF NOT EXISTS conflict (
     found_at BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS conflict_earlier ON conflict (earlier);
+CREATE TABLE IF NOT EXISTS relay (
+    packet_id    TEXT PRIMARY KEY,
+    station_id   TEXT NOT NULL REFERENCES station (station_id),
+    sealed       BYTEA NOT NULL,
+    received_at  BIGINT NOT NULL,
+    receipt      TEXT,
+    forwarded_at BIGINT,
+    last_error   TEXT
+);
 CREATE TABLE IF NOT EXISTS queue_ticket (
     day        TEXT NOT NULL,
     number     BIGINT NOT NULL,
@@ -527,6 +536,60 @@ impl HubStore for PgStore {
                 &[&day, &station_id, &now],
             )?
             .get(0))
+    }
+
+    fn hold(&self, packet_id: &str, station_id: &str, sealed: &[u8], now: i64) -> Result<bool> {
+        // Sealed to the data center already: stored as it came, the hub cannot open it.
+        let n = self.db()?.execute(
+            "INSERT INTO relay (packet_id, station_id, sealed, received_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            &[&packet_id, &station_id, &sealed, &now],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn relay_state(&self, packet_id: &str) -> Result<Option<RelayRow>> {
+        Ok(self
+            .db()?
+            .query_opt(
+                "SELECT station_id, receipt, last_error FROM relay WHERE packet_id = $1",
+                &[&packet_id],
+            )?
+            .map(|r| RelayRow {
+                station_id: r.get(0),
+                receipt: r.get(1),
+                last_error: r.get(2),
+            }))
+    }
+
+    fn relay_due(&self, limit: u32) -> Result<Vec<(String, Vec<u8>)>> {
+        Ok(self
+            .db()?
+            .query(
+                "SELECT packet_id, sealed FROM relay WHERE receipt IS NULL
+                  ORDER BY received_at, packet_id LIMIT $1",
+                &[&i64::from(limit)],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    fn relayed(&self, packet_id: &str, receipt_json: &str, now: i64) -> Result<()> {
+        self.db()?.execute(
+            "UPDATE relay SET receipt = $2, forwarded_at = $3, last_error = NULL
+              WHERE packet_id = $1",
+            &[&packet_id, &receipt_json, &now],
+        )?;
+        Ok(())
+    }
+
+    fn relay_failed(&self, packet_id: &str, code: &str) -> Result<()> {
+        self.db()?.execute(
+            "UPDATE relay SET last_error = $2 WHERE packet_id = $1",
+            &[&packet_id, &code],
+        )?;
+        Ok(())
     }
 
     fn drop_lapsed_claims(&self, now: i64) -> Result<Vec<i64>> {

@@ -4,7 +4,8 @@
 #[cfg(feature = "test-support")]
 use crate::store::Templates;
 use crate::store::{
-    ConflictRow, HubStore, NewClaim, NewEnrollment, NewStation, Record, Registered, StationRow,
+    ConflictRow, HubStore, NewClaim, NewEnrollment, NewStation, Record, Registered, RelayRow,
+    StationRow,
 };
 use crate::{HubError, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
@@ -58,6 +59,15 @@ CREATE TABLE IF NOT EXISTS conflict (
     found_at   INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS conflict_earlier ON conflict (earlier);
+CREATE TABLE IF NOT EXISTS relay (
+    packet_id    TEXT PRIMARY KEY,
+    station_id   TEXT NOT NULL REFERENCES station (station_id),
+    sealed       BLOB NOT NULL,
+    received_at  INTEGER NOT NULL,
+    receipt      TEXT,
+    forwarded_at INTEGER,
+    last_error   TEXT
+);
 CREATE TABLE IF NOT EXISTS queue_ticket (
     day        TEXT NOT NULL,
     number     INTEGER NOT NULL,
@@ -460,6 +470,61 @@ impl HubStore for SqliteStore {
         )?;
         tx.commit()?;
         Ok(number)
+    }
+
+    fn hold(&self, packet_id: &str, station_id: &str, sealed: &[u8], now: i64) -> Result<bool> {
+        let n = self.db().execute(
+            "INSERT OR IGNORE INTO relay (packet_id, station_id, sealed, received_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![packet_id, station_id, sealed, now],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn relay_state(&self, packet_id: &str) -> Result<Option<RelayRow>> {
+        Ok(self
+            .db()
+            .query_row(
+                "SELECT station_id, receipt, last_error FROM relay WHERE packet_id = ?1",
+                [packet_id],
+                |r| {
+                    Ok(RelayRow {
+                        station_id: r.get(0)?,
+                        receipt: r.get(1)?,
+                        last_error: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn relay_due(&self, limit: u32) -> Result<Vec<(String, Vec<u8>)>> {
+        let conn = self.db();
+        let mut stmt = conn.prepare(
+            "SELECT packet_id, sealed FROM relay WHERE receipt IS NULL
+              ORDER BY received_at, packet_id LIMIT ?1",
+        )?;
+        let rows = stmt
+            .query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn relayed(&self, packet_id: &str, receipt_json: &str, now: i64) -> Result<()> {
+        self.db().execute(
+            "UPDATE relay SET receipt = ?2, forwarded_at = ?3, last_error = NULL
+              WHERE packet_id = ?1",
+            params![packet_id, receipt_json, now],
+        )?;
+        Ok(())
+    }
+
+    fn relay_failed(&self, packet_id: &str, code: &str) -> Result<()> {
+        self.db().execute(
+            "UPDATE relay SET last_error = ?2 WHERE packet_id = ?1",
+            params![packet_id, code],
+        )?;
+        Ok(())
     }
 
     fn drop_lapsed_claims(&self, now: i64) -> Result<Vec<i64>> {

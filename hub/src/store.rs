@@ -10,7 +10,9 @@
 //! - a packet id is enrolled once: a second enrollment of it finds the first row;
 //! - each enrollment takes the next place in the enrollment order (`enrolled_seq`), in its
 //!   transaction, so a counter copying the gallery "after place N" misses nothing;
-//! - a nonce is remembered once per station: the second time is a replay.
+//! - a nonce is remembered once per station: the second time is a replay;
+//! - a packet held for the data center is kept until its receipt is, and after (the sealed
+//!   bytes are the data center's to open, never the hub's).
 
 use crate::Result;
 
@@ -145,6 +147,17 @@ pub struct FoundConflict {
     pub compared: u8,
 }
 
+/// A packet the hub holds for the data center.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayRow {
+    /// The counter that sealed it.
+    pub station_id: String,
+    /// The data center's receipt (JSON), once forwarded.
+    pub receipt: Option<String>,
+    /// The last forward's failure code.
+    pub last_error: Option<String>,
+}
+
 /// A person's templates, decoded from base64.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Templates {
@@ -205,6 +218,17 @@ pub trait HubStore: Send + Sync + std::fmt::Debug {
     /// The next number of the kecamatan's queue on `day`, for `station_id` (one transaction:
     /// each number is issued once).
     fn next_ticket(&self, day: &str, station_id: &str, now: i64) -> Result<i64>;
+    /// Holds a counter's sealed packet for the data center; `false` when it is held already.
+    fn hold(&self, packet_id: &str, station_id: &str, sealed: &[u8], now: i64) -> Result<bool>;
+    /// A held packet's state: its counter, the data center's receipt (JSON) once forwarded,
+    /// and the last failure's code.
+    fn relay_state(&self, packet_id: &str) -> Result<Option<RelayRow>>;
+    /// Up to `limit` held packets the data center has not received, oldest first.
+    fn relay_due(&self, limit: u32) -> Result<Vec<(String, Vec<u8>)>>;
+    /// The data center's receipt for a held packet.
+    fn relayed(&self, packet_id: &str, receipt_json: &str, now: i64) -> Result<()>;
+    /// A failed forward, with its code.
+    fn relay_failed(&self, packet_id: &str, code: &str) -> Result<()>;
     /// Deletes claims that lapsed before `now`; returns their rows.
     fn drop_lapsed_claims(&self, now: i64) -> Result<Vec<i64>>;
     /// The conflict found for a row, if any.

@@ -144,6 +144,17 @@ pub struct Conflict {
     pub found_at: String,
 }
 
+/// `POST /v1/relay/{packet_id}` (the sealed packet as the body) and `GET` of the same path:
+/// where a packet the hub holds for the data center stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayState {
+    /// The data center's receipt, once the hub forwarded it (the counter verifies it against
+    /// its own pinned identity of the data center, as a receipt it got itself).
+    pub receipt: Option<crate::protocol::Receipt>,
+    /// The last forward's failure code, while there is no receipt.
+    pub last_error: Option<String>,
+}
+
 /// `POST /v1/queue`: the next queue number of the kecamatan's day, one sequence across every
 /// counter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

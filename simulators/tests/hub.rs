@@ -282,6 +282,141 @@ fn a_mobile_laptop_away_checks_against_its_copy_and_reconciles_when_back() {
     );
 }
 
+/// Store-and-forward: a counter whose link to the data center is down leaves its sealed
+/// packets with the kecamatan server, which forwards them on the resumable protocol; the data
+/// center's receipts come back through the hub and are verified at the counter as its own. The
+/// hub restarting between holding and forwarding loses nothing, and the counter's own upload
+/// once its link is back sends nothing twice: N recordings are N packets at the data center.
+#[test]
+fn packets_left_with_the_hub_reach_the_data_center_once() {
+    use rekam::store::SyncState;
+    use rekam::sync::{SyncConfig, sync_once};
+    let k = Kecamatan::start();
+    // The data center, on loopback; the counter reaches it only through a link that is down.
+    let dc_dir = k.dir.path().join("dc");
+    rekam_gateway::init(&dc_dir, "DC-TEST").unwrap();
+    let gw = rekam_gateway::Gateway::open(
+        rekam_gateway::Config {
+            results_delay: std::time::Duration::from_secs(3600),
+            ..rekam_gateway::Config::new(&dc_dir)
+        },
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    let dc = gw.clone().spawn("127.0.0.1:0").unwrap();
+    let dc_url = format!("http://{}", dc.addr);
+    let dc_link = Proxy::start(dc.addr).unwrap();
+    let mut c = Counter::open(k.dir.path(), "KEC-R-01", RESIDENTS).unwrap();
+    let token = gw.issue_token(&c.station.identity().station_id).unwrap();
+    let answered = rekam_sync::register(
+        &dc_link.url(),
+        None,
+        &c.station.registration(&token).unwrap(),
+    )
+    .unwrap();
+    c.station
+        .pin_data_center(gw.identity(), &answered, "test")
+        .unwrap();
+    let token = k.hub.issue_token("KEC-R-01").unwrap();
+    c.join_hub(&k.url(), k.hub.identity(), &token).unwrap();
+    dc_link.set(Fault::Down);
+    let sealed: Vec<String> = [0, 1, 4]
+        .iter()
+        .map(|&i| c.record(i).unwrap().packet_id)
+        .collect();
+    let sync = SyncConfig {
+        backoff_base: std::time::Duration::ZERO,
+        ..SyncConfig::new(dc_link.url())
+    };
+
+    // The data center out of reach: the pass leaves the packets with the hub, which has not
+    // joined the data center yet and holds them.
+    let report = sync_once(&mut c.station, &sync).unwrap();
+    assert!(!report.link_up);
+    let hub_pass = report.hub.clone().unwrap();
+    assert_eq!(
+        (hub_pass.relayed, hub_pass.relay_receipts),
+        (3, 0),
+        "{report:?}"
+    );
+    assert_eq!(
+        gw.stations(3600)
+            .unwrap()
+            .iter()
+            .map(|s| s.packets_received)
+            .sum::<i64>(),
+        0
+    );
+
+    // The hub restarts (its data as the stop left it), joins the data center and forwards.
+    let addr = k.running.addr;
+    let Kecamatan { hub, running, dir } = k;
+    running.stop();
+    drop(hub);
+    let hub = Hub::open(Config::new(dir.path().join("hub")), Arc::new(SystemClock)).unwrap();
+    let hub_token = gw
+        .issue_token_for("HUB-327301", rekam_gateway::StationRole::Hub)
+        .unwrap();
+    hub.join_data_center(&dc_url, gw.identity(), &hub_token)
+        .unwrap();
+    let _running = hub.clone().spawn(&addr.to_string()).unwrap();
+    let mut receipts = 0;
+    for _ in 0..100 {
+        let report = sync_once(&mut c.station, &sync).unwrap();
+        receipts += report.hub.map_or(0, |h| h.relay_receipts);
+        if receipts == 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(
+        receipts, 3,
+        "every packet's receipt came back through the hub"
+    );
+    for packet in &sealed {
+        let seq = c
+            .station
+            .store()
+            .journal_after(0, 100)
+            .unwrap()
+            .into_iter()
+            .find(|e| &e.enrollment_id == packet)
+            .unwrap()
+            .seq;
+        assert_eq!(
+            c.station
+                .store()
+                .sync_events(seq)
+                .unwrap()
+                .last()
+                .unwrap()
+                .state,
+            SyncState::SentForEnrollment
+        );
+    }
+
+    // The counter's own link back: nothing is sent twice, and the data center holds each
+    // packet once, as the counter's.
+    dc_link.set(Fault::Pass);
+    let report = sync_once(&mut c.station, &sync).unwrap();
+    assert!(report.link_up, "{report:?}");
+    assert_eq!(report.sent, 0);
+    let stations = gw.stations(3600).unwrap();
+    let mine = stations
+        .iter()
+        .find(|s| s.station_id == "KEC-R-01")
+        .unwrap();
+    assert_eq!(mine.packets_received, 3);
+    let hub_row = stations
+        .iter()
+        .find(|s| s.station_id == "HUB-327301")
+        .unwrap();
+    assert_eq!(
+        hub_row.packets_received, 0,
+        "recorded as the counter's, never the hub's"
+    );
+}
+
 /// `rekam demo --counters 3`: a hub and three counters on the embedded default; the first
 /// counter's first resident, presented at the second, is refused at once naming the first.
 #[test]

@@ -209,6 +209,47 @@ impl Store {
         )?)
     }
 
+    /// Up to `limit` recordings not at the data center and not left with the hub: `(seq,
+    /// packet id)`, oldest first.
+    pub fn relay_candidates(&self, limit: u32) -> Result<Vec<(i64, String)>> {
+        self.relay_rows(
+            "NOT EXISTS (SELECT 1 FROM hub_relay r WHERE r.seq = j.seq)",
+            limit,
+        )
+    }
+
+    /// Recordings left with the hub and still waiting for their receipt.
+    pub fn relay_waiting(&self, limit: u32) -> Result<Vec<(i64, String)>> {
+        self.relay_rows(
+            "EXISTS (SELECT 1 FROM hub_relay r WHERE r.seq = j.seq)",
+            limit,
+        )
+    }
+
+    fn relay_rows(&self, filter: &str, limit: u32) -> Result<Vec<(i64, String)>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT j.seq, j.enrollment_id FROM enrollment_journal j
+               JOIN sync_state s ON s.seq = j.seq
+              WHERE s.state IN ('BIO_CAPTURED', 'UPLOADING', 'EXPORTED') AND length(j.payload) > 0
+                AND {filter}
+              ORDER BY j.seq LIMIT ?1"
+        ))?;
+        let rows = stmt
+            .query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Notes that the recording at `seq` was left with the hub.
+    pub fn relay_deposited(&mut self, seq: i64) -> Result<()> {
+        let now = rfc3339(self.clock.now());
+        self.conn.execute(
+            "INSERT OR IGNORE INTO hub_relay (seq, deposited_at) VALUES (?1, ?2)",
+            params![seq, now],
+        )?;
+        Ok(())
+    }
+
     /// Keeps a conflict the hub found (JSON), once by its number.
     pub fn add_hub_conflict(&mut self, id: i64, conflict_json: &str) -> Result<bool> {
         let now = rfc3339(self.clock.now());

@@ -397,6 +397,21 @@ CREATE TABLE kecamatan_gallery (
         before: None,
         rebuilds: false,
     },
+    Migration {
+        version: 13,
+        name: "packets left with the kecamatan server for the data center",
+        sql: r#"
+-- A sealed packet the data center could not be reached for, left with the kecamatan server,
+-- which forwards it; the recording stays unsent until a receipt arrives (from the hub, or the
+-- station's own upload), verified as any receipt.
+CREATE TABLE hub_relay (
+    seq          INTEGER PRIMARY KEY REFERENCES enrollment_journal (seq),
+    deposited_at TEXT NOT NULL
+);
+"#,
+        before: None,
+        rebuilds: false,
+    },
 ];
 
 /// Migration 10's first part: the station's NIK key (made once, kept in the store), and each

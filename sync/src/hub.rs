@@ -10,7 +10,7 @@ use crate::{DcClient, SyncError, checked, transport};
 use rekam_packet::StationKey;
 use rekam_packet::hub::{
     AfisAnswer, AfisProbe, Conflict, ConflictsPage, Enrolled, GalleryPage, HubEnrollment,
-    HubIdentity,
+    HubIdentity, RelayState,
 };
 use rekam_packet::protocol::Registration;
 use reqwest::Method;
@@ -105,6 +105,34 @@ impl HubClient {
                 &format!("/v1/afis/gallery?after={cursor}"),
                 Some(b""),
             )
+            .send()
+            .map_err(transport)?;
+        checked(r)?
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))
+    }
+
+    /// Leaves a sealed packet with the hub for the data center (again: the same state).
+    pub fn hold(&self, packet_id: &str, sealed: &[u8]) -> Result<RelayState, SyncError> {
+        let r = self
+            .inner
+            .signed(
+                Method::POST,
+                &format!("/v1/relay/{packet_id}"),
+                Some(sealed),
+            )
+            .send()
+            .map_err(transport)?;
+        checked(r)?
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))
+    }
+
+    /// Where a packet left with the hub stands: its receipt once the hub forwarded it.
+    pub fn relay_state(&self, packet_id: &str) -> Result<RelayState, SyncError> {
+        let r = self
+            .inner
+            .signed(Method::GET, &format!("/v1/relay/{packet_id}"), Some(b""))
             .send()
             .map_err(transport)?;
         checked(r)?

@@ -48,7 +48,13 @@ const MAY_DEPEND_ON: &[(&str, &[&str])] = &[
     ),
     (
         "rekam-hub",
-        &["rekam-bio", "rekam-domain", "rekam-packet", "rekam-serve"],
+        &[
+            "rekam-bio",
+            "rekam-domain",
+            "rekam-packet",
+            "rekam-serve",
+            "rekam-sync",
+        ],
     ),
     (
         "rekam-cli",

@@ -63,6 +63,15 @@ pending: number,
  */
 copied: number, 
 /**
+ * Sealed packets left with the hub for the data center in this pass (the data center
+ * was out of reach).
+ */
+relayed: number, 
+/**
+ * Receipts the hub brought back for packets left with it, verified.
+ */
+relay_receipts: number, 
+/**
  * Why the pass stopped early (the hub's or the link's code).
  */
 error: string | null, };
