@@ -298,6 +298,11 @@ impl HubLink {
         {
             pass.error = Some(code);
         }
+        if pass.error.is_none()
+            && let Err(e) = self.client.report_backlog(&backlog(station)?)
+        {
+            pass.error = Some(e.code().to_owned());
+        }
         pass.pending = station.store().hub_pending_count()?;
         Ok(pass)
     }
@@ -348,6 +353,27 @@ impl HubLink {
             }
         }
     }
+}
+
+/// The station's records not yet final as its hub (and through it the data center) sees them:
+/// state, age, code and next step; no name, no NIK.
+fn backlog(station: &Station) -> Result<rekam_packet::hub::CounterBacklog> {
+    let lines = crate::sync::backlog(station, crate::desk::STUCK_AFTER, crate::i18n::Lang::Id)?;
+    Ok(rekam_packet::hub::CounterBacklog {
+        records: lines
+            .into_iter()
+            .map(|l| rekam_packet::hub::BacklogRecord {
+                packet_id: l.row.packet_id,
+                station_id: String::new(),
+                state: l.row.state.as_str().to_owned(),
+                recorded_at: l.row.captured_at,
+                age_seconds: l.age_seconds,
+                stuck: l.stuck,
+                code: l.row.last_code.or(l.pass_failure),
+                next_step: l.next_step,
+            })
+            .collect(),
+    })
 }
 
 fn keep_conflict(station: &mut Station, c: &Conflict) -> Result<bool> {

@@ -8,6 +8,7 @@
 //! rekam-gateway serve --data DIR [--listen ADDR]  the API (prints "listening on ADDR")
 //! rekam-gateway import --data DIR BUNDLE          a technician's export; writes receipts.json
 //! rekam-gateway stations --data DIR [--stuck]     stations and their stuck records
+//! rekam-gateway snoop --data DIR [KECAMATAN]      what the kecamatan servers report
 //! rekam-gateway revoke --data DIR STATION         a stolen station's keys stop working
 //! rekam-gateway revocations --data DIR            revoked stations: packets to review, uses
 //! ```
@@ -119,6 +120,21 @@ enum Command {
         /// The data directory.
         #[arg(long)]
         data: PathBuf,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What the kecamatan servers last told (snoop): their counters, how long each has been
+    /// silent, and every record waiting, stuck or failed with why.
+    Snoop {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Only this kecamatan (six digits).
+        kecamatan: Option<String>,
+        /// Hours of silence after which a hub or a counter is named silent.
+        #[arg(long, default_value_t = 24)]
+        silent_hours: i64,
         /// JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -286,6 +302,55 @@ fn main() -> anyhow::Result<()> {
                 print_suspect(&r.suspect);
                 for (at, key, what) in &r.refused_uses {
                     println!("  refused {} with key {key}: {what}", rfc3339(*at));
+                }
+            }
+        }
+        Command::Snoop {
+            data,
+            kecamatan,
+            silent_hours,
+            json,
+        } => {
+            let gw = Gateway::open(Config::new(data), clock)?;
+            let reports = gw.snoop(kecamatan.as_deref(), silent_hours * 3600)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&reports)?);
+            } else if reports.is_empty() {
+                println!("no kecamatan server has reported");
+            }
+            if !json {
+                for r in reports {
+                    println!(
+                        "{} (kecamatan {}): last heard {} min ago{}",
+                        r.hub_id,
+                        r.kecamatan,
+                        r.silent_for / 60,
+                        if r.silent { ", SILENT" } else { "" }
+                    );
+                    for s in &r.stations {
+                        match s.silent_for {
+                            Some(q) => println!(
+                                "  counter {}: last contact {} min before{}",
+                                s.station_id,
+                                q / 60,
+                                if s.silent { ", SILENT" } else { "" }
+                            ),
+                            None => println!("  counter {}: never heard from", s.station_id),
+                        }
+                    }
+                    for rec in &r.records {
+                        println!(
+                            "  {} {} {} {} h{}: {}",
+                            rec.station_id,
+                            rec.packet_id,
+                            rec.state,
+                            rec.age_seconds / 3600,
+                            rec.code
+                                .as_deref()
+                                .map_or(String::new(), |c| format!(" [{c}]")),
+                            rec.next_step
+                        );
+                    }
                 }
             }
         }

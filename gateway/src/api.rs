@@ -110,6 +110,7 @@ pub fn router(gw: Gateway) -> Router {
         .route("/v1/results", get(results))
         .route("/v1/print/{packet_id}", get(print_order))
         .route("/v1/heartbeat", post(heartbeat))
+        .route("/v1/hubs/snoop", post(snoop))
         .layer(axum::middleware::from_fn_with_state(limits, deadline))
         .layer(axum::extract::DefaultBodyLimit::max(limits.json_body))
         .with_state(gw)
@@ -1167,6 +1168,44 @@ async fn heartbeat(
             gw.now(),
             hb.version,
             serde_json::to_string(&hb.backlog).map_err(Refusal::internal)?
+        ],
+    )?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/hubs/snoop`: a kecamatan server's counters and records not yet final, kept as
+/// the hub's latest.
+async fn snoop(
+    State(gw): State<Gateway>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, Refusal> {
+    let station = gw.authenticate(&method, &uri, &headers, &body_hash(&body))?;
+    let snoop: rekam_packet::hub::Snoop = json_body(&body)?;
+    match gw.hub_kecamatan(&station)? {
+        Some(kecamatan) if kecamatan == snoop.kecamatan => {}
+        _ => {
+            return Err(Refusal::new(
+                StatusCode::FORBIDDEN,
+                "NOT_A_HUB",
+                format!(
+                    "station {station} is not the kecamatan server of kecamatan {}: register it with a hub token",
+                    snoop.kecamatan
+                ),
+            ));
+        }
+    }
+    gw.db().execute(
+        "INSERT INTO hub_snoop (station_id, kecamatan, received_at, snoop) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (station_id) DO UPDATE SET kecamatan = excluded.kecamatan,
+             received_at = excluded.received_at, snoop = excluded.snoop",
+        params![
+            station,
+            snoop.kecamatan,
+            gw.now(),
+            serde_json::to_string(&snoop).map_err(Refusal::internal)?
         ],
     )?;
     Ok(StatusCode::NO_CONTENT)

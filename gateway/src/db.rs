@@ -99,6 +99,13 @@ CREATE TABLE IF NOT EXISTS token_role (
     token TEXT PRIMARY KEY REFERENCES token (token),
     role  TEXT NOT NULL
 );
+-- The last snoop of each kecamatan server: its counters and every record not yet final.
+CREATE TABLE IF NOT EXISTS hub_snoop (
+    station_id  TEXT PRIMARY KEY REFERENCES station (station_id),
+    kecamatan   TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    snoop       TEXT NOT NULL
+);
 -- Kecamatan servers: they relay the packets of their kecamatan's stations.
 CREATE TABLE IF NOT EXISTS hub_station (
     station_id TEXT PRIMARY KEY REFERENCES station (station_id),

@@ -349,6 +349,53 @@ impl Gateway {
         Ok(token)
     }
 
+    /// What every kecamatan server (of `kecamatan`, if given) last told the data center: its
+    /// counters and how long each has been silent, and every record waiting, stuck or failed
+    /// with why; a hub or counter silent longer than `silent_after` seconds says so.
+    pub fn snoop(&self, kecamatan: Option<&str>, silent_after: i64) -> Result<Vec<SnoopReport>> {
+        let now = self.now();
+        let conn = self.db();
+        let mut stmt = conn.prepare(
+            "SELECT station_id, kecamatan, received_at, snoop FROM hub_snoop
+              WHERE ?1 IS NULL OR kecamatan = ?1 ORDER BY kecamatan, station_id",
+        )?;
+        let rows = stmt
+            .query_map([kecamatan], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(hub_id, kecamatan, received_at, json)| {
+                let snoop: rekam_packet::hub::Snoop = serde_json::from_str(&json)?;
+                let silent_for = now - received_at;
+                Ok(SnoopReport {
+                    hub_id,
+                    kecamatan,
+                    silent_for,
+                    silent: silent_for > silent_after,
+                    stations: snoop
+                        .stations
+                        .into_iter()
+                        .map(|s| {
+                            let quiet = s.last_contact.map(|t| now - t);
+                            SnoopStationLine {
+                                station_id: s.station_id,
+                                silent_for: quiet,
+                                silent: quiet.is_none_or(|q| q > silent_after),
+                            }
+                        })
+                        .collect(),
+                    records: snoop.records,
+                })
+            })
+            .collect()
+    }
+
     /// Plain HTTP is served on loopback only (a test, a demo, a TLS endpoint in front on the
     /// same machine): stations' requests and packets never cross a network in clear.
     fn check_plain_http(&self, addr: std::net::SocketAddr) -> std::io::Result<()> {
@@ -405,6 +452,35 @@ impl Gateway {
             rekam_serve::serve(listener, router, limits.connection()).await
         }
     }
+}
+
+/// What a kecamatan server last told the data center ([`Gateway::snoop`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SnoopReport {
+    /// The hub.
+    pub hub_id: String,
+    /// Its kecamatan.
+    pub kecamatan: String,
+    /// Seconds since its last snoop arrived.
+    pub silent_for: i64,
+    /// Whether that is longer than the limit asked.
+    pub silent: bool,
+    /// Its counters: each with seconds since the hub last heard from it (`None`: never), and
+    /// whether that is longer than the limit.
+    pub stations: Vec<SnoopStationLine>,
+    /// Every record of the kecamatan not yet final, as the hub reported it.
+    pub records: Vec<rekam_packet::hub::BacklogRecord>,
+}
+
+/// A counter in a [`SnoopReport`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SnoopStationLine {
+    /// The station.
+    pub station_id: String,
+    /// Seconds between its last contact with the hub and the snoop's arrival.
+    pub silent_for: Option<i64>,
+    /// Silent longer than the limit (or never heard from).
+    pub silent: bool,
 }
 
 /// A station as the data center sees it: its last heartbeat and what it has delivered.

@@ -6,6 +6,9 @@
 //! rekam-hub token --data DIR --station ID       a one-time registration token for a counter
 //! rekam-hub serve --data DIR [--listen ADDR]    the counters' API (prints "listening on URL")
 //! rekam-hub stations --data DIR [--json]        the counters registered and their recordings
+//! rekam-hub backlog --data DIR [--json]         every record of the kecamatan not yet final
+//! rekam-hub join-dc --data DIR --url URL --dc-identity FILE --token T
+//!                                               relay packets to the data center, snoop
 //! ```
 
 use anyhow::Context;
@@ -67,6 +70,32 @@ enum Command {
         /// Minutes a clear check holds a person for its counter.
         #[arg(long, default_value_t = 30)]
         claim_minutes: u64,
+    },
+    /// Every record of every counter not yet final, with its state, age, code and next step,
+    /// and the packets held for the data center.
+    Backlog {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Joins the data center with a token from `rekam-gateway token --hub --station <hub id>`:
+    /// from then on the hub forwards the packets counters leave with it and sends its snoop.
+    JoinDc {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The data center's address.
+        #[arg(long)]
+        url: String,
+        /// The data center's identity file (dc-identity.json).
+        #[arg(long)]
+        dc_identity: PathBuf,
+        /// The one-time token.
+        #[arg(long)]
+        token: String,
     },
     /// Lists the counters registered and their recordings at the hub.
     Stations {
@@ -133,6 +162,46 @@ fn main() -> anyhow::Result<()> {
                 );
                 hub.serve(listener).await.context("serving")
             })?;
+        }
+        Command::Backlog { data, json } => {
+            let hub = Hub::open(Config::new(data), clock)?;
+            let records = hub.backlog()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&records)?);
+            } else if records.is_empty() {
+                println!("Tidak ada rekaman yang menunggu");
+            }
+            if !json {
+                for r in records {
+                    println!(
+                        "{}  {}  {}  {} jam{}{}: {}",
+                        r.station_id,
+                        r.packet_id,
+                        r.state,
+                        r.age_seconds / 3600,
+                        if r.stuck { ", MENGENDAP" } else { "" },
+                        r.code.map_or(String::new(), |c| format!(" [{c}]")),
+                        r.next_step
+                    );
+                }
+            }
+        }
+        Command::JoinDc {
+            data,
+            url,
+            dc_identity,
+            token,
+        } => {
+            let identity = serde_json::from_slice(
+                &std::fs::read(&dc_identity)
+                    .with_context(|| format!("--dc-identity {}", dc_identity.display()))?,
+            )
+            .with_context(|| format!("{} is not a data center identity", dc_identity.display()))?;
+            let hub = Hub::open(Config::new(data), clock)?;
+            hub.join_data_center(&url, &identity, &token)?;
+            println!(
+                "joined the data center at {url}: held packets are forwarded by `rekam-hub serve`"
+            );
         }
         Command::Stations { data, json } => {
             let hub = Hub::open(Config::new(data), clock)?;

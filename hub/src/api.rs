@@ -9,6 +9,7 @@
 //! - `GET /v1/afis/conflicts?after=N`: conflicts naming the counter;
 //! - `GET /v1/afis/gallery?after=N`: the other counters' recordings for the counter's copy;
 //! - `POST /v1/queue`: the next number of the kecamatan's queue today;
+//! - `POST /v1/backlog`: a counter's records not yet final (replacing what it reported before);
 //! - `POST /v1/relay/{packet_id}` (the sealed packet) and `GET` of it: a packet left with the
 //!   hub for the data center, and its receipt once forwarded.
 
@@ -119,6 +120,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/afis/conflicts", get(conflicts))
         .route("/v1/afis/gallery", get(gallery))
         .route("/v1/queue", post(queue))
+        .route("/v1/backlog", post(report_backlog))
         .route("/v1/relay/{packet_id}", post(hold).get(relay_state))
         // A sealed packet is at most the station's budget (2 MiB); everything else is small.
         .layer(axum::extract::DefaultBodyLimit::max(4 * 1024 * 1024))
@@ -170,6 +172,7 @@ impl Hub {
                 "this signed request was received before: a replay is refused".into(),
             ));
         }
+        self.store().touch(&auth.station_id, self.now())?;
         Ok(auth.station_id)
     }
 }
@@ -320,6 +323,30 @@ async fn relay_state(
     blocking(move || {
         let station = hub.authenticate(&method, &uri, &headers, &body_hash(b""))?;
         Ok(Json(hub.relay_state(&station, &packet_id)?))
+    })
+    .await
+}
+
+async fn report_backlog(
+    State(hub): State<Hub>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, Refusal> {
+    blocking(move || {
+        let station = hub.authenticate(&method, &uri, &headers, &body_hash(&body))?;
+        let report: rekam_packet::hub::CounterBacklog = json_body(&body)?;
+        let records: Vec<_> = report
+            .records
+            .into_iter()
+            .map(|r| rekam_packet::hub::BacklogRecord {
+                station_id: station.clone(),
+                ..r
+            })
+            .collect();
+        hub.store().report_backlog(&station, &records, hub.now())?;
+        Ok(StatusCode::NO_CONTENT)
     })
     .await
 }

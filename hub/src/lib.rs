@@ -77,6 +77,8 @@ pub struct Config {
     pub token_lifetime: Duration,
     /// Connections at once and time for a request's headers.
     pub limits: rekam_serve::ConnectionLimits,
+    /// How often the hub tells the data center its kecamatan's backlog.
+    pub snoop_every: Duration,
 }
 
 impl Config {
@@ -90,6 +92,7 @@ impl Config {
             clock_skew: 300,
             claim_lifetime: Duration::from_secs(30 * 60),
             token_lifetime: Duration::from_secs(7 * 24 * 3600),
+            snoop_every: Duration::from_secs(60),
             limits: rekam_serve::ConnectionLimits {
                 connections: 256,
                 headers: Duration::from_secs(20),
@@ -283,7 +286,7 @@ impl Hub {
         self.inner.store.as_ref()
     }
 
-    fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         self.inner.clock.now().unix_timestamp()
     }
 
@@ -720,15 +723,7 @@ impl Hub {
         if due.is_empty() {
             return Ok(0);
         }
-        let client = rekam_sync::DcClient::with_timeouts(
-            &joined.url,
-            &self.inner.identity.hub_id,
-            self.signing_key()?,
-            Some(&joined.identity),
-            Duration::from_secs(10),
-            Duration::from_secs(120),
-        )
-        .map_err(|e| HubError::DataCenter(e.to_string()))?;
+        let client = self.dc_client(&joined)?;
         let mut forwarded = 0;
         for (packet_id, sealed) in due {
             match client.send(&sealed, &joined.identity) {
@@ -748,6 +743,74 @@ impl Hub {
             }
         }
         Ok(forwarded)
+    }
+
+    /// Every record of the kecamatan not yet final: what each counter last reported, and the
+    /// packets the hub holds for the data center without a receipt (`HELD_AT_HUB`).
+    pub fn backlog(&self) -> Result<Vec<rekam_packet::hub::BacklogRecord>> {
+        let now = self.now();
+        let mut records = self.store().backlog()?;
+        for held in self.store().relay_backlog()? {
+            let age = now - held.received_at;
+            let code = held.last_error;
+            records.push(rekam_packet::hub::BacklogRecord {
+                packet_id: held.packet_id,
+                station_id: held.station_id,
+                state: "HELD_AT_HUB".into(),
+                recorded_at: self.rfc3339(held.received_at),
+                age_seconds: age,
+                stuck: age > 24 * 3600 || code.is_some(),
+                next_step: match &code {
+                    Some(_) => "server kecamatan belum dapat meneruskan ke pusat data; periksa jaringan server kecamatan".into(),
+                    None => "menunggu diteruskan server kecamatan".into(),
+                },
+                code,
+            });
+        }
+        Ok(records)
+    }
+
+    /// The hub's heartbeat to the data center: every counter and its last contact, every
+    /// record of the kecamatan not yet final.
+    pub fn snoop(&self) -> Result<rekam_packet::hub::Snoop> {
+        Ok(rekam_packet::hub::Snoop {
+            kecamatan: self.inner.identity.kecamatan.clone(),
+            at: self.now(),
+            stations: self
+                .store()
+                .stations()?
+                .into_iter()
+                .map(|s| rekam_packet::hub::SnoopStation {
+                    station_id: s.station_id,
+                    last_contact: s.last_contact,
+                })
+                .collect(),
+            records: self.backlog()?,
+        })
+    }
+
+    /// Sends the snoop to the data center the hub joined (nothing when it joined none).
+    pub fn send_snoop(&self) -> Result<bool> {
+        let Some(joined) = self.joined()? else {
+            return Ok(false);
+        };
+        let client = self.dc_client(&joined)?;
+        client
+            .snoop(&self.snoop()?)
+            .map_err(|e| HubError::DataCenter(format!("{e} ({})", e.code())))?;
+        Ok(true)
+    }
+
+    fn dc_client(&self, joined: &JoinedDc) -> Result<rekam_sync::DcClient> {
+        rekam_sync::DcClient::with_timeouts(
+            &joined.url,
+            &self.inner.identity.hub_id,
+            self.signing_key()?,
+            Some(&joined.identity),
+            Duration::from_secs(10),
+            Duration::from_secs(120),
+        )
+        .map_err(|e| HubError::DataCenter(e.to_string()))
     }
 
     /// Drops lapsed claims and old nonces (the server does it every few seconds).
@@ -790,6 +853,17 @@ impl Hub {
                 if let Ok(Err(e)) = tokio::task::spawn_blocking(move || w.tidy()).await {
                     tracing::error!(error = %e, "tidying the hub failed");
                 }
+            }
+        });
+        let snoop = self.clone();
+        tokio::spawn(async move {
+            // Small and independent of the uploads: it goes when packets cannot.
+            loop {
+                let w = snoop.clone();
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || w.send_snoop()).await {
+                    tracing::warn!(error = %e, "the snoop did not reach the data center");
+                }
+                tokio::time::sleep(snoop.inner.cfg.snoop_every).await;
             }
         });
         let relay = self.clone();

@@ -12,8 +12,8 @@
 //! met the break fails and the counter retries.
 
 use crate::store::{
-    ConflictRow, HubStore, NewClaim, NewEnrollment, NewStation, Record, Registered, RelayRow,
-    StationRow, Templates,
+    ConflictRow, HeldPacket, HubStore, NewClaim, NewEnrollment, NewStation, Record, Registered,
+    RelayRow, StationRow, Templates,
 };
 use crate::{HubError, Result};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -34,7 +34,14 @@ CREATE TABLE IF NOT EXISTS token (
 );
 CREATE TABLE IF NOT EXISTS station (
     station_id    TEXT PRIMARY KEY,
-    registered_at BIGINT NOT NULL
+    registered_at BIGINT NOT NULL,
+    last_contact  BIGINT
+);
+CREATE TABLE IF NOT EXISTS counter_backlog (
+    station_id TEXT NOT NULL REFERENCES station (station_id),
+    packet_id  TEXT NOT NULL,
+    record     TEXT NOT NULL,
+    PRIMARY KEY (station_id, packet_id)
 );
 CREATE TABLE IF NOT EXISTS station_key (
     key_id     TEXT PRIMARY KEY,
@@ -349,7 +356,8 @@ impl HubStore for PgStore {
             .query(
                 "SELECT s.station_id, s.registered_at,
                         (SELECT COUNT(*) FROM record r
-                          WHERE r.station_id = s.station_id AND r.packet_id IS NOT NULL)
+                          WHERE r.station_id = s.station_id AND r.packet_id IS NOT NULL),
+                        s.last_contact
                  FROM station s ORDER BY s.station_id",
                 &[],
             )?
@@ -358,6 +366,7 @@ impl HubStore for PgStore {
                 station_id: r.get(0),
                 registered_at: r.get(1),
                 enrolled: r.get(2),
+                last_contact: r.get(3),
             })
             .collect())
     }
@@ -590,6 +599,70 @@ impl HubStore for PgStore {
             &[&packet_id, &code],
         )?;
         Ok(())
+    }
+
+    fn touch(&self, station_id: &str, now: i64) -> Result<()> {
+        self.db()?.execute(
+            "UPDATE station SET last_contact = $2 WHERE station_id = $1",
+            &[&station_id, &now],
+        )?;
+        Ok(())
+    }
+
+    fn report_backlog(
+        &self,
+        station_id: &str,
+        records: &[rekam_packet::hub::BacklogRecord],
+        _now: i64,
+    ) -> Result<()> {
+        let mut c = self.db()?;
+        let mut tx = c.transaction()?;
+        tx.execute(
+            "DELETE FROM counter_backlog WHERE station_id = $1",
+            &[&station_id],
+        )?;
+        for r in records {
+            let json = serde_json::to_string(r).map_err(|e| HubError::Database(e.to_string()))?;
+            tx.execute(
+                "INSERT INTO counter_backlog (station_id, packet_id, record) VALUES ($1, $2, $3)
+                 ON CONFLICT (station_id, packet_id) DO UPDATE SET record = excluded.record",
+                &[&station_id, &r.packet_id, &json],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn backlog(&self) -> Result<Vec<rekam_packet::hub::BacklogRecord>> {
+        self.db()?
+            .query(
+                "SELECT record FROM counter_backlog ORDER BY station_id, packet_id",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                serde_json::from_str(r.get::<_, &str>(0))
+                    .map_err(|e| HubError::Database(e.to_string()))
+            })
+            .collect()
+    }
+
+    fn relay_backlog(&self) -> Result<Vec<HeldPacket>> {
+        Ok(self
+            .db()?
+            .query(
+                "SELECT packet_id, station_id, received_at, last_error FROM relay
+                  WHERE receipt IS NULL ORDER BY received_at",
+                &[],
+            )?
+            .iter()
+            .map(|r| HeldPacket {
+                packet_id: r.get(0),
+                station_id: r.get(1),
+                received_at: r.get(2),
+                last_error: r.get(3),
+            })
+            .collect())
     }
 
     fn drop_lapsed_claims(&self, now: i64) -> Result<Vec<i64>> {

@@ -4,8 +4,8 @@
 #[cfg(feature = "test-support")]
 use crate::store::Templates;
 use crate::store::{
-    ConflictRow, HubStore, NewClaim, NewEnrollment, NewStation, Record, Registered, RelayRow,
-    StationRow,
+    ConflictRow, HeldPacket, HubStore, NewClaim, NewEnrollment, NewStation, Record, Registered,
+    RelayRow, StationRow,
 };
 use crate::{HubError, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
@@ -21,7 +21,14 @@ CREATE TABLE IF NOT EXISTS token (
 );
 CREATE TABLE IF NOT EXISTS station (
     station_id    TEXT PRIMARY KEY,
-    registered_at INTEGER NOT NULL
+    registered_at INTEGER NOT NULL,
+    last_contact  INTEGER
+);
+CREATE TABLE IF NOT EXISTS counter_backlog (
+    station_id TEXT NOT NULL REFERENCES station (station_id),
+    packet_id  TEXT NOT NULL,
+    record     TEXT NOT NULL,
+    PRIMARY KEY (station_id, packet_id)
 );
 CREATE TABLE IF NOT EXISTS station_key (
     key_id     TEXT PRIMARY KEY,
@@ -285,7 +292,8 @@ impl HubStore for SqliteStore {
         let mut stmt = conn.prepare(
             "SELECT s.station_id, s.registered_at,
                     (SELECT COUNT(*) FROM record r
-                      WHERE r.station_id = s.station_id AND r.packet_id IS NOT NULL)
+                      WHERE r.station_id = s.station_id AND r.packet_id IS NOT NULL),
+                    s.last_contact
              FROM station s ORDER BY s.station_id",
         )?;
         let rows = stmt
@@ -294,6 +302,7 @@ impl HubStore for SqliteStore {
                     station_id: r.get(0)?,
                     registered_at: r.get(1)?,
                     enrolled: r.get(2)?,
+                    last_contact: r.get(3)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -525,6 +534,72 @@ impl HubStore for SqliteStore {
             params![packet_id, code],
         )?;
         Ok(())
+    }
+
+    fn touch(&self, station_id: &str, now: i64) -> Result<()> {
+        self.db().execute(
+            "UPDATE station SET last_contact = ?2 WHERE station_id = ?1",
+            params![station_id, now],
+        )?;
+        Ok(())
+    }
+
+    fn report_backlog(
+        &self,
+        station_id: &str,
+        records: &[rekam_packet::hub::BacklogRecord],
+        _now: i64,
+    ) -> Result<()> {
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM counter_backlog WHERE station_id = ?1",
+            [station_id],
+        )?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT OR REPLACE INTO counter_backlog (station_id, packet_id, record)
+                 VALUES (?1, ?2, ?3)",
+            )?;
+            for r in records {
+                let json =
+                    serde_json::to_string(r).map_err(|e| HubError::Database(e.to_string()))?;
+                insert.execute(params![station_id, r.packet_id, json])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn backlog(&self) -> Result<Vec<rekam_packet::hub::BacklogRecord>> {
+        let conn = self.db();
+        let mut stmt =
+            conn.prepare("SELECT record FROM counter_backlog ORDER BY station_id, packet_id")?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.iter()
+            .map(|json| serde_json::from_str(json).map_err(|e| HubError::Database(e.to_string())))
+            .collect()
+    }
+
+    fn relay_backlog(&self) -> Result<Vec<HeldPacket>> {
+        let conn = self.db();
+        let mut stmt = conn.prepare(
+            "SELECT packet_id, station_id, received_at, last_error FROM relay
+              WHERE receipt IS NULL ORDER BY received_at",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(HeldPacket {
+                    packet_id: r.get(0)?,
+                    station_id: r.get(1)?,
+                    received_at: r.get(2)?,
+                    last_error: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
     }
 
     fn drop_lapsed_claims(&self, now: i64) -> Result<Vec<i64>> {

@@ -55,6 +55,8 @@ pub struct StationRow {
     pub registered_at: i64,
     /// Its recordings enrolled at the hub.
     pub enrolled: i64,
+    /// Its last signed request, Unix seconds.
+    pub last_contact: Option<i64>,
 }
 
 /// One person's recording in the kecamatan's gallery: a claim while its counter records, an
@@ -158,6 +160,19 @@ pub struct RelayRow {
     pub last_error: Option<String>,
 }
 
+/// A packet held for the data center, not forwarded yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldPacket {
+    /// The packet id.
+    pub packet_id: String,
+    /// The counter that left it.
+    pub station_id: String,
+    /// When, Unix seconds.
+    pub received_at: i64,
+    /// The last forward's failure code.
+    pub last_error: Option<String>,
+}
+
 /// A person's templates, decoded from base64.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Templates {
@@ -229,6 +244,19 @@ pub trait HubStore: Send + Sync + std::fmt::Debug {
     fn relayed(&self, packet_id: &str, receipt_json: &str, now: i64) -> Result<()>;
     /// A failed forward, with its code.
     fn relay_failed(&self, packet_id: &str, code: &str) -> Result<()>;
+    /// Notes a signed request of `station_id` at `now`.
+    fn touch(&self, station_id: &str, now: i64) -> Result<()>;
+    /// Replaces what `station_id` reported of its records not yet final (one transaction).
+    fn report_backlog(
+        &self,
+        station_id: &str,
+        records: &[rekam_packet::hub::BacklogRecord],
+        now: i64,
+    ) -> Result<()>;
+    /// What every counter last reported of its records not yet final.
+    fn backlog(&self) -> Result<Vec<rekam_packet::hub::BacklogRecord>>;
+    /// The packets held for the data center without a receipt, oldest first.
+    fn relay_backlog(&self) -> Result<Vec<HeldPacket>>;
     /// Deletes claims that lapsed before `now`; returns their rows.
     fn drop_lapsed_claims(&self, now: i64) -> Result<Vec<i64>>;
     /// The conflict found for a row, if any.

@@ -155,6 +155,62 @@ pub struct RelayState {
     pub last_error: Option<String>,
 }
 
+/// One record of a counter not yet final, as the counter reports it to its hub and the hub to
+/// the data center: never a name or a NIK.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BacklogRecord {
+    /// The packet id.
+    pub packet_id: String,
+    /// The counter (filled in by the hub from the signed request).
+    #[serde(default)]
+    pub station_id: String,
+    /// Its sync state (`BIO_CAPTURED`, `UPLOADING`, `EXPORTED`, `SENT_FOR_ENROLLMENT`, ...).
+    pub state: String,
+    /// When it was recorded (RFC 3339).
+    pub recorded_at: String,
+    /// Seconds since then, when reported.
+    pub age_seconds: i64,
+    /// Whether it is stuck (not at the data center after the SOP's 24 hours, or failed for a
+    /// reason that will not fix itself).
+    pub stuck: bool,
+    /// The last failure's code, or the failure that kept the last pass from it.
+    pub code: Option<String>,
+    /// What a person should do, in Bahasa Indonesia.
+    pub next_step: String,
+}
+
+/// `POST /v1/backlog`: a counter's every record not yet final (the whole list: it replaces
+/// what the counter reported before).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterBacklog {
+    /// The records.
+    pub records: Vec<BacklogRecord>,
+}
+
+/// A kecamatan server's heartbeat to the data center ("snoop"): every counter with its last
+/// contact, and every record not yet final. Small (no templates, no packets), sent whether or
+/// not uploads go through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snoop {
+    /// The kecamatan.
+    pub kecamatan: String,
+    /// The hub's time, Unix seconds.
+    pub at: i64,
+    /// The counters registered at the hub.
+    pub stations: Vec<SnoopStation>,
+    /// Every record of the kecamatan not yet final, counters' and the hub's own held packets.
+    pub records: Vec<BacklogRecord>,
+}
+
+/// A counter as its hub last heard from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnoopStation {
+    /// The station.
+    pub station_id: String,
+    /// Its last request to the hub, Unix seconds; `None` if it never made one.
+    pub last_contact: Option<i64>,
+}
+
 /// `POST /v1/queue`: the next queue number of the kecamatan's day, one sequence across every
 /// counter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

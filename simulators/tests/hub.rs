@@ -12,6 +12,8 @@ use rekam::hub::Checked;
 use rekam::workflow::counter::Action;
 use rekam_hub::{Config, Hub};
 use rekam_packet::DcKeys;
+use rekam_packet::StationKey;
+use rekam_packet::protocol::Registration;
 use rekam_sim::counter::Counter;
 use rekam_sim::link::{Fault, Proxy};
 use std::sync::{Arc, Barrier};
@@ -415,6 +417,121 @@ fn packets_left_with_the_hub_reach_the_data_center_once() {
         hub_row.packets_received, 0,
         "recorded as the counter's, never the hub's"
     );
+}
+
+/// Snoop: the hub tells the data center every record of its kecamatan not yet final, with
+/// why, and how long each counter has been silent; here a counter whose uploads the data center
+/// refuses, and a counter never heard from. Nothing in it names a resident.
+#[test]
+fn the_data_center_sees_a_kecamatans_stuck_records_through_its_hub() {
+    use rekam::sync::{SyncConfig, sync_once};
+    let dir = tempfile::tempdir().unwrap();
+    let dc_dir = dir.path().join("dc");
+    rekam_gateway::init(&dc_dir, "DC-TEST").unwrap();
+    // Packets over 1 KiB are refused: this counter's uploads fail for good.
+    let gw = rekam_gateway::Gateway::open(
+        rekam_gateway::Config {
+            max_packet: 1024,
+            ..rekam_gateway::Config::new(&dc_dir)
+        },
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    let dc = gw.clone().spawn("127.0.0.1:0").unwrap();
+    let dc_url = format!("http://{}", dc.addr);
+    let hub_dir = dir.path().join("hub");
+    rekam_hub::init(&hub_dir, "HUB-327301", "327301", &["127.0.0.1".into()]).unwrap();
+    let hub = Hub::open(
+        Config {
+            snoop_every: std::time::Duration::from_millis(200),
+            ..Config::new(&hub_dir)
+        },
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    let token = gw
+        .issue_token_for("HUB-327301", rekam_gateway::StationRole::Hub)
+        .unwrap();
+    hub.join_data_center(&dc_url, gw.identity(), &token)
+        .unwrap();
+    let running = hub.clone().spawn("127.0.0.1:0").unwrap();
+    let hub_url = format!("https://{}", running.addr);
+
+    let mut c = Counter::open(dir.path(), "KEC-S-01", RESIDENTS).unwrap();
+    let token = gw.issue_token(&c.station.identity().station_id).unwrap();
+    let answered =
+        rekam_sync::register(&dc_url, None, &c.station.registration(&token).unwrap()).unwrap();
+    c.station
+        .pin_data_center(gw.identity(), &answered, "test")
+        .unwrap();
+    let token = hub.issue_token("KEC-S-01").unwrap();
+    c.join_hub(&hub_url, hub.identity(), &token).unwrap();
+    hub.issue_token("KEC-Q-01").unwrap();
+    let quiet = StationKey::generate().unwrap();
+    let token = hub.issue_token("KEC-Q-01").unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    hub.register(&Registration::new(
+        &quiet, "KEC-Q-01", "327301", &token, now,
+    ))
+    .unwrap();
+
+    let sealed = c.record(0).unwrap();
+    let sync = SyncConfig {
+        backoff_base: std::time::Duration::ZERO,
+        ..SyncConfig::new(&dc_url)
+    };
+    let report = sync_once(&mut c.station, &sync).unwrap();
+    assert!(report.link_up && report.failed == 1, "{report:?}");
+    // The next pass tells the hub why (a refusal the data center will not change is not
+    // retried by itself).
+    sync_once(&mut c.station, &sync).unwrap();
+    let mut seen = None;
+    for _ in 0..50 {
+        let reports = gw.snoop(Some("327301"), 3600).unwrap();
+        if let Some(r) = reports.first()
+            && r.records
+                .iter()
+                .any(|x| x.code.as_deref() == Some("PACKET_TOO_LARGE"))
+        {
+            seen = Some(r.clone());
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let report = seen.expect("the snoop reached the data center with the stuck record");
+    assert_eq!(report.hub_id, "HUB-327301");
+    assert!(!report.silent);
+    let record = report
+        .records
+        .iter()
+        .find(|r| r.packet_id == sealed.packet_id)
+        .unwrap();
+    assert_eq!(
+        (
+            record.station_id.as_str(),
+            record.state.as_str(),
+            record.stuck
+        ),
+        ("KEC-S-01", "BIO_CAPTURED", true)
+    );
+    assert!(!record.next_step.is_empty());
+    let stations: Vec<(&str, bool)> = report
+        .stations
+        .iter()
+        .map(|s| (s.station_id.as_str(), s.silent))
+        .collect();
+    assert_eq!(stations, vec![("KEC-Q-01", true), ("KEC-S-01", false)]);
+    let json = serde_json::to_string(&report).unwrap();
+    let nik = c.population.nik(0).unwrap();
+    assert!(!json.contains(nik) && !json.contains(&nik[6..12]), "{json}");
+    // The hub's own list says the same.
+    let backlog = hub.backlog().unwrap();
+    assert!(
+        backlog
+            .iter()
+            .any(|r| r.code.as_deref() == Some("PACKET_TOO_LARGE"))
+    );
+    running.stop();
 }
 
 /// `rekam demo --counters 3`: a hub and three counters on the embedded default; the first

@@ -9,8 +9,8 @@
 use crate::{DcClient, SyncError, checked, transport};
 use rekam_packet::StationKey;
 use rekam_packet::hub::{
-    AfisAnswer, AfisProbe, Conflict, ConflictsPage, Enrolled, GalleryPage, HubEnrollment,
-    HubIdentity, RelayState,
+    AfisAnswer, AfisProbe, Conflict, ConflictsPage, CounterBacklog, Enrolled, GalleryPage,
+    HubEnrollment, HubIdentity, RelayState,
 };
 use rekam_packet::protocol::Registration;
 use reqwest::Method;
@@ -138,6 +138,17 @@ impl HubClient {
         checked(r)?
             .json()
             .map_err(|e| SyncError::Protocol(e.to_string()))
+    }
+
+    /// Reports the station's records not yet final (the whole list).
+    pub fn report_backlog(&self, backlog: &CounterBacklog) -> Result<(), SyncError> {
+        let body = DcClient::json(backlog)?;
+        let r = self
+            .inner
+            .signed(Method::POST, "/v1/backlog", Some(&body))
+            .send()
+            .map_err(transport)?;
+        checked(r).map(drop)
     }
 
     /// The next number of the kecamatan's queue on `day`.

@@ -531,6 +531,16 @@ impl DcClient {
         Ok(signed.verify(dc, packet_id)?)
     }
 
+    /// A kecamatan server's snoop: its counters and their records not yet final.
+    pub fn snoop(&self, snoop: &rekam_packet::hub::Snoop) -> Result<(), SyncError> {
+        let body = Self::json(snoop)?;
+        let r = self
+            .signed(Method::POST, "/v1/hubs/snoop", Some(&body))
+            .send()
+            .map_err(transport)?;
+        checked(r).map(drop)
+    }
+
     /// Sends a heartbeat.
     pub fn heartbeat(&self, hb: &Heartbeat) -> Result<(), SyncError> {
         let body = Self::json(hb)?;
