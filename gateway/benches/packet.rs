@@ -10,7 +10,9 @@
 //!   de-duplication row) against appending the same plaintext bytes unsealed (the store alone);
 //! - sizes: every generated resident's sealed packet, by part, against the 500 KB target;
 //! - commit: tus upload + commit of distinct packets against tus upload alone, one client and
-//!   two.
+//!   two;
+//! - relay: the same number of packets left with a kecamatan server (`rekam-hub`, HTTPS) that
+//!   forwards them, until every receipt is at the hub, against a direct upload + commit.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
@@ -255,4 +257,72 @@ fn main() {
             committed / upload_only
         );
     }
+
+    // ----- the same packets relayed by a kecamatan server ------------------------------------
+    let hub_tmp = tempfile::tempdir().unwrap();
+    let hub_dir = hub_tmp.path().join("hub");
+    rekam_hub::init(&hub_dir, "HUB-327301", "327301", &["127.0.0.1".into()]).unwrap();
+    let hub =
+        rekam_hub::Hub::open(rekam_hub::Config::new(&hub_dir), Arc::new(SystemClock)).unwrap();
+    let hub_token = gw
+        .issue_token_for("HUB-327301", rekam_gateway::StationRole::Hub)
+        .unwrap();
+    hub.join_data_center(&url, gw.identity(), &hub_token)
+        .unwrap();
+    let hub_running = hub.clone().spawn("127.0.0.1:0").unwrap();
+    let station_token = hub.issue_token("BENCH-03").unwrap();
+    hub.register(&rekam_packet::protocol::Registration::new(
+        &key,
+        "BENCH-03",
+        "327301",
+        &station_token,
+        time::OffsetDateTime::now_utc().unix_timestamp(),
+    ))
+    .unwrap();
+    let counter = rekam_sync::hub::HubClient::new(
+        &format!("https://{}", hub_running.addr),
+        hub.identity(),
+        "BENCH-03",
+        StationKey::from_hex(&key.to_hex()).unwrap(),
+    )
+    .unwrap();
+    let direct_batch = batch();
+    let bytes: usize = direct_batch.iter().map(Vec::len).sum();
+    let direct = run(1, true, &direct_batch);
+    let relayed_batch = batch();
+    let ids: Vec<String> = relayed_batch
+        .iter()
+        .map(|p| {
+            SealedPacket::parse(p)
+                .unwrap()
+                .header()
+                .packet_id
+                .to_string()
+        })
+        .collect();
+    let t = Instant::now();
+    for (id, p) in ids.iter().zip(&relayed_batch) {
+        counter.hold(id, p).unwrap();
+    }
+    let held = t.elapsed().as_secs_f64();
+    let mut waiting: Vec<&String> = ids.iter().collect();
+    while !waiting.is_empty() {
+        waiting.retain(|id| counter.relay_state(id).unwrap().receipt.is_none());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let relayed = t.elapsed().as_secs_f64();
+    println!("\n== relay through a kecamatan server ({packets} distinct packets, loopback) ==");
+    println!(
+        "direct, counter to data center (baseline): {:.1} packets/s ({:.1} MB/s)",
+        packets as f64 / direct,
+        bytes as f64 / direct / 1e6
+    );
+    println!(
+        "relayed, counter to hub to data center, receipt at the hub: {:.1} packets/s ({:.2}x the direct time); the counter is done leaving them after {:.2} s ({:.1} packets/s)",
+        packets as f64 / relayed,
+        relayed / direct,
+        held,
+        packets as f64 / held
+    );
+    hub_running.stop();
 }
