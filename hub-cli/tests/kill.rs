@@ -12,8 +12,13 @@
 //!   once;
 //! - no two counters were both told one person was clear.
 //!
-//! Short form in the test command: `REKAM_HUB_KILLS` kills (default 12); the full form is
-//! `scripts/crash-campaign N hub` (200 and more). `REKAM_CRASH_SEED` replays a run.
+//! A second campaign kills the hub while it forwards sealed packets a counter left with it to a
+//! data center (the reference gateway on loopback): every packet reaches the data center once,
+//! as the counter's, and every receipt comes back.
+//!
+//! Short form in the test command: `REKAM_HUB_KILLS` kills (default 12; the relay campaign
+//! half as many); the full form is `scripts/crash-campaign N hub` (200 and more).
+//! `REKAM_CRASH_SEED` replays a run.
 
 #![allow(clippy::unwrap_used)]
 
@@ -434,5 +439,173 @@ fn every_enrollment_survives_kill_9_of_the_hub_once_and_no_person_is_cleared_twi
         "hub kill campaign: {kills} kills, {} requests cut, {total} recordings enrolled, {} conflicts, nothing lost or twice",
         CUT.load(Ordering::Relaxed),
         conflicts.len()
+    );
+}
+
+/// Sealed packets of generated residents for `station` (its key), each under a new id bound to
+/// the station.
+fn packets(
+    station: &str,
+    key: &StationKey,
+    dc: &rekam_packet::DcIdentity,
+    n: usize,
+) -> Vec<Vec<u8>> {
+    use rekam_packet::envelope::{Header, SealedPacket};
+    let pool = rekam_synth::resident::RegionPool::load().unwrap();
+    let mut people = Vec::new();
+    let mut k = 0;
+    while people.len() < 2 {
+        if let Some(r) = rekam_synth::recording::recording(
+            &pool,
+            2026,
+            k,
+            rekam_synth::resident::reference_date(),
+            "OP-01",
+        ) {
+            people.push(r.recording);
+        }
+        k += 1;
+    }
+    (0..n)
+        .map(|i| {
+            let mut r = people[i % people.len()].clone();
+            let id = PacketId::for_station(station).unwrap();
+            r.manifest.packet_id = id.to_string();
+            r.manifest.station_id = station.into();
+            r.manifest.kecamatan = "327301".into();
+            SealedPacket::seal(
+                &r.to_contents().unwrap(),
+                Header {
+                    packet_id: id,
+                    station_id: station.into(),
+                    station_key: key.id(),
+                    dc_key: dc.packet_key.id,
+                    sealed_at: 0,
+                },
+                key,
+                dc,
+                rekam_domain::manifest::DEFAULT_BUDGET,
+            )
+            .unwrap()
+            .into_bytes()
+        })
+        .collect()
+}
+
+#[test]
+fn packets_relayed_through_kill_9_of_the_hub_reach_the_data_center_once() {
+    use rekam_gateway::{Config, Gateway, StationRole};
+    let kills = env_u64("REKAM_HUB_KILLS").unwrap_or(12).div_ceil(2);
+    let seed = env_u64("REKAM_CRASH_SEED").unwrap_or(0x5eed) | 1;
+    let mut timing = Rng(seed);
+    let (c, keys) = Campaign::set_up();
+    let (station, key) = &keys[0];
+    // The data center, publishing no results during the campaign (not what is tested).
+    let dc_tmp = tempfile::tempdir().unwrap();
+    let dc_dir = dc_tmp.path().join("dc");
+    let dc = rekam_gateway::init(&dc_dir, "DC-TEST").unwrap();
+    let gw = Gateway::open(
+        Config {
+            results_delay: Duration::from_secs(3600),
+            ..Config::new(&dc_dir)
+        },
+        Arc::new(rekam_domain::clock::SystemClock),
+    )
+    .unwrap();
+    let running = gw.clone().spawn("127.0.0.1:0").unwrap();
+    let dc_url = format!("http://{}", running.addr);
+    let token = gw.issue_token(station).unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    rekam_sync::register(
+        &dc_url,
+        None,
+        &Registration::new(key, station, "327301", &token, now),
+    )
+    .unwrap();
+    let hub_token = gw.issue_token_for("HUB-327301", StationRole::Hub).unwrap();
+    std::fs::write(
+        c.dir.join("dc-identity.json"),
+        serde_json::to_vec(&dc).unwrap(),
+    )
+    .unwrap();
+    let out = hub_command(&[
+        "join-dc",
+        "--data",
+        data(&c.dir),
+        "--url",
+        &dc_url,
+        "--dc-identity",
+        data(&c.dir.join("dc-identity.json")),
+        "--token",
+        &hub_token,
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let batch = packets(station, key, &dc, 24);
+    let ids: Vec<String> = batch
+        .iter()
+        .map(|p| {
+            rekam_packet::SealedPacket::parse(p)
+                .unwrap()
+                .header()
+                .packet_id
+                .to_string()
+        })
+        .collect();
+    let client = HubClient::new(
+        &c.url(),
+        &c.identity,
+        station,
+        StationKey::from_hex(&key.to_hex()).unwrap(),
+    )
+    .unwrap();
+    // The counter leaves them all, then the hub is killed again and again while it forwards.
+    let mut hub = serve(&c.dir, &c.listen);
+    for (id, p) in ids.iter().zip(&batch) {
+        client.hold(id, p).unwrap();
+    }
+    for _ in 0..kills {
+        std::thread::sleep(Duration::from_millis(100 + timing.below(500)));
+        hub.kill().unwrap();
+        hub.wait().unwrap();
+        hub = serve(&c.dir, &c.listen);
+    }
+    let mut waiting: Vec<&String> = ids.iter().collect();
+    for _ in 0..600 {
+        waiting.retain(|id| {
+            client
+                .relay_state(id)
+                .map(|s| s.receipt.is_none())
+                .unwrap_or(true)
+        });
+        if waiting.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(waiting.is_empty(), "receipts never came for {waiting:?}");
+    for (id, p) in ids.iter().zip(&batch) {
+        let receipt = client.relay_state(id).unwrap().receipt.unwrap();
+        let hash = rekam_packet::SealedPacket::parse(p).unwrap().content_hash();
+        receipt.verify(&dc, id, &hash).unwrap();
+    }
+    hub.kill().unwrap();
+    hub.wait().unwrap();
+    let stations = gw.stations(3600).unwrap();
+    let mine = stations.iter().find(|s| &s.station_id == station).unwrap();
+    assert_eq!(
+        mine.packets_received,
+        ids.len() as i64,
+        "each packet once, as the counter's"
+    );
+    println!(
+        "hub relay kill campaign: {kills} kills while forwarding, {} packets at the data center once each",
+        ids.len()
     );
 }
