@@ -399,15 +399,11 @@ impl Gateway {
     /// Plain HTTP is served on loopback only (a test, a demo, a TLS endpoint in front on the
     /// same machine): stations' requests and packets never cross a network in clear.
     fn check_plain_http(&self, addr: std::net::SocketAddr) -> std::io::Result<()> {
-        if self.inner.cfg.tls || addr.ip().is_loopback() {
-            return Ok(());
-        }
-        Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!(
-                "plain HTTP on {addr}: served on loopback only (127.0.0.1, ::1); serve HTTPS (drop --plain-http) to listen on a network"
-            ),
-        ))
+        rekam_serve::plain_http_only_on_loopback(
+            self.inner.cfg.tls,
+            addr,
+            "serve HTTPS (drop --plain-http) to listen on a network",
+        )
     }
 
     /// Serves on `addr` from a thread of its own, for tests, benchmarks and demos (port 0

@@ -72,6 +72,18 @@ fn templates(p: &PersonTemplate) -> Templates {
     }
 }
 
+/// An enrollment of person `who` under `packet_id`, with the claim of its check if any.
+fn enrollment(packet_id: &str, who: u64, claim: Option<String>) -> HubEnrollment {
+    HubEnrollment {
+        claim,
+        packet_id: packet_id.to_owned(),
+        masked_nik: "327301********01".into(),
+        recorded_at: "2026-12-07T08:00:00Z".into(),
+        checked_at_hub: None,
+        templates: templates(&person(who)),
+    }
+}
+
 fn hub_command(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rekam-hub"));
     // The conflicts the campaign makes on purpose are warnings: errors only.
@@ -139,14 +151,7 @@ fn work(
             .collect();
         for (packet_id, who) in pending {
             let claim = ledger.lock().unwrap().claims.get(&packet_id).cloned();
-            let e = HubEnrollment {
-                claim,
-                packet_id: packet_id.clone(),
-                masked_nik: "327301********01".into(),
-                recorded_at: "2026-12-07T08:00:00Z".into(),
-                checked_at_hub: None,
-                templates: templates(&person(who)),
-            };
+            let e = enrollment(&packet_id, who, claim);
             match client.enroll(&e) {
                 Ok(answer) => {
                     ledger
@@ -203,14 +208,7 @@ fn work(
                 l.claims.insert(packet_id.clone(), claim.clone());
             }
         }
-        let e = HubEnrollment {
-            claim,
-            packet_id: packet_id.clone(),
-            masked_nik: "327301********01".into(),
-            recorded_at: "2026-12-07T08:00:00Z".into(),
-            checked_at_hub: None,
-            templates: templates(&p),
-        };
+        let e = enrollment(&packet_id, who, claim);
         match client.enroll(&e) {
             Ok(answer) => {
                 ledger
@@ -324,14 +322,7 @@ fn every_enrollment_survives_kill_9_of_the_hub_once_and_no_person_is_cleared_twi
                         continue;
                     };
                     let claim = ledger.lock().unwrap().claims.get(packet_id).cloned();
-                    let e = HubEnrollment {
-                        claim,
-                        packet_id: packet_id.clone(),
-                        masked_nik: "327301********01".into(),
-                        recorded_at: "2026-12-07T08:00:00Z".into(),
-                        checked_at_hub: None,
-                        templates: templates(&person(who)),
-                    };
+                    let e = enrollment(packet_id, who, claim);
                     if let Ok(answer) = client.enroll(&e) {
                         assert_eq!(
                             answer.record, *record,

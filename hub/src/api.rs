@@ -16,13 +16,13 @@
 use crate::Hub;
 use crate::store::Templates;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
-use rekam_packet::hub::{AfisProbe, ConflictsPage, HubEnrollment};
+use rekam_packet::hub::{AfisAnswer, AfisProbe, ConflictsPage, Enrolled, HubEnrollment};
 use rekam_packet::keys::verifying_key_from_hex;
 use rekam_packet::protocol::{ApiError, Registration, RequestAuth, body_hash, header};
 
@@ -110,6 +110,10 @@ pub(crate) fn templates(t: &rekam_packet::hub::Templates) -> Result<Templates, R
     })
 }
 
+/// The largest body taken: a sealed packet is at most the station's budget (2 MiB);
+/// everything else is small.
+const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
 /// The hub's routes.
 pub fn router(hub: Hub) -> Router {
     Router::new()
@@ -122,8 +126,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/queue", post(queue))
         .route("/v1/backlog", post(report_backlog))
         .route("/v1/relay/{packet_id}", post(hold).get(relay_state))
-        // A sealed packet is at most the station's budget (2 MiB); everything else is small.
-        .layer(axum::extract::DefaultBodyLimit::max(4 * 1024 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(hub)
 }
 
@@ -217,32 +220,51 @@ async fn register(
     .await
 }
 
-async fn check(
-    State(hub): State<Hub>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+/// A request signed by a registered counter: who it is, and the body its signature covers
+/// (empty for a `GET`). Authenticated off the async threads (the store blocks).
+pub(crate) struct Signed {
+    station: String,
     body: Bytes,
-) -> Result<Response, Refusal> {
+}
+
+impl axum::extract::FromRequest<Hub> for Signed {
+    type Rejection = Refusal;
+
+    async fn from_request(req: axum::extract::Request, hub: &Hub) -> Result<Self, Refusal> {
+        let (parts, body) = req.into_parts();
+        let body = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+            Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "BODY_TOO_LARGE",
+                format!("the body is over {BODY_LIMIT} bytes or was cut"),
+            )
+        })?;
+        let (hub, signed) = (hub.clone(), body.clone());
+        let station = blocking(move || {
+            hub.authenticate(
+                &parts.method,
+                &parts.uri,
+                &parts.headers,
+                &body_hash(&signed),
+            )
+        })
+        .await?;
+        Ok(Signed { station, body })
+    }
+}
+
+async fn check(State(hub): State<Hub>, s: Signed) -> Result<Json<AfisAnswer>, Refusal> {
     blocking(move || {
-        let station = hub.authenticate(&method, &uri, &headers, &body_hash(&body))?;
-        let probe: AfisProbe = json_body(&body)?;
-        Ok(Json(hub.check(&station, &probe)?).into_response())
+        let probe: AfisProbe = json_body(&s.body)?;
+        Ok(Json(hub.check(&s.station, &probe)?))
     })
     .await
 }
 
-async fn enroll(
-    State(hub): State<Hub>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, Refusal> {
+async fn enroll(State(hub): State<Hub>, s: Signed) -> Result<Json<Enrolled>, Refusal> {
     blocking(move || {
-        let station = hub.authenticate(&method, &uri, &headers, &body_hash(&body))?;
-        let e: HubEnrollment = json_body(&body)?;
-        Ok(Json(hub.enroll(&station, &e)?).into_response())
+        let e: HubEnrollment = json_body(&s.body)?;
+        Ok(Json(hub.enroll(&s.station, &e)?))
     })
     .await
 }
@@ -255,15 +277,12 @@ struct After {
 
 async fn conflicts(
     State(hub): State<Hub>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
     Query(q): Query<After>,
+    s: Signed,
 ) -> Result<Json<ConflictsPage>, Refusal> {
     blocking(move || {
-        let station = hub.authenticate(&method, &uri, &headers, &body_hash(b""))?;
         Ok(Json(ConflictsPage {
-            conflicts: hub.conflicts(&station, q.after)?,
+            conflicts: hub.conflicts(&s.station, q.after)?,
         }))
     })
     .await
@@ -271,81 +290,52 @@ async fn conflicts(
 
 async fn gallery(
     State(hub): State<Hub>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
     Query(q): Query<After>,
+    s: Signed,
 ) -> Result<Json<rekam_packet::hub::GalleryPage>, Refusal> {
-    blocking(move || {
-        let station = hub.authenticate(&method, &uri, &headers, &body_hash(b""))?;
-        Ok(Json(hub.gallery_page(&station, q.after)?))
-    })
-    .await
+    blocking(move || Ok(Json(hub.gallery_page(&s.station, q.after)?))).await
 }
 
 async fn queue(
     State(hub): State<Hub>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    s: Signed,
 ) -> Result<Json<rekam_packet::hub::Ticket>, Refusal> {
     blocking(move || {
-        let station = hub.authenticate(&method, &uri, &headers, &body_hash(&body))?;
-        let request: rekam_packet::hub::TicketRequest = json_body(&body)?;
-        Ok(Json(hub.ticket(&station, &request.day)?))
+        let request: rekam_packet::hub::TicketRequest = json_body(&s.body)?;
+        Ok(Json(hub.ticket(&s.station, &request.day)?))
     })
     .await
 }
 
 async fn hold(
     State(hub): State<Hub>,
-    axum::extract::Path(packet_id): axum::extract::Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    Path(packet_id): Path<String>,
+    s: Signed,
 ) -> Result<Json<rekam_packet::hub::RelayState>, Refusal> {
-    blocking(move || {
-        let station = hub.authenticate(&method, &uri, &headers, &body_hash(&body))?;
-        Ok(Json(hub.hold(&station, &packet_id, &body)?))
-    })
-    .await
+    blocking(move || Ok(Json(hub.hold(&s.station, &packet_id, &s.body)?))).await
 }
 
 async fn relay_state(
     State(hub): State<Hub>,
-    axum::extract::Path(packet_id): axum::extract::Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    Path(packet_id): Path<String>,
+    s: Signed,
 ) -> Result<Json<rekam_packet::hub::RelayState>, Refusal> {
-    blocking(move || {
-        let station = hub.authenticate(&method, &uri, &headers, &body_hash(b""))?;
-        Ok(Json(hub.relay_state(&station, &packet_id)?))
-    })
-    .await
+    blocking(move || Ok(Json(hub.relay_state(&s.station, &packet_id)?))).await
 }
 
-async fn report_backlog(
-    State(hub): State<Hub>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<StatusCode, Refusal> {
+async fn report_backlog(State(hub): State<Hub>, s: Signed) -> Result<StatusCode, Refusal> {
     blocking(move || {
-        let station = hub.authenticate(&method, &uri, &headers, &body_hash(&body))?;
-        let report: rekam_packet::hub::CounterBacklog = json_body(&body)?;
+        let report: rekam_packet::hub::CounterBacklog = json_body(&s.body)?;
         let records: Vec<_> = report
             .records
             .into_iter()
             .map(|r| rekam_packet::hub::BacklogRecord {
-                station_id: station.clone(),
+                station_id: s.station.clone(),
                 ..r
             })
             .collect();
-        hub.store().report_backlog(&station, &records, hub.now())?;
+        hub.store()
+            .report_backlog(&s.station, &records, hub.now())?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await

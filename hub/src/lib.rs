@@ -824,15 +824,11 @@ impl Hub {
     }
 
     fn check_plain_http(&self, addr: std::net::SocketAddr) -> std::io::Result<()> {
-        if self.inner.cfg.tls || addr.ip().is_loopback() {
-            return Ok(());
-        }
-        Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!(
-                "plain HTTP on {addr}: served on loopback only; serve HTTPS to listen on the LAN"
-            ),
-        ))
+        rekam_serve::plain_http_only_on_loopback(
+            self.inner.cfg.tls,
+            addr,
+            "serve HTTPS (drop --plain-http) to listen on the kecamatan's network",
+        )
     }
 
     /// Serves on `addr` from a thread of its own (tests, the demo); port 0 picks a free one.

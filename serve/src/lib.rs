@@ -32,6 +32,24 @@ pub enum ServeError {
     },
 }
 
+/// Refuses to serve plain HTTP on `addr` unless it is loopback: stations' requests and
+/// packets never cross a network in clear (`what` names the server and its way to HTTPS).
+pub fn plain_http_only_on_loopback(
+    tls: bool,
+    addr: std::net::SocketAddr,
+    how_to_serve_https: &str,
+) -> std::io::Result<()> {
+    if tls || addr.ip().is_loopback() {
+        return Ok(());
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!(
+            "plain HTTP on {addr}: served on loopback only (127.0.0.1, ::1); {how_to_serve_https}"
+        ),
+    ))
+}
+
 /// How many clients at once, and how long one may take over its headers.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
