@@ -258,30 +258,47 @@ impl HubLink {
     }
 
     /// Sends every sealed recording the hub has not taken yet, then reads the conflicts the
-    /// hub found for this station. Stops at the first failure (the next pass goes on).
+    /// hub found for this station, copies what is new of the kecamatan's gallery and reports
+    /// the station's backlog. A dead link stops the pass (the next one goes on); a recording
+    /// the hub refuses is skipped with its code, so one refused recording never holds back
+    /// the others.
     pub fn pass(&self, station: &mut Station) -> Result<HubPass> {
         let mut pass = HubPass::default();
+        let mut down = false;
         'send: loop {
             let pending = station.store().hub_pending(BATCH)?;
-            if pending.is_empty() {
-                break;
-            }
+            let mut sent = false;
             for p in &pending {
                 match self.enroll_one(station, p) {
                     Ok(new) => {
                         pass.enrolled += 1;
                         pass.conflicts += usize::from(new);
+                        sent = true;
                     }
-                    Err(Error::Hub { code, .. }) => {
+                    Err(Error::Hub { code, detail }) => {
+                        down = link_failure(&code);
+                        if !down {
+                            tracing::warn!(
+                                packet = %p.entry.enrollment_id,
+                                %code,
+                                %detail,
+                                "the kecamatan server refused a recording"
+                            );
+                        }
                         pass.error = Some(code);
-                        break 'send;
+                        if down {
+                            break 'send;
+                        }
                     }
                     Err(e) => return Err(e),
                 }
             }
+            if !sent {
+                break;
+            }
         }
-        if pass.error.is_none() {
-            match self
+        if !down {
+            let result = match self
                 .client
                 .conflicts(station.store().hub_conflict_cursor()?)
             {
@@ -289,23 +306,43 @@ impl HubLink {
                     for c in &list {
                         pass.conflicts += usize::from(keep_conflict(station, c)?);
                     }
+                    Ok(())
                 }
-                Err(e) => pass.error = Some(e.code().to_owned()),
-            }
+                Err(e) => Err(e.code().to_owned()),
+            };
+            note(&mut pass, &mut down, result);
         }
-        if pass.error.is_none()
-            && let Err(code) = self.refresh_copy(station, &mut pass)?
-        {
-            pass.error = Some(code);
+        if !down {
+            let copied = self.refresh_copy(station, &mut pass)?;
+            note(&mut pass, &mut down, copied);
         }
-        if pass.error.is_none()
-            && let Err(e) = self.client.report_backlog(&backlog(station)?)
-        {
-            pass.error = Some(e.code().to_owned());
+        if !down {
+            let reported = self
+                .client
+                .report_backlog(&backlog(station)?)
+                .map_err(|e| e.code().to_owned());
+            note(&mut pass, &mut down, reported);
         }
         pass.pending = station.store().hub_pending_count()?;
         Ok(pass)
     }
+}
+
+/// Keeps a step's failure in the pass; a dead link stops the steps after it.
+fn note(pass: &mut HubPass, down: &mut bool, result: std::result::Result<(), String>) {
+    if let Err(code) = result {
+        *down = *down || link_failure(&code);
+        pass.error = Some(code);
+    }
+}
+
+/// Whether a code of the hub client means the hub could not be reached (as opposed to a
+/// refusal of one request).
+fn link_failure(code: &str) -> bool {
+    matches!(
+        code,
+        "LINK_DOWN" | "DNS" | "TLS" | "TIMEOUT" | "CONNECTION_DROPPED" | "HUB_UNAVAILABLE"
+    )
 }
 
 impl HubLink {
@@ -614,7 +651,13 @@ impl HubLink {
                     station.store_mut().relay_deposited(seq)?;
                     pass.relayed += 1;
                 }
-                Err(e) => return Ok(Err(e.code().to_owned())),
+                Err(e) if link_failure(e.code()) => return Ok(Err(e.code().to_owned())),
+                // Refused (this packet only): the others still go, and the station's own
+                // upload keeps trying this one.
+                Err(e) => {
+                    tracing::warn!(packet = %packet_id, code = e.code(), "the kecamatan server refused to hold a packet");
+                    pass.error = Some(e.code().to_owned());
+                }
             }
         }
         Ok(Ok(()))
