@@ -1,4 +1,6 @@
-//! `rekam-hub`: the kecamatan server.
+//! `rekam-hub`: the kecamatan server. Every command takes `--database URL` (or
+//! `REKAM_HUB_DATABASE`): the kecamatan's PostgreSQL database; without it, the embedded
+//! SQLCipher store in the data directory.
 //!
 //! ```text
 //! rekam-hub init --data DIR --kecamatan 327301 [--hub-id NAME] [--tls-name HOST]...
@@ -14,7 +16,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use rekam_domain::clock::SystemClock;
-use rekam_hub::{Config, Hub};
+use rekam_hub::{Config, Database, Hub};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +28,15 @@ use std::time::Duration;
     about = "The kecamatan server of Rekam counters"
 )]
 struct Cli {
+    /// The kecamatan's PostgreSQL database (a libpq connection string or a postgresql:// URL);
+    /// without it, the embedded SQLCipher store in the data directory
+    #[arg(
+        long,
+        global = true,
+        env = "REKAM_HUB_DATABASE",
+        hide_env_values = true
+    )]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -117,7 +128,16 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let clock = Arc::new(SystemClock);
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    let database = cli.database;
+    // The data directory holds the keys and the identity; the data live where --database says.
+    let config = |data: PathBuf| Config {
+        database: database
+            .clone()
+            .map_or(Database::Embedded, Database::Postgres),
+        ..Config::new(data)
+    };
+    match cli.command {
         Command::Init {
             data,
             kecamatan,
@@ -135,7 +155,7 @@ fn main() -> anyhow::Result<()> {
             );
         }
         Command::Token { data, station } => {
-            let hub = Hub::open(Config::new(data), clock)?;
+            let hub = Hub::open(config(data), clock)?;
             println!("{}", hub.issue_token(&station)?);
         }
         Command::Serve {
@@ -147,9 +167,11 @@ fn main() -> anyhow::Result<()> {
             let cfg = Config {
                 tls: !plain_http,
                 claim_lifetime: Duration::from_secs(claim_minutes * 60),
-                ..Config::new(data)
+                ..config(data)
             };
             let hub = Hub::open(cfg, clock)?;
+            // One server per database: refused before it listens.
+            hub.store().serve_exclusively()?;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&listen)
@@ -164,7 +186,7 @@ fn main() -> anyhow::Result<()> {
             })?;
         }
         Command::Backlog { data, json } => {
-            let hub = Hub::open(Config::new(data), clock)?;
+            let hub = Hub::open(config(data), clock)?;
             let records = hub.backlog()?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&records)?);
@@ -197,14 +219,14 @@ fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("--dc-identity {}", dc_identity.display()))?,
             )
             .with_context(|| format!("{} is not a data center identity", dc_identity.display()))?;
-            let hub = Hub::open(Config::new(data), clock)?;
+            let hub = Hub::open(config(data), clock)?;
             hub.join_data_center(&url, &identity, &token)?;
             println!(
                 "joined the data center at {url}: held packets are forwarded by `rekam-hub serve`"
             );
         }
         Command::Stations { data, json } => {
-            let hub = Hub::open(Config::new(data), clock)?;
+            let hub = Hub::open(config(data), clock)?;
             let rows = hub.store().stations()?;
             if json {
                 let rows: Vec<_> = rows

@@ -101,3 +101,83 @@ fn set_up_issue_tokens_serve_and_list() {
     ]);
     assert!(text(&out).contains("rekam-hub init"), "{}", text(&out));
 }
+
+/// On the kecamatan's PostgreSQL (a real server on a private port): the same commands, and
+/// nothing of the data in the data directory; one server per database.
+#[test]
+fn on_postgres_with_database() {
+    let pg = rekam_sim::pg::TestPostgres::start().unwrap();
+    let url = pg.database("hub").unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("hub");
+    let out = hub(&["init", "--data", data(&dir), "--kecamatan", "327301"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = hub(&[
+        "--database",
+        &url,
+        "token",
+        "--data",
+        data(&dir),
+        "--station",
+        "KEC-A-01",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = hub(&[
+        "--database",
+        &url,
+        "stations",
+        "--data",
+        data(&dir),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!dir.join("hub.db").exists(), "the data are in PostgreSQL");
+    // A second hub on the same database is refused while the first serves.
+    let mut serving = Command::new(env!("CARGO_BIN_EXE_rekam-hub"))
+        .args([
+            "--database",
+            &url,
+            "serve",
+            "--data",
+            data(&dir),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("REKAM_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(serving.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("listening on https://"), "{line}");
+    // The administrator's commands work beside it; a second server does not start.
+    let out = hub(&[
+        "--database",
+        &url,
+        "token",
+        "--data",
+        data(&dir),
+        "--station",
+        "KEC-B-01",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = hub(&[
+        "--database",
+        &url,
+        "serve",
+        "--data",
+        data(&dir),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("one hub process per database"),
+        "{}",
+        text(&out)
+    );
+    serving.kill().unwrap();
+    serving.wait().unwrap();
+}

@@ -835,12 +835,21 @@ impl Hub {
     pub fn spawn(self, addr: &str) -> std::io::Result<Running> {
         let listener = std::net::TcpListener::bind(addr)?;
         self.check_plain_http(listener.local_addr()?)?;
+        self.store()
+            .serve_exclusively()
+            .map_err(std::io::Error::other)?;
         rekam_serve::spawn(listener, "hub", move |l| self.serve(l))
     }
 
     /// Serves on `listener` until the process ends, tidying in the background.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
         self.check_plain_http(listener.local_addr()?)?;
+        // The store's calls block (PostgreSQL's client runs its own runtime): off this thread.
+        let h = self.clone();
+        tokio::task::spawn_blocking(move || h.store().serve_exclusively())
+            .await
+            .map_err(std::io::Error::other)?
+            .map_err(std::io::Error::other)?;
         let worker = self.clone();
         tokio::spawn(async move {
             loop {

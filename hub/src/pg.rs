@@ -6,8 +6,9 @@
 //! bound to their column and row kind. Masked NIKs, station ids, packet ids and times are what
 //! the hub needs to find and show, and are stored as they are.
 //!
-//! One hub process per database: the adapter holds a session advisory lock for as long as it
-//! is connected, since the gallery's lock (a check and its claim) lives in that process. A
+//! One serving hub per database: the serving process holds a session advisory lock for as long
+//! as it is connected, since the gallery's lock (a check and its claim) lives in that process;
+//! the administrator's commands (tokens, lists) work beside it. A
 //! connection that broke (PostgreSQL restarted) is opened again at the next call; the call that
 //! met the break fails and the counter retries.
 
@@ -19,6 +20,7 @@ use crate::{HubError, Result};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use postgres::{Client, NoTls};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use zeroize::Zeroizing;
 
@@ -106,6 +108,8 @@ pub struct PgStore {
     url: String,
     key: Zeroizing<[u8; 32]>,
     client: Mutex<Option<Client>>,
+    /// Whether this process serves (and so holds the hub's lock on the database).
+    serving: AtomicBool,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -126,13 +130,14 @@ impl From<postgres::Error> for HubError {
 }
 
 impl PgStore {
-    /// Connects to `url` (a libpq connection string or URL), takes the hub's lock on the
-    /// database and creates what is missing; `key` seals the templates.
+    /// Connects to `url` (a libpq connection string or URL) and creates what is missing;
+    /// `key` seals the templates.
     pub fn open(url: &str, key: &[u8; 32]) -> Result<PgStore> {
         let store = PgStore {
             url: url.to_owned(),
             key: Zeroizing::new(*key),
             client: Mutex::new(None),
+            serving: AtomicBool::new(false),
         };
         drop(store.db()?);
         Ok(store)
@@ -140,14 +145,8 @@ impl PgStore {
 
     fn connect(&self) -> Result<Client> {
         let mut client = Client::connect(&self.url, NoTls)?;
-        let locked: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&HUB_LOCK])?
-            .get(0);
-        if !locked {
-            return Err(HubError::Database(
-                "another kecamatan server holds this database: run one hub process per database"
-                    .into(),
-            ));
+        if self.serving.load(Ordering::SeqCst) {
+            lock(&mut client)?;
         }
         client.batch_execute(SCHEMA)?;
         Ok(client)
@@ -264,6 +263,36 @@ impl PgStore {
     }
 }
 
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // postgres's client blocks on a runtime of its own when it closes: never inside
+        // another (the hub's server drops its store on its runtime's thread).
+        let client = self
+            .client
+            .get_mut()
+            .map_or_else(|e| e.into_inner().take(), Option::take);
+        if let Some(c) = client
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            let _ = std::thread::spawn(move || drop(c)).join();
+        }
+    }
+}
+
+/// Takes the serving hub's session lock on the database, or says who holds it.
+fn lock(client: &mut Client) -> Result<()> {
+    let locked: bool = client
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&HUB_LOCK])?
+        .get(0);
+    if !locked {
+        return Err(HubError::Database(
+            "another kecamatan server serves from this database: run one hub process per database"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The locked connection.
 struct PgGuard<'a>(MutexGuard<'a, Option<Client>>);
 
@@ -286,6 +315,13 @@ impl std::ops::DerefMut for PgGuard<'_> {
 }
 
 impl HubStore for PgStore {
+    fn serve_exclusively(&self) -> Result<()> {
+        let mut c = self.db()?;
+        lock(&mut c)?;
+        self.serving.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
     fn issue_token(&self, token: &str, station_id: &str, now: i64) -> Result<()> {
         self.db()?.execute(
             "INSERT INTO token (token, station_id, issued_at) VALUES ($1, $2, $3)",

@@ -203,6 +203,11 @@ pub struct ConflictRow {
 
 /// The hub's storage. Calls block (the server runs them off its async threads).
 pub trait HubStore: Send + Sync + std::fmt::Debug {
+    /// Claims the store for the one process that serves (a check and its claim are atomic
+    /// within that process only); a store that allows one process anyway does nothing.
+    fn serve_exclusively(&self) -> Result<()> {
+        Ok(())
+    }
     /// Issues a one-time registration token for `station_id`.
     fn issue_token(&self, token: &str, station_id: &str, now: i64) -> Result<()>;
     /// Spends a token on a station and its key (one transaction).

@@ -267,7 +267,7 @@ fn the_postgres_adapter_keeps_the_hubs_promises() {
 }
 
 #[test]
-fn postgres_restarting_under_the_hub_loses_nothing_and_one_hub_holds_a_database() {
+fn postgres_restarting_under_the_hub_loses_nothing_and_one_hub_serves_a_database() {
     let pg = TestPostgres::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let hub_dir = init(dir.path());
@@ -276,7 +276,11 @@ fn postgres_restarting_under_the_hub_loses_nothing_and_one_hub_holds_a_database(
         ..Config::new(&hub_dir)
     };
     let hub = Hub::open(cfg.clone(), Arc::new(SystemClock)).unwrap();
-    let e = Hub::open(cfg.clone(), Arc::new(SystemClock)).unwrap_err();
+    let _serving = hub.clone().spawn("127.0.0.1:0").unwrap();
+    // An administrator's second process opens the database beside it; a second server does not.
+    let second = Hub::open(cfg.clone(), Arc::new(SystemClock)).unwrap();
+    assert!(second.store().stations().is_ok());
+    let e = second.spawn("127.0.0.1:0").unwrap_err();
     assert!(
         e.to_string().contains("one hub process per database"),
         "{e}"
