@@ -244,11 +244,23 @@ fn campaign(name: &str, trials: u64, dir: &Path, mut disk: Option<(&Path, &mut L
         });
         let errors = std::thread::spawn(move || std::io::read_to_string(err).unwrap_or_default());
         // One kill in five while the station opens; the others at a random moment of the
-        // first few recordings.
+        // first few recordings. A campaign that has not sealed anything by its second half
+        // (a slow machine records slowly) waits for the first seal before its random moment,
+        // so the short form proves something however fast the machine is.
         let mut lines = Vec::new();
-        if rng.below(5) != 0 {
+        let must_seal = sealed.is_empty() && trial >= trials / 2;
+        if must_seal || rng.below(5) != 0 {
             let ready = rx.recv_timeout(Duration::from_secs(120));
             lines.extend(ready);
+        }
+        if must_seal {
+            while let Ok(line) = rx.recv_timeout(Duration::from_secs(300)) {
+                let first_seal = line.starts_with("SEALED ");
+                lines.push(line);
+                if first_seal {
+                    break;
+                }
+            }
         }
         let work = if receipts_waiting && rng.below(3) == 0 {
             RECEIPTS_MS
@@ -335,7 +347,7 @@ fn campaign(name: &str, trials: u64, dir: &Path, mut disk: Option<(&Path, &mut L
         check_station(&home, &sealed, &masks, exported.then_some(bundle.as_path())) as i64;
     // A campaign that never got as far as sealing proves nothing.
     assert!(
-        trials < 4 || !sealed.is_empty(),
+        !sealed.is_empty(),
         "no recording was sealed in {trials} trials: {events:?}"
     );
     let decided = dc.sync_all(&mut station, journal);
