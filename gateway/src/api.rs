@@ -328,38 +328,35 @@ impl Gateway {
             "UPDATE token SET used_at = ?1 WHERE token = ?2",
             params![now, reg.token],
         )?;
-        let dinas: Option<String> = tx
+        // A token may grant a role beyond the counter's: the hub's or the Dinas's.
+        let role: Option<String> = tx
             .query_row(
-                "SELECT role FROM token_role WHERE token = ?1 AND role = 'dinas'",
+                "SELECT role FROM token_role WHERE token = ?1",
                 [&reg.token],
                 |r| r.get(0),
             )
             .optional()?;
-        let hub: Option<String> = tx
-            .query_row(
-                "SELECT role FROM token_role WHERE token = ?1 AND role = 'hub'",
-                [&reg.token],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if hub.is_some() {
-            tx.execute(
-                "INSERT OR REPLACE INTO hub_station (station_id, kecamatan, granted_at)
-                 VALUES (?1, ?2, ?3)",
-                params![reg.station_id, reg.kecamatan, now],
-            )?;
-        }
-        if dinas.is_some() {
-            let kecamatan: String = tx.query_row(
-                "SELECT kecamatan FROM station WHERE station_id = ?1",
-                [&reg.station_id],
-                |r| r.get(0),
-            )?;
-            tx.execute(
-                "INSERT OR REPLACE INTO dinas_station (station_id, regency, granted_at)
-                 VALUES (?1, ?2, ?3)",
-                params![reg.station_id, regency(&kecamatan), now],
-            )?;
+        match role.as_deref() {
+            Some("hub") => {
+                tx.execute(
+                    "INSERT OR REPLACE INTO hub_station (station_id, kecamatan, granted_at)
+                     VALUES (?1, ?2, ?3)",
+                    params![reg.station_id, reg.kecamatan, now],
+                )?;
+            }
+            Some("dinas") => {
+                let kecamatan: String = tx.query_row(
+                    "SELECT kecamatan FROM station WHERE station_id = ?1",
+                    [&reg.station_id],
+                    |r| r.get(0),
+                )?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO dinas_station (station_id, regency, granted_at)
+                     VALUES (?1, ?2, ?3)",
+                    params![reg.station_id, regency(&kecamatan), now],
+                )?;
+            }
+            _ => {}
         }
         tx.execute(
             "INSERT INTO station_key (key_id, station_id, public_key, added_at) VALUES (?1, ?2, ?3, ?4)",
