@@ -30,17 +30,7 @@ pub fn register(
     reg: &Registration,
 ) -> Result<HubIdentity, SyncError> {
     let http = crate::http(base_url, Some(&pinned.tls_certificate), CONNECT, REQUEST)?;
-    let r = http
-        .post(format!(
-            "{}/v1/stations/register",
-            base_url.trim_end_matches('/')
-        ))
-        .json(reg)
-        .send()
-        .map_err(transport)?;
-    checked(r)?
-        .json()
-        .map_err(|e| SyncError::Protocol(e.to_string()))
+    crate::post_registration(&http, base_url, reg)
 }
 
 /// A station's client of its hub.

@@ -157,7 +157,17 @@ pub fn register(
     dc: Option<&DcIdentity>,
     reg: &Registration,
 ) -> Result<DcIdentity, SyncError> {
-    let r = short(dc, base_url)?
+    post_registration(&short(dc, base_url)?, base_url, reg)
+}
+
+/// Posts `reg` to `/v1/stations/register` at `base_url` (a gateway or a hub: both answer
+/// with their identity).
+fn post_registration<T: serde::de::DeserializeOwned>(
+    http: &Client,
+    base_url: &str,
+    reg: &Registration,
+) -> Result<T, SyncError> {
+    let r = http
         .post(format!(
             "{}/v1/stations/register",
             base_url.trim_end_matches('/')
