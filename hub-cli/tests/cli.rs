@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 fn hub(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rekam-hub"))
@@ -13,6 +13,25 @@ fn hub(args: &[&str]) -> Output {
         .env("REKAM_LOG", "warn")
         .output()
         .expect("run rekam-hub")
+}
+
+/// Starts `rekam-hub <args>` (a `serve`); returns it, with the address it serves, once it
+/// listens.
+fn serve(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rekam-hub"))
+        .args(args)
+        .env("REKAM_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run rekam-hub serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("not listening: {line}"));
+    (child, url.trim().to_owned())
 }
 
 fn text(out: &Output) -> String {
@@ -56,20 +75,8 @@ fn set_up_issue_tokens_serve_and_list() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim().len(), 32);
 
-    let mut serving = Command::new(env!("CARGO_BIN_EXE_rekam-hub"))
-        .args(["serve", "--data", data(&dir), "--listen", "127.0.0.1:0"])
-        .env("REKAM_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(serving.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(
-        line.starts_with("listening on https://127.0.0.1:"),
-        "{line}"
-    );
+    let (mut serving, url) = serve(&["serve", "--data", data(&dir), "--listen", "127.0.0.1:0"]);
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     // Plain HTTP is refused anywhere but loopback.
     let out = hub(&[
         "serve",
@@ -133,25 +140,16 @@ fn on_postgres_with_database() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(!dir.join("hub.db").exists(), "the data are in PostgreSQL");
     // A second hub on the same database is refused while the first serves.
-    let mut serving = Command::new(env!("CARGO_BIN_EXE_rekam-hub"))
-        .args([
-            "--database",
-            &url,
-            "serve",
-            "--data",
-            data(&dir),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env("REKAM_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(serving.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.starts_with("listening on https://"), "{line}");
+    let (mut serving, listening) = serve(&[
+        "--database",
+        &url,
+        "serve",
+        "--data",
+        data(&dir),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert!(listening.starts_with("https://"), "{listening}");
     // The administrator's commands work beside it; a second server does not start.
     let out = hub(&[
         "--database",
