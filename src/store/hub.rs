@@ -141,12 +141,7 @@ impl Store {
         identity_json: &str,
         event: &AuditEvent,
     ) -> Result<AuditEntry> {
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('hub_url', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [url],
-        )?;
-        self.set_meta_audited("hub_identity", identity_json, event)
+        self.set_meta_audited(&[("hub_url", url), ("hub_identity", identity_json)], event)
     }
 
     /// Notes the hub's claim for the recording sealed at `seq` (its check before sealing).

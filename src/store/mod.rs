@@ -305,26 +305,28 @@ impl Store {
         identity_json: &str,
         event: &AuditEvent,
     ) -> Result<AuditEntry> {
-        self.set_meta_audited("dc_identity", identity_json, event)
+        self.set_meta_audited(&[("dc_identity", identity_json)], event)
     }
 
-    /// Sets `meta.key` to `value`, replacing any earlier value, with its audit entry, in one
-    /// transaction: what the station pins (the data center's identity, the Dinas's key).
+    /// Sets each `meta` key to its value, replacing any earlier one, with their audit entry, in
+    /// one transaction: what the station pins (the data center's identity, the hub's address
+    /// and identity, the Dinas's key).
     pub(crate) fn set_meta_audited(
         &mut self,
-        key: &str,
-        value: &str,
+        values: &[(&str, &str)],
         event: &AuditEvent,
     ) -> Result<AuditEntry> {
         let station_id = self.station_id()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [key, value],
-        )?;
+        for (key, value) in values {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )?;
+        }
         let entry = append_audit_tx(&tx, &station_id, event, self.clock.as_ref())?;
         tx.commit()?;
         Ok(entry)

@@ -112,7 +112,7 @@ impl Store {
         public_hex: &str,
         event: &AuditEvent,
     ) -> Result<AuditEntry> {
-        self.set_meta_audited("population_signer", public_hex, event)
+        self.set_meta_audited(&[("population_signer", public_hex)], event)
     }
 
     /// The extract in force, if any.
