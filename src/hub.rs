@@ -461,30 +461,68 @@ pub fn queue_number(station: &mut Station, day: &str) -> Result<String> {
     Ok(format!("A-{own:03}"))
 }
 
-/// One pass with the station's hub, if it has one ([`HubLink::pass`]); a hub that cannot even
-/// be linked (its pinned identity unreadable) is reported in the pass, not raised.
+/// One pass with the station's hub, if it has one ([`HubRound::run`]).
 pub fn pass(station: &mut Station) -> Result<Option<HubPass>> {
-    let link = match HubLink::open(station) {
-        Ok(Some(link)) => link,
-        Ok(None) => return Ok(None),
-        Err(e) => {
-            return Ok(Some(HubPass {
-                error: Some(e.code().to_owned()),
-                pending: station.store().hub_pending_count()?,
-                ..HubPass::default()
-            }));
+    Ok(HubRound::run(station)?.map(HubRound::into_pass))
+}
+
+/// The station's hub during one sync: its link, opened once, and what was done with it.
+#[derive(Debug)]
+pub struct HubRound {
+    /// `None` when the hub could not even be linked (the pass says why).
+    link: Option<HubLink>,
+    pass: HubPass,
+}
+
+impl HubRound {
+    /// Links the station's hub and makes its pass ([`HubLink::pass`]); `None` for a station
+    /// without a hub. A hub that cannot be linked (its pinned identity unreadable) is reported
+    /// in the pass, not raised.
+    pub fn run(station: &mut Station) -> Result<Option<HubRound>> {
+        let link = match HubLink::open(station) {
+            Ok(Some(link)) => link,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                let pass = HubPass {
+                    error: Some(e.code().to_owned()),
+                    pending: station.store().hub_pending_count()?,
+                    ..HubPass::default()
+                };
+                return Ok(Some(HubRound { link: None, pass }));
+            }
+        };
+        let pass = link.pass(station)?;
+        match &pass.error {
+            None => tracing::info!(
+                enrolled = pass.enrolled,
+                conflicts = pass.conflicts,
+                "hub pass"
+            ),
+            Some(code) => tracing::warn!(%code, pending = pass.pending, "hub pass stopped"),
         }
-    };
-    let pass = link.pass(station)?;
-    match &pass.error {
-        None => tracing::info!(
-            enrolled = pass.enrolled,
-            conflicts = pass.conflicts,
-            "hub pass"
-        ),
-        Some(code) => tracing::warn!(%code, pending = pass.pending, "hub pass stopped"),
+        Ok(Some(HubRound {
+            link: Some(link),
+            pass,
+        }))
     }
-    Ok(Some(pass))
+
+    /// Relays through the hub: takes the receipts of packets left with it before, and with
+    /// `deposit` (the data center was out of reach) leaves with it every recording not at the
+    /// data center yet.
+    pub fn relay(&mut self, station: &mut Station, deposit: bool) -> Result<()> {
+        let Some(link) = &self.link else {
+            return Ok(());
+        };
+        if let Err(code) = link.relay(station, deposit, &mut self.pass)? {
+            self.pass.error.get_or_insert(code);
+        }
+        Ok(())
+    }
+
+    /// What the round did.
+    pub fn into_pass(self) -> HubPass {
+        self.pass
+    }
 }
 
 /// What the de-duplication compared a person with, as the wizard shows it.
@@ -586,19 +624,6 @@ impl ConflictView {
             },
         }
     }
-}
-
-/// Relays through the hub, at a station that has one: takes the receipts of packets left with
-/// it before, and with `deposit` (the data center was out of reach) leaves with it every
-/// recording not at the data center yet. Adds what it did to `pass`.
-pub fn relay(station: &mut Station, deposit: bool, pass: &mut HubPass) -> Result<()> {
-    let Some(link) = HubLink::open(station)? else {
-        return Ok(());
-    };
-    if let Err(code) = link.relay(station, deposit, pass)? {
-        pass.error.get_or_insert(code);
-    }
-    Ok(())
 }
 
 impl HubLink {

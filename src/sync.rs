@@ -379,16 +379,16 @@ fn record_pass(station: &mut Station, report: &PassReport) -> Result<()> {
 pub fn sync_once(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> {
     // The kecamatan server first: it is on the LAN, and what it finds concerns the counter
     // today, whatever the link to the data center does.
-    let hub = crate::hub::pass(station)?;
+    let mut hub = crate::hub::HubRound::run(station)?;
     let mut report = pass(station, cfg)?;
-    report.hub = hub;
     // What the data center could not be reached for goes through the hub, which forwards it;
     // the receipts it brought back for what was left before count as the station's own.
-    if let Some(h) = report.hub.as_mut() {
-        crate::hub::relay(station, !report.link_up, h)?;
-        if h.relay_receipts > 0 {
-            report.remaining = report.remaining.saturating_sub(h.relay_receipts);
-        }
+    if let Some(round) = hub.as_mut() {
+        round.relay(station, !report.link_up)?;
+    }
+    report.hub = hub.map(crate::hub::HubRound::into_pass);
+    if let Some(h) = &report.hub {
+        report.remaining = report.remaining.saturating_sub(h.relay_receipts);
     }
     match &report.error {
         None => tracing::info!(
