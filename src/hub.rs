@@ -151,6 +151,10 @@ pub struct HubPass {
     /// Receipts the hub brought back for packets left with it, verified.
     #[serde(default)]
     pub relay_receipts: usize,
+    /// The data center's results read through the hub (the data center out of reach),
+    /// verified against its pinned identity.
+    #[serde(default)]
+    pub results: usize,
     /// Why the pass stopped early (the hub's or the link's code).
     pub error: Option<String>,
 }
@@ -515,6 +519,23 @@ impl HubRound {
         };
         if let Err(code) = link.relay(station, deposit, &mut self.pass)? {
             self.pass.error.get_or_insert(code);
+        }
+        Ok(())
+    }
+
+    /// Applies the data center's results the hub kept for this station (the data center was
+    /// out of reach); counts them in `applied` too. Each event is verified against the data
+    /// center's pinned identity, as if read from the data center itself.
+    pub fn results(&mut self, station: &mut Station, applied: &mut usize) -> Result<()> {
+        let (Some(link), Some(dc)) = (&self.link, station.data_center()?) else {
+            return Ok(());
+        };
+        let before = *applied;
+        let failed =
+            crate::sync::apply_feed(station, |cursor| link.client.results(cursor, &dc), applied)?;
+        self.pass.results += *applied - before;
+        if let Some(e) = failed {
+            self.pass.error.get_or_insert_with(|| e.code().to_owned());
         }
         Ok(())
     }

@@ -19,7 +19,7 @@ use crate::store::{BacklogRow, SyncState};
 use crate::{Error, Result};
 use rekam_packet::DcIdentity;
 use rekam_packet::envelope::SealedPacket;
-use rekam_packet::protocol::{BacklogSummary, Heartbeat, Status};
+use rekam_packet::protocol::{BacklogSummary, Heartbeat, ResultsPage, Status};
 use rekam_sync::{DcClient, Link, SyncError};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -83,7 +83,7 @@ pub struct PassReport {
     pub sent: usize,
     /// Attempts that failed.
     pub failed: usize,
-    /// Result events applied.
+    /// Result events applied, from the data center or (out of its reach) through the hub.
     pub results: usize,
     /// Recordings still due after the pass.
     pub remaining: usize,
@@ -385,6 +385,9 @@ pub fn sync_once(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> 
     // the receipts it brought back for what was left before count as the station's own.
     if let Some(round) = hub.as_mut() {
         round.relay(station, !report.link_up)?;
+        if !report.link_up {
+            round.results(station, &mut report.results)?;
+        }
     }
     report.hub = hub.map(crate::hub::HubRound::into_pass);
     if let Some(h) = &report.hub {
@@ -436,7 +439,10 @@ fn pass(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> {
     }
     report.link_up = true;
     send_due(station, cfg, &dc, &mut report)?;
-    apply_results(station, &probe, &dc, &mut report)?;
+    if let Some(e) = apply_feed(station, |c| probe.results(c, &dc), &mut report.results)? {
+        let f = classify(&e);
+        report.error.get_or_insert((f.code, f.reason));
+    }
     if let Err(e) = probe.heartbeat(&heartbeat(station, &report)?) {
         tracing::warn!(error = %e, "heartbeat not sent");
     }
@@ -586,24 +592,21 @@ fn send_batch(
     })
 }
 
-fn apply_results(
+/// Applies the result events `fetch` gives after the station's feed position, page by page,
+/// counting them in `applied`; the first failure to fetch ends it and is returned.
+pub(crate) fn apply_feed(
     station: &mut Station,
-    client: &DcClient,
-    dc: &DcIdentity,
-    report: &mut PassReport,
-) -> Result<()> {
+    fetch: impl Fn(i64) -> std::result::Result<ResultsPage, SyncError>,
+    applied: &mut usize,
+) -> Result<Option<SyncError>> {
     loop {
         let cursor = station.store().feed_cursor()?;
-        let page = match client.results(cursor, dc) {
+        let page = match fetch(cursor) {
             Ok(p) => p,
-            Err(e) => {
-                let f = classify(&e);
-                report.error.get_or_insert((f.code, f.reason));
-                return Ok(());
-            }
+            Err(e) => return Ok(Some(e)),
         };
         if page.events.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         for e in &page.events {
             let state = match e.status {
@@ -619,7 +622,7 @@ fn apply_results(
                 e.matched_packet.as_deref(),
                 e.reason.as_deref(),
             )?;
-            report.results += 1;
+            *applied += 1;
         }
         station.store_mut().set_feed_cursor(page.next_cursor)?;
     }

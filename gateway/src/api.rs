@@ -111,6 +111,7 @@ pub fn router(gw: Gateway) -> Router {
         .route("/v1/print/{packet_id}", get(print_order))
         .route("/v1/heartbeat", post(heartbeat))
         .route("/v1/hubs/snoop", post(snoop))
+        .route("/v1/hubs/results", get(hub_results))
         .layer(axum::middleware::from_fn_with_state(limits, deadline))
         .layer(axum::extract::DefaultBodyLimit::max(limits.json_body))
         .with_state(gw)
@@ -993,13 +994,51 @@ async fn results(
     headers: HeaderMap,
 ) -> Result<Json<ResultsPage>, Refusal> {
     let station = gw.authenticate(&method, &uri, &headers, &body_hash(b""))?;
+    feed_page(
+        &gw,
+        "SELECT event FROM result WHERE station_id = ?1 AND cursor > ?2 ORDER BY cursor LIMIT ?3",
+        &station,
+        &q,
+    )
+}
+
+/// The result feed of every counter of the requesting hub's kecamatan, in feed order: the hub
+/// keeps it for counters that cannot reach the data center. The events are the ones each
+/// counter would read itself, signed by the data center, so the hub can neither forge nor
+/// alter one.
+async fn hub_results(
+    State(gw): State<Gateway>,
+    Query(q): Query<FeedQuery>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<ResultsPage>, Refusal> {
+    let hub = gw.authenticate(&method, &uri, &headers, &body_hash(b""))?;
+    let Some(kecamatan) = gw.hub_kecamatan(&hub)? else {
+        return Err(not_a_hub(&hub, "its kecamatan"));
+    };
+    feed_page(
+        &gw,
+        "SELECT r.event FROM result r JOIN station s ON s.station_id = r.station_id
+          WHERE s.kecamatan = ?1 AND r.cursor > ?2 ORDER BY r.cursor LIMIT ?3",
+        &kecamatan,
+        &q,
+    )
+}
+
+/// One page of result events from `sql` (taking the station or kecamatan, the cursor and the
+/// limit), with the cursor to read on from.
+fn feed_page(
+    gw: &Gateway,
+    sql: &str,
+    whose: &str,
+    q: &FeedQuery,
+) -> Result<Json<ResultsPage>, Refusal> {
     let limit = q.limit.unwrap_or(500).clamp(1, 5000);
     let conn = gw.db();
-    let mut stmt = conn.prepare(
-        "SELECT event FROM result WHERE station_id = ?1 AND cursor > ?2 ORDER BY cursor LIMIT ?3",
-    )?;
+    let mut stmt = conn.prepare(sql)?;
     let events = stmt
-        .query_map(params![station, q.after, limit], |r| r.get::<_, String>(0))?
+        .query_map(params![whose, q.after, limit], |r| r.get::<_, String>(0))?
         .map(|row| {
             let text = row?;
             serde_json::from_str::<ResultEvent>(&text).map_err(Refusal::internal)
@@ -1010,6 +1049,17 @@ async fn results(
         events,
         next_cursor,
     }))
+}
+
+/// The refusal of a hub's request from a station registered without a hub token.
+fn not_a_hub(station: &str, kecamatan: &str) -> Refusal {
+    Refusal::new(
+        StatusCode::FORBIDDEN,
+        "NOT_A_HUB",
+        format!(
+            "station {station} is not the kecamatan server of {kecamatan}: register it with a hub token"
+        ),
+    )
 }
 
 /// The clean data of a PRINT_READY_RECORD for personalisation, signed with the receipt key.
@@ -1184,13 +1234,9 @@ async fn snoop(
     match gw.hub_kecamatan(&station)? {
         Some(kecamatan) if kecamatan == snoop.kecamatan => {}
         _ => {
-            return Err(Refusal::new(
-                StatusCode::FORBIDDEN,
-                "NOT_A_HUB",
-                format!(
-                    "station {station} is not the kecamatan server of kecamatan {}: register it with a hub token",
-                    snoop.kecamatan
-                ),
+            return Err(not_a_hub(
+                &station,
+                &format!("kecamatan {}", snoop.kecamatan),
             ));
         }
     }

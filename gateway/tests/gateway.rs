@@ -985,6 +985,47 @@ fn print_orders_go_only_to_the_dinas_of_the_residents_regency() {
     );
 }
 
+/// A kecamatan server reads the result feed of its own kecamatan's counters, every event as
+/// the data center signed it for the counter; a counter may not, and a hub of another
+/// kecamatan reads none of them.
+#[test]
+fn a_hub_reads_the_results_of_its_own_kecamatan_only() {
+    use rekam_gateway::StationRole;
+    let dc = start_gateway(|_| {});
+    let dir = tempfile::tempdir().unwrap();
+    let mut counter = station(dir.path(), "KEC-H-01");
+    let c = register(&dc, &mut counter);
+    let (sealed, bytes) = seal(&mut counter, &resident(43));
+    let packet = sealed.entry.enrollment_id.clone();
+    c.send(&bytes, &dc.identity).unwrap();
+    final_result(&c, &dc, &packet);
+    let own = c.results(0, &dc.identity).unwrap().events;
+
+    assert_eq!(
+        refused(c.kecamatan_results(0, &dc.identity).unwrap_err()),
+        "NOT_A_HUB"
+    );
+    let mut hub = station(dir.path(), "HUB-327301");
+    let h = register_as(&dc, &mut hub, StationRole::Hub);
+    let page = h.kecamatan_results(0, &dc.identity).unwrap();
+    assert_eq!(page.events, own, "the counter's events, as signed for it");
+    assert_eq!(page.next_cursor, own.last().unwrap().cursor);
+    assert!(
+        h.kecamatan_results(page.next_cursor, &dc.identity)
+            .unwrap()
+            .events
+            .is_empty()
+    );
+    let mut elsewhere = station_in(dir.path(), "HUB-327302", "32.73.02");
+    let e = register_as(&dc, &mut elsewhere, StationRole::Hub);
+    assert!(
+        e.kecamatan_results(0, &dc.identity)
+            .unwrap()
+            .events
+            .is_empty()
+    );
+}
+
 /// Packet ids are printed on summons letters. A registered station that seals a packet of its
 /// own under another station's id, to send it before the genuine one arrives: a station's ids
 /// are bound to it, so the squatter is refused (`PACKET_ID_NOT_YOURS`) before a byte is sent,

@@ -126,6 +126,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/queue", post(queue))
         .route("/v1/backlog", post(report_backlog))
         .route("/v1/relay/{packet_id}", post(hold).get(relay_state))
+        .route("/v1/results", get(results))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(hub)
 }
@@ -286,6 +287,16 @@ async fn conflicts(
         }))
     })
     .await
+}
+
+/// The data center's result events for the counter that the hub kept (the data center's
+/// path and page, so the counter reads either the same way).
+async fn results(
+    State(hub): State<Hub>,
+    Query(q): Query<After>,
+    s: Signed,
+) -> Result<Json<rekam_packet::protocol::ResultsPage>, Refusal> {
+    blocking(move || Ok(Json(hub.results_for(&s.station, q.after)?))).await
 }
 
 async fn gallery(

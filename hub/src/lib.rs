@@ -77,7 +77,8 @@ pub struct Config {
     pub token_lifetime: Duration,
     /// Connections at once and time for a request's headers.
     pub limits: rekam_serve::ConnectionLimits,
-    /// How often the hub tells the data center its kecamatan's backlog.
+    /// How often the hub tells the data center its kecamatan's backlog, and reads the data
+    /// center's results for its counters.
     pub snoop_every: Duration,
 }
 
@@ -745,6 +746,62 @@ impl Hub {
         Ok(forwarded)
     }
 
+    /// Reads the data center's result feed for the kecamatan's counters on from where the hub
+    /// stopped, verifying every event against the pinned identity, and keeps it for counters
+    /// that cannot reach the data center themselves. Returns how many events were kept.
+    pub fn pull_results(&self) -> Result<usize> {
+        let Some(joined) = self.joined()? else {
+            return Ok(0);
+        };
+        let client = self.dc_client(&joined)?;
+        let mut kept = 0;
+        loop {
+            let cursor = self.store().results_cursor()?;
+            let page = client
+                .kecamatan_results(cursor, &joined.identity)
+                .map_err(|e| HubError::DataCenter(format!("{e} ({})", e.code())))?;
+            if page.events.is_empty() {
+                return Ok(kept);
+            }
+            let rows = page
+                .events
+                .iter()
+                .map(|e| {
+                    Ok(store::ResultRow {
+                        cursor: e.cursor,
+                        station_id: e.station_id.clone(),
+                        event: serde_json::to_string(e)
+                            .map_err(|e| HubError::Database(e.to_string()))?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            self.store().keep_results(&rows)?;
+            kept += rows.len();
+        }
+    }
+
+    /// The result events kept for `station_id` after `after`, a page at a time.
+    pub fn results_for(
+        &self,
+        station_id: &str,
+        after: i64,
+    ) -> Result<rekam_packet::protocol::ResultsPage> {
+        let events = self
+            .store()
+            .results_for(station_id, after, 500)?
+            .into_iter()
+            .map(|row| {
+                serde_json::from_str::<rekam_packet::protocol::ResultEvent>(&row.event)
+                    .map_err(|e| HubError::Database(format!("a kept result: {e}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let next_cursor = events.last().map_or(after, |e| e.cursor);
+        Ok(rekam_packet::protocol::ResultsPage {
+            events,
+            next_cursor,
+        })
+    }
+
     /// Every record of the kecamatan not yet final: what each counter last reported, and the
     /// packets the hub holds for the data center without a receipt (`HELD_AT_HUB`).
     pub fn backlog(&self) -> Result<Vec<rekam_packet::hub::BacklogRecord>> {
@@ -867,6 +924,12 @@ impl Hub {
                 let w = snoop.clone();
                 if let Ok(Err(e)) = tokio::task::spawn_blocking(move || w.send_snoop()).await {
                     tracing::warn!(error = %e, "the snoop did not reach the data center");
+                }
+                // The results back at the same pace: a counter that reaches the data center
+                // reads its own; the hub's copy is for those that cannot.
+                let w = snoop.clone();
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || w.pull_results()).await {
+                    tracing::warn!(error = %e, "the data center's results were not read");
                 }
                 tokio::time::sleep(snoop.inner.cfg.snoop_every).await;
             }

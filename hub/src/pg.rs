@@ -14,7 +14,7 @@
 
 use crate::store::{
     ConflictRow, HeldPacket, HubStore, NewClaim, NewEnrollment, NewStation, Record, Registered,
-    RelayRow, StationRow, Templates,
+    RelayRow, ResultRow, StationRow, Templates,
 };
 use crate::{HubError, Result};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -98,6 +98,13 @@ CREATE TABLE IF NOT EXISTS queue_ticket (
     PRIMARY KEY (day, number)
 );
 CREATE INDEX IF NOT EXISTS record_station ON record (station_id);
+-- The data center's result feed for the kecamatan's counters, as it signed it.
+CREATE TABLE IF NOT EXISTS dc_result (
+    cursor     BIGINT PRIMARY KEY,
+    station_id TEXT NOT NULL,
+    event      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dc_result_station ON dc_result (station_id, cursor);
 "#;
 
 const RECORD: &str = "id, station_id, masked_nik, claim, queue_number, packet_id, expires_at, at, \
@@ -732,5 +739,43 @@ impl HubStore for PgStore {
             &[&after, &station_id, &i64::from(limit)],
         )?;
         self.conflict_rows(&mut c, rows)
+    }
+
+    fn keep_results(&self, events: &[ResultRow]) -> Result<()> {
+        let mut c = self.db()?;
+        let mut tx = c.transaction()?;
+        for e in events {
+            tx.execute(
+                "INSERT INTO dc_result (cursor, station_id, event) VALUES ($1, $2, $3)
+                 ON CONFLICT (cursor) DO NOTHING",
+                &[&e.cursor, &e.station_id, &e.event],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn results_cursor(&self) -> Result<i64> {
+        Ok(self
+            .db()?
+            .query_one("SELECT COALESCE(MAX(cursor), 0) FROM dc_result", &[])?
+            .get(0))
+    }
+
+    fn results_for(&self, station_id: &str, after: i64, limit: u32) -> Result<Vec<ResultRow>> {
+        Ok(self
+            .db()?
+            .query(
+                "SELECT cursor, station_id, event FROM dc_result
+                  WHERE station_id = $1 AND cursor > $2 ORDER BY cursor LIMIT $3",
+                &[&station_id, &after, &i64::from(limit)],
+            )?
+            .iter()
+            .map(|r| ResultRow {
+                cursor: r.get(0),
+                station_id: r.get(1),
+                event: r.get(2),
+            })
+            .collect())
     }
 }

@@ -5,7 +5,7 @@
 use crate::store::Templates;
 use crate::store::{
     ConflictRow, HeldPacket, HubStore, NewClaim, NewEnrollment, NewStation, Record, Registered,
-    RelayRow, StationRow,
+    RelayRow, ResultRow, StationRow,
 };
 use crate::{HubError, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
@@ -83,6 +83,13 @@ CREATE TABLE IF NOT EXISTS queue_ticket (
     PRIMARY KEY (day, number)
 );
 CREATE INDEX IF NOT EXISTS record_station ON record (station_id);
+-- The data center's result feed for the kecamatan's counters, as it signed it.
+CREATE TABLE IF NOT EXISTS dc_result (
+    cursor     INTEGER PRIMARY KEY,
+    station_id TEXT NOT NULL,
+    event      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dc_result_station ON dc_result (station_id, cursor);
 "#;
 
 const RECORD: &str = "id, station_id, masked_nik, claim, queue_number, packet_id, expires_at, at, \
@@ -629,5 +636,46 @@ impl HubStore for SqliteStore {
              ORDER BY id LIMIT ?3",
             &[&after, &station_id, &limit],
         )
+    }
+
+    fn keep_results(&self, events: &[ResultRow]) -> Result<()> {
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT OR IGNORE INTO dc_result (cursor, station_id, event) VALUES (?1, ?2, ?3)",
+            )?;
+            for e in events {
+                insert.execute(params![e.cursor, e.station_id, e.event])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn results_cursor(&self) -> Result<i64> {
+        Ok(self
+            .db()
+            .query_row("SELECT COALESCE(MAX(cursor), 0) FROM dc_result", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    fn results_for(&self, station_id: &str, after: i64, limit: u32) -> Result<Vec<ResultRow>> {
+        let conn = self.db();
+        let mut stmt = conn.prepare(
+            "SELECT cursor, station_id, event FROM dc_result
+              WHERE station_id = ?1 AND cursor > ?2 ORDER BY cursor LIMIT ?3",
+        )?;
+        let rows = stmt
+            .query_map(params![station_id, after, limit], |r| {
+                Ok(ResultRow {
+                    cursor: r.get(0)?,
+                    station_id: r.get(1)?,
+                    event: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
     }
 }

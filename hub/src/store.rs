@@ -12,7 +12,9 @@
 //!   transaction, so a counter copying the gallery "after place N" misses nothing;
 //! - a nonce is remembered once per station: the second time is a replay;
 //! - a packet held for the data center is kept until its receipt is, and after (the sealed
-//!   bytes are the data center's to open, never the hub's).
+//!   bytes are the data center's to open, never the hub's);
+//! - the data center's result events are kept in its feed order, each once, and the position
+//!   read to is the last event kept: a kill between two pages re-reads a page, never skips one.
 
 use crate::Result;
 
@@ -268,4 +270,23 @@ pub trait HubStore: Send + Sync + std::fmt::Debug {
     fn conflict_of(&self, later: i64) -> Result<Option<ConflictRow>>;
     /// Conflicts naming `station_id` on either side, after `after`, oldest first.
     fn conflicts(&self, station_id: &str, after: i64, limit: u32) -> Result<Vec<ConflictRow>>;
+    /// Keeps result events of the data center's feed for the kecamatan (each verified by the
+    /// caller), in one transaction; an event kept already is kept once.
+    fn keep_results(&self, events: &[ResultRow]) -> Result<()>;
+    /// The data center's feed position the hub has read to: the last event kept, 0 for none.
+    fn results_cursor(&self) -> Result<i64>;
+    /// The events kept for `station_id` after the feed position `after`, up to `limit`, in
+    /// feed order.
+    fn results_for(&self, station_id: &str, after: i64, limit: u32) -> Result<Vec<ResultRow>>;
+}
+
+/// One event of the data center's result feed, kept for the counter it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultRow {
+    /// Its position in the data center's feed.
+    pub cursor: i64,
+    /// The counter.
+    pub station_id: String,
+    /// The event as the data center signed it (JSON): the counter verifies it itself.
+    pub event: String,
 }

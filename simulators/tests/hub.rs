@@ -299,7 +299,7 @@ fn packets_left_with_the_hub_reach_the_data_center_once() {
     rekam_gateway::init(&dc_dir, "DC-TEST").unwrap();
     let gw = rekam_gateway::Gateway::open(
         rekam_gateway::Config {
-            results_delay: std::time::Duration::from_secs(3600),
+            results_delay: std::time::Duration::ZERO,
             ..rekam_gateway::Config::new(&dc_dir)
         },
         Arc::new(SystemClock),
@@ -355,54 +355,77 @@ fn packets_left_with_the_hub_reach_the_data_center_once() {
     let Kecamatan { hub, running, dir } = k;
     running.stop();
     drop(hub);
-    let hub = Hub::open(Config::new(dir.path().join("hub")), Arc::new(SystemClock)).unwrap();
+    let hub = Hub::open(
+        Config {
+            snoop_every: std::time::Duration::from_millis(200),
+            ..Config::new(dir.path().join("hub"))
+        },
+        Arc::new(SystemClock),
+    )
+    .unwrap();
     let hub_token = gw
         .issue_token_for("HUB-327301", rekam_gateway::StationRole::Hub)
         .unwrap();
     hub.join_data_center(&dc_url, gw.identity(), &hub_token)
         .unwrap();
     let _running = hub.clone().spawn(&addr.to_string()).unwrap();
-    let mut receipts = 0;
-    for _ in 0..100 {
+    // The receipts come back through the hub, and then the data center's results, which the
+    // hub reads for its counters: the counter follows each recording to its result without
+    // ever reaching the data center itself.
+    let (mut receipts, mut results) = (0, 0);
+    for _ in 0..150 {
         let report = sync_once(&mut c.station, &sync).unwrap();
-        receipts += report.hub.map_or(0, |h| h.relay_receipts);
-        if receipts == 3 {
+        assert!(!report.link_up);
+        let h = report.hub.unwrap();
+        receipts += h.relay_receipts;
+        results += h.results;
+        assert_eq!(
+            report.results, h.results,
+            "every result came through the hub"
+        );
+        // Two events a packet: sent for enrollment at its commit, print-ready once decided.
+        if receipts == 3 && results == 6 {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     assert_eq!(
-        receipts, 3,
-        "every packet's receipt came back through the hub"
+        (receipts, results),
+        (3, 6),
+        "every packet's receipt and result came back through the hub"
     );
+    let journal = c.station.store().journal_after(0, 100).unwrap();
     for packet in &sealed {
-        let seq = c
-            .station
-            .store()
-            .journal_after(0, 100)
-            .unwrap()
-            .into_iter()
+        let seq = journal
+            .iter()
             .find(|e| &e.enrollment_id == packet)
             .unwrap()
             .seq;
+        let states: Vec<SyncState> = c
+            .station
+            .store()
+            .sync_events(seq)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.state)
+            .collect();
+        assert!(
+            states.contains(&SyncState::SentForEnrollment),
+            "{packet}: {states:?}"
+        );
         assert_eq!(
-            c.station
-                .store()
-                .sync_events(seq)
-                .unwrap()
-                .last()
-                .unwrap()
-                .state,
-            SyncState::SentForEnrollment
+            states.last(),
+            Some(&SyncState::PrintReadyRecord),
+            "{packet}"
         );
     }
 
-    // The counter's own link back: nothing is sent twice, and the data center holds each
-    // packet once, as the counter's.
+    // The counter's own link back: nothing is sent twice, no result applied twice, and the
+    // data center holds each packet once, as the counter's.
     dc_link.set(Fault::Pass);
     let report = sync_once(&mut c.station, &sync).unwrap();
     assert!(report.link_up, "{report:?}");
-    assert_eq!(report.sent, 0);
+    assert_eq!((report.sent, report.results), (0, 0), "{report:?}");
     let stations = gw.stations(3600).unwrap();
     let mine = stations
         .iter()

@@ -205,6 +205,33 @@ fn suite(cfg: Config, leaks: impl Fn(&[u8]) -> bool) -> String {
         vec![1, 1, 0]
     );
 
+    // The data center's results are kept once each, in feed order, and read per counter.
+    let row = |cursor: i64, station: &str| rekam_hub::store::ResultRow {
+        cursor,
+        station_id: station.into(),
+        event: format!("{{\"cursor\":{cursor}}}"),
+    };
+    let store = hub.store();
+    assert_eq!(store.results_cursor().unwrap(), 0);
+    store
+        .keep_results(&[row(3, "KEC-A-01"), row(5, "KEC-B-01"), row(8, "KEC-A-01")])
+        .unwrap();
+    // A page read again after a kill is kept once.
+    store.keep_results(&[row(8, "KEC-A-01")]).unwrap();
+    assert_eq!(store.results_cursor().unwrap(), 8);
+    let cursors = |station: &str, after: i64| -> Vec<i64> {
+        store
+            .results_for(station, after, 10)
+            .unwrap()
+            .iter()
+            .map(|r| r.cursor)
+            .collect()
+    };
+    assert_eq!(cursors("KEC-A-01", 0), [3, 8]);
+    assert_eq!(cursors("KEC-A-01", 3), [8]);
+    assert_eq!(cursors("KEC-B-01", 0), [5]);
+    assert!(cursors("KEC-C-01", 0).is_empty());
+
     // A claim whose time ran out no longer holds the person.
     drop(hub);
     let short = Config {

@@ -76,6 +76,17 @@ impl HubClient {
             .map_err(|e| SyncError::Protocol(e.to_string()))
     }
 
+    /// The data center's result events for this station after `cursor` that the hub kept,
+    /// each verified against the data center's pinned identity `dc` (the hub relays them; it
+    /// cannot sign one).
+    pub fn results(
+        &self,
+        cursor: i64,
+        dc: &rekam_packet::DcIdentity,
+    ) -> Result<rekam_packet::protocol::ResultsPage, SyncError> {
+        self.inner.results(cursor, dc)
+    }
+
     /// The 1:N check of a person against the kecamatan before sealing.
     pub fn check(&self, probe: &AfisProbe) -> Result<AfisAnswer, SyncError> {
         self.post("/v1/afis/check", probe)

@@ -505,12 +505,31 @@ impl DcClient {
 
     /// Result events after `cursor`, each verified against the pinned identity.
     pub fn results(&self, cursor: i64, dc: &DcIdentity) -> Result<ResultsPage, SyncError> {
+        let page = self.feed(&format!("/v1/results?after={cursor}"), dc)?;
+        if let Some(e) = page.events.iter().find(|e| e.station_id != self.station_id) {
+            return Err(SyncError::Protocol(format!(
+                "the feed sent a result of station {}",
+                e.station_id
+            )));
+        }
+        Ok(page)
+    }
+
+    /// For a kecamatan server: the result events of every counter of its kecamatan after
+    /// `cursor`, each verified against the pinned identity (it keeps them for counters that
+    /// cannot reach the data center).
+    pub fn kecamatan_results(
+        &self,
+        cursor: i64,
+        dc: &DcIdentity,
+    ) -> Result<ResultsPage, SyncError> {
+        self.feed(&format!("/v1/hubs/results?after={cursor}"), dc)
+    }
+
+    /// A page of a result feed at `path`, every event's signature verified.
+    fn feed(&self, path: &str, dc: &DcIdentity) -> Result<ResultsPage, SyncError> {
         let r = self
-            .signed(
-                Method::GET,
-                &format!("/v1/results?after={cursor}"),
-                Some(b""),
-            )
+            .signed(Method::GET, path, Some(b""))
             .send()
             .map_err(transport)?;
         let page: ResultsPage = checked(r)?
@@ -518,12 +537,6 @@ impl DcClient {
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
         for e in &page.events {
             e.verify(dc)?;
-            if e.station_id != self.station_id {
-                return Err(SyncError::Protocol(format!(
-                    "the feed sent a result of station {}",
-                    e.station_id
-                )));
-            }
         }
         Ok(page)
     }

@@ -29,7 +29,7 @@ sent: number,
  */
 failed: number, 
 /**
- * Result events applied.
+ * Result events applied, from the data center or (out of its reach) through the hub.
  */
 results: number, 
 /**
@@ -71,6 +71,11 @@ relayed: number,
  * Receipts the hub brought back for packets left with it, verified.
  */
 relay_receipts: number, 
+/**
+ * The data center's results read through the hub (the data center out of reach),
+ * verified against its pinned identity.
+ */
+results: number, 
 /**
  * Why the pass stopped early (the hub's or the link's code).
  */
