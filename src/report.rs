@@ -7,28 +7,13 @@
 use crate::Result;
 use crate::i18n::Lang;
 use crate::station::Station;
-use crate::workflow::{sop_group, sop_standard};
+use crate::workflow::sop_group;
+use rekam_packet::hub::CounterDay;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// One SOP standard and how the day's visits fared against it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct StepLine {
-    /// The standard's name (`queue`, `documents`, `recording`, `handover`, ...).
-    pub step: String,
-    /// Visits that went through it.
-    pub visits: usize,
-    /// Median seconds per visit.
-    pub median_seconds: f64,
-    /// Slowest visit, seconds.
-    pub max_seconds: f64,
-    /// The SOP's standard, seconds, if it sets one.
-    pub standard_seconds: Option<f64>,
-    /// Visits within the standard.
-    pub within_standard: usize,
-}
+pub use crate::domain::sop::StepLine;
 
 /// The day's report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -54,62 +39,55 @@ pub struct DailyReport {
     pub stuck: usize,
 }
 
-/// Builds the report of `day` (YYYY-MM-DD). `stuck_after` is the backlog's threshold.
-pub fn daily(station: &Station, day: &str, stuck_after: Duration) -> Result<DailyReport> {
-    let visits = station.store().visits_on(day)?;
-    let mut per_group: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    let mut by_workflow: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    let mut by_case: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    let mut refusals = BTreeMap::new();
-    for v in &visits {
+/// The day's visits at this counter as times and counts (no NIK, no name): what the daily
+/// report is built from, and what the counter tells its kecamatan server for the kecamatan's.
+pub fn counter_day(station: &Station, day: &str) -> Result<CounterDay> {
+    let mut d = CounterDay {
+        day: day.to_owned(),
+        seconds: BTreeMap::new(),
+        visits: BTreeMap::new(),
+        cases: BTreeMap::new(),
+        refusals: BTreeMap::new(),
+    };
+    for v in &station.store().visits_on(day)? {
         let v = &v.visit;
         let mut sums: BTreeMap<&str, f64> = BTreeMap::new();
         for s in &v.steps {
             *sums.entry(sop_group(&s.step)).or_default() += s.seconds;
         }
         for (group, seconds) in sums {
-            per_group.entry(group.to_owned()).or_default().push(seconds);
+            d.seconds.entry(group.to_owned()).or_default().push(seconds);
         }
-        *by_workflow
+        *d.visits
             .entry(v.workflow.as_str().to_owned())
             .or_default()
             .entry(v.outcome.as_str().to_owned())
             .or_default() += 1;
         if let Some(case) = &v.case {
-            *by_case
+            *d.cases
                 .entry(case.as_str().to_owned())
                 .or_default()
                 .entry(v.outcome.as_str().to_owned())
                 .or_default() += 1;
         }
         if let Some(code) = &v.code {
-            *refusals.entry(code.clone()).or_default() += 1;
+            *d.refusals.entry(code.clone()).or_default() += 1;
         }
     }
-    let steps = per_group
-        .into_iter()
-        .map(|(step, mut times)| {
-            times.sort_by(f64::total_cmp);
-            let standard = sop_standard(&step);
-            StepLine {
-                visits: times.len(),
-                median_seconds: times[times.len() / 2],
-                max_seconds: times.last().copied().unwrap_or_default(),
-                within_standard: standard
-                    .map_or(times.len(), |s| times.iter().filter(|t| **t <= s).count()),
-                standard_seconds: standard,
-                step,
-            }
-        })
-        .collect();
+    Ok(d)
+}
+
+/// Builds the report of `day` (YYYY-MM-DD). `stuck_after` is the backlog's threshold.
+pub fn daily(station: &Station, day: &str, stuck_after: Duration) -> Result<DailyReport> {
+    let d = counter_day(station, day)?;
     let lines = crate::sync::backlog(station, stuck_after, Lang::En)?;
     Ok(DailyReport {
         station_id: station.identity().station_id.clone(),
         day: day.to_owned(),
-        steps,
-        visits: by_workflow,
-        cases: by_case,
-        refusals,
+        steps: crate::domain::sop::lines(&d.seconds),
+        visits: d.visits,
+        cases: d.cases,
+        refusals: d.refusals,
         sync_states: station
             .store()
             .sync_counts()?

@@ -187,6 +187,24 @@ pub struct CounterBacklog {
     pub records: Vec<BacklogRecord>,
 }
 
+/// `POST /v1/day`: a counter's day at the counter, for the kecamatan's daily report (sent
+/// again with every pass; the last one of a day replaces the earlier). Times and counts only:
+/// no NIK, no name, no packet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CounterDay {
+    /// The day, `YYYY-MM-DD` (the counter's clock).
+    pub day: String,
+    /// The seconds each visit of the day spent under each SOP standard's group
+    /// (`rekam_domain::sop::group`), one entry a visit.
+    pub seconds: std::collections::BTreeMap<String, Vec<f64>>,
+    /// Visits by workflow, then outcome.
+    pub visits: std::collections::BTreeMap<String, std::collections::BTreeMap<String, usize>>,
+    /// Visits by case, then outcome.
+    pub cases: std::collections::BTreeMap<String, std::collections::BTreeMap<String, usize>>,
+    /// Refusals and failures by code.
+    pub refusals: std::collections::BTreeMap<String, usize>,
+}
+
 /// A kecamatan server's heartbeat to the data center ("snoop"): every counter with its last
 /// contact, and every record not yet final. Small (no templates, no packets), sent whether or
 /// not uploads go through.

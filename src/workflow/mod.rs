@@ -48,31 +48,8 @@ pub trait Population {
     fn lookup(&self, nik: &Nik) -> crate::Result<Option<Found>>;
 }
 
-/// The SOP's service standard for a step, in seconds (`../shared/docs/domain.md`, "Service
-/// standards"): queue 1 min, documents 5 (kecamatan), the recording steps together 10,
-/// personalisation 4, handover verification 2, handover 3.
-pub fn sop_standard(step: &str) -> Option<f64> {
-    Some(match step {
-        "queue" => 60.0,
-        "documents" => 300.0,
-        "recording" => 600.0,
-        "personalisation" => 240.0,
-        "handover_verification" => 120.0,
-        "handover" => 180.0,
-        _ => return None,
-    })
-}
-
-/// Which SOP standard a step's time counts against.
-pub fn sop_group(step: &str) -> &str {
-    match step {
-        "queue" | "documents" | "personalisation" | "handover_verification" => step,
-        "card" | "chip_data" | "receipt" | "old_ktp" => "handover",
-        "biodata" | "eligibility" | "photo" | "signature" | "fingers" | "irises"
-        | "index_verification" | "dedup" | "statement" | "operator_finger" | "seal" => "recording",
-        other => other,
-    }
-}
+/// The SOP's service standards, shared with the kecamatan's report.
+pub use crate::domain::sop::{group as sop_group, standard as sop_standard};
 
 /// Why a workflow step was refused.
 #[derive(Debug, thiserror::Error)]

@@ -389,7 +389,7 @@ matched_packet: string | null, };
 
 export type StepLine = { 
 /**
- * The standard's name (`queue`, `documents`, `recording`, `handover`, ...).
+ * The standard's group (`queue`, `documents`, `recording`, `handover`, ...).
  */
 step: string, 
 /**
