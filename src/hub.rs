@@ -327,6 +327,20 @@ impl HubLink {
                 .map_err(|e| e.code().to_owned());
             note(&mut pass, &mut down, reported);
         }
+        // Today so far, and yesterday whole (its last visits may have come after the last
+        // pass of the day): the kecamatan's daily report pools them.
+        let today = station.store().clock().today();
+        for day in [today.previous_day(), Some(today)].into_iter().flatten() {
+            if down {
+                break;
+            }
+            let day = crate::report::counter_day(station, &day.to_string())?;
+            let reported = self
+                .client
+                .report_day(&day)
+                .map_err(|e| e.code().to_owned());
+            note(&mut pass, &mut down, reported);
+        }
         pass.pending = station.store().hub_pending_count()?;
         Ok(pass)
     }

@@ -92,6 +92,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The kecamatan's daily report: every counter's visits pooled against the SOP's service
+    /// standards, the counters silent that day, and the kecamatan's backlog.
+    Report {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The day, YYYY-MM-DD (today when left out).
+        #[arg(long)]
+        day: Option<String>,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Joins the data center with a token from `rekam-gateway token --hub --station <hub id>`:
     /// from then on the hub forwards the packets counters leave with it and sends its snoop.
     JoinDc {
@@ -208,6 +221,17 @@ fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Report { data, day, json } => {
+            let hub = Hub::open(config(data), clock.clone())?;
+            let day = day
+                .unwrap_or_else(|| rekam_domain::clock::Clock::today(clock.as_ref()).to_string());
+            let r = hub.kecamatan_day(&day)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print_day(&r);
+            }
+        }
         Command::JoinDc {
             data,
             url,
@@ -248,4 +272,43 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The kecamatan's day as the camat's office reads it (Bahasa Indonesia).
+fn print_day(r: &rekam_hub::report::KecamatanDay) {
+    let minutes = |s: f64| format!("{:.1} mnt", s / 60.0);
+    println!("Laporan harian kecamatan {} tanggal {}", r.kecamatan, r.day);
+    let visits: usize = r.counters.values().sum();
+    println!("Loket melapor: {}, kunjungan: {visits}", r.counters.len());
+    for (counter, n) in &r.counters {
+        println!("  {counter}: {n} kunjungan");
+    }
+    if !r.silent.is_empty() {
+        println!("Loket tanpa laporan hari itu: {}", r.silent.join(", "));
+    }
+    println!("Waktu per langkah terhadap standar SOP:");
+    for s in &r.steps {
+        println!(
+            "  {:<22} {:>4} kunjungan  median {:>9}  maks {:>9}  standar {:>9}  sesuai {}/{}",
+            s.step,
+            s.visits,
+            minutes(s.median_seconds),
+            minutes(s.max_seconds),
+            s.standard_seconds.map_or("-".to_owned(), minutes),
+            s.within_standard,
+            s.visits
+        );
+    }
+    for (workflow, outcomes) in &r.visits {
+        let list: Vec<String> = outcomes.iter().map(|(o, n)| format!("{o} {n}")).collect();
+        println!("Kunjungan {workflow}: {}", list.join(", "));
+    }
+    if !r.refusals.is_empty() {
+        let list: Vec<String> = r.refusals.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        println!("Penolakan: {}", list.join(", "));
+    }
+    println!(
+        "Belum final di kecamatan: {} rekaman, {} mengendap",
+        r.backlog, r.stuck
+    );
 }

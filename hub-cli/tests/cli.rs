@@ -99,6 +99,18 @@ fn set_up_issue_tokens_serve_and_list() {
         serde_json::json!([]),
         "a token registers nobody by itself"
     );
+    // The kecamatan's day, before any counter reported one; a day that is not one is refused.
+    let out = hub(&["report", "--data", data(&dir), "--day", "2026-12-07"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("Laporan harian kecamatan 327301 tanggal 2026-12-07")
+            && shown.contains("Loket melapor: 0, kunjungan: 0"),
+        "{shown}"
+    );
+    let out = hub(&["report", "--data", data(&dir), "--day", "07-12-2026"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("YYYY-MM-DD"), "{}", text(&out));
     let out = hub(&[
         "token",
         "--data",

@@ -125,6 +125,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/afis/gallery", get(gallery))
         .route("/v1/queue", post(queue))
         .route("/v1/backlog", post(report_backlog))
+        .route("/v1/day", post(report_day))
         .route("/v1/relay/{packet_id}", post(hold).get(relay_state))
         .route("/v1/results", get(results))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
@@ -332,6 +333,15 @@ async fn relay_state(
     s: Signed,
 ) -> Result<Json<rekam_packet::hub::RelayState>, Refusal> {
     blocking(move || Ok(Json(hub.relay_state(&s.station, &packet_id)?))).await
+}
+
+async fn report_day(State(hub): State<Hub>, s: Signed) -> Result<StatusCode, Refusal> {
+    blocking(move || {
+        let day: rekam_packet::hub::CounterDay = json_body(&s.body)?;
+        hub.report_day(&s.station, &day)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
 }
 
 async fn report_backlog(State(hub): State<Hub>, s: Signed) -> Result<StatusCode, Refusal> {

@@ -33,6 +33,9 @@ pub enum HubError {
     /// The certificate or the TLS listener.
     #[error(transparent)]
     Serve(#[from] rekam_serve::ServeError),
+    /// A day that is not `YYYY-MM-DD`.
+    #[error("{0:?} is not a day: write it as YYYY-MM-DD, as 2026-12-07")]
+    BadDay(String),
     /// The kecamatan code is not six digits.
     #[error("{0:?} is not a kecamatan code: six digits, as 327301")]
     BadKecamatan(String),
@@ -82,6 +85,7 @@ impl HubError {
             HubError::NoRandomness(_) => "NO_RANDOMNESS",
             HubError::Serve(_) => "TLS",
             HubError::BadKecamatan(_) => "BAD_KECAMATAN",
+            HubError::BadDay(_) => "BAD_DAY",
             HubError::Damaged(_) => "HUB_INDEX_DAMAGED",
             HubError::Database(_) => "DATABASE",
             HubError::DataCenter(_) => "DATA_CENTER",

@@ -25,6 +25,7 @@ pub mod afis;
 pub mod api;
 pub mod error;
 pub mod pg;
+pub mod report;
 pub mod sqlite;
 pub mod store;
 
@@ -573,19 +574,7 @@ impl Hub {
         station_id: &str,
         day: &str,
     ) -> std::result::Result<rekam_packet::hub::Ticket, api::Refusal> {
-        let valid = day.len() == 10
-            && time::Date::parse(
-                day,
-                &time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .is_ok();
-        if !valid {
-            return Err(api::Refusal::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                format!("{day:?} is not a day (YYYY-MM-DD)"),
-            ));
-        }
+        report::check_day(day)?;
         Ok(rekam_packet::hub::Ticket {
             number: self.store().next_ticket(day, station_id, self.now())?,
         })

@@ -90,6 +90,14 @@ CREATE TABLE IF NOT EXISTS dc_result (
     event      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dc_result_station ON dc_result (station_id, cursor);
+-- What each counter reported of its day, for the kecamatan's daily report.
+CREATE TABLE IF NOT EXISTS counter_day (
+    station_id  TEXT NOT NULL REFERENCES station (station_id),
+    day         TEXT NOT NULL,
+    report      TEXT NOT NULL,
+    reported_at INTEGER NOT NULL,
+    PRIMARY KEY (station_id, day)
+);
 "#;
 
 const RECORD: &str = "id, station_id, masked_nik, claim, queue_number, packet_id, expires_at, at, \
@@ -675,6 +683,27 @@ impl HubStore for SqliteStore {
                     event: r.get(2)?,
                 })
             })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn report_day(&self, station_id: &str, day: &str, report: &str, now: i64) -> Result<()> {
+        self.db().execute(
+            "INSERT INTO counter_day (station_id, day, report, reported_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (station_id, day) DO UPDATE
+                SET report = excluded.report, reported_at = excluded.reported_at",
+            params![station_id, day, report, now],
+        )?;
+        Ok(())
+    }
+
+    fn days(&self, day: &str) -> Result<Vec<(String, String)>> {
+        let conn = self.db();
+        let mut stmt = conn.prepare(
+            "SELECT station_id, report FROM counter_day WHERE day = ?1 ORDER BY station_id",
+        )?;
+        let rows = stmt
+            .query_map([day], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }

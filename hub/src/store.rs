@@ -278,6 +278,10 @@ pub trait HubStore: Send + Sync + std::fmt::Debug {
     /// The events kept for `station_id` after the feed position `after`, up to `limit`, in
     /// feed order.
     fn results_for(&self, station_id: &str, after: i64, limit: u32) -> Result<Vec<ResultRow>>;
+    /// Keeps what `station_id` reported of `day` (JSON), replacing its earlier report of it.
+    fn report_day(&self, station_id: &str, day: &str, report: &str, now: i64) -> Result<()>;
+    /// Every counter's report of `day`: the station and the report (JSON), by station.
+    fn days(&self, day: &str) -> Result<Vec<(String, String)>>;
 }
 
 /// One event of the data center's result feed, kept for the counter it concerns.

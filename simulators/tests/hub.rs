@@ -205,6 +205,42 @@ fn one_afis_for_the_kecamatan_across_three_counters() {
             ("KEC-C-01".to_owned(), c_seals)
         ]
     );
+
+    // The kecamatan's day: every counter's visits pooled against the SOP's standards (each
+    // counter's pass told the hub its day), and the four recordings not at the data center.
+    let pass = a.dedup.hub().unwrap().pass(&mut a.station).unwrap();
+    assert_eq!(pass.error, None);
+    let today = a.station.store().clock().today().to_string();
+    let day = k.hub.kecamatan_day(&today).unwrap();
+    assert_eq!(
+        day.counters.keys().collect::<Vec<_>>(),
+        ["KEC-A-01", "KEC-B-01", "KEC-C-01"]
+    );
+    assert!(day.silent.is_empty(), "{:?}", day.silent);
+    assert_eq!(day.counters["KEC-A-01"], 1, "{day:?}");
+    assert!(
+        day.refusals
+            .get("KECAMATAN_DUPLICATE")
+            .copied()
+            .unwrap_or(0)
+            >= 1,
+        "{:?}",
+        day.refusals
+    );
+    let recording = day.steps.iter().find(|s| s.step == "recording").unwrap();
+    assert_eq!(recording.standard_seconds, Some(600.0));
+    assert_eq!(
+        recording.visits,
+        day.counters.values().sum::<usize>(),
+        "every visit went through recording"
+    );
+    let sealed_today = day.visits["recording"]["sealed"];
+    assert_eq!(sealed_today, 4, "{day:?}");
+    assert_eq!((day.backlog, day.stuck), (sealed_today, 0), "{day:?}");
+    assert_eq!(
+        k.hub.kecamatan_day("7 December").unwrap_err().code(),
+        "BAD_DAY"
+    );
 }
 
 /// A mobile team's laptop away from the hub for days checks against its copy of the

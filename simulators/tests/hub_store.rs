@@ -232,6 +232,17 @@ fn suite(cfg: Config, leaks: impl Fn(&[u8]) -> bool) -> String {
     assert_eq!(cursors("KEC-B-01", 0), [5]);
     assert!(cursors("KEC-C-01", 0).is_empty());
 
+    // A counter's day replaces its earlier report of that day, and is read back by day.
+    store.report_day("KEC-A-01", "2026-12-07", "{}", 1).unwrap();
+    store
+        .report_day("KEC-A-01", "2026-12-07", "{\"later\":1}", 2)
+        .unwrap();
+    store.report_day("KEC-B-01", "2026-12-06", "{}", 2).unwrap();
+    assert_eq!(
+        store.days("2026-12-07").unwrap(),
+        [("KEC-A-01".to_owned(), "{\"later\":1}".to_owned())]
+    );
+
     // A claim whose time ran out no longer holds the person.
     drop(hub);
     let short = Config {

@@ -152,6 +152,17 @@ impl HubClient {
         checked(r).map(drop)
     }
 
+    /// Tells the hub the counter's day, for the kecamatan's daily report.
+    pub fn report_day(&self, day: &rekam_packet::hub::CounterDay) -> Result<(), SyncError> {
+        let body = DcClient::json(day)?;
+        let r = self
+            .inner
+            .signed(Method::POST, "/v1/day", Some(&body))
+            .send()
+            .map_err(transport)?;
+        checked(r).map(drop)
+    }
+
     /// The next number of the kecamatan's queue on `day`.
     pub fn ticket(&self, day: &str) -> Result<i64, SyncError> {
         let t: rekam_packet::hub::Ticket = self.post(
