@@ -354,12 +354,18 @@ fn note(pass: &mut HubPass, down: &mut bool, result: std::result::Result<(), Str
     }
 }
 
-/// Whether a code of the hub client means the hub could not be reached (as opposed to a
-/// refusal of one request).
+/// Whether a code of the hub client means the hub cannot take anything now (unreachable, or
+/// its disk full), as opposed to a refusal of one request.
 fn link_failure(code: &str) -> bool {
     matches!(
         code,
-        "LINK_DOWN" | "DNS" | "TLS" | "TIMEOUT" | "CONNECTION_DROPPED" | "HUB_UNAVAILABLE"
+        "LINK_DOWN"
+            | "DNS"
+            | "TLS"
+            | "TIMEOUT"
+            | "CONNECTION_DROPPED"
+            | "HUB_UNAVAILABLE"
+            | "HUB_DISK_FULL"
     )
 }
 

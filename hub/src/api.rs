@@ -49,6 +49,15 @@ impl Refusal {
 
 impl From<crate::HubError> for Refusal {
     fn from(e: crate::HubError) -> Self {
+        if let crate::HubError::DiskFull(_) = e {
+            // The technician's to fix; the counter keeps the recording and sends it again.
+            tracing::error!(error = %e, "disk full");
+            return Refusal::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "HUB_DISK_FULL",
+                "the kecamatan server's disk is full: the counter keeps its recordings and sends them again once its technician freed space",
+            );
+        }
         tracing::error!(error = %e, "internal error");
         Refusal::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -44,6 +44,11 @@ pub enum HubError {
         "the stored templates of recording {0} do not parse: restore the hub's database from its backup"
     )]
     Damaged(i64),
+    /// The database's disk is full: nothing was written.
+    #[error(
+        "the kecamatan server's disk is full ({0}): nothing was written; free space on the disk of its database, the counters keep their recordings and send them again"
+    )]
+    DiskFull(String),
     /// The database.
     #[error("database: {0}")]
     Database(String),
@@ -62,7 +67,10 @@ pub enum HubError {
 
 impl From<rusqlite::Error> for HubError {
     fn from(e: rusqlite::Error) -> Self {
-        HubError::Database(e.to_string())
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => HubError::DiskFull(e.to_string()),
+            _ => HubError::Database(e.to_string()),
+        }
     }
 }
 
@@ -87,6 +95,7 @@ impl HubError {
             HubError::BadKecamatan(_) => "BAD_KECAMATAN",
             HubError::BadDay(_) => "BAD_DAY",
             HubError::Damaged(_) => "HUB_INDEX_DAMAGED",
+            HubError::DiskFull(_) => "HUB_DISK_FULL",
             HubError::Database(_) => "DATABASE",
             HubError::DataCenter(_) => "DATA_CENTER",
             HubError::Io { .. } => "IO",

@@ -135,6 +135,9 @@ impl std::fmt::Debug for PgStore {
 }
 
 fn db_error(e: postgres::Error) -> HubError {
+    if e.code() == Some(&postgres::error::SqlState::DISK_FULL) {
+        return HubError::DiskFull(e.to_string());
+    }
     HubError::Database(e.to_string())
 }
 

@@ -142,3 +142,69 @@ fn a_full_disk_refuses_a_recording_at_its_start_and_never_leaves_half_a_seal() {
     assert_sound(&station);
     assert_eq!(dc.sync_all(&mut station, 2).at_dc, 2);
 }
+
+/// The kecamatan server's disk full (its data directory on a 32 MB tmpfs, filled): the counter
+/// records on its own check with its own queue numbers, its pass stops at the first refusal
+/// saying `HUB_DISK_FULL` with the recording kept pending, and once space is freed the next
+/// pass brings the hub every recording, once.
+#[test]
+fn a_full_disk_at_the_kecamatan_server_loses_nothing_and_says_so() {
+    use rekam_hub::{Config, Hub};
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("hub-disk");
+    let Some(_tmpfs) = Tmpfs::mount(&mnt, 32) else {
+        rekam_sim::skip::or_fail(
+            "mount",
+            &format!(
+                "cannot mount a 32 MB tmpfs at {} (needs root)",
+                mnt.display()
+            ),
+        );
+        return;
+    };
+    let hub_dir = mnt.join("hub");
+    rekam_hub::init(&hub_dir, "HUB-327301", "327301", &["127.0.0.1".into()]).unwrap();
+    let hub = Hub::open(Config::new(&hub_dir), Arc::new(SystemClock)).unwrap();
+    let running = hub.clone().spawn("127.0.0.1:0").unwrap();
+    let mut c = Counter::open(dir.path(), "KEC-A-01", 12).unwrap();
+    // Sealed to a data center this test does not run: the hub never opens a packet.
+    let dc = rekam_packet::DcKeys::from_seeds(&[1; 32], &[2; 32]).identity("DC-TEST", None);
+    c.station.pin_data_center(&dc, &dc, "test").unwrap();
+    let token = hub.issue_token("KEC-A-01").unwrap();
+    c.join_hub(&format!("https://{}", running.addr), hub.identity(), &token)
+        .unwrap();
+    let first = c.record(0).unwrap();
+    assert_eq!(first.queue_number, "A-001", "the kecamatan's number");
+    let pass = |c: &mut Counter| c.dedup.hub().unwrap().pass(&mut c.station).unwrap();
+    let enrolled = |hub: &Hub| -> Vec<i64> {
+        let stations = hub.store().stations().unwrap();
+        stations.iter().map(|s| s.enrolled).collect()
+    };
+    assert_eq!(enrolled(&hub), [1], "enrolled right after its seal");
+
+    let filler = mnt.join("filler.bin");
+    fill(&filler, 0);
+    let second = c.record(1).unwrap();
+    assert!(
+        second.queue_number.starts_with("L01-"),
+        "the counter's own number while the hub cannot write: {}",
+        second.queue_number
+    );
+    let stopped = pass(&mut c);
+    assert_eq!(
+        (stopped.enrolled, stopped.pending, stopped.error.as_deref()),
+        (0, 1, Some("HUB_DISK_FULL")),
+        "{stopped:?}"
+    );
+
+    std::fs::remove_file(&filler).unwrap();
+    let again = pass(&mut c);
+    assert_eq!(
+        (again.enrolled, again.pending, again.error.as_deref()),
+        (1, 0, None),
+        "{again:?}"
+    );
+    assert_eq!(enrolled(&hub), [2], "each recording once at the hub");
+    assert!(hub.store().by_packet(&second.packet_id).unwrap().is_some());
+    running.stop();
+}
