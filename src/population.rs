@@ -12,7 +12,7 @@
 
 use crate::audit::AuditEvent;
 use crate::domain::nik::Nik;
-use crate::domain::population::{Extract, ExtractError, ExtractKind, Found, Source};
+use crate::domain::population::{Extract, ExtractError, ExtractKind, Found, Source, in_order};
 use crate::siak::HttpPopulation;
 use crate::station::Station;
 use crate::store::{ExtractState, PopulationReader};
@@ -177,39 +177,6 @@ pub fn import(
     })
 }
 
-/// Whether an extract numbered `sequence` may apply on the one numbered `current` (0: none).
-fn in_order(kind: ExtractKind, sequence: u64, base: Option<u64>, current: u64) -> Result<()> {
-    let refuse = |kind, advice| {
-        Err(ExtractError::OutOfSequence {
-            kind,
-            found: sequence,
-            current,
-            advice,
-        }
-        .into())
-    };
-    match kind {
-        ExtractKind::Base if sequence <= current => refuse(
-            "base",
-            "it is already in force or older; nothing was changed",
-        ),
-        ExtractKind::Base => Ok(()),
-        ExtractKind::Delta if current == 0 => refuse(
-            "delta",
-            "this station holds no extract yet; import the Dinas's base extract first",
-        ),
-        ExtractKind::Delta if sequence <= current => {
-            refuse("delta", "it is already applied; nothing was changed")
-        }
-        ExtractKind::Delta if base != Some(current) || sequence != current + 1 => refuse(
-            "delta",
-            "an extract in between is missing; import them in order, or the Dinas's latest base \
-             extract",
-        ),
-        ExtractKind::Delta => Ok(()),
-    }
-}
-
 /// The extract in force, as the screens and `rekam population status` show it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -319,29 +286,4 @@ impl Population for CounterPopulation {
 pub fn describe(source: &Source, now: OffsetDateTime, lang: crate::i18n::Lang) -> (String, bool) {
     let stale = source.age_days(now).is_some_and(|d| d > STALE_AFTER_DAYS);
     (source.label(lang, now), stale)
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::in_order;
-    use crate::domain::population::ExtractKind::{Base, Delta};
-
-    #[test]
-    fn extracts_apply_only_in_the_dinas_order() {
-        assert!(in_order(Base, 1, None, 0).is_ok());
-        assert!(in_order(Base, 5, None, 3).is_ok(), "a newer base replaces");
-        for (kind, seq, base, current, code) in [
-            (Base, 3, None, 3, "replay"),
-            (Base, 2, None, 3, "older"),
-            (Delta, 4, Some(2), 3, "gap"),
-            (Delta, 5, Some(4), 3, "gap"),
-            (Delta, 3, Some(2), 3, "replay"),
-            (Delta, 1, Some(0), 0, "a delta before any base"),
-        ] {
-            let e = in_order(kind, seq, base, current).unwrap_err();
-            assert_eq!(e.code(), "EXTRACT_OUT_OF_SEQUENCE", "{code}: {e}");
-        }
-        assert!(in_order(Delta, 4, Some(3), 3).is_ok());
-    }
 }

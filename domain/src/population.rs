@@ -341,6 +341,44 @@ impl Localized for ExtractError {
     }
 }
 
+/// Whether an extract numbered `sequence` (a delta: on `base`) may apply on the one numbered
+/// `current` (0: none): at a station, and at the kecamatan server that serves its counters.
+pub fn in_order(
+    kind: ExtractKind,
+    sequence: u64,
+    base: Option<u64>,
+    current: u64,
+) -> Result<(), ExtractError> {
+    let refuse = |kind, advice| {
+        Err(ExtractError::OutOfSequence {
+            kind,
+            found: sequence,
+            current,
+            advice,
+        })
+    };
+    match kind {
+        ExtractKind::Base if sequence <= current => refuse(
+            "base",
+            "it is already in force or older; nothing was changed",
+        ),
+        ExtractKind::Base => Ok(()),
+        ExtractKind::Delta if current == 0 => refuse(
+            "delta",
+            "this station holds no extract yet; import the Dinas's base extract first",
+        ),
+        ExtractKind::Delta if sequence <= current => {
+            refuse("delta", "it is already applied; nothing was changed")
+        }
+        ExtractKind::Delta if base != Some(current) || sequence != current + 1 => refuse(
+            "delta",
+            "an extract in between is missing; import them in order, or the Dinas's latest base \
+             extract",
+        ),
+        ExtractKind::Delta => Ok(()),
+    }
+}
+
 impl Extract {
     /// The file of `header` (its signer, entry count, sizes and hash filled in here) and
     /// `entries`, signed with `key`.
@@ -478,6 +516,25 @@ fn parse_header(bytes: &[u8]) -> Result<ExtractHeader, ExtractError> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn extracts_apply_only_in_the_dinas_order() {
+        use ExtractKind::{Base, Delta};
+        assert!(in_order(Base, 1, None, 0).is_ok());
+        assert!(in_order(Base, 5, None, 3).is_ok(), "a newer base replaces");
+        for (kind, seq, base, current, code) in [
+            (Base, 3, None, 3, "replay"),
+            (Base, 2, None, 3, "older"),
+            (Delta, 4, Some(2), 3, "gap"),
+            (Delta, 5, Some(4), 3, "gap"),
+            (Delta, 3, Some(2), 3, "replay"),
+            (Delta, 1, Some(0), 0, "a delta before any base"),
+        ] {
+            let e = in_order(kind, seq, base, current).unwrap_err();
+            assert_eq!(e.code(), "EXTRACT_OUT_OF_SEQUENCE", "{code}: {e}");
+        }
+        assert!(in_order(Delta, 4, Some(3), 3).is_ok());
+    }
 
     fn key() -> DinasKey {
         DinasKey::from_hex(&"42".repeat(32)).unwrap()
