@@ -151,6 +151,9 @@ pub struct HubPass {
     /// Receipts the hub brought back for packets left with it, verified.
     #[serde(default)]
     pub relay_receipts: usize,
+    /// Population extracts imported from the hub (the Dinas's, verified here).
+    #[serde(default)]
+    pub population: usize,
     /// The data center's results read through the hub (the data center out of reach),
     /// verified against its pinned identity.
     #[serde(default)]
@@ -341,8 +344,49 @@ impl HubLink {
                 .map_err(|e| e.code().to_owned());
             note(&mut pass, &mut down, reported);
         }
+        if !down && station.store().population_signer()?.is_some() {
+            let imported = self.population(station, &mut pass)?;
+            note(&mut pass, &mut down, imported);
+        }
         pass.pending = station.store().hub_pending_count()?;
         Ok(pass)
+    }
+
+    /// Imports the Dinas's extracts the hub holds and the station lacks, in order, each
+    /// sealed to this station and verified here as a file from a USB stick would be; the
+    /// first refusal stops (the next pass tries again).
+    fn population(
+        &self,
+        station: &mut Station,
+        pass: &mut HubPass,
+    ) -> Result<std::result::Result<(), String>> {
+        let current = station.store().extract_state()?.map_or(0, |s| s.sequence);
+        let offer = match self.client.population_offer(current) {
+            Ok(offer) => offer,
+            Err(e) => return Ok(Err(e.code().to_owned())),
+        };
+        if offer.extracts.is_empty() {
+            return Ok(Ok(()));
+        }
+        let (to, _) = crate::population::recipient(station)?;
+        for e in offer.extracts {
+            let file = match self.client.population_file(e.sequence, &to) {
+                Ok(file) => file,
+                Err(e) => return Ok(Err(e.code().to_owned())),
+            };
+            match crate::population::import(station, &file, "hub", |_, _| {}) {
+                Ok(_) => pass.population += 1,
+                Err(err) => {
+                    tracing::warn!(
+                        code = err.code(),
+                        sequence = e.sequence,
+                        "the hub's population extract was refused"
+                    );
+                    return Ok(Err(err.code().to_owned()));
+                }
+            }
+        }
+        Ok(Ok(()))
     }
 }
 

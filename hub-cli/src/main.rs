@@ -9,8 +9,11 @@
 //! rekam-hub serve --data DIR [--listen ADDR]    the counters' API (prints "listening on URL")
 //! rekam-hub stations --data DIR [--json]        the counters registered and their recordings
 //! rekam-hub backlog --data DIR [--json]         every record of the kecamatan not yet final
+//! rekam-hub report --data DIR [--day D] [--json] the kecamatan's day against the SOP
 //! rekam-hub join-dc --data DIR --url URL --dc-identity FILE --token T
 //!                                               relay packets to the data center, snoop
+//! rekam-hub population key|trust KEY|import FILE|status --data DIR
+//!                                               the Dinas's extracts for the counters
 //! ```
 
 use anyhow::Context;
@@ -92,6 +95,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The Dinas's population extracts the hub hands its counters.
+    Population {
+        #[command(subcommand)]
+        command: PopulationCommand,
+    },
     /// The kecamatan's daily report: every counter's visits pooled against the SOP's service
     /// standards, the counters silent that day, and the kecamatan's backlog.
     Report {
@@ -123,6 +131,43 @@ enum Command {
     },
     /// Lists the counters registered and their recordings at the hub.
     Stations {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PopulationCommand {
+    /// Prints the key the Dinas seals the kecamatan's extracts to (`rekam population seal
+    /// --to KEY` at the Dinas), and its id.
+    Key {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Pins the Dinas's extract key (hex): only extracts it signed are taken.
+    Trust {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The Dinas's public key, 64 hex digits.
+        key: String,
+    },
+    /// Imports an extract (the base, or the next delta) the Dinas sealed to this hub; the
+    /// counters take it at their next pass.
+    Import {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The sealed extract file.
+        file: PathBuf,
+    },
+    /// The extracts held: the base and its deltas.
+    Status {
         /// The data directory.
         #[arg(long)]
         data: PathBuf,
@@ -221,6 +266,7 @@ fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Population { command } => population(command, &config, clock)?,
         Command::Report { data, day, json } => {
             let hub = Hub::open(config(data), clock.clone())?;
             let day = day
@@ -311,4 +357,58 @@ fn print_day(r: &rekam_hub::report::KecamatanDay) {
         "Belum final di kecamatan: {} rekaman, {} mengendap",
         r.backlog, r.stuck
     );
+}
+
+fn population(
+    command: PopulationCommand,
+    config: &dyn Fn(PathBuf) -> Config,
+    clock: Arc<SystemClock>,
+) -> anyhow::Result<()> {
+    match command {
+        PopulationCommand::Key { data } => {
+            let hub = Hub::open(config(data), clock)?;
+            let (key, id) = hub.population_recipient()?;
+            println!("{key}");
+            eprintln!("key id {id}: the Dinas seals this kecamatan's extracts to it");
+        }
+        PopulationCommand::Trust { data, key } => {
+            let hub = Hub::open(config(data), clock)?;
+            hub.trust_dinas(&key)?;
+            println!("the Dinas key {} is trusted for extracts", key.trim());
+        }
+        PopulationCommand::Import { data, file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let hub = Hub::open(config(data), clock)?;
+            let done = hub.import_population(&bytes)?;
+            println!(
+                "Ekstrak {} nomor {} ({} entri, data per {}) dipasang: loket mengambilnya pada sinkronisasi berikutnya",
+                if done.base { "dasar" } else { "perubahan" },
+                done.sequence,
+                done.entries,
+                done.as_of
+            );
+        }
+        PopulationCommand::Status { data, json } => {
+            let hub = Hub::open(config(data), clock)?;
+            let held = hub.population()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&held)?);
+            } else if held.is_empty() {
+                println!("Belum ada ekstrak data kependudukan di server kecamatan");
+            }
+            if !json {
+                for e in held {
+                    println!(
+                        "{} {}: {} entri, data per {}",
+                        if e.base { "dasar" } else { "perubahan" },
+                        e.sequence,
+                        e.entries,
+                        e.as_of
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
 }

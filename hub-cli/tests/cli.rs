@@ -108,6 +108,24 @@ fn set_up_issue_tokens_serve_and_list() {
             && shown.contains("Loket melapor: 0, kunjungan: 0"),
         "{shown}"
     );
+    // The population key the Dinas seals to; its extract key pinned; a stranger's file refused.
+    let out = hub(&["population", "key", "--data", data(&dir)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim().len(), 64);
+    let out = hub(&["population", "trust", "--data", data(&dir), "not-a-key"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("not a Dinas key"), "{}", text(&out));
+    let stray = tmp.path().join("stray.bin");
+    std::fs::write(&stray, b"not an extract").unwrap();
+    let out = hub(&["population", "import", "--data", data(&dir), data(&stray)]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("Dinas"),
+        "no key pinned yet: {}",
+        text(&out)
+    );
+    let out = hub(&["population", "status", "--data", data(&dir)]);
+    assert!(text(&out).contains("Belum ada ekstrak"), "{}", text(&out));
     let out = hub(&["report", "--data", data(&dir), "--day", "07-12-2026"]);
     assert!(!out.status.success());
     assert!(text(&out).contains("YYYY-MM-DD"), "{}", text(&out));

@@ -16,8 +16,11 @@
 //! data center (the reference gateway on loopback): every packet reaches the data center once,
 //! as the counter's, and every receipt comes back.
 //!
-//! Short form in the test command: `REKAM_HUB_KILLS` kills (default 12; the relay campaign
-//! half as many); the full form is `scripts/crash-campaign N hub` (200 and more).
+//! The first campaign runs again with the hub's data in PostgreSQL.
+//!
+//! Short form in the test command: `REKAM_HUB_KILLS` kills (default 12; the PostgreSQL and
+//! relay campaigns half as many); the full form is `scripts/crash-campaign N hub` (200 and
+//! more).
 //! `REKAM_CRASH_SEED` replays a run.
 
 #![allow(clippy::unwrap_used)]
@@ -84,8 +87,12 @@ fn enrollment(packet_id: &str, who: u64, claim: Option<String>) -> HubEnrollment
     }
 }
 
-fn hub_command(args: &[&str]) -> Command {
+/// `rekam-hub <args>`, on the PostgreSQL `database` when given.
+fn hub_command(database: Option<&str>, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rekam-hub"));
+    if let Some(url) = database {
+        c.args(["--database", url]);
+    }
     // The conflicts the campaign makes on purpose are warnings: errors only.
     c.args(args).env("REKAM_LOG", "error");
     c
@@ -96,20 +103,6 @@ static CUT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new
 
 fn data(dir: &Path) -> &str {
     dir.to_str().unwrap()
-}
-
-/// Starts `rekam-hub serve` on `listen`; returns it once it listens.
-fn serve(dir: &Path, listen: &str) -> Child {
-    let mut child = hub_command(&["serve", "--data", data(dir), "--listen", listen])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.starts_with("listening on https://"), "{line}");
-    child
 }
 
 /// What one counter did, as it knows it.
@@ -227,61 +220,104 @@ struct Campaign {
     dir: PathBuf,
     listen: String,
     identity: HubIdentity,
+    /// The PostgreSQL database the hub keeps its data in; the embedded file when `None`.
+    database: Option<String>,
 }
 
 impl Campaign {
-    fn set_up() -> (Campaign, Vec<(String, StationKey)>) {
+    /// A hub set up in a new directory (on `database` when given), its three counters
+    /// registered; the hub stopped. The counters' keys.
+    fn set_up(database: Option<String>) -> (Campaign, Vec<(String, StationKey)>) {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("hub");
-        let out = hub_command(&["init", "--data", data(&dir), "--kecamatan", "327301"])
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        let identity: HubIdentity =
-            serde_json::from_slice(&std::fs::read(dir.join("hub-identity.json")).unwrap()).unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let listen = format!("127.0.0.1:{port}");
-        let mut hub = serve(&dir, &listen);
-        let url = format!("https://{listen}");
+        let out = hub_command(
+            database.as_deref(),
+            &["init", "--data", data(&dir), "--kecamatan", "327301"],
+        )
+        .output()
+        .unwrap();
+        assert!(out.status.success());
+        let identity =
+            serde_json::from_slice(&std::fs::read(dir.join("hub-identity.json")).unwrap()).unwrap();
+        let c = Campaign {
+            _tmp: tmp,
+            listen: format!("127.0.0.1:{port}"),
+            identity,
+            dir,
+            database,
+        };
+        let mut hub = c.serve();
         let keys = COUNTERS
             .iter()
             .map(|id| {
-                let out = hub_command(&["token", "--data", data(&dir), "--station", id])
+                let out = c
+                    .command(&["token", "--data", data(&c.dir), "--station", id])
                     .output()
                     .unwrap();
                 let token = String::from_utf8(out.stdout).unwrap();
                 let key = StationKey::generate().unwrap();
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();
                 let reg = Registration::new(&key, id, "327301", token.trim(), now);
-                rekam_sync::hub::register(&url, &identity, &reg).unwrap();
+                rekam_sync::hub::register(&c.url(), &c.identity, &reg).unwrap();
                 ((*id).to_owned(), key)
             })
             .collect();
         hub.kill().unwrap();
         hub.wait().unwrap();
-        (
-            Campaign {
-                _tmp: tmp,
-                dir,
-                listen,
-                identity,
-            },
-            keys,
-        )
+        (c, keys)
     }
 
     fn url(&self) -> String {
         format!("https://{}", self.listen)
+    }
+
+    /// `rekam-hub <args>` on the campaign's database.
+    fn command(&self, args: &[&str]) -> Command {
+        hub_command(self.database.as_deref(), args)
+    }
+
+    /// Starts `rekam-hub serve`; returns it once it listens.
+    fn serve(&self) -> Child {
+        let mut child = self
+            .command(&["serve", "--data", data(&self.dir), "--listen", &self.listen])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("listening on https://"), "{line}");
+        child
     }
 }
 
 #[test]
 fn every_enrollment_survives_kill_9_of_the_hub_once_and_no_person_is_cleared_twice() {
     let kills = env_u64("REKAM_HUB_KILLS").unwrap_or(12);
+    enrollment_campaign("hub kill campaign", kills, None);
+}
+
+/// The same campaign with the hub's data in PostgreSQL (a real server on a private port): a
+/// kill leaves a transaction open at the server, which PostgreSQL rolls back when it sees the
+/// connection gone, and the restarted hub waits for its predecessor's lock.
+#[test]
+fn on_postgres_every_enrollment_survives_kill_9_of_the_hub_once() {
+    let kills = env_u64("REKAM_HUB_KILLS").unwrap_or(12).div_ceil(2);
+    let pg = rekam_sim::pg::TestPostgres::start()
+        .expect("a PostgreSQL server (scripts/setup-system installs it)");
+    let url = pg.database("hub").unwrap();
+    enrollment_campaign("hub kill campaign on PostgreSQL", kills, Some(url));
+}
+
+/// Three counters check and enrol through a hub killed `kills` times (its data on `database`
+/// when given); `name` starts the line of figures.
+fn enrollment_campaign(name: &str, kills: u64, database: Option<String>) {
     let seed = env_u64("REKAM_CRASH_SEED").unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -289,8 +325,8 @@ fn every_enrollment_survives_kill_9_of_the_hub_once_and_no_person_is_cleared_twi
             .as_nanos() as u64
             | 1
     });
-    println!("hub kill campaign: {kills} kills, REKAM_CRASH_SEED={seed}");
-    let (c, keys) = Campaign::set_up();
+    println!("{name}: {kills} kills, REKAM_CRASH_SEED={seed}");
+    let (c, keys) = Campaign::set_up(database);
     let clients: Vec<(String, HubClient)> = keys
         .into_iter()
         .map(|(id, key)| {
@@ -310,7 +346,7 @@ fn every_enrollment_survives_kill_9_of_the_hub_once_and_no_person_is_cleared_twi
             s.spawn(move || work(client, station, (pool, people), ledger, stop));
         }
         for k in 0..kills {
-            let mut hub = serve(&c.dir, &c.listen);
+            let mut hub = c.serve();
             // After a restart, every answer given before any kill still holds.
             if k > 0 {
                 let before = answered_before.lock().unwrap().clone();
@@ -345,7 +381,7 @@ fn every_enrollment_survives_kill_9_of_the_hub_once_and_no_person_is_cleared_twi
             }
         }
         // The last restart: the counters finish sending, then stop.
-        let mut hub = serve(&c.dir, &c.listen);
+        let mut hub = c.serve();
         for _ in 0..200 {
             let all_answered = ledgers.iter().all(|l| {
                 l.lock()
@@ -366,7 +402,8 @@ fn every_enrollment_survives_kill_9_of_the_hub_once_and_no_person_is_cleared_twi
     });
 
     // The hub as the kills left it: each packet once, each answer kept.
-    let out = hub_command(&["stations", "--data", data(&c.dir), "--json"])
+    let out = c
+        .command(&["stations", "--data", data(&c.dir), "--json"])
         .output()
         .unwrap();
     assert!(out.status.success(), "the hub opens after the kills");
@@ -404,7 +441,7 @@ fn every_enrollment_survives_kill_9_of_the_hub_once_and_no_person_is_cleared_twi
             *enrolled_at.entry(*who).or_default() += 1;
         }
     }
-    let mut hub = serve(&c.dir, &c.listen);
+    let mut hub = c.serve();
     let mut conflicts = BTreeSet::new();
     for (_, client) in &clients {
         for conflict in client.conflicts(0).unwrap() {
@@ -427,7 +464,7 @@ fn every_enrollment_survives_kill_9_of_the_hub_once_and_no_person_is_cleared_twi
         "people cleared for two counters: {twice:?}"
     );
     println!(
-        "hub kill campaign: {kills} kills, {} requests cut, {total} recordings enrolled, {} conflicts, nothing lost or twice",
+        "{name}: {kills} kills, {} requests cut, {total} recordings enrolled, {} conflicts, nothing lost or twice",
         CUT.load(Ordering::Relaxed),
         conflicts.len()
     );
@@ -489,7 +526,7 @@ fn packets_relayed_through_kill_9_of_the_hub_reach_the_data_center_once() {
     let kills = env_u64("REKAM_HUB_KILLS").unwrap_or(12).div_ceil(2);
     let seed = env_u64("REKAM_CRASH_SEED").unwrap_or(0x5eed) | 1;
     let mut timing = Rng(seed);
-    let (c, keys) = Campaign::set_up();
+    let (c, keys) = Campaign::set_up(None);
     let (station, key) = &keys[0];
     // The data center, publishing no results during the campaign (not what is tested).
     let dc_tmp = tempfile::tempdir().unwrap();
@@ -519,19 +556,20 @@ fn packets_relayed_through_kill_9_of_the_hub_reach_the_data_center_once() {
         serde_json::to_vec(&dc).unwrap(),
     )
     .unwrap();
-    let out = hub_command(&[
-        "join-dc",
-        "--data",
-        data(&c.dir),
-        "--url",
-        &dc_url,
-        "--dc-identity",
-        data(&c.dir.join("dc-identity.json")),
-        "--token",
-        &hub_token,
-    ])
-    .output()
-    .unwrap();
+    let out = c
+        .command(&[
+            "join-dc",
+            "--data",
+            data(&c.dir),
+            "--url",
+            &dc_url,
+            "--dc-identity",
+            data(&c.dir.join("dc-identity.json")),
+            "--token",
+            &hub_token,
+        ])
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -557,7 +595,7 @@ fn packets_relayed_through_kill_9_of_the_hub_reach_the_data_center_once() {
     )
     .unwrap();
     // The counter leaves them all, then the hub is killed again and again while it forwards.
-    let mut hub = serve(&c.dir, &c.listen);
+    let mut hub = c.serve();
     for (id, p) in ids.iter().zip(&batch) {
         client.hold(id, p).unwrap();
     }
@@ -565,7 +603,7 @@ fn packets_relayed_through_kill_9_of_the_hub_reach_the_data_center_once() {
         std::thread::sleep(Duration::from_millis(100 + timing.below(500)));
         hub.kill().unwrap();
         hub.wait().unwrap();
-        hub = serve(&c.dir, &c.listen);
+        hub = c.serve();
     }
     let mut waiting: Vec<&String> = ids.iter().collect();
     for _ in 0..600 {

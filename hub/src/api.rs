@@ -137,6 +137,8 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/day", post(report_day))
         .route("/v1/relay/{packet_id}", post(hold).get(relay_state))
         .route("/v1/results", get(results))
+        .route("/v1/population", get(population_offer))
+        .route("/v1/population/{sequence}", get(population_file))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(hub)
 }
@@ -307,6 +309,39 @@ async fn results(
     s: Signed,
 ) -> Result<Json<rekam_packet::protocol::ResultsPage>, Refusal> {
     blocking(move || Ok(Json(hub.results_for(&s.station, q.after)?))).await
+}
+
+async fn population_offer(
+    State(hub): State<Hub>,
+    Query(q): Query<After>,
+    _counter: Signed,
+) -> Result<Json<rekam_packet::hub::PopulationOffer>, Refusal> {
+    let after = u64::try_from(q.after).unwrap_or(0);
+    blocking(move || Ok(Json(hub.population_offer(after)?))).await
+}
+
+#[derive(serde::Deserialize)]
+struct To {
+    to: String,
+}
+
+/// An extract sealed to the counter's population key (the query names it; the request is
+/// signed, so nobody in between can substitute another).
+async fn population_file(
+    State(hub): State<Hub>,
+    Path(sequence): Path<u64>,
+    Query(q): Query<To>,
+    _counter: Signed,
+) -> Result<Response, Refusal> {
+    blocking(move || {
+        let sealed = hub.population_for(sequence, &q.to)?;
+        Ok((
+            [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
+            sealed,
+        )
+            .into_response())
+    })
+    .await
 }
 
 async fn gallery(

@@ -33,6 +33,9 @@ pub enum HubError {
     /// The certificate or the TLS listener.
     #[error(transparent)]
     Serve(#[from] rekam_serve::ServeError),
+    /// A population extract refused: the reason, and its code (`EXTRACT_...`).
+    #[error("{0}")]
+    Extract(String, &'static str),
     /// A day that is not `YYYY-MM-DD`.
     #[error("{0:?} is not a day: write it as YYYY-MM-DD, as 2026-12-07")]
     BadDay(String),
@@ -94,6 +97,7 @@ impl HubError {
             HubError::Serve(_) => "TLS",
             HubError::BadKecamatan(_) => "BAD_KECAMATAN",
             HubError::BadDay(_) => "BAD_DAY",
+            HubError::Extract(_, code) => code,
             HubError::Damaged(_) => "HUB_INDEX_DAMAGED",
             HubError::DiskFull(_) => "HUB_DISK_FULL",
             HubError::Database(_) => "DATABASE",

@@ -25,6 +25,7 @@ pub mod afis;
 pub mod api;
 pub mod error;
 pub mod pg;
+pub mod population;
 pub mod report;
 pub mod sqlite;
 pub mod store;
@@ -135,6 +136,14 @@ pub mod paths {
     pub fn signing_key(dir: &Path) -> PathBuf {
         dir.join("keys").join("hub-signing.key")
     }
+    /// The X25519 key the Dinas seals the kecamatan's population extracts to.
+    pub fn population_key(dir: &Path) -> PathBuf {
+        dir.join("keys").join("hub-population.key")
+    }
+    /// The Dinas's extract key the hub trusts (public, hex).
+    pub fn population_signer(dir: &Path) -> PathBuf {
+        dir.join("population-signer.pub")
+    }
     /// The data center the hub relays to (its address and pinned identity), once joined.
     pub fn data_center(dir: &Path) -> PathBuf {
         dir.join("data-center.json")
@@ -187,7 +196,11 @@ pub fn init(dir: &Path, hub_id: &str, kecamatan: &str, names: &[String]) -> Resu
     }
     let keys = dir.join("keys");
     std::fs::create_dir_all(&keys).map_err(|e| HubError::io(&keys, e))?;
-    for key in [paths::store_key(dir), paths::template_key(dir)] {
+    for key in [
+        paths::store_key(dir),
+        paths::template_key(dir),
+        paths::population_key(dir),
+    ] {
         write_private(
             &key,
             zeroize::Zeroizing::new(random_hex(32)? + "\n").as_bytes(),

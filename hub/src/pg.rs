@@ -13,8 +13,8 @@
 //! met the break fails and the counter retries.
 
 use crate::store::{
-    ConflictRow, HeldPacket, HubStore, NewClaim, NewEnrollment, NewStation, Record, Registered,
-    RelayRow, ResultRow, StationRow, Templates,
+    ConflictRow, ExtractRow, HeldPacket, HubStore, NewClaim, NewEnrollment, NewExtract, NewStation,
+    Record, Registered, RelayRow, ResultRow, StationRow, Templates,
 };
 use crate::{HubError, Result};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -105,6 +105,15 @@ CREATE TABLE IF NOT EXISTS dc_result (
     event      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dc_result_station ON dc_result (station_id, cursor);
+-- The Dinas's population extracts for the counters: the base and its deltas, as signed.
+CREATE TABLE IF NOT EXISTS population_extract (
+    sequence    BIGINT PRIMARY KEY,
+    base        BOOLEAN NOT NULL,
+    as_of       TEXT NOT NULL,
+    entries     BIGINT NOT NULL,
+    file        BYTEA NOT NULL,
+    imported_at BIGINT NOT NULL
+);
 -- What each counter reported of its day, for the kecamatan's daily report.
 CREATE TABLE IF NOT EXISTS counter_day (
     station_id  TEXT NOT NULL REFERENCES station (station_id),
@@ -298,6 +307,9 @@ impl Drop for PgStore {
 }
 
 /// Takes the serving hub's session lock on the database, or says who holds it.
+/// How long a starting hub waits for the serving lock a dead predecessor's session holds.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn lock(client: &mut Client) -> Result<()> {
     let locked: bool = client
         .query_one("SELECT pg_try_advisory_lock($1)", &[&HUB_LOCK])?
@@ -335,7 +347,17 @@ impl std::ops::DerefMut for PgGuard<'_> {
 impl HubStore for PgStore {
     fn serve_exclusively(&self) -> Result<()> {
         let mut c = self.db()?;
-        lock(&mut c)?;
+        // A hub restarted right after it died (SIGKILL, a supervisor's restart) may find its
+        // old session still holding the lock for a moment, until PostgreSQL sees the
+        // connection gone: wait for that, not for a second hub that really serves.
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match lock(&mut c) {
+                Ok(()) => break,
+                Err(e) if std::time::Instant::now() >= deadline => return Err(e),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(200)),
+            }
+        }
         self.serving.store(true, Ordering::SeqCst);
         Ok(())
     }
@@ -798,6 +820,63 @@ impl HubStore for PgStore {
             &[&station_id, &day, &report, &now],
         )?;
         Ok(())
+    }
+
+    fn keep_extract(&self, e: &NewExtract<'_>) -> Result<()> {
+        let sealed = self.seal("population_extract", e.file)?;
+        let mut c = self.db()?;
+        let mut tx = c.transaction()?;
+        if e.row.base {
+            tx.execute("DELETE FROM population_extract", &[])?;
+        }
+        tx.execute(
+            "INSERT INTO population_extract (sequence, base, as_of, entries, file, imported_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &(e.row.sequence as i64),
+                &e.row.base,
+                &e.row.as_of,
+                &(e.row.entries as i64),
+                &sealed,
+                &e.now,
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn extracts(&self) -> Result<Vec<ExtractRow>> {
+        Ok(self
+            .db()?
+            .query(
+                "SELECT sequence, base, as_of, entries FROM population_extract ORDER BY sequence",
+                &[],
+            )?
+            .iter()
+            .map(|r| ExtractRow {
+                sequence: r.get::<_, i64>(0) as u64,
+                base: r.get(1),
+                as_of: r.get(2),
+                entries: r.get::<_, i64>(3) as u64,
+            })
+            .collect())
+    }
+
+    fn extract_file(&self, sequence: u64) -> Result<Option<Vec<u8>>> {
+        let row = self.db()?.query_opt(
+            "SELECT file FROM population_extract WHERE sequence = $1",
+            &[&(sequence as i64)],
+        )?;
+        row.map(|r| {
+            let sealed: Vec<u8> = r.get(0);
+            self.open_sealed(sequence as i64, "population_extract", &sealed)
+                .map_err(|_| {
+                    HubError::Database(format!(
+                        "the stored population extract {sequence} does not open: import it again"
+                    ))
+                })
+        })
+        .transpose()
     }
 
     fn days(&self, day: &str) -> Result<Vec<(String, String)>> {

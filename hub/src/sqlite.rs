@@ -4,8 +4,8 @@
 #[cfg(feature = "test-support")]
 use crate::store::Templates;
 use crate::store::{
-    ConflictRow, HeldPacket, HubStore, NewClaim, NewEnrollment, NewStation, Record, Registered,
-    RelayRow, ResultRow, StationRow,
+    ConflictRow, ExtractRow, HeldPacket, HubStore, NewClaim, NewEnrollment, NewExtract, NewStation,
+    Record, Registered, RelayRow, ResultRow, StationRow,
 };
 use crate::{HubError, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
@@ -90,6 +90,15 @@ CREATE TABLE IF NOT EXISTS dc_result (
     event      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dc_result_station ON dc_result (station_id, cursor);
+-- The Dinas's population extracts for the counters: the base and its deltas, as signed.
+CREATE TABLE IF NOT EXISTS population_extract (
+    sequence    INTEGER PRIMARY KEY,
+    base        BOOLEAN NOT NULL,
+    as_of       TEXT NOT NULL,
+    entries     INTEGER NOT NULL,
+    file        BLOB NOT NULL,
+    imported_at INTEGER NOT NULL
+);
 -- What each counter reported of its day, for the kecamatan's daily report.
 CREATE TABLE IF NOT EXISTS counter_day (
     station_id  TEXT NOT NULL REFERENCES station (station_id),
@@ -695,6 +704,57 @@ impl HubStore for SqliteStore {
             params![station_id, day, report, now],
         )?;
         Ok(())
+    }
+
+    fn keep_extract(&self, e: &NewExtract<'_>) -> Result<()> {
+        let mut conn = self.db();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if e.row.base {
+            tx.execute("DELETE FROM population_extract", [])?;
+        }
+        tx.execute(
+            "INSERT INTO population_extract (sequence, base, as_of, entries, file, imported_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                e.row.sequence as i64,
+                e.row.base,
+                e.row.as_of,
+                e.row.entries as i64,
+                e.file,
+                e.now
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn extracts(&self) -> Result<Vec<ExtractRow>> {
+        let conn = self.db();
+        let mut stmt = conn.prepare(
+            "SELECT sequence, base, as_of, entries FROM population_extract ORDER BY sequence",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(ExtractRow {
+                    sequence: r.get::<_, i64>(0)? as u64,
+                    base: r.get(1)?,
+                    as_of: r.get(2)?,
+                    entries: r.get::<_, i64>(3)? as u64,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn extract_file(&self, sequence: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .db()
+            .query_row(
+                "SELECT file FROM population_extract WHERE sequence = ?1",
+                [sequence as i64],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     fn days(&self, day: &str) -> Result<Vec<(String, String)>> {

@@ -13,6 +13,8 @@
 //! - a nonce is remembered once per station: the second time is a replay;
 //! - a packet held for the data center is kept until its receipt is, and after (the sealed
 //!   bytes are the data center's to open, never the hub's);
+//! - a population extract is kept whole or not at all, and a base replaces the extracts before
+//!   it in the same transaction;
 //! - the data center's result events are kept in its feed order, each once, and the position
 //!   read to is the last event kept: a kill between two pages re-reads a page, never skips one.
 
@@ -282,6 +284,38 @@ pub trait HubStore: Send + Sync + std::fmt::Debug {
     fn report_day(&self, station_id: &str, day: &str, report: &str, now: i64) -> Result<()>;
     /// Every counter's report of `day`: the station and the report (JSON), by station.
     fn days(&self, day: &str) -> Result<Vec<(String, String)>>;
+    /// Keeps a population extract the hub verified (one transaction): a base replaces every
+    /// extract held before.
+    fn keep_extract(&self, extract: &NewExtract<'_>) -> Result<()>;
+    /// The extracts held, in their order (the base first).
+    fn extracts(&self) -> Result<Vec<ExtractRow>>;
+    /// The signed file of extract `sequence`.
+    fn extract_file(&self, sequence: u64) -> Result<Option<Vec<u8>>>;
+}
+
+/// A population extract to keep, verified.
+#[derive(Debug, Clone)]
+pub struct NewExtract<'a> {
+    /// What it is.
+    pub row: ExtractRow,
+    /// The file as the Dinas signed it (it holds residents' biodata: the adapters keep it
+    /// encrypted).
+    pub file: &'a [u8],
+    /// Now, Unix seconds.
+    pub now: i64,
+}
+
+/// A population extract the hub holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtractRow {
+    /// Its number in the Dinas's series.
+    pub sequence: u64,
+    /// A base, or a delta on `sequence - 1`.
+    pub base: bool,
+    /// The time its data is as of (RFC 3339).
+    pub as_of: String,
+    /// Its entries.
+    pub entries: u64,
 }
 
 /// One event of the data center's result feed, kept for the counter it concerns.

@@ -187,6 +187,30 @@ pub struct CounterBacklog {
     pub records: Vec<BacklogRecord>,
 }
 
+/// One population extract the hub holds for its counters (the Dinas's base or one of its
+/// deltas, as the Dinas signed it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferedExtract {
+    /// Its number in the Dinas's series.
+    pub sequence: u64,
+    /// A base (replaces everything) or a delta on `sequence - 1`.
+    pub base: bool,
+    /// The time its data is as of (RFC 3339).
+    pub as_of: String,
+    /// Its entries.
+    pub entries: u64,
+}
+
+/// `GET /v1/population?after=N`: what a counter holding extract `N` (0: none) should import,
+/// in order: the latest base and its deltas when it holds an older base, the deltas after `N`
+/// otherwise. Each is fetched with `GET /v1/population/{sequence}?to=<the counter's
+/// population key, hex>`, sealed to that key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PopulationOffer {
+    /// The extracts, in the order they apply.
+    pub extracts: Vec<OfferedExtract>,
+}
+
 /// `POST /v1/day`: a counter's day at the counter, for the kecamatan's daily report (sent
 /// again with every pass; the last one of a day replaces the earlier). Times and counts only:
 /// no NIK, no name, no packet.

@@ -636,3 +636,102 @@ fn the_demo_with_three_counters_refuses_a_resident_at_the_second() {
     assert_eq!(v["states"]["PRINT_READY_RECORD"], 2, "{}", v["states"]);
     assert_eq!(v["audit_intact"], true);
 }
+
+/// The kecamatan's population data through its server: the Dinas seals an extract to the hub,
+/// which refuses what is not the pinned Dinas's, this kecamatan's and next in order; every
+/// counter's pass then imports what it lacks, sealed to that counter and verified there, and
+/// reads biodata from it with no SIAK at all.
+#[test]
+fn the_hub_hands_the_dinas_extract_to_every_counter() {
+    use rekam::domain::population::{Entry, Source};
+    use rekam::workflow::Population as _;
+    use rekam_sim::extract::{TEST_DINAS_PUBLIC, base, delta};
+    let k = Kecamatan::start();
+    let mut a = k.counter("KEC-A-01", &k.url());
+    rekam::population::trust(&mut a.station, TEST_DINAS_PUBLIC, "setup").unwrap();
+    let region = a.station.identity().kecamatan.dotted();
+    let as_of = time::OffsetDateTime::now_utc() - time::Duration::days(2);
+    let (hub_key, _) = k.hub.population_recipient().unwrap();
+    let mut to_hub = [0u8; 32];
+    hex::decode_to_slice(&hub_key, &mut to_hub).unwrap();
+    let sealed = |file: &[u8]| rekam_packet::population::seal_extract(&to_hub, file).unwrap();
+    let first = base(&a.population, &region, 1, as_of);
+    let code = |r: rekam_hub::Result<rekam_hub::population::Imported>| r.unwrap_err().code();
+
+    // What the hub refuses, before and after it pins the Dinas's key.
+    assert_eq!(
+        code(k.hub.import_population(&sealed(&first))),
+        "EXTRACT_NO_SIGNER"
+    );
+    k.hub.trust_dinas(TEST_DINAS_PUBLIC).unwrap();
+    assert_eq!(
+        code(k.hub.import_population(&first)),
+        "EXTRACT_NOT_ENCRYPTED"
+    );
+    let elsewhere = rekam_packet::wrap::SlotKey::generate().unwrap().public();
+    let not_ours = rekam_packet::population::seal_extract(&elsewhere, &first).unwrap();
+    assert_eq!(
+        code(k.hub.import_population(&not_ours)),
+        "EXTRACT_NOT_FOR_THIS_STATION"
+    );
+    let foreign = base(&a.population, "32.73.02", 1, as_of);
+    assert_eq!(
+        code(k.hub.import_population(&sealed(&foreign))),
+        "EXTRACT_FOREIGN_REGION"
+    );
+    let gone = a.population.nik(0).unwrap().to_owned();
+    let moved_out = delta(
+        &[Entry::Remove {
+            nik: rekam::domain::nik::Nik::parse(&gone).unwrap(),
+        }],
+        &region,
+        2,
+        as_of,
+    );
+    assert_eq!(
+        code(k.hub.import_population(&sealed(&moved_out))),
+        "EXTRACT_OUT_OF_SEQUENCE",
+        "a delta before its base"
+    );
+    let imported = k.hub.import_population(&sealed(&first)).unwrap();
+    assert!(imported.base && imported.entries > 0);
+
+    // The counter's pass brings the base, sealed to the counter, verified there.
+    let pass = |c: &mut Counter| c.dedup.hub().unwrap().pass(&mut c.station).unwrap();
+    let p = pass(&mut a);
+    assert_eq!((p.population, p.error.as_deref()), (1, None), "{p:?}");
+    let held = |c: &Counter| c.station.store().extract_state().unwrap().unwrap();
+    assert_eq!(held(&a).sequence, 1);
+    assert_eq!(held(&a).residents, imported.entries);
+
+    // The Dinas's delta: the hub takes it after its base, the counter at its next pass.
+    k.hub.import_population(&sealed(&moved_out)).unwrap();
+    assert_eq!(
+        code(k.hub.import_population(&sealed(&moved_out))),
+        "EXTRACT_OUT_OF_SEQUENCE",
+        "a replay"
+    );
+    assert_eq!(pass(&mut a).population, 1);
+    assert_eq!(held(&a).sequence, 2);
+    assert_eq!(pass(&mut a).population, 0, "nothing twice");
+
+    // A counter set up later takes the base and the delta in one pass, and reads biodata from
+    // them: the resident who moved out is not there, the others are, from the Dinas's extract.
+    let mut b = k.counter("KEC-B-01", &k.url());
+    rekam::population::trust(&mut b.station, TEST_DINAS_PUBLIC, "setup").unwrap();
+    assert_eq!(pass(&mut b).population, 2);
+    assert_eq!(held(&b).sequence, 2);
+    let population = rekam::population::CounterPopulation::new(&b.station, None).unwrap();
+    let lookup = |nik: &str| {
+        population
+            .lookup(&rekam::domain::nik::Nik::parse(nik).unwrap())
+            .unwrap()
+    };
+    assert!(lookup(&gone).is_none(), "moved out by the delta");
+    let stays = lookup(a.population.nik(1).unwrap()).expect("a resident of the extract");
+    assert!(
+        matches!(stays.source, Source::Extract { sequence: 2, .. }),
+        "{:?}",
+        stays.source
+    );
+}

@@ -180,6 +180,37 @@ fn suite(cfg: Config, leaks: impl Fn(&[u8]) -> bool) -> String {
     assert_eq!(after.records.len(), 1);
     assert_eq!(after.records[0].templates, page.records[1].templates);
 
+    // A population extract is kept whole, a base replacing what came before.
+    let extract = |sequence: u64, base: bool| rekam_hub::store::ExtractRow {
+        sequence,
+        base,
+        as_of: "2026-12-01T00:00:00Z".into(),
+        entries: 1,
+    };
+    let biodata = b"NAMA LENGKAP PENDUDUK RAHASIA 3273014101900001";
+    let store = hub.store();
+    for (sequence, base) in [(1, true), (2, false), (3, true), (4, false)] {
+        store
+            .keep_extract(&rekam_hub::store::NewExtract {
+                row: extract(sequence, base),
+                file: biodata,
+                now: 1,
+            })
+            .unwrap();
+    }
+    let held: Vec<u64> = store
+        .extracts()
+        .unwrap()
+        .iter()
+        .map(|e| e.sequence)
+        .collect();
+    assert_eq!(held, [3, 4], "the base 3 replaced 1 and its delta");
+    assert_eq!(
+        store.extract_file(4).unwrap().as_deref(),
+        Some(&biodata[..])
+    );
+    assert_eq!(store.extract_file(1).unwrap(), None);
+
     // Nothing personal in clear where the adapter writes.
     let fingers: Vec<_> = p.fingers.iter().flatten().cloned().collect();
     let minutiae = record_of(&fingers).unwrap();
@@ -187,6 +218,7 @@ fn suite(cfg: Config, leaks: impl Fn(&[u8]) -> bool) -> String {
         !leaks(&minutiae[minutiae.len() - 64..]),
         "a template in clear on disk"
     );
+    assert!(!leaks(biodata), "an extract in clear on disk");
 
     // Reopened (a restart), the gallery is whole: a third counter is refused.
     drop(hub);

@@ -190,4 +190,34 @@ impl HubClient {
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
         Ok(page.conflicts)
     }
+
+    /// The population extracts a counter holding extract `after` (0: none) should import.
+    pub fn population_offer(
+        &self,
+        after: u64,
+    ) -> Result<rekam_packet::hub::PopulationOffer, SyncError> {
+        self.get(&format!("/v1/population?after={after}"))?
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))
+    }
+
+    /// Extract `sequence`, sealed to the counter's population key `to` (hex): the file as
+    /// the counter imports one from a USB stick (the Dinas's signature inside, checked there).
+    pub fn population_file(&self, sequence: u64, to: &str) -> Result<Vec<u8>, SyncError> {
+        let bytes = self
+            .get(&format!("/v1/population/{sequence}?to={to}"))?
+            .bytes()
+            .map_err(transport)?;
+        Ok(bytes.to_vec())
+    }
+
+    /// A signed GET of `path`, its refusal as an error.
+    fn get(&self, path: &str) -> Result<reqwest::blocking::Response, SyncError> {
+        let r = self
+            .inner
+            .signed(Method::GET, path, Some(b""))
+            .send()
+            .map_err(transport)?;
+        checked(r)
+    }
 }

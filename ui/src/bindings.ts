@@ -72,6 +72,10 @@ relayed: number,
  */
 relay_receipts: number, 
 /**
+ * Population extracts imported from the hub (the Dinas's, verified here).
+ */
+population: number, 
+/**
  * The data center's results read through the hub (the data center out of reach),
  * verified against its pinned identity.
  */

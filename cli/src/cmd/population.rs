@@ -34,7 +34,8 @@ pub enum Command {
     Seal {
         /// The extract file, as issued and signed
         file: PathBuf,
-        /// The station's public key (64 hex digits)
+        /// The public key of the station or kecamatan server (`rekam population key`,
+        /// `rekam-hub population key`), 64 hex digits
         #[arg(long)]
         to: String,
         /// Where the sealed extract goes (never overwritten)
