@@ -60,20 +60,42 @@ impl HubClient {
         })
     }
 
+    /// A signed request of `path` with `body`, its refusal as an error.
+    fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: &[u8],
+    ) -> Result<reqwest::blocking::Response, SyncError> {
+        let r = self
+            .inner
+            .signed(method, path, Some(body))
+            .send()
+            .map_err(transport)?;
+        checked(r)
+    }
+
+    /// A signed GET of `path`, its refusal as an error.
+    fn get(&self, path: &str) -> Result<reqwest::blocking::Response, SyncError> {
+        self.send(Method::GET, path, b"")
+    }
+
+    /// POSTs `body` as JSON to `path`.
+    fn post_json(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<reqwest::blocking::Response, SyncError> {
+        self.send(Method::POST, path, &DcClient::json(body)?)
+    }
+
+    /// POSTs `body` as JSON to `path`; the JSON answer.
     fn post<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         body: &impl serde::Serialize,
     ) -> Result<T, SyncError> {
-        let body = DcClient::json(body)?;
-        let r = self
-            .inner
-            .signed(Method::POST, path, Some(&body))
-            .send()
-            .map_err(transport)?;
-        checked(r)?
-            .json()
-            .map_err(|e| SyncError::Protocol(e.to_string()))
+        json(self.post_json(path, body)?)
     }
 
     /// The data center's result events for this station after `cursor` that the hub kept,
@@ -99,68 +121,27 @@ impl HubClient {
 
     /// The other counters' recordings enrolled after place `cursor`, a page at a time.
     pub fn gallery(&self, cursor: i64) -> Result<GalleryPage, SyncError> {
-        let r = self
-            .inner
-            .signed(
-                Method::GET,
-                &format!("/v1/afis/gallery?after={cursor}"),
-                Some(b""),
-            )
-            .send()
-            .map_err(transport)?;
-        checked(r)?
-            .json()
-            .map_err(|e| SyncError::Protocol(e.to_string()))
+        json(self.get(&format!("/v1/afis/gallery?after={cursor}"))?)
     }
 
     /// Leaves a sealed packet with the hub for the data center (again: the same state).
     pub fn hold(&self, packet_id: &str, sealed: &[u8]) -> Result<RelayState, SyncError> {
-        let r = self
-            .inner
-            .signed(
-                Method::POST,
-                &format!("/v1/relay/{packet_id}"),
-                Some(sealed),
-            )
-            .send()
-            .map_err(transport)?;
-        checked(r)?
-            .json()
-            .map_err(|e| SyncError::Protocol(e.to_string()))
+        json(self.send(Method::POST, &format!("/v1/relay/{packet_id}"), sealed)?)
     }
 
     /// Where a packet left with the hub stands: its receipt once the hub forwarded it.
     pub fn relay_state(&self, packet_id: &str) -> Result<RelayState, SyncError> {
-        let r = self
-            .inner
-            .signed(Method::GET, &format!("/v1/relay/{packet_id}"), Some(b""))
-            .send()
-            .map_err(transport)?;
-        checked(r)?
-            .json()
-            .map_err(|e| SyncError::Protocol(e.to_string()))
+        json(self.get(&format!("/v1/relay/{packet_id}"))?)
     }
 
     /// Reports the station's records not yet final (the whole list).
     pub fn report_backlog(&self, backlog: &CounterBacklog) -> Result<(), SyncError> {
-        let body = DcClient::json(backlog)?;
-        let r = self
-            .inner
-            .signed(Method::POST, "/v1/backlog", Some(&body))
-            .send()
-            .map_err(transport)?;
-        checked(r).map(drop)
+        self.post_json("/v1/backlog", backlog).map(drop)
     }
 
     /// Tells the hub the counter's day, for the kecamatan's daily report.
     pub fn report_day(&self, day: &rekam_packet::hub::CounterDay) -> Result<(), SyncError> {
-        let body = DcClient::json(day)?;
-        let r = self
-            .inner
-            .signed(Method::POST, "/v1/day", Some(&body))
-            .send()
-            .map_err(transport)?;
-        checked(r).map(drop)
+        self.post_json("/v1/day", day).map(drop)
     }
 
     /// The next number of the kecamatan's queue on `day`.
@@ -176,18 +157,7 @@ impl HubClient {
 
     /// The conflicts naming this station after `cursor`.
     pub fn conflicts(&self, cursor: i64) -> Result<Vec<Conflict>, SyncError> {
-        let r = self
-            .inner
-            .signed(
-                Method::GET,
-                &format!("/v1/afis/conflicts?after={cursor}"),
-                Some(b""),
-            )
-            .send()
-            .map_err(transport)?;
-        let page: ConflictsPage = checked(r)?
-            .json()
-            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let page: ConflictsPage = json(self.get(&format!("/v1/afis/conflicts?after={cursor}"))?)?;
         Ok(page.conflicts)
     }
 
@@ -196,9 +166,7 @@ impl HubClient {
         &self,
         after: u64,
     ) -> Result<rekam_packet::hub::PopulationOffer, SyncError> {
-        self.get(&format!("/v1/population?after={after}"))?
-            .json()
-            .map_err(|e| SyncError::Protocol(e.to_string()))
+        json(self.get(&format!("/v1/population?after={after}"))?)
     }
 
     /// Extract `sequence`, sealed to the counter's population key `to` (hex): the file as
@@ -210,14 +178,9 @@ impl HubClient {
             .map_err(transport)?;
         Ok(bytes.to_vec())
     }
+}
 
-    /// A signed GET of `path`, its refusal as an error.
-    fn get(&self, path: &str) -> Result<reqwest::blocking::Response, SyncError> {
-        let r = self
-            .inner
-            .signed(Method::GET, path, Some(b""))
-            .send()
-            .map_err(transport)?;
-        checked(r)
-    }
+/// The JSON answer of `r`.
+fn json<T: serde::de::DeserializeOwned>(r: reqwest::blocking::Response) -> Result<T, SyncError> {
+    r.json().map_err(|e| SyncError::Protocol(e.to_string()))
 }
