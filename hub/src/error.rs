@@ -52,6 +52,16 @@ pub enum HubError {
         "the kecamatan server's disk is full ({0}): nothing was written; free space on the disk of its database, the counters keep their recordings and send them again"
     )]
     DiskFull(String),
+    /// A database a newer `rekam-hub` wrote.
+    #[error(
+        "the database was written by a newer rekam-hub (schema {found}, this one knows up to {known}): run that version, or restore the backup taken before the upgrade"
+    )]
+    NewerSchema {
+        /// The database's schema version.
+        found: i64,
+        /// The newest this build knows.
+        known: i64,
+    },
     /// The database.
     #[error("database: {0}")]
     Database(String),
@@ -100,6 +110,7 @@ impl HubError {
             HubError::Extract(_, code) => code,
             HubError::Damaged(_) => "HUB_INDEX_DAMAGED",
             HubError::DiskFull(_) => "HUB_DISK_FULL",
+            HubError::NewerSchema { .. } => "HUB_SCHEMA_NEWER",
             HubError::Database(_) => "DATABASE",
             HubError::DataCenter(_) => "DATA_CENTER",
             HubError::Io { .. } => "IO",

@@ -175,7 +175,21 @@ impl PgStore {
         if self.serving.load(Ordering::SeqCst) {
             lock(&mut client)?;
         }
-        client.batch_execute(SCHEMA)?;
+        let mut tx = client.transaction()?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS hub_schema (version BIGINT NOT NULL)")?;
+        let found: Option<i64> = tx
+            .query_one("SELECT max(version) FROM hub_schema", &[])?
+            .get(0);
+        crate::store::check_schema(found.unwrap_or(0))?;
+        tx.batch_execute(SCHEMA)?;
+        if found != Some(crate::store::SCHEMA_VERSION) {
+            tx.execute("DELETE FROM hub_schema", &[])?;
+            tx.execute(
+                "INSERT INTO hub_schema (version) VALUES ($1)",
+                &[&crate::store::SCHEMA_VERSION],
+            )?;
+        }
+        tx.commit()?;
         Ok(client)
     }
 

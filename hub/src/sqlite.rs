@@ -160,7 +160,12 @@ impl SqliteStore {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
              PRAGMA temp_store = MEMORY; PRAGMA busy_timeout = 5000;",
         )?;
-        conn.execute_batch(SCHEMA)?;
+        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        crate::store::check_schema(found)?;
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {}; COMMIT;",
+            crate::store::SCHEMA_VERSION
+        ))?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })

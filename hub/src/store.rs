@@ -18,7 +18,24 @@
 //! - the data center's result events are kept in its feed order, each once, and the position
 //!   read to is the last event kept: a kill between two pages re-reads a page, never skips one.
 
-use crate::Result;
+use crate::{HubError, Result};
+
+/// The version of the hub's schema this build writes. Each adapter keeps the version of its
+/// database (SQLite's `user_version`, PostgreSQL's `hub_schema` table), creates what is
+/// missing and records this version in one transaction, and refuses a database a newer build
+/// wrote. A build that changes a table raises it and brings the step from the version before.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Refuses a database of schema `found` (0: new) that this build does not know.
+pub fn check_schema(found: i64) -> Result<()> {
+    if found > SCHEMA_VERSION {
+        return Err(HubError::NewerSchema {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
 
 /// What a registration request becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -504,3 +504,44 @@ fn the_hub_refuses_strangers_forgeries_replays_and_garbage_by_name() {
     assert_eq!(refused(r), (400, "BAD_REQUEST".into()));
     running.stop();
 }
+
+/// A database a newer `rekam-hub` wrote is refused by name on both adapters, before anything
+/// is read or written: an older build never works on tables it does not know.
+#[test]
+fn a_database_written_by_a_newer_hub_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub_dir = init(dir.path());
+    let refused = |cfg: Config| {
+        let e = Hub::open(cfg, Arc::new(SystemClock)).unwrap_err();
+        assert_eq!(e.code(), "HUB_SCHEMA_NEWER", "{e}");
+        assert!(e.to_string().contains("schema 99"), "{e}");
+    };
+
+    drop(Hub::open(Config::new(&hub_dir), Arc::new(SystemClock)).unwrap());
+    let key = std::fs::read_to_string(rekam_hub::paths::store_key(&hub_dir)).unwrap();
+    let conn = rusqlite::Connection::open(rekam_hub::paths::db(&hub_dir)).unwrap();
+    conn.execute_batch(&format!(
+        "PRAGMA key = \"x'{}'\"; PRAGMA user_version = 99;",
+        key.trim()
+    ))
+    .unwrap();
+    drop(conn);
+    refused(Config::new(&hub_dir));
+
+    let pg = TestPostgres::start().unwrap();
+    let url = pg.database("hub").unwrap();
+    let cfg = Config {
+        database: Database::Postgres(url.clone()),
+        ..Config::new(&hub_dir)
+    };
+    drop(Hub::open(cfg.clone(), Arc::new(SystemClock)).unwrap());
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    assert_eq!(
+        c.execute("UPDATE hub_schema SET version = 99", &[])
+            .unwrap(),
+        1,
+        "one version row"
+    );
+    drop(c);
+    refused(cfg);
+}
