@@ -185,14 +185,13 @@ CREATE TABLE IF NOT EXISTS heartbeat (
 
 /// Opens (creating when absent) the gateway database with `key`.
 pub fn open(path: &Path, key: &DbKey) -> crate::Result<Connection> {
-    let conn = Connection::open_with_flags(
+    let conn = rekam_sqlcipher::open(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        &key.0,
     )?;
-    let pragma = zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex::encode(*key.0)));
-    conn.execute_batch(&pragma)?;
     let cipher: Option<String> = conn
         .query_row("PRAGMA cipher_version", [], |r| r.get(0))
         .optional()?;

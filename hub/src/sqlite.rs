@@ -142,14 +142,13 @@ impl std::fmt::Debug for SqliteStore {
 impl SqliteStore {
     /// Opens (creating) the database at `path` with the raw key `key`.
     pub fn open(path: &Path, key: &[u8; 32]) -> Result<SqliteStore> {
-        let conn = Connection::open_with_flags(
+        let conn = rekam_sqlcipher::open(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            key,
         )?;
-        let pragma = zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex::encode(key)));
-        conn.execute_batch(&pragma)?;
         let cipher: Option<String> = conn
             .query_row("PRAGMA cipher_version", [], |r| r.get(0))
             .optional()?;

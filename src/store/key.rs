@@ -5,7 +5,7 @@ use crate::{Error, Result};
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 /// The key that opens a station's database.
 pub struct StoreKey(Zeroizing<[u8; 32]>);
@@ -43,14 +43,6 @@ impl StoreKey {
     /// The raw key bytes (for key derivation; never log them).
     pub fn bytes(&self) -> &[u8; 32] {
         &self.0
-    }
-
-    /// The `PRAGMA key` statement for SQLCipher's raw-key form. Wiped when dropped.
-    pub(crate) fn pragma(&self) -> Zeroizing<String> {
-        let mut hex = hex::encode(*self.0);
-        let stmt = Zeroizing::new(format!("PRAGMA key = \"x'{hex}'\";"));
-        hex.zeroize();
-        stmt
     }
 
     /// Reads a key file written by [`StoreKey::write_new`].

@@ -993,10 +993,9 @@ fn create_private_file(path: &Path) -> Result<()> {
 
 /// Opens a connection, applies the key and the station's pragmas, and proves the key works.
 fn connect(path: &Path, key: &StoreKey, flags: OpenFlags) -> Result<Connection> {
-    let conn = Connection::open_with_flags(path, flags)?;
+    let conn = rekam_sqlcipher::open(path, flags, key.bytes())?;
     // SQLCipher logs a wrong key to stderr by itself; the operator gets our message instead.
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-    conn.execute_batch(&key.pragma())?;
     let cipher: Option<String> = conn
         .query_row("PRAGMA cipher_version", [], |r| r.get(0))
         .optional()?;

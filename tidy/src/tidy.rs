@@ -32,10 +32,12 @@ const MAY_DEPEND_ON: &[(&str, &[&str])] = &[
             "rekam-i18n",
             "rekam-packet",
             "rekam-records",
+            "rekam-sqlcipher",
             "rekam-sync",
         ],
     ),
     ("rekam-serve", &["rekam-packet"]),
+    ("rekam-sqlcipher", &[]),
     (
         "rekam-gateway",
         &[
@@ -44,6 +46,7 @@ const MAY_DEPEND_ON: &[(&str, &[&str])] = &[
             "rekam-packet",
             "rekam-records",
             "rekam-serve",
+            "rekam-sqlcipher",
         ],
     ),
     (
@@ -53,6 +56,7 @@ const MAY_DEPEND_ON: &[(&str, &[&str])] = &[
             "rekam-domain",
             "rekam-packet",
             "rekam-serve",
+            "rekam-sqlcipher",
             "rekam-sync",
         ],
     ),
@@ -111,7 +115,7 @@ const CAPABILITIES: &[(&str, &[&str], &[&str])] = &[
     (
         "SQL",
         &["rusqlite", "postgres", "tokio-postgres"],
-        &["rekam", "rekam-gateway", "rekam-hub"],
+        &["rekam", "rekam-gateway", "rekam-hub", "rekam-sqlcipher"],
     ),
     (
         "Tauri",
