@@ -60,17 +60,34 @@ impl Hub {
     }
 
     /// Pins the Dinas's extract key (hex Ed25519 public key): only extracts it signed are
-    /// taken.
+    /// taken. The same key again is no change; another key once one is pinned is refused, as
+    /// at a station.
     pub fn trust_dinas(&self, public_hex: &str) -> Result<()> {
-        rekam_packet::keys::verifying_key_from_hex(public_hex.trim()).map_err(|e| {
+        let public_hex = public_hex.trim().to_ascii_lowercase();
+        let key = rekam_packet::keys::verifying_key_from_hex(&public_hex).map_err(|e| {
             HubError::Extract(
                 format!("{public_hex:?} is not a Dinas key ({e})"),
                 "EXTRACT_NO_SIGNER",
             )
         })?;
         let file = paths::population_signer(&self.inner.cfg.data_dir);
-        std::fs::write(&file, format!("{}\n", public_hex.trim()))
-            .map_err(|e| HubError::io(&file, e))
+        match self.dinas_key() {
+            Ok(pinned) if pinned == key => return Ok(()),
+            Ok(pinned) => {
+                return Err(HubError::Extract(
+                    format!(
+                        "the Dinas key {} is pinned already; {} was not taken (a kecamatan \
+                         server trusts one Dinas key: set up a new hub to change it)",
+                        rekam_packet::KeyId::of(pinned.as_bytes()),
+                        rekam_packet::KeyId::of(key.as_bytes())
+                    ),
+                    "EXTRACT_SIGNER_PINNED",
+                ));
+            }
+            Err(HubError::Extract(_, "EXTRACT_NO_SIGNER")) => {}
+            Err(e) => return Err(e),
+        }
+        crate::write_private(&file, format!("{public_hex}\n").as_bytes())
     }
 
     fn dinas_key(&self) -> Result<ed25519_dalek::VerifyingKey> {

@@ -664,6 +664,13 @@ fn the_hub_hands_the_dinas_extract_to_every_counter() {
         "EXTRACT_NO_SIGNER"
     );
     k.hub.trust_dinas(TEST_DINAS_PUBLIC).unwrap();
+    k.hub.trust_dinas(TEST_DINAS_PUBLIC).unwrap();
+    let another = rekam_packet::population::DinasKey::generate().unwrap();
+    assert_eq!(
+        k.hub.trust_dinas(&another.public_hex()).unwrap_err().code(),
+        "EXTRACT_SIGNER_PINNED",
+        "one Dinas key per hub"
+    );
     assert_eq!(
         code(k.hub.import_population(&first)),
         "EXTRACT_NOT_ENCRYPTED"
