@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
-fn hub(args: &[&str]) -> Output {
+fn hub(args: &[impl AsRef<std::ffi::OsStr>]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rekam-hub"))
         .args(args)
         .env("REKAM_LOG", "warn")
@@ -17,7 +17,7 @@ fn hub(args: &[&str]) -> Output {
 
 /// Starts `rekam-hub <args>` (a `serve`); returns it, with the address it serves, once it
 /// listens.
-fn serve(args: &[&str]) -> (Child, String) {
+fn serve(args: &[impl AsRef<std::ffi::OsStr>]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rekam-hub"))
         .args(args)
         .env("REKAM_LOG", "warn")
@@ -149,57 +149,39 @@ fn on_postgres_with_database() {
     let dir = tmp.path().join("hub");
     let out = hub(&["init", "--data", data(&dir), "--kecamatan", "327301"]);
     assert!(out.status.success(), "{}", text(&out));
-    let out = hub(&[
-        "--database",
-        &url,
+    // Every command on the database: `--database URL` before its own arguments.
+    let on_pg = |args: &[&str]| -> Vec<String> {
+        ["--database", url.as_str()]
+            .iter()
+            .chain(args)
+            .map(|a| (*a).to_owned())
+            .collect()
+    };
+    let out = hub(&on_pg(&[
         "token",
         "--data",
         data(&dir),
         "--station",
         "KEC-A-01",
-    ]);
+    ]));
     assert!(out.status.success(), "{}", text(&out));
-    let out = hub(&[
-        "--database",
-        &url,
-        "stations",
-        "--data",
-        data(&dir),
-        "--json",
-    ]);
+    let out = hub(&on_pg(&["stations", "--data", data(&dir), "--json"]));
     assert!(out.status.success(), "{}", text(&out));
     assert!(!dir.join("hub.db").exists(), "the data are in PostgreSQL");
     // A second hub on the same database is refused while the first serves.
-    let (mut serving, listening) = serve(&[
-        "--database",
-        &url,
-        "serve",
-        "--data",
-        data(&dir),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let serve_args = on_pg(&["serve", "--data", data(&dir), "--listen", "127.0.0.1:0"]);
+    let (mut serving, listening) = serve(&serve_args);
     assert!(listening.starts_with("https://"), "{listening}");
     // The administrator's commands work beside it; a second server does not start.
-    let out = hub(&[
-        "--database",
-        &url,
+    let out = hub(&on_pg(&[
         "token",
         "--data",
         data(&dir),
         "--station",
         "KEC-B-01",
-    ]);
+    ]));
     assert!(out.status.success(), "{}", text(&out));
-    let out = hub(&[
-        "--database",
-        &url,
-        "serve",
-        "--data",
-        data(&dir),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let out = hub(&serve_args);
     assert!(!out.status.success());
     assert!(
         text(&out).contains("one hub process per database"),

@@ -70,10 +70,10 @@ impl Hub {
                 "EXTRACT_NO_SIGNER",
             )
         })?;
-        let file = paths::population_signer(&self.inner.cfg.data_dir);
-        match self.dinas_key() {
-            Ok(pinned) if pinned == key => return Ok(()),
-            Ok(pinned) => {
+        match self.pinned_dinas_key()? {
+            None => {}
+            Some(pinned) if pinned == key => return Ok(()),
+            Some(pinned) => {
                 return Err(HubError::Extract(
                     format!(
                         "the Dinas key {} is pinned already; {} was not taken (a kecamatan \
@@ -84,31 +84,33 @@ impl Hub {
                     "EXTRACT_SIGNER_PINNED",
                 ));
             }
-            Err(HubError::Extract(_, "EXTRACT_NO_SIGNER")) => {}
-            Err(e) => return Err(e),
         }
+        let file = paths::population_signer(&self.inner.cfg.data_dir);
         crate::write_private(&file, format!("{public_hex}\n").as_bytes())
     }
 
-    fn dinas_key(&self) -> Result<ed25519_dalek::VerifyingKey> {
+    /// The Dinas key pinned, if one is.
+    fn pinned_dinas_key(&self) -> Result<Option<ed25519_dalek::VerifyingKey>> {
         let file = paths::population_signer(&self.inner.cfg.data_dir);
         let text = match std::fs::read_to_string(&file) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(extract_error(&ExtractError::NoSigner));
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(HubError::io(&file, e)),
         };
-        rekam_packet::keys::verifying_key_from_hex(text.trim()).map_err(|e| HubError::BadFile {
-            path: file,
-            problem: e.to_string(),
-        })
+        rekam_packet::keys::verifying_key_from_hex(text.trim())
+            .map(Some)
+            .map_err(|e| HubError::BadFile {
+                path: file,
+                problem: e.to_string(),
+            })
     }
 
     /// Imports an extract the Dinas sealed to this hub: verified against the pinned Dinas
     /// key, of this kecamatan, in the Dinas's order after what the hub holds.
     pub fn import_population(&self, sealed: &[u8]) -> Result<Imported> {
-        let trusted = self.dinas_key()?;
+        let trusted = self
+            .pinned_dinas_key()?
+            .ok_or_else(|| extract_error(&ExtractError::NoSigner))?;
         let key = self.population_key()?;
         let own = recipient_id(&key.public());
         let not_ours = |recipient: [u8; 8]| {
