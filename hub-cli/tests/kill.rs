@@ -117,10 +117,54 @@ struct Ledger {
     cleared: BTreeSet<u64>,
     /// People refused as recorded or being recorded elsewhere.
     refused: BTreeSet<u64>,
+    /// Packet id -> why its last send failed (shown if it is never answered).
+    failed: BTreeMap<String, String>,
+}
+
+/// Sends `who`'s enrollment `packet_id` (with its check's claim if any) and notes the answer
+/// or why it failed.
+fn send(client: &HubClient, ledger: &Mutex<Ledger>, packet_id: &str, who: u64) -> bool {
+    let claim = ledger.lock().unwrap().claims.get(packet_id).cloned();
+    match client.enroll(&enrollment(packet_id, who, claim)) {
+        Ok(answer) => {
+            let mut l = ledger.lock().unwrap();
+            l.enrolled
+                .insert(packet_id.to_owned(), (who, Some(answer.record)));
+            true
+        }
+        Err(e) => {
+            let mut l = ledger.lock().unwrap();
+            l.failed.insert(packet_id.to_owned(), e.to_string());
+            drop(l);
+            CUT.fetch_add(1, Ordering::Relaxed);
+            std::thread::sleep(Duration::from_millis(20));
+            false
+        }
+    }
+}
+
+/// Sends again every enrollment without an answer (what a sync pass does); whether all now
+/// have one.
+fn resend_pending(client: &HubClient, ledger: &Mutex<Ledger>) -> bool {
+    let pending: Vec<(String, u64)> = ledger
+        .lock()
+        .unwrap()
+        .enrolled
+        .iter()
+        .filter(|(_, (_, r))| r.is_none())
+        .map(|(id, (p, _))| (id.clone(), *p))
+        .collect();
+    let mut all = true;
+    for (packet_id, who) in pending {
+        all &= send(client, ledger, &packet_id, who);
+    }
+    all
 }
 
 /// One counter's work: people from the shared pool, checked then enrolled, or enrolled
 /// unchecked (out of reach) one time in five; every enrollment sent again until answered.
+/// Once told to stop (the hub is up then), it sends what is unanswered until all is, or a
+/// minute has passed.
 fn work(
     client: &HubClient,
     station: &str,
@@ -128,34 +172,8 @@ fn work(
     ledger: &Mutex<Ledger>,
     stop: &AtomicBool,
 ) {
-    let pause = || {
-        CUT.fetch_add(1, Ordering::Relaxed);
-        std::thread::sleep(Duration::from_millis(20));
-    };
     while !stop.load(Ordering::Relaxed) {
-        // Resend what has no answer yet (what a sync pass does).
-        let pending: Vec<(String, u64)> = ledger
-            .lock()
-            .unwrap()
-            .enrolled
-            .iter()
-            .filter(|(_, (_, r))| r.is_none())
-            .map(|(id, (p, _))| (id.clone(), *p))
-            .collect();
-        for (packet_id, who) in pending {
-            let claim = ledger.lock().unwrap().claims.get(&packet_id).cloned();
-            let e = enrollment(&packet_id, who, claim);
-            match client.enroll(&e) {
-                Ok(answer) => {
-                    ledger
-                        .lock()
-                        .unwrap()
-                        .enrolled
-                        .insert(packet_id, (who, Some(answer.record)));
-                }
-                Err(_) => pause(),
-            }
-        }
+        resend_pending(client, ledger);
         let (who, unchecked) = {
             let mut r = pool.lock().unwrap();
             (r.below(people), r.below(5) == 0)
@@ -188,7 +206,8 @@ fn work(
                 }
                 Err(_) => {
                     // The hub is down: try someone else later.
-                    pause();
+                    CUT.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_millis(20));
                     continue;
                 }
             }
@@ -197,22 +216,14 @@ fn work(
         {
             let mut l = ledger.lock().unwrap();
             l.enrolled.insert(packet_id.clone(), (who, None));
-            if let Some(claim) = &claim {
-                l.claims.insert(packet_id.clone(), claim.clone());
+            if let Some(claim) = claim {
+                l.claims.insert(packet_id.clone(), claim);
             }
         }
-        let e = enrollment(&packet_id, who, claim);
-        match client.enroll(&e) {
-            Ok(answer) => {
-                ledger
-                    .lock()
-                    .unwrap()
-                    .enrolled
-                    .insert(packet_id, (who, Some(answer.record)));
-            }
-            Err(_) => pause(),
-        }
+        send(client, ledger, &packet_id, who);
     }
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !resend_pending(client, ledger) && std::time::Instant::now() < deadline {}
 }
 
 struct Campaign {
@@ -341,10 +352,14 @@ fn enrollment_campaign(name: &str, kills: u64, database: Option<String>) {
     let stop = AtomicBool::new(false);
     let answered_before: Arc<Mutex<BTreeMap<String, i64>>> = Arc::default();
     std::thread::scope(|s| {
-        for ((station, client), ledger) in clients.iter().zip(&ledgers) {
-            let (pool, stop) = (&pool, &stop);
-            s.spawn(move || work(client, station, (pool, people), ledger, stop));
-        }
+        let counters: Vec<_> = clients
+            .iter()
+            .zip(&ledgers)
+            .map(|((station, client), ledger)| {
+                let (pool, stop) = (&pool, &stop);
+                s.spawn(move || work(client, station, (pool, people), ledger, stop))
+            })
+            .collect();
         for k in 0..kills {
             let mut hub = c.serve();
             // After a restart, every answer given before any kill still holds.
@@ -380,23 +395,14 @@ fn enrollment_campaign(name: &str, kills: u64, database: Option<String>) {
                 }
             }
         }
-        // The last restart: the counters finish sending, then stop.
+        // The last restart: the counters work a moment longer, then send what is still
+        // unanswered and stop; the hub is stopped only when they have.
         let mut hub = c.serve();
-        for _ in 0..200 {
-            let all_answered = ledgers.iter().all(|l| {
-                l.lock()
-                    .unwrap()
-                    .enrolled
-                    .values()
-                    .all(|(_, r)| r.is_some())
-            });
-            if all_answered {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        std::thread::sleep(Duration::from_millis(500));
         stop.store(true, Ordering::Relaxed);
-        std::thread::sleep(Duration::from_millis(200));
+        for counter in counters {
+            counter.join().unwrap();
+        }
         hub.kill().unwrap();
         hub.wait().unwrap();
     });
@@ -411,9 +417,15 @@ fn enrollment_campaign(name: &str, kills: u64, database: Option<String>) {
     let mut total = 0;
     for ((id, _), ledger) in clients.iter().zip(&ledgers) {
         let l = ledger.lock().unwrap();
+        let unanswered: Vec<_> = l
+            .enrolled
+            .iter()
+            .filter(|(_, (_, r))| r.is_none())
+            .map(|(packet_id, _)| (packet_id, l.failed.get(packet_id)))
+            .collect();
         assert!(
-            l.enrolled.values().all(|(_, r)| r.is_some()),
-            "{id} has an enrollment never answered"
+            unanswered.is_empty(),
+            "{id} has enrollments never answered (the last failure of each): {unanswered:?}"
         );
         let at_hub = stations
             .as_array()
