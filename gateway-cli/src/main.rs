@@ -11,6 +11,8 @@
 //! rekam-gateway snoop --data DIR [KECAMATAN]      what the kecamatan servers report
 //! rekam-gateway revoke --data DIR STATION         a stolen station's keys stop working
 //! rekam-gateway revocations --data DIR            revoked stations: packets to review, uses
+//! rekam-gateway adjudicate list --data DIR [--all] the open adjudication cases
+//! rekam-gateway adjudicate decide --data DIR PACKET (--same | --different) --by NAME --reason TEXT
 //! ```
 
 use anyhow::Context;
@@ -139,6 +141,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Adjudication: recordings of which one finger or iris agrees with an earlier one, for
+    /// an adjudicator to decide.
+    Adjudicate {
+        #[command(subcommand)]
+        command: Adjudicate,
+    },
     /// Lists stations with their backlog; `--stuck` only those that need attention.
     Stations {
         /// The data directory.
@@ -150,6 +158,51 @@ enum Command {
         /// Hours after which a waiting record counts as stuck (the SOP's 24 h).
         #[arg(long, default_value_t = 24)]
         hours: i64,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Adjudicate {
+    /// Lists the open cases, oldest first: the two recordings' stations and dates and every
+    /// finger and iris compared with its score (no biodata).
+    List {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Decided cases too, with who decided what and why.
+        #[arg(long)]
+        all: bool,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Records a decision and sends its result to the station: the same person
+    /// (DUPLICATE_RECORD) or another (PRINT_READY_RECORD). A decision is final.
+    Decide {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The packet the case is about.
+        packet: String,
+        /// The same person as the earlier recording.
+        #[arg(
+            long,
+            required_unless_present = "different",
+            conflicts_with = "different"
+        )]
+        same: bool,
+        /// Another person.
+        #[arg(long)]
+        different: bool,
+        /// Who decides (name or staff number), kept with the decision.
+        #[arg(long)]
+        by: String,
+        /// Why, kept with the decision and sent to the station.
+        #[arg(long)]
+        reason: String,
         /// JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -354,6 +407,55 @@ fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Adjudicate {
+            command: Adjudicate::List { data, all, json },
+        } => {
+            let gw = Gateway::open(Config::new(data), clock)?;
+            let cases = gw.cases(all)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&cases)?);
+            } else if cases.is_empty() {
+                println!("no adjudication case is open");
+            }
+            for c in cases.iter().filter(|_| !json) {
+                print_case(c);
+            }
+        }
+        Command::Adjudicate {
+            command:
+                Adjudicate::Decide {
+                    data,
+                    packet,
+                    same,
+                    different: _,
+                    by,
+                    reason,
+                    json,
+                },
+        } => {
+            use rekam_gateway::adjudicate::Ruling;
+            let gw = Gateway::open(Config::new(data), clock)?;
+            let ruling = if same {
+                Ruling::SamePerson
+            } else {
+                Ruling::DifferentPerson
+            };
+            let case = gw.adjudicate(&packet, ruling, &by, &reason)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&case)?);
+            } else {
+                print_case(&case);
+                println!(
+                    "  the result is on the feed of {}: {}",
+                    case.station_id,
+                    if same {
+                        "DUPLICATE_RECORD, for the kecamatan to clarify with the resident"
+                    } else {
+                        "PRINT_READY_RECORD, the Dinas may print the card"
+                    }
+                );
+            }
+        }
         Command::Stations {
             data,
             stuck,
@@ -389,6 +491,43 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A case as the adjudicator reads it.
+fn print_case(c: &rekam_gateway::adjudicate::Case) {
+    println!(
+        "{} ({}, received {}) against {} ({}, received {})",
+        c.packet_id,
+        c.station_id,
+        rfc3339(c.received_at),
+        c.matched_packet,
+        c.matched_station,
+        rfc3339(c.matched_received_at)
+    );
+    let e = &c.evidence;
+    println!(
+        "  fused score {} (a duplicate needs {} and {} agreeing); compared:",
+        e.fused, e.fused_needed, e.needed
+    );
+    for p in &e.compared {
+        println!(
+            "    {:<13} {:>3} / {:<3}{}",
+            p.name,
+            p.score,
+            p.threshold,
+            if p.agrees() { "  agrees" } else { "" }
+        );
+    }
+    match &c.decided {
+        Some(d) => println!(
+            "  decided {} by {}: {} ({})",
+            rfc3339(d.at),
+            d.adjudicator,
+            d.ruling.as_str(),
+            d.reason
+        ),
+        None => println!("  open since {}", rfc3339(c.opened_at)),
+    }
 }
 
 /// The packets received in the window before a revocation.

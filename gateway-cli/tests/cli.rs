@@ -149,3 +149,48 @@ fn revoke_says_what_it_did_and_revocations_lists_it() {
     assert_eq!(list[0]["reason"], "laptop stolen");
     assert_eq!(list[0]["keys"][0][0], key.id().to_string());
 }
+
+/// `adjudicate`: the list says when nothing is open; a decision names its case, its ruling, who
+/// and why, or is refused with what to do. (Cases with scores and decisions on the feed:
+/// `gateway/tests/gateway.rs`.)
+#[test]
+fn adjudicate_lists_and_refuses_what_it_cannot_decide() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("dc");
+    let d = d.to_str().unwrap();
+    assert!(gateway(&["init", "--data", d]).status.success());
+    let out = gateway(&["adjudicate", "list", "--data", d]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("no adjudication case is open"));
+    let out = gateway(&["adjudicate", "list", "--data", d, "--all", "--json"]);
+    assert_eq!(text(&out).trim(), "[]");
+
+    let packet = "00000000-0000-4000-8000-000000000000";
+    let decide = |extra: &[&str]| {
+        let mut args = vec!["adjudicate", "decide", "--data", d, packet];
+        args.extend_from_slice(extra);
+        gateway(&args)
+    };
+    let out = decide(&["--different", "--by", "ADJ-1", "--reason", "ridges differ"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("no adjudication case for packet"),
+        "{}",
+        text(&out)
+    );
+    // One ruling, with who and why.
+    for extra in [
+        &["--by", "ADJ-1", "--reason", "r"][..],
+        &["--same", "--different", "--by", "ADJ-1", "--reason", "r"],
+        &["--same", "--reason", "r"],
+    ] {
+        let out = decide(extra);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", text(&out));
+    }
+    let out = decide(&["--same", "--by", " ", "--reason", "r"]);
+    assert!(
+        text(&out).contains("needs the adjudicator's name"),
+        "{}",
+        text(&out)
+    );
+}

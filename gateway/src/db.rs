@@ -175,6 +175,25 @@ CREATE TABLE IF NOT EXISTS audit_alarm (
     at         INTEGER NOT NULL,
     what       TEXT NOT NULL
 );
+-- Adjudication cases (`adjudicate.rs`): opened with a packet's ADJUDICATE_RECORD, decided
+-- once, never deleted.
+CREATE TABLE IF NOT EXISTS adjudication (
+    packet_id      TEXT PRIMARY KEY REFERENCES packet (packet_id),
+    station_id     TEXT NOT NULL,
+    matched_packet TEXT NOT NULL REFERENCES packet (packet_id),
+    evidence       TEXT NOT NULL,
+    opened_at      INTEGER NOT NULL,
+    decision       TEXT CHECK (decision IN ('SAME_PERSON', 'DIFFERENT_PERSON')),
+    adjudicator    TEXT,
+    reason         TEXT,
+    decided_at     INTEGER,
+    CHECK ((decision IS NULL) = (decided_at IS NULL))
+);
+CREATE TRIGGER IF NOT EXISTS adjudication_decided_once BEFORE UPDATE ON adjudication
+WHEN OLD.decided_at IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'an adjudication decision is final'); END;
+CREATE TRIGGER IF NOT EXISTS adjudication_kept BEFORE DELETE ON adjudication
+BEGIN SELECT RAISE(ABORT, 'adjudication cases are kept'); END;
 CREATE TABLE IF NOT EXISTS heartbeat (
     station_id TEXT PRIMARY KEY,
     at         INTEGER NOT NULL,

@@ -82,6 +82,14 @@ pub enum GatewayError {
     /// JSON this gateway writes could not be written.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// An adjudicator's decision that cannot be recorded.
+    #[error("{message}")]
+    Adjudication {
+        /// Stable code: NO_SUCH_CASE, CASE_DECIDED, DECISION_UNSIGNED.
+        code: &'static str,
+        /// What is wrong and what to do.
+        message: String,
+    },
 }
 
 impl GatewayError {
@@ -113,6 +121,7 @@ impl GatewayError {
             GatewayError::Database(_) => "DATABASE",
             GatewayError::Io { .. } => "IO",
             GatewayError::Json(_) => "JSON",
+            GatewayError::Adjudication { code, .. } => code,
         }
     }
 }

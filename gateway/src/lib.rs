@@ -9,7 +9,7 @@
 //! - the result feed: after a configurable delay each packet is de-duplicated against every
 //!   packet received before it (same NIK, or the biometric engine's person rule) and gets
 //!   PRINT_READY_RECORD, DUPLICATE_RECORD, ADJUDICATE_RECORD or ENROLL_FAILURE_AT_CENTRAL
-//!   ([`results`]);
+//!   ([`results`]); an adjudicator decides each ADJUDICATE_RECORD ([`adjudicate`]);
 //! - station heartbeats with their backlog, and the list of stations with stuck records;
 //! - revoking a stolen station's keys ([`revoke`]); the stations' audit heads anchored
 //!   append-only, with an alarm when one goes back or forks ([`anchor`]).
@@ -17,6 +17,7 @@
 //! Data directory: `gateway.db` (SQLCipher), `keys/` (store key, DC keys, 0600),
 //! `dc-identity.json` (public: what stations pin), `uploads/` (partial uploads: sealed bytes).
 
+pub mod adjudicate;
 pub mod anchor;
 pub mod api;
 pub mod bundle;

@@ -4,7 +4,8 @@
 //! - same NIK as an earlier packet: DUPLICATE_RECORD naming it;
 //! - the biometric engine's person rule (two fingers or irises agree, fused score): a
 //!   DUPLICATE_RECORD naming the matched packet; exactly one finger or iris agreeing:
-//!   ADJUDICATE_RECORD, for a person to decide;
+//!   ADJUDICATE_RECORD, for an adjudicator to decide ([`crate::adjudicate`]: the case opens
+//!   in the transaction that publishes it);
 //! - no usable finger or iris template: ENROLL_FAILURE_AT_CENTRAL, asking the station to
 //!   recapture and send again;
 //! - otherwise PRINT_READY_RECORD.
@@ -13,12 +14,14 @@
 //! templates are read for the best candidates only.
 
 use crate::Gateway;
+use crate::adjudicate::Evidence;
 use crate::api::{Outcome, publish};
 use crate::{GatewayError, Result};
 use rekam_bio::finger::FingerTemplate;
+use rekam_bio::finger::matcher::Scratch;
 use rekam_bio::index::{DedupIndex, codes_from_bytes, codes_to_bytes};
 use rekam_bio::person::{
-    Decision, PersonProbe, PersonTemplate, codes, irises_from_bytes, irises_to_bytes,
+    Decision, PersonGallery, PersonProbe, PersonTemplate, codes, irises_from_bytes, irises_to_bytes,
 };
 use rekam_domain::manifest::{Modality, Recording};
 use rekam_domain::print_order::PrintOrder;
@@ -195,13 +198,15 @@ impl Gateway {
         let person = person_of(&rec);
         let usable = person.count() > 0 || person.irises.iter().any(Option::is_some);
 
-        let outcome = if !usable {
-            Outcome::new(Status::EnrollFailureAtCentral)
-                .because("no usable fingerprint or iris template: recapture and send again")
+        let (outcome, case) = if !usable {
+            let o = Outcome::new(Status::EnrollFailureAtCentral)
+                .because("no usable fingerprint or iris template: recapture and send again");
+            (o, None)
         } else if let Some(first) = self.same_nik(&nik, seq)? {
-            Outcome::new(Status::DuplicateRecord)
+            let o = Outcome::new(Status::DuplicateRecord)
                 .matching(Some(first))
-                .because("the same NIK was recorded before")
+                .because("the same NIK was recorded before");
+            (o, None)
         } else {
             self.biometric_verdict(&person)
         };
@@ -232,6 +237,16 @@ impl Gateway {
                 ],
             )?;
         }
+        if let (Some(evidence), Some(matched)) = (&case, &outcome.matched) {
+            crate::adjudicate::open_case(
+                &tx,
+                packet_id,
+                station_id,
+                matched,
+                evidence,
+                self.now(),
+            )?;
+        }
         self.conclude(&tx, seq, packet_id, station_id, outcome)?;
         tx.commit()?;
         drop(conn);
@@ -257,7 +272,9 @@ impl Gateway {
             .optional()
     }
 
-    fn biometric_verdict(&self, person: &PersonTemplate) -> Outcome {
+    /// The verdict of the biometric engine on `person`, with the evidence of an adjudication
+    /// case when one finger or iris agrees.
+    fn biometric_verdict(&self, person: &PersonTemplate) -> (Outcome, Option<Evidence>) {
         let probe = PersonProbe::new(person);
         let rule = Decision::default();
         let hits = {
@@ -294,19 +311,34 @@ impl Gateway {
                 .ok()
         };
         match hits.first() {
-            Some(h) if h.verdict.same => Outcome::new(Status::DuplicateRecord)
-                .matching(packet_of(h.id))
-                .because(format!(
-                    "{} of {} fingers and irises agree (fused score {})",
-                    h.verdict.matching, h.verdict.compared, h.verdict.fused
-                )),
-            Some(h) if h.verdict.matching >= 1 => Outcome::new(Status::AdjudicateRecord)
-                .matching(packet_of(h.id))
-                .because(format!(
-                    "{} of {} fingers and irises agree: an adjudicator decides",
-                    h.verdict.matching, h.verdict.compared
-                )),
-            _ => Outcome::new(Status::PrintReadyRecord),
+            Some(h) if h.verdict.same => {
+                let o = Outcome::new(Status::DuplicateRecord)
+                    .matching(packet_of(h.id))
+                    .because(format!(
+                        "{} of {} fingers and irises agree (fused score {})",
+                        h.verdict.matching, h.verdict.compared, h.verdict.fused
+                    ));
+                (o, None)
+            }
+            Some(h) if h.verdict.matching >= 1 => {
+                // What the adjudicator reads: the score of every position compared.
+                let evidence = template(&self.db(), h.id).map(|t| {
+                    let scores = probe.scores(&PersonGallery::new(&t), &mut Scratch::default());
+                    Evidence::new(&scores, &rule)
+                });
+                let agreeing = evidence
+                    .as_ref()
+                    .map(|e| e.agreeing().join(", "))
+                    .unwrap_or_default();
+                let o = Outcome::new(Status::AdjudicateRecord)
+                    .matching(packet_of(h.id))
+                    .because(format!(
+                        "{} of {} fingers and irises agree ({agreeing}): an adjudicator decides",
+                        h.verdict.matching, h.verdict.compared
+                    ));
+                (o, evidence)
+            }
+            _ => (Outcome::new(Status::PrintReadyRecord), None),
         }
     }
 }

@@ -923,6 +923,166 @@ fn an_audit_head_that_goes_back_or_forks_is_flagged() {
     );
 }
 
+/// Resident `r` with the template of one finger (`position`) taken from `donor`: one finger
+/// agrees with the donor's recording, nothing else does.
+fn with_finger_of(r: &SynthRecording, donor: &SynthRecording, position: u8) -> SynthRecording {
+    use rekam_bio::finger::{FingerTemplate, record_of};
+    let fingers = |rec: &rekam::domain::manifest::Recording| {
+        let i = rec.manifest.finger_templates.unwrap() as usize;
+        (
+            i,
+            FingerTemplate::from_record(&rec.records[i].data).unwrap(),
+        )
+    };
+    let mut recording = r.recording.clone();
+    let (i, mut mine) = fingers(&recording);
+    let (_, theirs) = fingers(&donor.recording);
+    let slot = mine.iter_mut().find(|f| f.position == position).unwrap();
+    *slot = theirs.into_iter().find(|f| f.position == position).unwrap();
+    recording.records[i].data = record_of(&mine).unwrap();
+    SynthRecording {
+        recording,
+        person: r.person.clone(),
+    }
+}
+
+/// One finger agreeing with an earlier recording: ADJUDICATE_RECORD and a case holding the
+/// scores (no biodata); the adjudicator's decision reaches the station's feed signed, is final,
+/// and decides whether the Dinas may print.
+#[test]
+fn an_adjudicator_decides_a_recording_with_one_finger_in_common() {
+    use rekam_gateway::StationRole;
+    use rekam_gateway::adjudicate::Ruling;
+    let dc = start_gateway(|_| {});
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = station(dir.path(), "KEC-J-01");
+    let ca = register(&dc, &mut a);
+    let mut b = station(dir.path(), "KEC-J-02");
+    let cb = register(&dc, &mut b);
+    let (first, bytes) = seal(&mut a, &resident(5));
+    ca.send(&bytes, &dc.identity).unwrap();
+    let first_id = first.entry.enrollment_id;
+    assert_eq!(
+        final_result(&ca, &dc, &first_id).status,
+        Status::PrintReadyRecord
+    );
+    let mut packets = Vec::new();
+    for (k, position) in [(6, 2), (7, 7)] {
+        let (sealed, bytes) = seal(
+            &mut b,
+            &with_finger_of(&resident(k), &resident(5), position),
+        );
+        cb.send(&bytes, &dc.identity).unwrap();
+        let id = sealed.entry.enrollment_id;
+        let result = final_result(&cb, &dc, &id);
+        assert_eq!(result.status, Status::AdjudicateRecord, "{result:?}");
+        // Another station's record: named by the data center's reference.
+        assert_eq!(result.matched_packet.as_deref(), Some("DC-00000001"));
+        packets.push(id);
+    }
+
+    let cases = dc.gw.cases(false).unwrap();
+    assert_eq!(cases.len(), 2);
+    let case = &cases[0];
+    assert_eq!(
+        (case.packet_id.as_str(), case.matched_packet.as_str()),
+        (packets[0].as_str(), first_id.as_str())
+    );
+    assert_eq!(
+        (case.station_id.as_str(), case.matched_station.as_str()),
+        ("KEC-J-02", "KEC-J-01")
+    );
+    let agreeing: Vec<u8> = case
+        .evidence
+        .compared
+        .iter()
+        .filter(|c| c.agrees())
+        .map(|c| c.position)
+        .collect();
+    assert_eq!(agreeing, [2], "{:?}", case.evidence);
+    assert!(case.evidence.compared.len() >= 10, "{:?}", case.evidence);
+    let json = serde_json::to_string(&cases).unwrap();
+    for r in [resident(5), resident(6)] {
+        let nik = r.recording.manifest.biodata.nik.as_str().to_owned();
+        assert!(!json.contains(&nik), "a case shows no NIK");
+        assert!(
+            !json.contains(&r.recording.manifest.biodata.name),
+            "nor a name"
+        );
+    }
+
+    // A decision needs who and why; a packet without a case has none.
+    let code = |e: rekam_gateway::GatewayError| e.code();
+    assert_eq!(
+        code(
+            dc.gw
+                .adjudicate(&packets[0], Ruling::DifferentPerson, " ", "x")
+                .unwrap_err()
+        ),
+        "DECISION_UNSIGNED"
+    );
+    assert_eq!(
+        code(
+            dc.gw
+                .adjudicate(&first_id, Ruling::SamePerson, "ADJ-7", "x")
+                .unwrap_err()
+        ),
+        "NO_SUCH_CASE"
+    );
+
+    // Another person: PRINT_READY_RECORD on the station's feed, and the Dinas may print.
+    let decided = dc
+        .gw
+        .adjudicate(
+            &packets[0],
+            Ruling::DifferentPerson,
+            "ADJ-7",
+            "ridge detail of the right index differs on review",
+        )
+        .unwrap();
+    assert_eq!(decided.decided.unwrap().ruling, Ruling::DifferentPerson);
+    let result = final_result(&cb, &dc, &packets[0]);
+    assert_eq!(result.status, Status::PrintReadyRecord);
+    assert!(
+        result.verify(&dc.identity).is_ok(),
+        "signed by the data center"
+    );
+    let mut dinas = station_in(dir.path(), "DINAS-3273", "32.73.02");
+    let d = register_as(&dc, &mut dinas, StationRole::Dinas);
+    assert!(d.print_order(&packets[0], &dc.identity).is_ok());
+
+    // The same person: DUPLICATE_RECORD naming the earlier record; no print order.
+    dc.gw
+        .adjudicate(
+            &packets[1],
+            Ruling::SamePerson,
+            "ADJ-7",
+            "same scar on the left index",
+        )
+        .unwrap();
+    let result = final_result(&cb, &dc, &packets[1]);
+    assert_eq!(result.status, Status::DuplicateRecord);
+    assert_eq!(result.matched_packet.as_deref(), Some("DC-00000001"));
+    assert_eq!(
+        refused(d.print_order(&packets[1], &dc.identity).unwrap_err()),
+        "NOT_PRINT_READY"
+    );
+
+    // A decision is final: no second one, and the list of open cases is empty.
+    assert_eq!(
+        code(
+            dc.gw
+                .adjudicate(&packets[0], Ruling::SamePerson, "ADJ-8", "second look")
+                .unwrap_err()
+        ),
+        "CASE_DECIDED"
+    );
+    assert!(dc.gw.cases(false).unwrap().is_empty());
+    let all = dc.gw.cases(true).unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].decided.as_ref().unwrap().adjudicator, "ADJ-7");
+}
+
 /// A print order holds the resident's biodata, portrait and card templates: it goes to the
 /// Dinas of the resident's regency only, and every fetch is kept, given or refused.
 #[test]
