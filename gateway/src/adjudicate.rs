@@ -333,3 +333,53 @@ impl Gateway {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use crate::db::{DbKey, open};
+    use rusqlite::params;
+
+    /// The database itself keeps a decision final and a case from being deleted, whatever
+    /// process or hand writes to it.
+    #[test]
+    fn a_decided_case_cannot_be_changed_or_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(&dir.path().join("gateway.db"), &DbKey::generate().unwrap()).unwrap();
+        for (receipt, packet) in [(1, "P-1"), (2, "P-2")] {
+            conn.execute(
+                "INSERT INTO packet (receipt_no, packet_id, station_id, content_hash, size, sealed, received_at, receipt)
+                 VALUES (?1, ?2, 'S', '', 0, x'', 0, '')",
+                params![receipt, packet],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO adjudication (packet_id, station_id, matched_packet, evidence, opened_at)
+             VALUES ('P-2', 'S', 'P-1', '{}', 0)",
+            [],
+        )
+        .unwrap();
+        // A decision without its time, or an unknown ruling, is refused.
+        for bad in [
+            "UPDATE adjudication SET decision = 'SAME_PERSON'",
+            "UPDATE adjudication SET decision = 'MAYBE', decided_at = 1",
+        ] {
+            assert!(conn.execute(bad, []).is_err(), "{bad}");
+        }
+        conn.execute(
+            "UPDATE adjudication SET decision = 'SAME_PERSON', adjudicator = 'A', reason = 'r', decided_at = 1",
+            [],
+        )
+        .unwrap();
+        for bad in [
+            "UPDATE adjudication SET decision = 'DIFFERENT_PERSON'",
+            "UPDATE adjudication SET adjudicator = 'B'",
+            "DELETE FROM adjudication",
+        ] {
+            let e = conn.execute(bad, []).unwrap_err().to_string();
+            assert!(e.contains("final") || e.contains("kept"), "{bad}: {e}");
+        }
+    }
+}
