@@ -182,6 +182,23 @@ pub enum Error {
          nothing was exported"
     )]
     PacketNotWaiting(String),
+    /// A clarification for a packet that is no duplicate awaiting one.
+    #[error(
+        "packet {packet_id} {why}: only a DUPLICATE_RECORD not yet clarified takes an outcome \
+         (`rekam backlog` lists them); nothing was changed"
+    )]
+    NotToClarify {
+        /// The packet named.
+        packet_id: String,
+        /// What it is instead (English).
+        why: String,
+    },
+    /// A clarification without its note.
+    #[error(
+        "a clarification needs a note (the statement's number, what the resident said): \
+         nothing was changed"
+    )]
+    ClarificationNoteMissing,
     /// A file that is not a data center receipts file.
     #[error(
         "{path} is not a data center receipts file ({problem}): bring the receipts.json the \
@@ -421,6 +438,8 @@ impl Error {
             Error::Packet(e) => e.code(),
             Error::RecordingInvalid(_) => "RECORDING_INVALID",
             Error::PacketNotWaiting(_) => "PACKET_NOT_WAITING",
+            Error::NotToClarify { .. } => "NOT_TO_CLARIFY",
+            Error::ClarificationNoteMissing => "CLARIFICATION_NOTE_MISSING",
             Error::ReceiptsUnreadable { .. } => "RECEIPTS_INVALID",
             Error::ReceiptsForeign { .. } => "RECEIPTS_FOREIGN",
             Error::PrintOrderInvalid(_) => "PRINT_ORDER_INVALID",
@@ -584,6 +603,14 @@ impl Localized for Error {
                 "Rekaman belum lengkap atau tidak konsisten ({why}): lengkapi langkah yang \
                  kurang; tidak ada yang disegel"
             ),
+            Error::NotToClarify { packet_id, .. } => format!(
+                "Paket {packet_id} bukan data ganda yang menunggu klarifikasi: hanya hasil DC \
+                 DUPLICATE_RECORD yang belum diklarifikasi dapat dicatat hasilnya (lihat \
+                 `rekam backlog`); tidak ada yang diubah"
+            ),
+            Error::ClarificationNoteMissing => "Klarifikasi perlu catatan (nomor berita \
+                acara, keterangan penduduk): tidak ada yang diubah"
+                .to_owned(),
             Error::PacketNotWaiting(id) => format!(
                 "Paket {id} tidak menunggu di stasiun ini: periksa ID-nya di daftar data \
                  mengendap (`rekam backlog`); tidak ada yang diekspor"

@@ -780,7 +780,8 @@ pub struct BacklogLine {
     pub pass_failure: Option<String>,
 }
 
-/// Every record not yet final, with its age, whether it is stuck, and the next step.
+/// Every record not yet final and every duplicate not yet clarified, with its age, whether it
+/// is stuck, and the next step.
 pub fn backlog(station: &Station, stuck_after: Duration, lang: Lang) -> Result<Vec<BacklogLine>> {
     let now = now(station);
     let registered = station.data_center()?.is_some();
@@ -813,6 +814,12 @@ pub fn backlog(station: &Station, stuck_after: Duration, lang: Lang) -> Result<V
                 (SyncState::AdjudicateRecord, _) => lang.pick(
                     "menunggu keputusan adjudikasi di DC",
                     "waiting for the data center's adjudication",
+                ),
+                (SyncState::DuplicateRecord, _) => lang.pick(
+                    "data ganda menurut DC: panggil penduduk untuk klarifikasi, lalu supervisor \
+                     mencatat hasilnya (rekam clarify)",
+                    "a duplicate per the data center: call the resident in to clarify, then a \
+                     supervisor records the outcome (rekam clarify)",
                 ),
                 (SyncState::Exported, None) => lang.pick(
                     "dibawa tim teknis; menunggu tanda terima DC",

@@ -84,8 +84,12 @@ enum Command {
     /// Send the recordings to the data center: one pass with --once, else until stopped
     /// (Ctrl-C is safe: every change is its own transaction)
     Sync(cmd::sync::Args),
-    /// Every recording not yet final: state, age, attempts, last failure and the next step
+    /// Every recording not yet final, and every duplicate not yet clarified: state, age,
+    /// attempts, last failure and the next step
     Backlog(cmd::backlog::Args),
+    /// Record how a duplicate the data center found was clarified with the resident (a
+    /// supervisor's step; the record then leaves the backlog)
+    Clarify(cmd::clarify::Args),
     /// Write the unsent packets (or --packet ones) to a removable disk for the data center;
     /// run it again after an interruption to finish
     Export(cmd::export::Args),
@@ -183,6 +187,7 @@ fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
         Command::Register(args) => register::run(args, ctx),
         Command::Sync(args) => sync::run(args, ctx),
         Command::Backlog(args) => backlog::run(args, ctx),
+        Command::Clarify(args) => clarify::run(args, ctx),
         Command::Export(args) => export::run(args, ctx),
         Command::Check => check::run(ctx),
         Command::Backup(args) => backup::run(args, ctx),

@@ -184,6 +184,107 @@ fn a_recording_goes_from_queue_number_to_print_ready_and_a_second_station_gets_d
         .unwrap_err();
     assert_eq!(e.code(), "PRINT_ORDER_FORBIDDEN", "{e}");
     rekam::workflow::personalisation::fetch_order(&b.station, &sync, &sealed.packet_id).unwrap();
+
+    // The duplicate stays in the backlog as a case to clarify with the resident (seed 001, 3b)
+    // until a supervisor records the outcome, once; the print-ready record does not.
+    use rekam::store::Clarified;
+    use rekam::workflow::clarification::clarify;
+    let waiting = |s: &rekam::station::Station| -> Vec<(String, String)> {
+        rekam::sync::backlog(s, Duration::from_secs(24 * 3600), Lang::Id)
+            .unwrap()
+            .into_iter()
+            .map(|l| (l.row.packet_id, l.next_step))
+            .collect()
+    };
+    let lines = waiting(&b.station);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0].0, second.packet_id);
+    assert!(lines[0].1.contains("klarifikasi"), "{lines:?}");
+    assert!(waiting(&a.station).is_empty());
+    let code = |e: rekam::Error| e.code();
+    assert_eq!(
+        code(
+            clarify(
+                &mut a.station,
+                &sealed.packet_id,
+                Clarified::Disputed,
+                "x",
+                None
+            )
+            .unwrap_err()
+        ),
+        "NOT_TO_CLARIFY",
+        "a print-ready record has nothing to clarify"
+    );
+    assert_eq!(
+        code(
+            clarify(
+                &mut b.station,
+                &sealed.packet_id,
+                Clarified::Disputed,
+                "x",
+                None
+            )
+            .unwrap_err()
+        ),
+        "NOT_TO_CLARIFY",
+        "another station's record"
+    );
+    assert_eq!(
+        code(
+            clarify(
+                &mut b.station,
+                &second.packet_id,
+                Clarified::RecordedBefore,
+                " ",
+                None
+            )
+            .unwrap_err()
+        ),
+        "CLARIFICATION_NOTE_MISSING"
+    );
+    clarify(
+        &mut b.station,
+        &second.packet_id,
+        Clarified::RecordedBefore,
+        "BA-17/2026: recorded in Sumedang in 2012",
+        None,
+    )
+    .unwrap();
+    assert!(
+        waiting(&b.station).is_empty(),
+        "clarified: out of the backlog"
+    );
+    assert_eq!(
+        state(&b, &second.packet_id),
+        SyncState::DuplicateRecord,
+        "the data center's result stands"
+    );
+    assert_eq!(
+        code(
+            clarify(
+                &mut b.station,
+                &second.packet_id,
+                Clarified::Disputed,
+                "changed my mind",
+                None
+            )
+            .unwrap_err()
+        ),
+        "NOT_TO_CLARIFY",
+        "an outcome is final"
+    );
+    let entry = b
+        .station
+        .store()
+        .audit_entries(0, 1000)
+        .unwrap()
+        .into_iter()
+        .rfind(|e| e.action == "sync.clarify_duplicate")
+        .unwrap();
+    assert_eq!(entry.subject, second.packet_id);
+    assert!(entry.detail.contains("RECORDED_BEFORE"), "{}", entry.detail);
+    assert!(b.station.verify_audit().unwrap().is_intact());
     running.stop();
 }
 

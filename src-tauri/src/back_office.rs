@@ -82,6 +82,21 @@ pub async fn export(
     .await
 }
 
+/// Records how a duplicate was clarified with the resident (a supervisor's).
+#[tauri::command]
+pub async fn clarify(
+    app: tauri::AppHandle,
+    lang: Option<Lang>,
+    packet_id: String,
+    outcome: rekam::store::Clarified,
+    note: String,
+) -> Result<(), UiError> {
+    on_desk(app, lang, move |desk, _, _| {
+        desk.clarify(&packet_id, outcome, &note)
+    })
+    .await
+}
+
 /// Imports the data center's receipts from a technician's disk.
 #[tauri::command]
 pub async fn import_receipts(

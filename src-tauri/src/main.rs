@@ -428,6 +428,7 @@ fn main() -> anyhow::Result<()> {
             back_office::export_targets,
             back_office::export,
             back_office::import_receipts,
+            back_office::clarify,
             back_office::population_files,
             back_office::population_import,
             back_office::daily_report,

@@ -11,7 +11,7 @@ use crate::i18n::Lang;
 use crate::population::{ExtractStatus, ImportReport};
 use crate::report::DailyReport;
 use crate::station::StationStatus;
-use crate::store::SyncState;
+use crate::store::{Clarified, SyncState};
 use crate::sync::{BacklogLine, LastPass};
 use crate::workflow::WorkflowError;
 use crate::workflow::operators::Action as Permission;
@@ -156,6 +156,13 @@ impl Desk {
     /// next step.
     pub fn backlog(&mut self, lang: Lang) -> Result<Vec<BacklogLine>> {
         crate::sync::backlog(self.station()?, STUCK_AFTER, lang)
+    }
+
+    /// Records how a duplicate the data center found was clarified with the resident (a
+    /// supervisor's step): the record leaves the backlog.
+    pub fn clarify(&mut self, packet_id: &str, outcome: Clarified, note: &str) -> Result<()> {
+        let (station, session) = self.station_and_session()?;
+        crate::workflow::clarification::clarify(station, packet_id, outcome, note, Some(session))
     }
 
     /// Where the sync stands; `running` says whether the caller runs a background sync.

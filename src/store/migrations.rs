@@ -412,6 +412,27 @@ CREATE TABLE hub_relay (
         before: None,
         rebuilds: false,
     },
+    Migration {
+        version: 14,
+        name: "clarification of duplicates",
+        sql: r#"
+-- A DUPLICATE_RECORD is clarified with the resident at the service point (seed 001, 3b): it
+-- stays in the backlog until a supervisor records the outcome here, once.
+CREATE TABLE clarification (
+    seq     INTEGER PRIMARY KEY REFERENCES enrollment_journal (seq),
+    outcome TEXT NOT NULL CHECK (outcome IN ('RECORDED_BEFORE', 'DISPUTED')),
+    note    TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    at      TEXT NOT NULL
+);
+CREATE TRIGGER clarification_no_update BEFORE UPDATE ON clarification
+BEGIN SELECT RAISE(ABORT, 'a clarification is final'); END;
+CREATE TRIGGER clarification_no_delete BEFORE DELETE ON clarification
+BEGIN SELECT RAISE(ABORT, 'a clarification is final'); END;
+"#,
+        before: None,
+        rebuilds: false,
+    },
 ];
 
 /// Migration 10's first part: the station's NIK key (made once, kept in the store), and each

@@ -29,7 +29,7 @@ pub use hub::{GalleryRow, HubPending};
 pub use key::StoreKey;
 pub use key::write_secret;
 pub(crate) use key::{create_private_dir, fill_random, read_secret};
-pub use outbox::{BacklogRow, DueItem, SyncEvent, SyncState};
+pub use outbox::{BacklogRow, Clarified, DueItem, SyncEvent, SyncState};
 pub use population::{ExtractState, PopulationReader};
 pub use purge::Purged;
 
@@ -936,7 +936,7 @@ fn read_audit_head(conn: &Connection) -> Result<AuditHead> {
         .unwrap_or(AuditHead::EMPTY))
 }
 
-fn append_audit_tx(
+pub(super) fn append_audit_tx(
     tx: &rusqlite::Transaction<'_>,
     station_id: &str,
     event: &AuditEvent,
@@ -1171,6 +1171,50 @@ mod tests {
                 .execute("UPDATE enrollment_journal SET masked_nik = 'x'", [])
                 .is_err()
         );
+    }
+
+    /// A clarification is taken by a DUPLICATE_RECORD only, once, and the database keeps it
+    /// as written.
+    #[test]
+    fn a_duplicate_is_clarified_once_and_the_outcome_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = StoreKey::generate().unwrap();
+        let mut store = old_store(&dir.path().join("station.db"), &key, migrations::latest());
+        store
+            .append_enrollment(&NewEnrollment {
+                enrollment_id: "ENR-DUP".into(),
+                nik: Nik::parse("3273014101920001").unwrap(),
+                case: CaseType::NewRecording,
+                operator_id: "OP-01".into(),
+                payload: vec![1],
+                biometrics: None,
+                visit: None,
+            })
+            .unwrap();
+        let audit = AuditEvent::new("SPV-01", "sync.clarify_duplicate", "ENR-DUP");
+        let refused = |store: &mut Store| {
+            store
+                .clarify("ENR-DUP", Clarified::Disputed, "n", &audit)
+                .unwrap_err()
+                .code()
+        };
+        assert_eq!(refused(&mut store), "NOT_TO_CLARIFY", "not a duplicate yet");
+        store
+            .sync_result("ENR-DUP", Some(SyncState::DuplicateRecord), None, None)
+            .unwrap();
+        assert_eq!(store.backlog().unwrap().len(), 1, "a duplicate to clarify");
+        store
+            .clarify("ENR-DUP", Clarified::RecordedBefore, "BA-1", &audit)
+            .unwrap();
+        assert!(store.backlog().unwrap().is_empty());
+        assert_eq!(refused(&mut store), "NOT_TO_CLARIFY", "once");
+        for bad in [
+            "UPDATE clarification SET outcome = 'DISPUTED'",
+            "DELETE FROM clarification",
+        ] {
+            assert!(store.conn.execute(bad, []).is_err(), "{bad}");
+        }
+        assert!(store.verify_audit().unwrap().is_intact());
     }
 
     #[test]

@@ -103,6 +103,36 @@ fn state_of(text: String) -> rusqlite::Result<SyncState> {
     })
 }
 
+/// How the service point clarified a DUPLICATE_RECORD with the resident (seed 001, 3b).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Clarified {
+    /// The resident had recorded before: this recording is not used, and a card comes from the
+    /// first one (a replacement or a data change where needed, never a second recording).
+    RecordedBefore,
+    /// The resident denies having recorded before: referred to the Dinas with the note.
+    Disputed,
+}
+
+impl Clarified {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Clarified::RecordedBefore => "RECORDED_BEFORE",
+            Clarified::Disputed => "DISPUTED",
+        }
+    }
+
+    /// Parses a stored or typed name (either case, `-` for `_`).
+    pub fn parse(text: &str) -> Option<Clarified> {
+        let text = text.trim().to_ascii_uppercase().replace('-', "_");
+        [Clarified::RecordedBefore, Clarified::Disputed]
+            .into_iter()
+            .find(|c| c.as_str() == text)
+    }
+}
+
 /// A recording the sync should send now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueItem {
@@ -359,7 +389,7 @@ impl Store {
         Ok(true)
     }
 
-    /// Every recording not yet final, oldest first.
+    /// Every recording not yet final, oldest first, and every duplicate not yet clarified.
     pub fn backlog(&self) -> Result<Vec<BacklogRow>> {
         let mut stmt = self.conn.prepare(
             "SELECT j.seq, j.enrollment_id, j.masked_nik, j.case_type, j.operator_id, j.recorded_at,
@@ -367,7 +397,8 @@ impl Store {
                     s.state, s.upload_offset, s.attempts, s.last_code, s.last_reason,
                     s.next_retry_at, s.matched_packet
              FROM sync_state s JOIN enrollment_journal j ON j.seq = s.seq
-             WHERE s.state NOT IN ('PRINT_READY_RECORD', 'DUPLICATE_RECORD')
+             WHERE s.state <> 'PRINT_READY_RECORD'
+               AND NOT EXISTS (SELECT 1 FROM clarification c WHERE c.seq = s.seq)
              ORDER BY j.seq",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -388,6 +419,52 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records how a supervisor clarified the duplicate `packet_id` with the resident, with
+    /// `audit` (its detail gets the outcome), in one transaction: from then on it leaves the
+    /// backlog. Only a DUPLICATE_RECORD takes one, once.
+    pub fn clarify(
+        &mut self,
+        packet_id: &str,
+        outcome: Clarified,
+        note: &str,
+        audit: &crate::audit::AuditEvent,
+    ) -> Result<()> {
+        let station_id = self.station_id()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: Option<(i64, String, bool)> = tx
+            .query_row(
+                "SELECT j.seq, s.state, EXISTS (SELECT 1 FROM clarification c WHERE c.seq = j.seq)
+                 FROM enrollment_journal j JOIN sync_state s ON s.seq = j.seq
+                 WHERE j.enrollment_id = ?1",
+                [packet_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let refuse = |why: String| Error::NotToClarify {
+            packet_id: packet_id.to_owned(),
+            why,
+        };
+        let seq = match found {
+            None => return Err(refuse("is not recorded at this station".into())),
+            Some((_, _, true)) => return Err(refuse("was clarified before".into())),
+            Some((seq, state, false)) if state == SyncState::DuplicateRecord.as_str() => seq,
+            Some((_, state, false)) => return Err(refuse(format!("is {state}"))),
+        };
+        let at = rfc3339(self.clock.now());
+        tx.execute(
+            "INSERT INTO clarification (seq, outcome, note, actor, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![seq, outcome.as_str(), note, audit.actor, at],
+        )?;
+        let event = audit
+            .clone()
+            .with_detail(serde_json::json!({ "outcome": outcome.as_str(), "note": note }));
+        super::append_audit_tx(&tx, &station_id, &event, self.clock.as_ref())?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Recordings by state.

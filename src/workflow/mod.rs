@@ -1,6 +1,7 @@
 //! The counter's workflows as explicit state machines: recording ([`recording`]), handover
 //! ([`handover`]), reissue ([`reissue`]) and personalisation ([`personalisation`]), with the
-//! operators who run them ([`operators`]).
+//! operators who run them ([`operators`]); the clarification of a duplicate the data center
+//! found ([`clarification`]).
 //!
 //! Each workflow is a value that knows its current step and refuses a call out of the SOP's
 //! order ([`WorkflowError::OutOfOrder`]); each step is timed (pauses excluded) against the SOP's
@@ -15,6 +16,7 @@
 //! which seals all of them or nothing); a workflow that ends for any reason writes exactly one
 //! visit row; no full NIK in a visit row or an audit entry.
 
+pub mod clarification;
 pub mod counter;
 pub mod handover;
 pub mod operators;

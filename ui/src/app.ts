@@ -593,7 +593,36 @@ async function renderBacklog(): Promise<void> {
         el("td", {}, formatAge(lang, l.age_seconds)),
         el("td", {}, l.last_code ?? l.pass_failure ?? "–"),
         el("td", {}, l.next_step)))));
-  main().replaceChildren(el("h2", {}, t(lang, "backlog.title")), table);
+  const toClarify = lines.filter((l) => l.state === "DUPLICATE_RECORD");
+  const forms = operator?.may?.includes("approve") && toClarify.length > 0 ? [clarifyForm(toClarify)] : [];
+  main().replaceChildren(el("h2", {}, t(lang, "backlog.title")), table, ...forms);
+}
+
+/** A supervisor records how a duplicate the data center found was clarified with the resident
+ * (seed 001, 3b); the record then leaves the backlog. */
+function clarifyForm(duplicates: BacklogLine[]): HTMLElement {
+  const packet = el("select", { id: "clarify-packet" },
+    ...duplicates.map((l) => el("option", { value: l.packet_id }, `${l.packet_id.slice(0, 8)} · ${l.masked_nik}`))) as HTMLSelectElement;
+  const outcome = el("select", { id: "clarify-outcome" },
+    el("option", { value: "RECORDED_BEFORE" }, t(lang, "clarify.recordedBefore")),
+    el("option", { value: "DISPUTED" }, t(lang, "clarify.disputed"))) as HTMLSelectElement;
+  const note = el("input", { id: "clarify-note", autocomplete: "off", size: "48", required: "" }) as HTMLInputElement;
+  const form = el("form", { class: "card", id: "clarify-form" },
+    el("h3", {}, t(lang, "clarify.title")),
+    el("p", { class: "hint" }, t(lang, "clarify.hint")),
+    el("label", {}, t(lang, "clarify.record"), packet),
+    el("label", {}, t(lang, "clarify.outcome"), outcome),
+    el("label", {}, t(lang, "clarify.note"), note),
+    el("button", { type: "submit", id: "clarify-submit" }, t(lang, "clarify.submit")));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const done = await working(t(lang, "wizard.working"), async () => {
+      await call("clarify", { packetId: packet.value, outcome: outcome.value, note: note.value });
+      return true;
+    });
+    if (done) await renderBacklog();
+  });
+  return form;
 }
 
 async function renderTraining(): Promise<void> {

@@ -273,6 +273,8 @@ population: ExtractStatus | null, };
 
 export type SyncState = "BIO_CAPTURED" | "UPLOADING" | "EXPORTED" | "SENT_FOR_ENROLLMENT" | "PRINT_READY_RECORD" | "DUPLICATE_RECORD" | "ADJUDICATE_RECORD";
 
+export type Clarified = "RECORDED_BEFORE" | "DISPUTED";
+
 export type BacklogRow = { 
 /**
  * Journal position.
@@ -1260,6 +1262,7 @@ export interface Commands {
   export_targets: Array<Target>;
   export: ExportReport;
   import_receipts: ReceiptsReport;
+  clarify: null;
   population_files: Array<string>;
   population_import: ImportReport;
   daily_report: DailyReport;

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod calibrate;
 pub mod card_token;
 pub mod check;
+pub mod clarify;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod doctor;
