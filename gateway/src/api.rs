@@ -108,7 +108,13 @@ pub fn router(gw: Gateway) -> Router {
         )
         .route("/v1/packets/{packet_id}/commit", post(commit))
         .route("/v1/results", get(results))
+        .route("/v1/print/queue", get(crate::cards::queue))
         .route("/v1/print/{packet_id}", get(print_order))
+        .route("/v1/print/{packet_id}/card", post(crate::cards::issued))
+        .route(
+            "/v1/print/{packet_id}/card/returned",
+            post(crate::cards::returned),
+        )
         .route("/v1/heartbeat", post(heartbeat))
         .route("/v1/hubs/snoop", post(snoop))
         .route("/v1/hubs/results", get(hub_results))
@@ -875,7 +881,7 @@ async fn identity(State(gw): State<Gateway>) -> Json<rekam_packet::DcIdentity> {
     Json(gw.identity().clone())
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
     serde_json::from_slice(body).map_err(|e| {
         Refusal::new(
             StatusCode::BAD_REQUEST,
@@ -1091,7 +1097,7 @@ async fn print_order(
 
 /// The regency (kabupaten/kota) of a kecamatan code, dotted: `32.73` of `327301` or
 /// `32.73.01`.
-fn regency(kecamatan: &str) -> String {
+pub(crate) fn regency(kecamatan: &str) -> String {
     let digits: String = kecamatan.chars().filter(char::is_ascii_digit).collect();
     match (digits.get(..2), digits.get(2..4)) {
         (Some(province), Some(regency)) => format!("{province}.{regency}"),

@@ -194,6 +194,22 @@ WHEN OLD.decided_at IS NOT NULL
 BEGIN SELECT RAISE(ABORT, 'an adjudication decision is final'); END;
 CREATE TRIGGER IF NOT EXISTS adjudication_kept BEFORE DELETE ON adjudication
 BEGIN SELECT RAISE(ABORT, 'adjudication cases are kept'); END;
+-- Cards personalised from print orders (`cards.rs`), reported by the Dinas; a record has at
+-- most one card in circulation (not returned).
+CREATE TABLE IF NOT EXISTS card (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    packet_id       TEXT NOT NULL REFERENCES packet (packet_id),
+    card_serial     TEXT NOT NULL,
+    dinas           TEXT NOT NULL,
+    personalised_at INTEGER NOT NULL,
+    reported_at     INTEGER NOT NULL,
+    returned_at     INTEGER,
+    return_reason   TEXT,
+    returned_by     TEXT,
+    UNIQUE (packet_id, card_serial)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS card_in_circulation ON card (packet_id) WHERE returned_at IS NULL;
+CREATE INDEX IF NOT EXISTS result_by_packet ON result (packet_id, cursor);
 CREATE TABLE IF NOT EXISTS heartbeat (
     station_id TEXT PRIMARY KEY,
     at         INTEGER NOT NULL,

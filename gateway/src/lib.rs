@@ -21,6 +21,7 @@ pub mod adjudicate;
 pub mod anchor;
 pub mod api;
 pub mod bundle;
+pub mod cards;
 pub mod db;
 pub mod error;
 pub mod results;

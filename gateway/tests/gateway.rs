@@ -1083,6 +1083,109 @@ fn an_adjudicator_decides_a_recording_with_one_finger_in_common() {
     assert_eq!(all[0].decided.as_ref().unwrap().adjudicator, "ADJ-7");
 }
 
+/// The Dinas's print queue: its regency's PRINT_READY records with no card in circulation;
+/// a card reported takes its record off, a card that came back puts it on again.
+#[test]
+fn the_print_queue_shrinks_as_cards_are_made_and_grows_when_one_comes_back() {
+    use rekam_gateway::StationRole;
+    use rekam_packet::cards::{CardIssued, CardReturned};
+    let dc = start_gateway(|_| {});
+    let dir = tempfile::tempdir().unwrap();
+    let mut counter = station(dir.path(), "KEC-Q-01");
+    let c = register(&dc, &mut counter);
+    let mut elsewhere = station_in(dir.path(), "KEC-Q-74", "32.74.01");
+    let e = register(&dc, &mut elsewhere);
+    let mut ready = Vec::new();
+    for (here, k) in [(true, 51), (true, 52), (false, 53)] {
+        let (s, client) = if here {
+            (&mut counter, &c)
+        } else {
+            (&mut elsewhere, &e)
+        };
+        let (sealed, bytes) = seal(s, &resident(k));
+        client.send(&bytes, &dc.identity).unwrap();
+        let id = sealed.entry.enrollment_id;
+        assert_eq!(
+            final_result(client, &dc, &id).status,
+            Status::PrintReadyRecord
+        );
+        ready.push(id);
+    }
+    let mut dinas = station_in(dir.path(), "DINAS-3273", "32.73.02");
+    let d = register_as(&dc, &mut dinas, StationRole::Dinas);
+
+    // The counter has no queue; the Dinas sees its regency's two, masked, oldest first.
+    assert_eq!(
+        refused(c.print_queue().unwrap_err()),
+        "PRINT_ORDER_FORBIDDEN"
+    );
+    let queue = d.print_queue().unwrap();
+    let ids: Vec<&str> = queue.iter().map(|q| q.packet_id.as_str()).collect();
+    assert_eq!(ids, [ready[0].as_str(), ready[1].as_str()]);
+    let nik = resident(51).recording.manifest.biodata.nik;
+    assert_eq!(queue[0].masked_nik, nik.masked().as_str());
+    assert_eq!(queue[0].station_id, "KEC-Q-01");
+    assert!(queue.iter().all(|q| q.returned.is_none()));
+
+    // A card made: off the list; reported again: the same; a second card: refused.
+    let card = |serial: &str| CardIssued {
+        card_serial: serial.into(),
+        personalised_at: 1,
+    };
+    d.card_issued(&ready[0], &card("S-1")).unwrap();
+    d.card_issued(&ready[0], &card("S-1")).unwrap();
+    assert_eq!(
+        refused(d.card_issued(&ready[0], &card("S-2")).unwrap_err()),
+        "CARD_IN_CIRCULATION"
+    );
+    assert_eq!(
+        refused(d.card_issued(&ready[2], &card("S-3")).unwrap_err()),
+        "NOT_ON_PRINT_QUEUE",
+        "another regency's record"
+    );
+    assert_eq!(
+        refused(d.card_issued(&ready[1], &card(" ")).unwrap_err()),
+        "CARD_SERIAL_INVALID"
+    );
+    let ids: Vec<String> = d
+        .print_queue()
+        .unwrap()
+        .into_iter()
+        .map(|q| q.packet_id)
+        .collect();
+    assert_eq!(ids, [ready[1].clone()]);
+
+    // The card came back (the handover failed): on the list again, saying why; a new card.
+    let back = |serial: &str, reason: &str| CardReturned {
+        card_serial: serial.into(),
+        reason: reason.into(),
+        returned_at: 2,
+    };
+    assert_eq!(
+        refused(
+            d.card_returned(&ready[0], &back("S-9", "gagal"))
+                .unwrap_err()
+        ),
+        "NO_SUCH_CARD"
+    );
+    assert_eq!(
+        refused(d.card_returned(&ready[0], &back("S-1", " ")).unwrap_err()),
+        "RETURN_REASON_MISSING"
+    );
+    d.card_returned(&ready[0], &back("S-1", "verifikasi sidik jari gagal"))
+        .unwrap();
+    d.card_returned(&ready[0], &back("S-1", "verifikasi sidik jari gagal"))
+        .unwrap();
+    let queue = d.print_queue().unwrap();
+    let again = queue.iter().find(|q| q.packet_id == ready[0]).unwrap();
+    assert_eq!(
+        again.returned.as_deref(),
+        Some("verifikasi sidik jari gagal")
+    );
+    d.card_issued(&ready[0], &card("S-2")).unwrap();
+    assert_eq!(d.print_queue().unwrap().len(), 1);
+}
+
 /// A print order holds the resident's biodata, portrait and card templates: it goes to the
 /// Dinas of the resident's regency only, and every fetch is kept, given or refused.
 #[test]

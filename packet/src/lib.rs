@@ -22,6 +22,7 @@
 //! parser takes untrusted bytes and refuses with a typed error, never a panic (fuzzed:
 //! `fuzz/fuzz_targets/packet.rs`).
 
+pub mod cards;
 pub mod contents;
 pub mod envelope;
 pub mod hub;

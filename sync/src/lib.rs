@@ -396,12 +396,7 @@ impl DcClient {
 
     /// Sends a key rotation signed by the current and the new key.
     pub fn rotate(&self, rotation: &KeyRotation) -> Result<(), SyncError> {
-        let body = Self::json(rotation)?;
-        let r = self
-            .signed(Method::POST, "/v1/stations/rotate", Some(&body))
-            .send()
-            .map_err(transport)?;
-        checked(r).map(drop)
+        self.post_empty("/v1/stations/rotate", rotation)
     }
 
     /// Creates the tus upload of a packet (or gets back the one already begun).
@@ -554,24 +549,54 @@ impl DcClient {
         Ok(signed.verify(dc, packet_id)?)
     }
 
-    /// A kecamatan server's snoop: its counters and their records not yet final.
-    pub fn snoop(&self, snoop: &rekam_packet::hub::Snoop) -> Result<(), SyncError> {
-        let body = Self::json(snoop)?;
+    /// The Dinas's print queue: its regency's PRINT_READY_RECORD records with no card in
+    /// circulation (`GET /v1/print/queue`).
+    pub fn print_queue(&self) -> Result<Vec<rekam_packet::cards::PrintQueueEntry>, SyncError> {
         let r = self
-            .signed(Method::POST, "/v1/hubs/snoop", Some(&body))
+            .signed(Method::GET, "/v1/print/queue", Some(b""))
+            .send()
+            .map_err(transport)?;
+        checked(r)?
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))
+    }
+
+    /// Reports a card personalised for `packet_id` (the same card again changes nothing).
+    pub fn card_issued(
+        &self,
+        packet_id: &str,
+        card: &rekam_packet::cards::CardIssued,
+    ) -> Result<(), SyncError> {
+        self.post_empty(&format!("/v1/print/{packet_id}/card"), card)
+    }
+
+    /// Reports a card of `packet_id` that came back: the record is on the print queue again.
+    pub fn card_returned(
+        &self,
+        packet_id: &str,
+        card: &rekam_packet::cards::CardReturned,
+    ) -> Result<(), SyncError> {
+        self.post_empty(&format!("/v1/print/{packet_id}/card/returned"), card)
+    }
+
+    /// A signed POST of `body` as JSON whose answer has no body.
+    fn post_empty(&self, path: &str, body: &impl serde::Serialize) -> Result<(), SyncError> {
+        let body = Self::json(body)?;
+        let r = self
+            .signed(Method::POST, path, Some(&body))
             .send()
             .map_err(transport)?;
         checked(r).map(drop)
     }
 
+    /// A kecamatan server's snoop: its counters and their records not yet final.
+    pub fn snoop(&self, snoop: &rekam_packet::hub::Snoop) -> Result<(), SyncError> {
+        self.post_empty("/v1/hubs/snoop", snoop)
+    }
+
     /// Sends a heartbeat.
     pub fn heartbeat(&self, hb: &Heartbeat) -> Result<(), SyncError> {
-        let body = Self::json(hb)?;
-        let r = self
-            .signed(Method::POST, "/v1/heartbeat", Some(&body))
-            .send()
-            .map_err(transport)?;
-        checked(r).map(drop)
+        self.post_empty("/v1/heartbeat", hb)
     }
 }
 

@@ -1,0 +1,266 @@
+//! The Dinas's print queue and the cards made from it (`rekam_packet::cards`): a Dinas station
+//! lists the PRINT_READY_RECORD records of its regency with no card in circulation
+//! (`GET /v1/print/queue`), reports each card it personalised (`POST /v1/print/{id}/card`), and
+//! each card that came back (`POST /v1/print/{id}/card/returned`), which puts the record on
+//! the list again.
+//!
+//! Invariant: a record has at most one card in circulation (`card`: a partial unique index on
+//! the packet where `returned_at` is null), so two Dinas screens cannot both be told to print
+//! it; a card's report and its return are each recorded once (a repeat is answered the same).
+
+use crate::Gateway;
+use crate::api::{Refusal, json_body, regency};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use rekam_packet::cards::{CardIssued, CardReturned, PrintQueueEntry};
+use rekam_packet::protocol::{ResultEvent, Status, body_hash};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+/// `GET /v1/print/queue`.
+pub(crate) async fn queue(
+    State(gw): State<Gateway>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<Vec<PrintQueueEntry>>, Refusal> {
+    let station = gw.authenticate(&method, &uri, &headers, &body_hash(b""))?;
+    tokio::task::spawn_blocking(move || gw.print_queue(&station).map(Json))
+        .await
+        .map_err(Refusal::internal)?
+}
+
+/// `POST /v1/print/{packet_id}/card`.
+pub(crate) async fn issued(
+    State(gw): State<Gateway>,
+    Path(packet_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, Refusal> {
+    let station = gw.authenticate(&method, &uri, &headers, &body_hash(&body))?;
+    let card: CardIssued = json_body(&body)?;
+    tokio::task::spawn_blocking(move || gw.card_issued(&station, &packet_id, &card))
+        .await
+        .map_err(Refusal::internal)??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/print/{packet_id}/card/returned`.
+pub(crate) async fn returned(
+    State(gw): State<Gateway>,
+    Path(packet_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, Refusal> {
+    let station = gw.authenticate(&method, &uri, &headers, &body_hash(&body))?;
+    let card: CardReturned = json_body(&body)?;
+    tokio::task::spawn_blocking(move || gw.card_returned(&station, &packet_id, &card))
+        .await
+        .map_err(Refusal::internal)??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn no_such_card(packet_id: &str, serial: &str) -> Refusal {
+    Refusal::new(
+        StatusCode::NOT_FOUND,
+        "NO_SUCH_CARD",
+        format!(
+            "no card {serial} in circulation for packet {packet_id}: report the card when it is personalised, and check the serial on the chip"
+        ),
+    )
+}
+
+impl Gateway {
+    /// The regency `station` is the Dinas of, or the refusal a counter gets.
+    fn dinas_regency(&self, station: &str) -> Result<String, Refusal> {
+        self.db()
+            .query_row(
+                "SELECT regency FROM dinas_station WHERE station_id = ?1",
+                [station],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| {
+                Refusal::new(
+                    StatusCode::FORBIDDEN,
+                    "PRINT_ORDER_FORBIDDEN",
+                    format!(
+                        "station {station} is not registered as a Dinas station: the print queue is the Dinas's (its station registers with a Dinas token)"
+                    ),
+                )
+            })
+    }
+
+    /// The print queue of the Dinas `station`: its regency's PRINT_READY_RECORD records with no
+    /// card in circulation, oldest result first.
+    pub fn print_queue(&self, station: &str) -> Result<Vec<PrintQueueEntry>, Refusal> {
+        let dinas_of = self.dinas_regency(station)?;
+        let conn = self.db();
+        let mut stmt = conn.prepare(
+            "SELECT p.packet_id, p.station_id, s.kecamatan, n.nik, r.event,
+                    (SELECT c.return_reason FROM card c WHERE c.packet_id = p.packet_id
+                     ORDER BY c.seq DESC LIMIT 1)
+             FROM packet p
+             JOIN station s ON s.station_id = p.station_id
+             JOIN person n ON n.packet_id = p.packet_id
+             JOIN result r ON r.cursor = (SELECT MAX(cursor) FROM result WHERE packet_id = p.packet_id)
+             WHERE json_extract(r.event, '$.status') = ?1
+               AND NOT EXISTS (SELECT 1 FROM card c WHERE c.packet_id = p.packet_id AND c.returned_at IS NULL)
+             ORDER BY r.cursor",
+        )?;
+        let rows = stmt.query_map([Status::PrintReadyRecord.as_str()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+            ))
+        })?;
+        let mut queue = Vec::new();
+        for row in rows {
+            let (packet_id, station_id, kecamatan, nik, event, returned) = row?;
+            if regency(&kecamatan) != dinas_of {
+                continue;
+            }
+            let event: ResultEvent = serde_json::from_str(&event).map_err(Refusal::internal)?;
+            queue.push(PrintQueueEntry {
+                packet_id,
+                station_id,
+                kecamatan,
+                masked_nik: rekam_domain::nik::Nik::parse(&nik)
+                    .map(|n| n.masked().as_str().to_owned())
+                    .map_err(Refusal::internal)?,
+                ready_at: event.at,
+                returned,
+            });
+        }
+        Ok(queue)
+    }
+
+    /// Records that the Dinas `station` personalised `card` for `packet_id`. The same card
+    /// again is answered as before; another card while one is in circulation is refused
+    /// (`CARD_IN_CIRCULATION`), as is a record not on the Dinas's queue.
+    pub fn card_issued(
+        &self,
+        station: &str,
+        packet_id: &str,
+        card: &CardIssued,
+    ) -> Result<(), Refusal> {
+        let serial = card.card_serial.trim();
+        if serial.is_empty() || serial.len() > 64 {
+            return Err(Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "CARD_SERIAL_INVALID",
+                "a card's serial is 1-64 characters, as read from its chip",
+            ));
+        }
+        let dinas_of = self.dinas_regency(station)?;
+        let mut conn = self.db();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let active: Option<(String, String)> = tx
+            .query_row(
+                "SELECT card_serial, dinas FROM card WHERE packet_id = ?1 AND returned_at IS NULL",
+                [packet_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match active {
+            Some((s, _)) if s == serial => return Ok(()),
+            Some((s, by)) => {
+                return Err(Refusal::new(
+                    StatusCode::CONFLICT,
+                    "CARD_IN_CIRCULATION",
+                    format!(
+                        "packet {packet_id} has card {s} in circulation (personalised by {by}): record that card's return before another is made"
+                    ),
+                ));
+            }
+            None => {}
+        }
+        let (kecamatan, event): (Option<String>, Option<String>) = tx
+            .query_row(
+                "SELECT s.kecamatan,
+                        (SELECT event FROM result WHERE packet_id = p.packet_id ORDER BY cursor DESC LIMIT 1)
+                 FROM packet p JOIN station s ON s.station_id = p.station_id
+                 WHERE p.packet_id = ?1",
+                [packet_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((None, None));
+        let ready = event
+            .and_then(|e| serde_json::from_str::<ResultEvent>(&e).ok())
+            .is_some_and(|e| e.status == Status::PrintReadyRecord);
+        if !ready || kecamatan.as_deref().map(regency) != Some(dinas_of) {
+            return Err(Refusal::new(
+                StatusCode::CONFLICT,
+                "NOT_ON_PRINT_QUEUE",
+                format!(
+                    "packet {packet_id} is not on the print queue of {station}: only a PRINT_READY_RECORD of the Dinas's regency is personalised"
+                ),
+            ));
+        }
+        tx.execute(
+            "INSERT INTO card (packet_id, card_serial, dinas, personalised_at, reported_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![packet_id, serial, station, card.personalised_at, self.now()],
+        )?;
+        tx.commit()?;
+        tracing::info!(packet = %packet_id, %station, "card personalised");
+        Ok(())
+    }
+
+    /// Records that `card` of `packet_id` came back to the Dinas `station`: the record is on
+    /// its print queue again. The same return again is answered as before.
+    pub fn card_returned(
+        &self,
+        station: &str,
+        packet_id: &str,
+        card: &CardReturned,
+    ) -> Result<(), Refusal> {
+        let reason = card.reason.trim();
+        if reason.is_empty() {
+            return Err(Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "RETURN_REASON_MISSING",
+                "a returned card needs the reason (the handover failed, the card is damaged)",
+            ));
+        }
+        self.dinas_regency(station)?;
+        let mut conn = self.db();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let card_row: Option<Option<i64>> = tx
+            .query_row(
+                "SELECT returned_at FROM card WHERE packet_id = ?1 AND card_serial = ?2",
+                params![packet_id, card.card_serial.trim()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match card_row {
+            None => return Err(no_such_card(packet_id, &card.card_serial)),
+            Some(Some(_)) => return Ok(()),
+            Some(None) => {}
+        }
+        tx.execute(
+            "UPDATE card SET returned_at = ?1, return_reason = ?2, returned_by = ?3
+             WHERE packet_id = ?4 AND card_serial = ?5",
+            params![
+                card.returned_at,
+                reason,
+                station,
+                packet_id,
+                card.card_serial.trim()
+            ],
+        )?;
+        tx.commit()?;
+        tracing::info!(packet = %packet_id, %station, "card returned: back on the print queue");
+        Ok(())
+    }
+}
