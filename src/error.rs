@@ -193,6 +193,19 @@ pub enum Error {
         /// What it is instead (English).
         why: String,
     },
+    /// A card this station cannot record as returned.
+    #[error("card {card_serial} cannot be recorded as returned: {why}; nothing was changed")]
+    CardNotInCirculation {
+        /// The serial named.
+        card_serial: String,
+        /// Why (English).
+        why: String,
+    },
+    /// A returned card without the reason.
+    #[error(
+        "a returned card needs the reason (the handover failed, the card is damaged): nothing was changed"
+    )]
+    CardReturnReasonMissing,
     /// A clarification without its note.
     #[error(
         "a clarification needs a note (the statement's number, what the resident said): \
@@ -440,6 +453,8 @@ impl Error {
             Error::PacketNotWaiting(_) => "PACKET_NOT_WAITING",
             Error::NotToClarify { .. } => "NOT_TO_CLARIFY",
             Error::ClarificationNoteMissing => "CLARIFICATION_NOTE_MISSING",
+            Error::CardNotInCirculation { .. } => "CARD_NOT_IN_CIRCULATION",
+            Error::CardReturnReasonMissing => "CARD_RETURN_REASON_MISSING",
             Error::ReceiptsUnreadable { .. } => "RECEIPTS_INVALID",
             Error::ReceiptsForeign { .. } => "RECEIPTS_FOREIGN",
             Error::PrintOrderInvalid(_) => "PRINT_ORDER_INVALID",
@@ -607,6 +622,14 @@ impl Localized for Error {
                 "Paket {packet_id} bukan data ganda yang menunggu klarifikasi: hanya hasil DC \
                  DUPLICATE_RECORD yang belum diklarifikasi dapat dicatat hasilnya (lihat \
                  `rekam backlog`); tidak ada yang diubah"
+            ),
+            Error::CardReturnReasonMissing => "Kartu yang kembali perlu alasannya (verifikasi \
+                saat penyerahan gagal, kartu rusak): tidak ada yang diubah"
+                .to_owned(),
+            Error::CardNotInCirculation { card_serial, .. } => format!(
+                "Kartu {card_serial} tidak dapat dicatat kembali: kartu itu tidak beredar dari \
+                 stasiun ini (belum dipersonalisasi di sini, atau pengembaliannya sudah dicatat); \
+                 periksa nomor seri pada chip; tidak ada yang diubah"
             ),
             Error::ClarificationNoteMissing => "Klarifikasi perlu catatan (nomor berita \
                 acara, keterangan penduduk): tidak ada yang diubah"

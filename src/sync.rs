@@ -443,6 +443,9 @@ fn pass(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> {
         let f = classify(&e);
         report.error.get_or_insert((f.code, f.reason));
     }
+    // A Dinas station's cards: each personalised or returned card told to the data center,
+    // which keeps the print queue (a failure waits for the next pass and is logged there).
+    crate::workflow::personalisation::report_cards(station, &probe)?;
     if let Err(e) = probe.heartbeat(&heartbeat(station, &report)?) {
         tracing::warn!(error = %e, "heartbeat not sent");
     }

@@ -891,7 +891,7 @@ fn handover_matches_the_chip_refuses_forged_and_foreign_fingers_and_guards_dispe
 fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_ready_records() {
     use rekam::workflow::handover::HandoverWorkflow;
     use rekam::workflow::operators::{NewOperator, Role};
-    use rekam::workflow::personalisation::{fetch_order, personalise};
+    use rekam::workflow::personalisation::{fetch_order, personalise, print_queue, record_return};
     use rekam_drivers::card::DocumentSigner;
     let _g = rekam_sim::card::take_reader().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -946,7 +946,14 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
         &dinas.devices.fingerprint,
     )
     .unwrap();
-    let order = fetch_order(&dinas.station, &sync, &sealed.packet_id).unwrap();
+    // The record is on the Dinas's print queue: picked from there, not typed.
+    let queue = print_queue(&dinas.station, &sync).unwrap();
+    let picked = queue
+        .iter()
+        .find(|q| q.packet_id == sealed.packet_id)
+        .unwrap();
+    assert_eq!(picked.station_id, "KEC-P-01");
+    let order = fetch_order(&dinas.station, &sync, &picked.packet_id).unwrap();
     assert_eq!(order.biodata.nik.as_str(), dinas.population.nik(0).unwrap());
 
     let signer = DocumentSigner::from_pem(
@@ -989,6 +996,26 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
         std::fs::write(path, &done.face_png).unwrap();
     }
 
+    // The card is off this station's queue at once, and off the data center's once the sync
+    // pass reported it.
+    let listed = |dinas: &Counter| -> Vec<String> {
+        print_queue(&dinas.station, &sync)
+            .unwrap()
+            .into_iter()
+            .map(|q| q.packet_id)
+            .collect()
+    };
+    assert!(!listed(&dinas).contains(&sealed.packet_id));
+    assert_eq!(dinas.station.store().card_reports().unwrap().len(), 1);
+    sync_once(&mut dinas.station, &sync).unwrap();
+    assert!(dinas.station.store().card_reports().unwrap().is_empty());
+    assert!(
+        !gw.print_queue("DINAS-P-01")
+            .unwrap()
+            .iter()
+            .any(|q| q.packet_id == sealed.packet_id)
+    );
+
     // The new card hands over to its owner.
     let mut h = HandoverWorkflow::start(&dinas.station, &dinas.session, None).unwrap();
     let chip = h.read_card(&mut dinas.station, &reader, &trust).unwrap();
@@ -997,6 +1024,44 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
     dinas.devices.resident(0).unwrap();
     h.verify(&mut dinas.station, &dinas.devices.fingerprint)
         .unwrap();
+
+    // A card that came back (damaged before it reached the resident) is recorded by the
+    // administrator, with why, and the record is on the queue again once reported.
+    let code = |e: rekam::Error| e.code();
+    assert_eq!(
+        code(
+            record_return(
+                &mut dinas.station,
+                &dinas.session,
+                &done.card_serial,
+                "rusak"
+            )
+            .unwrap_err()
+        ),
+        "NOT_PERMITTED"
+    );
+    assert_eq!(
+        code(record_return(&mut dinas.station, &admin, &done.card_serial, " ").unwrap_err()),
+        "CARD_RETURN_REASON_MISSING"
+    );
+    assert_eq!(
+        code(record_return(&mut dinas.station, &admin, "NO-SUCH-CARD", "rusak").unwrap_err()),
+        "CARD_NOT_IN_CIRCULATION"
+    );
+    let back = record_return(&mut dinas.station, &admin, &done.card_serial, "chip rusak").unwrap();
+    assert_eq!(back, sealed.packet_id);
+    assert_eq!(
+        code(record_return(&mut dinas.station, &admin, &done.card_serial, "lagi").unwrap_err()),
+        "CARD_NOT_IN_CIRCULATION",
+        "a return is recorded once"
+    );
+    sync_once(&mut dinas.station, &sync).unwrap();
+    let queue = print_queue(&dinas.station, &sync).unwrap();
+    let again = queue
+        .iter()
+        .find(|q| q.packet_id == sealed.packet_id)
+        .unwrap();
+    assert_eq!(again.returned.as_deref(), Some("chip rusak"));
     running.stop();
 }
 

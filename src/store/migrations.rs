@@ -433,6 +433,28 @@ BEGIN SELECT RAISE(ABORT, 'a clarification is final'); END;
         before: None,
         rebuilds: false,
     },
+    Migration {
+        version: 15,
+        name: "cards personalised at a Dinas station",
+        sql: r#"
+-- Each card this station personalised, written with its visit row; `reported_at` once the data
+-- center accepted the report (the record leaves the Dinas's print queue); `returned_at` when
+-- the card came back (a failed handover), `return_reported_at` once that was reported (the
+-- record is on the queue again). Times are Unix seconds.
+CREATE TABLE card (
+    card_serial        TEXT PRIMARY KEY,
+    packet_id          TEXT NOT NULL,
+    personalised_at    INTEGER NOT NULL,
+    reported_at        INTEGER,
+    returned_at        INTEGER,
+    return_reason      TEXT,
+    return_reported_at INTEGER
+);
+CREATE UNIQUE INDEX card_in_circulation ON card (packet_id) WHERE returned_at IS NULL;
+"#,
+        before: None,
+        rebuilds: false,
+    },
 ];
 
 /// Migration 10's first part: the station's NIK key (made once, kept in the store), and each

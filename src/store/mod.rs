@@ -12,6 +12,7 @@
 //! - a database from an older build is migrated on open; one from a newer build is refused
 //!   untouched.
 
+mod cards;
 mod counter;
 mod hub;
 mod key;
@@ -22,6 +23,7 @@ mod purge;
 pub mod slots;
 pub mod tpm;
 
+pub use cards::CardReport;
 pub use counter::{
     NewVisit, OperatorChange, OperatorRow, StepTime, VisitOutcome, VisitRow, VisitWorkflow,
 };

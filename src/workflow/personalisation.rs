@@ -4,19 +4,28 @@
 //! over PC/SC (data groups, security object signed by the Dinas document signer, one-time
 //! lock), and the card face is rendered as PNG and PDF for the card printer.
 //!
+//! The Dinas picks records from its print queue ([`print_queue`]); each card personalised is
+//! kept with its visit row and reported to the data center by the sync pass
+//! ([`report_cards`]), which takes the record off the queue; a card that came back
+//! ([`record_return`]) puts it on again.
+//!
 //! Only a Dinas administrator personalises; the order is used only after its signature
 //! verifies against the pinned data center identity; each card is one visit row.
 
 use super::WorkflowError;
 use super::operators::{Action, Session};
+use crate::audit::AuditEvent;
 use crate::station::Station;
+use crate::store::CardReport;
 use crate::store::{NewVisit, VisitOutcome, VisitWorkflow};
 use crate::sync::SyncConfig;
 use crate::{Error, Result};
 pub use rekam_domain::print_order::PrintOrder;
 use rekam_drivers::card::{CardReader, DocumentSigner, Personalisation, Sam};
+pub use rekam_packet::cards::PrintQueueEntry;
+use rekam_packet::cards::{CardIssued, CardReturned};
 use rekam_records::face::{FaceFormat, FaceImage};
-use rekam_sync::SyncError;
+use rekam_sync::{DcClient, SyncError};
 
 /// Fetches the print order of `packet_id` from the data center, its signature verified against
 /// the pinned identity. A record that is not PRINT_READY_RECORD is refused.
@@ -34,6 +43,99 @@ pub fn fetch_order(station: &Station, cfg: &SyncConfig, packet_id: &str) -> Resu
             other => Error::Sync(other.to_string()),
         })?;
     serde_json::from_slice(&bytes).map_err(|e| Error::PrintOrderInvalid(e.to_string()))
+}
+
+/// The Dinas's print queue: the PRINT_READY_RECORD records of its regency with no card in
+/// circulation, as the data center lists them, without those this station made a card for and
+/// has not reported yet.
+pub fn print_queue(station: &Station, cfg: &SyncConfig) -> Result<Vec<PrintQueueEntry>> {
+    let queue = crate::sync::client(station, cfg)?
+        .print_queue()
+        .map_err(|e| match e {
+            SyncError::Refused { code, .. } if code == "PRINT_ORDER_FORBIDDEN" => {
+                WorkflowError::PrintOrderForbidden(station.identity().station_id.clone()).into()
+            }
+            other => Error::Sync(other.to_string()),
+        })?;
+    let made = station.store().cards_in_circulation()?;
+    Ok(queue
+        .into_iter()
+        .filter(|q| !made.contains(&q.packet_id))
+        .collect())
+}
+
+/// Records that card `card_serial`, personalised here, came back to the Dinas for `reason`
+/// (its handover failed, it was damaged): by a Dinas administrator, audited. The sync pass
+/// reports it, and the record is on the print queue again. Returns the card's record.
+pub fn record_return(
+    station: &mut Station,
+    session: &Session,
+    card_serial: &str,
+    reason: &str,
+) -> Result<String> {
+    session.require(Action::Personalise)?;
+    let (card_serial, reason) = (card_serial.trim(), reason.trim());
+    if reason.is_empty() {
+        return Err(Error::CardReturnReasonMissing);
+    }
+    station.store_mut().card_returned(
+        card_serial,
+        reason,
+        &AuditEvent::new(
+            &session.operator_id,
+            "personalisation.card_returned",
+            card_serial,
+        ),
+    )
+}
+
+/// Sends the data center every card report it has not accepted yet (cards personalised here,
+/// cards that came back), in order; the first failure ends it and is returned, the rest wait
+/// for the next pass. How many were accepted.
+pub fn report_cards(
+    station: &mut Station,
+    client: &DcClient,
+) -> Result<(usize, Option<SyncError>)> {
+    let mut sent = 0;
+    for report in station.store().card_reports()? {
+        let answer = match &report {
+            CardReport::Issued {
+                packet_id,
+                card_serial,
+                at,
+            } => client.card_issued(
+                packet_id,
+                &CardIssued {
+                    card_serial: card_serial.clone(),
+                    personalised_at: *at,
+                },
+            ),
+            CardReport::Returned {
+                packet_id,
+                card_serial,
+                reason,
+                at,
+            } => client.card_returned(
+                packet_id,
+                &CardReturned {
+                    card_serial: card_serial.clone(),
+                    reason: reason.clone(),
+                    returned_at: *at,
+                },
+            ),
+        };
+        match answer {
+            Ok(()) => {
+                station.store_mut().card_report_sent(&report)?;
+                sent += 1;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "card report not accepted: sent again at the next pass");
+                return Ok((sent, Some(e)));
+            }
+        }
+    }
+    Ok((sent, None))
 }
 
 /// A personalised card.
@@ -145,7 +247,11 @@ pub fn personalise(
         Some(&serial),
         elapsed(station),
     );
-    station.store_mut().append_visit(&v)?;
+    // The card and its visit in one transaction; the sync pass reports the card to the data
+    // center, which takes the record off the print queue.
+    station
+        .store_mut()
+        .append_personalised(&v, &order.packet_id, &serial)?;
     Ok(Personalised {
         card_serial: serial,
         face_png,
