@@ -88,7 +88,7 @@ pub async fn clarify(
     app: tauri::AppHandle,
     lang: Option<Lang>,
     packet_id: String,
-    outcome: rekam::store::Clarified,
+    outcome: rekam::desk::Clarified,
     note: String,
 ) -> Result<(), UiError> {
     on_desk(app, lang, move |desk, _, _| {

@@ -38,7 +38,7 @@ fn declarations() -> Vec<String> {
         rekam::desk::BacklogCounts,
         rekam::desk::HomeView,
         rekam::store::SyncState,
-        rekam::store::Clarified,
+        rekam::desk::Clarified,
         rekam::store::BacklogRow,
         rekam::sync::BacklogLine,
         rekam::report::StepLine,
@@ -59,6 +59,7 @@ fn declarations() -> Vec<String> {
         rekam::desk::SealedView,
         rekam::desk::SourceView,
         rekam::workflow::recording::Progress,
+        rekam::desk::PrintQueueLine,
         rekam::workflow::counter::EyeName,
         rekam::workflow::counter::Outcome,
         rekam::desk::WizardView,
@@ -197,7 +198,9 @@ fn commands() -> Vec<(&'static str, String)> {
         preview_stop: (),
         reissue_checklist: Vec<ReissueCase>,
         reissue: ReissuedView,
+        print_queue: Vec<rekam::desk::PrintQueueLine>,
         print_order: PrintOrderView,
+        card_returned: String,
         personalise: PersonalisedView,
     ]
 }

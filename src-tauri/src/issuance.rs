@@ -56,6 +56,29 @@ pub async fn reissue(
     on_desk(app, lang, move |desk, _, lang| desk.reissue(&form, lang)).await
 }
 
+/// The Dinas's print queue: its regency's records to personalise, oldest first.
+#[tauri::command]
+pub async fn print_queue(
+    app: tauri::AppHandle,
+    lang: Option<Lang>,
+) -> Result<Vec<rekam::desk::PrintQueueLine>, UiError> {
+    on_desk(app, lang, |desk, _, _| desk.print_queue()).await
+}
+
+/// Records a card that came back to the Dinas: its record goes back on the print queue.
+#[tauri::command]
+pub async fn card_returned(
+    app: tauri::AppHandle,
+    lang: Option<Lang>,
+    card_serial: String,
+    reason: String,
+) -> Result<String, UiError> {
+    on_desk(app, lang, move |desk, _, _| {
+        desk.card_returned(&card_serial, &reason)
+    })
+    .await
+}
+
 /// Fetches a PRINT_READY_RECORD's print order for the administrator to check (the packet id
 /// is on the resident's summons letter, as text and QR code).
 #[tauri::command]

@@ -437,7 +437,9 @@ fn main() -> anyhow::Result<()> {
             preview::preview_stop,
             issuance::reissue_checklist,
             issuance::reissue,
+            issuance::print_queue,
             issuance::print_order,
+            issuance::card_returned,
             issuance::personalise
         ])
         .run(tauri::generate_context!())

@@ -600,8 +600,8 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, dc: DataCenter) {
     click(&c, "#lang-toggle").await;
     wait_text(&c, "#nav", "Data mengendap (F6)").await;
 
-    // At the Dinas, once the link is back: the administrator fetches resident 0's print order
-    // by the number on the summons letter, checks it, and writes it to a blank card.
+    // At the Dinas, once the link is back: the administrator picks resident 0's record from
+    // the regency's print queue, checks its print order, and writes it to a blank card.
     let _running = gw.spawn(&dc_addr.to_string()).unwrap();
     // The cable is back: the technician does not wait for the sync's next try. The exported
     // record goes online too (the data center keeps one record per packet).
@@ -611,12 +611,7 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, dc: DataCenter) {
     wait_text(&c, "#sync-share", "2 dari 2").await;
     shots.save(&c, "18-sync-now").await;
     relog(&c, &sbi, "ADM-01", DINAS_ADMIN).await;
-    click(&c, "#nav-personalise").await;
-    wait(&c, "#order-packet")
-        .await
-        .send_keys(&format!("{packet_id}{}", Key::Enter))
-        .await
-        .unwrap();
+    pick_from_print_queue(&c, &packet_id).await;
     let order = wait(&c, "#order-biodata").await.text().await.unwrap();
     assert!(
         order.contains(&nik) && order.contains("2 dari 2"),
@@ -745,6 +740,45 @@ async fn wait_preview(c: &Client, device: &str) {
             body_text(c).await
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Opens the personalisation screen until the print queue lists `packet_id` (its result may
+/// still be on its way), and picks it.
+async fn pick_from_print_queue(c: &Client, packet_id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let row = format!(
+        "//table[@id='print-queue-list']//tr[td/span[text()='{}']]//button",
+        &packet_id[..8]
+    );
+    loop {
+        click(c, "#nav-personalise").await;
+        wait(c, "#order-packet").await;
+        // The queue arrives after the form: listed, empty, or unavailable.
+        let listed = loop {
+            if let Ok(pick) = c.find(Locator::XPath(&row)).await {
+                break Some(pick);
+            }
+            if c.find(Locator::Css(
+                "#print-queue-empty, #print-queue-error, #print-queue-list",
+            ))
+            .await
+            .is_ok()
+            {
+                break None;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        if let Some(pick) = listed {
+            pick.click().await.unwrap();
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{packet_id} never on the print queue: {}",
+            body_text(c).await
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 

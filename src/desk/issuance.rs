@@ -5,7 +5,8 @@
 //! workflows' (`crate::workflow::reissue`, `crate::workflow::personalisation`).
 
 use super::view::{
-    BiodataView, PersonalisedView, PrintOrderView, ReissueCase, ReissuedView, checklist,
+    BiodataView, PersonalisedView, PrintOrderView, PrintQueueLine, ReissueCase, ReissuedView,
+    checklist,
 };
 use super::{Desk, devices};
 use crate::Result;
@@ -13,7 +14,9 @@ use crate::domain::case::{CaseType, Document};
 use crate::i18n::Lang;
 use crate::sync::SyncConfig;
 use crate::workflow::operators::Action as Permission;
-use crate::workflow::personalisation::{fetch_order, personalise};
+use crate::workflow::personalisation::{
+    fetch_order, personalise, print_queue, record_return, report_cards,
+};
 use crate::workflow::reissue::{ReissueRequest, request};
 use crate::workflow::{Setting, WorkflowError};
 use base64::Engine;
@@ -104,13 +107,9 @@ impl Desk {
     pub fn print_order(&mut self, packet_id: &str) -> Result<PrintOrderView> {
         self.print_order = None;
         self.live_session()?.require(Permission::Personalise)?;
-        let url = self
-            .config
-            .dc_url
-            .clone()
-            .ok_or(WorkflowError::NotConfigured(Setting::DataCenter))?;
+        let cfg = self.dc_config()?;
         let station = self.station()?;
-        let order = fetch_order(station, &SyncConfig::new(&url), packet_id.trim())?;
+        let order = fetch_order(station, &cfg, packet_id.trim())?;
         let view = PrintOrderView {
             packet_id: order.packet_id.clone(),
             biodata: BiodataView::of(&order.biodata, station),
@@ -119,6 +118,67 @@ impl Desk {
         };
         self.print_order = Some(order);
         Ok(view)
+    }
+
+    /// The Dinas's print queue: the records of its regency to personalise, oldest first.
+    pub fn print_queue(&mut self) -> Result<Vec<PrintQueueLine>> {
+        let cfg = self.dc_config()?;
+        let station = self.station_for(Permission::Personalise)?;
+        let queue = print_queue(station, &cfg)?;
+        Ok(queue
+            .into_iter()
+            .map(|q| {
+                let kecamatan = crate::domain::region::RegionCode::parse(&q.kecamatan)
+                    .ok()
+                    .and_then(|c| {
+                        crate::domain::region::RegionDirectory::region(station.store(), &c)
+                    })
+                    .map_or_else(|| q.kecamatan.clone(), |r| r.name);
+                PrintQueueLine {
+                    packet_id: q.packet_id,
+                    masked_nik: q.masked_nik,
+                    recorded_at: format!("{kecamatan} ({})", q.station_id),
+                    ready_on: time::OffsetDateTime::from_unix_timestamp(q.ready_at)
+                        .map(|t| t.date().to_string())
+                        .unwrap_or_default(),
+                    returned: q.returned,
+                }
+            })
+            .collect())
+    }
+
+    /// Records a card personalised here that came back (its handover failed, it was
+    /// damaged); the sync reports it and the record is on the print queue again.
+    pub fn card_returned(&mut self, card_serial: &str, reason: &str) -> Result<String> {
+        let (station, session) = self.station_and_session()?;
+        let packet = record_return(station, session, card_serial, reason)?;
+        self.report_cards();
+        Ok(packet)
+    }
+
+    /// The data center as configured, for the Dinas's requests.
+    fn dc_config(&self) -> Result<SyncConfig> {
+        let url = self
+            .config
+            .dc_url
+            .as_deref()
+            .ok_or(WorkflowError::NotConfigured(Setting::DataCenter))?;
+        Ok(SyncConfig::new(url))
+    }
+
+    /// Tells the data center about the cards at once, if it answers; what it does not take
+    /// waits for the sync pass.
+    fn report_cards(&mut self) {
+        let Ok(cfg) = self.dc_config() else { return };
+        let Ok(station) = self.station() else { return };
+        let sent =
+            crate::sync::client(station, &cfg).and_then(|client| report_cards(station, &client));
+        if let Err(e) = sent {
+            tracing::warn!(
+                code = e.code(),
+                "cards not reported now: the sync pass will"
+            );
+        }
     }
 
     /// Writes the checked print order to the blank card on the reader, locks it and renders
@@ -142,6 +202,7 @@ impl Desk {
                 return Err(e);
             }
         };
+        self.report_cards();
         Ok(PersonalisedView {
             card_serial: done.card_serial,
             masked_nik: order.biodata.nik.masked(),

@@ -23,9 +23,12 @@ pub use office::{
     BacklogCounts, DataCenterSettings, DeviceSettings, HomeView, SettingsView, StationSettings,
     SyncView,
 };
+/// How a duplicate was clarified (the backlog screen's form).
+pub use crate::store::Clarified;
 pub use view::{
     BiodataView, ChecklistLine, HandedOverView, HandoverView, PersonalisedView, PrintOrderView,
-    Problem, ReissueCase, ReissuedView, SealedView, SessionView, SourceView, WizardView, checklist,
+    PrintQueueLine, Problem, ReissueCase, ReissuedView, SealedView, SessionView, SourceView,
+    WizardView, checklist,
 };
 
 use crate::clock::Clock;

@@ -339,6 +339,22 @@ pub struct PrintOrderView {
     pub left_index: bool,
 }
 
+/// One record of the Dinas's print queue, as the screen lists it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PrintQueueLine {
+    /// The record (what the print order is fetched by).
+    pub packet_id: String,
+    /// The resident, masked.
+    pub masked_nik: String,
+    /// Where it was recorded: the kecamatan's name and the station.
+    pub recorded_at: String,
+    /// When it became ready to print (date).
+    pub ready_on: String,
+    /// Why the last card made for it came back, when one did.
+    pub returned: Option<String>,
+}
+
 /// A card written and locked.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -665,3 +665,30 @@ fn a_migration_that_drops_an_append_only_trigger_creates_it_again() {
          purge's does), never remove one.",
     );
 }
+
+#[test]
+fn every_route_of_the_gateway_is_in_its_api_document() {
+    let api = read(&root().join("gateway/src/api.rs"));
+    let doc = read(&root().join("docs/gateway-api.yaml"));
+    let routes: Vec<&str> = api
+        .split(".route(")
+        .skip(1)
+        .filter_map(|rest| rest.trim_start().strip_prefix('"')?.split('"').next())
+        .collect();
+    assert!(
+        routes.len() >= 10,
+        "the gateway's routes were not found ({} in gateway/src/api.rs)",
+        routes.len()
+    );
+    let problems: Vec<String> = routes
+        .iter()
+        .filter(|r| !doc.contains(&format!("\n  {r}:")))
+        .map(|r| format!("{r} is served but not in docs/gateway-api.yaml"))
+        .collect();
+    report(
+        "a gateway route missing from its API document",
+        &problems,
+        "docs/gateway-api.yaml is what a data center's implementer reads: every route the \
+         reference gateway serves is there, with its messages and refusals.",
+    );
+}

@@ -137,7 +137,7 @@ async function go(next: Screen): Promise<void> {
     case "record": await renderRecording(); break;
     case "handover": await office.renderHandover(ctx); break;
     case "reissue": await issuance.renderReissue(ctx); break;
-    case "personalise": issuance.renderPersonalise(ctx); break;
+    case "personalise": await issuance.renderPersonalise(ctx); break;
     case "backlog": await renderBacklog(); break;
     case "sync": await office.renderSync(ctx); break;
     case "export": await office.renderExport(ctx); break;

@@ -783,6 +783,28 @@ exceptions: Array<number>,
  */
 pending: Array<number>, };
 
+export type PrintQueueLine = { 
+/**
+ * The record (what the print order is fetched by).
+ */
+packet_id: string, 
+/**
+ * The resident, masked.
+ */
+masked_nik: string, 
+/**
+ * Where it was recorded: the kecamatan's name and the station.
+ */
+recorded_at: string, 
+/**
+ * When it became ready to print (date).
+ */
+ready_on: string, 
+/**
+ * Why the last card made for it came back, when one did.
+ */
+returned: string | null, };
+
 export type EyeName = "right" | "left";
 
 export type Outcome = { "kind": "done" } | { "kind": "score", "value": number } | { "kind": "fingers", "value": Progress } | { "kind": "irises", "value": Progress } | { "kind": "verified", "value": { 
@@ -1271,6 +1293,8 @@ export interface Commands {
   preview_stop: null;
   reissue_checklist: Array<ReissueCase>;
   reissue: ReissuedView;
+  print_queue: Array<PrintQueueLine>;
   print_order: PrintOrderView;
+  card_returned: string;
   personalise: PersonalisedView;
 }

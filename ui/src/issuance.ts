@@ -3,11 +3,11 @@
 // written to a blank card). Like the rest of the screen, they only show what the core returns.
 
 import { t } from "./i18n.js";
-import { el, button, row, main } from "./dom.js";
+import { el, button, row, main, table } from "./dom.js";
 import { biodataList, checklistForm, tickedDocuments } from "./parts.js";
 import type { Ctx } from "./office.js";
 import { STEP_LABELS } from "./bindings.js";
-import type { PersonalisedView, PrintOrderView, ReissueCase, ReissuedView } from "./bindings.js";
+import type { PersonalisedView, PrintOrderView, PrintQueueLine, ReissueCase, ReissuedView } from "./bindings.js";
 
 // ----- reissue ---------------------------------------------------------------------------------
 
@@ -72,22 +72,70 @@ function drawReissued(ctx: Ctx, done: ReissuedView): void {
 
 // ----- personalisation -------------------------------------------------------------------------
 
-export function renderPersonalise(ctx: Ctx): void {
+export async function renderPersonalise(ctx: Ctx): Promise<void> {
   const { lang } = ctx;
   const packet = el("input", { id: "order-packet", autocomplete: "off", size: "40", required: "" }) as HTMLInputElement;
   const order = el("div", { id: "order" });
+  const fetchOrder = async (): Promise<void> => {
+    order.replaceChildren();
+    const view = await ctx.working(t(lang, "personalise.fetching"), () => ctx.call("print_order", { packetId: packet.value }));
+    if (view) drawOrder(ctx, order, view);
+  };
   const form = el("form", { class: "card", id: "order-form" },
     el("p", { class: "hint" }, t(lang, "personalise.hint")),
     el("label", {}, t(lang, "personalise.packet"), packet),
     el("button", { type: "submit", id: "order-fetch", class: "primary" }, t(lang, "personalise.fetch")));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    order.replaceChildren();
-    const view = await ctx.working(t(lang, "personalise.fetching"), () => ctx.call("print_order", { packetId: packet.value }));
-    if (view) drawOrder(ctx, order, view);
+    await fetchOrder();
   });
-  main().replaceChildren(el("h2", {}, t(lang, "personalise.title")), form, order);
+  const queue = el("section", { class: "card", id: "print-queue" }, el("h3", {}, t(lang, "personalise.queue")));
+  main().replaceChildren(el("h2", {}, t(lang, "personalise.title")), queue, form, order, returnForm(ctx));
   packet.focus();
+  // The queue from the data center: a record is picked, not typed.
+  const lines: PrintQueueLine[] | null = await ctx.call("print_queue").catch((err) => {
+    queue.append(el("p", { class: "hint", id: "print-queue-error" }, `${t(lang, "personalise.queueUnavailable")} (${err?.code ?? "?"})`));
+    return null;
+  });
+  if (!lines) return;
+  if (lines.length === 0) {
+    queue.append(el("p", { id: "print-queue-empty" }, t(lang, "personalise.queueEmpty")));
+    return;
+  }
+  queue.append(table("print-queue-list",
+    [t(lang, "personalise.packet"), "NIK", t(lang, "personalise.recordedAt"), t(lang, "personalise.readyOn"), ""],
+    lines.map((l, i) => [
+      el("span", { class: "mono" }, l.packet_id.slice(0, 8)),
+      el("span", { class: "mono" }, l.masked_nik),
+      l.recorded_at,
+      l.returned ? `${l.ready_on} · ${t(lang, "personalise.returned", { reason: l.returned })}` : l.ready_on,
+      button(`print-queue-pick-${i}`, t(lang, "personalise.pick"), () => {
+        packet.value = l.packet_id;
+        void fetchOrder();
+      }),
+    ])));
+}
+
+/** A card personalised here that came back (its handover failed, it was damaged): recorded
+ * with why, its record goes back on the queue. */
+function returnForm(ctx: Ctx): HTMLElement {
+  const { lang } = ctx;
+  const serial = el("input", { id: "return-serial", autocomplete: "off", size: "24", required: "" }) as HTMLInputElement;
+  const reason = el("input", { id: "return-reason", autocomplete: "off", size: "48", required: "" }) as HTMLInputElement;
+  const result = el("p", { id: "return-result", role: "status" });
+  const form = el("form", { class: "card", id: "return-form" },
+    el("h3", {}, t(lang, "personalise.returnTitle")),
+    el("p", { class: "hint" }, t(lang, "personalise.returnHint")),
+    el("label", {}, t(lang, "handover.serial"), serial),
+    el("label", {}, t(lang, "personalise.returnReason"), reason),
+    el("button", { type: "submit", id: "return-submit" }, t(lang, "personalise.returnSubmit")),
+    result);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const packet = await ctx.working(t(lang, "wizard.working"), () => ctx.call("card_returned", { cardSerial: serial.value, reason: reason.value }));
+    if (packet) result.textContent = t(lang, "personalise.returnDone", { packet: packet.slice(0, 8) });
+  });
+  return form;
 }
 
 function drawOrder(ctx: Ctx, into: HTMLElement, view: PrintOrderView): void {
