@@ -360,33 +360,9 @@ impl HubLink {
         station: &mut Station,
         pass: &mut HubPass,
     ) -> Result<std::result::Result<(), String>> {
-        let current = station.store().extract_state()?.map_or(0, |s| s.sequence);
-        let offer = match self.client.population_offer(current) {
-            Ok(offer) => offer,
-            Err(e) => return Ok(Err(e.code().to_owned())),
-        };
-        if offer.extracts.is_empty() {
-            return Ok(Ok(()));
-        }
-        let (to, _) = crate::population::recipient(station)?;
-        for e in offer.extracts {
-            let file = match self.client.population_file(e.sequence, &to) {
-                Ok(file) => file,
-                Err(e) => return Ok(Err(e.code().to_owned())),
-            };
-            match crate::population::import(station, &file, "hub", |_, _| {}) {
-                Ok(_) => pass.population += 1,
-                Err(err) => {
-                    tracing::warn!(
-                        code = err.code(),
-                        sequence = e.sequence,
-                        "the hub's population extract was refused"
-                    );
-                    return Ok(Err(err.code().to_owned()));
-                }
-            }
-        }
-        Ok(Ok(()))
+        let (imported, stopped) = crate::population::update(station, &self.client, "hub")?;
+        pass.population += imported;
+        Ok(stopped.map_or(Ok(()), Err))
     }
 }
 

@@ -177,6 +177,80 @@ pub fn import(
     })
 }
 
+/// A place that offers the Dinas's extracts over the network, sealed to the asking station:
+/// the kecamatan server, or SIAK online (the same two requests: what to import after the
+/// extract held, then each file).
+pub trait ExtractSource {
+    /// The extracts to import, in order, for a station holding extract `after` (0: none).
+    fn offer(&self, after: u64) -> std::result::Result<Vec<u64>, String>;
+    /// Extract `sequence`, sealed to the station's population key `to` (hex).
+    fn file(&self, sequence: u64, to: &str) -> std::result::Result<Vec<u8>, String>;
+}
+
+impl ExtractSource for rekam_sync::hub::HubClient {
+    fn offer(&self, after: u64) -> std::result::Result<Vec<u64>, String> {
+        self.population_offer(after)
+            .map(|o| o.extracts.iter().map(|e| e.sequence).collect())
+            .map_err(|e| e.code().to_owned())
+    }
+
+    fn file(&self, sequence: u64, to: &str) -> std::result::Result<Vec<u8>, String> {
+        self.population_file(sequence, to)
+            .map_err(|e| e.code().to_owned())
+    }
+}
+
+impl ExtractSource for rekam_sync::siak::SiakClient {
+    fn offer(&self, after: u64) -> std::result::Result<Vec<u64>, String> {
+        self.population_offer(after)
+            .map(|o| o.extracts.iter().map(|e| e.sequence).collect())
+            .map_err(|e| format!("SIAK_UNAVAILABLE: {e}"))
+    }
+
+    fn file(&self, sequence: u64, to: &str) -> std::result::Result<Vec<u8>, String> {
+        self.population_file(sequence, to)
+            .map_err(|e| format!("SIAK_UNAVAILABLE: {e}"))
+    }
+}
+
+/// Imports what `source` offers after the extract held, in order, each file verified as one
+/// from a USB stick is (`actor` in the audit log: `hub`, `siak`). How many were imported, and
+/// the code that stopped it (the source unreachable, or an extract refused: the next pass
+/// tries again).
+pub fn update(
+    station: &mut Station,
+    source: &dyn ExtractSource,
+    actor: &str,
+) -> Result<(usize, Option<String>)> {
+    let current = station.store().extract_state()?.map_or(0, |s| s.sequence);
+    let offered = match source.offer(current) {
+        Ok(offered) => offered,
+        Err(code) => return Ok((0, Some(code))),
+    };
+    if offered.is_empty() {
+        return Ok((0, None));
+    }
+    let (to, _) = recipient(station)?;
+    let mut imported = 0;
+    for sequence in offered {
+        let file = match source.file(sequence, &to) {
+            Ok(file) => file,
+            Err(code) => return Ok((imported, Some(code))),
+        };
+        if let Err(err) = import(station, &file, actor, |_, _| {}) {
+            tracing::warn!(
+                code = err.code(),
+                sequence,
+                source = actor,
+                "an offered population extract was refused"
+            );
+            return Ok((imported, Some(err.code().to_owned())));
+        }
+        imported += 1;
+    }
+    Ok((imported, None))
+}
+
 /// The extract in force, as the screens and `rekam population status` show it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -52,6 +52,10 @@ pub struct SyncConfig {
     /// After each pass, recordings the data center answered for good longer ago than this are
     /// purged ([`Station::purge`]); `None` keeps everything.
     pub retention: Option<Duration>,
+    /// SIAK online, when one is configured: each pass also imports the Dinas's newer extracts
+    /// it offers (sealed to this station, verified against the pinned Dinas key), so the
+    /// station holds fresh biodata when the network goes.
+    pub siak_url: Option<String>,
 }
 
 impl SyncConfig {
@@ -69,6 +73,7 @@ impl SyncConfig {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(120),
             retention: Some(crate::station::RETENTION),
+            siak_url: None,
         }
     }
 }
@@ -92,6 +97,9 @@ pub struct PassReport {
     /// What the pass did with the kecamatan server, at a station registered with one.
     #[serde(default)]
     pub hub: Option<crate::hub::HubPass>,
+    /// Population extracts imported from SIAK online in this pass.
+    #[serde(default)]
+    pub population: usize,
 }
 
 /// A failure, classified: its stable code, plain words, and whether it can fix itself.
@@ -410,11 +418,39 @@ pub fn sync_once(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> 
             "sync pass with a failure"
         ),
     }
+    if let Some(url) = &cfg.siak_url {
+        report.population = population_from_siak(station, url)?;
+    }
     record_pass(station, &report)?;
     if let Some(retention) = cfg.retention {
         station.purge(retention, "system", |_, _| {})?;
     }
     Ok(report)
+}
+
+/// How long SIAK may take to offer or send an extract (a base of a large kecamatan is tens of
+/// megabytes).
+const SIAK_EXTRACT_WAIT: Duration = Duration::from_secs(120);
+
+/// Imports the newer extracts SIAK online offers, at a station that pinned the Dinas's key;
+/// how many. SIAK out of reach is logged, never a failure of the pass (the extract held still
+/// answers).
+fn population_from_siak(station: &mut Station, url: &str) -> Result<usize> {
+    if station.store().population_signer()?.is_none() {
+        return Ok(0);
+    }
+    let siak = match rekam_sync::siak::SiakClient::new(url, SIAK_EXTRACT_WAIT) {
+        Ok(siak) => siak,
+        Err(e) => {
+            tracing::warn!(error = %e, "SIAK cannot be asked for the population extract");
+            return Ok(0);
+        }
+    };
+    let (imported, stopped) = crate::population::update(station, &siak, "siak")?;
+    if let Some(code) = stopped {
+        tracing::warn!(%code, imported, "the population extract from SIAK stopped");
+    }
+    Ok(imported)
 }
 
 fn pass(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> {

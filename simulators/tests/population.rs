@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
+mod common;
+
 use rekam::clock::SystemClock;
 use rekam::domain::eligibility::RecordingStatus;
 use rekam::domain::nik::Nik;
@@ -526,4 +528,59 @@ fn a_nik_missing_from_an_extract_of_some_desa_is_not_taken_for_no_nik() {
     let counter = CounterPopulation::new(&s, None).unwrap();
     let unknown = Nik::parse("3273010101990009").unwrap();
     assert!(counter.lookup(&unknown).unwrap().is_none());
+}
+
+/// SIAK online offers the Dinas's extract sealed to the station: each sync pass of a station
+/// with SIAK configured imports what is newer than the extract it holds (and nothing twice),
+/// verified against the pinned key like a file; a station that pinned no Dinas key takes
+/// nothing, and SIAK out of reach fails nothing.
+#[test]
+fn each_sync_pass_takes_the_newer_extract_siak_offers() {
+    use rekam::sync::{SyncConfig, sync_once};
+    let dir = tempfile::tempdir().unwrap();
+    let dc = common::DataCenter::start(&dir.path().join("dc"));
+    let mut s = station(dir.path());
+    dc.register(&mut s);
+    let bin = rekam_sim::counter::bin_dir().unwrap();
+    let (siak, port) = rekam_sim::spawn_ready(Command::new(bin.join("rekam-sim-siak")).args([
+        "--port",
+        "0",
+        "--residents",
+        "40",
+        "--region",
+        REGION,
+        "--sequence",
+        "3",
+    ]));
+    let _siak = rekam_sim::counter::Process::from(siak);
+    let cfg = SyncConfig {
+        siak_url: Some(format!("http://127.0.0.1:{port}")),
+        ..SyncConfig::new(&dc.url)
+    };
+    // No Dinas key pinned: SIAK's offer is not taken.
+    assert_eq!(sync_once(&mut s, &cfg).unwrap().population, 0);
+    assert_eq!(held(&s), None);
+
+    trust(&mut s, TEST_DINAS_PUBLIC, "test").unwrap();
+    assert_eq!(sync_once(&mut s, &cfg).unwrap().population, 1);
+    // The generated residents with a NIK (one of the forty has none yet).
+    let residents = population().records().count() as u64;
+    assert_eq!(held(&s), Some((3, residents)));
+    let now = status(&s).unwrap().unwrap();
+    assert_eq!(now.region, REGION);
+    // The import is in the audit log under SIAK's name.
+    let entries = s.store().audit_entries(0, 1000).unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.action == "population.import" && e.actor == "siak")
+    );
+    // Nothing newer: nothing imported again.
+    assert_eq!(sync_once(&mut s, &cfg).unwrap().population, 0);
+
+    // SIAK gone: the pass goes on, the extract held still answers.
+    drop(_siak);
+    let report = sync_once(&mut s, &cfg).unwrap();
+    assert!(report.link_up && report.population == 0, "{report:?}");
+    assert_eq!(held(&s), Some((3, residents)));
 }

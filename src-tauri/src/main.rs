@@ -147,7 +147,7 @@ fn start_sealed_sync(desk: &mut Desk, state: &AppState) -> rekam::Result<()> {
     if slot.is_none() {
         *slot = Some(rekam::sync::spawn(
             station.reopen()?,
-            rekam::sync::SyncConfig::new(&url),
+            state.config.sync_config(&url),
             state.sync_idle,
         ));
         tracing::info!(%url, "background sync started at the login");
@@ -504,7 +504,7 @@ fn start_sync(app: tauri::AppHandle, idle: std::time::Duration) {
         };
         match opened {
             Ok(station) => {
-                let bg = rekam::sync::spawn(station, rekam::sync::SyncConfig::new(&url), idle);
+                let bg = rekam::sync::spawn(station, state.config.sync_config(&url), idle);
                 if let Ok(mut slot) = state.sync.lock() {
                     *slot = Some(bg);
                 }

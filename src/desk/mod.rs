@@ -16,6 +16,8 @@ mod issuance;
 mod office;
 mod view;
 
+/// How a duplicate was clarified (the backlog screen's form).
+pub use crate::store::Clarified;
 pub use devices::{DeviceView, survey};
 pub use handover::HandoverAction;
 pub use issuance::{ReissueForm, reissue_cases};
@@ -23,8 +25,6 @@ pub use office::{
     BacklogCounts, DataCenterSettings, DeviceSettings, HomeView, SettingsView, StationSettings,
     SyncView,
 };
-/// How a duplicate was clarified (the backlog screen's form).
-pub use crate::store::Clarified;
 pub use view::{
     BiodataView, ChecklistLine, HandedOverView, HandoverView, PersonalisedView, PrintOrderView,
     PrintQueueLine, Problem, ReissueCase, ReissuedView, SealedView, SessionView, SourceView,
@@ -84,6 +84,17 @@ pub struct Config {
     /// The Dinas document signer's certificate chain (PEM file), for personalisation; its key
     /// is in the card token.
     pub document_signer: Option<PathBuf>,
+}
+
+impl Config {
+    /// The background sync's configuration for the data center at `url`: SIAK's address too,
+    /// so each pass refreshes the Dinas's extract from it.
+    pub fn sync_config(&self, url: &str) -> crate::sync::SyncConfig {
+        crate::sync::SyncConfig {
+            siak_url: self.siak_url.clone(),
+            ..crate::sync::SyncConfig::new(url)
+        }
+    }
 }
 
 /// Everything one counter holds between actions.

@@ -1,6 +1,8 @@
 //! The population database (SIAK) over HTTP: `GET {base}/v1/penduduk/{nik}` answers `200`
 //! with the resident's record as JSON, or `404` when SIAK does not know the NIK (Rekam's own
-//! interface: SIAK's is not public; the reference is `rekam-sim-siak`).
+//! interface: SIAK's is not public; the reference is `rekam-sim-siak`). SIAK online also
+//! offers the Dinas's extract of the station's kecamatan, sealed to the station, with the
+//! kecamatan server's two requests (`/v1/ekstrak`).
 //!
 //! The NIK travels in the path, so nothing this module returns names the URL: a
 //! [`SiakError`] says only what kind of failure it was, and its `Display` is safe to log.
@@ -55,6 +57,33 @@ impl SiakClient {
         match resp.status() {
             reqwest::StatusCode::NOT_FOUND => Ok(None),
             s if s.is_success() => resp.bytes().map(|b| Some(b.to_vec())).map_err(kind),
+            s => Err(SiakError::Status(s.as_u16())),
+        }
+    }
+}
+
+impl SiakClient {
+    /// The Dinas's extracts SIAK offers a station holding extract `after` (0: none), in the
+    /// order they apply (`GET {base}/v1/ekstrak?after=N`, the kecamatan server's offer).
+    pub fn population_offer(
+        &self,
+        after: u64,
+    ) -> Result<rekam_packet::hub::PopulationOffer, SiakError> {
+        let url = format!("{}/v1/ekstrak?after={after}", self.base);
+        let resp = self.client.get(&url).send().map_err(kind)?;
+        match resp.status() {
+            s if s.is_success() => resp.json().map_err(|_| SiakError::Transport),
+            s => Err(SiakError::Status(s.as_u16())),
+        }
+    }
+
+    /// Extract `sequence`, sealed to the station's population key `to` (hex): the file as a
+    /// station imports one from a USB stick (`GET {base}/v1/ekstrak/{sequence}?to=KEY`).
+    pub fn population_file(&self, sequence: u64, to: &str) -> Result<Vec<u8>, SiakError> {
+        let url = format!("{}/v1/ekstrak/{sequence}?to={to}", self.base);
+        let resp = self.client.get(&url).send().map_err(kind)?;
+        match resp.status() {
+            s if s.is_success() => resp.bytes().map(|b| b.to_vec()).map_err(kind),
             s => Err(SiakError::Status(s.as_u16())),
         }
     }

@@ -43,7 +43,11 @@ error: [string, string] | null,
 /**
  * What the pass did with the kecamatan server, at a station registered with one.
  */
-hub: HubPass | null, };
+hub: HubPass | null, 
+/**
+ * Population extracts imported from SIAK online in this pass.
+ */
+population: number, };
 
 export type HubPass = { 
 /**

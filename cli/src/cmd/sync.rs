@@ -18,6 +18,9 @@ pub struct Args {
     /// The data center gateway [default: the address given at registration]
     #[arg(long, env = "REKAM_DC_URL")]
     gateway: Option<String>,
+    /// SIAK online: each pass also imports the Dinas's newer population extracts it offers
+    #[arg(long, env = "REKAM_SIAK_URL")]
+    siak: Option<String>,
     /// Uploads at a time (1 or 2 on thin links)
     #[arg(long, default_value_t = 1)]
     concurrency: usize,
@@ -36,6 +39,7 @@ pub fn run(args: &Args, ctx: &Ctx) -> anyhow::Result<Exit> {
     let cfg = SyncConfig {
         concurrency: args.concurrency,
         retry_now: args.now,
+        siak_url: args.siak.clone(),
         ..SyncConfig::new(url)
     };
     if args.once {

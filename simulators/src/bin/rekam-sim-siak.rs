@@ -8,10 +8,15 @@
 //!   recorded before), `404` for an unknown NIK, `400` for a malformed one.
 //! - `GET /latihan/penduduk`: the roster for training mode (index, NIK, name, birth date and the
 //!   case each resident was generated to show), so a trainer knows whom to call to the counter.
+//! - `GET /v1/ekstrak?after=N`: the Dinas's extracts a station holding extract `N` should
+//!   import (the kecamatan server's offer): the base extract of `--region` numbered
+//!   `--sequence` when `N` is older, nothing otherwise.
+//! - `GET /v1/ekstrak/{sequence}?to=KEY`: that extract (signed with the TEST Dinas key) sealed
+//!   to the station's population key `KEY` (hex), as a station imports a file.
 
 use anyhow::Context;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -34,7 +39,7 @@ struct Args {
     /// with the TEST Dinas key, for `rekam population import`) and exit
     #[arg(long, value_name = "FILE")]
     write_extract: Option<std::path::PathBuf>,
-    /// The extract's kecamatan (the station's)
+    /// The extract's kecamatan (the station's), written or served
     #[arg(long, default_value = "32.73.01")]
     region: String,
     /// The extract's number in the series
@@ -42,18 +47,70 @@ struct Args {
     sequence: u64,
 }
 
-async fn lookup(State(siak): State<Arc<SynthPopulation>>, Path(nik): Path<String>) -> Response {
+/// What the simulated SIAK serves.
+struct Siak {
+    population: SynthPopulation,
+    /// The Dinas's base extract of the residents, signed, in clear (sealed per request).
+    extract: Vec<u8>,
+    sequence: u64,
+    as_of: String,
+}
+
+#[derive(serde::Deserialize)]
+struct After {
+    #[serde(default)]
+    after: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct To {
+    to: String,
+}
+
+async fn offer(State(siak): State<Arc<Siak>>, Query(q): Query<After>) -> Response {
+    let extracts = if q.after < siak.sequence {
+        vec![rekam_packet::hub::OfferedExtract {
+            sequence: siak.sequence,
+            base: true,
+            as_of: siak.as_of.clone(),
+            entries: siak.population.records().count() as u64,
+        }]
+    } else {
+        Vec::new()
+    };
+    axum::Json(rekam_packet::hub::PopulationOffer { extracts }).into_response()
+}
+
+async fn extract_file(
+    State(siak): State<Arc<Siak>>,
+    Path(sequence): Path<u64>,
+    Query(q): Query<To>,
+) -> Response {
+    if sequence != siak.sequence {
+        return (StatusCode::NOT_FOUND, "no such extract").into_response();
+    }
+    let mut key = [0u8; 32];
+    if hex::decode_to_slice(&q.to, &mut key).is_err() {
+        return (StatusCode::BAD_REQUEST, "to: 64 hex digits").into_response();
+    }
+    match rekam_packet::population::seal_extract(&key, &siak.extract) {
+        Ok(sealed) => sealed.into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    }
+}
+
+async fn lookup(State(siak): State<Arc<Siak>>, Path(nik): Path<String>) -> Response {
     let Ok(nik) = Nik::parse(&nik) else {
         return (StatusCode::BAD_REQUEST, "malformed NIK").into_response();
     };
-    match siak.get(&nik) {
+    match siak.population.get(&nik) {
         Some(record) => axum::Json(record).into_response(),
         None => (StatusCode::NOT_FOUND, "unknown NIK").into_response(),
     }
 }
 
-async fn roster(State(siak): State<Arc<SynthPopulation>>) -> Response {
-    axum::Json(siak.roster()).into_response()
+async fn roster(State(siak): State<Arc<Siak>>) -> Response {
+    axum::Json(siak.population.roster()).into_response()
 }
 
 #[tokio::main]
@@ -76,13 +133,22 @@ async fn main() -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    let now = time::OffsetDateTime::now_utc();
+    let siak = Siak {
+        extract: rekam_sim::extract::base(&population, &args.region, args.sequence, now),
+        sequence: args.sequence,
+        as_of: rekam::clock::rfc3339(now),
+        population,
+    };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
         .with_context(|| format!("port {}", args.port))?;
     let app = Router::new()
         .route("/v1/penduduk/{nik}", get(lookup))
         .route("/latihan/penduduk", get(roster))
-        .with_state(Arc::new(population));
+        .route("/v1/ekstrak", get(offer))
+        .route("/v1/ekstrak/{sequence}", get(extract_file))
+        .with_state(Arc::new(siak));
     println!("READY {}", listener.local_addr()?.port());
     axum::serve(listener, app).await?;
     Ok(())
