@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use rekam_packet::cards::{CardIssued, CardReturned, PrintQueueEntry};
 use rekam_packet::protocol::{ResultEvent, Status, body_hash};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use serde::de::DeserializeOwned;
 
 /// `GET /v1/print/queue`.
 pub(crate) async fn queue(
@@ -40,12 +41,8 @@ pub(crate) async fn issued(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, Refusal> {
-    let station = gw.authenticate(&method, &uri, &headers, &body_hash(&body))?;
-    let card: CardIssued = json_body(&body)?;
-    tokio::task::spawn_blocking(move || gw.card_issued(&station, &packet_id, &card))
-        .await
-        .map_err(Refusal::internal)??;
-    Ok(StatusCode::NO_CONTENT)
+    let request = (method, uri, headers, body);
+    record(gw, packet_id, request, Gateway::card_issued).await
 }
 
 /// `POST /v1/print/{packet_id}/card/returned`.
@@ -57,9 +54,21 @@ pub(crate) async fn returned(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, Refusal> {
+    let request = (method, uri, headers, body);
+    record(gw, packet_id, request, Gateway::card_returned).await
+}
+
+/// A Dinas's signed report about a card of `packet_id`, authenticated, read as `T` and kept
+/// with `keep` off the runtime's threads.
+async fn record<T: DeserializeOwned + Send + 'static>(
+    gw: Gateway,
+    packet_id: String,
+    (method, uri, headers, body): (Method, Uri, HeaderMap, Bytes),
+    keep: fn(&Gateway, &str, &str, &T) -> Result<(), Refusal>,
+) -> Result<StatusCode, Refusal> {
     let station = gw.authenticate(&method, &uri, &headers, &body_hash(&body))?;
-    let card: CardReturned = json_body(&body)?;
-    tokio::task::spawn_blocking(move || gw.card_returned(&station, &packet_id, &card))
+    let report: T = json_body(&body)?;
+    tokio::task::spawn_blocking(move || keep(&gw, &station, &packet_id, &report))
         .await
         .map_err(Refusal::internal)??;
     Ok(StatusCode::NO_CONTENT)

@@ -201,46 +201,23 @@ fn a_recording_goes_from_queue_number_to_print_ready_and_a_second_station_gets_d
     assert_eq!(lines[0].0, second.packet_id);
     assert!(lines[0].1.contains("klarifikasi"), "{lines:?}");
     assert!(waiting(&a.station).is_empty());
-    let code = |e: rekam::Error| e.code();
-    assert_eq!(
-        code(
-            clarify(
-                &mut a.station,
-                &sealed.packet_id,
-                Clarified::Disputed,
-                "x",
-                None
-            )
+    let refused = |s: &mut rekam::station::Station, packet: &str, note: &str| {
+        clarify(s, packet, Clarified::Disputed, note, None)
             .unwrap_err()
-        ),
+            .code()
+    };
+    assert_eq!(
+        refused(&mut a.station, &sealed.packet_id, "x"),
         "NOT_TO_CLARIFY",
         "a print-ready record has nothing to clarify"
     );
     assert_eq!(
-        code(
-            clarify(
-                &mut b.station,
-                &sealed.packet_id,
-                Clarified::Disputed,
-                "x",
-                None
-            )
-            .unwrap_err()
-        ),
+        refused(&mut b.station, &sealed.packet_id, "x"),
         "NOT_TO_CLARIFY",
         "another station's record"
     );
     assert_eq!(
-        code(
-            clarify(
-                &mut b.station,
-                &second.packet_id,
-                Clarified::RecordedBefore,
-                " ",
-                None
-            )
-            .unwrap_err()
-        ),
+        refused(&mut b.station, &second.packet_id, " "),
         "CLARIFICATION_NOTE_MISSING"
     );
     clarify(
@@ -261,16 +238,7 @@ fn a_recording_goes_from_queue_number_to_print_ready_and_a_second_station_gets_d
         "the data center's result stands"
     );
     assert_eq!(
-        code(
-            clarify(
-                &mut b.station,
-                &second.packet_id,
-                Clarified::Disputed,
-                "changed my mind",
-                None
-            )
-            .unwrap_err()
-        ),
+        refused(&mut b.station, &second.packet_id, "changed my mind"),
         "NOT_TO_CLARIFY",
         "an outcome is final"
     );
