@@ -201,6 +201,17 @@ pub enum Error {
         /// Why (English).
         why: String,
     },
+    /// A record with a card of this station in circulation, asked to be personalised again.
+    #[error(
+        "record {packet_id} has card {card_serial} in circulation from this station: record \
+         that card's return first (a failed handover, a damaged card); no card was written"
+    )]
+    CardInCirculation {
+        /// The record.
+        packet_id: String,
+        /// The card out.
+        card_serial: String,
+    },
     /// A returned card without the reason.
     #[error(
         "a returned card needs the reason (the handover failed, the card is damaged): nothing was changed"
@@ -455,6 +466,7 @@ impl Error {
             Error::ClarificationNoteMissing => "CLARIFICATION_NOTE_MISSING",
             Error::CardNotInCirculation { .. } => "CARD_NOT_IN_CIRCULATION",
             Error::CardReturnReasonMissing => "CARD_RETURN_REASON_MISSING",
+            Error::CardInCirculation { .. } => "CARD_IN_CIRCULATION",
             Error::ReceiptsUnreadable { .. } => "RECEIPTS_INVALID",
             Error::ReceiptsForeign { .. } => "RECEIPTS_FOREIGN",
             Error::PrintOrderInvalid(_) => "PRINT_ORDER_INVALID",
@@ -622,6 +634,14 @@ impl Localized for Error {
                 "Paket {packet_id} bukan data ganda yang menunggu klarifikasi: hanya hasil DC \
                  DUPLICATE_RECORD yang belum diklarifikasi dapat dicatat hasilnya (lihat \
                  `rekam backlog`); tidak ada yang diubah"
+            ),
+            Error::CardInCirculation {
+                packet_id,
+                card_serial,
+            } => format!(
+                "Rekaman {packet_id} sudah punya kartu {card_serial} yang beredar dari stasiun \
+                 ini: catat dulu kartu itu kembali (penyerahan gagal, kartu rusak); tidak ada \
+                 kartu yang ditulis"
             ),
             Error::CardReturnReasonMissing => "Kartu yang kembali perlu alasannya (verifikasi \
                 saat penyerahan gagal, kartu rusak): tidak ada yang diubah"

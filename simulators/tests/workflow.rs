@@ -977,6 +977,17 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
     assert_eq!(dinas.station.store().card_reports().unwrap().len(), 1);
     sync_once(&mut dinas.station, &sync).unwrap();
     assert!(dinas.station.store().card_reports().unwrap().is_empty());
+    // A second card for the same record is refused before any blank card is touched.
+    let e = personalise(
+        &mut dinas.station,
+        &admin,
+        &order,
+        &reader,
+        &trust.sam,
+        &signer,
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "CARD_IN_CIRCULATION", "{e}");
     assert!(
         !gw.print_queue("DINAS-P-01")
             .unwrap()

@@ -109,6 +109,18 @@ impl Store {
         Ok(packet_id)
     }
 
+    /// The card of this station in circulation for `packet_id`, if any.
+    pub fn card_in_circulation(&self, packet_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT card_serial FROM card WHERE packet_id = ?1 AND returned_at IS NULL",
+                [packet_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// The records with a card of this station in circulation.
     pub fn cards_in_circulation(&self) -> Result<Vec<String>> {
         let mut stmt = self

@@ -181,6 +181,13 @@ pub fn personalise(
     signer: &DocumentSigner,
 ) -> Result<Personalised> {
     session.require(Action::Personalise)?;
+    // One card in circulation per record: a second blank card is never written for it.
+    if let Some(card_serial) = station.store().card_in_circulation(&order.packet_id)? {
+        return Err(Error::CardInCirculation {
+            packet_id: order.packet_id.clone(),
+            card_serial,
+        });
+    }
     let started = station.store().clock().now();
     let t0 = station.store().clock().now();
     let face = chip_face(&order.face)?;
