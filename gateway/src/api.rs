@@ -1182,6 +1182,7 @@ impl Gateway {
                 format!("packet {packet_id} is {status:?}, not PRINT_READY_RECORD"),
             ));
         }
+        self.no_card_in_circulation(packet_id)?;
         let rec = self
             .open_recording(&station_id, &sealed)
             .map_err(Refusal::internal)?;

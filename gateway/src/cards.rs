@@ -74,6 +74,16 @@ async fn record<T: DeserializeOwned + Send + 'static>(
     Ok(StatusCode::NO_CONTENT)
 }
 
+fn in_circulation(packet_id: &str, serial: &str, by: &str) -> Refusal {
+    Refusal::new(
+        StatusCode::CONFLICT,
+        "CARD_IN_CIRCULATION",
+        format!(
+            "packet {packet_id} has card {serial} in circulation (personalised by {by}): record that card's return before another is made"
+        ),
+    )
+}
+
 fn no_such_card(packet_id: &str, serial: &str) -> Refusal {
     Refusal::new(
         StatusCode::NOT_FOUND,
@@ -85,6 +95,23 @@ fn no_such_card(packet_id: &str, serial: &str) -> Refusal {
 }
 
 impl Gateway {
+    /// Refuses a print order for a record with a card in circulation (reported by any Dinas
+    /// station): a second card is made only after the first one's return is recorded.
+    pub(crate) fn no_card_in_circulation(&self, packet_id: &str) -> Result<(), Refusal> {
+        let out: Option<(String, String)> = self
+            .db()
+            .query_row(
+                "SELECT card_serial, dinas FROM card WHERE packet_id = ?1 AND returned_at IS NULL",
+                [packet_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match out {
+            Some((serial, by)) => Err(in_circulation(packet_id, &serial, &by)),
+            None => Ok(()),
+        }
+    }
+
     /// The regency `station` is the Dinas of, or the refusal a counter gets.
     fn dinas_regency(&self, station: &str) -> Result<String, Refusal> {
         self.db()
@@ -182,15 +209,7 @@ impl Gateway {
             .optional()?;
         match active {
             Some((s, _)) if s == serial => return Ok(()),
-            Some((s, by)) => {
-                return Err(Refusal::new(
-                    StatusCode::CONFLICT,
-                    "CARD_IN_CIRCULATION",
-                    format!(
-                        "packet {packet_id} has card {s} in circulation (personalised by {by}): record that card's return before another is made"
-                    ),
-                ));
-            }
+            Some((s, by)) => return Err(in_circulation(packet_id, &s, &by)),
             None => {}
         }
         let (kecamatan, event): (Option<String>, Option<String>) = tx

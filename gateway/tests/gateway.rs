@@ -1154,6 +1154,11 @@ fn the_print_queue_shrinks_as_cards_are_made_and_grows_when_one_comes_back() {
         .map(|q| q.packet_id)
         .collect();
     assert_eq!(ids, [ready[1].clone()]);
+    // Nor is its print order given again while the card is out.
+    assert_eq!(
+        refused(d.print_order(&ready[0], &dc.identity).unwrap_err()),
+        "CARD_IN_CIRCULATION"
+    );
 
     // The card came back (the handover failed): on the list again, saying why; a new card.
     let back = |serial: &str, reason: &str| CardReturned {
@@ -1182,6 +1187,7 @@ fn the_print_queue_shrinks_as_cards_are_made_and_grows_when_one_comes_back() {
         again.returned.as_deref(),
         Some("verifikasi sidik jari gagal")
     );
+    assert!(d.print_order(&ready[0], &dc.identity).is_ok());
     d.card_issued(&ready[0], &card("S-2")).unwrap();
     assert_eq!(d.print_queue().unwrap().len(), 1);
 }
