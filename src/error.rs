@@ -201,16 +201,14 @@ pub enum Error {
         /// Why (English).
         why: String,
     },
-    /// A record with a card of this station in circulation, asked to be personalised again.
-    #[error(
-        "record {packet_id} has card {card_serial} in circulation from this station: record \
-         that card's return first (a failed handover, a damaged card); no card was written"
-    )]
+    /// A record with a card in circulation, asked to be personalised again: one of this
+    /// station's (its serial), or one the data center knows of from another Dinas station.
+    #[error("{}", card_in_circulation_text(.packet_id, .card_serial.as_deref()))]
     CardInCirculation {
         /// The record.
         packet_id: String,
-        /// The card out.
-        card_serial: String,
+        /// The card out, when this station made it.
+        card_serial: Option<String>,
     },
     /// A returned card without the reason.
     #[error(
@@ -637,10 +635,18 @@ impl Localized for Error {
             ),
             Error::CardInCirculation {
                 packet_id,
-                card_serial,
+                card_serial: Some(serial),
             } => format!(
-                "Rekaman {packet_id} sudah punya kartu {card_serial} yang beredar dari stasiun \
-                 ini: catat dulu kartu itu kembali (penyerahan gagal, kartu rusak); tidak ada \
+                "Rekaman {packet_id} sudah punya kartu {serial} yang beredar dari stasiun ini: \
+                 catat dulu kartu itu kembali (penyerahan gagal, kartu rusak); tidak ada kartu \
+                 yang ditulis"
+            ),
+            Error::CardInCirculation {
+                packet_id,
+                card_serial: None,
+            } => format!(
+                "Menurut pusat data, rekaman {packet_id} sudah punya kartu yang beredar (dibuat \
+                 di stasiun Dinas lain): pengembalian kartu itu dicatat dulu di sana; tidak ada \
                  kartu yang ditulis"
             ),
             Error::CardReturnReasonMissing => "Kartu yang kembali perlu alasannya (verifikasi \
@@ -747,6 +753,20 @@ impl Localized for Error {
             Error::Database(e) => format!("Kesalahan basis data stasiun: {e}"),
             Error::Io { path, source } => format!("{}: {source}", path.display()),
         }
+    }
+}
+
+/// The English text of [`Error::CardInCirculation`].
+fn card_in_circulation_text(packet_id: &str, serial: Option<&str>) -> String {
+    match serial {
+        Some(serial) => format!(
+            "record {packet_id} has card {serial} in circulation from this station: record that \
+             card's return first (a failed handover, a damaged card); no card was written"
+        ),
+        None => format!(
+            "the data center says record {packet_id} has a card in circulation (made at another \
+             Dinas station): its return is recorded there first; no card was written"
+        ),
     }
 }
 

@@ -977,7 +977,15 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
     assert_eq!(dinas.station.store().card_reports().unwrap().len(), 1);
     sync_once(&mut dinas.station, &sync).unwrap();
     assert!(dinas.station.store().card_reports().unwrap().is_empty());
-    // A second card for the same record is refused before any blank card is touched.
+    // Its print order is not given again while the card is out (in the operator's language),
+    // and a second card for the same record is refused before any blank card is touched.
+    let e = fetch_order(&dinas.station, &sync, &sealed.packet_id).unwrap_err();
+    assert_eq!(e.code(), "CARD_IN_CIRCULATION", "{e}");
+    assert!(
+        e.localized(Lang::Id).contains(&done.card_serial),
+        "{}",
+        e.localized(Lang::Id)
+    );
     let e = personalise(
         &mut dinas.station,
         &admin,

@@ -40,6 +40,16 @@ pub fn fetch_order(station: &Station, cfg: &SyncConfig, packet_id: &str) -> Resu
             SyncError::Refused { code, .. } if code == "PRINT_ORDER_FORBIDDEN" => {
                 WorkflowError::PrintOrderForbidden(packet_id.to_owned()).into()
             }
+            SyncError::Refused { code, .. } if code == "CARD_IN_CIRCULATION" => {
+                Error::CardInCirculation {
+                    packet_id: packet_id.to_owned(),
+                    card_serial: station
+                        .store()
+                        .card_in_circulation(packet_id)
+                        .ok()
+                        .flatten(),
+                }
+            }
             other => Error::Sync(other.to_string()),
         })?;
     serde_json::from_slice(&bytes).map_err(|e| Error::PrintOrderInvalid(e.to_string()))
@@ -185,7 +195,7 @@ pub fn personalise(
     if let Some(card_serial) = station.store().card_in_circulation(&order.packet_id)? {
         return Err(Error::CardInCirculation {
             packet_id: order.packet_id.clone(),
-            card_serial,
+            card_serial: Some(card_serial),
         });
     }
     let started = station.store().clock().now();
