@@ -44,7 +44,7 @@ impl Compared {
 }
 
 /// What the matcher saw: every position compared, and the rule it applied.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
     /// The positions present in both recordings, with their scores.
     pub compared: Vec<Compared>,
@@ -203,19 +203,28 @@ pub(crate) fn open_case(
 impl Gateway {
     /// The cases, oldest first: only the open ones unless `all`.
     pub fn cases(&self, all: bool) -> Result<Vec<Case>> {
+        self.cases_where("?1 OR a.decided_at IS NULL", &all)
+    }
+
+    /// The cases meeting SQL `condition` on `adjudication a` (taking `param` as `?1`), oldest
+    /// first.
+    fn cases_where(&self, condition: &str, param: &dyn rusqlite::ToSql) -> Result<Vec<Case>> {
         let conn = self.db();
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare(&format!(
             "SELECT a.packet_id, a.station_id, p.received_at, a.matched_packet,
                     m.station_id, m.received_at, a.evidence, a.opened_at,
                     a.decision, a.adjudicator, a.reason, a.decided_at
              FROM adjudication a
              JOIN packet p ON p.packet_id = a.packet_id
              JOIN packet m ON m.packet_id = a.matched_packet
-             WHERE ?1 OR a.decided_at IS NULL
-             ORDER BY a.opened_at, p.receipt_no",
-        )?;
-        let rows = stmt.query_map([all], |r| {
+             WHERE {condition}
+             ORDER BY a.opened_at, p.receipt_no"
+        ))?;
+        let rows = stmt.query_map([param], |r| {
             let evidence: String = r.get(6)?;
+            let evidence = serde_json::from_str(&evidence).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, e.into())
+            })?;
             let decision: Option<String> = r.get(8)?;
             let decided = match (decision.as_deref().and_then(Ruling::parse), r.get(11)?) {
                 (Some(ruling), Some(at)) => Some(Decided {
@@ -226,28 +235,19 @@ impl Gateway {
                 }),
                 _ => None,
             };
-            Ok((
+            Ok(Case {
+                packet_id: r.get(0)?,
+                station_id: r.get(1)?,
+                received_at: r.get(2)?,
+                matched_packet: r.get(3)?,
+                matched_station: r.get(4)?,
+                matched_received_at: r.get(5)?,
                 evidence,
-                Case {
-                    packet_id: r.get(0)?,
-                    station_id: r.get(1)?,
-                    received_at: r.get(2)?,
-                    matched_packet: r.get(3)?,
-                    matched_station: r.get(4)?,
-                    matched_received_at: r.get(5)?,
-                    evidence: Evidence::default(),
-                    opened_at: r.get(7)?,
-                    decided,
-                },
-            ))
+                opened_at: r.get(7)?,
+                decided,
+            })
         })?;
-        let mut cases = Vec::new();
-        for row in rows {
-            let (evidence, mut case) = row?;
-            case.evidence = serde_json::from_str(&evidence)?;
-            cases.push(case);
-        }
-        Ok(cases)
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Records `adjudicator`'s `ruling` on the open case of `packet_id` and publishes its
@@ -324,9 +324,8 @@ impl Gateway {
             %adjudicator,
             "adjudication decided"
         );
-        self.cases(true)?
-            .into_iter()
-            .find(|c| c.packet_id == packet_id)
+        self.cases_where("a.packet_id = ?1", &packet_id)?
+            .pop()
             .ok_or_else(|| GatewayError::Adjudication {
                 code: "NO_SUCH_CASE",
                 message: format!("the case of packet {packet_id} is gone after its decision"),

@@ -1095,6 +1095,23 @@ async fn print_order(
     .map_err(Refusal::internal)?
 }
 
+/// The status of `packet_id`'s latest result event, if it has one.
+pub(crate) fn latest_status(
+    conn: &rusqlite::Connection,
+    packet_id: &str,
+) -> rusqlite::Result<Option<Status>> {
+    let event: Option<String> = conn
+        .query_row(
+            "SELECT event FROM result WHERE packet_id = ?1 ORDER BY cursor DESC LIMIT 1",
+            [packet_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(event
+        .and_then(|e| serde_json::from_str::<ResultEvent>(&e).ok())
+        .map(|e| e.status))
+}
+
 /// The regency (kabupaten/kota) of a kecamatan code, dotted: `32.73` of `327301` or
 /// `32.73.01`.
 pub(crate) fn regency(kecamatan: &str) -> String {
@@ -1113,24 +1130,9 @@ impl Gateway {
         requester: &str,
         packet_id: &str,
     ) -> Result<SignedPrintOrder, Refusal> {
-        let (station_id, sealed, event) = {
+        let dinas_of = self.dinas_regency(requester)?;
+        let (station_id, sealed, status) = {
             let conn = self.db();
-            let dinas_of: Option<String> = conn
-                .query_row(
-                    "SELECT regency FROM dinas_station WHERE station_id = ?1",
-                    [requester],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(dinas_of) = dinas_of else {
-                return Err(Refusal::new(
-                    StatusCode::FORBIDDEN,
-                    "PRINT_ORDER_FORBIDDEN",
-                    format!(
-                        "station {requester} is not registered as a Dinas station: print orders go to the Dinas of the resident's regency only (its station registers with a Dinas token)"
-                    ),
-                ));
-            };
             let Some((station_id, sealed, kecamatan)) = conn
                 .query_row(
                     "SELECT p.station_id, p.sealed, s.kecamatan
@@ -1163,18 +1165,8 @@ impl Gateway {
                     ),
                 ));
             }
-            let event: Option<String> = conn
-                .query_row(
-                    "SELECT event FROM result WHERE packet_id = ?1 ORDER BY cursor DESC LIMIT 1",
-                    [&packet_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            (station_id, sealed, event)
+            (station_id, sealed, latest_status(&conn, packet_id)?)
         };
-        let status = event
-            .and_then(|e| serde_json::from_str::<ResultEvent>(&e).ok())
-            .map(|e| e.status);
         if status != Some(Status::PrintReadyRecord) {
             return Err(Refusal::new(
                 StatusCode::CONFLICT,

@@ -9,7 +9,7 @@
 //! it; a card's report and its return are each recorded once (a repeat is answered the same).
 
 use crate::Gateway;
-use crate::api::{Refusal, json_body, regency};
+use crate::api::{Refusal, json_body, latest_status, regency};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -74,6 +74,19 @@ async fn record<T: DeserializeOwned + Send + 'static>(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The card of `packet_id` in circulation, with the Dinas station that reported it.
+fn card_out(
+    conn: &rusqlite::Connection,
+    packet_id: &str,
+) -> rusqlite::Result<Option<(String, String)>> {
+    conn.query_row(
+        "SELECT card_serial, dinas FROM card WHERE packet_id = ?1 AND returned_at IS NULL",
+        [packet_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
 fn in_circulation(packet_id: &str, serial: &str, by: &str) -> Refusal {
     Refusal::new(
         StatusCode::CONFLICT,
@@ -98,22 +111,14 @@ impl Gateway {
     /// Refuses a print order for a record with a card in circulation (reported by any Dinas
     /// station): a second card is made only after the first one's return is recorded.
     pub(crate) fn no_card_in_circulation(&self, packet_id: &str) -> Result<(), Refusal> {
-        let out: Option<(String, String)> = self
-            .db()
-            .query_row(
-                "SELECT card_serial, dinas FROM card WHERE packet_id = ?1 AND returned_at IS NULL",
-                [packet_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        match out {
+        match card_out(&self.db(), packet_id)? {
             Some((serial, by)) => Err(in_circulation(packet_id, &serial, &by)),
             None => Ok(()),
         }
     }
 
     /// The regency `station` is the Dinas of, or the refusal a counter gets.
-    fn dinas_regency(&self, station: &str) -> Result<String, Refusal> {
+    pub(crate) fn dinas_regency(&self, station: &str) -> Result<String, Refusal> {
         self.db()
             .query_row(
                 "SELECT regency FROM dinas_station WHERE station_id = ?1",
@@ -126,7 +131,7 @@ impl Gateway {
                     StatusCode::FORBIDDEN,
                     "PRINT_ORDER_FORBIDDEN",
                     format!(
-                        "station {station} is not registered as a Dinas station: the print queue is the Dinas's (its station registers with a Dinas token)"
+                        "station {station} is not registered as a Dinas station: print orders and the print queue go to the Dinas of the resident's regency only (its station registers with a Dinas token)"
                     ),
                 )
             })
@@ -146,25 +151,27 @@ impl Gateway {
              JOIN person n ON n.packet_id = p.packet_id
              JOIN result r ON r.cursor = (SELECT MAX(cursor) FROM result WHERE packet_id = p.packet_id)
              WHERE json_extract(r.event, '$.status') = ?1
+               AND substr(replace(s.kecamatan, '.', ''), 1, 4) = ?2
                AND NOT EXISTS (SELECT 1 FROM card c WHERE c.packet_id = p.packet_id AND c.returned_at IS NULL)
              ORDER BY r.cursor",
         )?;
-        let rows = stmt.query_map([Status::PrintReadyRecord.as_str()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, Option<String>>(5)?,
-            ))
-        })?;
+        let regency_digits = dinas_of.replace('.', "");
+        let rows = stmt.query_map(
+            params![Status::PrintReadyRecord.as_str(), regency_digits],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
+            },
+        )?;
         let mut queue = Vec::new();
         for row in rows {
             let (packet_id, station_id, kecamatan, nik, event, returned) = row?;
-            if regency(&kecamatan) != dinas_of {
-                continue;
-            }
             let event: ResultEvent = serde_json::from_str(&event).map_err(Refusal::internal)?;
             queue.push(PrintQueueEntry {
                 packet_id,
@@ -200,32 +207,20 @@ impl Gateway {
         let dinas_of = self.dinas_regency(station)?;
         let mut conn = self.db();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let active: Option<(String, String)> = tx
-            .query_row(
-                "SELECT card_serial, dinas FROM card WHERE packet_id = ?1 AND returned_at IS NULL",
-                [packet_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        match active {
+        match card_out(&tx, packet_id)? {
             Some((s, _)) if s == serial => return Ok(()),
             Some((s, by)) => return Err(in_circulation(packet_id, &s, &by)),
             None => {}
         }
-        let (kecamatan, event): (Option<String>, Option<String>) = tx
+        let kecamatan: Option<String> = tx
             .query_row(
-                "SELECT s.kecamatan,
-                        (SELECT event FROM result WHERE packet_id = p.packet_id ORDER BY cursor DESC LIMIT 1)
-                 FROM packet p JOIN station s ON s.station_id = p.station_id
+                "SELECT s.kecamatan FROM packet p JOIN station s ON s.station_id = p.station_id
                  WHERE p.packet_id = ?1",
                 [packet_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| r.get(0),
             )
-            .optional()?
-            .unwrap_or((None, None));
-        let ready = event
-            .and_then(|e| serde_json::from_str::<ResultEvent>(&e).ok())
-            .is_some_and(|e| e.status == Status::PrintReadyRecord);
+            .optional()?;
+        let ready = latest_status(&tx, packet_id)? == Some(Status::PrintReadyRecord);
         if !ready || kecamatan.as_deref().map(regency) != Some(dinas_of) {
             return Err(Refusal::new(
                 StatusCode::CONFLICT,
