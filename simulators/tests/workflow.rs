@@ -932,26 +932,36 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
     let trust = trust();
     let _card = insert(&["--card", "blank", "--resident", "9"]);
     let reader = PcscReader::open(READER).unwrap();
+    let write = |station: &mut rekam::station::Station, session| {
+        personalise(station, session, &order, &reader, &trust.sam, &signer)
+    };
     // An operator may not personalise.
-    let e = personalise(
-        &mut dinas.station,
-        &dinas.session,
-        &order,
-        &reader,
-        &trust.sam,
-        &signer,
-    )
-    .unwrap_err();
+    let e = write(&mut dinas.station, &dinas.session).unwrap_err();
     assert_eq!(e.code(), "NOT_PERMITTED");
-    let done = personalise(
-        &mut dinas.station,
-        &admin,
-        &order,
-        &reader,
-        &trust.sam,
-        &signer,
-    )
-    .unwrap();
+    // A card recorded before, whose report the data center will refuse (a record it does not
+    // hold): it must not hold up the reports after it.
+    dinas
+        .station
+        .store_mut()
+        .append_personalised(
+            &rekam::store::NewVisit {
+                visit_id: "refused-card-visit".into(),
+                workflow: rekam::store::VisitWorkflow::Personalisation,
+                queue_number: None,
+                operator_id: "ADM-01".into(),
+                case: None,
+                masked_nik: None,
+                outcome: VisitOutcome::Personalised,
+                code: None,
+                started_at: time::OffsetDateTime::now_utc(),
+                steps: Vec::new(),
+                detail: serde_json::Value::Null,
+            },
+            "00000000-0000-4000-8000-000000000000",
+            "!REFUSED",
+        )
+        .unwrap();
+    let done = write(&mut dinas.station, &admin).unwrap();
     let png = image::load_from_memory(&done.face_png).unwrap();
     assert_eq!((png.width(), png.height()), (1011, 638));
     let corner = png.to_rgb8().get_pixel(5, 5).0;
@@ -974,9 +984,14 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
             .collect()
     };
     assert!(!listed(&dinas).contains(&sealed.packet_id));
-    assert_eq!(dinas.station.store().card_reports().unwrap().len(), 1);
+    assert_eq!(dinas.station.store().card_reports().unwrap().len(), 2);
     sync_once(&mut dinas.station, &sync).unwrap();
-    assert!(dinas.station.store().card_reports().unwrap().is_empty());
+    // The refused report is kept for the next pass; the card after it was accepted.
+    let left = dinas.station.store().card_reports().unwrap();
+    assert!(
+        matches!(&left[..], [rekam::store::CardReport::Issued { card_serial, .. }] if card_serial == "!REFUSED"),
+        "{left:?}"
+    );
     // Its print order is not given again while the card is out (in the operator's language),
     // and a second card for the same record is refused before any blank card is touched.
     let e = fetch_order(&dinas.station, &sync, &sealed.packet_id).unwrap_err();
@@ -986,15 +1001,7 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
         "{}",
         e.localized(Lang::Id)
     );
-    let e = personalise(
-        &mut dinas.station,
-        &admin,
-        &order,
-        &reader,
-        &trust.sam,
-        &signer,
-    )
-    .unwrap_err();
+    let e = write(&mut dinas.station, &admin).unwrap_err();
     assert_eq!(e.code(), "CARD_IN_CIRCULATION", "{e}");
     assert!(
         !gw.print_queue("DINAS-P-01")

@@ -100,13 +100,9 @@ pub fn record_return(
 }
 
 /// Sends the data center every card report it has not accepted yet (cards personalised here,
-/// cards that came back), in order; the first failure ends it and is returned, the rest wait
-/// for the next pass. How many were accepted.
-pub fn report_cards(
-    station: &mut Station,
-    client: &DcClient,
-) -> Result<(usize, Option<SyncError>)> {
-    let mut sent = 0;
+/// cards that came back), in order. A report the data center refuses is logged and sent again
+/// at the next pass without holding up the others; a dead link ends it.
+pub fn report_cards(station: &mut Station, client: &DcClient) -> Result<()> {
     for report in station.store().card_reports()? {
         let answer = match &report {
             CardReport::Issued {
@@ -135,17 +131,17 @@ pub fn report_cards(
             ),
         };
         match answer {
-            Ok(()) => {
-                station.store_mut().card_report_sent(&report)?;
-                sent += 1;
+            Ok(()) => station.store_mut().card_report_sent(&report)?,
+            Err(e @ SyncError::Refused { .. }) => {
+                tracing::warn!(error = %e, "a card report refused: sent again at the next pass");
             }
             Err(e) => {
-                tracing::warn!(error = %e, "card report not accepted: sent again at the next pass");
-                return Ok((sent, Some(e)));
+                tracing::warn!(error = %e, "card reports not sent: at the next pass");
+                return Ok(());
             }
         }
     }
-    Ok((sent, None))
+    Ok(())
 }
 
 /// A personalised card.
