@@ -292,7 +292,9 @@ fn describe(err: &anyhow::Error, lang: Lang) -> (&'static str, String, Exit) {
                 | Error::PopulationSignerInvalid
                 | Error::CalibrationName { .. }
                 | Error::CalibrationImage { .. }
-                | Error::CalibrationEmpty(_) => Exit::Invalid,
+                | Error::CalibrationEmpty(_)
+                | Error::NotToClarify { .. }
+                | Error::ClarificationNoteMissing => Exit::Invalid,
                 Error::NotInitialised(_)
                 | Error::AlreadyInitialised(_)
                 | Error::WrongKey(_)

@@ -779,3 +779,45 @@ fn a_station_with_key_slots_opens_only_with_an_operators_password() {
     );
     assert!(text(&out).contains("kata sandi operator"), "{}", text(&out));
 }
+
+/// `rekam clarify` names what it refuses, in Bahasa Indonesia by default: a packet that is no
+/// duplicate waiting for clarification, an outcome it does not know. (A duplicate clarified
+/// from the data center's result: `simulators/tests/workflow.rs`.)
+#[test]
+fn clarify_refuses_what_is_no_duplicate_to_clarify() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("st");
+    assert!(
+        rekam(&data, &["init", "--kecamatan", "32.73.01"])
+            .status
+            .success()
+    );
+    let packet = "00000000-0000-4000-8000-000000000000";
+    let out = rekam(
+        &data,
+        &[
+            "clarify",
+            packet,
+            "--outcome",
+            "recorded-before",
+            "--note",
+            "BA-1",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("bukan data ganda yang menunggu klarifikasi"),
+        "{}",
+        text(&out)
+    );
+    let out = rekam(
+        &data,
+        &["clarify", packet, "--outcome", "maybe", "--note", "BA-1"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("recorded-before or disputed"),
+        "{}",
+        text(&out)
+    );
+}

@@ -60,9 +60,7 @@ impl SiakClient {
             s => Err(SiakError::Status(s.as_u16())),
         }
     }
-}
 
-impl SiakClient {
     /// The Dinas's extracts SIAK offers a station holding extract `after` (0: none), in the
     /// order they apply (`GET {base}/v1/ekstrak?after=N`, the kecamatan server's offer).
     pub fn population_offer(
