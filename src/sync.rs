@@ -398,8 +398,9 @@ pub fn sync_once(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> 
         }
     }
     report.hub = hub.map(crate::hub::HubRound::into_pass);
-    if let Some(h) = &report.hub {
-        report.remaining = report.remaining.saturating_sub(h.relay_receipts);
+    if report.hub.is_some() {
+        // Receipts relayed by the hub moved recordings out of the count.
+        report.remaining = unsent(station)?;
     }
     match &report.error {
         None => tracing::info!(

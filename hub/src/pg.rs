@@ -641,7 +641,9 @@ impl HubStore for PgStore {
         // Sealed to the data center already: stored as it came, the hub cannot open it.
         let n = self.db()?.execute(
             "INSERT INTO relay (packet_id, station_id, sealed, received_at)
-             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (packet_id) DO UPDATE SET receipt = NULL, forwarded_at = NULL, last_error = NULL
+              WHERE relay.station_id = excluded.station_id AND relay.receipt IS NOT NULL",
             &[&packet_id, &station_id, &sealed, &now],
         )?;
         Ok(n == 1)

@@ -511,8 +511,10 @@ impl HubStore for SqliteStore {
 
     fn hold(&self, packet_id: &str, station_id: &str, sealed: &[u8], now: i64) -> Result<bool> {
         let n = self.db().execute(
-            "INSERT OR IGNORE INTO relay (packet_id, station_id, sealed, received_at)
-             VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO relay (packet_id, station_id, sealed, received_at)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (packet_id) DO UPDATE SET receipt = NULL, forwarded_at = NULL, last_error = NULL
+              WHERE relay.station_id = excluded.station_id AND relay.receipt IS NOT NULL",
             params![packet_id, station_id, sealed, now],
         )?;
         Ok(n == 1)

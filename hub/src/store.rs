@@ -259,7 +259,9 @@ pub trait HubStore: Send + Sync + std::fmt::Debug {
     /// The next number of the kecamatan's queue on `day`, for `station_id` (one transaction:
     /// each number is issued once).
     fn next_ticket(&self, day: &str, station_id: &str, now: i64) -> Result<i64>;
-    /// Holds a counter's sealed packet for the data center; `false` when it is held already.
+    /// Holds a counter's sealed packet for the data center; `false` when it is held already
+    /// and not yet forwarded. Left again after it was forwarded (the data center asked the
+    /// counter to send it again), it is forwarded again: its old receipt is dropped.
     fn hold(&self, packet_id: &str, station_id: &str, sealed: &[u8], now: i64) -> Result<bool>;
     /// A held packet's state: its counter, the data center's receipt (JSON) once forwarded,
     /// and the last failure's code.

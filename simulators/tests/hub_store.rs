@@ -275,6 +275,35 @@ fn suite(cfg: Config, leaks: impl Fn(&[u8]) -> bool) -> String {
         [("KEC-A-01".to_owned(), "{\"later\":1}".to_owned())]
     );
 
+    // A packet held is forwarded once; left again after it was forwarded (the data center
+    // failed it and asked for it again) it is forwarded again; another counter cannot.
+    let due = |store: &dyn rekam_hub::store::HubStore| {
+        store
+            .relay_due(10)
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect::<Vec<_>>()
+    };
+    assert!(store.hold("P-HELD", "KEC-A-01", b"sealed", 1).unwrap());
+    assert!(!store.hold("P-HELD", "KEC-A-01", b"sealed", 2).unwrap());
+    assert_eq!(due(store), ["P-HELD"]);
+    store.relayed("P-HELD", "{}", 3).unwrap();
+    assert!(due(store).is_empty());
+    assert!(!store.hold("P-HELD", "KEC-B-01", b"other", 4).unwrap());
+    assert!(
+        store
+            .relay_state("P-HELD")
+            .unwrap()
+            .unwrap()
+            .receipt
+            .is_some()
+    );
+    assert!(store.hold("P-HELD", "KEC-A-01", b"sealed", 5).unwrap());
+    assert_eq!(due(store), ["P-HELD"]);
+    let held = store.relay_state("P-HELD").unwrap().unwrap();
+    assert_eq!((held.station_id.as_str(), held.receipt), ("KEC-A-01", None));
+
     // A claim whose time ran out no longer holds the person.
     drop(hub);
     let short = Config {

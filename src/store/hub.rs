@@ -208,15 +208,18 @@ impl Store {
     /// packet id)`, oldest first.
     pub fn relay_candidates(&self, limit: u32) -> Result<Vec<(i64, String)>> {
         self.relay_rows(
-            "NOT EXISTS (SELECT 1 FROM hub_relay r WHERE r.seq = j.seq)",
+            "s.state IN ('BIO_CAPTURED', 'UPLOADING', 'EXPORTED')
+             AND NOT EXISTS (SELECT 1 FROM hub_relay r WHERE r.seq = j.seq)",
             limit,
         )
     }
 
-    /// Recordings left with the hub and still waiting for their receipt.
+    /// Recordings left with the hub whose receipt the station does not hold yet: those not at
+    /// the data center, and those whose result came through the hub before their receipt did.
     pub fn relay_waiting(&self, limit: u32) -> Result<Vec<(i64, String)>> {
         self.relay_rows(
-            "EXISTS (SELECT 1 FROM hub_relay r WHERE r.seq = j.seq)",
+            "(s.state IN ('BIO_CAPTURED', 'UPLOADING', 'EXPORTED') OR s.receipt IS NULL)
+             AND EXISTS (SELECT 1 FROM hub_relay r WHERE r.seq = j.seq)",
             limit,
         )
     }
@@ -225,8 +228,7 @@ impl Store {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT j.seq, j.enrollment_id FROM enrollment_journal j
                JOIN sync_state s ON s.seq = j.seq
-              WHERE s.state IN ('BIO_CAPTURED', 'UPLOADING', 'EXPORTED') AND length(j.payload) > 0
-                AND {filter}
+              WHERE length(j.payload) > 0 AND {filter}
               ORDER BY j.seq LIMIT ?1"
         ))?;
         let rows = stmt

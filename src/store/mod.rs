@@ -1220,6 +1220,63 @@ mod tests {
     }
 
     #[test]
+    fn a_packet_left_with_the_hub_keeps_its_receipt_and_is_left_again_after_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = StoreKey::generate().unwrap();
+        let mut store = old_store(&dir.path().join("station.db"), &key, migrations::latest());
+        let seq = store
+            .append_enrollment(&NewEnrollment {
+                enrollment_id: "ENR-HUB".into(),
+                nik: Nik::parse("3273014101920001").unwrap(),
+                case: CaseType::NewRecording,
+                operator_id: "OP-01".into(),
+                payload: vec![1],
+                biometrics: None,
+                visit: None,
+            })
+            .unwrap()
+            .seq;
+        let ids = |rows: Vec<(i64, String)>| rows.into_iter().map(|r| r.1).collect::<Vec<_>>();
+        assert_eq!(ids(store.relay_candidates(10).unwrap()), ["ENR-HUB"]);
+        store.relay_deposited(seq).unwrap();
+        assert!(store.relay_candidates(10).unwrap().is_empty());
+        // The result overtook the receipt: the receipt is still fetched, kept, state unchanged.
+        store
+            .sync_result("ENR-HUB", Some(SyncState::PrintReadyRecord), None, None)
+            .unwrap();
+        assert_eq!(ids(store.relay_waiting(10).unwrap()), ["ENR-HUB"]);
+        assert!(store.sync_sent(seq, "{}", "relayed").unwrap());
+        assert!(!store.sync_sent(seq, "{}", "relayed").unwrap(), "kept once");
+        assert!(store.relay_waiting(10).unwrap().is_empty());
+        assert_eq!(
+            store
+                .sync_counts()
+                .unwrap()
+                .get(&SyncState::PrintReadyRecord),
+            Some(&1)
+        );
+
+        // A failure at the data center: the hub's receipt is stale, the packet is left again.
+        let seq2 = store
+            .append_enrollment(&NewEnrollment {
+                enrollment_id: "ENR-FAIL".into(),
+                nik: Nik::parse("3273014101920002").unwrap(),
+                case: CaseType::NewRecording,
+                operator_id: "OP-01".into(),
+                payload: vec![1],
+                biometrics: None,
+                visit: None,
+            })
+            .unwrap()
+            .seq;
+        store.relay_deposited(seq2).unwrap();
+        assert!(store.sync_sent(seq2, "{}", "relayed").unwrap());
+        store.sync_result("ENR-FAIL", None, None, None).unwrap();
+        assert_eq!(ids(store.relay_candidates(10).unwrap()), ["ENR-FAIL"]);
+        assert!(store.relay_waiting(10).unwrap().is_empty());
+    }
+
+    #[test]
     fn a_newer_database_is_refused_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("station.db");

@@ -287,8 +287,10 @@ impl Store {
         Ok(())
     }
 
-    /// The data center's verified receipt for the recording at `seq`. Returns whether the
-    /// state changed (a receipt for a recording already further along changes nothing).
+    /// The data center's verified receipt for the recording at `seq`: it moves to
+    /// SENT_FOR_ENROLLMENT. A recording already further along (its result came through the
+    /// hub before its receipt did) keeps its state and the receipt, if it had none. Returns
+    /// whether the receipt was kept.
     pub fn sync_sent(&mut self, seq: i64, receipt_json: &str, how: &str) -> Result<bool> {
         let at = self.now_text();
         let tx = self
@@ -296,7 +298,12 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let state = Self::current(&tx, seq)?;
         if state.rank() >= SyncState::SentForEnrollment.rank() {
-            return Ok(false);
+            let kept = tx.execute(
+                "UPDATE sync_state SET receipt = ?2 WHERE seq = ?1 AND receipt IS NULL",
+                params![seq, receipt_json],
+            )?;
+            tx.commit()?;
+            return Ok(kept == 1);
         }
         tx.execute(
             "UPDATE sync_state SET receipt = ?2, next_retry_at = NULL, last_code = NULL,
@@ -375,6 +382,9 @@ impl Store {
                          last_code = 'ENROLL_FAILURE_AT_CENTRAL', last_reason = ?2 WHERE seq = ?1",
                     params![seq, reason],
                 )?;
+                // Left with the hub before: its receipt there is stale, so the packet is left
+                // again (the hub forwards it again) rather than taken as sent.
+                tx.execute("DELETE FROM hub_relay WHERE seq = ?1", [seq])?;
                 Self::transition(
                     &tx,
                     seq,
