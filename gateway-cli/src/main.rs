@@ -32,6 +32,10 @@ use std::time::Duration;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Where sealed packets are kept: a directory, as a path or a file:// URL (default: objects/
+    /// in the data directory). Every process and command of one data center names the same.
+    #[arg(long, global = true, env = "REKAM_GATEWAY_OBJECTS")]
+    objects: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -218,7 +222,17 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let clock = Arc::new(SystemClock);
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    let objects = cli
+        .objects
+        .as_deref()
+        .map(rekam_gateway::objects::ObjectsAt::parse)
+        .transpose()?;
+    let config = |data: PathBuf| Config {
+        objects: objects.clone(),
+        ..Config::new(data)
+    };
+    match cli.command {
         Command::Init {
             data,
             dc_id,
@@ -240,7 +254,7 @@ fn main() -> anyhow::Result<()> {
             dinas,
             hub,
         } => {
-            let gw = Gateway::open(Config::new(data), clock)?;
+            let gw = Gateway::open(config(data), clock)?;
             let role = match (dinas, hub) {
                 (true, _) => StationRole::Dinas,
                 (_, true) => StationRole::Hub,
@@ -263,7 +277,7 @@ fn main() -> anyhow::Result<()> {
                 tls: !plain_http,
                 token_lifetime: Duration::from_secs(token_days * 24 * 3600),
                 results_delay: Duration::from_secs(results_delay),
-                ..Config::new(data)
+                ..config(data)
             };
             let gw = Gateway::open(cfg, clock)?;
             let rt = tokio::runtime::Runtime::new()?;
@@ -281,7 +295,7 @@ fn main() -> anyhow::Result<()> {
             })?;
         }
         Command::Import { data, bundle } => {
-            let gw = Gateway::open(Config::new(data), clock)?;
+            let gw = Gateway::open(config(data), clock)?;
             let done = gw.import_bundle(&bundle)?;
             println!(
                 "{}: {} recorded or already recorded, {} refused{}; receipts in {}",
@@ -315,7 +329,7 @@ fn main() -> anyhow::Result<()> {
                         })
                 })
                 .transpose()?;
-            let gw = Gateway::open(Config::new(data), clock)?;
+            let gw = Gateway::open(config(data), clock)?;
             let done = gw.revoke(&station, from, &reason)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&done)?);
@@ -338,7 +352,7 @@ fn main() -> anyhow::Result<()> {
             }
         }
         Command::Revocations { data, json } => {
-            let gw = Gateway::open(Config::new(data), clock)?;
+            let gw = Gateway::open(config(data), clock)?;
             let list = gw.revocations()?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
@@ -364,7 +378,7 @@ fn main() -> anyhow::Result<()> {
             silent_hours,
             json,
         } => {
-            let gw = Gateway::open(Config::new(data), clock)?;
+            let gw = Gateway::open(config(data), clock)?;
             let reports = gw.snoop(kecamatan.as_deref(), silent_hours * 3600)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&reports)?);
@@ -410,7 +424,7 @@ fn main() -> anyhow::Result<()> {
         Command::Adjudicate {
             command: Adjudicate::List { data, all, json },
         } => {
-            let gw = Gateway::open(Config::new(data), clock)?;
+            let gw = Gateway::open(config(data), clock)?;
             let cases = gw.cases(all)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&cases)?);
@@ -434,7 +448,7 @@ fn main() -> anyhow::Result<()> {
                 },
         } => {
             use rekam_gateway::adjudicate::Ruling;
-            let gw = Gateway::open(Config::new(data), clock)?;
+            let gw = Gateway::open(config(data), clock)?;
             let ruling = if same {
                 Ruling::SamePerson
             } else {
@@ -462,7 +476,7 @@ fn main() -> anyhow::Result<()> {
             hours,
             json,
         } => {
-            let gw = Gateway::open(Config::new(data), clock)?;
+            let gw = Gateway::open(config(data), clock)?;
             let list: Vec<_> = gw
                 .stations(hours * 3600)?
                 .into_iter()

@@ -48,6 +48,19 @@ fn init_token_serve_and_stations() {
     let out = gateway(&["stations", "--data", d, "--stuck"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("no station needs attention"));
+    // The packet store elsewhere: an absolute directory, made when first opened.
+    let objects = dir.path().join("store");
+    let out = gateway(&["stations", "--data", d, "--objects"])
+        .status
+        .success();
+    assert!(!out, "--objects needs a place");
+    let url = format!("file://{}", objects.display());
+    let out = gateway(&["--objects", &url, "stations", "--data", d]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(objects.is_dir());
+    let out = gateway(&["stations", "--data", d, "--objects", "s3://bucket"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("absolute path"), "{}", text(&out));
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_rekam-gateway"))
         .args(["serve", "--data", d, "--listen", "127.0.0.1:0"])

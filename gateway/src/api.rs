@@ -73,6 +73,18 @@ impl From<PacketError> for Refusal {
     }
 }
 
+impl From<crate::GatewayError> for Refusal {
+    /// What the gateway's own storage failed at: the station sends again later.
+    fn from(e: crate::GatewayError) -> Self {
+        tracing::error!(error = %e, code = e.code(), "storage failed");
+        Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "STORAGE_UNAVAILABLE",
+            "the data center cannot store or read packets right now; the station sends again later",
+        )
+    }
+}
+
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         (
@@ -541,7 +553,7 @@ impl Gateway {
             ));
         }
         let content_hash = sealed.content_hash();
-        if let Some(r) = self.stored_receipt(station_id, packet_id, Some(&content_hash))? {
+        if let Some(r) = self.stored_receipt(station_id, packet_id, Some(&sealed))? {
             return Ok(r);
         }
         // Any key the station has held: a packet sealed before a rotation is still in its
@@ -577,6 +589,8 @@ impl Gateway {
                 format!("the packet's manifest is invalid: {why}"),
             )
         })?;
+        // Written before the row that names it: a committed packet's bytes are always there.
+        let object = self.inner.objects.put(bytes)?;
         let now = self.now();
         let mut conn = self.db();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -635,15 +649,15 @@ impl Gateway {
             }
         }
         tx.execute(
-            "INSERT INTO packet (receipt_no, packet_id, station_id, content_hash, size, sealed, received_at, receipt)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO packet (receipt_no, packet_id, station_id, content_hash, size, sealed, object, received_at, receipt)
+             VALUES (?1, ?2, ?3, ?4, ?5, x'', ?6, ?7, ?8)",
             params![
                 receipt_no,
                 packet_id,
                 station_id,
                 hex::encode(content_hash),
                 bytes.len() as i64,
-                bytes,
+                object,
                 now,
                 receipt_json
             ],
@@ -662,15 +676,17 @@ impl Gateway {
         Ok(receipt)
     }
 
-    /// The receipt of a packet already recorded for this station. With `hash`, a packet id
-    /// recorded with other content is a conflict; a packet whose last result asked for a
-    /// resend is queued for matching again.
+    /// The receipt of a packet already recorded for this station. With the packet `sent`
+    /// again, a packet id recorded with other content is a conflict; a packet whose last
+    /// result asked for a resend is stored again (replacing a damaged or lost copy) and queued
+    /// for matching again.
     fn stored_receipt(
         &self,
         station_id: &str,
         packet_id: &str,
-        hash: Option<&[u8; 32]>,
+        sent: Option<&SealedPacket>,
     ) -> Result<Option<Receipt>, Refusal> {
+        let hash = sent.map(SealedPacket::content_hash);
         let mut conn = self.db();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let row: Option<(String, String, String)> = tx
@@ -737,10 +753,11 @@ impl Gateway {
         let failed = last
             .and_then(|e| serde_json::from_str::<ResultEvent>(&e).ok())
             .is_some_and(|e| e.status == Status::EnrollFailureAtCentral);
-        if failed && hash.is_some() {
+        if let (true, Some(sent)) = (failed, sent) {
+            let object = self.inner.objects.put(sent.as_bytes())?;
             tx.execute(
-                "UPDATE packet SET decided = 0, received_at = ?1 WHERE packet_id = ?2",
-                params![self.now(), packet_id],
+                "UPDATE packet SET decided = 0, received_at = ?1, object = ?3 WHERE packet_id = ?2",
+                params![self.now(), packet_id, object],
             )?;
             publish(
                 &tx,
@@ -1131,18 +1148,18 @@ impl Gateway {
         packet_id: &str,
     ) -> Result<SignedPrintOrder, Refusal> {
         let dinas_of = self.dinas_regency(requester)?;
-        let (station_id, sealed, status) = {
+        let (station_id, object, status) = {
             let conn = self.db();
-            let Some((station_id, sealed, kecamatan)) = conn
+            let Some((station_id, object, kecamatan)) = conn
                 .query_row(
-                    "SELECT p.station_id, p.sealed, s.kecamatan
+                    "SELECT p.station_id, p.object, s.kecamatan
                      FROM packet p JOIN station s ON s.station_id = p.station_id
                      WHERE p.packet_id = ?1",
                     [packet_id],
                     |r| {
                         Ok((
                             r.get::<_, String>(0)?,
-                            r.get::<_, Vec<u8>>(1)?,
+                            r.get::<_, String>(1)?,
                             r.get::<_, String>(2)?,
                         ))
                     },
@@ -1165,7 +1182,7 @@ impl Gateway {
                     ),
                 ));
             }
-            (station_id, sealed, latest_status(&conn, packet_id)?)
+            (station_id, object, latest_status(&conn, packet_id)?)
         };
         if status != Some(Status::PrintReadyRecord) {
             return Err(Refusal::new(
@@ -1175,6 +1192,7 @@ impl Gateway {
             ));
         }
         self.no_card_in_circulation(packet_id)?;
+        let sealed = self.inner.objects.get(&object)?;
         let rec = self
             .open_recording(&station_id, &sealed)
             .map_err(Refusal::internal)?;

@@ -2,7 +2,8 @@
 //! WAL, `synchronous = FULL`.
 //!
 //! Invariants: a packet is a row keyed by its packet id, inserted with its receipt and its
-//! first result event in one transaction, so a packet is recorded exactly once and a receipt
+//! first result event in one transaction, naming its sealed bytes in the object store
+//! ([`crate::objects`]), written before it, so a packet is recorded exactly once and a receipt
 //! exists exactly when the packet does; `results.cursor` only grows; templates derived from a
 //! packet (`person`) are written in the transaction that publishes its decision.
 
@@ -74,7 +75,10 @@ CREATE TABLE IF NOT EXISTS packet (
     station_id   TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     size         INTEGER NOT NULL,
+    -- Empty: the sealed bytes are in the object store under `object` (gateways before the
+    -- store kept them here; `move_packets_out` moves them on open).
     sealed       BLOB NOT NULL,
+    object       TEXT,
     received_at  INTEGER NOT NULL,
     receipt      TEXT NOT NULL,
     decided      INTEGER NOT NULL DEFAULT 0
@@ -238,7 +242,47 @@ pub fn open(path: &Path, key: &DbKey) -> crate::Result<Connection> {
          PRAGMA temp_store = MEMORY; PRAGMA busy_timeout = 5000;",
     )?;
     conn.execute_batch(SCHEMA)?;
+    upgrade(&conn)?;
     Ok(conn)
+}
+
+/// Adds what later versions of the schema added to a database made before them.
+fn upgrade(conn: &Connection) -> rusqlite::Result<()> {
+    let has_object = conn
+        .prepare("SELECT 1 FROM pragma_table_info('packet') WHERE name = 'object'")?
+        .exists([])?;
+    if !has_object {
+        conn.execute_batch("ALTER TABLE packet ADD COLUMN object TEXT")?;
+    }
+    Ok(())
+}
+
+/// Moves the sealed bytes of packets recorded before the object store into it: each is
+/// written (durably) before its row names it and lets go of its copy, so a crash in between
+/// leaves the row as it was, moved on the next open.
+pub fn move_packets_out(conn: &Connection, objects: &crate::objects::Objects) -> crate::Result<()> {
+    let mut moved = 0;
+    loop {
+        let batch: Vec<(String, Vec<u8>)> = conn
+            .prepare("SELECT packet_id, sealed FROM packet WHERE object IS NULL LIMIT 50")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        if batch.is_empty() {
+            break;
+        }
+        for (packet_id, sealed) in batch {
+            let name = objects.put(&sealed)?;
+            conn.execute(
+                "UPDATE packet SET object = ?2, sealed = x'' WHERE packet_id = ?1",
+                params![packet_id, name],
+            )?;
+            moved += 1;
+        }
+    }
+    if moved > 0 {
+        tracing::info!(moved, "packets moved from the database to the object store");
+    }
+    Ok(())
 }
 
 /// One of a station's keys.

@@ -82,6 +82,15 @@ pub enum GatewayError {
     /// JSON this gateway writes could not be written.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// The packet store ([`crate::objects`]).
+    #[error("{message}")]
+    Objects {
+        /// Stable code: OBJECTS_UNSUPPORTED, OBJECTS_UNAVAILABLE, OBJECT_MISSING,
+        /// OBJECT_DAMAGED.
+        code: &'static str,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// An adjudicator's decision that cannot be recorded.
     #[error("{message}")]
     Adjudication {
@@ -121,7 +130,7 @@ impl GatewayError {
             GatewayError::Database(_) => "DATABASE",
             GatewayError::Io { .. } => "IO",
             GatewayError::Json(_) => "JSON",
-            GatewayError::Adjudication { code, .. } => code,
+            GatewayError::Adjudication { code, .. } | GatewayError::Objects { code, .. } => code,
         }
     }
 }

@@ -15,7 +15,8 @@
 //!   append-only, with an alarm when one goes back or forks ([`anchor`]).
 //!
 //! Data directory: `gateway.db` (SQLCipher), `keys/` (store key, DC keys, 0600),
-//! `dc-identity.json` (public: what stations pin), `uploads/` (partial uploads: sealed bytes).
+//! `dc-identity.json` (public: what stations pin), `uploads/` (partial uploads: sealed bytes),
+//! `objects/` (sealed packets by their hash, [`objects`]; elsewhere with [`Config::objects`]).
 
 pub mod adjudicate;
 pub mod anchor;
@@ -24,6 +25,7 @@ pub mod bundle;
 pub mod cards;
 pub mod db;
 pub mod error;
+pub mod objects;
 pub mod results;
 pub mod revoke;
 pub mod tus;
@@ -61,6 +63,9 @@ pub struct Config {
     /// technician to carry it to the kecamatan, short enough that a token written on a
     /// forgotten note does not register a rogue station months later.
     pub token_lifetime: Duration,
+    /// Where sealed packets are kept ([`objects`]); `None`: `objects/` in the data directory.
+    /// Several gateway processes over one database share one store.
+    pub objects: Option<objects::ObjectsAt>,
 }
 
 /// What a station registered with a token may do.
@@ -147,6 +152,7 @@ impl Config {
             tls: false,
             limits: Limits::default(),
             token_lifetime: TOKEN_LIFETIME,
+            objects: None,
         }
     }
 }
@@ -182,6 +188,10 @@ pub mod paths {
     /// Partial uploads.
     pub fn uploads(dir: &Path) -> PathBuf {
         dir.join("uploads")
+    }
+    /// The packet store's default place.
+    pub fn objects(dir: &Path) -> PathBuf {
+        dir.join("objects")
     }
 }
 
@@ -243,6 +253,7 @@ pub struct Gateway {
 struct Inner {
     cfg: Config,
     db: Mutex<rusqlite::Connection>,
+    objects: objects::Objects,
     dc: DcKeys,
     identity: DcIdentity,
     index: Mutex<results::Index>,
@@ -281,6 +292,12 @@ impl Gateway {
             problem: "expected 64 hex digits".into(),
         })?;
         let conn = db::open(&paths::db(dir), &key)?;
+        let objects = objects::Objects::open(
+            &cfg.objects
+                .clone()
+                .unwrap_or_else(|| objects::ObjectsAt::Directory(paths::objects(dir))),
+        )?;
+        db::move_packets_out(&conn, &objects)?;
         let uploads = paths::uploads(dir);
         std::fs::create_dir_all(&uploads).map_err(|e| GatewayError::io(&uploads, e))?;
         let index = results::Index::load(&conn)?;
@@ -288,6 +305,7 @@ impl Gateway {
             inner: Arc::new(Inner {
                 cfg,
                 db: Mutex::new(conn),
+                objects,
                 dc,
                 identity,
                 index: Mutex::new(index),

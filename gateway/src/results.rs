@@ -119,17 +119,23 @@ impl Gateway {
     /// Decides every packet whose delay has passed; returns how many.
     pub fn decide_ready(&self) -> Result<usize> {
         let due = self.now() - self.inner.cfg.results_delay.as_secs() as i64;
-        let ready: Vec<(i64, String, String, Vec<u8>)> = {
+        let ready: Vec<(i64, String, String, String)> = {
             let conn = self.db();
             let mut stmt = conn.prepare(
-                "SELECT receipt_no, packet_id, station_id, sealed FROM packet
+                "SELECT receipt_no, packet_id, station_id, object FROM packet
                  WHERE decided = 0 AND received_at <= ?1 ORDER BY receipt_no LIMIT 100",
             )?;
             stmt.query_map([due], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
                 .collect::<rusqlite::Result<_>>()?
         };
-        for (seq, packet_id, station_id, sealed) in &ready {
-            if let Err(e) = self.decide(*seq, packet_id, station_id, sealed) {
+        for (seq, packet_id, station_id, object) in &ready {
+            let decided = match self.inner.objects.get(object) {
+                // The store out of reach: nothing is decided until it is back.
+                Err(e) if e.code() == "OBJECTS_UNAVAILABLE" => return Err(e),
+                Err(e) => Err(e),
+                Ok(sealed) => self.decide(*seq, packet_id, station_id, &sealed),
+            };
+            if let Err(e) = decided {
                 // One packet that cannot be matched must not hold up the others: it is
                 // answered with a failure, and the station's resend queues it again.
                 tracing::error!(packet = %packet_id, error = %e, "matching failed");

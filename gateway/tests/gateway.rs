@@ -428,6 +428,100 @@ fn a_packet_the_data_center_cannot_enroll_is_failed_and_queued_again_when_resent
     assert_eq!(dc.gw.stations(3600).unwrap()[0].packets_received, 1);
 }
 
+/// Sealed packets live in the object store under their hash, not in the database: a copy
+/// damaged at rest is refused when read (the packet failed, never matched on bad bytes) and
+/// the station's resend repairs it; a database from before the store has its packets moved
+/// out when it is opened, and they are matched from there.
+#[test]
+fn packets_live_in_the_object_store_and_a_damaged_copy_is_repaired_by_the_resend() {
+    let objects = tempfile::tempdir().unwrap();
+    let at = rekam_gateway::objects::ObjectsAt::Directory(objects.path().to_owned());
+    let dc = start_gateway(|c| {
+        c.objects = Some(at.clone());
+        // Time to damage a copy, or rewrite the database, before the packet is matched.
+        c.results_delay = Duration::from_secs(5);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = station(dir.path(), "KEC-O-01");
+    let c = register(&dc, &mut a);
+    let file = |bytes: &[u8]| {
+        let name = rekam_gateway::objects::address(bytes);
+        objects.path().join("packets").join(&name[..2]).join(name)
+    };
+
+    let (sealed, bytes) = seal(&mut a, &resident(11));
+    let id = sealed.entry.enrollment_id;
+    let receipt = c.send(&bytes, &dc.identity).unwrap();
+    assert_eq!(
+        std::fs::read(file(&bytes)).unwrap(),
+        bytes,
+        "stored as sent"
+    );
+    // Damaged before it is matched: refused by its hash, failed, and the resend replaces it.
+    std::fs::write(file(&bytes), b"not the packet").unwrap();
+    let failed = final_result(&c, &dc, &id);
+    assert_eq!(failed.status, Status::EnrollFailureAtCentral);
+    let reason = failed.reason.unwrap();
+    assert!(reason.contains("damaged"), "{reason}");
+    assert!(
+        !reason.contains(&objects.path().display().to_string()),
+        "no path of the data center's reaches a station: {reason}"
+    );
+    assert_eq!(c.send(&bytes, &dc.identity).unwrap(), receipt);
+    assert_eq!(std::fs::read(file(&bytes)).unwrap(), bytes, "repaired");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while final_result(&c, &dc, &id).status != Status::PrintReadyRecord {
+        assert!(Instant::now() < deadline, "not matched after the resend");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // A database of a gateway before the store: the packet's bytes in its row, no column
+    // naming an object. Opened, the bytes go to the store and the row lets go of them.
+    let (sealed2, bytes2) = seal(&mut a, &resident(12));
+    c.send(&bytes2, &dc.identity).unwrap();
+    let data_dir = dc.gw.config().data_dir.clone();
+    let key_text = std::fs::read_to_string(rekam_gateway::paths::store_key(&data_dir)).unwrap();
+    let key = rekam_gateway::db::DbKey::from_text(&key_text).unwrap();
+    let conn = rekam_gateway::db::open(&rekam_gateway::paths::db(&data_dir), &key).unwrap();
+    conn.execute(
+        "UPDATE packet SET sealed = ?1 WHERE packet_id = ?2",
+        rusqlite::params![bytes2, sealed2.entry.enrollment_id],
+    )
+    .unwrap();
+    conn.execute_batch("ALTER TABLE packet DROP COLUMN object")
+        .unwrap();
+    drop(conn);
+    std::fs::remove_file(file(&bytes2)).unwrap();
+    let results = c.results(0, &dc.identity).unwrap().events;
+    assert!(
+        results
+            .iter()
+            .all(|e| e.packet_id != sealed2.entry.enrollment_id
+                || e.status == Status::SentForEnrollment),
+        "not matched before the database is upgraded"
+    );
+    let reopened = Gateway::open(
+        Config {
+            objects: Some(at),
+            ..Config::new(&data_dir)
+        },
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    assert_eq!(std::fs::read(file(&bytes2)).unwrap(), bytes2, "moved out");
+    let conn = rekam_gateway::db::open(&rekam_gateway::paths::db(&data_dir), &key).unwrap();
+    let inline: i64 = conn
+        .query_row("SELECT SUM(length(sealed)) FROM packet", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(inline, 0, "no packet bytes left in the database");
+    drop((reopened, conn));
+    assert_eq!(
+        final_result(&c, &dc, &sealed2.entry.enrollment_id).status,
+        Status::PrintReadyRecord,
+        "matched from the store"
+    );
+}
+
 /// The library's refusals are typed, each with its code and what to do: a second `init`
 /// changes nothing, `open` where nothing was set up says to run `init`, and a folder that is
 /// not a technician's bundle is refused whole.

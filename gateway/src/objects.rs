@@ -1,0 +1,216 @@
+//! Sealed packets outside the database: a content-addressed object store.
+//!
+//! A packet's sealed bytes are written to the store under the SHA-256 of the bytes before the
+//! transaction that records the packet names them, so a committed row always points at an
+//! object that is there; a commit that fails after the write leaves an object nothing names
+//! (harmless: the same bytes sent again land on the same name). Every read checks the bytes
+//! against their name, so a damaged or replaced object is refused, never matched or printed.
+//!
+//! The store is reached through the `object_store` crate; this build writes to a local file
+//! system (`file://` URL or a path), with `fsync` on every write so a power cut after the
+//! commit cannot lose the object the commit names. The bytes are ciphertext sealed to the data
+//! center: the store never sees personal data in the clear.
+
+use crate::{GatewayError, Result};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where the objects are: a directory, named by a path or a `file://` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectsAt {
+    /// A directory of the local file system (or a network file system mounted there).
+    Directory(PathBuf),
+}
+
+impl ObjectsAt {
+    /// Parses `text`: `file:///srv/rekam/objects` or an absolute path.
+    pub fn parse(text: &str) -> Result<ObjectsAt> {
+        let path = text.strip_prefix("file://").unwrap_or(text);
+        if path.starts_with('/') {
+            return Ok(ObjectsAt::Directory(PathBuf::from(path)));
+        }
+        Err(GatewayError::Objects {
+            code: "OBJECTS_UNSUPPORTED",
+            message: format!(
+                "object store {text:?}: this build keeps packets in a directory; give an absolute path or a file:// URL"
+            ),
+        })
+    }
+}
+
+/// The packet store.
+pub struct Objects {
+    store: Arc<dyn ObjectStore>,
+    /// Runs the store's futures, so the gateway's blocking code can call it from any thread.
+    runtime: Option<tokio::runtime::Runtime>,
+    at: ObjectsAt,
+}
+
+impl std::fmt::Debug for Objects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Objects").field("at", &self.at).finish()
+    }
+}
+
+impl Drop for Objects {
+    fn drop(&mut self) {
+        // The gateway may be dropped inside an async task, where a runtime may not block.
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// The name of `bytes` in the store: the hex SHA-256 of every byte.
+pub fn address(bytes: &[u8]) -> String {
+    hex::encode(rekam_packet::sha256(&[bytes]))
+}
+
+impl Objects {
+    /// Opens the store at `at`, creating its directory.
+    pub fn open(at: &ObjectsAt) -> Result<Objects> {
+        let ObjectsAt::Directory(dir) = at;
+        std::fs::create_dir_all(dir).map_err(|e| GatewayError::io(dir, e))?;
+        let store = LocalFileSystem::new_with_prefix(dir)
+            .map_err(|e| unreachable_store(dir, &e))?
+            .with_fsync(true);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("rekam-objects")
+            .enable_all()
+            .build()
+            .map_err(|e| GatewayError::io(dir, e))?;
+        Ok(Objects {
+            store: Arc::new(store),
+            runtime: Some(runtime),
+            at: at.clone(),
+        })
+    }
+
+    /// Where the objects are.
+    pub fn at(&self) -> &ObjectsAt {
+        &self.at
+    }
+
+    /// Writes `bytes` (durably) and returns their address. Writing the same bytes again
+    /// replaces the object atomically with the same content, which also repairs a damaged one.
+    pub fn put(&self, bytes: &[u8]) -> Result<String> {
+        let name = address(bytes);
+        let path = location(&name);
+        let payload = PutPayload::from(bytes.to_vec());
+        let store = self.store.clone();
+        self.run(async move { store.put(&path, payload).await.map(|_| ()) })
+            .map_err(|e| self.failed("write", &name, &e))?;
+        Ok(name)
+    }
+
+    /// The bytes at `name`, checked against it.
+    pub fn get(&self, name: &str) -> Result<Vec<u8>> {
+        let path = location(name);
+        let store = self.store.clone();
+        let bytes = self
+            .run(async move { store.get(&path).await?.bytes().await })
+            .map_err(|e| self.failed("read", name, &e))?;
+        if address(&bytes) != name {
+            return Err(GatewayError::Objects {
+                code: "OBJECT_DAMAGED",
+                message: format!(
+                    "packet object {name} does not hash to its name: the copy is damaged; the station's resend replaces it"
+                ),
+            });
+        }
+        Ok(bytes.to_vec())
+    }
+
+    fn run<T: Send + 'static>(
+        &self,
+        job: impl Future<Output = object_store::Result<T>> + Send + 'static,
+    ) -> object_store::Result<T> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let Some(rt) = &self.runtime else {
+            unreachable!("the runtime is taken only on drop");
+        };
+        rt.spawn(async move {
+            let _ = tx.send(job.await);
+        });
+        rx.recv().unwrap_or_else(|_| {
+            Err(object_store::Error::Generic {
+                store: "rekam",
+                source: "the object store's runtime stopped".into(),
+            })
+        })
+    }
+
+    fn failed(&self, what: &str, name: &str, e: &object_store::Error) -> GatewayError {
+        tracing::error!(object = name, at = ?self.at, error = %e, "the packet store failed");
+        let code = match e {
+            object_store::Error::NotFound { .. } => "OBJECT_MISSING",
+            _ => "OBJECTS_UNAVAILABLE",
+        };
+        GatewayError::Objects {
+            code,
+            message: format!("could not {what} packet object {name}: {}", reason(e)),
+        }
+    }
+}
+
+/// Why, without the store's paths (the message may reach a station).
+fn reason(e: &object_store::Error) -> &'static str {
+    match e {
+        object_store::Error::NotFound { .. } => "it is not in the store",
+        _ => "the store cannot be reached or written; check its disk and permissions",
+    }
+}
+
+/// `packets/ab/abcdef...`: 256 folders keep any one folder small.
+fn location(name: &str) -> ObjectPath {
+    let fan = name.get(..2).unwrap_or("00");
+    ObjectPath::from(format!("packets/{fan}/{name}"))
+}
+
+fn unreachable_store(dir: &Path, e: &object_store::Error) -> GatewayError {
+    GatewayError::Objects {
+        code: "OBJECTS_UNAVAILABLE",
+        message: format!("the object store in {}: {e}", dir.display()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn an_object_is_read_back_by_its_hash_and_a_damaged_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let objects = Objects::open(&ObjectsAt::Directory(dir.path().join("o"))).unwrap();
+        let name = objects.put(b"sealed bytes").unwrap();
+        assert_eq!(name, address(b"sealed bytes"));
+        assert_eq!(objects.get(&name).unwrap(), b"sealed bytes");
+        assert_eq!(
+            objects.put(b"sealed bytes").unwrap(),
+            name,
+            "same bytes, same name"
+        );
+
+        let file = dir.path().join("o/packets").join(&name[..2]).join(&name);
+        std::fs::write(&file, b"sealed bytez").unwrap();
+        assert_eq!(objects.get(&name).unwrap_err().code(), "OBJECT_DAMAGED");
+        objects.put(b"sealed bytes").unwrap();
+        assert_eq!(objects.get(&name).unwrap(), b"sealed bytes", "repaired");
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(objects.get(&name).unwrap_err().code(), "OBJECT_MISSING");
+        assert_eq!(
+            ObjectsAt::parse("s3://bucket").unwrap_err().code(),
+            "OBJECTS_UNSUPPORTED"
+        );
+        assert_eq!(
+            ObjectsAt::parse("file:///srv/o").unwrap(),
+            ObjectsAt::Directory("/srv/o".into())
+        );
+    }
+}
