@@ -3,7 +3,7 @@
 //! baseline measured in the same run.
 //!
 //! ```text
-//! cargo bench -p rekam-gateway --bench packet -- [--residents 5] [--packets 200]
+//! cargo bench -p rekam-gateway --bench packet -- [--residents 5] [--packets 200] [--stored 200,2000]
 //! ```
 //!
 //! - seal + store: `Station::seal` (manifest, HPKE, Ed25519, durable SQLite commit with the
@@ -12,7 +12,9 @@
 //! - commit: tus upload + commit of distinct packets against tus upload alone, one client and
 //!   two;
 //! - relay: the same number of packets left with a kecamatan server (`rekam-hub`, HTTPS) that
-//!   forwards them, until every receipt is at the hub, against a direct upload + commit.
+//!   forwards them, until every receipt is at the hub, against a direct upload + commit;
+//! - growth: the store filled to each of `--stored` packets (20,000 for the full form), then
+//!   upload + commit against upload alone at that size.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
@@ -325,4 +327,47 @@ fn main() {
         packets as f64 / held
     );
     hub_running.stop();
+
+    // ----- the commit rate as the store grows -------------------------------------------------
+    // The packets are in the object store, not in the database: the commit's work should not
+    // grow with what is stored. Filled to each size, then `packets` more are measured against
+    // the upload alone at that size.
+    println!(
+        "\n== commit rate as the store grows ({packets} packets measured at each size, 1 client) =="
+    );
+    let mut stored = gw
+        .stations(24 * 3600)
+        .unwrap()
+        .iter()
+        .map(|s| s.packets_received)
+        .sum::<i64>() as usize;
+    for target in sizes("--stored", &[200, 2000]) {
+        while stored < target {
+            let fill: Vec<Vec<u8>> = (0..packets.min(target - stored))
+                .map(|i| seal_one(&people[i % n].recording))
+                .collect();
+            run(2, true, &fill);
+            stored += fill.len();
+        }
+        let upload_only = run(1, false, &batch());
+        let fresh = batch();
+        let committed = run(1, true, &fresh);
+        stored += fresh.len();
+        println!(
+            "{target} packets stored: upload + commit {:.1} packets/s; upload alone (baseline) {:.1} packets/s; ratio {:.2}x",
+            packets as f64 / committed,
+            packets as f64 / upload_only,
+            committed / upload_only
+        );
+    }
+}
+
+/// A comma-separated list of sizes after `name`, or `default`.
+fn sizes(name: &str, default: &[usize]) -> Vec<usize> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| default.to_vec())
 }

@@ -257,7 +257,6 @@ struct Inner {
     dc: DcKeys,
     identity: DcIdentity,
     index: Mutex<results::Index>,
-    active_uploads: Mutex<std::collections::HashSet<String>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -309,7 +308,6 @@ impl Gateway {
                 dc,
                 identity,
                 index: Mutex::new(index),
-                active_uploads: Mutex::default(),
                 clock,
             }),
         })

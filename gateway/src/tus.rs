@@ -7,6 +7,12 @@
 //! `Upload-Offset` and keeps every byte that arrived, even when the connection drops in the
 //! middle of a request. The bytes are a sealed packet (ciphertext): they sit in
 //! `uploads/<id>.part` until the commit records them in the database.
+//!
+//! An upload is written by one request at a time, whichever gateway process on the data
+//! directory takes it: a request holds an exclusive lock on the part file (`flock`) while it
+//! writes, so a station resuming through another process after its link dropped meets
+//! `UPLOAD_BUSY` until the first request has let go, and the offset it is told is read under
+//! the lock.
 
 use crate::Gateway;
 use crate::api::Refusal;
@@ -193,17 +199,16 @@ fn make_room(gw: &Gateway, conn: &rusqlite::Connection, station: &str) -> Result
     if excess == 0 {
         return Ok(());
     }
-    let idle: Vec<&String> = {
-        let active = gw
-            .inner
-            .active_uploads
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        open.iter()
-            .filter(|id| !active.contains(*id))
-            .take(excess)
-            .collect()
-    };
+    // Idle: no request of any process holds its part file. Each is kept locked until it is
+    // gone, so no request starts writing it meanwhile.
+    let idle: Vec<(&String, Option<std::fs::File>)> = open
+        .iter()
+        .filter_map(|id| match lock(gw, id) {
+            Ok(held) => Some((id, held)),
+            Err(_) => None,
+        })
+        .take(excess)
+        .collect();
     if idle.len() < excess {
         return Err(Refusal::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -211,7 +216,7 @@ fn make_room(gw: &Gateway, conn: &rusqlite::Connection, station: &str) -> Result
             format!("this station is writing {limit} uploads at once: finish one first"),
         ));
     }
-    for id in idle {
+    for (id, _held) in idle {
         conn.execute("DELETE FROM upload WHERE upload_id = ?1", [id])?;
         let _ = std::fs::remove_file(file(gw, id));
     }
@@ -276,17 +281,26 @@ pub async fn head(
     ))
 }
 
-/// Releases an upload's lock when the request ends, however it ends.
-struct Active<'a>(&'a Gateway, String);
-
-impl Drop for Active<'_> {
-    fn drop(&mut self) {
-        self.0
-            .inner
-            .active_uploads
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&self.1);
+/// The part file of `upload_id`, opened for appending and locked against every other
+/// request of every process until it is dropped (however the request ends); `None` when it
+/// is gone. `Err(UPLOAD_BUSY)` while another request holds it.
+fn lock(gw: &Gateway, upload_id: &str) -> Result<Option<std::fs::File>, Refusal> {
+    let out = match std::fs::OpenOptions::new()
+        .append(true)
+        .open(file(gw, upload_id))
+    {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Refusal::internal(e)),
+    };
+    match out.try_lock() {
+        Ok(()) => Ok(Some(out)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Refusal::new(
+            StatusCode::LOCKED,
+            "UPLOAD_BUSY",
+            "another request is writing this upload; ask with HEAD and resume when it ends",
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(Refusal::internal(e)),
     }
 }
 
@@ -309,7 +323,15 @@ pub async fn patch(
     }
     let length = owned_upload(&gw, &station, &upload_id)?;
     let claimed = number(&headers, "upload-offset")?;
-    let mut offset = offset_of(&gw, &upload_id)?;
+    let mut out = lock(&gw, &upload_id)?.ok_or_else(|| {
+        Refusal::new(
+            StatusCode::NOT_FOUND,
+            "UPLOAD_UNKNOWN",
+            format!("no upload {upload_id} of this station: create it again"),
+        )
+    })?;
+    // Read under the lock: no other request is writing it.
+    let mut offset = out.metadata().map_err(Refusal::internal)?.len();
     if claimed != offset {
         return Err(Refusal::new(
             StatusCode::CONFLICT,
@@ -319,24 +341,6 @@ pub async fn patch(
             ),
         ));
     }
-    if !gw
-        .inner
-        .active_uploads
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .insert(upload_id.clone())
-    {
-        return Err(Refusal::new(
-            StatusCode::LOCKED,
-            "UPLOAD_BUSY",
-            "another request is writing this upload",
-        ));
-    }
-    let _active = Active(&gw, upload_id.clone());
-    let mut out = std::fs::OpenOptions::new()
-        .append(true)
-        .open(file(&gw, &upload_id))
-        .map_err(Refusal::internal)?;
     let mut stream = body.into_data_stream();
     let limits = gw.inner.cfg.limits;
     let until = tokio::time::Instant::now() + limits.upload_request;

@@ -428,6 +428,75 @@ fn a_packet_the_data_center_cannot_enroll_is_failed_and_queued_again_when_resent
     assert_eq!(dc.gw.stations(3600).unwrap()[0].packets_received, 1);
 }
 
+/// Any gateway process on the data directory resumes any upload: while the request that began
+/// it is still open at the first process (its link stalled), the second refuses to write it
+/// (`UPLOAD_BUSY`) rather than interleave bytes; once the first lets go, the station resumes
+/// at the second from the offset both see, and commits there.
+#[test]
+fn an_upload_begun_at_one_gateway_process_is_resumed_and_committed_at_another() {
+    let dc = start_gateway(|_| {});
+    let (_second, _running, second_url) = dc.second_process();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = station(dir.path(), "KEC-P-01");
+    let c = register(&dc, &mut a);
+    let c2 = DcClient::new(&second_url, "KEC-P-01", a.signing_key().unwrap()).unwrap();
+    let (sealed, bytes) = seal(&mut a, &resident(13));
+    let id = sealed.entry.enrollment_id;
+    let upload = c.create_upload(&id, bytes.len() as u64).unwrap();
+
+    let part = bytes.len() * 2 / 5;
+    let addr = dc.addr();
+    let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+    tcp.write_all(patch_head(&c, addr, &upload, 0, bytes.len()).as_bytes())
+        .unwrap();
+    tcp.write_all(&bytes[..part]).unwrap();
+    tcp.flush().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c2.offset(&upload).unwrap() < part as u64 {
+        assert!(Instant::now() < deadline, "the first process never wrote");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let busy = c2.upload(&id, &bytes, |_, _| {}).unwrap_err();
+    assert_eq!(refused(busy), "UPLOAD_BUSY");
+    assert_eq!(
+        c2.offset(&upload).unwrap(),
+        part as u64,
+        "nothing interleaved"
+    );
+
+    // The link drops: the first process keeps what arrived and lets go.
+    tcp.shutdown(std::net::Shutdown::Both).unwrap();
+    let mut sink = Vec::new();
+    let _ = tcp.read_to_end(&mut sink);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut first = None;
+    let resumed = loop {
+        match c2.upload(&id, &bytes, |sent, _| {
+            first.get_or_insert(sent);
+        }) {
+            Ok(u) => break u,
+            Err(e) => {
+                assert_eq!(refused(e), "UPLOAD_BUSY");
+                assert!(Instant::now() < deadline, "the first process never let go");
+                first = None;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    };
+    assert_eq!(resumed, upload, "the same upload continues");
+    assert_eq!(
+        first,
+        Some(part as u64),
+        "resumed at the offset the first kept"
+    );
+    let receipt = c2.commit(&id, &upload).unwrap();
+    receipt
+        .verify(&dc.identity, &id, &sealed.content_hash)
+        .unwrap();
+    assert_eq!(c.commit(&id, &upload).unwrap(), receipt, "one receipt");
+    assert_eq!(dc.packets(), 1);
+}
+
 /// Sealed packets live in the object store under their hash, not in the database: a copy
 /// damaged at rest is refused when read (the packet failed, never matched on bad bytes) and
 /// the station's resend repairs it; a database from before the store has its packets moved
