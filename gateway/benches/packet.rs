@@ -341,7 +341,7 @@ fn main() {
         .iter()
         .map(|s| s.packets_received)
         .sum::<i64>() as usize;
-    for target in sizes("--stored", &[200, 2000]) {
+    for target in size_list("--stored", &[200, 2000]) {
         while stored < target {
             let fill: Vec<Vec<u8>> = (0..packets.min(target - stored))
                 .map(|i| seal_one(&people[i % n].recording))
@@ -363,7 +363,7 @@ fn main() {
 }
 
 /// A comma-separated list of sizes after `name`, or `default`.
-fn sizes(name: &str, default: &[usize]) -> Vec<usize> {
+fn size_list(name: &str, default: &[usize]) -> Vec<usize> {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
         .position(|a| a == name)
