@@ -100,6 +100,9 @@ pub struct PassReport {
     /// Population extracts imported from SIAK online in this pass.
     #[serde(default)]
     pub population: usize,
+    /// Reissue requests the data center answered in this pass, and those still waiting.
+    #[serde(default)]
+    pub reissues: crate::workflow::reissue::Sent,
 }
 
 /// A failure, classified: its stable code, plain words, and whether it can fix itself.
@@ -483,6 +486,8 @@ fn pass(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> {
     // A Dinas station's cards: each personalised or returned card told to the data center,
     // which keeps the print queue (a failure waits for the next pass and is logged there).
     crate::workflow::personalisation::report_cards(station, &probe)?;
+    // Reissue requests taken here, each answered by the data center (signed).
+    report.reissues = crate::workflow::reissue::send_requests(station, &probe)?;
     if let Err(e) = probe.heartbeat(&heartbeat(station, &report)?) {
         tracing::warn!(error = %e, "heartbeat not sent");
     }

@@ -19,6 +19,7 @@ pub mod pekerjaan;
 pub mod population;
 pub mod print_order;
 pub mod region;
+pub mod reissue;
 pub mod sop;
 
 pub(crate) mod digits;

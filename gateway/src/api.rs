@@ -127,6 +127,7 @@ pub fn router(gw: Gateway) -> Router {
             "/v1/print/{packet_id}/card/returned",
             post(crate::cards::returned),
         )
+        .route("/v1/reissues/{request_id}", post(crate::reissue::request))
         .route("/v1/heartbeat", post(heartbeat))
         .route("/v1/hubs/snoop", post(snoop))
         .route("/v1/hubs/results", get(hub_results))
@@ -1148,7 +1149,7 @@ impl Gateway {
         packet_id: &str,
     ) -> Result<SignedPrintOrder, Refusal> {
         let dinas_of = self.dinas_regency(requester)?;
-        let (station_id, object, status) = {
+        let (station_id, object, status, changed) = {
             let conn = self.db();
             let Some((station_id, object, kecamatan)) = conn
                 .query_row(
@@ -1182,7 +1183,12 @@ impl Gateway {
                     ),
                 ));
             }
-            (station_id, object, latest_status(&conn, packet_id)?)
+            (
+                station_id,
+                object,
+                latest_status(&conn, packet_id)?,
+                crate::reissue::changed_biodata(&conn, packet_id)?,
+            )
         };
         if status != Some(Status::PrintReadyRecord) {
             return Err(Refusal::new(
@@ -1196,7 +1202,12 @@ impl Gateway {
         let rec = self
             .open_recording(&station_id, &sealed)
             .map_err(Refusal::internal)?;
-        let order = results::print_order(&rec).map_err(Refusal::internal)?;
+        let mut order = results::print_order(&rec).map_err(Refusal::internal)?;
+        if let Some(biodata) = changed {
+            // A data change or a move since the recording: the card carries the register's
+            // biodata now, with the recording's biometrics.
+            order.biodata = biodata;
+        }
         let bytes = serde_json::to_vec(&order).map_err(Refusal::internal)?;
         Ok(SignedPrintOrder::sign(&self.inner.dc, packet_id, &bytes))
     }

@@ -214,6 +214,25 @@ CREATE TABLE IF NOT EXISTS card (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS card_in_circulation ON card (packet_id) WHERE returned_at IS NULL;
 CREATE INDEX IF NOT EXISTS result_by_packet ON result (packet_id, cursor);
+-- Reissue requests (`reissue.rs`), each answered once (the signed answer kept), and the
+-- biodata a data change or a move gave a record: its print orders carry the newest.
+CREATE TABLE IF NOT EXISTS reissue (
+    request_id TEXT PRIMARY KEY,
+    station_id TEXT NOT NULL,
+    case_type  TEXT NOT NULL,
+    packet_id  TEXT REFERENCES packet (packet_id),
+    refused    TEXT,
+    answer     TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    CHECK ((packet_id IS NULL) != (refused IS NULL))
+);
+CREATE TABLE IF NOT EXISTS record_biodata (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    packet_id  TEXT NOT NULL REFERENCES packet (packet_id),
+    request_id TEXT NOT NULL UNIQUE REFERENCES reissue (request_id) DEFERRABLE INITIALLY DEFERRED,
+    biodata    TEXT NOT NULL,
+    at         INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS heartbeat (
     station_id TEXT PRIMARY KEY,
     at         INTEGER NOT NULL,

@@ -10,6 +10,8 @@
 //!   packet received before it (same NIK, or the biometric engine's person rule) and gets
 //!   PRINT_READY_RECORD, DUPLICATE_RECORD, ADJUDICATE_RECORD or ENROLL_FAILURE_AT_CENTRAL
 //!   ([`results`]); an adjudicator decides each ADJUDICATE_RECORD ([`adjudicate`]);
+//! - reissue requests answered from the clean record, back on the Dinas's print queue
+//!   ([`reissue`]);
 //! - station heartbeats with their backlog, and the list of stations with stuck records;
 //! - revoking a stolen station's keys ([`revoke`]); the stations' audit heads anchored
 //!   append-only, with an alarm when one goes back or forks ([`anchor`]).
@@ -26,6 +28,7 @@ pub mod cards;
 pub mod db;
 pub mod error;
 pub mod objects;
+pub mod reissue;
 pub mod results;
 pub mod revoke;
 pub mod tus;

@@ -29,6 +29,7 @@ pub mod hub;
 pub mod keys;
 pub mod population;
 pub mod protocol;
+pub mod reissue;
 pub mod wrap;
 
 pub use contents::Contents;

@@ -32,7 +32,7 @@ pub mod header {
 /// bytes are a signed packet already, and signing them would mean reading them twice.
 pub const UNSIGNED_BODY: &str = "UNSIGNED-PAYLOAD";
 
-fn decode_signature(text: &str) -> Result<[u8; 64]> {
+pub(crate) fn decode_signature(text: &str) -> Result<[u8; 64]> {
     let mut sig = [0u8; 64];
     hex::decode_to_slice(text, &mut sig).map_err(|_| PacketError::Malformed {
         field: "signature",

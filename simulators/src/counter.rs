@@ -145,6 +145,22 @@ impl SynthPopulation {
         self.by_nik.get(nik.as_str())
     }
 
+    /// The Dinas changes resident `nik`'s biodata in the register (a data change, a move);
+    /// `false` for a NIK not generated.
+    pub fn update(
+        &mut self,
+        nik: &str,
+        edit: impl FnOnce(&mut rekam::domain::biodata::Biodata),
+    ) -> bool {
+        match self.by_nik.get_mut(nik) {
+            Some(record) => {
+                edit(&mut record.biodata);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Every generated record (residents with a NIK), in no particular order.
     pub fn records(&self) -> impl Iterator<Item = &PopulationRecord> {
         self.by_nik.values()

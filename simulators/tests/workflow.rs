@@ -579,6 +579,208 @@ fn reissues_need_an_earlier_recording_and_their_evidence() {
     assert_eq!(e.code(), "ELIG_NOT_RECORDED", "{e}");
 }
 
+/// A resident recorded and carded loses the card, then moves: each reissue request travels
+/// with the counter's sync pass, the data center retires the card in circulation and puts the
+/// clean record back on the Dinas's print queue (the Dinas station retires its own copy), and
+/// the print order after the move carries the register's new address, never a second
+/// recording. A resident the data center holds no clean record of is refused, signed, with
+/// what to do; nothing is sent twice.
+#[test]
+fn reissue_requests_reach_the_data_center_and_put_the_record_back_on_the_print_queue() {
+    use rekam::domain::case::{CaseType, Document};
+    use rekam::workflow::personalisation::{fetch_order, print_queue};
+    use rekam::workflow::reissue::{ReissueRequest, request};
+    use rekam_packet::reissue::ReissueAnswer;
+    let dir = tempfile::tempdir().unwrap();
+    let (gw, running, url) = data_center(dir.path());
+    let sync = SyncConfig {
+        backoff_base: Duration::ZERO,
+        ..SyncConfig::new(&url)
+    };
+    let mut kec = unregistered(dir.path(), "KEC-R-01");
+    register(&gw, &url, &mut kec);
+    let sealed = kec.record(0).unwrap();
+    for _ in 0..50 {
+        sync_once(&mut kec.station, &sync).unwrap();
+        if state(&kec, &sealed.packet_id) == SyncState::PrintReadyRecord {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(state(&kec, &sealed.packet_id), SyncState::PrintReadyRecord);
+
+    // The Dinas personalised a card for it and reported it (writing a chip is the
+    // personalisation test's).
+    let mut dinas = unregistered(dir.path(), "DINAS-R-01");
+    register_as(&gw, &url, &mut dinas, rekam_gateway::StationRole::Dinas);
+    let card = |dinas: &mut Counter, serial: &str| {
+        dinas
+            .station
+            .store_mut()
+            .append_personalised(
+                &rekam::store::NewVisit {
+                    visit_id: format!("visit-{serial}"),
+                    workflow: rekam::store::VisitWorkflow::Personalisation,
+                    queue_number: None,
+                    operator_id: "ADM-01".into(),
+                    case: None,
+                    masked_nik: None,
+                    outcome: VisitOutcome::Personalised,
+                    code: None,
+                    started_at: time::OffsetDateTime::now_utc(),
+                    steps: Vec::new(),
+                    detail: serde_json::Value::Null,
+                },
+                &sealed.packet_id,
+                serial,
+            )
+            .unwrap();
+        sync_once(&mut dinas.station, &sync).unwrap();
+        assert!(dinas.station.store().card_reports().unwrap().is_empty());
+    };
+    card(&mut dinas, "CARD-1");
+    let on_queue = |gw: &Gateway| {
+        gw.print_queue("DINAS-R-01")
+            .unwrap()
+            .into_iter()
+            .find(|q| q.packet_id == sealed.packet_id)
+    };
+    assert!(on_queue(&gw).is_none());
+
+    // Lost: taken at the counter with its evidence, sent with the next pass, answered signed.
+    let nik = kec.population.nik(0).unwrap().to_owned();
+    let ask = |kec: &mut Counter, case, nik: &str, presented: &[Document], moved: Option<&str>| {
+        request(
+            &mut kec.station,
+            &kec.session,
+            &kec.population,
+            &ReissueRequest {
+                case,
+                nik,
+                presented,
+                applicable: &[],
+                new_address: moved,
+            },
+        )
+        .unwrap()
+    };
+    let lost = ask(
+        &mut kec,
+        CaseType::LostCard,
+        &nik,
+        &[
+            Document::FamilyCardCopy,
+            Document::RtRwCoverLetter,
+            Document::PoliceLossReport,
+        ],
+        None,
+    );
+    let pass = sync_once(&mut kec.station, &sync).unwrap();
+    assert_eq!(
+        (
+            pass.reissues.queued,
+            pass.reissues.refused,
+            pass.reissues.waiting
+        ),
+        (1, 0, 0),
+        "{pass:?}"
+    );
+    let answer = |kec: &Counter, id: &str| -> ReissueAnswer {
+        let row = kec
+            .station
+            .store()
+            .reissue_requests(false)
+            .unwrap()
+            .into_iter()
+            .find(|r| r.request_id == id)
+            .unwrap();
+        serde_json::from_str(&row.answer.unwrap()).unwrap()
+    };
+    let decision = answer(&kec, &lost.request_id).decision;
+    assert_eq!(
+        decision.packet_id.as_deref(),
+        Some(sealed.packet_id.as_str())
+    );
+    assert!(decision.reason.contains("CARD-1"), "{}", decision.reason);
+    // The card is retired at the data center: the record is on the Dinas's queue, saying why,
+    // and the Dinas station's pass retires its own copy, so it lists and prints it again.
+    let back = on_queue(&gw).unwrap();
+    assert!(back.returned.unwrap().contains("lost_card"));
+    sync_once(&mut dinas.station, &sync).unwrap();
+    assert_eq!(
+        dinas
+            .station
+            .store()
+            .card_in_circulation(&sealed.packet_id)
+            .unwrap(),
+        None
+    );
+    assert!(
+        print_queue(&dinas.station, &sync)
+            .unwrap()
+            .iter()
+            .any(|q| q.packet_id == sealed.packet_id)
+    );
+    let recorded = fetch_order(&dinas.station, &sync, &sealed.packet_id).unwrap();
+    // Nothing twice: the next pass sends nothing.
+    let pass = sync_once(&mut kec.station, &sync).unwrap();
+    assert_eq!(pass.reissues, Default::default());
+
+    // Moving in, after the Dinas put the new address in the register: the new card carries it.
+    card(&mut dinas, "CARD-2");
+    let street = "JL. PINDAHAN NO. 7";
+    assert!(
+        kec.population
+            .update(&nik, |b| b.address.street = street.into())
+    );
+    let moved = ask(
+        &mut kec,
+        CaseType::MovingIn,
+        &nik,
+        &[
+            Document::FamilyCardCopy,
+            Document::RtRwCoverLetter,
+            Document::MoveCertificate,
+        ],
+        Some(street),
+    );
+    sync_once(&mut kec.station, &sync).unwrap();
+    assert_eq!(answer(&kec, &moved.request_id).decision.refused, None);
+    sync_once(&mut dinas.station, &sync).unwrap();
+    let order = fetch_order(&dinas.station, &sync, &sealed.packet_id).unwrap();
+    assert_eq!(order.biodata.address.street, street);
+    assert_ne!(recorded.biodata.address.street, street);
+    assert_eq!(
+        order.face, recorded.face,
+        "the recording's biometrics, not new ones"
+    );
+
+    // Recorded elsewhere by the register, never at this data center: refused, signed, with
+    // what to do, and kept.
+    let nik5 = kec.population.nik(5).unwrap().to_owned();
+    let elsewhere = ask(
+        &mut kec,
+        CaseType::LostCard,
+        &nik5,
+        &[
+            Document::FamilyCardCopy,
+            Document::RtRwCoverLetter,
+            Document::PoliceLossReport,
+        ],
+        None,
+    );
+    let pass = sync_once(&mut kec.station, &sync).unwrap();
+    assert_eq!((pass.reissues.refused, pass.reissues.waiting), (1, 0));
+    let refusal = answer(&kec, &elsewhere.request_id).decision;
+    assert_eq!(refusal.refused.as_deref(), Some("NO_CLEAN_RECORD"));
+    assert!(
+        refusal.reason.contains("record the resident"),
+        "{}",
+        refusal.reason
+    );
+    running.stop();
+}
+
 /// Run inside a network namespace with only loopback by the test below: the station, its
 /// devices and the data center share one simulated clock that a mobile team's week moves on.
 #[test]

@@ -173,6 +173,41 @@ impl Store {
         Ok(reports)
     }
 
+    /// The cards of this station the data center retired on its own (a reissue request: the
+    /// card was lost, damaged, or carries data that changed), each `(record, why)`: recorded as
+    /// returned, with nothing to report back, in one transaction audited as the sync's. Only a
+    /// card the data center was told of can have been retired there. Returns how many.
+    pub fn cards_retired_by_data_center(&mut self, retired: &[(String, String)]) -> Result<usize> {
+        let station_id = self.station_id()?;
+        let at = self.clock.now().unix_timestamp();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut n = 0;
+        for (packet_id, why) in retired {
+            let serial: Option<String> = tx
+                .query_row(
+                    "SELECT card_serial FROM card
+                     WHERE packet_id = ?1 AND returned_at IS NULL AND reported_at IS NOT NULL",
+                    [packet_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(serial) = serial else { continue };
+            tx.execute(
+                "UPDATE card SET returned_at = ?1, return_reason = ?2, return_reported_at = ?1
+                 WHERE card_serial = ?3",
+                params![at, why, serial],
+            )?;
+            let event = AuditEvent::new("sync", "personalisation.card_retired", &serial)
+                .with_detail(serde_json::json!({ "packet_id": packet_id, "reason": why }));
+            super::append_audit_tx(&tx, &station_id, &event, self.clock.as_ref())?;
+            n += 1;
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
     /// Marks `report` accepted by the data center.
     pub fn card_report_sent(&mut self, report: &CardReport) -> Result<()> {
         let now = self.clock.now().unix_timestamp();

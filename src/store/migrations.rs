@@ -455,6 +455,30 @@ CREATE UNIQUE INDEX card_in_circulation ON card (packet_id) WHERE returned_at IS
         before: None,
         rebuilds: false,
     },
+    Migration {
+        version: 16,
+        name: "reissue requests for the data center",
+        sql: r#"
+-- Each reissue request taken here (lost, damaged, data change, moving in), written with its
+-- visit row: the request as sent (JSON, with the NIK and biodata: the store is encrypted), and
+-- the data center's signed answer once it came. Times are Unix seconds.
+CREATE TABLE reissue_request (
+    request_id  TEXT PRIMARY KEY,
+    request     TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    answer      TEXT,
+    answered_at INTEGER,
+    CHECK ((answer IS NULL) = (answered_at IS NULL))
+);
+CREATE TRIGGER reissue_answered_once BEFORE UPDATE ON reissue_request
+WHEN OLD.answer IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'a reissue request is answered once'); END;
+CREATE TRIGGER reissue_kept BEFORE DELETE ON reissue_request
+BEGIN SELECT RAISE(ABORT, 'reissue requests are kept'); END;
+"#,
+        before: None,
+        rebuilds: false,
+    },
 ];
 
 /// Migration 10's first part: the station's NIK key (made once, kept in the store), and each

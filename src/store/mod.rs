@@ -20,6 +20,7 @@ mod migrations;
 mod outbox;
 mod population;
 mod purge;
+mod reissue;
 pub mod slots;
 pub mod tpm;
 
@@ -34,6 +35,7 @@ pub(crate) use key::{create_private_dir, fill_random, read_secret};
 pub use outbox::{BacklogRow, Clarified, DueItem, SyncEvent, SyncState};
 pub use population::{ExtractState, PopulationReader};
 pub use purge::Purged;
+pub use reissue::ReissueRow;
 
 use crate::audit::{self, AuditEntry, AuditEvent, AuditHead, AuditReport};
 use crate::clock::{Clock, rfc3339};

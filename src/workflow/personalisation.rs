@@ -101,7 +101,9 @@ pub fn record_return(
 
 /// Sends the data center every card report it has not accepted yet (cards personalised here,
 /// cards that came back), in order. A report the data center refuses is logged and sent again
-/// at the next pass without holding up the others; a dead link ends it.
+/// at the next pass without holding up the others; a dead link ends it. Then the cards the data
+/// center retired on its own (a reissue request) are retired here too, read off the print
+/// queue, which lists their records again.
 pub fn report_cards(station: &mut Station, client: &DcClient) -> Result<()> {
     for report in station.store().card_reports()? {
         let answer = match &report {
@@ -140,6 +142,33 @@ pub fn report_cards(station: &mut Station, client: &DcClient) -> Result<()> {
                 return Ok(());
             }
         }
+    }
+    // A card the data center knows of, listed on the queue again, was retired there (a
+    // reissue request): it is no longer in circulation here either.
+    let out = station.store().cards_in_circulation()?;
+    if out.is_empty() {
+        return Ok(());
+    }
+    let queue = match client.print_queue() {
+        Ok(q) => q,
+        Err(e) => {
+            tracing::warn!(error = %e, "print queue not read: cards retired at the data center are seen at the next pass");
+            return Ok(());
+        }
+    };
+    let retired: Vec<(String, String)> = queue
+        .into_iter()
+        .filter(|q| out.contains(&q.packet_id))
+        .map(|q| {
+            let why = q
+                .returned
+                .unwrap_or_else(|| "retired by the data center".into());
+            (q.packet_id, why)
+        })
+        .collect();
+    if !retired.is_empty() {
+        let n = station.store_mut().cards_retired_by_data_center(&retired)?;
+        tracing::info!(cards = n, "cards retired by the data center");
     }
     Ok(())
 }

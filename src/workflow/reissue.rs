@@ -3,6 +3,10 @@
 //! the new address). The resident must have been recorded (here, or anywhere by SIAK); the
 //! request is recorded and the resident receives a temporary letter (surat keterangan) until
 //! the card is printed from the data center's clean data.
+//!
+//! The request travels to the data center with the sync pass ([`send_requests`]), which
+//! answers with a signed decision: the record back on the Dinas's print queue (the old card
+//! retired; new biodata for a data change or a move), or a refusal with what to do.
 
 use super::operators::{Action, Session};
 use super::{Population, WorkflowError};
@@ -11,8 +15,11 @@ use crate::domain::case::{CaseType, Document, DocumentChecklist};
 use crate::domain::eligibility::{Applicant, Eligibility, RecordingStatus, assess};
 use crate::domain::nik::MaskedNik;
 use crate::domain::nik::Nik;
+use crate::domain::reissue::ReissueRequest as ToDataCenter;
 use crate::station::Station;
 use crate::store::{NewVisit, VisitOutcome, VisitWorkflow};
+use rekam_packet::reissue::ReissueAnswer;
+use rekam_sync::{DcClient, SyncError};
 
 /// A reissue request to take.
 #[derive(Debug, Clone)]
@@ -118,7 +125,27 @@ pub fn request(
         None,
         serde_json::json!({ "evidence": req.presented, "moved": req.new_address.is_some() }),
     );
-    let row = station.store_mut().append_visit(&v)?;
+    let request = ToDataCenter {
+        request_id: v.visit_id.clone(),
+        case: req.case,
+        nik: nik.as_str().to_owned(),
+        packet_id: station
+            .store()
+            .enrollment_by_nik(&nik)?
+            .map(|e| e.enrollment_id),
+        evidence: req.presented.to_vec(),
+        biodata: None,
+        new_address: req.new_address.map(str::to_owned),
+        requested_at: started.unix_timestamp(),
+    };
+    let request = ToDataCenter {
+        // The register's biodata now: what the new card carries after a change or a move.
+        biodata: request.changes_data().then(|| record.biodata.clone()),
+        ..request
+    };
+    let json =
+        serde_json::to_string(&request).map_err(|e| crate::Error::Internal(e.to_string()))?;
+    let row = station.store_mut().append_reissue(&v, &v.visit_id, &json)?;
     let temporary_letter = crate::documents::temporary_letter(&crate::documents::TemporaryLetter {
         station: station.identity(),
         biodata: &record.biodata,
@@ -132,4 +159,68 @@ pub fn request(
         masked_nik: nik.masked(),
         temporary_letter,
     })
+}
+
+/// What [`send_requests`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Sent {
+    /// Requests answered and queued for a new card.
+    pub queued: usize,
+    /// Requests answered with a refusal (each kept with its reason).
+    pub refused: usize,
+    /// Requests still waiting (the data center refused the message itself, or the link
+    /// dropped): sent again at the next pass.
+    pub waiting: usize,
+}
+
+/// Sends every reissue request not answered yet, oldest first, and keeps each answer once it
+/// verifies against the pinned data center. A request the data center cannot read is logged and
+/// sent again at the next pass without holding up the others; a dead link ends it.
+pub fn send_requests(station: &mut Station, client: &DcClient) -> Result<Sent> {
+    let Some(dc) = station.data_center()? else {
+        return Ok(Sent::default());
+    };
+    let station_id = station.identity().station_id.clone();
+    let waiting = station.store().reissue_requests(true)?;
+    let mut sent = Sent {
+        waiting: waiting.len(),
+        ..Sent::default()
+    };
+    for row in waiting {
+        let request: serde_json::Value = serde_json::from_str(&row.request)
+            .map_err(|e| crate::Error::Internal(format!("a stored reissue request: {e}")))?;
+        let answer: ReissueAnswer = match client.reissue(&row.request_id, &request) {
+            Ok(a) => a,
+            Err(e @ SyncError::Refused { .. }) => {
+                tracing::warn!(request = %row.request_id, error = %e, "a reissue request refused: sent again at the next pass");
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reissue requests not sent: at the next pass");
+                break;
+            }
+        };
+        let refused = match answer.verify(&dc, &station_id, &row.request_id) {
+            Ok(d) => d.refused.is_some(),
+            Err(e) => {
+                // Not the pinned data center's word: kept waiting, never taken as answered.
+                tracing::error!(request = %row.request_id, error = %e, "a reissue answer that does not verify");
+                continue;
+            }
+        };
+        let json =
+            serde_json::to_string(&answer).map_err(|e| crate::Error::Internal(e.to_string()))?;
+        if station
+            .store_mut()
+            .reissue_answered(&row.request_id, &json)?
+        {
+            sent.waiting -= 1;
+            if refused {
+                sent.refused += 1;
+            } else {
+                sent.queued += 1;
+            }
+        }
+    }
+    Ok(sent)
 }

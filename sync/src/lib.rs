@@ -579,6 +579,28 @@ impl DcClient {
         self.post_empty(&format!("/v1/print/{packet_id}/card/returned"), card)
     }
 
+    /// Sends a reissue request (`request`, defined by the station's core) as `request_id`
+    /// and answers with the data center's signed decision; the same request again gets the
+    /// same answer. The caller verifies it against the pinned identity.
+    pub fn reissue(
+        &self,
+        request_id: &str,
+        request: &impl serde::Serialize,
+    ) -> Result<rekam_packet::reissue::ReissueAnswer, SyncError> {
+        let body = Self::json(request)?;
+        let r = self
+            .signed(
+                Method::POST,
+                &format!("/v1/reissues/{request_id}"),
+                Some(&body),
+            )
+            .send()
+            .map_err(transport)?;
+        checked(r)?
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))
+    }
+
     /// A signed POST of `body` as JSON whose answer has no body.
     fn post_empty(&self, path: &str, body: &impl serde::Serialize) -> Result<(), SyncError> {
         let body = Self::json(body)?;
