@@ -497,6 +497,88 @@ fn an_upload_begun_at_one_gateway_process_is_resumed_and_committed_at_another() 
     assert_eq!(dc.packets(), 1);
 }
 
+/// A reissue request is answered once, signed, over HTTP: the same request again gets the
+/// same answer, another station cannot take its id, a data change must carry the register's
+/// biodata of that resident, and a resident with no clean record is refused with what to do.
+#[test]
+fn reissue_requests_are_answered_once_signed_and_refused_with_what_to_do() {
+    use rekam::domain::case::CaseType;
+    use rekam::domain::reissue::ReissueRequest;
+    let dc = start_gateway(|_| {});
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = station(dir.path(), "KEC-Q-01");
+    let c = register(&dc, &mut a);
+    let mut b = station(dir.path(), "KEC-Q-02");
+    let c2 = register(&dc, &mut b);
+    let (sealed, bytes) = seal(&mut a, &resident(14));
+    c.send(&bytes, &dc.identity).unwrap();
+    let id = sealed.entry.enrollment_id;
+    assert_eq!(final_result(&c, &dc, &id).status, Status::PrintReadyRecord);
+    let recorded = resident(14).recording.manifest.biodata;
+    let req = |request_id: &str, case, nik: &str, biodata| ReissueRequest {
+        request_id: request_id.into(),
+        case,
+        nik: nik.into(),
+        packet_id: None,
+        evidence: Vec::new(),
+        biodata,
+        new_address: None,
+        requested_at: 0,
+    };
+    let decision = |c: &DcClient, station: &str, r: &ReissueRequest| {
+        let answer = c.reissue(&r.request_id, r).unwrap();
+        answer
+            .verify(&dc.identity, station, &r.request_id)
+            .unwrap()
+            .clone()
+    };
+
+    let lost = req("R-LOST", CaseType::LostCard, recorded.nik.as_str(), None);
+    let first = decision(&c, "KEC-Q-01", &lost);
+    assert_eq!(
+        (first.packet_id.as_deref(), first.refused.as_deref()),
+        (Some(id.as_str()), None)
+    );
+    assert_eq!(
+        decision(&c, "KEC-Q-01", &lost),
+        first,
+        "the same answer again"
+    );
+    let taken = c2.reissue("R-LOST", &lost).unwrap_err();
+    assert_eq!(refused(taken), "REQUEST_ID_TAKEN");
+
+    let change = req(
+        "R-CHANGE",
+        CaseType::DataChange,
+        recorded.nik.as_str(),
+        None,
+    );
+    assert_eq!(
+        decision(&c, "KEC-Q-01", &change).refused.as_deref(),
+        Some("BIODATA_MISSING")
+    );
+    let other = resident(15).recording.manifest.biodata;
+    let wrong = req(
+        "R-WRONG",
+        CaseType::DataChange,
+        recorded.nik.as_str(),
+        Some(other.clone()),
+    );
+    assert_eq!(
+        decision(&c, "KEC-Q-01", &wrong).refused.as_deref(),
+        Some("BIODATA_MISMATCH")
+    );
+    let nobody = req("R-NOBODY", CaseType::LostCard, other.nik.as_str(), None);
+    let no = decision(&c, "KEC-Q-01", &nobody);
+    assert_eq!(no.refused.as_deref(), Some("NO_CLEAN_RECORD"));
+    assert!(no.reason.contains("record the resident"), "{}", no.reason);
+    let recording = req("R-REC", CaseType::NewRecording, recorded.nik.as_str(), None);
+    assert_eq!(
+        decision(&c, "KEC-Q-01", &recording).refused.as_deref(),
+        Some("NOT_A_REISSUE")
+    );
+}
+
 /// Sealed packets live in the object store under their hash, not in the database: a copy
 /// damaged at rest is refused when read (the packet failed, never matched on bad bytes) and
 /// the station's resend repairs it; a database from before the store has its packets moved

@@ -1279,6 +1279,43 @@ mod tests {
     }
 
     #[test]
+    fn a_reissue_request_is_kept_with_its_visit_and_answered_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = StoreKey::generate().unwrap();
+        let mut store = old_store(&dir.path().join("station.db"), &key, migrations::latest());
+        let visit = NewVisit {
+            visit_id: "R-1".into(),
+            workflow: VisitWorkflow::Reissue,
+            queue_number: None,
+            operator_id: "OP-01".into(),
+            case: Some(CaseType::LostCard),
+            masked_nik: None,
+            outcome: VisitOutcome::Requested,
+            code: None,
+            started_at: clock().now(),
+            steps: Vec::new(),
+            detail: serde_json::Value::Null,
+        };
+        store.append_reissue(&visit, "R-1", "{}").unwrap();
+        assert!(
+            store.append_reissue(&visit, "R-1", "{}").is_err(),
+            "an id once"
+        );
+        assert_eq!(store.reissue_requests(true).unwrap().len(), 1);
+        assert!(store.reissue_answered("R-1", "{\"a\":1}").unwrap());
+        assert!(!store.reissue_answered("R-1", "{\"a\":2}").unwrap(), "once");
+        assert!(store.reissue_requests(true).unwrap().is_empty());
+        let kept = store.reissue_requests(false).unwrap();
+        assert_eq!(kept[0].answer.as_deref(), Some("{\"a\":1}"));
+        for bad in [
+            "UPDATE reissue_request SET answer = 'x'",
+            "DELETE FROM reissue_request",
+        ] {
+            assert!(store.conn.execute(bad, []).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn a_newer_database_is_refused_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("station.db");
