@@ -56,6 +56,15 @@ pub async fn reissue(
     on_desk(app, lang, move |desk, _, lang| desk.reissue(&form, lang)).await
 }
 
+/// The reissue requests taken at this station, newest first, with where each stands.
+#[tauri::command]
+pub async fn reissue_requests(
+    app: tauri::AppHandle,
+    lang: Option<Lang>,
+) -> Result<Vec<rekam::desk::ReissueLine>, UiError> {
+    on_desk(app, lang, |desk, _, lang| desk.reissue_requests(lang)).await
+}
+
 /// The Dinas's print queue: its regency's records to personalise, oldest first.
 #[tauri::command]
 pub async fn print_queue(

@@ -437,6 +437,7 @@ fn main() -> anyhow::Result<()> {
             preview::preview_stop,
             issuance::reissue_checklist,
             issuance::reissue,
+            issuance::reissue_requests,
             issuance::print_queue,
             issuance::print_order,
             issuance::card_returned,

@@ -508,6 +508,17 @@ async fn counter_day(c: Client, sbi: String, usb: PathBuf, dc: DataCenter) {
         "{reissued}"
     );
     shots.save(&c, "11-reissue").await;
+    // The next request's screen lists the one taken, with where it stands: waiting for the
+    // sync pass, or already refused by the data center, which holds no recording of a resident
+    // recorded elsewhere, with what to do.
+    click(&c, "#reissue-next").await;
+    let sent = wait(&c, "#reissue-sent-list").await.text().await.unwrap();
+    assert!(
+        sent.contains("hilang")
+            && sent.contains(&recorded_elsewhere[..6])
+            && (sent.contains("Menunggu dikirim") || sent.contains("NO_CLEAN_RECORD")),
+        "{sent}"
+    );
 
     // The link to the data center is cut; the next resident is recorded all the same, and the
     // sync screen and the backlog say the link is down.

@@ -27,8 +27,8 @@ pub use office::{
 };
 pub use view::{
     BiodataView, ChecklistLine, HandedOverView, HandoverView, PersonalisedView, PrintOrderView,
-    PrintQueueLine, Problem, ReissueCase, ReissuedView, SealedView, SessionView, SourceView,
-    WizardView, checklist,
+    PrintQueueLine, Problem, ReissueCase, ReissueLine, ReissuedView, SealedView, SessionView,
+    SourceView, WizardView, checklist,
 };
 
 use crate::clock::Clock;

@@ -163,6 +163,7 @@ pub fn request(
 
 /// What [`send_requests`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Sent {
     /// Requests answered and queued for a new card.
     pub queued: usize,

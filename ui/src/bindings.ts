@@ -47,7 +47,11 @@ hub: HubPass | null,
 /**
  * Population extracts imported from SIAK online in this pass.
  */
-population: number, };
+population: number, 
+/**
+ * Reissue requests the data center answered in this pass, and those still waiting.
+ */
+reissues: Sent, };
 
 export type HubPass = { 
 /**
@@ -88,6 +92,21 @@ results: number,
  * Why the pass stopped early (the hub's or the link's code).
  */
 error: string | null, };
+
+export type Sent = { 
+/**
+ * Requests answered and queued for a new card.
+ */
+queued: number, 
+/**
+ * Requests answered with a refusal (each kept with its reason).
+ */
+refused: number, 
+/**
+ * Requests still waiting (the data center refused the message itself, or the link
+ * dropped): sent again at the next pass.
+ */
+waiting: number, };
 
 export type CheckedView = { 
 /**
@@ -809,6 +828,32 @@ ready_on: string,
  */
 returned: string | null, };
 
+export type ReissueLine = { 
+/**
+ * The request (the temporary letter names it).
+ */
+request_id: string, 
+/**
+ * The case, in words.
+ */
+case_label: string, 
+/**
+ * The resident, masked.
+ */
+masked_nik: string, 
+/**
+ * When it was taken (date).
+ */
+taken_on: string, 
+/**
+ * Where it stands, as a sentence.
+ */
+state: string, 
+/**
+ * The data center's refusal code, for a technician (`None` while waiting or once queued).
+ */
+code: string | null, };
+
 export type EyeName = "right" | "left";
 
 export type Outcome = { "kind": "done" } | { "kind": "score", "value": number } | { "kind": "fingers", "value": Progress } | { "kind": "irises", "value": Progress } | { "kind": "verified", "value": { 
@@ -1297,6 +1342,7 @@ export interface Commands {
   preview_stop: null;
   reissue_checklist: Array<ReissueCase>;
   reissue: ReissuedView;
+  reissue_requests: Array<ReissueLine>;
   print_queue: Array<PrintQueueLine>;
   print_order: PrintOrderView;
   card_returned: string;

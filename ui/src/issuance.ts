@@ -7,7 +7,7 @@ import { el, button, row, main, table } from "./dom.js";
 import { biodataList, checklistForm, tickedDocuments } from "./parts.js";
 import type { Ctx } from "./office.js";
 import { STEP_LABELS } from "./bindings.js";
-import type { PersonalisedView, PrintOrderView, PrintQueueLine, ReissueCase, ReissuedView } from "./bindings.js";
+import type { PersonalisedView, PrintOrderView, PrintQueueLine, ReissueCase, ReissueLine, ReissuedView } from "./bindings.js";
 
 // ----- reissue ---------------------------------------------------------------------------------
 
@@ -51,8 +51,28 @@ export async function renderReissue(ctx: Ctx): Promise<void> {
     }));
     if (done) drawReissued(ctx, done);
   });
-  main().replaceChildren(el("h2", {}, t(lang, "reissue.title")), form);
+  const sent = el("section", { class: "card", id: "reissue-sent" }, el("h3", {}, t(lang, "reissue.sent")));
+  main().replaceChildren(el("h2", {}, t(lang, "reissue.title")), form, sent);
   which.focus();
+  // Each request taken here, and what the data center answered (sent by the sync pass).
+  const lines: ReissueLine[] | null = await ctx.call("reissue_requests").catch((err) => {
+    ctx.showError(err);
+    return null;
+  });
+  if (!lines) return;
+  if (lines.length === 0) {
+    sent.append(el("p", { id: "reissue-sent-empty" }, t(lang, "reissue.sentEmpty")));
+    return;
+  }
+  sent.append(table("reissue-sent-list",
+    [t(lang, "reissue.request"), t(lang, "reissue.case"), "NIK", t(lang, "reissue.takenOn"), t(lang, "reissue.state")],
+    lines.map((l) => [
+      el("span", { class: "mono" }, l.request_id.slice(0, 8)),
+      l.case_label,
+      el("span", { class: "mono" }, l.masked_nik),
+      l.taken_on,
+      l.code ? el("span", {}, l.state, " ", el("small", { class: "code" }, l.code)) : l.state,
+    ])));
 }
 
 function drawReissued(ctx: Ctx, done: ReissuedView): void {
