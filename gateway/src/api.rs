@@ -425,26 +425,17 @@ impl Gateway {
             )
             .optional()?;
         let Some((_, upload_packet, length)) = upload.filter(|u| u.0 == station_id) else {
-            // A commit repeated after the upload was consumed answers from the packet row
-            // (a hub's, from the row of the station it relayed for).
-            let owner = match self.hub_kecamatan(station_id)? {
-                Some(kecamatan) => self.relayed_owner(&kecamatan, packet_id)?,
-                None => Some(station_id.to_owned()),
-            };
-            return owner
-                .map(|owner| self.stored_receipt(&owner, packet_id, None))
-                .transpose()?
-                .flatten()
-                .ok_or_else(|| {
-                    Refusal::new(
-                        StatusCode::NOT_FOUND,
-                        "UPLOAD_UNKNOWN",
-                        format!("no upload {upload_id} of this station: upload the packet again"),
-                    )
-                });
+            return self.consumed(station_id, packet_id, upload_id);
         };
         let file = crate::tus::file(self, upload_id);
-        let bytes = std::fs::read(&file).map_err(Refusal::internal)?;
+        let bytes = match std::fs::read(&file) {
+            Ok(bytes) => bytes,
+            // Another process committed it between the two reads and let go of the upload.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return self.consumed(station_id, packet_id, upload_id);
+            }
+            Err(e) => return Err(Refusal::internal(e)),
+        };
         if bytes.len() as i64 != length {
             return Err(Refusal::new(
                 StatusCode::CONFLICT,
@@ -469,6 +460,32 @@ impl Gateway {
         let receipt = self.record(&owner, packet_id, &bytes)?;
         self.forget_upload(station_id, upload_id);
         Ok(receipt)
+    }
+
+    /// A commit whose upload was consumed already (repeated, or committed by another process
+    /// at the same time) answers from the packet row (a hub's, from the row of the station it
+    /// relayed for).
+    fn consumed(
+        &self,
+        station_id: &str,
+        packet_id: &str,
+        upload_id: &str,
+    ) -> Result<Receipt, Refusal> {
+        let owner = match self.hub_kecamatan(station_id)? {
+            Some(kecamatan) => self.relayed_owner(&kecamatan, packet_id)?,
+            None => Some(station_id.to_owned()),
+        };
+        owner
+            .map(|owner| self.stored_receipt(&owner, packet_id, None))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| {
+                Refusal::new(
+                    StatusCode::NOT_FOUND,
+                    "UPLOAD_UNKNOWN",
+                    format!("no upload {upload_id} of this station: upload the packet again"),
+                )
+            })
     }
 
     /// The kecamatan a station relays for, if it is a kecamatan server.
@@ -595,6 +612,22 @@ impl Gateway {
         let now = self.now();
         let mut conn = self.db();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Recorded by another process since the check above: its receipt, once.
+        let recorded = tx
+            .query_row(
+                "SELECT 1 FROM packet WHERE packet_id = ?1",
+                [packet_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if recorded {
+            drop(tx);
+            drop(conn);
+            return self
+                .stored_receipt(station_id, packet_id, Some(&sealed))?
+                .ok_or_else(|| Refusal::internal("a packet recorded and gone"));
+        }
         let kecamatan: String = tx.query_row(
             "SELECT kecamatan FROM station WHERE station_id = ?1",
             [station_id],

@@ -497,6 +497,40 @@ fn an_upload_begun_at_one_gateway_process_is_resumed_and_committed_at_another() 
     assert_eq!(dc.packets(), 1);
 }
 
+/// Two gateway processes on one data directory committing the same packet at the same
+/// instant: both answer with the one receipt, and the packet is recorded once.
+#[test]
+fn two_processes_committing_one_packet_at_once_record_it_once() {
+    let dc = start_gateway(|_| {});
+    let (_second, _running, second_url) = dc.second_process();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = station(dir.path(), "KEC-T-01");
+    let c = register(&dc, &mut a);
+    let c2 = DcClient::new(&second_url, "KEC-T-01", a.signing_key().unwrap()).unwrap();
+    let rounds = 6;
+    for i in 0..rounds {
+        let (sealed, bytes) = seal(&mut a, &resident(20 + i));
+        let id = sealed.entry.enrollment_id;
+        let upload = c.upload(&id, &bytes, |_, _| {}).unwrap();
+        let barrier = std::sync::Barrier::new(2);
+        let (one, two) = std::thread::scope(|s| {
+            let first = s.spawn(|| {
+                barrier.wait();
+                c.commit(&id, &upload)
+            });
+            let second = s.spawn(|| {
+                barrier.wait();
+                c2.commit(&id, &upload)
+            });
+            (first.join().unwrap(), second.join().unwrap())
+        });
+        let (one, two) = (one.unwrap(), two.unwrap());
+        assert_eq!(one, two, "one receipt for packet {id}");
+        one.verify(&dc.identity, &id, &sealed.content_hash).unwrap();
+    }
+    assert_eq!(dc.packets(), rounds as i64);
+}
+
 /// A reissue request is answered once, signed, over HTTP: the same request again gets the
 /// same answer, another station cannot take its id, a data change must carry the register's
 /// biodata of that resident, and a resident with no clean record is refused with what to do.
