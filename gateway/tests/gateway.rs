@@ -497,6 +497,40 @@ fn an_upload_begun_at_one_gateway_process_is_resumed_and_committed_at_another() 
     assert_eq!(dc.packets(), 1);
 }
 
+/// The object store unwritable (a full or failed disk; here its folder taken by a file): the
+/// commit is refused as unavailable, nothing is recorded and the upload is kept; once the store
+/// is back, the station's retry is recorded, once.
+#[test]
+fn an_unwritable_object_store_refuses_the_commit_and_the_retry_succeeds() {
+    let objects = tempfile::tempdir().unwrap();
+    let at = rekam_gateway::objects::ObjectsAt::Directory(objects.path().to_owned());
+    let dc = start_gateway(|c| c.objects = Some(at));
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = station(dir.path(), "KEC-U-01");
+    let c = register(&dc, &mut a);
+    let (sealed, bytes) = seal(&mut a, &resident(16));
+    let id = sealed.entry.enrollment_id;
+    let upload = c.upload(&id, &bytes, |_, _| {}).unwrap();
+    let blocker = objects.path().join("packets");
+    let _ = std::fs::remove_dir_all(&blocker);
+    std::fs::write(&blocker, b"not a folder").unwrap();
+    let e = c.commit(&id, &upload).unwrap_err();
+    match &e {
+        SyncError::Refused { status, code, .. } => {
+            assert_eq!((*status, code.as_str()), (503, "STORAGE_UNAVAILABLE"));
+        }
+        other => panic!("{other}"),
+    }
+    assert!(rekam::sync::classify(&e).transient, "the station retries");
+    assert_eq!(dc.packets(), 0, "nothing recorded");
+    std::fs::remove_file(&blocker).unwrap();
+    let receipt = c.commit(&id, &upload).unwrap();
+    receipt
+        .verify(&dc.identity, &id, &sealed.content_hash)
+        .unwrap();
+    assert_eq!(dc.packets(), 1);
+}
+
 /// Two gateway processes on one data directory committing the same packet at the same
 /// instant: both answer with the one receipt, and the packet is recorded once.
 #[test]
