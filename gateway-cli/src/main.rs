@@ -94,6 +94,13 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         token_days: u64,
     },
+    /// Reads every recorded packet back from the object store and checks it against its hash
+    /// (after a disk failure or a restore); exits 1 naming each packet missing or damaged.
+    Check {
+        /// The data directory.
+        #[arg(long)]
+        data: PathBuf,
+    },
     /// Imports a technician's export bundle and writes receipts.json into it.
     Import {
         /// The data directory.
@@ -293,6 +300,28 @@ fn main() -> anyhow::Result<()> {
                 gw.serve(listener).await?;
                 anyhow::Ok(())
             })?;
+        }
+        Command::Check { data } => {
+            let gw = Gateway::open(config(data), clock)?;
+            let check = gw.check_objects()?;
+            for (packet, object) in &check.missing {
+                println!("MISSING  packet {packet}: object {object} is not in the store");
+            }
+            for (packet, object) in &check.damaged {
+                println!("DAMAGED  packet {packet}: object {object} does not hash to its name");
+            }
+            if !check.is_sound() {
+                println!(
+                    "{} of {} packets need their object restored from the backup (or sent again by their station)",
+                    check.missing.len() + check.damaged.len(),
+                    check.packets
+                );
+                std::process::exit(1);
+            }
+            println!(
+                "{} packets, every one whole in the object store",
+                check.packets
+            );
         }
         Command::Import { data, bundle } => {
             let gw = Gateway::open(config(data), clock)?;

@@ -157,6 +157,48 @@ impl Objects {
     }
 }
 
+/// What [`crate::Gateway::check_objects`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectsCheck {
+    /// Packets recorded.
+    pub packets: usize,
+    /// Packets whose object is not in the store: `(packet id, object)`.
+    pub missing: Vec<(String, String)>,
+    /// Packets whose object does not hash to its name, or the store could not read.
+    pub damaged: Vec<(String, String)>,
+}
+
+impl ObjectsCheck {
+    /// Every packet's bytes are there and whole.
+    pub fn is_sound(&self) -> bool {
+        self.missing.is_empty() && self.damaged.is_empty()
+    }
+}
+
+impl crate::Gateway {
+    /// Reads every recorded packet's object back and checks it against its name: what an
+    /// operator runs after a disk failure or a restore (`rekam-gateway check`).
+    pub fn check_objects(&self) -> Result<ObjectsCheck> {
+        let rows: Vec<(String, String)> = self
+            .db()
+            .prepare("SELECT packet_id, object FROM packet ORDER BY receipt_no")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut check = ObjectsCheck {
+            packets: rows.len(),
+            ..ObjectsCheck::default()
+        };
+        for (packet_id, object) in rows {
+            match self.inner.objects.get(&object) {
+                Ok(_) => {}
+                Err(e) if e.code() == "OBJECT_MISSING" => check.missing.push((packet_id, object)),
+                Err(_) => check.damaged.push((packet_id, object)),
+            }
+        }
+        Ok(check)
+    }
+}
+
 /// Why, without the store's paths (the message may reach a station).
 fn reason(e: &object_store::Error) -> &'static str {
     match e {

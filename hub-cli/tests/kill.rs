@@ -482,56 +482,6 @@ fn enrollment_campaign(name: &str, kills: u64, database: Option<String>) {
     );
 }
 
-/// Sealed packets of generated residents for `station` (its key), each under a new id bound to
-/// the station.
-fn packets(
-    station: &str,
-    key: &StationKey,
-    dc: &rekam_packet::DcIdentity,
-    n: usize,
-) -> Vec<Vec<u8>> {
-    use rekam_packet::envelope::{Header, SealedPacket};
-    let pool = rekam_synth::resident::RegionPool::load().unwrap();
-    let mut people = Vec::new();
-    let mut k = 0;
-    while people.len() < 2 {
-        if let Some(r) = rekam_synth::recording::recording(
-            &pool,
-            2026,
-            k,
-            rekam_synth::resident::reference_date(),
-            "OP-01",
-        ) {
-            people.push(r.recording);
-        }
-        k += 1;
-    }
-    (0..n)
-        .map(|i| {
-            let mut r = people[i % people.len()].clone();
-            let id = PacketId::for_station(station).unwrap();
-            r.manifest.packet_id = id.to_string();
-            r.manifest.station_id = station.into();
-            r.manifest.kecamatan = "327301".into();
-            SealedPacket::seal(
-                &r.to_contents().unwrap(),
-                Header {
-                    packet_id: id,
-                    station_id: station.into(),
-                    station_key: key.id(),
-                    dc_key: dc.packet_key.id,
-                    sealed_at: 0,
-                },
-                key,
-                dc,
-                rekam_domain::manifest::DEFAULT_BUDGET,
-            )
-            .unwrap()
-            .into_bytes()
-        })
-        .collect()
-}
-
 #[test]
 fn packets_relayed_through_kill_9_of_the_hub_reach_the_data_center_once() {
     use rekam_gateway::{Config, Gateway, StationRole};
@@ -588,7 +538,7 @@ fn packets_relayed_through_kill_9_of_the_hub_reach_the_data_center_once() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let batch = packets(station, key, &dc, 24);
+    let batch = rekam_sim::packets::sealed(station, key, &dc, 24).unwrap();
     let ids: Vec<String> = batch
         .iter()
         .map(|p| {

@@ -8,6 +8,7 @@ pub mod link;
 #[cfg(target_os = "linux")]
 pub mod lossy_disk;
 pub mod netns;
+pub mod packets;
 pub mod pg;
 pub mod sbi;
 pub mod skip;
