@@ -93,6 +93,24 @@ fn state(c: &Counter, packet: &str) -> SyncState {
         .state
 }
 
+/// Resident `i` recorded at `kec` and synced until the data center calls it PRINT_READY_RECORD.
+fn print_ready(
+    kec: &mut Counter,
+    sync: &SyncConfig,
+    i: u64,
+) -> rekam::workflow::recording::SealedRecording {
+    let sealed = kec.record(i).unwrap();
+    for _ in 0..50 {
+        sync_once(&mut kec.station, sync).unwrap();
+        if state(kec, &sealed.packet_id) == SyncState::PrintReadyRecord {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(state(kec, &sealed.packet_id), SyncState::PrintReadyRecord);
+    sealed
+}
+
 fn is_pdf(bytes: &[u8]) -> bool {
     bytes.starts_with(b"%PDF-") && bytes.ends_with(b"%%EOF\n") || bytes.ends_with(b"%%EOF")
 }
@@ -599,15 +617,7 @@ fn reissue_requests_reach_the_data_center_and_put_the_record_back_on_the_print_q
     };
     let mut kec = unregistered(dir.path(), "KEC-R-01");
     register(&gw, &url, &mut kec);
-    let sealed = kec.record(0).unwrap();
-    for _ in 0..50 {
-        sync_once(&mut kec.station, &sync).unwrap();
-        if state(&kec, &sealed.packet_id) == SyncState::PrintReadyRecord {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(state(&kec, &sealed.packet_id), SyncState::PrintReadyRecord);
+    let sealed = print_ready(&mut kec, &sync, 0);
 
     // The Dinas personalised a card for it and reported it (writing a chip is the
     // personalisation test's).
@@ -1074,15 +1084,7 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
     // Recorded at a kecamatan, PRINT_READY_RECORD at the data center.
     let mut kec = unregistered(dir.path(), "KEC-P-01");
     register(&gw, &url, &mut kec);
-    let sealed = kec.record(0).unwrap();
-    for _ in 0..50 {
-        sync_once(&mut kec.station, &sync).unwrap();
-        if state(&kec, &sealed.packet_id) == SyncState::PrintReadyRecord {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(state(&kec, &sealed.packet_id), SyncState::PrintReadyRecord);
+    let sealed = print_ready(&mut kec, &sync, 0);
     drop(kec);
 
     // The Dinas station: an administrator enrolled and logged in.

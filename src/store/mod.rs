@@ -1184,17 +1184,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key = StoreKey::generate().unwrap();
         let mut store = old_store(&dir.path().join("station.db"), &key, migrations::latest());
-        store
-            .append_enrollment(&NewEnrollment {
-                enrollment_id: "ENR-DUP".into(),
-                nik: Nik::parse("3273014101920001").unwrap(),
-                case: CaseType::NewRecording,
-                operator_id: "OP-01".into(),
-                payload: vec![1],
-                biometrics: None,
-                visit: None,
-            })
-            .unwrap();
+        enrol(&mut store, "ENR-DUP", "3273014101920001");
         let audit = AuditEvent::new("SPV-01", "sync.clarify_duplicate", "ENR-DUP");
         let refused = |store: &mut Store| {
             store
@@ -1221,15 +1211,12 @@ mod tests {
         assert!(store.verify_audit().unwrap().is_intact());
     }
 
-    #[test]
-    fn a_packet_left_with_the_hub_keeps_its_receipt_and_is_left_again_after_a_failure() {
-        let dir = tempfile::tempdir().unwrap();
-        let key = StoreKey::generate().unwrap();
-        let mut store = old_store(&dir.path().join("station.db"), &key, migrations::latest());
-        let seq = store
+    /// Appends a recording `id` of `nik` (a one-byte payload); its journal seq.
+    fn enrol(store: &mut Store, id: &str, nik: &str) -> i64 {
+        store
             .append_enrollment(&NewEnrollment {
-                enrollment_id: "ENR-HUB".into(),
-                nik: Nik::parse("3273014101920001").unwrap(),
+                enrollment_id: id.into(),
+                nik: Nik::parse(nik).unwrap(),
                 case: CaseType::NewRecording,
                 operator_id: "OP-01".into(),
                 payload: vec![1],
@@ -1237,7 +1224,15 @@ mod tests {
                 visit: None,
             })
             .unwrap()
-            .seq;
+            .seq
+    }
+
+    #[test]
+    fn a_packet_left_with_the_hub_keeps_its_receipt_and_is_left_again_after_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = StoreKey::generate().unwrap();
+        let mut store = old_store(&dir.path().join("station.db"), &key, migrations::latest());
+        let seq = enrol(&mut store, "ENR-HUB", "3273014101920001");
         let ids = |rows: Vec<(i64, String)>| rows.into_iter().map(|r| r.1).collect::<Vec<_>>();
         assert_eq!(ids(store.relay_candidates(10).unwrap()), ["ENR-HUB"]);
         store.relay_deposited(seq).unwrap();
@@ -1259,18 +1254,7 @@ mod tests {
         );
 
         // A failure at the data center: the hub's receipt is stale, the packet is left again.
-        let seq2 = store
-            .append_enrollment(&NewEnrollment {
-                enrollment_id: "ENR-FAIL".into(),
-                nik: Nik::parse("3273014101920002").unwrap(),
-                case: CaseType::NewRecording,
-                operator_id: "OP-01".into(),
-                payload: vec![1],
-                biometrics: None,
-                visit: None,
-            })
-            .unwrap()
-            .seq;
+        let seq2 = enrol(&mut store, "ENR-FAIL", "3273014101920002");
         store.relay_deposited(seq2).unwrap();
         assert!(store.sync_sent(seq2, "{}", "relayed").unwrap());
         store.sync_result("ENR-FAIL", None, None, None).unwrap();

@@ -471,20 +471,12 @@ impl DcClient {
 
     /// Commits an upload as a packet; returns the receipt as answered (unverified).
     pub fn commit(&self, packet_id: &str, upload_id: &str) -> Result<Receipt, SyncError> {
-        let body = Self::json(&CommitRequest {
-            upload_id: upload_id.to_owned(),
-        })?;
-        let r = self
-            .signed(
-                Method::POST,
-                &format!("/v1/packets/{packet_id}/commit"),
-                Some(&body),
-            )
-            .send()
-            .map_err(transport)?;
-        checked(r)?
-            .json()
-            .map_err(|e| SyncError::Protocol(e.to_string()))
+        self.post_json(
+            &format!("/v1/packets/{packet_id}/commit"),
+            &CommitRequest {
+                upload_id: upload_id.to_owned(),
+            },
+        )
     }
 
     /// Uploads and commits a sealed packet and verifies the receipt against the pinned
@@ -587,13 +579,18 @@ impl DcClient {
         request_id: &str,
         request: &impl serde::Serialize,
     ) -> Result<rekam_packet::reissue::ReissueAnswer, SyncError> {
-        let body = Self::json(request)?;
+        self.post_json(&format!("/v1/reissues/{request_id}"), request)
+    }
+
+    /// A signed POST of `body` as JSON whose answer is JSON, read as `T` (unverified).
+    fn post_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<T, SyncError> {
+        let body = Self::json(body)?;
         let r = self
-            .signed(
-                Method::POST,
-                &format!("/v1/reissues/{request_id}"),
-                Some(&body),
-            )
+            .signed(Method::POST, path, Some(&body))
             .send()
             .map_err(transport)?;
         checked(r)?
