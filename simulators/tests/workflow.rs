@@ -111,6 +111,23 @@ fn print_ready(
     sealed
 }
 
+/// The visit row of a card the Dinas's administrator personalised, as `visit_id`.
+fn personalised_at_the_dinas(visit_id: &str) -> rekam::store::NewVisit {
+    rekam::store::NewVisit {
+        visit_id: visit_id.into(),
+        workflow: rekam::store::VisitWorkflow::Personalisation,
+        queue_number: None,
+        operator_id: "ADM-01".into(),
+        case: None,
+        masked_nik: None,
+        outcome: VisitOutcome::Personalised,
+        code: None,
+        started_at: time::OffsetDateTime::now_utc(),
+        steps: Vec::new(),
+        detail: serde_json::Value::Null,
+    }
+}
+
 fn is_pdf(bytes: &[u8]) -> bool {
     bytes.starts_with(b"%PDF-") && bytes.ends_with(b"%%EOF\n") || bytes.ends_with(b"%%EOF")
 }
@@ -628,19 +645,7 @@ fn reissue_requests_reach_the_data_center_and_put_the_record_back_on_the_print_q
             .station
             .store_mut()
             .append_personalised(
-                &rekam::store::NewVisit {
-                    visit_id: format!("visit-{serial}"),
-                    workflow: rekam::store::VisitWorkflow::Personalisation,
-                    queue_number: None,
-                    operator_id: "ADM-01".into(),
-                    case: None,
-                    masked_nik: None,
-                    outcome: VisitOutcome::Personalised,
-                    code: None,
-                    started_at: time::OffsetDateTime::now_utc(),
-                    steps: Vec::new(),
-                    detail: serde_json::Value::Null,
-                },
+                &personalised_at_the_dinas(&format!("visit-{serial}")),
                 &sealed.packet_id,
                 serial,
             )
@@ -1148,19 +1153,7 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
         .station
         .store_mut()
         .append_personalised(
-            &rekam::store::NewVisit {
-                visit_id: "refused-card-visit".into(),
-                workflow: rekam::store::VisitWorkflow::Personalisation,
-                queue_number: None,
-                operator_id: "ADM-01".into(),
-                case: None,
-                masked_nik: None,
-                outcome: VisitOutcome::Personalised,
-                code: None,
-                started_at: time::OffsetDateTime::now_utc(),
-                steps: Vec::new(),
-                detail: serde_json::Value::Null,
-            },
+            &personalised_at_the_dinas("refused-card-visit"),
             "00000000-0000-4000-8000-000000000000",
             "!REFUSED",
         )
