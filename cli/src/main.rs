@@ -90,6 +90,9 @@ enum Command {
     /// Record how a duplicate the data center found was clarified with the resident (a
     /// supervisor's step; the record then leaves the backlog)
     Clarify(cmd::clarify::Args),
+    /// The reissue requests taken at this station (lost, damaged, data change, moving in) and
+    /// where each stands with the data center
+    Reissues,
     /// Write the unsent packets (or --packet ones) to a removable disk for the data center;
     /// run it again after an interruption to finish
     Export(cmd::export::Args),
@@ -188,6 +191,7 @@ fn run(command: &Command, ctx: &Ctx) -> anyhow::Result<Exit> {
         Command::Sync(args) => sync::run(args, ctx),
         Command::Backlog(args) => backlog::run(args, ctx),
         Command::Clarify(args) => clarify::run(args, ctx),
+        Command::Reissues => cmd::reissues::run(ctx),
         Command::Export(args) => export::run(args, ctx),
         Command::Check => check::run(ctx),
         Command::Backup(args) => backup::run(args, ctx),

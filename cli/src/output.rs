@@ -360,6 +360,19 @@ impl Out {
                 rekam::sync::next_step(code, self.lang)
             );
         }
+        let re = &r.reissues;
+        if re.queued + re.refused + re.waiting > 0 {
+            println!(
+                "{}: {} {}, {} {}, {} {} (rekam reissues)",
+                self.t("Permohonan penggantian", "Reissue requests"),
+                re.queued,
+                self.t("diterima", "accepted"),
+                re.refused,
+                self.t("ditolak", "refused"),
+                re.waiting,
+                self.t("menunggu", "waiting"),
+            );
+        }
     }
 
     /// One pass with the kecamatan server.
@@ -408,6 +421,31 @@ impl Out {
                     "periksa identitas keduanya dengan supervisor",
                     "a supervisor checks both identities"
                 )
+            );
+        }
+    }
+
+    /// The reissue requests and where each stands.
+    pub fn reissues(&self, lines: &[rekam::workflow::reissue::ReissueLine]) {
+        if self.json {
+            self.emit_json(json!({ "ok": true, "reissues": lines }));
+            return;
+        }
+        if lines.is_empty() {
+            println!(
+                "{}",
+                self.t("Belum ada permohonan penggantian", "No reissue request yet")
+            );
+        }
+        for l in lines {
+            let code = l
+                .code
+                .as_deref()
+                .map(|c| format!(" [{c}]"))
+                .unwrap_or_default();
+            println!(
+                "{} {} {} {}: {}{code}",
+                l.taken_on, l.request_id, l.case_label, l.masked_nik, l.state
             );
         }
     }

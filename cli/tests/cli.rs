@@ -821,3 +821,26 @@ fn clarify_refuses_what_is_no_duplicate_to_clarify() {
         text(&out)
     );
 }
+
+/// `rekam reissues` lists the reissue requests taken here with where each stands; on a new
+/// station, says there is none (JSON with `--json`). (Requests taken and answered:
+/// `simulators/tests/workflow.rs`.)
+#[test]
+fn reissues_lists_the_requests_taken_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("st");
+    assert!(
+        rekam(&data, &["init", "--kecamatan", "32.73.01"])
+            .status
+            .success()
+    );
+    let out = rekam(&data, &["reissues"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("Belum ada permohonan penggantian"),
+        "{}",
+        text(&out)
+    );
+    let out = rekam(&data, &["--json", "reissues"]);
+    assert_eq!(json(&out)["reissues"], serde_json::json!([]));
+}

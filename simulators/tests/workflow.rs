@@ -793,6 +793,16 @@ fn reissue_requests_reach_the_data_center_and_put_the_record_back_on_the_print_q
         "{}",
         refusal.reason
     );
+    // As the counter reads them, newest first, in Bahasa Indonesia.
+    let lines = rekam::workflow::reissue::lines(&kec.station, Lang::Id).unwrap();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0].code.as_deref(), Some("NO_CLEAN_RECORD"));
+    assert!(lines[0].state.starts_with("Ditolak"), "{}", lines[0].state);
+    assert!(
+        lines[1].state.contains("antrean cetak Dinas"),
+        "{}",
+        lines[1].state
+    );
     running.stop();
 }
 

@@ -5,8 +5,8 @@
 //! workflows' (`crate::workflow::reissue`, `crate::workflow::personalisation`).
 
 use super::view::{
-    BiodataView, PersonalisedView, PrintOrderView, PrintQueueLine, ReissueCase, ReissueLine,
-    ReissuedView, checklist,
+    BiodataView, PersonalisedView, PrintOrderView, PrintQueueLine, ReissueCase, ReissuedView,
+    checklist,
 };
 use super::{Desk, devices};
 use crate::Result;
@@ -17,6 +17,7 @@ use crate::workflow::operators::Action as Permission;
 use crate::workflow::personalisation::{
     fetch_order, personalise, print_queue, record_return, report_cards,
 };
+use crate::workflow::reissue::ReissueLine;
 use crate::workflow::reissue::{ReissueRequest, request};
 use crate::workflow::{Setting, WorkflowError};
 use base64::Engine;
@@ -106,52 +107,7 @@ impl Desk {
     /// waiting for the sync pass, on the Dinas's print queue, or refused with what to do.
     pub fn reissue_requests(&mut self, lang: Lang) -> Result<Vec<ReissueLine>> {
         let station = self.station_for(Permission::Serve)?;
-        let mut lines = Vec::new();
-        for row in station.store().reissue_requests(false)?.into_iter().rev() {
-            let req: crate::domain::reissue::ReissueRequest = serde_json::from_str(&row.request)
-                .map_err(|e| crate::Error::Internal(format!("a stored reissue request: {e}")))?;
-            let decision = row
-                .answer
-                .as_deref()
-                .map(serde_json::from_str::<rekam_packet::reissue::ReissueAnswer>)
-                .transpose()
-                .map_err(|e| crate::Error::Internal(format!("a stored reissue answer: {e}")))?
-                .map(|a| a.decision);
-            let (state, code) = match decision {
-                None => (
-                    lang.pick(
-                        "Menunggu dikirim ke pusat data (otomatis saat jaringan tersedia)",
-                        "Waiting to reach the data center (sent when the network is up)",
-                    )
-                    .to_owned(),
-                    None,
-                ),
-                Some(d) => match d.refused {
-                    None => (
-                        lang.pick(
-                            "Diterima pusat data: masuk antrean cetak Dinas",
-                            "Accepted by the data center: on the Dinas's print queue",
-                        )
-                        .to_owned(),
-                        None,
-                    ),
-                    Some(code) => (reissue_refusal(&code, &d.reason, lang), Some(code)),
-                },
-            };
-            lines.push(ReissueLine {
-                request_id: row.request_id,
-                case_label: req.case.label(lang),
-                masked_nik: crate::domain::nik::Nik::parse(&req.nik)
-                    .map(|n| n.masked().as_str().to_owned())
-                    .unwrap_or_default(),
-                taken_on: time::OffsetDateTime::from_unix_timestamp(row.created_at)
-                    .map(|t| t.date().to_string())
-                    .unwrap_or_default(),
-                state,
-                code,
-            });
-        }
-        Ok(lines)
+        crate::workflow::reissue::lines(station, lang)
     }
 
     /// Fetches the print order of `packet_id` from the data center and keeps it for
@@ -264,24 +220,5 @@ impl Desk {
             ),
             pdf_bytes: done.face_pdf.len(),
         })
-    }
-}
-
-/// A data center's refusal of a reissue request, as the operator reads it.
-fn reissue_refusal(code: &str, reason: &str, lang: Lang) -> String {
-    let what = match code {
-        "NO_CLEAN_RECORD" => lang.pick(
-            "Ditolak: pusat data belum memiliki rekaman penduduk ini yang siap cetak. Jika sudah direkam, tunggu hasilnya atau selesaikan klarifikasinya; jika belum, lakukan perekaman",
-            "Refused: the data center holds no print-ready recording of this resident. If recorded, wait for its result or clarify it; otherwise record the resident",
-        ),
-        "BIODATA_MISSING" | "BIODATA_MISMATCH" => lang.pick(
-            "Ditolak: biodata baru belum ada di database kependudukan. Minta Dinas memperbarui SIAK, lalu ajukan lagi",
-            "Refused: the new biodata is not in the population register. Ask the Dinas to update SIAK, then ask again",
-        ),
-        _ => lang.pick("Ditolak oleh pusat data", "Refused by the data center"),
-    };
-    match lang {
-        Lang::Id => what.to_owned(),
-        Lang::En => format!("{what} ({reason})"),
     }
 }

@@ -18,6 +18,7 @@ mod view;
 
 /// How a duplicate was clarified (the backlog screen's form).
 pub use crate::store::Clarified;
+pub use crate::workflow::reissue::ReissueLine;
 pub use devices::{DeviceView, survey};
 pub use handover::HandoverAction;
 pub use issuance::{ReissueForm, reissue_cases};
@@ -27,8 +28,8 @@ pub use office::{
 };
 pub use view::{
     BiodataView, ChecklistLine, HandedOverView, HandoverView, PersonalisedView, PrintOrderView,
-    PrintQueueLine, Problem, ReissueCase, ReissueLine, ReissuedView, SealedView, SessionView,
-    SourceView, WizardView, checklist,
+    PrintQueueLine, Problem, ReissueCase, ReissuedView, SealedView, SessionView, SourceView,
+    WizardView, checklist,
 };
 
 use crate::clock::Clock;

@@ -355,25 +355,6 @@ pub struct PrintQueueLine {
     pub returned: Option<String>,
 }
 
-/// A reissue request taken at this station, as the reissue screen lists it: where it stands
-/// with the data center, in the operator's language.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct ReissueLine {
-    /// The request (the temporary letter names it).
-    pub request_id: String,
-    /// The case, in words.
-    pub case_label: &'static str,
-    /// The resident, masked.
-    pub masked_nik: String,
-    /// When it was taken (date).
-    pub taken_on: String,
-    /// Where it stands, as a sentence.
-    pub state: String,
-    /// The data center's refusal code, for a technician (`None` while waiting or once queued).
-    pub code: Option<String>,
-}
-
 /// A card written and locked.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

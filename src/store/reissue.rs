@@ -48,11 +48,11 @@ impl Store {
         Ok(row)
     }
 
-    /// Every request, oldest first; `waiting` only: those without an answer.
+    /// Every request in the order taken; `waiting` only: those without an answer.
     pub fn reissue_requests(&self, waiting: bool) -> Result<Vec<ReissueRow>> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT request_id, request, created_at, answer FROM reissue_request {}
-             ORDER BY created_at, request_id",
+             ORDER BY rowid",
             if waiting { "WHERE answer IS NULL" } else { "" }
         ))?;
         let rows = stmt.query_map([], |r| {

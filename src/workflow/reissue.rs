@@ -225,3 +225,92 @@ pub fn send_requests(station: &mut Station, client: &DcClient) -> Result<Sent> {
     }
     Ok(sent)
 }
+
+/// A reissue request taken at this station, as the reissue screen lists it: where it stands
+/// with the data center, in the operator's language.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReissueLine {
+    /// The request (the temporary letter names it).
+    pub request_id: String,
+    /// The case, in words.
+    pub case_label: &'static str,
+    /// The resident, masked.
+    pub masked_nik: String,
+    /// When it was taken (date).
+    pub taken_on: String,
+    /// Where it stands, as a sentence.
+    pub state: String,
+    /// The data center's refusal code, for a technician (`None` while waiting or once queued).
+    pub code: Option<String>,
+}
+
+/// The reissue requests taken at `station`, newest first, each with where it stands: waiting
+/// for the sync pass, on the Dinas's print queue, or refused with what to do (in `lang`).
+pub fn lines(station: &Station, lang: crate::i18n::Lang) -> Result<Vec<ReissueLine>> {
+    let mut lines = Vec::new();
+    for row in station.store().reissue_requests(false)?.into_iter().rev() {
+        let req: ToDataCenter = serde_json::from_str(&row.request)
+            .map_err(|e| crate::Error::Internal(format!("a stored reissue request: {e}")))?;
+        let decision = row
+            .answer
+            .as_deref()
+            .map(serde_json::from_str::<ReissueAnswer>)
+            .transpose()
+            .map_err(|e| crate::Error::Internal(format!("a stored reissue answer: {e}")))?
+            .map(|a| a.decision);
+        let (state, code) = match decision {
+            None => (
+                lang.pick(
+                    "Menunggu dikirim ke pusat data (otomatis saat jaringan tersedia)",
+                    "Waiting to reach the data center (sent when the network is up)",
+                )
+                .to_owned(),
+                None,
+            ),
+            Some(d) => match d.refused {
+                None => (
+                    lang.pick(
+                        "Diterima pusat data: masuk antrean cetak Dinas",
+                        "Accepted by the data center: on the Dinas's print queue",
+                    )
+                    .to_owned(),
+                    None,
+                ),
+                Some(code) => (refusal(&code, &d.reason, lang), Some(code)),
+            },
+        };
+        lines.push(ReissueLine {
+            request_id: row.request_id,
+            case_label: req.case.label(lang),
+            masked_nik: Nik::parse(&req.nik)
+                .map(|n| n.masked().as_str().to_owned())
+                .unwrap_or_default(),
+            taken_on: time::OffsetDateTime::from_unix_timestamp(row.created_at)
+                .map(|t| t.date().to_string())
+                .unwrap_or_default(),
+            state,
+            code,
+        });
+    }
+    Ok(lines)
+}
+
+/// A data center's refusal of a reissue request, as the operator reads it.
+fn refusal(code: &str, reason: &str, lang: crate::i18n::Lang) -> String {
+    let what = match code {
+        "NO_CLEAN_RECORD" => lang.pick(
+            "Ditolak: pusat data belum memiliki rekaman penduduk ini yang siap cetak. Jika sudah direkam, tunggu hasilnya atau selesaikan klarifikasinya; jika belum, lakukan perekaman",
+            "Refused: the data center holds no print-ready recording of this resident. If recorded, wait for its result or clarify it; otherwise record the resident",
+        ),
+        "BIODATA_MISSING" | "BIODATA_MISMATCH" => lang.pick(
+            "Ditolak: biodata baru belum ada di database kependudukan. Minta Dinas memperbarui SIAK, lalu ajukan lagi",
+            "Refused: the new biodata is not in the population register. Ask the Dinas to update SIAK, then ask again",
+        ),
+        _ => lang.pick("Ditolak oleh pusat data", "Refused by the data center"),
+    };
+    match lang {
+        crate::i18n::Lang::Id => what.to_owned(),
+        crate::i18n::Lang::En => format!("{what} ({reason})"),
+    }
+}

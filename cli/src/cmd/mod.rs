@@ -22,6 +22,7 @@ pub mod receipts;
 pub mod recover;
 pub mod region;
 pub mod register;
+pub mod reissues;
 pub mod report;
 pub mod restore;
 pub mod status;
