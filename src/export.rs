@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! packets/<packet id>.rkpk   the sealed packets, byte for byte as stored
+//! reissues/<id>.rkrq         reissue requests not yet answered, each sealed to the data center
 //! manifest.json              station, time, and per packet: id, file, size, content hash, SHA-256
 //! manifest.sig               the station's signature of manifest.json (when its key is there)
 //! receipts.json, .sig        written by the data center's import, signed by it
@@ -25,7 +26,7 @@ use crate::station::Station;
 use crate::{Error, Result};
 use rekam_packet::envelope::SealedPacket;
 use rekam_packet::protocol::{
-    BundleEntry, BundleManifest, ReceiptsFile, sign_bundle, verify_bundle,
+    BundleEntry, BundleManifest, BundleReissue, ReceiptsFile, sign_bundle, verify_bundle,
 };
 use rekam_packet::sha256;
 use serde::Serialize;
@@ -39,6 +40,8 @@ pub struct ExportReport {
     pub bundle: PathBuf,
     /// Packets in the bundle.
     pub packets: usize,
+    /// Reissue requests in the bundle (sealed to the data center).
+    pub reissues: usize,
     /// Files written by this run (the rest were on the disk, whole, from an interrupted run).
     pub written: usize,
     /// Bytes of the packets.
@@ -115,11 +118,14 @@ pub fn export(
         progress(i + 1, rows.len(), bytes);
     }
     sync_dir(&packets_dir)?;
+    let (reissues, reissue_files) = export_reissues(station, &bundle)?;
+    written += reissue_files;
     let manifest = BundleManifest {
         format: 1,
         station_id: station_id.clone(),
         created_at: crate::clock::rfc3339(station.store().clock().now()),
         packets: entries,
+        reissues,
     };
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
     let sig_path = bundle.join("manifest.sig");
@@ -155,7 +161,9 @@ pub fn export(
     station.store_mut().sync_exported(&seqs, &to_text)?;
     station.audit(
         &crate::audit::AuditEvent::new("technician", "sync.export", &station_id).with_detail(
-            serde_json::json!({ "to": to_text, "packets": rows.len(), "signed": signed }),
+            serde_json::json!({
+                "to": to_text, "packets": rows.len(), "reissues": manifest.reissues.len(), "signed": signed
+            }),
         ),
     )?;
     tracing::info!(
@@ -169,10 +177,46 @@ pub fn export(
     Ok(ExportReport {
         bundle,
         packets: rows.len(),
+        reissues: manifest.reissues.len(),
         written,
         bytes,
         signed,
     })
+}
+
+/// Writes the reissue requests not yet answered into `bundle/reissues/`, each sealed to the
+/// pinned data center (the disk carries no NIK in the clear). The seal is new each time, so a
+/// request's file is rewritten whole by every export. Returns the manifest's entries and the
+/// files written.
+fn export_reissues(station: &Station, bundle: &Path) -> Result<(Vec<BundleReissue>, usize)> {
+    let waiting = station.store().reissue_requests(true)?;
+    let Some(dc) = station.data_center()? else {
+        return Ok((Vec::new(), 0));
+    };
+    if waiting.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let dir = bundle.join("reissues");
+    create_dir_all(&dir, false)?;
+    let station_id = &station.identity().station_id;
+    let mut entries = Vec::new();
+    for row in &waiting {
+        let sealed = rekam_packet::reissue::seal_request(
+            &dc,
+            station_id,
+            &row.request_id,
+            row.request.as_bytes(),
+        )?;
+        let file = format!("reissues/{}.rkrq", row.request_id);
+        write_synced(&bundle.join(&file), &sealed, false)?;
+        entries.push(BundleReissue {
+            request_id: row.request_id.clone(),
+            file,
+            sha256: hex::encode(sha256(&[&sealed])),
+        });
+    }
+    sync_dir(&dir)?;
+    Ok((entries, waiting.len()))
 }
 
 /// `manifest.sig` while the manifest is being replaced: the `new` signature, and the line of
@@ -207,6 +251,8 @@ pub struct ReceiptsReport {
     pub invalid: Vec<(String, String)>,
     /// Packets the data center refused: (packet id, code, words).
     pub refused_by_dc: Vec<(String, String, String)>,
+    /// Reissue requests answered by the file (queued or refused: `rekam reissues`).
+    pub reissues_answered: usize,
 }
 
 /// Imports the data center's `receipts.json`: the file's signature (`receipts.sig`) and then
@@ -276,8 +322,22 @@ pub fn import_receipts(station: &mut Station, file: &Path) -> Result<ReceiptsRep
             .refused_by_dc
             .push((f.packet_id.clone(), f.code.clone(), f.message.clone()));
     }
+    let station_id = station.identity().station_id.clone();
+    for answer in &receipts.reissues {
+        let id = &answer.decision.request_id;
+        if let Err(e) = answer.verify(&dc, &station_id, id) {
+            tracing::warn!(request = %id, error = %e, "reissue answer refused");
+            report.invalid.push((id.clone(), e.to_string()));
+            continue;
+        }
+        let json = serde_json::to_string(answer).map_err(|e| Error::Internal(e.to_string()))?;
+        if station.store_mut().reissue_answered(id, &json)? {
+            report.reissues_answered += 1;
+        }
+    }
     tracing::info!(
         file = %file.display(),
+        reissues_answered = report.reissues_answered,
         accepted = report.accepted,
         already = report.already,
         invalid = report.invalid.len(),

@@ -530,6 +530,16 @@ impl Out {
                 )
             }
         );
+        if r.reissues > 0 {
+            println!(
+                "{} {}",
+                r.reissues,
+                self.t(
+                    "permohonan penggantian ikut (tersegel untuk pusat data)",
+                    "reissue requests with them (sealed to the data center)"
+                )
+            );
+        }
     }
 
     /// A receipts import.
@@ -621,6 +631,16 @@ impl Out {
             println!(
                 "  {} {id} [{code}]: {why}",
                 self.t("ditolak DC", "refused by the DC")
+            );
+        }
+        if r.reissues_answered > 0 {
+            println!(
+                "{} {} (rekam reissues)",
+                r.reissues_answered,
+                self.t(
+                    "permohonan penggantian dijawab pusat data",
+                    "reissue requests answered by the data center"
+                )
             );
         }
     }

@@ -131,11 +131,13 @@ impl Gateway {
                 }),
             }
         }
+        let reissues = self.import_reissues(dir, &manifest, manifest_signed);
         let file = ReceiptsFile {
             dc_id: self.identity().dc_id.clone(),
             station_id: manifest.station_id.clone(),
             receipts,
             refused,
+            reissues,
         };
         let bytes = serde_json::to_vec_pretty(&file)?;
         let signature = sign_receipts(&self.inner.dc, &bytes);
@@ -153,5 +155,59 @@ impl Gateway {
             receipts: file,
             manifest_signed,
         })
+    }
+}
+
+impl Gateway {
+    /// Answers the bundle's sealed reissue requests, as online. Only a signed manifest's: a
+    /// request is not signed on its own, so an unsigned bundle's are left unanswered (the
+    /// station sends them online or in a signed bundle). A file that is damaged, outside the
+    /// bundle or does not open is left unanswered too, and logged.
+    fn import_reissues(
+        &self,
+        dir: &Path,
+        manifest: &BundleManifest,
+        signed: bool,
+    ) -> Vec<rekam_packet::reissue::ReissueAnswer> {
+        if !signed && !manifest.reissues.is_empty() {
+            tracing::warn!(
+                station = %manifest.station_id,
+                requests = manifest.reissues.len(),
+                "reissue requests in an unsigned bundle: not answered"
+            );
+            return Vec::new();
+        }
+        let mut answers = Vec::new();
+        for entry in &manifest.reissues {
+            let id = &entry.request_id;
+            let answered = (|| -> std::result::Result<_, String> {
+                if entry.file != format!("reissues/{id}.rkrq")
+                    || id.contains(['/', '\\'])
+                    || id.contains("..")
+                {
+                    return Err(format!("{} is outside the bundle", entry.file));
+                }
+                let sealed = std::fs::read(dir.join(&entry.file)).map_err(|e| e.to_string())?;
+                if hex::encode(sha256(&[&sealed])) != entry.sha256 {
+                    return Err(format!("{} does not match its hash", entry.file));
+                }
+                let json = self
+                    .inner
+                    .dc
+                    .open_request(&manifest.station_id, id, &sealed)
+                    .map_err(|e| e.to_string())?;
+                let req: rekam_domain::reissue::ReissueRequest =
+                    serde_json::from_slice(&json).map_err(|e| e.to_string())?;
+                self.reissue(&manifest.station_id, id, &req)
+                    .map_err(|r| format!("{}: {}", r.code, r.message))
+            })();
+            match answered {
+                Ok(a) => answers.push(a),
+                Err(why) => {
+                    tracing::warn!(request = %id, %why, "a reissue request in a bundle not answered");
+                }
+            }
+        }
+        answers
     }
 }

@@ -557,6 +557,21 @@ pub struct BundleManifest {
     pub created_at: String,
     /// The packets.
     pub packets: Vec<BundleEntry>,
+    /// Reissue requests not yet answered, each sealed to the data center
+    /// (`rekam_packet::reissue::seal_request`); only a signed manifest's are answered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reissues: Vec<BundleReissue>,
+}
+
+/// One sealed reissue request of an export bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleReissue {
+    /// The request's id.
+    pub request_id: String,
+    /// Its file, relative to the bundle (`reissues/<request id>.rkrq`).
+    pub file: String,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
 }
 
 /// The text a station signs for a bundle manifest's bytes.
@@ -654,6 +669,9 @@ pub struct ReceiptsFile {
     pub receipts: Vec<Receipt>,
     /// Packets refused.
     pub refused: Vec<Refused>,
+    /// The answers to the bundle's reissue requests, each signed on its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reissues: Vec<crate::reissue::ReissueAnswer>,
 }
 
 fn receipts_text(file: &[u8]) -> Vec<u8> {

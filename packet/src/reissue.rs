@@ -82,6 +82,68 @@ impl ReissueAnswer {
     }
 }
 
+/// What a sealed request is bound to: the station and the request, so a file copied under
+/// another name or into another station's bundle does not open.
+fn sealed_context(station_id: &str, request_id: &str) -> Vec<u8> {
+    [
+        b"REKAM-REISSUE-REQUEST-V1\0".as_slice(),
+        station_id.as_bytes(),
+        b"\0",
+        request_id.as_bytes(),
+    ]
+    .concat()
+}
+
+/// A reissue request (`request`, the station core's JSON) sealed to the data center's packet
+/// key for a technician's disk, with the suite of packets (HPKE base mode, X25519,
+/// ChaCha20-Poly1305): the encapsulated key, then the ciphertext. Only the data center opens
+/// it; whoever finds the disk reads nothing.
+pub fn seal_request(
+    dc: &DcIdentity,
+    station_id: &str,
+    request_id: &str,
+    request: &[u8],
+) -> Result<Vec<u8>> {
+    let mut public = [0u8; 32];
+    hex::decode_to_slice(&dc.packet_key.public, &mut public).map_err(|_| {
+        PacketError::Malformed {
+            field: "data center packet key",
+            detail: "not 32 bytes of hex".into(),
+        }
+    })?;
+    let w = crate::wrap::seal(
+        &public,
+        b"REKAM-REISSUE-REQUEST-V1",
+        &sealed_context(station_id, request_id),
+        request,
+    )?;
+    Ok([w.enc.as_slice(), &w.ciphertext].concat())
+}
+
+impl DcKeys {
+    /// Opens a request sealed with [`seal_request`] for `request_id` of `station_id`;
+    /// [`PacketError::Altered`] for any other request, station, key or byte.
+    pub fn open_request(
+        &self,
+        station_id: &str,
+        request_id: &str,
+        sealed: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        let Some((enc, ciphertext)) = sealed.split_first_chunk::<{ crate::wrap::ENC_LEN }>() else {
+            return Err(PacketError::Altered);
+        };
+        crate::wrap::open_with(
+            self.packet_secret(),
+            b"REKAM-REISSUE-REQUEST-V1",
+            &sealed_context(station_id, request_id),
+            &crate::wrap::Wrapped {
+                enc: *enc,
+                ciphertext: ciphertext.to_vec(),
+            },
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -114,5 +176,29 @@ mod tests {
         );
         let other = DcKeys::generate().unwrap().identity("DC-TEST", None);
         assert!(answer.verify(&other, "S-1", "R-1").is_err());
+    }
+
+    #[test]
+    fn a_sealed_request_opens_at_its_data_center_for_its_station_and_id_only() {
+        let dc = DcKeys::generate().unwrap();
+        let identity = dc.identity("DC-TEST", None);
+        let sealed = seal_request(&identity, "S-1", "R-1", b"{\"nik\":\"3273\"}").unwrap();
+        assert!(
+            !sealed.windows(4).any(|w| w == b"3273"),
+            "nothing in the clear"
+        );
+        assert_eq!(
+            &*dc.open_request("S-1", "R-1", &sealed).unwrap(),
+            b"{\"nik\":\"3273\"}"
+        );
+        for (station, request) in [("S-2", "R-1"), ("S-1", "R-2")] {
+            assert!(dc.open_request(station, request, &sealed).is_err());
+        }
+        let other = DcKeys::generate().unwrap();
+        assert!(other.open_request("S-1", "R-1", &sealed).is_err());
+        let mut bent = sealed.clone();
+        *bent.last_mut().unwrap() ^= 1;
+        assert!(dc.open_request("S-1", "R-1", &bent).is_err());
+        assert!(dc.open_request("S-1", "R-1", &sealed[..10]).is_err());
     }
 }

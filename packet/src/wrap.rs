@@ -120,11 +120,21 @@ pub fn open(
 ) -> Result<Zeroizing<Vec<u8>>> {
     let sk = <Kem as hpke::Kem>::PrivateKey::from_bytes(key.secret.as_ref())
         .map_err(|_| PacketError::Altered)?;
+    open_with(&sk, info, context, wrapped)
+}
+
+/// [`open`] with the private key itself (the data center's packet key).
+pub(crate) fn open_with(
+    sk: &<Kem as hpke::Kem>::PrivateKey,
+    info: &[u8],
+    context: &[u8],
+    wrapped: &Wrapped,
+) -> Result<Zeroizing<Vec<u8>>> {
     let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&wrapped.enc)
         .map_err(|_| PacketError::Altered)?;
     hpke::single_shot_open::<Aead, Kdf, Kem>(
         &hpke::OpModeR::Base,
-        &sk,
+        sk,
         &enc,
         info,
         &wrapped.ciphertext,

@@ -793,9 +793,49 @@ fn reissue_requests_reach_the_data_center_and_put_the_record_back_on_the_print_q
         "{}",
         refusal.reason
     );
+    // Carried instead of sent (a kecamatan with no link): a damaged card's request goes on a
+    // technician's disk with the packets, sealed to the data center (no NIK on the disk), and
+    // its answer comes back with the receipts.
+    let damaged = ask(
+        &mut kec,
+        CaseType::ReplaceDamaged,
+        &nik,
+        &[
+            Document::FamilyCardCopy,
+            Document::RtRwCoverLetter,
+            Document::DamagedCard,
+        ],
+        None,
+    );
+    let usb = dir.path().join("usb");
+    let exported = rekam::export::export(&mut kec.station, &usb, &[], |_, _, _| {}).unwrap();
+    assert_eq!((exported.packets, exported.reissues), (0, 1));
+    let sealed_request = std::fs::read(
+        exported
+            .bundle
+            .join(format!("reissues/{}.rkrq", damaged.request_id)),
+    )
+    .unwrap();
+    assert!(
+        !sealed_request
+            .windows(nik.len())
+            .any(|w| w == nik.as_bytes()),
+        "the disk carries no NIK in the clear"
+    );
+    let imported = gw.import_bundle(&exported.bundle).unwrap();
+    assert_eq!(imported.receipts.reissues.len(), 1);
+    let report =
+        rekam::export::import_receipts(&mut kec.station, &exported.bundle.join("receipts.json"))
+            .unwrap();
+    assert_eq!(report.reissues_answered, 1);
+    assert_eq!(answer(&kec, &damaged.request_id).decision.refused, None);
+    let pass = sync_once(&mut kec.station, &sync).unwrap();
+    assert_eq!(pass.reissues, Default::default(), "not sent twice");
+
     // As the counter reads them, newest first, in Bahasa Indonesia.
     let lines = rekam::workflow::reissue::lines(&kec.station, Lang::Id).unwrap();
-    assert_eq!(lines.len(), 3);
+    assert_eq!(lines.len(), 4);
+    let lines = &lines[1..];
     assert_eq!(lines[0].code.as_deref(), Some("NO_CLEAN_RECORD"));
     assert!(lines[0].state.starts_with("Ditolak"), "{}", lines[0].state);
     assert!(

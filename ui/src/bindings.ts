@@ -514,6 +514,10 @@ bundle: string,
  */
 packets: number, 
 /**
+ * Reissue requests in the bundle (sealed to the data center).
+ */
+reissues: number, 
+/**
  * Files written by this run (the rest were on the disk, whole, from an interrupted run).
  */
 written: number, 
@@ -542,7 +546,11 @@ invalid: Array<[string, string]>,
 /**
  * Packets the data center refused: (packet id, code, words).
  */
-refused_by_dc: Array<[string, string, string]>, };
+refused_by_dc: Array<[string, string, string]>, 
+/**
+ * Reissue requests answered by the file (queued or refused: `rekam reissues`).
+ */
+reissues_answered: number, };
 
 export type StationSettings = { 
 /**

@@ -287,6 +287,7 @@ export async function renderExport(ctx: Ctx): Promise<void> {
         row(t(lang, "export.bundle"), r.bundle),
         row(t(lang, "export.size"), formatBytes(r.bytes)),
         row(t(lang, "export.written"), String(r.written)),
+        row(t(lang, "export.reissues"), String(r.reissues)),
         row(t(lang, "export.signed"), yesNo(lang, r.signed))),
       el("p", { class: "hint" }, t(lang, "export.after"))));
   });
@@ -312,7 +313,8 @@ function receiptsForm(ctx: Ctx): HTMLElement {
       row(t(lang, "receipts.accepted"), String(r.accepted)),
       row(t(lang, "receipts.already"), String(r.already)),
       row(t(lang, "receipts.invalid"), String(r.invalid.length)),
-      row(t(lang, "receipts.refused"), String(r.refused_by_dc.length))));
+      row(t(lang, "receipts.refused"), String(r.refused_by_dc.length)),
+      row(t(lang, "receipts.reissues"), String(r.reissues_answered))));
   });
   return form;
 }
