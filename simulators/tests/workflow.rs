@@ -822,6 +822,12 @@ fn reissue_requests_reach_the_data_center_and_put_the_record_back_on_the_print_q
             .any(|w| w == nik.as_bytes()),
         "the disk carries no NIK in the clear"
     );
+    // Unsigned (the manifest's signature lost), nothing vouches for the request: unanswered.
+    let sig = exported.bundle.join("manifest.sig");
+    std::fs::rename(&sig, sig.with_extension("kept")).unwrap();
+    let unsigned = gw.import_bundle(&exported.bundle).unwrap();
+    assert!(!unsigned.manifest_signed && unsigned.receipts.reissues.is_empty());
+    std::fs::rename(sig.with_extension("kept"), &sig).unwrap();
     let imported = gw.import_bundle(&exported.bundle).unwrap();
     assert_eq!(imported.receipts.reissues.len(), 1);
     let report =
