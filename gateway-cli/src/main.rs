@@ -93,6 +93,10 @@ enum Command {
         /// Days a registration token stays usable after it is issued.
         #[arg(long, default_value_t = 7)]
         token_days: u64,
+        /// Seconds another process on the same database waits, after this one stops renewing
+        /// it (killed, stalled), before it takes over deciding results.
+        #[arg(long, default_value_t = 15)]
+        matcher_lease: u64,
     },
     /// Reads every recorded packet back from the object store and checks it against its hash
     /// (after a disk failure or a restore); exits 1 naming each packet missing or damaged.
@@ -277,6 +281,7 @@ fn main() -> anyhow::Result<()> {
             clock_skew,
             plain_http,
             token_days,
+            matcher_lease,
         } => {
             let cfg = Config {
                 max_packet,
@@ -284,6 +289,7 @@ fn main() -> anyhow::Result<()> {
                 tls: !plain_http,
                 token_lifetime: Duration::from_secs(token_days * 24 * 3600),
                 results_delay: Duration::from_secs(results_delay),
+                matcher_lease: Duration::from_secs(matcher_lease),
                 ..config(data)
             };
             let gw = Gateway::open(cfg, clock)?;

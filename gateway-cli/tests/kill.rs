@@ -64,7 +64,8 @@ fn serve(data: &Path, listen: &str) -> Child {
             "--listen",
             listen,
         ])
-        .args(["--plain-http", "--results-delay", "0"])
+        // A killed process's lease lapses after 2 s: the next one decides soon after.
+        .args(["--plain-http", "--results-delay", "0", "--matcher-lease", "2"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

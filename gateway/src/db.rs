@@ -233,6 +233,13 @@ CREATE TABLE IF NOT EXISTS record_biodata (
     biodata    TEXT NOT NULL,
     at         INTEGER NOT NULL
 );
+-- The matcher's lease (`results.rs`): the one gateway process that decides results, until
+-- it stops renewing it.
+CREATE TABLE IF NOT EXISTS matcher_lease (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    holder     TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS heartbeat (
     station_id TEXT PRIMARY KEY,
     at         INTEGER NOT NULL,

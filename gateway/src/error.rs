@@ -91,6 +91,9 @@ pub enum GatewayError {
         /// What is wrong and what to do.
         message: String,
     },
+    /// A packet another gateway process decided first: its result is not published twice.
+    #[error("packet {0} was decided by another gateway process; its result stands")]
+    DecidedElsewhere(String),
     /// An adjudicator's decision that cannot be recorded.
     #[error("{message}")]
     Adjudication {
@@ -131,6 +134,7 @@ impl GatewayError {
             GatewayError::Io { .. } => "IO",
             GatewayError::Json(_) => "JSON",
             GatewayError::Adjudication { code, .. } | GatewayError::Objects { code, .. } => code,
+            GatewayError::DecidedElsewhere(_) => "DECIDED_ELSEWHERE",
         }
     }
 }

@@ -66,6 +66,9 @@ pub struct Config {
     /// technician to carry it to the kecamatan, short enough that a token written on a
     /// forgotten note does not register a rogue station months later.
     pub token_lifetime: Duration,
+    /// How long the matcher's lease lasts unrenewed: one gateway process at a time decides
+    /// results, and another takes over this long after the holder stopped (killed, stalled).
+    pub matcher_lease: Duration,
     /// Where sealed packets are kept ([`objects`]); `None`: `objects/` in the data directory.
     /// Several gateway processes over one database share one store.
     pub objects: Option<objects::ObjectsAt>,
@@ -156,6 +159,7 @@ impl Config {
             limits: Limits::default(),
             token_lifetime: TOKEN_LIFETIME,
             objects: None,
+            matcher_lease: Duration::from_secs(15),
         }
     }
 }
@@ -260,7 +264,26 @@ struct Inner {
     dc: DcKeys,
     identity: DcIdentity,
     index: Mutex<results::Index>,
+    /// This process's name in the matcher's lease.
+    process: String,
     clock: Arc<dyn Clock>,
+}
+
+impl Drop for Inner {
+    /// A process that stops in order lets go of the matcher's lease, so another takes over at
+    /// once rather than when the lease lapses.
+    fn drop(&mut self) {
+        let conn = self
+            .db
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Err(e) = conn.execute(
+            "DELETE FROM matcher_lease WHERE holder = ?1",
+            [&self.process],
+        ) {
+            tracing::warn!(error = %e, "the matcher's lease not let go: it lapses");
+        }
+    }
 }
 
 impl Gateway {
@@ -311,6 +334,12 @@ impl Gateway {
                 dc,
                 identity,
                 index: Mutex::new(index),
+                process: {
+                    let mut raw = [0u8; 8];
+                    getrandom::fill(&mut raw)
+                        .map_err(|e| GatewayError::NoRandomness(e.to_string()))?;
+                    format!("{}-{}", std::process::id(), hex::encode(raw))
+                },
                 clock,
             }),
         })

@@ -38,6 +38,9 @@ const CANDIDATES: usize = 100;
 #[derive(Debug, Default)]
 pub struct Index {
     index: DedupIndex,
+    /// Whether this process held the matcher's lease at its last look: while it does, no
+    /// other process adds people, so the index stays whole.
+    leased: bool,
 }
 
 impl Index {
@@ -53,7 +56,10 @@ impl Index {
                 .ok_or_else(|| GatewayError::Template(format!("person {seq} damaged")))?;
             index.insert(seq, c);
         }
-        Ok(Index { index })
+        Ok(Index {
+            index,
+            leased: false,
+        })
     }
 }
 
@@ -116,8 +122,41 @@ fn person_of(rec: &Recording) -> PersonTemplate {
 }
 
 impl Gateway {
-    /// Decides every packet whose delay has passed; returns how many.
+    /// Takes or renews the matcher's lease (`matcher_lease`): one process at a time decides,
+    /// so every packet is matched against every person decided before it, and a result is
+    /// published once. A process that takes the lease over (its holder stopped renewing it:
+    /// killed, or cut from the database) first reloads the gallery, which the holder grew.
+    /// Whether this process holds it.
+    pub fn hold_matcher_lease(&self) -> Result<bool> {
+        let now = self.now();
+        let ttl = self.inner.cfg.matcher_lease.as_secs().max(1) as i64;
+        let held = self.db().execute(
+            "INSERT INTO matcher_lease (id, holder, expires_at) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+              WHERE matcher_lease.holder = excluded.holder OR matcher_lease.expires_at < ?3",
+            params![self.inner.process, now + ttl, now],
+        )? == 1;
+        let mut index = self
+            .inner
+            .index
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if held && !index.leased {
+            *index = Index::load(&self.db())?;
+            index.leased = true;
+            tracing::info!(process = %self.inner.process, people = index.index.len(), "matcher lease taken: gallery reloaded");
+        } else if !held {
+            index.leased = false;
+        }
+        Ok(held)
+    }
+
+    /// Decides every packet whose delay has passed, if this process holds the matcher's lease;
+    /// returns how many.
     pub fn decide_ready(&self) -> Result<usize> {
+        if !self.hold_matcher_lease()? {
+            return Ok(0);
+        }
         let due = self.now() - self.inner.cfg.results_delay.as_secs() as i64;
         let ready: Vec<(i64, String, String, String)> = {
             let conn = self.db();
@@ -129,6 +168,11 @@ impl Gateway {
                 .collect::<rusqlite::Result<_>>()?
         };
         for (seq, packet_id, station_id, object) in &ready {
+            // Renewed before each packet: a lease lost mid-batch (this process stalled past it)
+            // leaves the rest to the new holder.
+            if !self.hold_matcher_lease()? {
+                return Ok(0);
+            }
             let decided = match self.inner.objects.get(object) {
                 // The store out of reach: nothing is decided until it is back.
                 Err(e) if e.code() == "OBJECTS_UNAVAILABLE" => return Err(e),
@@ -136,6 +180,11 @@ impl Gateway {
                 Ok(sealed) => self.decide(*seq, packet_id, station_id, &sealed),
             };
             if let Err(e) = decided {
+                if e.code() == "DECIDED_ELSEWHERE" {
+                    // Another process decided it (its lease was taken over mid-batch).
+                    tracing::info!(packet = %packet_id, "decided by another process");
+                    continue;
+                }
                 // One packet that cannot be matched must not hold up the others: it is
                 // answered with a failure, and the station's resend queues it again.
                 tracing::error!(packet = %packet_id, error = %e, "matching failed");
@@ -161,7 +210,9 @@ impl Gateway {
         Ok(())
     }
 
-    /// Publishes a packet's result and marks it decided, in the caller's transaction.
+    /// Publishes a packet's result and marks it decided, in the caller's transaction; a packet
+    /// decided already (by a process whose lease this one took over) is refused, so its
+    /// result is published once.
     fn conclude(
         &self,
         tx: &rusqlite::Transaction<'_>,
@@ -169,7 +220,14 @@ impl Gateway {
         packet_id: &str,
         station_id: &str,
         outcome: Outcome,
-    ) -> rusqlite::Result<()> {
+    ) -> Result<()> {
+        let undecided = tx.execute(
+            "UPDATE packet SET decided = 1 WHERE receipt_no = ?1 AND decided = 0",
+            [seq],
+        )?;
+        if undecided == 0 {
+            return Err(GatewayError::DecidedElsewhere(packet_id.to_owned()));
+        }
         publish(
             tx,
             &self.inner.dc,
@@ -178,7 +236,6 @@ impl Gateway {
             outcome,
             self.now(),
         )?;
-        tx.execute("UPDATE packet SET decided = 1 WHERE receipt_no = ?1", [seq])?;
         Ok(())
     }
 

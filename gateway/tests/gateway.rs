@@ -531,6 +531,85 @@ fn an_unwritable_object_store_refuses_the_commit_and_the_retry_succeeds() {
     assert_eq!(dc.packets(), 1);
 }
 
+/// Several gateway processes on one database decide results one at a time (the matcher's
+/// lease): a process that takes over after the holder stopped reloads the gallery first, so a
+/// person the first decided is found by the second under another NIK; no result twice.
+#[test]
+fn the_matcher_lease_passes_to_another_process_with_the_whole_gallery() {
+    let dc = start_gateway(|c| c.matcher_lease = Duration::from_secs(1));
+    // The second process opens now, its gallery empty, and does not decide yet.
+    let second = Gateway::open(
+        Config {
+            results_delay: Duration::ZERO,
+            matcher_lease: Duration::from_secs(1),
+            ..Config::new(&dc.gw.config().data_dir)
+        },
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = station(dir.path(), "KEC-L-01");
+    let c = register(&dc, &mut a);
+    let r = resident(2);
+    let (first, bytes) = seal(&mut a, &r);
+    c.send(&bytes, &dc.identity).unwrap();
+    assert_eq!(
+        final_result(&c, &dc, &first.entry.enrollment_id).status,
+        Status::PrintReadyRecord
+    );
+    assert!(!second.hold_matcher_lease().unwrap(), "the first holds it");
+
+    // The first process stops; the second takes the lease once it lapses, and serves.
+    let identity = dc.identity.clone();
+    let _dir = dc.stop();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !second.hold_matcher_lease().unwrap() {
+        assert!(Instant::now() < deadline, "the lease never lapsed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let running = second.clone().spawn("127.0.0.1:0").unwrap();
+    let c2 = DcClient::new(
+        &format!("http://{}", running.addr),
+        "KEC-L-01",
+        a.signing_key().unwrap(),
+    )
+    .unwrap();
+    let mut other = r.recording.clone();
+    other.manifest.biodata.nik = Nik::parse("3273015505990009").unwrap();
+    let (again, bytes) = seal(
+        &mut a,
+        &SynthRecording {
+            recording: other,
+            person: r.person.clone(),
+        },
+    );
+    c2.send(&bytes, &identity).unwrap();
+    let id = again.entry.enrollment_id;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let events = loop {
+        let events = c2.results(0, &identity).unwrap().events;
+        if events
+            .iter()
+            .any(|e| e.packet_id == id && e.status != Status::SentForEnrollment)
+        {
+            break events;
+        }
+        assert!(Instant::now() < deadline, "no result for {id}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let decided: Vec<&rekam_packet::protocol::ResultEvent> = events
+        .iter()
+        .filter(|e| e.status != Status::SentForEnrollment)
+        .collect();
+    assert_eq!(decided.len(), 2, "one result a packet: {decided:?}");
+    assert_eq!(decided[1].status, Status::DuplicateRecord, "{:?}", decided[1]);
+    assert_eq!(
+        decided[1].matched_packet.as_deref(),
+        Some(first.entry.enrollment_id.as_str())
+    );
+    running.stop();
+}
+
 /// Two gateway processes on one data directory committing the same packet at the same
 /// instant: both answer with the one receipt, and the packet is recorded once.
 #[test]

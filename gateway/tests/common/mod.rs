@@ -53,6 +53,13 @@ pub fn start_gateway_at(clock: Arc<dyn Clock>, edit: impl FnOnce(&mut Config)) -
 }
 
 impl Dc {
+    /// Stops this process (its server and its result worker); the data directory stays for
+    /// as long as the answer is kept.
+    pub fn stop(self) -> tempfile::TempDir {
+        self._running.stop();
+        self._dir
+    }
+
     /// Another gateway process on the same data directory (a restart, or a second process
     /// beside the first), on its own port; its URL.
     pub fn second_process(&self) -> (Gateway, rekam_gateway::Running, String) {
