@@ -696,12 +696,15 @@ pub fn heartbeat(station: &Station, report: &PassReport) -> Result<Heartbeat> {
             })
         });
     let head = station.store().audit_head()?;
+    let reissues = station.store().reissue_requests(true)?.len() as i64;
     Ok(Heartbeat {
         version: env!("CARGO_PKG_VERSION").into(),
         backlog: BacklogSummary {
             counts: counts
                 .into_iter()
                 .map(|(s, n)| (s.as_str().to_owned(), n))
+                // Reissue requests the data center has not answered: visible there too.
+                .chain((reissues > 0).then(|| (REISSUE_WAITING.to_owned(), reissues)))
                 .collect(),
             oldest_unsent_at,
             last_error,
@@ -709,6 +712,9 @@ pub fn heartbeat(station: &Station, report: &PassReport) -> Result<Heartbeat> {
         },
     })
 }
+
+/// The heartbeat's count of reissue requests not answered yet.
+pub const REISSUE_WAITING: &str = "REISSUE_WAITING";
 
 fn unix(rfc3339: &str) -> Option<i64> {
     time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)

@@ -65,7 +65,13 @@ fn serve(data: &Path, listen: &str) -> Child {
             listen,
         ])
         // A killed process's lease lapses after 2 s: the next one decides soon after.
-        .args(["--plain-http", "--results-delay", "0", "--matcher-lease", "2"])
+        .args([
+            "--plain-http",
+            "--results-delay",
+            "0",
+            "--matcher-lease",
+            "2",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -599,6 +599,12 @@ impl Gateway {
                 if let Some(e) = &b.last_error {
                     problems.push(format!("last upload failure: {e}"));
                 }
+                // Sent before the heartbeat in every pass: still waiting means not taken.
+                if let Some(n) = b.counts.get("REISSUE_WAITING").filter(|n| **n > 0) {
+                    problems.push(format!(
+                        "{n} reissue requests not answered (the station sends them with each pass, or on a technician's disk)"
+                    ));
+                }
             }
             let (stale, oldest): (i64, Option<i64>) = conn
                 .prepare_cached(

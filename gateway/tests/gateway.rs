@@ -350,6 +350,7 @@ fn registration_rotation_heartbeats_and_limits() {
         ..Default::default()
     };
     backlog.counts.insert("BIO_CAPTURED".into(), 12);
+    backlog.counts.insert("REISSUE_WAITING".into(), 2);
     c2.heartbeat(&Heartbeat {
         version: "test".into(),
         backlog,
@@ -360,6 +361,13 @@ fn registration_rotation_heartbeats_and_limits() {
     assert_eq!(s.waiting, 12);
     assert!(
         s.problems.iter().any(|p| p.contains("mengendap")),
+        "{:?}",
+        s.problems
+    );
+    assert!(
+        s.problems
+            .iter()
+            .any(|p| p.contains("2 reissue requests not answered")),
         "{:?}",
         s.problems
     );
@@ -602,7 +610,12 @@ fn the_matcher_lease_passes_to_another_process_with_the_whole_gallery() {
         .filter(|e| e.status != Status::SentForEnrollment)
         .collect();
     assert_eq!(decided.len(), 2, "one result a packet: {decided:?}");
-    assert_eq!(decided[1].status, Status::DuplicateRecord, "{:?}", decided[1]);
+    assert_eq!(
+        decided[1].status,
+        Status::DuplicateRecord,
+        "{:?}",
+        decided[1]
+    );
     assert_eq!(
         decided[1].matched_packet.as_deref(),
         Some(first.entry.enrollment_id.as_str())

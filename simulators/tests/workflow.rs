@@ -690,6 +690,12 @@ fn reissue_requests_reach_the_data_center_and_put_the_record_back_on_the_print_q
         ],
         None,
     );
+    // Until it is sent, the heartbeat tells the data center it is waiting.
+    let beat = rekam::sync::heartbeat(&kec.station, &Default::default()).unwrap();
+    assert_eq!(
+        beat.backlog.counts.get(rekam::sync::REISSUE_WAITING),
+        Some(&1)
+    );
     let pass = sync_once(&mut kec.station, &sync).unwrap();
     assert_eq!(
         (
@@ -700,6 +706,8 @@ fn reissue_requests_reach_the_data_center_and_put_the_record_back_on_the_print_q
         (1, 0, 0),
         "{pass:?}"
     );
+    let beat = rekam::sync::heartbeat(&kec.station, &Default::default()).unwrap();
+    assert_eq!(beat.backlog.counts.get(rekam::sync::REISSUE_WAITING), None);
     let answer = |kec: &Counter, id: &str| -> ReissueAnswer {
         let row = kec
             .station
