@@ -180,6 +180,9 @@ fn post_registration<T: serde::de::DeserializeOwned>(
         .map_err(|e| SyncError::Protocol(e.to_string()))
 }
 
+/// How long a connection may wait in the pool for the next request.
+const IDLE: Duration = Duration::from_secs(10);
+
 /// The HTTP client for `base_url`. For `https://` the pinned identity's certificate is the
 /// only one trusted (no system roots), so a connection to anything else fails the handshake
 /// (`TLS`); plain `http://` is refused unless it goes to this machine (`PLAIN_HTTP`).
@@ -192,7 +195,13 @@ fn http(
     if !base_url.starts_with("https://") && !loopback(base_url) {
         return Err(SyncError::PlainHttp(base_url.to_owned()));
     }
-    let mut b = Client::builder().connect_timeout(connect).timeout(request);
+    // A connection left idle is dropped well before the servers close it (they wait 20 s for
+    // the next request's headers): reused at the moment the server closes it, a request
+    // would fail as "connection closed before message completed".
+    let mut b = Client::builder()
+        .connect_timeout(connect)
+        .timeout(request)
+        .pool_idle_timeout(IDLE);
     if base_url.starts_with("https://") {
         let pem = pinned.ok_or_else(|| {
             SyncError::Protocol(
