@@ -401,8 +401,9 @@ pub fn sync_once(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> 
         }
     }
     report.hub = hub.map(crate::hub::HubRound::into_pass);
-    if report.hub.is_some() {
-        // Receipts relayed by the hub moved recordings out of the count.
+    if report.hub.as_ref().is_some_and(|h| h.relay_receipts > 0) {
+        // Receipts relayed by the hub moved recordings out of the count (or were kept for
+        // recordings already past it): counted again.
         report.remaining = unsent(station)?;
     }
     match &report.error {
@@ -696,7 +697,7 @@ pub fn heartbeat(station: &Station, report: &PassReport) -> Result<Heartbeat> {
             })
         });
     let head = station.store().audit_head()?;
-    let reissues = station.store().reissue_requests(true)?.len() as i64;
+    let reissues = station.store().reissues_waiting()?;
     Ok(Heartbeat {
         version: env!("CARGO_PKG_VERSION").into(),
         backlog: BacklogSummary {

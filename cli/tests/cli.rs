@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn rekam(data_dir: &Path, args: &[&str]) -> Output {
@@ -25,6 +25,15 @@ fn json(out: &Output) -> Value {
             String::from_utf8_lossy(&out.stderr)
         )
     })
+}
+
+/// A new station of kecamatan 32.73.01 in a temporary directory (kept while the guard lives).
+fn initialised() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("st");
+    let out = rekam(&data, &["init", "--kecamatan", "32.73.01"]);
+    assert!(out.status.success(), "{}", text(&out));
+    (dir, data)
 }
 
 fn text(out: &Output) -> String {
@@ -258,13 +267,7 @@ fn doctor_names_each_pad_and_what_is_wrong() {
 
 #[test]
 fn the_daily_report_is_json_and_pdf() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("st");
-    assert!(
-        rekam(&data, &["init", "--kecamatan", "32.73.01"])
-            .status
-            .success()
-    );
+    let (dir, data) = initialised();
     let pdf = dir.path().join("r.pdf");
     let out = rekam(
         &data,
@@ -785,13 +788,7 @@ fn a_station_with_key_slots_opens_only_with_an_operators_password() {
 /// from the data center's result: `simulators/tests/workflow.rs`.)
 #[test]
 fn clarify_refuses_what_is_no_duplicate_to_clarify() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("st");
-    assert!(
-        rekam(&data, &["init", "--kecamatan", "32.73.01"])
-            .status
-            .success()
-    );
+    let (_dir, data) = initialised();
     let packet = "00000000-0000-4000-8000-000000000000";
     let out = rekam(
         &data,
@@ -827,13 +824,7 @@ fn clarify_refuses_what_is_no_duplicate_to_clarify() {
 /// `simulators/tests/workflow.rs`.)
 #[test]
 fn reissues_lists_the_requests_taken_here() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("st");
-    assert!(
-        rekam(&data, &["init", "--kecamatan", "32.73.01"])
-            .status
-            .success()
-    );
+    let (_dir, data) = initialised();
     let out = rekam(&data, &["reissues"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(

@@ -50,6 +50,12 @@ impl CaseType {
         )
     }
 
+    /// Whether a card made again for this case carries new biodata (a data change, a move),
+    /// as opposed to the same card again (lost, damaged).
+    pub fn changes_biodata(self) -> bool {
+        matches!(self, CaseType::DataChange | CaseType::MovingIn)
+    }
+
     /// Stable identifier (`new_recording`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -30,10 +30,3 @@ pub struct ReissueRequest {
     /// When the operator took it (Unix seconds, the station's clock).
     pub requested_at: i64,
 }
-
-impl ReissueRequest {
-    /// Whether the new card carries new biodata.
-    pub fn changes_data(&self) -> bool {
-        matches!(self.case, CaseType::DataChange | CaseType::MovingIn)
-    }
-}

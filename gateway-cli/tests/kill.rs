@@ -15,31 +15,15 @@
 
 use rekam_packet::protocol::{Receipt, Registration, Status};
 use rekam_packet::{DcIdentity, SealedPacket, StationKey};
+use rekam_sim::campaign::{Rng, env_u64, listening, seed};
 use rekam_sync::DcClient;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const STATION: &str = "KEC-GK-01";
-
-/// xorshift: the kill times, reproducible from the printed seed.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
-
-fn env_u64(name: &str) -> Option<u64> {
-    std::env::var(name).ok().and_then(|v| v.parse().ok())
-}
 
 fn gateway(args: &[&str]) -> std::process::Output {
     let out = Command::new(env!("CARGO_BIN_EXE_rekam-gateway"))
@@ -56,7 +40,8 @@ fn gateway(args: &[&str]) -> std::process::Output {
 
 /// `rekam-gateway serve` on `listen`, deciding at once; returned once it listens.
 fn serve(data: &Path, listen: &str) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rekam-gateway"))
+    let mut server = Command::new(env!("CARGO_BIN_EXE_rekam-gateway"));
+    server
         .args([
             "serve",
             "--data",
@@ -72,27 +57,14 @@ fn serve(data: &Path, listen: &str) -> Child {
             "--matcher-lease",
             "2",
         ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.starts_with("listening on http://"), "{line}");
-    child
+        .stderr(Stdio::null());
+    listening(&mut server, "http").unwrap()
 }
 
 #[test]
 fn every_packet_survives_kill_9_of_the_gateway_once() {
     let kills = env_u64("REKAM_GATEWAY_KILLS").unwrap_or(10);
-    let seed = env_u64("REKAM_CRASH_SEED").unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64
-    }) | 1;
+    let seed = seed();
     println!("gateway kill campaign: {kills} kills, REKAM_CRASH_SEED={seed}");
     let mut timing = Rng(seed);
     let tmp = tempfile::tempdir().unwrap();
@@ -126,13 +98,7 @@ fn every_packet_survives_kill_9_of_the_gateway_once() {
         rekam_sim::packets::sealed(STATION, &key, &dc, (kills as usize + 2).max(12)).unwrap();
     let ids: Vec<String> = batch
         .iter()
-        .map(|p| {
-            SealedPacket::parse(p)
-                .unwrap()
-                .header()
-                .packet_id
-                .to_string()
-        })
+        .map(|p| rekam_sim::packets::id_of(p).unwrap())
         .collect();
 
     // The station sends each packet until it has its receipt; meanwhile the gateway is killed

@@ -325,7 +325,6 @@ impl Gateway {
         db::move_packets_out(&conn, &objects)?;
         let uploads = paths::uploads(dir);
         std::fs::create_dir_all(&uploads).map_err(|e| GatewayError::io(&uploads, e))?;
-        let index = results::Index::load(&conn)?;
         Ok(Gateway {
             inner: Arc::new(Inner {
                 cfg,
@@ -333,7 +332,8 @@ impl Gateway {
                 objects,
                 dc,
                 identity,
-                index: Mutex::new(index),
+                // Loaded when this process takes the matcher's lease: a standby holds none.
+                index: Mutex::default(),
                 process: {
                     let mut raw = [0u8; 8];
                     getrandom::fill(&mut raw)

@@ -90,11 +90,6 @@ impl Objects {
         })
     }
 
-    /// Where the objects are.
-    pub fn at(&self) -> &ObjectsAt {
-        &self.at
-    }
-
     /// Writes `bytes` (durably) and returns their address. Writing the same bytes again
     /// replaces the object atomically with the same content, which also repairs a damaged one.
     pub fn put(&self, bytes: &[u8]) -> Result<String> {

@@ -16,7 +16,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use rekam_domain::biodata::Biodata;
-use rekam_domain::case::CaseType;
 use rekam_domain::reissue::ReissueRequest;
 use rekam_packet::protocol::{Status, body_hash};
 use rekam_packet::reissue::{ReissueAnswer, ReissueDecision};
@@ -144,7 +143,7 @@ impl Gateway {
                 "the data center holds no print-ready recording of this NIK: if the resident was recorded, the recording is not decided yet (ask again later) or was found a duplicate (clarify it); otherwise record the resident".into(),
             ));
         };
-        let new_biodata = match (&req.biodata, req.changes_data()) {
+        let new_biodata = match (&req.biodata, req.case.changes_biodata()) {
             (Some(b), true) if b.nik.as_str() == req.nik => Some(b),
             (Some(_), true) => {
                 return Ok(refused(
@@ -199,7 +198,7 @@ impl Gateway {
             (Some(serial), _) => format!(
                 "card {serial} is retired; the resident's record is on the Dinas's print queue for a new card"
             ),
-            (None, CaseType::DataChange | CaseType::MovingIn) => {
+            (None, case) if case.changes_biodata() => {
                 "the new card will carry the new biodata; the record is on the Dinas's print queue"
                     .into()
             }

@@ -34,32 +34,16 @@ use rekam_packet::StationKey;
 use rekam_packet::envelope::PacketId;
 use rekam_packet::hub::{AfisAnswer, AfisProbe, HubEnrollment, HubIdentity, Templates};
 use rekam_packet::protocol::Registration;
+use rekam_sim::campaign::{Rng, env_u64, listening, seed};
 use rekam_sync::hub::HubClient;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const COUNTERS: [&str; 3] = ["KEC-A-01", "KEC-B-01", "KEC-C-01"];
-
-/// xorshift, seeded per run (printed, so a failing run can be replayed).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
-
-fn env_u64(name: &str) -> Option<u64> {
-    std::env::var(name).ok().and_then(|v| v.parse().ok())
-}
 
 fn person(i: u64) -> PersonTemplate {
     PersonTemplate::from_fingers((1..=10).map(|p| random_finger(i * 10 + u64::from(p), 40, p)))
@@ -294,17 +278,11 @@ impl Campaign {
 
     /// Starts `rekam-hub serve`; returns it once it listens.
     fn serve(&self) -> Child {
-        let mut child = self
-            .command(&["serve", "--data", data(&self.dir), "--listen", &self.listen])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.starts_with("listening on https://"), "{line}");
-        child
+        listening(
+            &mut self.command(&["serve", "--data", data(&self.dir), "--listen", &self.listen]),
+            "https",
+        )
+        .unwrap()
     }
 }
 
@@ -329,13 +307,7 @@ fn on_postgres_every_enrollment_survives_kill_9_of_the_hub_once() {
 /// Three counters check and enrol through a hub killed `kills` times (its data on `database`
 /// when given); `name` starts the line of figures.
 fn enrollment_campaign(name: &str, kills: u64, database: Option<String>) {
-    let seed = env_u64("REKAM_CRASH_SEED").unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64
-            | 1
-    });
+    let seed = seed();
     println!("{name}: {kills} kills, REKAM_CRASH_SEED={seed}");
     let (c, keys) = Campaign::set_up(database);
     let clients: Vec<(String, HubClient)> = keys
@@ -541,13 +513,7 @@ fn packets_relayed_through_kill_9_of_the_hub_reach_the_data_center_once() {
     let batch = rekam_sim::packets::sealed(station, key, &dc, 24).unwrap();
     let ids: Vec<String> = batch
         .iter()
-        .map(|p| {
-            rekam_packet::SealedPacket::parse(p)
-                .unwrap()
-                .header()
-                .packet_id
-                .to_string()
-        })
+        .map(|p| rekam_sim::packets::id_of(p).unwrap())
         .collect();
     let client = HubClient::new(
         &c.url(),

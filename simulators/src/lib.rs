@@ -1,5 +1,6 @@
 //! Shared by the simulators and their tests: what a synthetic resident does at each device.
 
+pub mod campaign;
 pub mod card;
 pub mod counter;
 pub mod error;

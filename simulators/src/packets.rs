@@ -56,3 +56,10 @@ pub fn sealed(
         })
         .collect()
 }
+
+/// The packet id in the header of the sealed `packet`.
+pub fn id_of(packet: &[u8]) -> Result<String, SimError> {
+    SealedPacket::parse(packet)
+        .map(|p| p.header().packet_id.to_string())
+        .map_err(|e| SimError::Fixture(e.to_string()))
+}

@@ -28,6 +28,7 @@
 mod common;
 
 use common::{DataCenter, assert_sound, personal_strings};
+use rekam_sim::campaign::env_u64;
 
 use rekam::clock::SystemClock;
 use rekam::station::{Station, StationPaths};
@@ -62,10 +63,6 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
     }
-}
-
-fn env_u64(name: &str) -> Option<u64> {
-    std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
 /// Opens the station as the kill left it and checks what must hold after any crash (with

@@ -12,6 +12,7 @@ mod common;
 use common::{DataCenter, SealedStation, assert_sound};
 use rekam::dedup::Dedup;
 use rekam::store::SyncState;
+use rekam_sim::campaign::env_u64;
 use rekam_sim::counter::bin_dir;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -19,10 +20,6 @@ use std::time::Duration;
 
 const PASSWORD: &str = "kampanye-purge-1";
 const RECORDINGS: usize = 24;
-
-fn env_u64(name: &str) -> Option<u64> {
-    std::env::var(name).ok().and_then(|v| v.parse().ok())
-}
 
 /// Every recording whole or purged entirely; returns how many are purged.
 fn check(station: &rekam::station::Station) -> i64 {

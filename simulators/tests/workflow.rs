@@ -726,10 +726,15 @@ fn reissue_requests_reach_the_data_center_and_put_the_record_back_on_the_print_q
     );
     assert!(decision.reason.contains("CARD-1"), "{}", decision.reason);
     // The card is retired at the data center: the record is on the Dinas's queue, saying why,
-    // and the Dinas station's pass retires its own copy, so it lists and prints it again.
+    // and the Dinas station, reading its queue, retires its own copy and lists it again.
     let back = on_queue(&gw).unwrap();
     assert!(back.returned.unwrap().contains("lost_card"));
-    sync_once(&mut dinas.station, &sync).unwrap();
+    assert!(
+        print_queue(&mut dinas.station, &sync)
+            .unwrap()
+            .iter()
+            .any(|q| q.packet_id == sealed.packet_id)
+    );
     assert_eq!(
         dinas
             .station
@@ -737,12 +742,6 @@ fn reissue_requests_reach_the_data_center_and_put_the_record_back_on_the_print_q
             .card_in_circulation(&sealed.packet_id)
             .unwrap(),
         None
-    );
-    assert!(
-        print_queue(&dinas.station, &sync)
-            .unwrap()
-            .iter()
-            .any(|q| q.packet_id == sealed.packet_id)
     );
     let recorded = fetch_order(&dinas.station, &sync, &sealed.packet_id).unwrap();
     // Nothing twice: the next pass sends nothing.
@@ -769,7 +768,6 @@ fn reissue_requests_reach_the_data_center_and_put_the_record_back_on_the_print_q
     );
     sync_once(&mut kec.station, &sync).unwrap();
     assert_eq!(answer(&kec, &moved.request_id).decision.refused, None);
-    sync_once(&mut dinas.station, &sync).unwrap();
     let order = fetch_order(&dinas.station, &sync, &sealed.packet_id).unwrap();
     assert_eq!(order.biodata.address.street, street);
     assert_ne!(recorded.biodata.address.street, street);
@@ -1188,7 +1186,7 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
     )
     .unwrap();
     // The record is on the Dinas's print queue: picked from there, not typed.
-    let queue = print_queue(&dinas.station, &sync).unwrap();
+    let queue = print_queue(&mut dinas.station, &sync).unwrap();
     let picked = queue
         .iter()
         .find(|q| q.packet_id == sealed.packet_id)
@@ -1237,14 +1235,12 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
 
     // The card is off this station's queue at once, and off the data center's once the sync
     // pass reported it.
-    let listed = |dinas: &Counter| -> Vec<String> {
-        print_queue(&dinas.station, &sync)
-            .unwrap()
-            .into_iter()
-            .map(|q| q.packet_id)
-            .collect()
-    };
-    assert!(!listed(&dinas).contains(&sealed.packet_id));
+    let listed: Vec<String> = print_queue(&mut dinas.station, &sync)
+        .unwrap()
+        .into_iter()
+        .map(|q| q.packet_id)
+        .collect();
+    assert!(!listed.contains(&sealed.packet_id));
     assert_eq!(dinas.station.store().card_reports().unwrap().len(), 2);
     sync_once(&mut dinas.station, &sync).unwrap();
     // The refused report is kept for the next pass; the card after it was accepted.
@@ -1311,7 +1307,7 @@ fn personalisation_writes_a_blank_card_from_the_clean_data_and_only_for_print_re
         "a return is recorded once"
     );
     sync_once(&mut dinas.station, &sync).unwrap();
-    let queue = print_queue(&dinas.station, &sync).unwrap();
+    let queue = print_queue(&mut dinas.station, &sync).unwrap();
     let again = queue
         .iter()
         .find(|q| q.packet_id == sealed.packet_id)

@@ -66,6 +66,15 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// How many requests wait for an answer.
+    pub fn reissues_waiting(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM reissue_request WHERE answer IS NULL",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Keeps the data center's verified answer to `request_id` (once; a repeat changes
     /// nothing). Returns whether it was kept now.
     pub fn reissue_answered(&mut self, request_id: &str, answer_json: &str) -> Result<bool> {

@@ -57,8 +57,9 @@ pub fn fetch_order(station: &Station, cfg: &SyncConfig, packet_id: &str) -> Resu
 
 /// The Dinas's print queue: the PRINT_READY_RECORD records of its regency with no card in
 /// circulation, as the data center lists them, without those this station made a card for and
-/// has not reported yet.
-pub fn print_queue(station: &Station, cfg: &SyncConfig) -> Result<Vec<PrintQueueEntry>> {
+/// has not reported yet. A card of this station that the data center retired (a reissue
+/// request) is recorded as returned here, so its record can be personalised again.
+pub fn print_queue(station: &mut Station, cfg: &SyncConfig) -> Result<Vec<PrintQueueEntry>> {
     let queue = crate::sync::client(station, cfg)?
         .print_queue()
         .map_err(|e| match e {
@@ -67,6 +68,25 @@ pub fn print_queue(station: &Station, cfg: &SyncConfig) -> Result<Vec<PrintQueue
             }
             other => Error::Sync(other.to_string()),
         })?;
+    // A card made here that the data center knows of, listed again, was retired there (a
+    // reissue request): it is out of circulation here too. One not reported yet keeps its
+    // record off this station's list.
+    let made = station.store().cards_in_circulation()?;
+    let retired: Vec<(String, String)> = queue
+        .iter()
+        .filter(|q| made.contains(&q.packet_id))
+        .map(|q| {
+            let why = q
+                .returned
+                .as_deref()
+                .unwrap_or("retired by the data center");
+            (q.packet_id.clone(), why.to_owned())
+        })
+        .collect();
+    if !retired.is_empty() {
+        let n = station.store_mut().cards_retired_by_data_center(&retired)?;
+        tracing::info!(cards = n, "cards retired by the data center");
+    }
     let made = station.store().cards_in_circulation()?;
     Ok(queue
         .into_iter()
@@ -101,9 +121,7 @@ pub fn record_return(
 
 /// Sends the data center every card report it has not accepted yet (cards personalised here,
 /// cards that came back), in order. A report the data center refuses is logged and sent again
-/// at the next pass without holding up the others; a dead link ends it. Then the cards the data
-/// center retired on its own (a reissue request) are retired here too, read off the print
-/// queue, which lists their records again.
+/// at the next pass without holding up the others; a dead link ends it.
 pub fn report_cards(station: &mut Station, client: &DcClient) -> Result<()> {
     for report in station.store().card_reports()? {
         let answer = match &report {
@@ -142,33 +160,6 @@ pub fn report_cards(station: &mut Station, client: &DcClient) -> Result<()> {
                 return Ok(());
             }
         }
-    }
-    // A card the data center knows of, listed on the queue again, was retired there (a
-    // reissue request): it is no longer in circulation here either.
-    let out = station.store().cards_in_circulation()?;
-    if out.is_empty() {
-        return Ok(());
-    }
-    let queue = match client.print_queue() {
-        Ok(q) => q,
-        Err(e) => {
-            tracing::warn!(error = %e, "print queue not read: cards retired at the data center are seen at the next pass");
-            return Ok(());
-        }
-    };
-    let retired: Vec<(String, String)> = queue
-        .into_iter()
-        .filter(|q| out.contains(&q.packet_id))
-        .map(|q| {
-            let why = q
-                .returned
-                .unwrap_or_else(|| "retired by the data center".into());
-            (q.packet_id, why)
-        })
-        .collect();
-    if !retired.is_empty() {
-        let n = station.store_mut().cards_retired_by_data_center(&retired)?;
-        tracing::info!(cards = n, "cards retired by the data center");
     }
     Ok(())
 }

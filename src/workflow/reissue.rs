@@ -134,14 +134,10 @@ pub fn request(
             .enrollment_by_nik(&nik)?
             .map(|e| e.enrollment_id),
         evidence: req.presented.to_vec(),
-        biodata: None,
+        // The register's biodata now: what the new card carries after a change or a move.
+        biodata: req.case.changes_biodata().then(|| record.biodata.clone()),
         new_address: req.new_address.map(str::to_owned),
         requested_at: started.unix_timestamp(),
-    };
-    let request = ToDataCenter {
-        // The register's biodata now: what the new card carries after a change or a move.
-        biodata: request.changes_data().then(|| record.biodata.clone()),
-        ..request
     };
     let json =
         serde_json::to_string(&request).map_err(|e| crate::Error::Internal(e.to_string()))?;
