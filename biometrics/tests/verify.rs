@@ -7,7 +7,7 @@ use image::GenericImageView;
 use rekam_bio::finger::FingerTemplate;
 use rekam_bio::finger::extract::{Gray, decode, extract};
 use rekam_bio::verify::{card_template, from_card, index_fingers};
-use rekam_records::finger::{Compression, FingerImage};
+use rekam_records::finger::{Acquisition, Compression, FingerImage};
 use rekam_records::minutiae;
 use std::path::Path;
 
@@ -23,7 +23,7 @@ fn record(r: usize, name: &str) -> FingerImage {
         impression: 0,
         width: w as u16,
         height: h as u16,
-        ppi: 500,
+        acquisition: Acquisition::live_scan(500),
         compression: Compression::Png,
         data: png,
     }
@@ -46,7 +46,7 @@ fn finger(r: usize, name: &str, shift: usize) -> FingerTemplate {
 fn only_500_ppi_records_whose_image_fits_their_header_are_read() {
     let good = record(0, "02-right_index-1.png");
     let mut other_ppi = good.clone();
-    other_ppi.ppi = 1000;
+    other_ppi.acquisition = Acquisition::live_scan(1000);
     assert!(decode(&other_ppi).is_err());
     let mut wrong_size = good.clone();
     wrong_size.width -= 1;

@@ -63,6 +63,65 @@ pub fn valid_position(code: u8) -> bool {
     code <= 10 || (13..=15).contains(&code)
 }
 
+/// Units of the four resolutions in the general header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaleUnits {
+    /// Pixels per inch (code 1).
+    PerInch,
+    /// Pixels per centimetre (code 2).
+    PerCentimetre,
+}
+
+/// What the capture device reported about itself and the scan. Rekam reads only the image
+/// resolution; the rest is carried through unchanged, so a record writes back as it came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acquisition {
+    /// Capture device ID, assigned by the vendor; 0 when not reported.
+    pub device: u16,
+    /// Image acquisition level (Table 1 of the standard): 31 the 500 ppi class, 41 the
+    /// 1000 ppi class.
+    pub level: u16,
+    /// Units of `scan` and `image`.
+    pub units: ScaleUnits,
+    /// Scan resolution, horizontal then vertical.
+    pub scan: [u16; 2],
+    /// Image resolution, horizontal then vertical: the resolution the pixels are at.
+    pub image: [u16; 2],
+}
+
+impl Acquisition {
+    /// A live scan at `ppi` from a device that reports no ID: what Rekam's devices deliver.
+    pub fn live_scan(ppi: u16) -> Acquisition {
+        Acquisition {
+            device: 0,
+            level: match ppi {
+                1000.. => 41,
+                500.. => 31,
+                250.. => 20,
+                _ => 10,
+            },
+            units: ScaleUnits::PerInch,
+            scan: [ppi, ppi],
+            image: [ppi, ppi],
+        }
+    }
+
+    /// The image resolution in pixels per inch (rounded from pixels per centimetre), or `None`
+    /// when the pixels are not square.
+    pub fn ppi(&self) -> Option<u16> {
+        let [h, v] = self.image;
+        if h != v {
+            return None;
+        }
+        Some(match self.units {
+            ScaleUnits::PerInch => h,
+            ScaleUnits::PerCentimetre => {
+                u16::try_from((u32::from(h) * 254 + 50) / 100).unwrap_or(u16::MAX)
+            }
+        })
+    }
+}
+
 /// One finger (or slap) image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FingerImage {
@@ -76,8 +135,8 @@ pub struct FingerImage {
     pub width: u16,
     /// Height in pixels.
     pub height: u16,
-    /// Resolution in pixels per inch (scan and image alike).
-    pub ppi: u16,
+    /// The capture device and the resolutions it reported.
+    pub acquisition: Acquisition,
     /// How `data` is compressed.
     pub compression: Compression,
     /// The encoded image.
@@ -93,16 +152,20 @@ impl FingerImage {
         let mut out = Vec::with_capacity(total as usize);
         out.extend_from_slice(MAGIC);
         put(&mut out, total, 6);
-        put(&mut out, 0, 2); // capture device id: unreported
-        put(&mut out, 31, 2); // image acquisition level 31: 500 ppi class
+        let a = &self.acquisition;
+        put(&mut out, u64::from(a.device), 2);
+        put(&mut out, u64::from(a.level), 2);
         out.push(1); // one finger per record
-        out.push(1); // scale units: pixels per inch
-        for _ in 0..4 {
-            put(&mut out, u64::from(self.ppi), 2);
+        out.push(match a.units {
+            ScaleUnits::PerInch => 1,
+            ScaleUnits::PerCentimetre => 2,
+        });
+        for resolution in a.scan.into_iter().chain(a.image) {
+            put(&mut out, u64::from(resolution), 2);
         }
         out.push(8); // pixel depth
         out.push(self.compression.code());
-        put(&mut out, 0, 2);
+        put(&mut out, 0, 2); // reserved
         put(&mut out, block, 4);
         out.push(self.position);
         out.push(1); // count of views
@@ -111,7 +174,7 @@ impl FingerImage {
         out.push(self.impression);
         put(&mut out, u64::from(self.width), 2);
         put(&mut out, u64::from(self.height), 2);
-        out.push(0);
+        out.push(0); // reserved
         out.extend_from_slice(&self.data);
         Ok(out)
     }
@@ -122,7 +185,8 @@ impl FingerImage {
         r.magic(MAGIC, 4)?;
         let total = r.uint(6, "record length")?;
         expect_len("record length", total, r.len())?;
-        r.take(4, "capture device and acquisition level")?;
+        let device = r.u16("capture device id")?;
+        let level = r.u16("image acquisition level")?;
         let fingers = r.u8("number of fingers")?;
         if fingers != 1 {
             return Err(RecordError::Invalid {
@@ -130,19 +194,28 @@ impl FingerImage {
                 value: u64::from(fingers),
             });
         }
-        let units = r.u8("scale units")?;
-        let ppi = r.u16("scan resolution")?;
-        r.take(6, "resolutions")?;
-        let ppi = match units {
-            1 => ppi,
-            // pixels per centimetre
-            2 => (u32::from(ppi) * 254 / 100).min(u32::from(u16::MAX)) as u16,
+        let units = match r.u8("scale units")? {
+            1 => ScaleUnits::PerInch,
+            2 => ScaleUnits::PerCentimetre,
             other => {
                 return Err(RecordError::Invalid {
                     field: "scale units",
                     value: u64::from(other),
                 });
             }
+        };
+        let acquisition = Acquisition {
+            device,
+            level,
+            units,
+            scan: [
+                r.u16("horizontal scan resolution")?,
+                r.u16("vertical scan resolution")?,
+            ],
+            image: [
+                r.u16("horizontal image resolution")?,
+                r.u16("vertical image resolution")?,
+            ],
         };
         let depth = r.u8("pixel depth")?;
         if depth != 8 {
@@ -152,7 +225,7 @@ impl FingerImage {
             });
         }
         let compression = Compression::from_code(r.u8("compression algorithm")?)?;
-        r.take(2, "reserved")?;
+        reserved(r.u16("reserved")?.into())?;
         let block = r.u32("finger data block length")?;
         expect_len(
             "finger data block length",
@@ -174,15 +247,27 @@ impl FingerImage {
             impression: r.u8("impression type")?,
             width: r.u16("horizontal line length")?,
             height: r.u16("vertical line length")?,
-            ppi,
+            acquisition,
             compression,
             data: {
-                r.take(1, "reserved")?;
+                reserved(r.u8("reserved")?.into())?;
                 r.rest().to_vec()
             },
         };
         check(&image)?;
         Ok(image)
+    }
+}
+
+/// The standard sets reserved bytes to zero; a record with anything else there would not write
+/// back as it came, so it is refused rather than silently changed.
+fn reserved(value: u64) -> Result<(), RecordError> {
+    match value {
+        0 => Ok(()),
+        value => Err(RecordError::Invalid {
+            field: "reserved",
+            value,
+        }),
     }
 }
 
@@ -217,7 +302,7 @@ mod tests {
             impression: 0,
             width: 400,
             height: 500,
-            ppi: 500,
+            acquisition: Acquisition::live_scan(500),
             compression: Compression::Png,
             data: b"\x89PNG not really".to_vec(),
         }
@@ -264,5 +349,58 @@ mod tests {
             FingerImage::parse(b"FAC\x00010\x00rest"),
             Err(RecordError::NotThisFormat { part: 4 })
         );
+    }
+
+    #[test]
+    fn what_the_device_reported_writes_back_as_it_came() {
+        // Found by fuzzing: a record whose capture device, acquisition level and four
+        // resolutions were read and dropped, so it wrote back with the writer's own values.
+        let mut bytes = sample().to_bytes().unwrap();
+        bytes[14..18].copy_from_slice(&[0x00, 0x1f, 0x01, 0x01]); // device 31, level 257
+        bytes[19] = 2; // pixels per centimetre
+        bytes[20..28].copy_from_slice(&[0, 1, 0x03, 0x0a, 0, 197, 0, 197]);
+        let rec = FingerImage::parse(&bytes).unwrap();
+        assert_eq!(rec.acquisition.device, 31);
+        assert_eq!(rec.acquisition.scan, [1, 0x030a]);
+        assert_eq!(rec.acquisition.ppi(), Some(500), "197 per cm is 500 ppi");
+        assert_eq!(rec.to_bytes().unwrap(), bytes);
+
+        bytes[24..28].copy_from_slice(&[0, 197, 0, 98]);
+        assert_eq!(FingerImage::parse(&bytes).unwrap().acquisition.ppi(), None);
+    }
+
+    #[test]
+    fn reserved_bytes_must_be_zero() {
+        let good = sample().to_bytes().unwrap();
+        // The general header's last two bytes, then the view header's last byte.
+        for (at, value) in [(30, 256), (31, 1), (32 + 13, 1)] {
+            let mut bytes = good.clone();
+            bytes[at] = 1;
+            assert_eq!(
+                FingerImage::parse(&bytes),
+                Err(RecordError::Invalid {
+                    field: "reserved",
+                    value
+                }),
+                "byte {at}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_record_fuzzing_found_is_refused_for_its_reserved_byte_and_reads_without_it() {
+        let mut found = b"FIR\x00010\x00\x00\x00\x00\x00\x00=\x00\x00\x00\x1f\x01\x01\x00\x00\x01\x03\x0a+\x00:\x08\x05\x00\x00\x00\x00\x00\x1d\x02\x01\x01\x01\x01\x01\xf4\x00\x89PNG notA real0ly".to_vec();
+        assert_eq!(
+            FingerImage::parse(&found),
+            Err(RecordError::Invalid {
+                field: "reserved",
+                value: u64::from(b'P')
+            })
+        );
+        found[32 + 13] = 0;
+        let rec = FingerImage::parse(&found).unwrap();
+        assert_eq!(rec.acquisition.scan, [0, 0x0103]);
+        assert_eq!(rec.acquisition.image, [0x0a2b, 0x003a]);
+        assert_eq!(rec.to_bytes().unwrap(), found);
     }
 }

@@ -40,6 +40,38 @@ pub enum IrisFormat {
     MonoJpeg2000,
 }
 
+/// What the capture device reported about itself and the image beyond its pixels. Rekam reads
+/// none of it; it is carried through unchanged, so a record writes back as it came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acquisition {
+    /// Capture device ID, assigned by the vendor; 0 when not reported.
+    pub device: u16,
+    /// Image property bit field: orientation, scan type, boundary and occlusion processing.
+    pub properties: u16,
+    /// Image transformation: 0 undefined, 1 standard.
+    pub transformation: u8,
+    /// The image's number among the eye's images.
+    pub image_number: u16,
+    /// Rotation angle of the eye and its uncertainty, 0xFFFF when undefined.
+    pub rotation: [u16; 2],
+}
+
+impl Acquisition {
+    /// A progressive scan in the standard orientation from a device that reports no ID, with
+    /// no boundary, occlusion or rotation processed: what Rekam's devices deliver.
+    pub fn live_scan() -> Acquisition {
+        Acquisition {
+            device: 0,
+            // Horizontal orientation base (1), vertical base (1 << 2), scan type progressive
+            // (1 << 4).
+            properties: 0b01_0101,
+            transformation: 0,
+            image_number: 1,
+            rotation: [0xFFFF, 0xFFFF],
+        }
+    }
+}
+
 /// One eye's image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IrisImage {
@@ -57,6 +89,8 @@ pub struct IrisImage {
     pub format: IrisFormat,
     /// The device's unique identifier (serial), up to 16 bytes, zero-padded.
     pub device: [u8; 16],
+    /// The rest of what the device reported.
+    pub acquisition: Acquisition,
     /// The encoded image.
     pub data: Vec<u8>,
 }
@@ -74,12 +108,11 @@ impl IrisImage {
         let mut out = Vec::with_capacity(total as usize);
         out.extend_from_slice(MAGIC);
         put(&mut out, total, 4);
-        put(&mut out, 0, 2); // capture device id: unreported
+        let a = &self.acquisition;
+        put(&mut out, u64::from(a.device), 2);
         out.push(1); // one eye
         put(&mut out, HEADER as u64, 2);
-        // Image properties: horizontal orientation base (1), vertical base (1 << 2), scan type
-        // progressive (1 << 4); boundary and occlusion not processed.
-        put(&mut out, 0b01_0101, 2);
+        put(&mut out, u64::from(a.properties), 2);
         put(&mut out, u64::from(self.iris_diameter), 2);
         put(
             &mut out,
@@ -93,17 +126,18 @@ impl IrisImage {
         put(&mut out, u64::from(self.width), 2);
         put(&mut out, u64::from(self.height), 2);
         out.push(8); // intensity depth
-        out.push(0); // image transformation: undefined
+        out.push(a.transformation);
         out.extend_from_slice(&self.device);
         out.push(match self.eye {
             Eye::Right => 1,
             Eye::Left => 2,
         });
         put(&mut out, 1, 2); // one image
-        put(&mut out, 1, 2); // image number
+        put(&mut out, u64::from(a.image_number), 2);
         out.push(self.quality);
-        put(&mut out, 0xFFFF, 2); // rotation angle: undefined
-        put(&mut out, 0xFFFF, 2); // rotation uncertainty: undefined
+        for r in a.rotation {
+            put(&mut out, u64::from(r), 2);
+        }
         put(&mut out, image_len, 4);
         out.extend_from_slice(&self.data);
         Ok(out)
@@ -115,7 +149,7 @@ impl IrisImage {
         r.magic(MAGIC, 6)?;
         let total = r.u32("record length")?;
         expect_len("record length", u64::from(total), r.len())?;
-        r.take(2, "capture device id")?;
+        let device_id = r.u16("capture device id")?;
         let eyes = r.u8("number of eyes")?;
         if eyes != 1 {
             return Err(RecordError::Invalid {
@@ -130,7 +164,7 @@ impl IrisImage {
                 value: u64::from(header),
             });
         }
-        r.take(2, "image property bit field")?;
+        let properties = r.u16("image property bit field")?;
         let iris_diameter = r.u16("iris diameter")?;
         let format = match r.u16("image format")? {
             MONO_RAW => IrisFormat::MonoRaw,
@@ -152,7 +186,7 @@ impl IrisImage {
                 value: u64::from(depth),
             });
         }
-        r.take(1, "image transformation")?;
+        let transformation = r.u8("image transformation")?;
         let mut device = [0u8; 16];
         device.copy_from_slice(r.take(16, "device unique identifier")?);
         let eye = match r.u8("biometric subtype")? {
@@ -172,9 +206,9 @@ impl IrisImage {
                 value: u64::from(images),
             });
         }
-        r.take(2, "image number")?;
+        let image_number = r.u16("image number")?;
         let quality = r.u8("image quality")?;
-        r.take(4, "rotation")?;
+        let rotation = [r.u16("rotation angle")?, r.u16("rotation uncertainty")?];
         let len = r.u32("image length")?;
         let data = r.take(len as usize, "image data")?.to_vec();
         r.end()?;
@@ -186,6 +220,13 @@ impl IrisImage {
             height,
             format,
             device,
+            acquisition: Acquisition {
+                device: device_id,
+                properties,
+                transformation,
+                image_number,
+                rotation,
+            },
             data,
         };
         check(&image)?;
@@ -216,6 +257,7 @@ mod tests {
             height: 480,
             format: IrisFormat::MonoJpeg,
             device: *b"REKAMSIM0001\0\0\0\0",
+            acquisition: Acquisition::live_scan(),
             data: vec![0xFF, 0xD8, 1, 2, 3, 0xFF, 0xD9],
         }
     }
@@ -237,5 +279,22 @@ mod tests {
     fn every_truncation_and_extension_is_refused() {
         let bytes = sample().to_bytes().unwrap();
         crate::bytes::assert_exact_length(&bytes, IrisImage::parse);
+    }
+
+    #[test]
+    fn what_the_device_reported_writes_back_as_it_came() {
+        let mut rec = sample();
+        rec.acquisition = Acquisition {
+            device: 0x0102,
+            properties: 0b1010_1010,
+            transformation: 1,
+            image_number: 7,
+            rotation: [90, 3],
+        };
+        let bytes = rec.to_bytes().unwrap();
+        assert_eq!(bytes[12..14], [1, 2], "capture device id");
+        let back = IrisImage::parse(&bytes).unwrap();
+        assert_eq!(back, rec);
+        assert_eq!(back.to_bytes().unwrap(), bytes);
     }
 }

@@ -407,7 +407,7 @@ impl Service {
                     impression: 0,
                     width: u16::try_from(img.width).ok()?,
                     height: u16::try_from(img.height).ok()?,
-                    ppi: 500,
+                    acquisition: rekam_records::finger::Acquisition::live_scan(500),
                     compression: Compression::Png,
                     data: img.to_png(),
                 }))
@@ -436,6 +436,7 @@ impl Service {
                     height: u16::try_from(img.height).ok()?,
                     format: IrisFormat::MonoJpeg,
                     device,
+                    acquisition: rekam_records::iris::Acquisition::live_scan(),
                     data: jpeg,
                 }))
             }

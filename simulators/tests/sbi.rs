@@ -130,7 +130,7 @@ fn discovers_verifies_and_captures_every_modality_in_one_hash_chain() {
             panic!("not a finger record")
         };
         assert_eq!(c.quality, 80.0);
-        assert_eq!(rec.ppi, 500);
+        assert_eq!(rec.acquisition.ppi(), Some(500));
         let png = image::load_from_memory(&rec.data).unwrap();
         assert_eq!(
             (png.width(), png.height()),

@@ -163,7 +163,7 @@ pub fn recording(
             impression: 0,
             width: w,
             height: h,
-            ppi: 500,
+            acquisition: rekam_records::finger::Acquisition::live_scan(500),
             compression: Compression::Png,
             data: png.to_vec(),
         };
@@ -231,6 +231,7 @@ pub fn recording(
                     height: h,
                     format: IrisFormat::MonoJpeg,
                     device: *b"SIM-IRIS-0001\0\0\0",
+                    acquisition: rekam_records::iris::Acquisition::live_scan(),
                     data: jpeg,
                 }
                 .to_bytes()

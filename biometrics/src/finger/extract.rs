@@ -19,11 +19,12 @@ pub struct Gray<'a> {
 
 /// Decodes the image of an ISO/IEC 19794-4 record (PNG or raw, 500 ppi).
 pub fn decode(record: &FingerImage) -> Result<(Vec<u8>, usize, usize), BioError> {
-    if record.ppi != 500 {
-        return Err(BioError::Image(format!(
-            "{} ppi; the engine reads 500 ppi",
-            record.ppi
-        )));
+    let ppi = record.acquisition.ppi();
+    if ppi != Some(500) {
+        return Err(BioError::Image(match ppi {
+            Some(ppi) => format!("{ppi} ppi; the engine reads 500 ppi"),
+            None => "pixels not square; the engine reads 500 ppi".into(),
+        }));
     }
     let (w, h) = (usize::from(record.width), usize::from(record.height));
     match record.compression {
