@@ -33,7 +33,9 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
     /// Where sealed packets are kept: a directory, as a path or a file:// URL (default: objects/
-    /// in the data directory). Every process and command of one data center names the same.
+    /// in the data directory), or an S3-compatible bucket, s3://bucket/prefix, reached with
+    /// AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the
+    /// environment. Every process and command of one data center names the same.
     #[arg(long, global = true, env = "REKAM_GATEWAY_OBJECTS")]
     objects: Option<String>,
 }

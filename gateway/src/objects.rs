@@ -6,28 +6,67 @@
 //! (harmless: the same bytes sent again land on the same name). Every read checks the bytes
 //! against their name, so a damaged or replaced object is refused, never matched or printed.
 //!
-//! The store is reached through the `object_store` crate; this build writes to a local file
-//! system (`file://` URL or a path), with `fsync` on every write so a power cut after the
-//! commit cannot lose the object the commit names. The bytes are ciphertext sealed to the data
-//! center: the store never sees personal data in the clear.
+//! The store is reached through the `object_store` crate: a local file system (`file://` URL or
+//! a path), with `fsync` on every write so a power cut after the commit cannot lose the object
+//! the commit names; or any S3-compatible bucket (`s3://bucket/prefix`), whose PUT answers only
+//! once the object is stored, shared by every gateway process. The bytes are ciphertext sealed
+//! to the data center: the store never sees personal data in the clear.
 
 use crate::{GatewayError, Result};
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::prefix::PrefixStore;
+use object_store::{
+    BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
-/// Where the objects are: a directory, named by a path or a `file://` URL.
+/// Where the objects are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ObjectsAt {
-    /// A directory of the local file system (or a network file system mounted there).
+    /// A directory of the local file system (or a network file system mounted there), named by
+    /// an absolute path or a `file://` URL.
     Directory(PathBuf),
+    /// An S3-compatible bucket, named by `s3://bucket` or `s3://bucket/prefix`.
+    Bucket(Bucket),
+}
+
+/// An S3-compatible bucket. The endpoint, region and credentials come from the process's
+/// environment as every S3 tool reads them (`AWS_ENDPOINT_URL`, `AWS_REGION`,
+/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_ALLOW_HTTP` for a plain-HTTP endpoint
+/// such as a test server), never from the command line, where any user could read them;
+/// `options` (the `object_store` crate's `aws_*` names) override the environment.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Bucket {
+    /// `s3://bucket` or `s3://bucket/prefix`.
+    pub url: String,
+    /// Settings beside the environment's, such as `("aws_endpoint", "http://127.0.0.1:9000")`.
+    pub options: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for Bucket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Option values may be credentials: only their names are shown.
+        let names: Vec<&str> = self.options.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("Bucket")
+            .field("url", &self.url)
+            .field("options", &names)
+            .finish()
+    }
 }
 
 impl ObjectsAt {
-    /// Parses `text`: `file:///srv/rekam/objects` or an absolute path.
+    /// Parses `text`: `file:///srv/rekam/objects`, an absolute path, or `s3://bucket/prefix`.
     pub fn parse(text: &str) -> Result<ObjectsAt> {
+        if text.starts_with("s3://") {
+            return Ok(ObjectsAt::Bucket(Bucket {
+                url: text.to_owned(),
+                options: Vec::new(),
+            }));
+        }
         let path = text.strip_prefix("file://").unwrap_or(text);
         if path.starts_with('/') {
             return Ok(ObjectsAt::Directory(PathBuf::from(path)));
@@ -35,8 +74,51 @@ impl ObjectsAt {
         Err(GatewayError::Objects {
             code: "OBJECTS_UNSUPPORTED",
             message: format!(
-                "object store {text:?}: this build keeps packets in a directory; give an absolute path or a file:// URL"
+                "object store {text:?}: give an absolute path, a file:// URL or an s3://bucket URL"
             ),
+        })
+    }
+}
+
+impl Bucket {
+    /// The bucket's client. Retries are bounded so that a station's request fails in seconds,
+    /// not minutes, when the store is down: the station retries on its own schedule.
+    fn open(&self) -> Result<Arc<dyn ObjectStore>> {
+        let unsupported = |message: String| GatewayError::Objects {
+            code: "OBJECTS_UNSUPPORTED",
+            message,
+        };
+        let mut builder = AmazonS3Builder::from_env()
+            .with_url(&self.url)
+            .with_retry(RetryConfig {
+                backoff: BackoffConfig::default(),
+                max_retries: 3,
+                retry_timeout: Duration::from_secs(10),
+            })
+            .with_client_options(
+                ClientOptions::new()
+                    .with_connect_timeout(Duration::from_secs(5))
+                    .with_timeout(Duration::from_secs(60)),
+            );
+        for (name, value) in &self.options {
+            let key: AmazonS3ConfigKey = name
+                .parse()
+                .map_err(|_| unsupported(format!("unknown S3 setting {name:?}")))?;
+            builder = builder.with_config(key, value);
+        }
+        let store = builder
+            .build()
+            .map_err(|e| unsupported(format!("object store {}: {e}", self.url)))?;
+        let prefix = self
+            .url
+            .strip_prefix("s3://")
+            .and_then(|rest| rest.split_once('/'))
+            .map(|(_, prefix)| prefix.trim_matches('/'))
+            .unwrap_or("");
+        Ok(if prefix.is_empty() {
+            Arc::new(store)
+        } else {
+            Arc::new(PrefixStore::new(store, prefix))
         })
     }
 }
@@ -70,21 +152,30 @@ pub fn address(bytes: &[u8]) -> String {
 }
 
 impl Objects {
-    /// Opens the store at `at`, creating its directory.
+    /// Opens the store at `at`, creating a directory that is not there. A bucket must exist:
+    /// it is created where its access is decided, not by a gateway.
     pub fn open(at: &ObjectsAt) -> Result<Objects> {
-        let ObjectsAt::Directory(dir) = at;
-        std::fs::create_dir_all(dir).map_err(|e| GatewayError::io(dir, e))?;
-        let store = LocalFileSystem::new_with_prefix(dir)
-            .map_err(|e| unreachable_store(dir, &e))?
-            .with_fsync(true);
+        let store: Arc<dyn ObjectStore> = match at {
+            ObjectsAt::Directory(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| GatewayError::io(dir, e))?;
+                let store = LocalFileSystem::new_with_prefix(dir)
+                    .map_err(|e| unreachable_store(dir, &e))?
+                    .with_fsync(true);
+                Arc::new(store)
+            }
+            ObjectsAt::Bucket(bucket) => bucket.open()?,
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("rekam-objects")
             .enable_all()
             .build()
-            .map_err(|e| GatewayError::io(dir, e))?;
+            .map_err(|e| GatewayError::Objects {
+                code: "OBJECTS_UNAVAILABLE",
+                message: format!("the object store's threads did not start: {e}"),
+            })?;
         Ok(Objects {
-            store: Arc::new(store),
+            store,
             runtime: Some(runtime),
             at: at.clone(),
         })
@@ -242,9 +333,13 @@ mod tests {
         std::fs::remove_file(&file).unwrap();
         assert_eq!(objects.get(&name).unwrap_err().code(), "OBJECT_MISSING");
         assert_eq!(
-            ObjectsAt::parse("s3://bucket").unwrap_err().code(),
+            ObjectsAt::parse("bucket").unwrap_err().code(),
             "OBJECTS_UNSUPPORTED"
         );
+        let ObjectsAt::Bucket(bucket) = ObjectsAt::parse("s3://rekam/dc-1").unwrap() else {
+            panic!("an s3 URL names a bucket");
+        };
+        assert_eq!(bucket.url, "s3://rekam/dc-1");
         assert_eq!(
             ObjectsAt::parse("file:///srv/o").unwrap(),
             ObjectsAt::Directory("/srv/o".into())

@@ -66,6 +66,7 @@ impl Dc {
         let mut cfg = Config::new(self._dir.path());
         cfg.results_delay = Duration::ZERO;
         cfg.tls = self.url.starts_with("https");
+        cfg.objects = self.gw.config().objects.clone();
         let gw = Gateway::open(cfg, Arc::new(SystemClock)).unwrap();
         let running = gw.clone().spawn("127.0.0.1:0").unwrap();
         let url = format!(
