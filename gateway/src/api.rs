@@ -1173,6 +1173,33 @@ pub(crate) fn regency(kecamatan: &str) -> String {
     }
 }
 
+/// SQL for the regency, four digits, where the resident of the packet `p` (its station `s`)
+/// lives now: that of the newest address a reissue gave the record, else that of the
+/// kecamatan that recorded it. Its Dinas prints the card; its service points take the
+/// resident's reissue requests.
+pub(crate) const HOME_REGENCY: &str = "COALESCE(
+    (SELECT b.regency FROM record_biodata b
+     WHERE b.packet_id = p.packet_id AND b.regency IS NOT NULL ORDER BY b.seq DESC LIMIT 1),
+    substr(replace(s.kecamatan, '.', ''), 1, 4))";
+
+/// The regency, dotted, where the resident recorded in `packet_id` lives now
+/// ([`HOME_REGENCY`]); `None` for a packet the data center does not hold.
+pub(crate) fn home_regency(
+    conn: &rusqlite::Connection,
+    packet_id: &str,
+) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        &format!(
+            "SELECT {HOME_REGENCY} FROM packet p JOIN station s ON s.station_id = p.station_id
+             WHERE p.packet_id = ?1"
+        ),
+        [packet_id],
+        |r| r.get::<_, String>(0),
+    )
+    .optional()
+    .map(|home| home.map(|digits| regency(&digits)))
+}
+
 impl Gateway {
     /// The signed print order of `packet_id`, if `requester` is the Dinas of the resident's
     /// regency and the record is PRINT_READY_RECORD.
@@ -1184,11 +1211,13 @@ impl Gateway {
         let dinas_of = self.dinas_regency(requester)?;
         let (station_id, object, status, changed) = {
             let conn = self.db();
-            let Some((station_id, object, kecamatan)) = conn
+            let Some((station_id, object, home)) = conn
                 .query_row(
-                    "SELECT p.station_id, p.object, s.kecamatan
-                     FROM packet p JOIN station s ON s.station_id = p.station_id
-                     WHERE p.packet_id = ?1",
+                    &format!(
+                        "SELECT p.station_id, p.object, {HOME_REGENCY}
+                         FROM packet p JOIN station s ON s.station_id = p.station_id
+                         WHERE p.packet_id = ?1"
+                    ),
                     [packet_id],
                     |r| {
                         Ok((
@@ -1206,13 +1235,13 @@ impl Gateway {
                     format!("no packet {packet_id} at this data center"),
                 ));
             };
-            if regency(&kecamatan) != dinas_of {
+            if regency(&home) != dinas_of {
                 return Err(Refusal::new(
                     StatusCode::FORBIDDEN,
                     "PRINT_ORDER_FORBIDDEN",
                     format!(
-                        "packet {packet_id} was recorded in regency {}, and station {requester} is the Dinas of {dinas_of}: the Dinas of the resident's regency prints the card",
-                        regency(&kecamatan)
+                        "the resident of packet {packet_id} lives in regency {}, and station {requester} is the Dinas of {dinas_of}: the Dinas of the resident's regency prints the card",
+                        regency(&home)
                     ),
                 ));
             }

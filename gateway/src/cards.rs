@@ -9,7 +9,7 @@
 //! it; a card's report and its return are each recorded once (a repeat is answered the same).
 
 use crate::Gateway;
-use crate::api::{Refusal, json_body, latest_status, regency};
+use crate::api::{HOME_REGENCY, Refusal, json_body, latest_status, regency};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -142,7 +142,7 @@ impl Gateway {
     pub fn print_queue(&self, station: &str) -> Result<Vec<PrintQueueEntry>, Refusal> {
         let dinas_of = self.dinas_regency(station)?;
         let conn = self.db();
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare(&format!(
             "SELECT p.packet_id, p.station_id, s.kecamatan, n.nik, r.event,
                     (SELECT c.return_reason FROM card c WHERE c.packet_id = p.packet_id
                      ORDER BY c.seq DESC LIMIT 1)
@@ -151,10 +151,10 @@ impl Gateway {
              JOIN person n ON n.packet_id = p.packet_id
              JOIN result r ON r.cursor = (SELECT MAX(cursor) FROM result WHERE packet_id = p.packet_id)
              WHERE json_extract(r.event, '$.status') = ?1
-               AND substr(replace(s.kecamatan, '.', ''), 1, 4) = ?2
+               AND {HOME_REGENCY} = ?2
                AND NOT EXISTS (SELECT 1 FROM card c WHERE c.packet_id = p.packet_id AND c.returned_at IS NULL)
              ORDER BY r.cursor",
-        )?;
+        ))?;
         let regency_digits = dinas_of.replace('.', "");
         let rows = stmt.query_map(
             params![Status::PrintReadyRecord.as_str(), regency_digits],

@@ -231,7 +231,10 @@ CREATE TABLE IF NOT EXISTS record_biodata (
     packet_id  TEXT NOT NULL REFERENCES packet (packet_id),
     request_id TEXT NOT NULL UNIQUE REFERENCES reissue (request_id) DEFERRABLE INITIALLY DEFERRED,
     biodata    TEXT NOT NULL,
-    at         INTEGER NOT NULL
+    at         INTEGER NOT NULL,
+    -- The regency of the new address, four digits: where the resident lives now, whose Dinas
+    -- prints the card (NULL in rows from before it was kept: the recording's regency).
+    regency    TEXT
 );
 -- The matcher's lease (`results.rs`): the one gateway process that decides results, until
 -- it stops renewing it.
@@ -279,6 +282,12 @@ fn upgrade(conn: &Connection) -> rusqlite::Result<()> {
         .exists([])?;
     if !has_object {
         conn.execute_batch("ALTER TABLE packet ADD COLUMN object TEXT")?;
+    }
+    let has_regency = conn
+        .prepare("SELECT 1 FROM pragma_table_info('record_biodata') WHERE name = 'regency'")?
+        .exists([])?;
+    if !has_regency {
+        conn.execute_batch("ALTER TABLE record_biodata ADD COLUMN regency TEXT")?;
     }
     Ok(())
 }

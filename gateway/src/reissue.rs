@@ -8,9 +8,15 @@
 //! move for the print order, and answers with a decision signed by its receipt key. A request
 //! it cannot serve is answered too, signed, with the refusal's code and what to do; the same
 //! request again gets the same answer (`reissue`, keyed by the request id).
+//!
+//! A resident asks where they live (regular service at their domicile): a request is served
+//! only from a station of the regency where the resident lives now, that of the new address
+//! for a move or a data change, else that of the record ([`crate::api::HOME_REGENCY`]). So a
+//! station, stolen or misused, cannot retire the cards of residents elsewhere; and after a
+//! move the record goes to the print queue of the new regency's Dinas.
 
 use crate::Gateway;
-use crate::api::{Refusal, json_body, latest_status};
+use crate::api::{Refusal, home_regency, json_body, latest_status, regency};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -159,6 +165,24 @@ impl Gateway {
             }
             (_, false) => None,
         };
+        let lives_in = match new_biodata {
+            Some(b) => regency(b.address.village.compact()),
+            None => home_regency(tx, &packet_id)?.unwrap_or_default(),
+        };
+        let kecamatan: String = tx.query_row(
+            "SELECT kecamatan FROM station WHERE station_id = ?1",
+            [station],
+            |r| r.get(0),
+        )?;
+        if regency(&kecamatan) != lives_in {
+            return Ok(refused(
+                "NOT_THIS_REGENCY",
+                format!(
+                    "the resident lives in regency {lives_in} and this station serves {}: a reissue is asked at a service point of the resident's regency (after a move, of the new one, with the move's biodata)",
+                    regency(&kecamatan)
+                ),
+            ));
+        }
         let retired: Option<String> = tx
             .query_row(
                 "SELECT card_serial FROM card WHERE packet_id = ?1 AND returned_at IS NULL",
@@ -185,12 +209,14 @@ impl Gateway {
         }
         if let Some(b) = new_biodata {
             tx.execute(
-                "INSERT INTO record_biodata (packet_id, request_id, biodata, at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO record_biodata (packet_id, request_id, biodata, at, regency)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     packet_id,
                     req.request_id,
                     serde_json::to_string(b).map_err(Refusal::internal)?,
-                    now
+                    now,
+                    lives_in.replace('.', "")
                 ],
             )?;
         }

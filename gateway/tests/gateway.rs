@@ -668,7 +668,9 @@ fn two_processes_committing_one_packet_at_once_record_it_once() {
 
 /// A reissue request is answered once, signed, over HTTP: the same request again gets the
 /// same answer, another station cannot take its id, a data change must carry the register's
-/// biodata of that resident, and a resident with no clean record is refused with what to do.
+/// biodata of that resident, a resident with no clean record is refused with what to do, and
+/// only a station of the regency where the resident lives serves them (after a move, the new
+/// one, whose Dinas then prints the card).
 #[test]
 fn reissue_requests_are_answered_once_signed_and_refused_with_what_to_do() {
     use rekam::domain::case::CaseType;
@@ -746,6 +748,43 @@ fn reissue_requests_are_answered_once_signed_and_refused_with_what_to_do() {
         decision(&c, "KEC-Q-01", &recording).refused.as_deref(),
         Some("NOT_A_REISSUE")
     );
+
+    // A resident asks where they live: a station of another regency (Kota Surabaya, 35.78)
+    // cannot retire the card of a resident of Kota Bandung (32.73)...
+    let mut far = station_in(dir.path(), "KEC-Q-03", "35.78.01");
+    let c3 = register(&dc, &mut far);
+    let nik = recorded.nik.as_str();
+    let from_far = decision(
+        &c3,
+        "KEC-Q-03",
+        &req("R-FAR", CaseType::LostCard, nik, None),
+    );
+    assert_eq!(from_far.refused.as_deref(), Some("NOT_THIS_REGENCY"));
+    assert!(from_far.reason.contains("32.73"), "{}", from_far.reason);
+    // ...but serves the resident who moved there, with the move's biodata: the record goes to
+    // the print queue of the new regency's Dinas, and the old regency no longer serves them.
+    let mut moved = recorded.clone();
+    moved.address.village = rekam::domain::region::RegionCode::parse("35.78.01.1001").unwrap();
+    let move_in = req("R-MOVE", CaseType::MovingIn, nik, Some(moved));
+    assert_eq!(decision(&c3, "KEC-Q-03", &move_in).refused, None);
+    let mut dinas_far = station_in(dir.path(), "DINAS-3578", "35.78.02");
+    register_as(&dc, &mut dinas_far, rekam_gateway::StationRole::Dinas);
+    let mut dinas_home = station_in(dir.path(), "DINAS-3273", "32.73.02");
+    register_as(&dc, &mut dinas_home, rekam_gateway::StationRole::Dinas);
+    let queued = |dinas: &str| {
+        dc.gw
+            .print_queue(dinas)
+            .unwrap()
+            .iter()
+            .any(|q| q.packet_id == id)
+    };
+    assert!(queued("DINAS-3578") && !queued("DINAS-3273"));
+    let after_move = decision(
+        &c,
+        "KEC-Q-01",
+        &req("R-LOST-2", CaseType::LostCard, nik, None),
+    );
+    assert_eq!(after_move.refused.as_deref(), Some("NOT_THIS_REGENCY"));
 }
 
 /// Sealed packets live in the object store under their hash, not in the database: a copy

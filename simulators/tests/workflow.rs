@@ -748,13 +748,15 @@ fn reissue_requests_reach_the_data_center_and_put_the_record_back_on_the_print_q
     let pass = sync_once(&mut kec.station, &sync).unwrap();
     assert_eq!(pass.reissues, Default::default());
 
-    // Moving in, after the Dinas put the new address in the register: the new card carries it.
+    // Moving in, to Sukarasa of this counter's kecamatan (a reissue is asked where the
+    // resident lives), after the Dinas put the new address in the register: the new card
+    // carries it.
     card(&mut dinas, "CARD-2");
     let street = "JL. PINDAHAN NO. 7";
-    assert!(
-        kec.population
-            .update(&nik, |b| b.address.street = street.into())
-    );
+    assert!(kec.population.update(&nik, |b| {
+        b.address.street = street.into();
+        b.address.village = rekam::domain::region::RegionCode::parse("32.73.01.1001").unwrap();
+    }));
     let moved = ask(
         &mut kec,
         CaseType::MovingIn,

@@ -303,6 +303,10 @@ fn refusal(code: &str, reason: &str, lang: crate::i18n::Lang) -> String {
             "Ditolak: biodata baru belum ada di database kependudukan. Minta Dinas memperbarui SIAK, lalu ajukan lagi",
             "Refused: the new biodata is not in the population register. Ask the Dinas to update SIAK, then ask again",
         ),
+        "NOT_THIS_REGENCY" => lang.pick(
+            "Ditolak: penduduk ini berdomisili di kabupaten/kota lain. Ajukan di tempat pelayanan kabupaten/kota domisilinya (untuk pindah datang: dengan biodata pindahnya)",
+            "Refused: this resident lives in another regency. Ask at a service point of the resident's regency (for a move: with the move's biodata)",
+        ),
         _ => lang.pick("Ditolak oleh pusat data", "Refused by the data center"),
     };
     match lang {
