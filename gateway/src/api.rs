@@ -128,6 +128,10 @@ pub fn router(gw: Gateway) -> Router {
             post(crate::cards::returned),
         )
         .route("/v1/reissues/{request_id}", post(crate::reissue::request))
+        .route(
+            "/v1/relay/reissues/{request_id}",
+            post(crate::reissue::relayed),
+        )
         .route("/v1/heartbeat", post(heartbeat))
         .route("/v1/hubs/snoop", post(snoop))
         .route("/v1/hubs/results", get(hub_results))
@@ -952,7 +956,7 @@ async fn register(
 }
 
 /// The refusal of a retired key, with what to do.
-fn retired(station: &str, key: KeyId, row: &db::KeyRow) -> Refusal {
+pub(crate) fn retired(station: &str, key: KeyId, row: &db::KeyRow) -> Refusal {
     let when = row.retired_at.map_or_else(String::new, |t| {
         format!(" at {}", crate::revoke::rfc3339(t))
     });
@@ -1109,7 +1113,7 @@ fn feed_page(
 }
 
 /// The refusal of a hub's request from a station registered without a hub token.
-fn not_a_hub(station: &str, kecamatan: &str) -> Refusal {
+pub(crate) fn not_a_hub(station: &str, kecamatan: &str) -> Refusal {
     Refusal::new(
         StatusCode::FORBIDDEN,
         "NOT_A_HUB",

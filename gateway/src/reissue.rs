@@ -9,6 +9,12 @@
 //! it cannot serve is answered too, signed, with the refusal's code and what to do; the same
 //! request again gets the same answer (`reissue`, keyed by the request id).
 //!
+//! A counter whose only link is its kecamatan server sends the request through it
+//! (`POST /v1/relay/reissues/{request_id}`): sealed to the data center and signed with the
+//! counter's key ([`RelayedReissue`]), so the server reads nothing of the resident and cannot
+//! ask in a counter's name; the data center checks that the counter is of the server's
+//! kecamatan and its key is current, then answers as if the counter had asked itself.
+//!
 //! A resident asks where they live (regular service at their domicile): a request is served
 //! only from a station of the regency where the resident lives now, that of the new address
 //! for a move or a data change, else that of the record ([`crate::api::HOME_REGENCY`]). So a
@@ -24,7 +30,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use rekam_domain::biodata::Biodata;
 use rekam_domain::reissue::ReissueRequest;
 use rekam_packet::protocol::{Status, body_hash};
-use rekam_packet::reissue::{ReissueAnswer, ReissueDecision};
+use rekam_packet::reissue::{ReissueAnswer, ReissueDecision, RelayedReissue};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 /// `POST /v1/reissues/{request_id}`.
@@ -39,6 +45,23 @@ pub(crate) async fn request(
     let station = gw.authenticate(&method, &uri, &headers, &body_hash(&body))?;
     let req: ReissueRequest = json_body(&body)?;
     tokio::task::spawn_blocking(move || gw.reissue(&station, &request_id, &req).map(Json))
+        .await
+        .map_err(Refusal::internal)?
+}
+
+/// `POST /v1/relay/reissues/{request_id}`: a counter's request carried by its kecamatan
+/// server.
+pub(crate) async fn relayed(
+    State(gw): State<Gateway>,
+    Path(request_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ReissueAnswer>, Refusal> {
+    let hub = gw.authenticate(&method, &uri, &headers, &body_hash(&body))?;
+    let relayed: RelayedReissue = json_body(&body)?;
+    tokio::task::spawn_blocking(move || gw.relayed_reissue(&hub, &request_id, &relayed).map(Json))
         .await
         .map_err(Refusal::internal)?
 }
@@ -59,6 +82,77 @@ fn refused(code: &'static str, reason: String) -> Decided {
 }
 
 impl Gateway {
+    /// Decides the request `request_id` that the kecamatan server `hub` carried for one of its
+    /// counters: the counter must be of the server's kecamatan, and its signature verify
+    /// under its current key.
+    pub fn relayed_reissue(
+        &self,
+        hub: &str,
+        request_id: &str,
+        relayed: &RelayedReissue,
+    ) -> Result<ReissueAnswer, Refusal> {
+        let Some(kecamatan) = self.hub_kecamatan(hub)? else {
+            return Err(crate::api::not_a_hub(hub, "any kecamatan"));
+        };
+        if relayed.request_id != request_id {
+            return Err(Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "BAD_REQUEST",
+                format!(
+                    "the body carries request {}, the path names {request_id}",
+                    relayed.request_id
+                ),
+            ));
+        }
+        let station = relayed.station_id.as_str();
+        let key_id = relayed.station_key.to_string();
+        let key = {
+            let conn = self.db();
+            let theirs: Option<String> = conn
+                .query_row(
+                    "SELECT kecamatan FROM station WHERE station_id = ?1",
+                    [station],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if theirs.as_deref() != Some(kecamatan.as_str()) {
+                return Err(Refusal::new(
+                    StatusCode::FORBIDDEN,
+                    "NOT_THE_HUBS_KECAMATAN",
+                    format!(
+                        "station {station} is not a station of kecamatan {kecamatan}: a kecamatan server carries its own kecamatan's requests only"
+                    ),
+                ));
+            }
+            let key = crate::db::station_key(&conn, station, &key_id)?.ok_or(
+                rekam_packet::PacketError::UnknownKey {
+                    role: "station",
+                    id: relayed.station_key,
+                },
+            )?;
+            if let Some(at) = key.revoked_at {
+                return Err(crate::revoke::refuse_revoked(
+                    &conn,
+                    self.now(),
+                    station,
+                    &key_id,
+                    at,
+                    &format!("reissue request {request_id}"),
+                ));
+            }
+            if key.retired_at.is_some() {
+                return Err(crate::api::retired(station, relayed.station_key, &key));
+            }
+            key
+        };
+        let sealed = relayed.verified(&rekam_packet::keys::verifying_key_from_hex(
+            &key.public_key,
+        )?)?;
+        let json = self.inner.dc.open_request(station, request_id, &sealed)?;
+        let req: ReissueRequest = json_body(&json)?;
+        self.reissue(station, request_id, &req)
+    }
+
     /// Decides the reissue request `request_id` of `station` (the same answer for the same
     /// request again).
     pub fn reissue(

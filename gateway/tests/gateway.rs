@@ -787,6 +787,84 @@ fn reissue_requests_are_answered_once_signed_and_refused_with_what_to_do() {
     assert_eq!(after_move.refused.as_deref(), Some("NOT_THIS_REGENCY"));
 }
 
+/// A counter whose only link is its kecamatan server sends its reissue request through it,
+/// sealed to the data center and signed with its key: the data center answers as if the
+/// counter had asked, once; a server of another kecamatan, a counter posing as a server and a
+/// request changed on the way are refused.
+#[test]
+fn a_kecamatan_server_carries_its_counters_reissue_requests_and_nothing_else() {
+    use rekam::domain::case::CaseType;
+    use rekam::domain::reissue::ReissueRequest;
+    use rekam_gateway::StationRole;
+    use rekam_packet::reissue::RelayedReissue;
+    let dc = start_gateway(|_| {});
+    let dir = tempfile::tempdir().unwrap();
+    let mut counter = station(dir.path(), "KEC-RR-01");
+    let c = register(&dc, &mut counter);
+    let (sealed, bytes) = seal(&mut counter, &resident(17));
+    c.send(&bytes, &dc.identity).unwrap();
+    let id = sealed.entry.enrollment_id;
+    assert_eq!(final_result(&c, &dc, &id).status, Status::PrintReadyRecord);
+    let nik = resident(17).recording.manifest.biodata.nik;
+    let request = ReissueRequest {
+        request_id: "R-HUB-1".into(),
+        case: CaseType::LostCard,
+        nik: nik.as_str().into(),
+        packet_id: None,
+        evidence: Vec::new(),
+        biodata: None,
+        new_address: None,
+        requested_at: 0,
+    };
+    let relayed = RelayedReissue::new(
+        &counter.signing_key().unwrap(),
+        &dc.identity,
+        "KEC-RR-01",
+        "R-HUB-1",
+        &serde_json::to_vec(&request).unwrap(),
+    )
+    .unwrap();
+
+    // A counter is not a kecamatan server; a server of another kecamatan carries nothing of it.
+    assert_eq!(refused(c.relay_reissue(&relayed).unwrap_err()), "NOT_A_HUB");
+    let mut other = station_in(dir.path(), "HUB-327302", "32.73.02");
+    let o = register_as(&dc, &mut other, StationRole::Hub);
+    assert_eq!(
+        refused(o.relay_reissue(&relayed).unwrap_err()),
+        "NOT_THE_HUBS_KECAMATAN"
+    );
+    // Its own server: answered, signed for the counter, and the same again.
+    let mut hub = station(dir.path(), "HUB-327301");
+    let h = register_as(&dc, &mut hub, StationRole::Hub);
+    let answer = h.relay_reissue(&relayed).unwrap();
+    let decision = answer.verify(&dc.identity, "KEC-RR-01", "R-HUB-1").unwrap();
+    assert_eq!(
+        (decision.packet_id.as_deref(), decision.refused.as_deref()),
+        (Some(id.as_str()), None)
+    );
+    assert_eq!(h.relay_reissue(&relayed).unwrap(), answer, "once");
+    // The counter asking itself gets the same answer: one request, whoever carried it.
+    assert_eq!(c.reissue("R-HUB-1", &request).unwrap(), answer);
+
+    // Changed on the way: the counter's signature no longer holds.
+    let mut changed = RelayedReissue::new(
+        &counter.signing_key().unwrap(),
+        &dc.identity,
+        "KEC-RR-01",
+        "R-HUB-2",
+        &serde_json::to_vec(&request).unwrap(),
+    )
+    .unwrap();
+    changed.station_id = "KEC-RR-02".into();
+    assert!(h.relay_reissue(&changed).is_err());
+    changed.station_id = "KEC-RR-01".into();
+    changed.signature = relayed.signature.clone();
+    assert_eq!(
+        refused(h.relay_reissue(&changed).unwrap_err()),
+        "BAD_SIGNATURE"
+    );
+}
+
 /// Sealed packets live in the object store under their hash, not in the database: a copy
 /// damaged at rest is refused when read (the packet failed, never matched on bad bytes) and
 /// the station's resend repairs it; a database from before the store has its packets moved

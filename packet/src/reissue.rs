@@ -5,9 +5,11 @@
 //! reports; the answer is signed with the data center's receipt key, so the station keeps a
 //! proof of what the center decided, whoever carried it.
 
-use crate::keys::{DcIdentity, DcKeys, verify};
+use crate::keys::{DcIdentity, DcKeys, KeyId, StationKey, verify};
 use crate::protocol::decode_signature;
 use crate::{PacketError, Result, sha256};
+use base64::Engine as _;
+use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 
 /// What the data center decided.
@@ -120,6 +122,77 @@ pub fn seal_request(
     Ok([w.enc.as_slice(), &w.ciphertext].concat())
 }
 
+/// A reissue request a kecamatan server carries to the data center for one of its counters
+/// (`POST /v1/relay/reissues/{request_id}`): sealed to the data center ([`seal_request`]), so
+/// the server reads nothing of the resident, and signed with the counter's key, so the data
+/// center knows which counter asked and that nothing changed on the way. Carried again, it
+/// gets the same answer (the request id is the data center's key for it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayedReissue {
+    /// The counter that took the request.
+    pub station_id: String,
+    /// Its request.
+    pub request_id: String,
+    /// The id of the counter's key that signed.
+    pub station_key: KeyId,
+    /// The sealed request, base64.
+    pub sealed: String,
+    /// Ed25519 of the counter's key over `REKAM-REISSUE-RELAY-V1`, NUL, the station id, NUL,
+    /// the request id, NUL, and the SHA-256 of the sealed bytes; hex.
+    pub signature: String,
+}
+
+fn relay_text(station_id: &str, request_id: &str, sealed: &[u8]) -> Vec<u8> {
+    [
+        b"REKAM-REISSUE-RELAY-V1\0".as_slice(),
+        station_id.as_bytes(),
+        b"\0",
+        request_id.as_bytes(),
+        b"\0",
+        &sha256(&[sealed]),
+    ]
+    .concat()
+}
+
+impl RelayedReissue {
+    /// `request` (the station core's JSON) of `station_id`, sealed to `dc` and signed with
+    /// `key`.
+    pub fn new(
+        key: &StationKey,
+        dc: &DcIdentity,
+        station_id: &str,
+        request_id: &str,
+        request: &[u8],
+    ) -> Result<RelayedReissue> {
+        let sealed = seal_request(dc, station_id, request_id, request)?;
+        Ok(RelayedReissue {
+            station_id: station_id.to_owned(),
+            request_id: request_id.to_owned(),
+            station_key: key.id(),
+            signature: hex::encode(key.sign(&relay_text(station_id, request_id, &sealed))),
+            sealed: base64::engine::general_purpose::STANDARD.encode(sealed),
+        })
+    }
+
+    /// The sealed request, once the signature verifies against `station_public` (the key
+    /// [`Self::station_key`] names, as the data center registered it).
+    pub fn verified(&self, station_public: &VerifyingKey) -> Result<Vec<u8>> {
+        let sealed = base64::engine::general_purpose::STANDARD
+            .decode(&self.sealed)
+            .map_err(|_| PacketError::Malformed {
+                field: "relayed reissue request",
+                detail: "the sealed request is not base64".into(),
+            })?;
+        verify(
+            station_public,
+            &relay_text(&self.station_id, &self.request_id, &sealed),
+            &decode_signature(&self.signature)?,
+            "relayed reissue request",
+        )?;
+        Ok(sealed)
+    }
+}
+
 impl DcKeys {
     /// Opens a request sealed with [`seal_request`] for `request_id` of `station_id`;
     /// [`PacketError::Altered`] for any other request, station, key or byte.
@@ -148,6 +221,42 @@ impl DcKeys {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_relayed_request_verifies_for_its_station_only_and_opens_at_the_data_center() {
+        let dc = DcKeys::generate().unwrap();
+        let identity = dc.identity("DC-TEST", None);
+        let key = StationKey::generate().unwrap();
+        let relayed = RelayedReissue::new(
+            &key,
+            &identity,
+            "KEC-01",
+            "R-1",
+            b"{\"case\":\"lost_card\"}",
+        )
+        .unwrap();
+        assert_eq!(relayed.station_key, key.id());
+        let sealed = relayed.verified(&key.public()).unwrap();
+        assert_eq!(
+            dc.open_request("KEC-01", "R-1", &sealed)
+                .unwrap()
+                .as_slice(),
+            b"{\"case\":\"lost_card\"}"
+        );
+        let other = StationKey::generate().unwrap();
+        assert!(relayed.verified(&other.public()).is_err(), "another key");
+        for edit in [
+            |r: &mut RelayedReissue| r.station_id = "KEC-02".into(),
+            |r: &mut RelayedReissue| r.request_id = "R-2".into(),
+            |r: &mut RelayedReissue| {
+                r.sealed = base64::engine::general_purpose::STANDARD.encode(b"x")
+            },
+        ] {
+            let mut altered = relayed.clone();
+            edit(&mut altered);
+            assert!(altered.verified(&key.public()).is_err(), "{altered:?}");
+        }
+    }
 
     #[test]
     fn an_answer_verifies_for_its_request_only_and_not_once_altered() {

@@ -591,6 +591,18 @@ impl DcClient {
         self.post_json(&format!("/v1/reissues/{request_id}"), request)
     }
 
+    /// For a kecamatan server: carries a counter's sealed, signed reissue request to the data
+    /// center and brings back its answer (unverified: the counter verifies it).
+    pub fn relay_reissue(
+        &self,
+        relayed: &rekam_packet::reissue::RelayedReissue,
+    ) -> Result<rekam_packet::reissue::ReissueAnswer, SyncError> {
+        self.post_json(
+            &format!("/v1/relay/reissues/{}", relayed.request_id),
+            relayed,
+        )
+    }
+
     /// A signed POST of `body` as JSON whose answer is JSON, read as `T` (unverified).
     fn post_json<T: serde::de::DeserializeOwned>(
         &self,
