@@ -563,6 +563,28 @@ impl HubRound {
         Ok(())
     }
 
+    /// Leaves the reissue requests not answered yet with the hub (the data center was out of
+    /// reach), sealed to the data center and signed, and keeps each answer the hub brought
+    /// back, verified as if the data center had answered the station itself.
+    pub fn reissues(&mut self, station: &mut Station) -> Result<crate::workflow::reissue::Sent> {
+        let (Some(link), Some(dc)) = (&self.link, station.data_center()?) else {
+            return Ok(Default::default());
+        };
+        let key = station.signing_key()?;
+        let station_id = station.identity().station_id.clone();
+        let sent = crate::workflow::reissue::carry(station, &mut |row| {
+            let relayed = rekam_packet::reissue::RelayedReissue::new(
+                &key,
+                &dc,
+                &station_id,
+                &row.request_id,
+                row.request.as_bytes(),
+            )?;
+            Ok(link.client.hold_reissue(&relayed)?.answer)
+        })?;
+        Ok(sent)
+    }
+
     /// Applies the data center's results the hub kept for this station (the data center was
     /// out of reach); counts them in `applied` too. Each event is verified against the data
     /// center's pinned identity, as if read from the data center itself.

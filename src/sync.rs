@@ -398,6 +398,7 @@ pub fn sync_once(station: &mut Station, cfg: &SyncConfig) -> Result<PassReport> 
         round.relay(station, !report.link_up)?;
         if !report.link_up {
             round.results(station, &mut report.results)?;
+            report.reissues = round.reissues(station)?;
         }
     }
     report.hub = hub.map(crate::hub::HubRound::into_pass);

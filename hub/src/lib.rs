@@ -714,20 +714,86 @@ impl Hub {
         })
     }
 
+    /// Holds a counter's reissue request for the data center (sealed to it: the hub reads
+    /// nothing of the resident); it must name the counter that sent it, and a request id is
+    /// one counter's.
+    pub fn hold_reissue(
+        &self,
+        station_id: &str,
+        request_id: &str,
+        relayed: &rekam_packet::reissue::RelayedReissue,
+    ) -> std::result::Result<rekam_packet::hub::ReissueRelayState, api::Refusal> {
+        use axum::http::StatusCode;
+        if relayed.station_id != station_id || relayed.request_id != request_id {
+            return Err(api::Refusal::new(
+                StatusCode::FORBIDDEN,
+                "REQUEST_NOT_YOURS",
+                format!(
+                    "the body is request {} of station {}: a counter leaves its own requests, each under its own id",
+                    relayed.request_id, relayed.station_id
+                ),
+            ));
+        }
+        if let Some(held) = self.store().reissue_relay_state(request_id)?
+            && held.station_id != station_id
+        {
+            return Err(api::Refusal::new(
+                StatusCode::CONFLICT,
+                "REQUEST_ID_TAKEN",
+                format!("request {request_id} is held for another counter"),
+            ));
+        }
+        let json = serde_json::to_string(relayed).map_err(|e| HubError::Database(e.to_string()))?;
+        self.store()
+            .hold_reissue(request_id, station_id, &json, self.now())?;
+        self.reissue_relay_state(station_id, request_id)
+    }
+
+    /// Where a reissue request the hub holds for `station_id` stands.
+    pub fn reissue_relay_state(
+        &self,
+        station_id: &str,
+        request_id: &str,
+    ) -> std::result::Result<rekam_packet::hub::ReissueRelayState, api::Refusal> {
+        let Some(row) = self
+            .store()
+            .reissue_relay_state(request_id)?
+            .filter(|r| r.station_id == station_id)
+        else {
+            return Err(api::Refusal::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "RELAY_UNKNOWN",
+                format!("the hub holds no request {request_id} of this counter: leave it again"),
+            ));
+        };
+        let answer = row
+            .answer
+            .map(|json| serde_json::from_str(&json))
+            .transpose()
+            .map_err(|e| HubError::Database(format!("a stored reissue answer: {e}")))?;
+        Ok(rekam_packet::hub::ReissueRelayState {
+            answer,
+            last_error: row.last_error,
+        })
+    }
+
     /// Forwards the packets held for the data center, each with the resumable upload a counter
-    /// uses; keeps each receipt after verifying it against the data center's pinned identity
-    /// and the packet's content hash. Returns how many were forwarded; a failure is kept on
-    /// its packet, and the rest still go.
+    /// uses, then the reissue requests; keeps each receipt after verifying it against the
+    /// data center's pinned identity and the packet's content hash, and each answer after
+    /// verifying it is the data center's answer to that counter's request. Returns how many
+    /// were forwarded; a failure is kept on its packet or request, and the rest still go.
     pub fn forward(&self) -> Result<usize> {
         let Some(joined) = self.joined()? else {
             return Ok(0);
         };
         let due = self.store().relay_due(50)?;
-        if due.is_empty() {
+        let reissues = self.store().reissues_due(50)?;
+        if due.is_empty() && reissues.is_empty() {
             return Ok(0);
         }
         let client = self.dc_client(&joined)?;
         let mut forwarded = 0;
+        let down = |e: &rekam_sync::SyncError| matches!(e, rekam_sync::SyncError::Transport { .. });
         for (packet_id, sealed) in due {
             match client.send(&sealed, &joined.identity) {
                 Ok(receipt) => {
@@ -739,8 +805,35 @@ impl Hub {
                 Err(e) => {
                     tracing::warn!(packet = %packet_id, code = e.code(), "forward failed");
                     self.store().relay_failed(&packet_id, e.code())?;
-                    if matches!(e, rekam_sync::SyncError::Transport { .. }) {
-                        break; // the link is down: the next round tries again
+                    if down(&e) {
+                        return Ok(forwarded); // the next round tries again
+                    }
+                }
+            }
+        }
+        for (request_id, json) in reissues {
+            let relayed: rekam_packet::reissue::RelayedReissue = serde_json::from_str(&json)
+                .map_err(|e| HubError::Database(format!("a held reissue request: {e}")))?;
+            let answer = client.relay_reissue(&relayed).and_then(|answer| {
+                // Kept only as the data center's answer to this counter's request.
+                answer
+                    .verify(&joined.identity, &relayed.station_id, &request_id)
+                    .map_err(rekam_sync::SyncError::from)?;
+                Ok(answer)
+            });
+            match answer {
+                Ok(answer) => {
+                    let json = serde_json::to_string(&answer)
+                        .map_err(|e| HubError::Database(e.to_string()))?;
+                    self.store()
+                        .reissue_relayed(&request_id, &json, self.now())?;
+                    forwarded += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(request = %request_id, code = e.code(), "forward failed");
+                    self.store().reissue_relay_failed(&request_id, e.code())?;
+                    if down(&e) {
+                        break;
                     }
                 }
             }

@@ -14,7 +14,7 @@
 
 use crate::store::{
     ConflictRow, ExtractRow, HeldPacket, HubStore, NewClaim, NewEnrollment, NewExtract, NewStation,
-    Record, Registered, RelayRow, ResultRow, StationRow, Templates,
+    Record, Registered, ReissueRelayRow, RelayRow, ResultRow, StationRow, Templates,
 };
 use crate::{HubError, Result};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -121,6 +121,16 @@ CREATE TABLE IF NOT EXISTS counter_day (
     report      TEXT NOT NULL,
     reported_at BIGINT NOT NULL,
     PRIMARY KEY (station_id, day)
+);
+-- Reissue requests the counters left for the data center, sealed to it (issue 27).
+CREATE TABLE IF NOT EXISTS reissue_relay (
+    request_id   TEXT PRIMARY KEY,
+    station_id   TEXT NOT NULL REFERENCES station (station_id),
+    relayed      TEXT NOT NULL,
+    received_at  BIGINT NOT NULL,
+    answer       TEXT,
+    forwarded_at BIGINT,
+    last_error   TEXT
 );
 "#;
 
@@ -689,6 +699,66 @@ impl HubStore for PgStore {
         self.db()?.execute(
             "UPDATE relay SET last_error = $2 WHERE packet_id = $1",
             &[&packet_id, &code],
+        )?;
+        Ok(())
+    }
+
+    fn hold_reissue(
+        &self,
+        request_id: &str,
+        station_id: &str,
+        relayed: &str,
+        now: i64,
+    ) -> Result<bool> {
+        // Sealed to the data center already: the hub cannot open it.
+        let n = self.db()?.execute(
+            "INSERT INTO reissue_relay (request_id, station_id, relayed, received_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (request_id) DO NOTHING",
+            &[&request_id, &station_id, &relayed, &now],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn reissue_relay_state(&self, request_id: &str) -> Result<Option<ReissueRelayRow>> {
+        Ok(self
+            .db()?
+            .query_opt(
+                "SELECT station_id, answer, last_error FROM reissue_relay WHERE request_id = $1",
+                &[&request_id],
+            )?
+            .map(|r| ReissueRelayRow {
+                station_id: r.get(0),
+                answer: r.get(1),
+                last_error: r.get(2),
+            }))
+    }
+
+    fn reissues_due(&self, limit: u32) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .db()?
+            .query(
+                "SELECT request_id, relayed FROM reissue_relay WHERE answer IS NULL
+                  ORDER BY received_at, request_id LIMIT $1",
+                &[&i64::from(limit)],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    fn reissue_relayed(&self, request_id: &str, answer_json: &str, now: i64) -> Result<()> {
+        self.db()?.execute(
+            "UPDATE reissue_relay SET answer = $2, forwarded_at = $3, last_error = NULL
+              WHERE request_id = $1",
+            &[&request_id, &answer_json, &now],
+        )?;
+        Ok(())
+    }
+
+    fn reissue_relay_failed(&self, request_id: &str, code: &str) -> Result<()> {
+        self.db()?.execute(
+            "UPDATE reissue_relay SET last_error = $2 WHERE request_id = $1",
+            &[&request_id, &code],
         )?;
         Ok(())
     }

@@ -5,7 +5,7 @@
 use crate::store::Templates;
 use crate::store::{
     ConflictRow, ExtractRow, HeldPacket, HubStore, NewClaim, NewEnrollment, NewExtract, NewStation,
-    Record, Registered, RelayRow, ResultRow, StationRow,
+    Record, Registered, ReissueRelayRow, RelayRow, ResultRow, StationRow,
 };
 use crate::{HubError, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
@@ -106,6 +106,16 @@ CREATE TABLE IF NOT EXISTS counter_day (
     report      TEXT NOT NULL,
     reported_at INTEGER NOT NULL,
     PRIMARY KEY (station_id, day)
+);
+-- Reissue requests the counters left for the data center, sealed to it (issue 27).
+CREATE TABLE IF NOT EXISTS reissue_relay (
+    request_id   TEXT PRIMARY KEY,
+    station_id   TEXT NOT NULL REFERENCES station (station_id),
+    relayed      TEXT NOT NULL,
+    received_at  INTEGER NOT NULL,
+    answer       TEXT,
+    forwarded_at INTEGER,
+    last_error   TEXT
 );
 "#;
 
@@ -562,6 +572,67 @@ impl HubStore for SqliteStore {
         self.db().execute(
             "UPDATE relay SET last_error = ?2 WHERE packet_id = ?1",
             params![packet_id, code],
+        )?;
+        Ok(())
+    }
+
+    fn hold_reissue(
+        &self,
+        request_id: &str,
+        station_id: &str,
+        relayed: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let n = self.db().execute(
+            "INSERT INTO reissue_relay (request_id, station_id, relayed, received_at)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (request_id) DO NOTHING",
+            params![request_id, station_id, relayed, now],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn reissue_relay_state(&self, request_id: &str) -> Result<Option<ReissueRelayRow>> {
+        Ok(self
+            .db()
+            .query_row(
+                "SELECT station_id, answer, last_error FROM reissue_relay WHERE request_id = ?1",
+                [request_id],
+                |r| {
+                    Ok(ReissueRelayRow {
+                        station_id: r.get(0)?,
+                        answer: r.get(1)?,
+                        last_error: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn reissues_due(&self, limit: u32) -> Result<Vec<(String, String)>> {
+        let conn = self.db();
+        let mut stmt = conn.prepare(
+            "SELECT request_id, relayed FROM reissue_relay WHERE answer IS NULL
+              ORDER BY received_at, request_id LIMIT ?1",
+        )?;
+        let rows = stmt
+            .query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn reissue_relayed(&self, request_id: &str, answer_json: &str, now: i64) -> Result<()> {
+        self.db().execute(
+            "UPDATE reissue_relay SET answer = ?2, forwarded_at = ?3, last_error = NULL
+              WHERE request_id = ?1",
+            params![request_id, answer_json, now],
+        )?;
+        Ok(())
+    }
+
+    fn reissue_relay_failed(&self, request_id: &str, code: &str) -> Result<()> {
+        self.db().execute(
+            "UPDATE reissue_relay SET last_error = ?2 WHERE request_id = ?1",
+            params![request_id, code],
         )?;
         Ok(())
     }

@@ -13,6 +13,8 @@
 //! - a nonce is remembered once per station: the second time is a replay;
 //! - a packet held for the data center is kept until its receipt is, and after (the sealed
 //!   bytes are the data center's to open, never the hub's);
+//! - a reissue request held for the data center is its counter's (another counter's request
+//!   of the same id is refused), kept until its answer is, and after; the hub holds it sealed;
 //! - a population extract is kept whole or not at all, and a base replaces the extracts before
 //!   it in the same transaction;
 //! - the data center's result events are kept in its feed order, each once, and the position
@@ -24,7 +26,8 @@ use crate::{HubError, Result};
 /// database (SQLite's `user_version`, PostgreSQL's `hub_schema` table), creates what is
 /// missing and records this version in one transaction, and refuses a database a newer build
 /// wrote. A build that changes a table raises it and brings the step from the version before.
-pub const SCHEMA_VERSION: i64 = 1;
+/// Version 2 added `reissue_relay` (a table alone: the step from 1 is creating it).
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Refuses a database of schema `found` (0: new) that this build does not know.
 pub fn check_schema(found: i64) -> Result<()> {
@@ -194,6 +197,17 @@ pub struct HeldPacket {
     pub last_error: Option<String>,
 }
 
+/// A reissue request held for the data center, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReissueRelayRow {
+    /// The counter that left it.
+    pub station_id: String,
+    /// The data center's answer (JSON), once carried.
+    pub answer: Option<String>,
+    /// The last forward's failure code.
+    pub last_error: Option<String>,
+}
+
 /// A person's templates, decoded from base64.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Templates {
@@ -272,6 +286,23 @@ pub trait HubStore: Send + Sync + std::fmt::Debug {
     fn relayed(&self, packet_id: &str, receipt_json: &str, now: i64) -> Result<()>;
     /// A failed forward, with its code.
     fn relay_failed(&self, packet_id: &str, code: &str) -> Result<()>;
+    /// Holds a counter's reissue request for the data center (`relayed`: the JSON of a
+    /// `RelayedReissue`, sealed to the data center); `false` when it is held already.
+    fn hold_reissue(
+        &self,
+        request_id: &str,
+        station_id: &str,
+        relayed: &str,
+        now: i64,
+    ) -> Result<bool>;
+    /// A held reissue request's state.
+    fn reissue_relay_state(&self, request_id: &str) -> Result<Option<ReissueRelayRow>>;
+    /// Up to `limit` held reissue requests without an answer, oldest first: (id, relayed).
+    fn reissues_due(&self, limit: u32) -> Result<Vec<(String, String)>>;
+    /// The data center's answer to a held reissue request.
+    fn reissue_relayed(&self, request_id: &str, answer_json: &str, now: i64) -> Result<()>;
+    /// A failed forward of a reissue request, with its code.
+    fn reissue_relay_failed(&self, request_id: &str, code: &str) -> Result<()>;
     /// Notes a signed request of `station_id` at `now`.
     fn touch(&self, station_id: &str, now: i64) -> Result<()>;
     /// Replaces what `station_id` reported of its records not yet final (one transaction).

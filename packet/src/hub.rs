@@ -155,6 +155,17 @@ pub struct RelayState {
     pub last_error: Option<String>,
 }
 
+/// `POST /v1/relay/reissues/{request_id}` (a [`crate::reissue::RelayedReissue`] as the body):
+/// where a reissue request the hub holds for the data center stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReissueRelayState {
+    /// The data center's answer, once the hub carried the request (the counter verifies it
+    /// against its own pinned identity of the data center).
+    pub answer: Option<crate::reissue::ReissueAnswer>,
+    /// The last forward's failure code, while there is no answer.
+    pub last_error: Option<String>,
+}
+
 /// One record of a counter not yet final, as the counter reports it to its hub and the hub to
 /// the data center: never a name or a NIK.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

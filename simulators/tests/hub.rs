@@ -325,6 +325,7 @@ fn a_mobile_laptop_away_checks_against_its_copy_and_reconciles_when_back() {
 /// center's receipts come back through the hub and are verified at the counter as its own. The
 /// hub restarting between holding and forwarding loses nothing, and the counter's own upload
 /// once its link is back sends nothing twice: N recordings are N packets at the data center.
+/// A reissue request travels the same way, its answer back through the hub.
 #[test]
 fn packets_left_with_the_hub_reach_the_data_center_once() {
     use rekam::store::SyncState;
@@ -456,12 +457,68 @@ fn packets_left_with_the_hub_reach_the_data_center_once() {
         );
     }
 
+    // A reissue request (the first resident lost the card) goes the same way: left with the
+    // hub sealed to the data center and signed by the counter, carried, and its answer
+    // brought back and verified at the counter as the data center's own.
+    let nik = c.population.nik(0).unwrap().to_owned();
+    let lost = rekam::workflow::reissue::request(
+        &mut c.station,
+        &c.session,
+        &c.population,
+        &rekam::workflow::reissue::ReissueRequest {
+            case: rekam::domain::case::CaseType::LostCard,
+            nik: &nik,
+            presented: &[
+                rekam::domain::case::Document::FamilyCardCopy,
+                rekam::domain::case::Document::RtRwCoverLetter,
+                rekam::domain::case::Document::PoliceLossReport,
+            ],
+            applicable: &[],
+            new_address: None,
+        },
+    )
+    .unwrap();
+    let mut queued = 0;
+    for _ in 0..50 {
+        let report = sync_once(&mut c.station, &sync).unwrap();
+        assert!(!report.link_up);
+        queued += report.reissues.queued;
+        if report.reissues.waiting == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(queued, 1, "answered through the hub");
+    let row = c
+        .station
+        .store()
+        .reissue_requests(false)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.request_id == lost.request_id)
+        .unwrap();
+    let answer: rekam_packet::reissue::ReissueAnswer =
+        serde_json::from_str(&row.answer.unwrap()).unwrap();
+    let decision = answer
+        .verify(gw.identity(), "KEC-R-01", &lost.request_id)
+        .unwrap();
+    assert_eq!(decision.packet_id.as_deref(), Some(sealed[0].as_str()));
+    let held = hub
+        .reissue_relay_state("KEC-R-01", &lost.request_id)
+        .unwrap();
+    assert_eq!(
+        held.answer.as_ref(),
+        Some(&answer),
+        "kept at the hub as carried"
+    );
+
     // The counter's own link back: nothing is sent twice, no result applied twice, and the
     // data center holds each packet once, as the counter's.
     dc_link.set(Fault::Pass);
     let report = sync_once(&mut c.station, &sync).unwrap();
     assert!(report.link_up, "{report:?}");
     assert_eq!((report.sent, report.results), (0, 0), "{report:?}");
+    assert_eq!(report.reissues, Default::default(), "answered once");
     let stations = gw.stations(3600).unwrap();
     let mine = stations
         .iter()

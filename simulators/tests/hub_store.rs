@@ -304,6 +304,59 @@ fn suite(cfg: Config, leaks: impl Fn(&[u8]) -> bool) -> String {
     let held = store.relay_state("P-HELD").unwrap().unwrap();
     assert_eq!((held.station_id.as_str(), held.receipt), ("KEC-A-01", None));
 
+    // A reissue request is its counter's: held once, due until answered, kept after.
+    let reissues_due = |store: &dyn rekam_hub::store::HubStore| {
+        store
+            .reissues_due(10)
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect::<Vec<_>>()
+    };
+    let dc = rekam_packet::DcKeys::generate()
+        .unwrap()
+        .identity("DC-TEST", None);
+    let mine = rekam_packet::reissue::RelayedReissue::new(
+        &StationKey::generate().unwrap(),
+        &dc,
+        "KEC-A-01",
+        "R-MINE",
+        b"{}",
+    )
+    .unwrap();
+    assert!(hub.hold_reissue("KEC-A-01", "R-MINE", &mine).is_ok());
+    assert_eq!(
+        code(hub.hold_reissue("KEC-B-01", "R-MINE", &mine)),
+        "REQUEST_NOT_YOURS"
+    );
+    let taken = rekam_packet::reissue::RelayedReissue {
+        station_id: "KEC-B-01".into(),
+        ..mine.clone()
+    };
+    assert_eq!(
+        code(hub.hold_reissue("KEC-B-01", "R-MINE", &taken)),
+        "REQUEST_ID_TAKEN"
+    );
+    assert!(store.hold_reissue("R-HELD", "KEC-A-01", "{}", 1).unwrap());
+    assert!(!store.hold_reissue("R-HELD", "KEC-B-01", "{}", 2).unwrap());
+    assert_eq!(reissues_due(store), ["R-HELD", "R-MINE"], "oldest first");
+    store.reissue_relay_failed("R-HELD", "TRANSPORT").unwrap();
+    let held = store.reissue_relay_state("R-HELD").unwrap().unwrap();
+    assert_eq!(
+        (held.station_id.as_str(), held.last_error.as_deref()),
+        ("KEC-A-01", Some("TRANSPORT"))
+    );
+    store
+        .reissue_relayed("R-HELD", "{\"answer\":1}", 3)
+        .unwrap();
+    assert_eq!(reissues_due(store), ["R-MINE"]);
+    assert!(!store.hold_reissue("R-HELD", "KEC-A-01", "{}", 4).unwrap());
+    let held = store.reissue_relay_state("R-HELD").unwrap().unwrap();
+    assert_eq!(
+        (held.answer.as_deref(), held.last_error),
+        (Some("{\"answer\":1}"), None)
+    );
+
     // A claim whose time ran out no longer holds the person.
     drop(hub);
     let short = Config {

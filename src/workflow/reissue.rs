@@ -17,7 +17,7 @@ use crate::domain::nik::MaskedNik;
 use crate::domain::nik::Nik;
 use crate::domain::reissue::ReissueRequest as ToDataCenter;
 use crate::station::Station;
-use crate::store::{NewVisit, VisitOutcome, VisitWorkflow};
+use crate::store::{NewVisit, ReissueRow, VisitOutcome, VisitWorkflow};
 use rekam_packet::reissue::ReissueAnswer;
 use rekam_sync::{DcClient, SyncError};
 
@@ -174,6 +174,21 @@ pub struct Sent {
 /// verifies against the pinned data center. A request the data center cannot read is logged and
 /// sent again at the next pass without holding up the others; a dead link ends it.
 pub fn send_requests(station: &mut Station, client: &DcClient) -> Result<Sent> {
+    carry(station, &mut |row| {
+        let request: serde_json::Value = serde_json::from_str(&row.request)
+            .map_err(|e| SyncError::Protocol(format!("a stored reissue request: {e}")))?;
+        client.reissue(&row.request_id, &request).map(Some)
+    })
+}
+
+/// How a request reaches the data center: its answer, `None` while it waits on the way (left
+/// with the kecamatan server), or why not.
+pub(crate) type Carrier<'a> =
+    dyn FnMut(&ReissueRow) -> std::result::Result<Option<ReissueAnswer>, SyncError> + 'a;
+
+/// [`send_requests`] through `ask`: each answer verified against the pinned data center and
+/// kept once.
+pub(crate) fn carry(station: &mut Station, ask: &mut Carrier<'_>) -> Result<Sent> {
     let Some(dc) = station.data_center()? else {
         return Ok(Sent::default());
     };
@@ -184,11 +199,10 @@ pub fn send_requests(station: &mut Station, client: &DcClient) -> Result<Sent> {
         ..Sent::default()
     };
     for row in waiting {
-        let request: serde_json::Value = serde_json::from_str(&row.request)
-            .map_err(|e| crate::Error::Internal(format!("a stored reissue request: {e}")))?;
-        let answer: ReissueAnswer = match client.reissue(&row.request_id, &request) {
-            Ok(a) => a,
-            Err(e @ SyncError::Refused { .. }) => {
+        let answer: ReissueAnswer = match ask(&row) {
+            Ok(Some(a)) => a,
+            Ok(None) => continue,
+            Err(e @ (SyncError::Refused { .. } | SyncError::Protocol(_))) => {
                 tracing::warn!(request = %row.request_id, error = %e, "a reissue request refused: sent again at the next pass");
                 continue;
             }

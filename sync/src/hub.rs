@@ -134,6 +134,19 @@ impl HubClient {
         json(self.get(&format!("/v1/relay/{packet_id}"))?)
     }
 
+    /// Leaves a reissue request (sealed to the data center, signed by this counter) with the
+    /// hub, which carries it to the data center; where it stands, its answer once carried.
+    /// Leaving the same request again changes nothing.
+    pub fn hold_reissue(
+        &self,
+        relayed: &rekam_packet::reissue::RelayedReissue,
+    ) -> Result<rekam_packet::hub::ReissueRelayState, SyncError> {
+        self.post(
+            &format!("/v1/relay/reissues/{}", relayed.request_id),
+            relayed,
+        )
+    }
+
     /// Reports the station's records not yet final (the whole list).
     pub fn report_backlog(&self, backlog: &CounterBacklog) -> Result<(), SyncError> {
         self.post_json("/v1/backlog", backlog).map(drop)
