@@ -289,7 +289,9 @@ impl crate::Gateway {
 fn reason(e: &object_store::Error) -> &'static str {
     match e {
         object_store::Error::NotFound { .. } => "it is not in the store",
-        _ => "the store cannot be reached or written; check its disk and permissions",
+        _ => {
+            "the store cannot be reached or written; check its disk or bucket, permissions and credentials"
+        }
     }
 }
 

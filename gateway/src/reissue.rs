@@ -271,8 +271,9 @@ impl Gateway {
         if regency(&kecamatan) != lives_in {
             return Ok(refused(
                 "NOT_THIS_REGENCY",
+                // Where the resident lives is not told: any station may name any NIK.
                 format!(
-                    "the resident lives in regency {lives_in} and this station serves {}: a reissue is asked at a service point of the resident's regency (after a move, of the new one, with the move's biodata)",
+                    "the resident does not live in regency {}, which this station serves: a reissue is asked at a service point of the resident's regency (after a move, of the new one, with the move's biodata)",
                     regency(&kecamatan)
                 ),
             ));

@@ -760,7 +760,11 @@ fn reissue_requests_are_answered_once_signed_and_refused_with_what_to_do() {
         &req("R-FAR", CaseType::LostCard, nik, None),
     );
     assert_eq!(from_far.refused.as_deref(), Some("NOT_THIS_REGENCY"));
-    assert!(from_far.reason.contains("32.73"), "{}", from_far.reason);
+    assert!(
+        from_far.reason.contains("35.78") && !from_far.reason.contains("32.73"),
+        "names the station's regency, never where the resident lives: {}",
+        from_far.reason
+    );
     // ...but serves the resident who moved there, with the move's biodata: the record goes to
     // the print queue of the new regency's Dinas, and the old regency no longer serves them.
     let mut moved = recorded.clone();
