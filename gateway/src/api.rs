@@ -936,6 +936,28 @@ async fn identity(State(gw): State<Gateway>) -> Json<rekam_packet::DcIdentity> {
     Json(gw.identity().clone())
 }
 
+/// What a signed request brings: its method, path, headers and body.
+pub(crate) type SignedParts = (Method, Uri, HeaderMap, Bytes);
+
+/// A signed request with a JSON body about the path's `id`, handled off the async threads:
+/// the signature checked, the body read as `T`, then `handle(gateway, station, id, body)`.
+pub(crate) async fn signed_json<T, R>(
+    gw: Gateway,
+    id: String,
+    (method, uri, headers, body): SignedParts,
+    handle: fn(&Gateway, &str, &str, &T) -> Result<R, Refusal>,
+) -> Result<R, Refusal>
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+    R: Send + 'static,
+{
+    let station = gw.authenticate(&method, &uri, &headers, &body_hash(&body))?;
+    let parsed: T = json_body(&body)?;
+    tokio::task::spawn_blocking(move || handle(&gw, &station, &id, &parsed))
+        .await
+        .map_err(Refusal::internal)?
+}
+
 pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
     serde_json::from_slice(body).map_err(|e| {
         Refusal::new(

@@ -9,7 +9,7 @@
 //! it; a card's report and its return are each recorded once (a repeat is answered the same).
 
 use crate::Gateway;
-use crate::api::{HOME_REGENCY, Refusal, json_body, latest_status, regency};
+use crate::api::{HOME_REGENCY, Refusal, latest_status, regency};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -63,14 +63,10 @@ pub(crate) async fn returned(
 async fn record<T: DeserializeOwned + Send + 'static>(
     gw: Gateway,
     packet_id: String,
-    (method, uri, headers, body): (Method, Uri, HeaderMap, Bytes),
+    request: crate::api::SignedParts,
     keep: fn(&Gateway, &str, &str, &T) -> Result<(), Refusal>,
 ) -> Result<StatusCode, Refusal> {
-    let station = gw.authenticate(&method, &uri, &headers, &body_hash(&body))?;
-    let report: T = json_body(&body)?;
-    tokio::task::spawn_blocking(move || keep(&gw, &station, &packet_id, &report))
-        .await
-        .map_err(Refusal::internal)??;
+    crate::api::signed_json(gw, packet_id, request, keep).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

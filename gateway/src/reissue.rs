@@ -22,14 +22,14 @@
 //! move the record goes to the print queue of the new regency's Dinas.
 
 use crate::Gateway;
-use crate::api::{Refusal, home_regency, json_body, latest_status, regency};
+use crate::api::{Refusal, home_regency, json_body, latest_status, regency, signed_json};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use rekam_domain::biodata::Biodata;
 use rekam_domain::reissue::ReissueRequest;
-use rekam_packet::protocol::{Status, body_hash};
+use rekam_packet::protocol::Status;
 use rekam_packet::reissue::{ReissueAnswer, ReissueDecision, RelayedReissue};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
@@ -42,11 +42,10 @@ pub(crate) async fn request(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ReissueAnswer>, Refusal> {
-    let station = gw.authenticate(&method, &uri, &headers, &body_hash(&body))?;
-    let req: ReissueRequest = json_body(&body)?;
-    tokio::task::spawn_blocking(move || gw.reissue(&station, &request_id, &req).map(Json))
+    let request = (method, uri, headers, body);
+    signed_json(gw, request_id, request, Gateway::reissue)
         .await
-        .map_err(Refusal::internal)?
+        .map(Json)
 }
 
 /// `POST /v1/relay/reissues/{request_id}`: a counter's request carried by its kecamatan
@@ -59,11 +58,10 @@ pub(crate) async fn relayed(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ReissueAnswer>, Refusal> {
-    let hub = gw.authenticate(&method, &uri, &headers, &body_hash(&body))?;
-    let relayed: RelayedReissue = json_body(&body)?;
-    tokio::task::spawn_blocking(move || gw.relayed_reissue(&hub, &request_id, &relayed).map(Json))
+    let request = (method, uri, headers, body);
+    signed_json(gw, request_id, request, Gateway::relayed_reissue)
         .await
-        .map_err(Refusal::internal)?
+        .map(Json)
 }
 
 /// What the data center decides before it signs.
