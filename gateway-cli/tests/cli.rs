@@ -58,9 +58,13 @@ fn init_token_serve_and_stations() {
     let out = gateway(&["--objects", &url, "stations", "--data", d]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(objects.is_dir());
-    let out = gateway(&["stations", "--data", d, "--objects", "s3://bucket"]);
+    let out = gateway(&["stations", "--data", d, "--objects", "gs://bucket"]);
     assert!(!out.status.success());
-    assert!(text(&out).contains("absolute path"), "{}", text(&out));
+    assert!(
+        text(&out).contains("absolute path") && text(&out).contains("s3://"),
+        "{}",
+        text(&out)
+    );
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_rekam-gateway"))
         .args(["serve", "--data", d, "--listen", "127.0.0.1:0"])
