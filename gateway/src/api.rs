@@ -188,27 +188,8 @@ impl Gateway {
                     format!("station {station_id} is not registered at this data center"),
                 ));
             }
-            let row = db::station_key(&conn, &station_id, &key.to_string())?.ok_or_else(|| {
-                Refusal::new(
-                    StatusCode::UNAUTHORIZED,
-                    "STATION_KEY_UNKNOWN",
-                    format!("station {station_id} has no key {key}"),
-                )
-            })?;
-            if let Some(at) = row.revoked_at {
-                let what = format!("request {method} {}", uri.path());
-                return Err(crate::revoke::refuse_revoked(
-                    &conn,
-                    self.now(),
-                    &station_id,
-                    &key.to_string(),
-                    at,
-                    &what,
-                ));
-            }
-            row.current()
-                .ok_or_else(|| retired(&station_id, key, &row))?
-                .to_owned()
+            let what = format!("request {method} {}", uri.path());
+            self.current_key(&conn, &station_id, key, &what)?
         };
         let public = verifying_key_from_hex(&public)?;
         let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -223,6 +204,38 @@ impl Gateway {
         self.check_clock(time)?;
         self.remember_nonce(&station_id, &auth.nonce, time)?;
         Ok(station_id)
+    }
+
+    /// The public key (hex) of the station's key `key` if it is its current one; the refusal
+    /// otherwise: unknown, retired, or revoked (each use of a revoked key is kept, as `what`).
+    pub(crate) fn current_key(
+        &self,
+        conn: &rusqlite::Connection,
+        station_id: &str,
+        key: KeyId,
+        what: &str,
+    ) -> Result<String, Refusal> {
+        let row = db::station_key(conn, station_id, &key.to_string())?.ok_or_else(|| {
+            Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                "STATION_KEY_UNKNOWN",
+                format!("station {station_id} has no key {key}"),
+            )
+        })?;
+        if let Some(at) = row.revoked_at {
+            return Err(crate::revoke::refuse_revoked(
+                conn,
+                self.now(),
+                station_id,
+                &key.to_string(),
+                at,
+                what,
+            ));
+        }
+        Ok(row
+            .current()
+            .ok_or_else(|| retired(station_id, key, &row))?
+            .to_owned())
     }
 
     /// Refuses a nonce the station already used within the clock window: a replayed request.
@@ -369,11 +382,8 @@ impl Gateway {
                 )?;
             }
             Some("dinas") => {
-                let kecamatan: String = tx.query_row(
-                    "SELECT kecamatan FROM station WHERE station_id = ?1",
-                    [&reg.station_id],
-                    |r| r.get(0),
-                )?;
+                let kecamatan = db::station_kecamatan(&tx, &reg.station_id)?
+                    .ok_or_else(|| Refusal::internal("a station registered and gone"))?;
                 tx.execute(
                     "INSERT OR REPLACE INTO dinas_station (station_id, regency, granted_at)
                      VALUES (?1, ?2, ?3)",
@@ -508,24 +518,28 @@ impl Gateway {
     /// be registered in the hub's kecamatan.
     fn relayed_for(&self, kecamatan: &str, bytes: &[u8]) -> Result<String, Refusal> {
         let owner = SealedPacket::parse(bytes)?.header().station_id.clone();
-        let theirs: Option<String> = self
-            .db()
-            .query_row(
-                "SELECT kecamatan FROM station WHERE station_id = ?1",
-                [&owner],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if theirs.as_deref() != Some(kecamatan) {
-            return Err(Refusal::new(
-                StatusCode::FORBIDDEN,
-                "NOT_THE_HUBS_KECAMATAN",
-                format!(
-                    "the packet was sealed by station {owner}, not a station of kecamatan {kecamatan}: a kecamatan server relays its own kecamatan's packets only"
-                ),
-            ));
-        }
+        self.of_hubs_kecamatan(kecamatan, &owner, "packets")?;
         Ok(owner)
+    }
+
+    /// Refuses what a kecamatan server of `kecamatan` carries (`what`: its packets, its
+    /// requests) for `station` unless the station is registered in that kecamatan.
+    pub(crate) fn of_hubs_kecamatan(
+        &self,
+        kecamatan: &str,
+        station: &str,
+        what: &str,
+    ) -> Result<(), Refusal> {
+        if db::station_kecamatan(&self.db(), station)?.as_deref() == Some(kecamatan) {
+            return Ok(());
+        }
+        Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            "NOT_THE_HUBS_KECAMATAN",
+            format!(
+                "station {station} is not a station of kecamatan {kecamatan}: a kecamatan server carries its own kecamatan's {what} only"
+            ),
+        ))
     }
 
     /// The station whose packet `packet_id` a hub of `kecamatan` relayed, if it is recorded
@@ -632,11 +646,8 @@ impl Gateway {
                 .stored_receipt(station_id, packet_id, Some(&sealed))?
                 .ok_or_else(|| Refusal::internal("a packet recorded and gone"));
         }
-        let kecamatan: String = tx.query_row(
-            "SELECT kecamatan FROM station WHERE station_id = ?1",
-            [station_id],
-            |r| r.get(0),
-        )?;
+        let kecamatan = db::station_kecamatan(&tx, station_id)?
+            .ok_or_else(|| Refusal::internal("a station with a key and no row"))?;
         if recording.manifest.kecamatan != kecamatan {
             return Err(Refusal::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -978,7 +989,7 @@ async fn register(
 }
 
 /// The refusal of a retired key, with what to do.
-pub(crate) fn retired(station: &str, key: KeyId, row: &db::KeyRow) -> Refusal {
+fn retired(station: &str, key: KeyId, row: &db::KeyRow) -> Refusal {
     let when = row.retired_at.map_or_else(String::new, |t| {
         format!(" at {}", crate::revoke::rfc3339(t))
     });

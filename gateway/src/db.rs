@@ -364,6 +364,16 @@ pub fn station_key(
     .optional()
 }
 
+/// The kecamatan a station registered in, if it is registered.
+pub fn station_kecamatan(conn: &Connection, station_id: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT kecamatan FROM station WHERE station_id = ?1",
+        [station_id],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
 /// Whether the station is registered.
 pub fn station_exists(conn: &Connection, station_id: &str) -> rusqlite::Result<bool> {
     Ok(conn

@@ -103,49 +103,14 @@ impl Gateway {
             ));
         }
         let station = relayed.station_id.as_str();
-        let key_id = relayed.station_key.to_string();
-        let key = {
-            let conn = self.db();
-            let theirs: Option<String> = conn
-                .query_row(
-                    "SELECT kecamatan FROM station WHERE station_id = ?1",
-                    [station],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if theirs.as_deref() != Some(kecamatan.as_str()) {
-                return Err(Refusal::new(
-                    StatusCode::FORBIDDEN,
-                    "NOT_THE_HUBS_KECAMATAN",
-                    format!(
-                        "station {station} is not a station of kecamatan {kecamatan}: a kecamatan server carries its own kecamatan's requests only"
-                    ),
-                ));
-            }
-            let key = crate::db::station_key(&conn, station, &key_id)?.ok_or(
-                rekam_packet::PacketError::UnknownKey {
-                    role: "station",
-                    id: relayed.station_key,
-                },
-            )?;
-            if let Some(at) = key.revoked_at {
-                return Err(crate::revoke::refuse_revoked(
-                    &conn,
-                    self.now(),
-                    station,
-                    &key_id,
-                    at,
-                    &format!("reissue request {request_id}"),
-                ));
-            }
-            if key.retired_at.is_some() {
-                return Err(crate::api::retired(station, relayed.station_key, &key));
-            }
-            key
-        };
-        let sealed = relayed.verified(&rekam_packet::keys::verifying_key_from_hex(
-            &key.public_key,
-        )?)?;
+        self.of_hubs_kecamatan(&kecamatan, station, "requests")?;
+        let public = self.current_key(
+            &self.db(),
+            station,
+            relayed.station_key,
+            &format!("reissue request {request_id}"),
+        )?;
+        let sealed = relayed.verified(&rekam_packet::keys::verifying_key_from_hex(&public)?)?;
         let json = self.inner.dc.open_request(station, request_id, &sealed)?;
         let req: ReissueRequest = json_body(&json)?;
         self.reissue(station, request_id, &req)
@@ -261,11 +226,7 @@ impl Gateway {
             Some(b) => regency(b.address.village.compact()),
             None => home_regency(tx, &packet_id)?.unwrap_or_default(),
         };
-        let kecamatan: String = tx.query_row(
-            "SELECT kecamatan FROM station WHERE station_id = ?1",
-            [station],
-            |r| r.get(0),
-        )?;
+        let kecamatan = crate::db::station_kecamatan(tx, station)?.unwrap_or_default();
         if regency(&kecamatan) != lives_in {
             return Ok(refused(
                 "NOT_THIS_REGENCY",

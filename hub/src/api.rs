@@ -136,10 +136,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/backlog", post(report_backlog))
         .route("/v1/day", post(report_day))
         .route("/v1/relay/{packet_id}", post(hold).get(relay_state))
-        .route(
-            "/v1/relay/reissues/{request_id}",
-            post(hold_reissue).get(reissue_relay_state),
-        )
+        .route("/v1/relay/reissues/{request_id}", post(hold_reissue))
         .route("/v1/results", get(results))
         .route("/v1/population", get(population_offer))
         .route("/v1/population/{sequence}", get(population_file))
@@ -393,14 +390,6 @@ async fn hold_reissue(
         Ok(Json(hub.hold_reissue(&s.station, &request_id, &relayed)?))
     })
     .await
-}
-
-async fn reissue_relay_state(
-    State(hub): State<Hub>,
-    Path(request_id): Path<String>,
-    s: Signed,
-) -> Result<Json<rekam_packet::hub::ReissueRelayState>, Refusal> {
-    blocking(move || Ok(Json(hub.reissue_relay_state(&s.station, &request_id)?))).await
 }
 
 async fn report_day(State(hub): State<Hub>, s: Signed) -> Result<StatusCode, Refusal> {

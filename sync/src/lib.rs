@@ -592,7 +592,7 @@ impl DcClient {
     }
 
     /// For a kecamatan server: carries a counter's sealed, signed reissue request to the data
-    /// center and brings back its answer (unverified: the counter verifies it).
+    /// center and brings back its answer (unverified: the caller verifies it).
     pub fn relay_reissue(
         &self,
         relayed: &rekam_packet::reissue::RelayedReissue,
